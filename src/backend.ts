@@ -1,0 +1,153 @@
+/**
+ * TensorFlow.js backend selection: tfjs-node (native libtensorflow) if it loads, else wasm, else
+ * the pure-JS cpu backend. `GCG_BACKEND=tensorflow|wasm|cpu` forces one (and fails loudly if that
+ * one cannot load). Every command reports `backendInfo()` and every result file records it.
+ *
+ * `@tensorflow/tfjs-node` downloads libtensorflow in its install script, which fails on machines
+ * that reach only the npm registry, so it is an optional dependency, installed under the alias
+ * `tfjs-node-native` (danfojs-node's own `@tensorflow/tfjs-node` is overridden to plain
+ * `@tensorflow/tfjs`, and the two must not share a folder). What loaded is checked with
+ * `tf.getBackend()`, never inferred from what a `require` resolved.
+ */
+// The umbrella package: tfjs-core's API, the cpu backend and every op's gradient registered
+// (tfjs-core alone registers no gradients).
+import * as tf from '@tensorflow/tfjs';
+
+export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+export const BACKENDS: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
+
+export interface BackendInfo {
+  backend: BackendName;
+  /** Why earlier candidates were passed over (empty when the first choice loaded). */
+  skipped: { backend: BackendName; reason: string }[];
+  forced: boolean;
+  tfjsVersion: string;
+  /** Whether the transposed-matmul-free BatchMatMul gradient is registered. */
+  fastMatMulGrad: boolean;
+}
+
+let current: BackendInfo | null = null;
+let pending: Promise<BackendInfo> | null = null;
+
+function loadTensorflow(): void {
+  // The native addon registers the 'tensorflow' backend as a side effect of loading.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  require('tfjs-node-native');
+  if (!tf.findBackend('tensorflow')) throw new Error('tfjs-node-native loaded but registered no "tensorflow" backend');
+}
+
+function loadWasm(): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  require('@tensorflow/tfjs-backend-wasm');
+  // Threaded wasm does not initialise in Node; parallelism here is one process per run.
+  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+}
+
+const loaders: Record<BackendName, () => void> = {
+  tensorflow: loadTensorflow,
+  wasm: loadWasm,
+  cpu: () => undefined,
+};
+
+function errorText(e: unknown): string {
+  const s = e instanceof Error ? e.message : String(e);
+  return s.split('\n')[0].slice(0, 200);
+}
+
+/** Parses the GCG_BACKEND variable; throws naming the variable and the allowed values. */
+export function forcedBackend(value = process.env.GCG_BACKEND): BackendName | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (!(BACKENDS as readonly string[]).includes(value)) {
+    throw new Error(`GCG_BACKEND=${JSON.stringify(value)} is not a backend; allowed: ${BACKENDS.join(', ')}`);
+  }
+  return value as BackendName;
+}
+
+/**
+ * Initialises the fastest backend that loads (or the forced one). Idempotent: later calls return
+ * the first call's result unless `force` names a different backend.
+ */
+export async function initBackend(force?: BackendName): Promise<BackendInfo> {
+  const wanted = force ?? forcedBackend();
+  if (current && (!wanted || wanted === current.backend)) return current;
+  if (pending && !wanted) return pending;
+  pending = (async () => {
+    const candidates = wanted ? [wanted] : BACKENDS;
+    const skipped: BackendInfo['skipped'] = [];
+    for (const name of candidates) {
+      try {
+        loaders[name]();
+        if (!(await tf.setBackend(name))) throw new Error(`tf.setBackend('${name}') returned false`);
+        await tf.ready();
+        if (tf.getBackend() !== name) throw new Error(`tf.getBackend() is ${tf.getBackend()} after setBackend('${name}')`);
+        registerFastMatMulGradient();
+        // The cpu backend prints an install hint for tfjs-node on first use; we report the backend ourselves.
+        if (name === 'cpu') tf.env().set('PROD', true);
+        current = {
+          backend: name,
+          skipped,
+          forced: Boolean(wanted),
+          tfjsVersion: tf.version_core,
+          fastMatMulGrad: true,
+        };
+        return current;
+      } catch (e) {
+        skipped.push({ backend: name, reason: errorText(e) });
+      }
+    }
+    const why = skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ');
+    throw new Error(`no TensorFlow.js backend could be initialised (${why})`);
+  })();
+  try {
+    return await pending;
+  } finally {
+    pending = null;
+  }
+}
+
+/** The backend initialised so far (throws if `initBackend` has not run). */
+export function backendInfo(): BackendInfo {
+  if (!current) throw new Error('initBackend() has not been called');
+  return current;
+}
+
+export function describeBackend(info: BackendInfo): string {
+  const skipped = info.skipped.length ? ` (skipped ${info.skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ')})` : '';
+  return `backend=${info.backend}${info.forced ? ' (forced by GCG_BACKEND)' : ''} tfjs=${info.tfjsVersion}${skipped}`;
+}
+
+/** Swaps the last two axes of a rank >= 2 tensor with an explicit Transpose kernel. */
+function swapLast2(x: tf.Tensor): tf.Tensor {
+  const perm = [...Array(x.rank).keys()];
+  [perm[x.rank - 2], perm[x.rank - 1]] = [perm[x.rank - 1], perm[x.rank - 2]];
+  return tf.transpose(x, perm);
+}
+
+let fastGradRegistered = false;
+
+/**
+ * The stock BatchMatMul gradient calls matMul with transposeA/transposeB set; on wasm those paths
+ * are 10-20x slower than an explicit transpose followed by a plain matMul. This gradient computes
+ * the same values with explicit transposes only (it is registered for every backend, so results
+ * do not depend on which backend ran).
+ */
+export function registerFastMatMulGradient(): void {
+  if (fastGradRegistered) return;
+  const mm = (a: tf.Tensor, b: tf.Tensor) => tf.matMul(a, b);
+  tf.registerGradient({
+    kernelName: tf.BatchMatMul,
+    inputsToSave: ['a', 'b'],
+    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
+      const g = dy as tf.Tensor;
+      const [a, b] = saved;
+      const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean };
+      if (!transposeA && !transposeB) return { a: () => mm(g, swapLast2(b)), b: () => mm(swapLast2(a), g) };
+      if (!transposeA && transposeB) return { a: () => mm(g, b), b: () => mm(swapLast2(g), a) };
+      if (transposeA && !transposeB) return { a: () => mm(b, swapLast2(g)), b: () => mm(a, g) };
+      return { a: () => mm(swapLast2(b), swapLast2(g)), b: () => mm(swapLast2(g), swapLast2(a)) };
+    },
+  });
+  fastGradRegistered = true;
+}
+
+export { tf };

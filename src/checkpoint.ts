@@ -1,0 +1,120 @@
+/**
+ * Checkpoints: weights + config + metadata in one file, written atomically, verified on load.
+ *
+ * Layout: the 8 bytes "GCGCKPT\n", a uint32 (little-endian) header length, the header (JSON:
+ * format version, config, metadata, and each tensor's name/shape/offset), the float32
+ * (little-endian) tensor data, and a SHA-256 of everything before it. A truncated file, an edited
+ * header or edited weights all fail the check with an error that says so.
+ */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import { ExperimentConfig, validateConfig } from './config';
+import { Transformer } from './model';
+import { writeFileAtomic } from './provenance';
+
+export const CHECKPOINT_FORMAT = 1;
+const MAGIC = Buffer.from('GCGCKPT\n', 'latin1');
+const HASH_BYTES = 32;
+
+export interface CheckpointMeta {
+  task: string;
+  seed: number;
+  preset: string;
+  steps: number;
+  backend: string;
+  [key: string]: unknown; // provenance, training outcome, ...
+}
+
+interface Header {
+  format: number;
+  config: ExperimentConfig;
+  meta: CheckpointMeta;
+  tensors: { name: string; shape: number[]; offset: number; length: number }[];
+}
+
+export class CheckpointError extends Error {
+  constructor(file: string, problem: string) {
+    super(`checkpoint ${file}: ${problem}`);
+    this.name = 'CheckpointError';
+  }
+}
+
+export function saveCheckpoint(file: string, model: Transformer, config: ExperimentConfig, meta: CheckpointMeta): void {
+  const arrays = model.toArrays();
+  const tensors: Header['tensors'] = [];
+  let offset = 0;
+  for (const [name, a] of Object.entries(arrays)) {
+    tensors.push({ name, shape: a.shape, offset, length: a.data.length });
+    offset += a.data.length;
+  }
+  const header: Header = { format: CHECKPOINT_FORMAT, config, meta, tensors };
+  const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
+  const payload = Buffer.alloc(offset * 4);
+  for (const t of tensors) {
+    const data = arrays[t.name].data;
+    for (let i = 0; i < data.length; i++) payload.writeFloatLE(data[i], (t.offset + i) * 4);
+  }
+  const len = Buffer.alloc(4);
+  len.writeUInt32LE(headerBytes.length, 0);
+  const body = Buffer.concat([MAGIC, len, headerBytes, payload]);
+  const hash = createHash('sha256').update(body).digest();
+  writeFileAtomic(file, Buffer.concat([body, hash]));
+}
+
+export interface LoadedCheckpoint {
+  model: Transformer;
+  config: ExperimentConfig;
+  meta: CheckpointMeta;
+}
+
+/** Reads only the header (config and metadata), after verifying the whole file. */
+export function readCheckpointHeader(file: string): { header: Header; buf: Buffer; dataStart: number } {
+  let buf: Buffer;
+  try {
+    buf = fs.readFileSync(file);
+  } catch (e) {
+    throw new CheckpointError(file, `cannot be read (${(e as Error).message})`);
+  }
+  if (buf.length < MAGIC.length + 4 + HASH_BYTES || !buf.subarray(0, MAGIC.length).equals(MAGIC)) {
+    throw new CheckpointError(file, 'is not a gradient-causal-gap checkpoint (bad magic bytes or too short)');
+  }
+  const headerLen = buf.readUInt32LE(MAGIC.length);
+  const dataStart = MAGIC.length + 4 + headerLen;
+  if (dataStart + HASH_BYTES > buf.length) throw new CheckpointError(file, 'is truncated (header runs past the end of the file)');
+  const body = buf.subarray(0, buf.length - HASH_BYTES);
+  const stored = buf.subarray(buf.length - HASH_BYTES);
+  const actual = createHash('sha256').update(body).digest();
+  if (!actual.equals(stored)) {
+    throw new CheckpointError(file, 'failed its SHA-256 integrity check: the file is truncated, edited or corrupted');
+  }
+  let header: Header;
+  try {
+    header = JSON.parse(buf.subarray(MAGIC.length + 4, dataStart).toString('utf8'));
+  } catch {
+    throw new CheckpointError(file, 'has an unreadable header');
+  }
+  if (header.format !== CHECKPOINT_FORMAT) {
+    throw new CheckpointError(file, `has format version ${header.format}; this version of gradient-causal-gap reads format ${CHECKPOINT_FORMAT}`);
+  }
+  return { header, buf, dataStart };
+}
+
+export function loadCheckpoint(file: string): LoadedCheckpoint {
+  const { header, buf, dataStart } = readCheckpointHeader(file);
+  const config = validateConfig(header.config);
+  const payloadFloats = (buf.length - HASH_BYTES - dataStart) / 4;
+  const arrays: Record<string, { shape: number[]; data: Float32Array }> = {};
+  for (const t of header.tensors) {
+    if (t.offset + t.length > payloadFloats) throw new CheckpointError(file, `tensor ${t.name} runs past the end of the data`);
+    const data = new Float32Array(t.length);
+    for (let i = 0; i < t.length; i++) data[i] = buf.readFloatLE(dataStart + (t.offset + i) * 4);
+    arrays[t.name] = { shape: t.shape, data };
+  }
+  let model: Transformer;
+  try {
+    model = Transformer.fromArrays(config.model, arrays);
+  } catch (e) {
+    throw new CheckpointError(file, (e as Error).message);
+  }
+  return { model, config, meta: header.meta };
+}

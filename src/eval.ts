@@ -1,0 +1,118 @@
+/**
+ * Loss and exact-match accuracy.
+ *
+ * Exact match: a sequence counts when the whole target `y1..yN END` is reproduced. For a causal
+ * model, greedy decoding reproduces the target exactly iff the teacher-forced argmax is right at
+ * every target position (each greedy step then sees exactly the teacher-forced prefix), so one
+ * batched teacher-forced pass gives the same exact-match accuracy as decoding sequence by
+ * sequence. Evaluation batches use the contiguous layout, where each row is exactly the sequence
+ * a lone greedy decode would see. (`greedyDecode` is here too, and a test proves the equivalence.)
+ */
+import { tf } from './backend';
+import type { TaskName } from './config';
+import type { Patch, Transformer } from './model';
+import type { Rng } from './rng';
+import { answerTokens, Batch, Example, IGNORE, makeBatch, promptTokens, sampleExamples, VOCAB_SIZE } from './tasks';
+
+export function tokensTensor(batch: Batch): tf.Tensor2D {
+  return tf.tensor2d(batch.tokens, [batch.B, batch.T], 'int32');
+}
+
+/**
+ * Cross-entropy weights [batch, pos, vocab]: 1/(number of target positions) at each target
+ * token, 0 elsewhere, so that -sum(w * log_softmax(logits)) is the mean cross-entropy over all
+ * target positions of the batch (PyTorch's cross_entropy with ignore_index and mean reduction).
+ */
+export function targetWeights(batch: Batch): tf.Tensor3D {
+  const { B, T, targets } = batch;
+  let count = 0;
+  for (const t of targets) if (t !== IGNORE) count++;
+  if (count === 0) throw new Error('batch has no target positions');
+  const w = new Float32Array(B * T * VOCAB_SIZE);
+  for (let i = 0; i < B * T; i++) if (targets[i] !== IGNORE) w[i * VOCAB_SIZE + targets[i]] = 1 / count;
+  return tf.tensor3d(w, [B, T, VOCAB_SIZE]);
+}
+
+/** Mean cross-entropy over target positions, given logits [batch, pos, vocab]. */
+export function lossFromLogits(logits: tf.Tensor3D, weights: tf.Tensor3D): tf.Scalar {
+  return tf.neg(tf.sum(tf.mul(tf.logSoftmax(logits), weights))) as tf.Scalar;
+}
+
+/** The batch's loss as a scalar tensor (inside tf.tidy or a gradient function). */
+export function batchLoss(model: Transformer, batch: Batch, patches?: readonly Patch[]): tf.Scalar {
+  const { logits } = model.forward(tokensTensor(batch), { patches });
+  return lossFromLogits(logits, targetWeights(batch));
+}
+
+/** Per-row exact match from logits: every target position's argmax equals its target. */
+export function exactMatchFromLogits(logits: tf.Tensor3D, batch: Batch): boolean[] {
+  const predT = tf.argMax(logits, -1);
+  const pred = predT.dataSync();
+  predT.dispose();
+  const { B, T, targets } = batch;
+  const out: boolean[] = [];
+  for (let b = 0; b < B; b++) {
+    let ok = true;
+    for (let t = 0; t < T && ok; t++) {
+      const y = targets[b * T + t];
+      if (y !== IGNORE && pred[b * T + t] !== y) ok = false;
+    }
+    out.push(ok);
+  }
+  return out;
+}
+
+/** Exact match of each example, in batched teacher-forced passes (contiguous layout). */
+export function exactMatch(
+  model: Transformer,
+  examples: readonly Example[],
+  opts: { patches?: readonly Patch[]; batchSize?: number } = {},
+): boolean[] {
+  const bs = opts.batchSize ?? 256;
+  const out: boolean[] = [];
+  for (let i = 0; i < examples.length; i += bs) {
+    const batch = makeBatch(examples.slice(i, i + bs), 'contiguous');
+    const logits = tf.tidy(() => model.forward(tokensTensor(batch), { patches: opts.patches }).logits);
+    out.push(...exactMatchFromLogits(logits, batch));
+    logits.dispose();
+  }
+  return out;
+}
+
+export function accuracy(correct: readonly boolean[]): number {
+  return correct.length ? correct.filter(Boolean).length / correct.length : NaN;
+}
+
+/** Exact-match accuracy on `count` fresh sequences of the given length (or length range). */
+export function sampleAccuracy(
+  model: Transformer,
+  task: TaskName,
+  rng: Rng,
+  count: number,
+  length: number | { minLen: number; maxLen: number },
+  opts: { patches?: readonly Patch[]; batchSize?: number } = {},
+): number {
+  return accuracy(exactMatch(model, sampleExamples(task, count, rng, length), opts));
+}
+
+/** Greedy decoding of one sequence, one token at a time (the authors' evaluation). */
+export function greedyDecode(model: Transformer, prompt: readonly number[], maxNew: number, patches?: readonly Patch[]): number[] {
+  const seq = prompt.slice();
+  const out: number[] = [];
+  for (let i = 0; i < maxNew; i++) {
+    const next = tf.tidy(() => {
+      const { logits } = model.forward(tf.tensor2d([seq], [1, seq.length], 'int32'), { patches });
+      return tf.argMax(tf.slice(logits, [0, seq.length - 1, 0], [1, 1, VOCAB_SIZE]), -1).dataSync()[0];
+    });
+    out.push(next);
+    seq.push(next);
+  }
+  return out;
+}
+
+/** Exact match by greedy decoding: the N+1 decoded tokens equal `y END`. */
+export function greedyExactMatch(model: Transformer, ex: Example, patches?: readonly Patch[]): boolean {
+  const want = answerTokens(ex);
+  const got = greedyDecode(model, promptTokens(ex), want.length, patches);
+  return got.every((t, i) => t === want[i]);
+}

@@ -1,0 +1,412 @@
+/**
+ * The paper's decoder-only transformer, written out op by op (in the spirit of nanoGPT's
+ * model.py) with TransformerLens-style named hook points.
+ *
+ *   x = embed(tokens) [+ pos]                           // [batch, pos, d_model]
+ *   for each block l:
+ *     z   = attention heads of ln1(x)                    // blocks.{l}.attn.hook_z   [batch, pos, head, d_head]
+ *     a   = concat_h(z) @ W_O + b_O                      // blocks.{l}.hook_attn_out [batch, pos, d_model]
+ *     x   = x + a
+ *     m   = W2 gelu(W1 ln2(x) + b1) + b2                 // blocks.{l}.hook_mlp_out  [batch, pos, d_model]
+ *     x   = x + m
+ *   logits = ln_f(x) @ W_out + b_out                     // [batch, pos, vocab]
+ *
+ * Pre-LayerNorm, exact-erf GELU, biases on every linear map, final LayerNorm, causal mask only
+ * (as in the authors' code, no padding mask). Weights are stored [in, out] (x @ W); PyTorch's
+ * [out, in] layout is converted on import (`fromTorchStateDict`), so head h's slice of W_V is
+ * columns h*d_head .. (h+1)*d_head here (rows in PyTorch).
+ *
+ * Components (the paper's S, |S| = L*H + L): heads `L{l}.H{h}` and MLPs `L{l}.MLP`.
+ */
+import { tf } from './backend';
+import type { ModelConfig } from './config';
+import { Rng } from './rng';
+import { VOCAB_SIZE } from './tasks';
+
+export type ComponentKind = 'head' | 'mlp';
+export interface Component {
+  id: string; // 'L2.H1' or 'L2.MLP', as in the paper's tables
+  layer: number;
+  kind: ComponentKind;
+  head?: number;
+}
+
+/** Components in layer order, heads before the layer's MLP: L0.H0 .. L0.H3, L0.MLP, L1.H0, ... */
+export function listComponents(cfg: Pick<ModelConfig, 'nLayers' | 'nHeads'>): Component[] {
+  const out: Component[] = [];
+  for (let l = 0; l < cfg.nLayers; l++) {
+    for (let h = 0; h < cfg.nHeads; h++) out.push({ id: `L${l}.H${h}`, layer: l, kind: 'head', head: h });
+    out.push({ id: `L${l}.MLP`, layer: l, kind: 'mlp' });
+  }
+  return out;
+}
+
+export function parseComponent(id: string, cfg: Pick<ModelConfig, 'nLayers' | 'nHeads'>): Component {
+  const c = listComponents(cfg).find((x) => x.id === id);
+  if (!c) throw new Error(`unknown component ${JSON.stringify(id)}; allowed: L{0..${cfg.nLayers - 1}}.H{0..${cfg.nHeads - 1}} or L{l}.MLP`);
+  return c;
+}
+
+/** Hook point names (TransformerLens conventions). */
+export const hooks = {
+  /** Token (+ position) embedding. [batch, pos, d_model] */
+  embed: 'hook_embed',
+  /** Residual stream entering block l. [batch, pos, d_model] */
+  residPre: (l: number) => `blocks.${l}.hook_resid_pre`,
+  /** Attention pattern after softmax. [batch, head, query_pos, key_pos] */
+  pattern: (l: number) => `blocks.${l}.attn.hook_pattern`,
+  /** Each head's output before W_O: attention-weighted values. [batch, pos, head, d_head] */
+  z: (l: number) => `blocks.${l}.attn.hook_z`,
+  /** The attention sublayer's output after W_O and b_O. [batch, pos, d_model] */
+  attnOut: (l: number) => `blocks.${l}.hook_attn_out`,
+  /** The MLP sublayer's output. [batch, pos, d_model] */
+  mlpOut: (l: number) => `blocks.${l}.hook_mlp_out`,
+  /** Final residual stream before ln_f. [batch, pos, d_model] */
+  residFinal: 'hook_resid_final',
+};
+
+/** The hook point that carries a component's output (heads: before W_O). */
+export function componentHook(c: Component): string {
+  return c.kind === 'head' ? hooks.z(c.layer) : hooks.mlpOut(c.layer);
+}
+
+/**
+ * Replaces (part of) a hook point's value for one forward call.
+ * - hook_z with `head`: that head's [batch, pos, d_head] slice.
+ * - a d_model hook with `cols: [a, b]`: only those columns (e.g. the authors' head-ablation
+ *   variant, which writes a head's mean into a d_head-wide slice *after* W_O).
+ * - otherwise the whole value.
+ * `value` must broadcast to the replaced part: a vector (e.g. a mean) or a full tensor.
+ */
+export interface Patch {
+  hook: string;
+  head?: number;
+  cols?: [number, number];
+  value: tf.Tensor;
+}
+
+/** Mean ablation (or any constant) of one component, at its hook, at every position. */
+export function componentPatch(c: Component, value: tf.Tensor): Patch {
+  return c.kind === 'head' ? { hook: hooks.z(c.layer), head: c.head, value } : { hook: hooks.mlpOut(c.layer), value };
+}
+
+export interface ForwardOptions {
+  /** Interventions, active for this call only. */
+  patches?: readonly Patch[];
+  /** Hook points whose values to return (after any patch), or 'all'. */
+  cache?: readonly string[] | 'all';
+}
+
+export interface ForwardResult {
+  logits: tf.Tensor3D; // [batch, pos, vocab]
+  cache: Record<string, tf.Tensor>;
+}
+
+export type ParamMap = Record<string, tf.Variable>;
+
+interface ParamSpec {
+  name: string;
+  shape: number[];
+  kind: 'embed' | 'linW' | 'linB' | 'lnW' | 'lnB';
+  fanIn?: number;
+}
+
+/** Every parameter, in a fixed order (the order initial values are drawn in). */
+export function paramSpecs(cfg: ModelConfig): ParamSpec[] {
+  const { dModel: D, dFF: F, nLayers: L } = cfg;
+  const V = VOCAB_SIZE;
+  const specs: ParamSpec[] = [{ name: 'embed.weight', shape: [V, D], kind: 'embed' }];
+  if (cfg.positions === 'learned') specs.push({ name: 'pos.weight', shape: [cfg.maxPositions, D], kind: 'embed' });
+  const linear = (name: string, inDim: number, outDim: number) => {
+    specs.push({ name: `${name}.weight`, shape: [inDim, outDim], kind: 'linW', fanIn: inDim });
+    specs.push({ name: `${name}.bias`, shape: [outDim], kind: 'linB', fanIn: inDim });
+  };
+  const ln = (name: string) => {
+    specs.push({ name: `${name}.weight`, shape: [D], kind: 'lnW' });
+    specs.push({ name: `${name}.bias`, shape: [D], kind: 'lnB' });
+  };
+  for (let l = 0; l < L; l++) {
+    const p = `blocks.${l}`;
+    ln(`${p}.ln1`);
+    for (const w of ['W_q', 'W_k', 'W_v', 'W_o']) linear(`${p}.attn.${w}`, D, D);
+    ln(`${p}.ln2`);
+    linear(`${p}.mlp.0`, D, F);
+    linear(`${p}.mlp.2`, F, D);
+  }
+  ln('ln_f');
+  linear('out', D, V);
+  return specs;
+}
+
+function initValues(spec: ParamSpec, scheme: ModelConfig['init'], rng: Rng): Float32Array {
+  const n = spec.shape.reduce((a, b) => a * b, 1);
+  const out = new Float32Array(n);
+  const fill = (f: () => number) => {
+    for (let i = 0; i < n; i++) out[i] = f();
+  };
+  switch (spec.kind) {
+    case 'lnW':
+      out.fill(1);
+      break;
+    case 'lnB':
+      break;
+    case 'embed':
+      fill(scheme === 'pytorch' ? () => rng.normal() : () => 0.02 * rng.normal());
+      break;
+    case 'linW':
+    case 'linB': {
+      if (scheme === 'pytorch') {
+        // nn.Linear: kaiming_uniform(a=sqrt(5)) for W and U(+-1/sqrt(fan_in)) for b: both bound 1/sqrt(fan_in).
+        const bound = 1 / Math.sqrt(spec.fanIn!);
+        fill(() => rng.uniform(-bound, bound));
+      } else if (spec.kind === 'linW') {
+        fill(() => 0.02 * rng.normal());
+      }
+      break;
+    }
+  }
+  return out;
+}
+
+/** A trainable variable holding `data` (the temporary initial tensor is released). */
+function makeVariable(data: Float32Array, shape: number[]): tf.Variable {
+  const t = tf.tensor(data, shape);
+  const v = tf.variable(t, true);
+  t.dispose();
+  return v;
+}
+
+const SQRT1_2 = Math.SQRT1_2;
+
+/** Exact (erf) GELU, as torch.nn.GELU() computes it. */
+function gelu(x: tf.Tensor): tf.Tensor {
+  return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, SQRT1_2))));
+}
+
+function layerNorm(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, eps: number): tf.Tensor {
+  const { mean, variance } = tf.moments(x, -1, true);
+  return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), g), b);
+}
+
+export class Transformer {
+  readonly cfg: ModelConfig;
+  readonly params: ParamMap;
+  readonly dHead: number;
+  private readonly maskCache = new Map<number, Float32Array>();
+
+  constructor(cfg: ModelConfig, params: ParamMap) {
+    this.cfg = { ...cfg };
+    this.dHead = cfg.dModel / cfg.nHeads;
+    for (const s of paramSpecs(cfg)) {
+      const p = params[s.name];
+      if (!p) throw new Error(`model parameter ${s.name} is missing`);
+      if (p.shape.join() !== s.shape.join()) {
+        throw new Error(`model parameter ${s.name} has shape [${p.shape}], expected [${s.shape}]`);
+      }
+    }
+    this.params = params;
+  }
+
+  /** Fresh weights for `cfg`, drawn from the seed's 'init' stream (same seed, same weights). */
+  static init(cfg: ModelConfig, seed: number): Transformer {
+    const rng = new Rng(seed, 'init');
+    const params: ParamMap = {};
+    for (const s of paramSpecs(cfg)) params[s.name] = makeVariable(initValues(s, cfg.init, rng), s.shape);
+    return new Transformer(cfg, params);
+  }
+
+  /** Builds a model from plain arrays in this project's layout ([in, out] linear weights). */
+  static fromArrays(cfg: ModelConfig, arrays: Record<string, { shape: number[]; data: ArrayLike<number> }>): Transformer {
+    const params: ParamMap = {};
+    for (const s of paramSpecs(cfg)) {
+      const a = arrays[s.name];
+      if (!a) throw new Error(`weights: parameter ${s.name} is missing`);
+      if (a.shape.join() !== s.shape.join()) throw new Error(`weights: ${s.name} has shape [${a.shape}], expected [${s.shape}]`);
+      params[s.name] = makeVariable(Float32Array.from(a.data), s.shape);
+    }
+    const extra = Object.keys(arrays).filter((k) => !(k in params));
+    if (extra.length) throw new Error(`weights: unexpected parameters ${extra.join(', ')} for this config`);
+    return new Transformer(cfg, params);
+  }
+
+  /** Current weights as plain arrays (a copy). */
+  toArrays(): Record<string, { shape: number[]; data: Float32Array }> {
+    const out: Record<string, { shape: number[]; data: Float32Array }> = {};
+    for (const [name, v] of Object.entries(this.params)) out[name] = { shape: v.shape.slice(), data: v.dataSync() as Float32Array };
+    return out;
+  }
+
+  paramCount(): number {
+    return Object.values(this.params).reduce((a, v) => a + v.size, 0);
+  }
+
+  components(): Component[] {
+    return listComponents(this.cfg);
+  }
+
+  /** Additive causal mask [query_pos, key_pos]: -1e9 above the diagonal (a fresh tensor per call, so nothing outlives a tidy). */
+  private causalMask(T: number): tf.Tensor2D {
+    let data = this.maskCache.get(T);
+    if (!data) {
+      data = new Float32Array(T * T);
+      for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) data[i * T + j] = -1e9;
+      this.maskCache.set(T, data);
+    }
+    return tf.tensor2d(data, [T, T]);
+  }
+
+  /**
+   * One forward pass. `tokens` is int32 [batch, pos]. Patches are applied at their hook points
+   * for this call only; cached values are the ones the rest of the network saw (after patches).
+   * Call inside tf.tidy (or dispose the result).
+   */
+  forward(tokens: tf.Tensor2D, opts: ForwardOptions = {}): ForwardResult {
+    const { nLayers: L, nHeads: H, dModel: D, lnEps: eps } = this.cfg;
+    const dh = this.dHead;
+    const [B, T] = tokens.shape;
+    if (this.cfg.positions === 'learned' && T > this.cfg.maxPositions) {
+      throw new Error(`sequence of ${T} tokens exceeds model.maxPositions=${this.cfg.maxPositions}`);
+    }
+    const P = this.params;
+    const cache: Record<string, tf.Tensor> = {};
+    const patches = opts.patches ?? [];
+    const wantAll = opts.cache === 'all';
+    const wanted = new Set(wantAll ? [] : (opts.cache ?? []));
+    const knownHooks = new Set<string>([hooks.embed, hooks.residFinal]);
+    for (let l = 0; l < L; l++) for (const h of [hooks.residPre, hooks.pattern, hooks.z, hooks.attnOut, hooks.mlpOut]) knownHooks.add(h(l));
+    for (const p of patches) if (!knownHooks.has(p.hook)) throw new Error(`patch: unknown hook point ${p.hook}`);
+    for (const h of wanted) if (!knownHooks.has(h)) throw new Error(`cache: unknown hook point ${h}`);
+
+    // Applies the patches registered for `name`, then caches the value if asked.
+    const hook = (name: string, x: tf.Tensor): tf.Tensor => {
+      const mine = patches.filter((p) => p.hook === name);
+      if (mine.length) x = applyPatches(x, mine);
+      if (wantAll || wanted.has(name)) cache[name] = x;
+      return x;
+    };
+
+    // Embedding as one-hot @ E: the gather gradient needs a kernel the wasm backend lacks.
+    const oneHot = tf.reshape(tf.oneHot(tf.reshape(tokens, [B * T]), VOCAB_SIZE), [B * T, VOCAB_SIZE]);
+    let x = tf.reshape(tf.matMul(oneHot, P['embed.weight']), [B, T, D]); // [batch, pos, d_model]
+    if (this.cfg.positions === 'learned') x = tf.add(x, tf.slice(P['pos.weight'], [0, 0], [T, D]));
+    x = hook(hooks.embed, x);
+    const mask = this.causalMask(T); // [query_pos, key_pos]
+    const scale = 1 / Math.sqrt(dh);
+
+    for (let l = 0; l < L; l++) {
+      const p = `blocks.${l}`;
+      x = hook(hooks.residPre(l), x);
+      const h1 = tf.reshape(layerNorm(x, P[`${p}.ln1.weight`], P[`${p}.ln1.bias`], eps), [B * T, D]);
+      const proj = (w: string) => tf.add(tf.matMul(h1, P[`${p}.attn.${w}.weight`]), P[`${p}.attn.${w}.bias`]); // [batch*pos, d_model]
+      const q = tf.transpose(tf.reshape(proj('W_q'), [B, T, H, dh]), [0, 2, 1, 3]); // [batch, head, pos, d_head]
+      const kT = tf.transpose(tf.reshape(proj('W_k'), [B, T, H, dh]), [0, 2, 3, 1]); // [batch, head, d_head, pos]
+      const v = tf.transpose(tf.reshape(proj('W_v'), [B, T, H, dh]), [0, 2, 1, 3]); // [batch, head, pos, d_head]
+      const scores = tf.add(tf.mul(tf.matMul(q, kT), scale), mask); // [batch, head, query_pos, key_pos]
+      const pattern = hook(hooks.pattern(l), tf.softmax(scores));
+      let z = tf.transpose(tf.matMul(pattern, v), [0, 2, 1, 3]); // [batch, pos, head, d_head]
+      z = hook(hooks.z(l), z);
+      const attnOut = tf.add(tf.matMul(tf.reshape(z, [B * T, D]), P[`${p}.attn.W_o.weight`]), P[`${p}.attn.W_o.bias`]);
+      x = tf.add(x, hook(hooks.attnOut(l), tf.reshape(attnOut, [B, T, D])));
+
+      const h2 = tf.reshape(layerNorm(x, P[`${p}.ln2.weight`], P[`${p}.ln2.bias`], eps), [B * T, D]);
+      const hidden = gelu(tf.add(tf.matMul(h2, P[`${p}.mlp.0.weight`]), P[`${p}.mlp.0.bias`])); // [batch*pos, d_ff]
+      const mlpOut = tf.add(tf.matMul(hidden, P[`${p}.mlp.2.weight`]), P[`${p}.mlp.2.bias`]);
+      x = tf.add(x, hook(hooks.mlpOut(l), tf.reshape(mlpOut, [B, T, D])));
+    }
+    x = hook(hooks.residFinal, x);
+    const hf = tf.reshape(layerNorm(x, P['ln_f.weight'], P['ln_f.bias'], eps), [B * T, D]);
+    const logits = tf.reshape(tf.add(tf.matMul(hf, P['out.weight']), P['out.bias']), [B, T, VOCAB_SIZE]) as tf.Tensor3D;
+    return { logits, cache };
+  }
+
+  dispose(): void {
+    for (const v of Object.values(this.params)) v.dispose();
+  }
+}
+
+function replaceLastAxis(x: tf.Tensor, p: Patch, width: number): tf.Tensor {
+  const [a, b] = p.cols ?? [0, width];
+  if (!(Number.isInteger(a) && Number.isInteger(b) && 0 <= a && a < b && b <= width)) {
+    throw new Error(`patch ${p.hook}: cols [${p.cols}] must satisfy 0 <= a < b <= ${width}`);
+  }
+  const lead = x.shape.slice(0, -1);
+  const fill = tf.broadcastTo(p.value, [...lead, b - a]);
+  if (a === 0 && b === width) return fill;
+  const parts: tf.Tensor[] = [];
+  if (a > 0) parts.push(tf.slice(x, lead.map(() => 0).concat(0), [...lead, a]));
+  parts.push(fill);
+  if (b < width) parts.push(tf.slice(x, lead.map(() => 0).concat(b), [...lead, width - b]));
+  return tf.concat(parts, -1);
+}
+
+function applyPatches(x: tf.Tensor, patches: readonly Patch[]): tf.Tensor {
+  const width = x.shape[x.rank - 1];
+  const headPatches = patches.filter((p) => p.head !== undefined);
+  const whole = patches.filter((p) => p.head === undefined);
+  for (const p of whole) x = replaceLastAxis(x, p, width);
+  if (headPatches.length) {
+    if (x.rank !== 4) throw new Error(`patch ${headPatches[0].hook}: 'head' applies only to hook_z points`);
+    const heads = tf.unstack(x, 2); // head x [batch, pos, d_head]
+    for (const p of headPatches) {
+      const h = p.head as number;
+      if (!(Number.isInteger(h) && h >= 0 && h < heads.length)) {
+        throw new Error(`patch ${p.hook}: head ${h} out of range 0..${heads.length - 1}`);
+      }
+      heads[h] = replaceLastAxis(heads[h], p, width);
+    }
+    x = tf.stack(heads, 2);
+  }
+  return x;
+}
+
+/** Names of PyTorch Linear weights, which are stored [out, in] there and [in, out] here. */
+function isLinearWeight(name: string): boolean {
+  return /(\.attn\.W_[qkvo]|\.mlp\.[02]|^out)\.weight$/.test(name);
+}
+
+function transpose2d(data: ArrayLike<number>, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c];
+  return out;
+}
+
+export type TorchStateDict = Record<string, { shape: number[]; data: ArrayLike<number> }>;
+
+/**
+ * Loads weights in PyTorch's layout and naming (the parity fixture's format: `embed.weight`,
+ * `blocks.{l}.attn.W_q.weight` [out, in], `blocks.{l}.mlp.0.weight`, `out.weight`, ...), e.g. a
+ * model trained in PyTorch, for analysis here.
+ */
+export function fromTorchStateDict(cfg: ModelConfig, state: TorchStateDict): Transformer {
+  const arrays: Record<string, { shape: number[]; data: ArrayLike<number> }> = {};
+  for (const [name, t] of Object.entries(state)) {
+    if (isLinearWeight(name)) {
+      if (t.shape.length !== 2) throw new Error(`weights: ${name} should be 2-D, has shape [${t.shape}]`);
+      const [outDim, inDim] = t.shape;
+      arrays[name] = { shape: [inDim, outDim], data: transpose2d(t.data, outDim, inDim) };
+    } else {
+      arrays[name] = t;
+    }
+  }
+  return Transformer.fromArrays(cfg, arrays);
+}
+
+/** The inverse of fromTorchStateDict: weights in PyTorch's layout. */
+export function toTorchStateDict(model: Transformer): Record<string, { shape: number[]; data: number[] }> {
+  const out: Record<string, { shape: number[]; data: number[] }> = {};
+  for (const [name, a] of Object.entries(model.toArrays())) {
+    if (isLinearWeight(name)) {
+      const [inDim, outDim] = a.shape;
+      out[name] = { shape: [outDim, inDim], data: Array.from(transpose2d(a.data, inDim, outDim)) };
+    } else {
+      out[name] = { shape: a.shape, data: Array.from(a.data) };
+    }
+  }
+  return out;
+}
+
+/** Where a component's weights live for Eq. 1: heads, their W_V columns; MLPs, the second layer's weight. */
+export function componentWeight(c: Component, dHead: number): { param: string; cols?: [number, number] } {
+  if (c.kind === 'head') return { param: `blocks.${c.layer}.attn.W_v.weight`, cols: [c.head! * dHead, (c.head! + 1) * dHead] };
+  return { param: `blocks.${c.layer}.mlp.2.weight` };
+}

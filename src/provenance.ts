@@ -1,0 +1,85 @@
+/**
+ * What every result file records about how it was produced: package versions, Node, backend,
+ * machine, and the git commit of the code when it can be read.
+ */
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { backendInfo, tf } from './backend';
+
+/** The project root (the folder holding package.json), from src/ or dist/src/. */
+export function projectRoot(): string {
+  let dir = __dirname;
+  for (let i = 0; i < 4; i++) {
+    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
+    dir = path.dirname(dir);
+  }
+  throw new Error(`package.json not found above ${__dirname}`);
+}
+
+export function packageVersion(): string {
+  return JSON.parse(fs.readFileSync(path.join(projectRoot(), 'package.json'), 'utf8')).version;
+}
+
+function installedVersion(pkg: string): string | null {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(projectRoot(), 'node_modules', pkg, 'package.json'), 'utf8')).version;
+  } catch {
+    return null;
+  }
+}
+
+function gitCommit(): string | null {
+  try {
+    const out = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: projectRoot(), stdio: ['ignore', 'pipe', 'ignore'] });
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: projectRoot(), stdio: ['ignore', 'pipe', 'ignore'] });
+    return out.toString().trim() + (dirty.toString().trim() ? '-dirty' : '');
+  } catch {
+    return null;
+  }
+}
+
+export interface Provenance {
+  package: string; // gradient-causal-gap version
+  node: string;
+  backend: string;
+  versions: Record<string, string | null>;
+  gitCommit: string | null;
+  platform: string;
+  cpus: number;
+  createdAt: string;
+}
+
+export function provenance(): Provenance {
+  return {
+    package: packageVersion(),
+    node: process.version,
+    backend: backendInfo().backend,
+    versions: {
+      'tfjs-core': tf.version_core,
+      '@tensorflow/tfjs-backend-wasm': installedVersion('@tensorflow/tfjs-backend-wasm'),
+      'tfjs-node-native': installedVersion('tfjs-node-native'),
+      'danfojs-node': installedVersion('danfojs-node'),
+      'simple-statistics': installedVersion('simple-statistics'),
+    },
+    gitCommit: gitCommit(),
+    platform: `${os.platform()}-${os.arch()}`,
+    cpus: os.cpus().length,
+    createdAt: new Date().toISOString(),
+  };
+}
+
+/** Writes a file atomically: a temporary file in the same folder, fsync, then rename. */
+export function writeFileAtomic(file: string, data: string | Uint8Array): void {
+  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
+  const fd = fs.openSync(tmp, 'w');
+  try {
+    fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, file);
+}

@@ -1,0 +1,59 @@
+/** The CLI as a user runs it: help, config errors before any work, a tiny training run end to end. */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { loadCheckpoint } from '../src/checkpoint';
+import { setupBackend } from './helpers';
+
+const CLI = path.join(__dirname, '..', 'src', 'cli.js');
+const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+
+test('--help lists the commands and settings', () => {
+  const r = run('--help');
+  assert.equal(r.status, 0);
+  assert.match(r.stdout, /train\s+Train one \(task, seed\)/);
+  assert.match(r.stdout, /model\.nLayers/);
+});
+
+test('bad input is rejected before any work, naming the setting and what is allowed', () => {
+  const cases: [string[], RegExp][] = [
+    [['train', '--task', 'sorting'], /task: unknown task "sorting"; allowed: reverse, sort/],
+    [['train', '--preset', 'author'], /preset: unknown preset "author"; allowed: paper, authors/],
+    [['train', '--set', 'model.nLayers=0'], /config model\.nLayers: got 0; allowed: an integer in \[1, 64\]/],
+    [['train', '--set', 'train.speed=2'], /config train\.speed: unknown key/],
+    [['train', '--seed', 'abc'], /--seed: got "abc"/],
+    [['fly'], /unknown command "fly"/],
+  ];
+  for (const [args, pattern] of cases) {
+    const r = run(...args);
+    assert.equal(r.status, 2, `${args.join(' ')}: exit ${r.status}, stderr ${r.stderr}`);
+    assert.match(r.stderr, pattern);
+    assert.doesNotMatch(r.stdout, /backend=/, 'no work started');
+  }
+});
+
+test('train writes a checkpoint and a JSON record with config, preset, seed, backend and versions', async () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'gcg-cli-'));
+  const r = run('train', '--task', 'reverse', '--seed', '3', '--preset', 'authors', '--out', out,
+    '--set', 'model.nLayers=1', '--set', 'model.dModel=16', '--set', 'model.dFF=32', '--set', 'train.maxSteps=20', '--set', 'train.evalEvery=10');
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /backend=(tensorflow|wasm|cpu)/);
+  const rec = JSON.parse(fs.readFileSync(path.join(out, 'authors_reverse_seed3.train.json'), 'utf8'));
+  assert.equal(rec.preset, 'authors');
+  assert.equal(rec.task, 'reverse');
+  assert.equal(rec.seed, 3);
+  assert.equal(rec.steps, 20);
+  assert.equal(rec.losses.length, 20);
+  assert.equal(rec.evals.length, 2);
+  assert.equal(rec.config.data.layout, 'separate');
+  assert.ok(['tensorflow', 'wasm', 'cpu'].includes(rec.provenance.backend));
+  assert.equal(rec.provenance.versions['tfjs-core'], '4.22.0');
+  await setupBackend();
+  const ck = loadCheckpoint(path.join(out, 'authors_reverse_seed3.ckpt'));
+  assert.equal(ck.meta.steps, 20);
+  assert.equal(ck.config.model.nLayers, 1);
+  ck.model.dispose();
+});

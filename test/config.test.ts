@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  checkPreset,
+  checkSeed,
+  checkTask,
+  ConfigError,
+  DEFAULT_CONFIG,
+  getConfig,
+  parseOverrides,
+  PRESET_CONFIGS,
+  validateConfig,
+} from '../src/config';
+
+test('defaults are the paper model: L=4, H=4, d_model=128, d_ff=512, Adam 1e-3, batch 64, 15k steps, 90%', () => {
+  const c = getConfig();
+  assert.deepEqual(
+    [c.model.nLayers, c.model.nHeads, c.model.dModel, c.model.dFF, c.train.lr, c.train.batchSize, c.train.maxSteps, c.train.targetAcc],
+    [4, 4, 128, 512, 1e-3, 64, 15000, 0.9],
+  );
+  assert.equal(c.model.positions, 'none');
+  assert.equal(c.model.init, 'pytorch');
+});
+
+test('authors preset reproduces their code: separate padding, check every 500 steps on 100 sequences', () => {
+  const a = getConfig('authors');
+  assert.equal(a.data.layout, 'separate');
+  assert.equal(a.train.evalEvery, 500);
+  assert.equal(a.train.evalSamples, 100);
+  assert.equal(a.model.init, 'pytorch');
+  assert.equal(a.model.positions, 'none');
+  assert.equal(getConfig('paper').data.layout, 'contiguous');
+});
+
+test('getConfig returns a copy: mutating it does not change the presets', () => {
+  const c = getConfig('paper');
+  c.model.nLayers = 1;
+  assert.equal(PRESET_CONFIGS.paper.model.nLayers, 4);
+  assert.equal(DEFAULT_CONFIG.model.nLayers, 4);
+});
+
+test('notebook-style partial overrides apply and are validated', () => {
+  const c = getConfig('authors', { model: { nLayers: 2 }, train: { lr: 3e-4 } });
+  assert.equal(c.model.nLayers, 2);
+  assert.equal(c.model.nHeads, 4);
+  assert.equal(c.train.lr, 3e-4);
+  assert.equal(c.data.layout, 'separate');
+});
+
+test('CLI overrides parse numbers and enumerations', () => {
+  assert.deepEqual(parseOverrides(['model.nLayers=2', 'model.positions=learned', 'train.lr=1e-4']), {
+    model: { nLayers: 2, positions: 'learned' },
+    train: { lr: 1e-4 },
+  });
+});
+
+function throwsNaming(fn: () => unknown, ...fragments: string[]) {
+  assert.throws(fn, (e: unknown) => {
+    assert.ok(e instanceof ConfigError, `expected ConfigError, got ${e}`);
+    for (const f of fragments) assert.ok(e.message.includes(f), `message ${JSON.stringify(e.message)} lacks ${JSON.stringify(f)}`);
+    return true;
+  });
+}
+
+test('bad settings are rejected with the key and what is allowed', () => {
+  throwsNaming(() => parseOverrides(['model.nLayer=2']), 'model.nLayer', 'unknown key', 'model.nLayers');
+  throwsNaming(() => parseOverrides(['model.nLayers=two']), 'model.nLayers', 'an integer in [1, 64]');
+  throwsNaming(() => parseOverrides(['model.nLayers=2.5']), 'model.nLayers', 'integer');
+  throwsNaming(() => parseOverrides(['model.nLayers=0']), 'model.nLayers', '[1, 64]');
+  throwsNaming(() => parseOverrides(['train.lr=0']), 'train.lr', '(0, 10]');
+  throwsNaming(() => parseOverrides(['train.targetAcc=1.5']), 'train.targetAcc', '[0, 1]');
+  throwsNaming(() => parseOverrides(['model.positions=sinusoidal']), 'model.positions', '"none", "learned"');
+  throwsNaming(() => parseOverrides(['model.nLayers']), 'key=value');
+  throwsNaming(() => getConfig('paper', { model: { nLayers: '3' as unknown as number } }), 'model.nLayers', 'got "3"');
+  throwsNaming(() => getConfig('paper', { modle: {} } as never), 'modle', 'unknown section');
+  throwsNaming(() => getConfig('paper', { model: { dModel: 130 } }), 'model.dModel', 'divisible by model.nHeads');
+  throwsNaming(() => getConfig('paper', { data: { minLen: 5, maxLen: 4 } }), 'data.maxLen', 'data.minLen');
+  throwsNaming(() => validateConfig({ ...getConfig(), train: { ...getConfig().train, batchSize: -1 } }), 'train.batchSize');
+});
+
+test('unknown presets, tasks and bad seeds are named', () => {
+  throwsNaming(() => checkPreset('author'), 'preset', '"author"', 'paper, authors');
+  throwsNaming(() => getConfig('nope'), 'preset', 'paper, authors');
+  throwsNaming(() => checkTask('sorting'), 'task', 'reverse, sort');
+  throwsNaming(() => checkSeed(-1), 'seed');
+  throwsNaming(() => checkSeed(1.5), 'seed');
+  assert.equal(checkTask('sort'), 'sort');
+  assert.equal(checkSeed(42), 42);
+});

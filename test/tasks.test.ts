@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Rng } from '../src/rng';
+import { BatchStream, END, IGNORE, makeBatch, PAD, sampleExamples, SEP, solve, START } from '../src/tasks';
+
+test('targets: reversal reverses, sorting sorts ascending with repeats kept', () => {
+  assert.deepEqual(solve('reverse', [5, 1, 99, 1]), [1, 99, 1, 5]);
+  assert.deepEqual(solve('sort', [5, 1, 99, 1]), [1, 1, 5, 99]);
+});
+
+test('samples: digits in 1..99, lengths in range, every length drawn', () => {
+  const ex = sampleExamples('sort', 2000, new Rng(1), { minLen: 3, maxLen: 7 });
+  const lengths = new Set(ex.map((e) => e.x.length));
+  assert.deepEqual([...lengths].sort(), [3, 4, 5, 6, 7]);
+  for (const e of ex) {
+    for (const d of e.x) assert.ok(Number.isInteger(d) && d >= 1 && d <= 99);
+    assert.deepEqual(e.y, solve('sort', e.x));
+  }
+  const digits = new Set(ex.flatMap((e) => e.x));
+  assert.equal(digits.size, 99);
+});
+
+test('contiguous layout: START x SEP y then PAD; targets y END at positions N+1..2N+1', () => {
+  const b = makeBatch([{ x: [7, 8, 9], y: [9, 8, 7] }, { x: [4], y: [4] }], 'contiguous');
+  assert.equal(b.T, 8);
+  const I = IGNORE;
+  assert.deepEqual(Array.from(b.tokens.subarray(0, 8)), [START, 7, 8, 9, SEP, 9, 8, 7]);
+  assert.deepEqual(Array.from(b.targets.subarray(0, 8)), [I, I, I, I, 9, 8, 7, END]);
+  assert.deepEqual(Array.from(b.tokens.subarray(8, 16)), [START, 4, SEP, 4, PAD, PAD, PAD, PAD]);
+  assert.deepEqual(Array.from(b.targets.subarray(8, 16)), [I, I, 4, END, I, I, I, I]);
+});
+
+test("separate layout (authors' code): PAD between SEP and y1 for shorter rows", () => {
+  const b = makeBatch([{ x: [7, 8, 9], y: [9, 8, 7] }, { x: [4], y: [4] }], 'separate');
+  const I = IGNORE;
+  // input padded to 5 tokens, target (y END) padded to 4 and its last token dropped
+  assert.deepEqual(Array.from(b.tokens.subarray(0, 8)), [START, 7, 8, 9, SEP, 9, 8, 7]);
+  assert.deepEqual(Array.from(b.tokens.subarray(8, 16)), [START, 4, SEP, PAD, PAD, 4, PAD, PAD]);
+  assert.deepEqual(Array.from(b.targets.subarray(8, 16)), [I, I, I, I, 4, END, I, I]);
+});
+
+test('both layouts agree when every row has the same length', () => {
+  const ex = sampleExamples('reverse', 16, new Rng(3), 5);
+  const a = makeBatch(ex, 'contiguous');
+  const s = makeBatch(ex, 'separate');
+  assert.deepEqual(a.tokens, s.tokens);
+  assert.deepEqual(a.targets, s.targets);
+});
+
+test('the fixture batch format: decoder input = input + target without its last token', () => {
+  const b = makeBatch([{ x: [23, 15, 28, 78], y: [15, 23, 28, 78] }]);
+  assert.deepEqual(Array.from(b.tokens), [101, 23, 15, 28, 78, 102, 15, 23, 28, 78]);
+  assert.equal(b.targets.indexOf(15), 5); // first prediction position
+});
+
+test('seeded generator: same seed same batches, other seed or stream other batches', () => {
+  const opts = { minLen: 3, maxLen: 7, batchSize: 8, layout: 'contiguous' as const };
+  const a = new BatchStream('sort', opts, new Rng(42, 'train-data'));
+  const b = new BatchStream('sort', opts, new Rng(42, 'train-data'));
+  const c = new BatchStream('sort', opts, new Rng(43, 'train-data'));
+  const d = new BatchStream('sort', opts, new Rng(42, 'train-eval'));
+  for (let i = 0; i < 3; i++) {
+    const [x, y, z, w] = [a.next(), b.next(), c.next(), d.next()];
+    assert.deepEqual(x.tokens, y.tokens);
+    assert.notDeepEqual(x.tokens, z.tokens);
+    assert.notDeepEqual(x.tokens, w.tokens);
+  }
+});
+
+test('rng state restores the stream exactly', () => {
+  const r = new Rng(7, 's');
+  r.next();
+  const saved = r.state();
+  const xs = [r.next(), r.normal(), r.int(1, 99)];
+  const r2 = Rng.fromState(saved);
+  assert.deepEqual([r2.next(), r2.normal(), r2.int(1, 99)], xs);
+});
