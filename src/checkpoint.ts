@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import { ExperimentConfig, validateConfig } from './config';
+import { checkPreset, cloneConfig, ExperimentConfig, PRESET_CONFIGS, validateConfig } from './config';
 import { Transformer } from './model';
 import { writeFileAtomic } from './provenance';
 
@@ -101,7 +101,15 @@ export function readCheckpointHeader(file: string): { header: Header; buf: Buffe
 
 export function loadCheckpoint(file: string): LoadedCheckpoint {
   const { header, buf, dataStart } = readCheckpointHeader(file);
-  const config = validateConfig(header.config);
+  // Checkpoints written before the analysis settings existed take them from their preset.
+  const stored = header.config as Partial<ExperimentConfig>;
+  if (!stored.analysis) stored.analysis = cloneConfig(PRESET_CONFIGS[checkPreset(String(header.meta.preset))]).analysis;
+  let config: ExperimentConfig;
+  try {
+    config = validateConfig(stored as ExperimentConfig);
+  } catch (e) {
+    throw new CheckpointError(file, `holds an invalid configuration: ${(e as Error).message}`);
+  }
   const payloadFloats = (buf.length - HASH_BYTES - dataStart) / 4;
   const arrays: Record<string, { shape: number[]; data: Float32Array }> = {};
   for (const t of header.tensors) {

@@ -23,6 +23,20 @@ export type InitScheme = 'pytorch' | 'normal';
  */
 export type BatchLayout = 'contiguous' | 'separate';
 
+/**
+ * Where a head's mean is substituted. `before-WO`: the head's output z (d_head) before the output
+ * projection, which removes the head (paper text; the authors' last section). `after-WO-slice`:
+ * the authors' main experiment, which writes the d_head-wide mean into columns h*d_head.. of the
+ * attention output *after* W_O; that does not remove the head (a known interpretability pitfall).
+ */
+export type HeadAblation = 'before-WO' | 'after-WO-slice';
+/**
+ * Ranks for Delta (Eq. 3). `average`: ties share their mean rank (scipy's rankdata, the authors'
+ * code). `ordinal-random`: ordinal ranks, ties broken at random (seeded), repeated analysis.tieDraws
+ * times. `ordinal-order`: ties broken by component order (L0 first): biased, kept to show the bias.
+ */
+export type RankRule = 'average' | 'ordinal-random' | 'ordinal-order';
+
 export const TASKS: readonly TaskName[] = ['reverse', 'sort'];
 export const PRESETS: readonly PresetName[] = ['paper', 'authors'];
 /** The paper's ten seeds (Appendix A.1). */
@@ -55,10 +69,29 @@ export interface TrainConfig {
   evalSamples: number; // fresh training-distribution sequences per check (authors: 100)
 }
 
+export interface AnalysisConfig {
+  accLow: number; // OOD length: the first N in 8..11 with accuracy in [accLow, accHigh] (paper: 0.20)
+  accHigh: number; // (paper: 0.75)
+  oodPickSamples: number; // sequences per length when picking N (authors: 100)
+  gradBatches: number; // B in Eq. 1 (paper: 50)
+  gradBatchSize: number; // sequences per batch for Eq. 1 and for the ablation means (paper: 64)
+  meanBatches: number; // batches over which each component's mean output is taken (authors: 50)
+  evalSamples: number; // sequences scoring the baseline and each ablation in Eq. 2 (authors: 100)
+  paired: boolean; // true: baseline and every ablation on one fixed set; false: the authors' fresh set per ablation
+  headAblation: HeadAblation;
+  rankRule: RankRule;
+  threshold: number; // |Delta| threshold for Hidden Hero / Gradient Bloat (paper: 6)
+  inclusive: boolean; // true: Delta <= -6 / >= 6 (paper text); false: < -6 / > 6 (authors' main experiment)
+  tieDraws: number; // random tie-break draws for rankRule 'ordinal-random'
+  idLength: number; // in-distribution length for Table 6 (paper: 5)
+  idSamples: number; // sequences for in-distribution accuracy
+}
+
 export interface ExperimentConfig {
   model: ModelConfig;
   data: DataConfig;
   train: TrainConfig;
+  analysis: AnalysisConfig;
 }
 
 /** Defaults: the paper's model and training, with the authors' choices where the text is silent. */
@@ -83,6 +116,23 @@ export const DEFAULT_CONFIG: ExperimentConfig = {
     evalEvery: 100,
     evalSamples: 512,
   },
+  analysis: {
+    accLow: 0.2,
+    accHigh: 0.75,
+    oodPickSamples: 1000, // standard error of an accuracy near 50%: 1.6 points
+    gradBatches: 50,
+    gradBatchSize: 64,
+    meanBatches: 50,
+    evalSamples: 1000,
+    paired: true,
+    headAblation: 'before-WO',
+    rankRule: 'ordinal-random',
+    threshold: 6,
+    inclusive: true,
+    tieDraws: 1000,
+    idLength: 5,
+    idSamples: 1000,
+  },
 };
 
 /**
@@ -97,6 +147,16 @@ export const PRESET_CONFIGS: Record<PresetName, ExperimentConfig> = {
     model: { ...DEFAULT_CONFIG.model },
     data: { ...DEFAULT_CONFIG.data, layout: 'separate' },
     train: { ...DEFAULT_CONFIG.train, evalEvery: 500, evalSamples: 100 },
+    analysis: {
+      ...DEFAULT_CONFIG.analysis,
+      oodPickSamples: 100,
+      evalSamples: 100,
+      paired: false,
+      headAblation: 'after-WO-slice',
+      rankRule: 'average',
+      inclusive: false,
+      idSamples: 100,
+    },
   },
 };
 
@@ -112,7 +172,8 @@ export class ConfigError extends Error {
 type Rule =
   | { kind: 'int'; min: number; max: number }
   | { kind: 'number'; min: number; max: number; exclusiveMin?: boolean }
-  | { kind: 'enum'; values: readonly string[] };
+  | { kind: 'enum'; values: readonly string[] }
+  | { kind: 'bool' };
 
 /** Every settable key, with what it allows. */
 export const CONFIG_RULES: Record<string, Rule> = {
@@ -134,6 +195,21 @@ export const CONFIG_RULES: Record<string, Rule> = {
   'train.targetAcc': { kind: 'number', min: 0, max: 1 },
   'train.evalEvery': { kind: 'int', min: 1, max: 10_000_000 },
   'train.evalSamples': { kind: 'int', min: 1, max: 1_000_000 },
+  'analysis.accLow': { kind: 'number', min: 0, max: 1 },
+  'analysis.accHigh': { kind: 'number', min: 0, max: 1 },
+  'analysis.oodPickSamples': { kind: 'int', min: 1, max: 1_000_000 },
+  'analysis.gradBatches': { kind: 'int', min: 1, max: 100_000 },
+  'analysis.gradBatchSize': { kind: 'int', min: 1, max: 65536 },
+  'analysis.meanBatches': { kind: 'int', min: 1, max: 100_000 },
+  'analysis.evalSamples': { kind: 'int', min: 1, max: 1_000_000 },
+  'analysis.paired': { kind: 'bool' },
+  'analysis.headAblation': { kind: 'enum', values: ['before-WO', 'after-WO-slice'] },
+  'analysis.rankRule': { kind: 'enum', values: ['average', 'ordinal-random', 'ordinal-order'] },
+  'analysis.threshold': { kind: 'number', min: 0, max: 1000 },
+  'analysis.inclusive': { kind: 'bool' },
+  'analysis.tieDraws': { kind: 'int', min: 1, max: 1_000_000 },
+  'analysis.idLength': { kind: 'int', min: 1, max: 99 },
+  'analysis.idSamples': { kind: 'int', min: 1, max: 1_000_000 },
 };
 
 function describe(rule: Rule): string {
@@ -144,6 +220,8 @@ function describe(rule: Rule): string {
       return `a number in ${rule.exclusiveMin ? '(' : '['}${rule.min}, ${rule.max}]`;
     case 'enum':
       return `one of ${rule.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'bool':
+      return 'true or false';
   }
 }
 
@@ -152,6 +230,10 @@ function checkValue(key: string, value: unknown): void {
   const bad = () => new ConfigError(`config ${key}: got ${JSON.stringify(value)}; allowed: ${describe(rule)}`);
   if (rule.kind === 'enum') {
     if (typeof value !== 'string' || !rule.values.includes(value)) throw bad();
+    return;
+  }
+  if (rule.kind === 'bool') {
+    if (typeof value !== 'boolean') throw bad();
     return;
   }
   if (typeof value !== 'number' || !Number.isFinite(value)) throw bad();
@@ -172,6 +254,11 @@ export function validateConfig(cfg: ExperimentConfig): ExperimentConfig {
       `config model.dModel: ${m.dModel} is not divisible by model.nHeads=${m.nHeads}; allowed: a multiple of model.nHeads`,
     );
   }
+  if (cfg.analysis.accHigh < cfg.analysis.accLow) {
+    throw new ConfigError(
+      `config analysis.accHigh: ${cfg.analysis.accHigh} is below analysis.accLow=${cfg.analysis.accLow}; allowed: a number >= analysis.accLow`,
+    );
+  }
   if (cfg.data.maxLen < cfg.data.minLen) {
     throw new ConfigError(
       `config data.maxLen: ${cfg.data.maxLen} is below data.minLen=${cfg.data.minLen}; allowed: an integer >= data.minLen`,
@@ -181,7 +268,7 @@ export function validateConfig(cfg: ExperimentConfig): ExperimentConfig {
 }
 
 export function cloneConfig(cfg: ExperimentConfig): ExperimentConfig {
-  return { model: { ...cfg.model }, data: { ...cfg.data }, train: { ...cfg.train } };
+  return { model: { ...cfg.model }, data: { ...cfg.data }, train: { ...cfg.train }, analysis: { ...cfg.analysis } };
 }
 
 export function checkPreset(name: string): PresetName {
@@ -243,9 +330,8 @@ export function parseOverrides(assignments: readonly string[]): DeepPartial<Expe
     const rule = CONFIG_RULES[key];
     if (!rule) throw unknownKey(key);
     let value: unknown = raw;
-    if (rule.kind !== 'enum') {
-      value = raw === '' ? NaN : Number(raw);
-    }
+    if (rule.kind === 'bool') value = raw === 'true' ? true : raw === 'false' ? false : raw;
+    else if (rule.kind !== 'enum') value = raw === '' ? NaN : Number(raw);
     checkValue(key, value);
     const [section, field] = key.split('.');
     (out[section] ??= {})[field] = value;

@@ -10,3 +10,4 @@ export * from './train';
 export * from './progress';
 export * from './checkpoint';
 export * from './provenance';
+export * from './analysis';

@@ -30,6 +30,13 @@ test('authors preset reproduces their code: separate padding, check every 500 st
   assert.equal(a.model.init, 'pytorch');
   assert.equal(a.model.positions, 'none');
   assert.equal(getConfig('paper').data.layout, 'contiguous');
+  // analysis side: their head ablation after W_O, unpaired scoring on 100, average ranks, strict thresholds
+  assert.deepEqual(
+    [a.analysis.headAblation, a.analysis.paired, a.analysis.evalSamples, a.analysis.oodPickSamples, a.analysis.rankRule, a.analysis.inclusive],
+    ['after-WO-slice', false, 100, 100, 'average', false],
+  );
+  const p = getConfig('paper').analysis;
+  assert.deepEqual([p.headAblation, p.paired, p.rankRule, p.inclusive, p.threshold], ['before-WO', true, 'ordinal-random', true, 6]);
 });
 
 test('getConfig returns a copy: mutating it does not change the presets', () => {
@@ -48,9 +55,10 @@ test('notebook-style partial overrides apply and are validated', () => {
 });
 
 test('CLI overrides parse numbers and enumerations', () => {
-  assert.deepEqual(parseOverrides(['model.nLayers=2', 'model.positions=learned', 'train.lr=1e-4']), {
+  assert.deepEqual(parseOverrides(['model.nLayers=2', 'model.positions=learned', 'train.lr=1e-4', 'analysis.paired=false']), {
     model: { nLayers: 2, positions: 'learned' },
     train: { lr: 1e-4 },
+    analysis: { paired: false },
   });
 });
 
@@ -71,6 +79,9 @@ test('bad settings are rejected with the key and what is allowed', () => {
   throwsNaming(() => parseOverrides(['train.targetAcc=1.5']), 'train.targetAcc', '[0, 1]');
   throwsNaming(() => parseOverrides(['model.positions=sinusoidal']), 'model.positions', '"none", "learned"');
   throwsNaming(() => parseOverrides(['model.nLayers']), 'key=value');
+  throwsNaming(() => parseOverrides(['analysis.paired=yes']), 'analysis.paired', 'true or false');
+  throwsNaming(() => parseOverrides(['analysis.rankRule=dense']), 'analysis.rankRule', '"average", "ordinal-random", "ordinal-order"');
+  throwsNaming(() => getConfig('paper', { analysis: { accLow: 0.8, accHigh: 0.7 } }), 'analysis.accHigh', 'analysis.accLow');
   throwsNaming(() => getConfig('paper', { model: { nLayers: '3' as unknown as number } }), 'model.nLayers', 'got "3"');
   throwsNaming(() => getConfig('paper', { modle: {} } as never), 'modle', 'unknown section');
   throwsNaming(() => getConfig('paper', { model: { dModel: 130 } }), 'model.dModel', 'divisible by model.nHeads');

@@ -14,6 +14,7 @@ export function tinyConfig(overrides: DeepPartial<ExperimentConfig> = {}): Exper
     model: { ...base.model, ...overrides.model },
     data: { ...base.data, ...overrides.data },
     train: { ...base.train, ...overrides.train },
+    analysis: { ...base.analysis, ...overrides.analysis },
   });
 }
 

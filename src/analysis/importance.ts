@@ -1,0 +1,186 @@
+/**
+ * Importance measures, one interface: (model + OOD data) -> one score per component.
+ * G (Eq. 1, gradient magnitude) and C (Eq. 2, mean ablation) are the paper's; zero ablation is
+ * the first extension. A new measure is one `registerMeasure` call; the pipeline looks measures up
+ * by name and needs no other change.
+ */
+import { tf } from '../backend';
+import type { AnalysisConfig, TaskName } from '../config';
+import { accuracy, exactMatch } from '../eval';
+import { componentGradNorms } from '../grads';
+import { Component, componentHook, componentPatch, hooks, Patch, Transformer } from '../model';
+import { Rng } from '../rng';
+import { Example, makeBatch, sampleExamples } from '../tasks';
+import { tokensTensor } from '../eval';
+
+/** What a measure sees: the model, the chosen OOD length, the settings and shared, lazily computed data. */
+export class ImportanceContext {
+  private meansCache: Record<string, Float32Array> | null = null;
+  private baselineCache: number | null = null;
+
+  constructor(
+    readonly model: Transformer,
+    readonly task: TaskName,
+    readonly length: number, // the chosen OOD length N
+    readonly cfg: AnalysisConfig,
+    readonly seed: number,
+    /** The fixed OOD evaluation set (baseline and every paired ablation are scored on it). */
+    readonly evalSet: Example[],
+    /** Baseline accuracy from the OOD pick, used by unpaired scoring (the authors'). */
+    readonly pickAccuracy: number,
+    readonly components: Component[] = model.components(),
+  ) {}
+
+  /** Each component's mean output over the OOD distribution (heads: [d_head] before W_O; MLPs: [d_model]). */
+  means(): Record<string, Float32Array> {
+    this.meansCache ??= componentMeans(this.model, this.task, this.length, this.cfg.meanBatches, this.cfg.gradBatchSize, new Rng(this.seed, 'means'));
+    return this.meansCache;
+  }
+
+  /** Exact match of the unablated model on the evaluation set (paired) or from the OOD pick (unpaired). */
+  baseline(): number {
+    if (this.baselineCache === null) this.baselineCache = this.cfg.paired ? accuracy(exactMatch(this.model, this.evalSet)) : this.pickAccuracy;
+    return this.baselineCache;
+  }
+
+  /** Accuracy with the given components replaced by the given values (paired: the fixed set; else fresh sequences). */
+  ablatedAccuracy(values: Record<string, Float32Array>, rng: Rng): number {
+    const examples = this.cfg.paired ? this.evalSet : sampleExamples(this.task, this.cfg.evalSamples, rng, this.length);
+    return withPatches(this.model, values, this.cfg.headAblation, (patches) => accuracy(exactMatch(this.model, examples, { patches })));
+  }
+}
+
+/**
+ * Builds the patches that replace each listed component's output with its value, runs `fn`, and
+ * disposes them. Heads follow `headAblation` (see HeadAblation in config.ts).
+ */
+export function withPatches<T>(
+  model: Transformer,
+  values: Record<string, Float32Array>,
+  headAblation: AnalysisConfig['headAblation'],
+  fn: (patches: Patch[]) => T,
+): T {
+  const byId = new Map(model.components().map((c) => [c.id, c]));
+  const tensors: tf.Tensor[] = [];
+  const patches = Object.entries(values).map(([id, v]) => {
+    const c = byId.get(id);
+    if (!c) throw new Error(`unknown component ${id}`);
+    const t = tf.tensor1d(v);
+    tensors.push(t);
+    if (c.kind === 'head' && headAblation === 'after-WO-slice') {
+      const dh = model.dHead;
+      return { hook: hooks.attnOut(c.layer), cols: [c.head! * dh, (c.head! + 1) * dh] as [number, number], value: t };
+    }
+    return componentPatch(c, t);
+  });
+  try {
+    return fn(patches);
+  } finally {
+    for (const t of tensors) t.dispose();
+  }
+}
+
+/** Mean of each component's output over `batches` batches of OOD sequences, over batch and positions. */
+export function componentMeans(
+  model: Transformer,
+  task: TaskName,
+  length: number,
+  batches: number,
+  batchSize: number,
+  rng: Rng,
+  components: readonly Component[] = model.components(),
+): Record<string, Float32Array> {
+  const hookNames = [...new Set(components.map(componentHook))];
+  const sums: Record<string, Float64Array> = {};
+  let count = 0;
+  for (let b = 0; b < batches; b++) {
+    const batch = makeBatch(sampleExamples(task, batchSize, rng, length));
+    const perHook = tf.tidy(() => {
+      const { cache } = model.forward(tokensTensor(batch), { cache: hookNames });
+      // sum over batch and positions: heads [head, d_head], MLPs [d_model]
+      return hookNames.map((h) => tf.sum(cache[h], [0, 1]));
+    });
+    hookNames.forEach((h, i) => {
+      const v = perHook[i].dataSync();
+      sums[h] ??= new Float64Array(v.length);
+      for (let j = 0; j < v.length; j++) sums[h][j] += v[j];
+      perHook[i].dispose();
+    });
+    count += batch.B * batch.T;
+  }
+  const out: Record<string, Float32Array> = {};
+  for (const c of components) {
+    const s = sums[componentHook(c)];
+    if (c.kind === 'head') {
+      const dh = model.dHead;
+      out[c.id] = Float32Array.from(s.subarray(c.head! * dh, (c.head! + 1) * dh), (x) => x / count);
+    } else {
+      out[c.id] = Float32Array.from(s, (x) => x / count);
+    }
+  }
+  return out;
+}
+
+export interface ImportanceMeasure {
+  name: string;
+  /** One line a reader of the paper recognises. */
+  description: string;
+  compute(ctx: ImportanceContext): Record<string, number>;
+}
+
+const REGISTRY = new Map<string, ImportanceMeasure>();
+
+export function registerMeasure(m: ImportanceMeasure): void {
+  if (REGISTRY.has(m.name)) throw new Error(`importance measure ${m.name} is already registered`);
+  REGISTRY.set(m.name, m);
+}
+
+export function getMeasure(name: string): ImportanceMeasure {
+  const m = REGISTRY.get(name);
+  if (!m) throw new Error(`unknown importance measure ${JSON.stringify(name)}; registered: ${[...REGISTRY.keys()].join(', ')}`);
+  return m;
+}
+
+export function listMeasures(): ImportanceMeasure[] {
+  return [...REGISTRY.values()];
+}
+
+/**
+ * Eq. 1: G_i = (1/B) sum_b ||grad_{W_i} L_b||_F over B batches at the OOD length.
+ * Heads: the head's d_model x d_head slice of W_V; MLPs: the second linear layer's weight.
+ */
+export function gradientMagnitude(ctx: ImportanceContext): Record<string, number> {
+  const rng = new Rng(ctx.seed, 'G');
+  const sums: Record<string, number> = Object.fromEntries(ctx.components.map((c) => [c.id, 0]));
+  for (let b = 0; b < ctx.cfg.gradBatches; b++) {
+    const batch = makeBatch(sampleExamples(ctx.task, ctx.cfg.gradBatchSize, rng, ctx.length));
+    const { norms } = componentGradNorms(ctx.model, batch, ctx.components);
+    for (const id of Object.keys(sums)) sums[id] += norms[id];
+  }
+  return Object.fromEntries(Object.entries(sums).map(([id, s]) => [id, s / ctx.cfg.gradBatches]));
+}
+
+/** Accuracy drop when each component, alone, is replaced by `valueOf(component)`. */
+function ablationDrops(ctx: ImportanceContext, valueOf: (c: Component) => Float32Array, stream: string): Record<string, number> {
+  const base = ctx.baseline();
+  const rng = new Rng(ctx.seed, stream);
+  const out: Record<string, number> = {};
+  for (const c of ctx.components) out[c.id] = base - ctx.ablatedAccuracy({ [c.id]: valueOf(c) }, rng);
+  return out;
+}
+
+/** Eq. 2: C_i = Acc_base - Acc_ablated(i -> mu_i), mu_i the component's mean output at the OOD length. */
+export function meanAblation(ctx: ImportanceContext): Record<string, number> {
+  const means = ctx.means();
+  return ablationDrops(ctx, (c) => means[c.id], 'C');
+}
+
+/** Zero ablation: the accuracy drop when a component's output is set to zero (an extension). */
+export function zeroAblation(ctx: ImportanceContext): Record<string, number> {
+  const width = (c: Component) => (c.kind === 'head' ? ctx.model.dHead : ctx.model.cfg.dModel);
+  return ablationDrops(ctx, (c) => new Float32Array(width(c)), 'C-zero');
+}
+
+registerMeasure({ name: 'G', description: 'Eq. 1: mean Frobenius norm of the loss gradient w.r.t. the component weights', compute: gradientMagnitude });
+registerMeasure({ name: 'C', description: 'Eq. 2: exact-match accuracy drop under mean ablation', compute: meanAblation });
+registerMeasure({ name: 'zeroAblation', description: 'exact-match accuracy drop when the component output is set to zero', compute: zeroAblation });

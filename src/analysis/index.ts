@@ -1,0 +1,5 @@
+export * from './ranks';
+export * from './importance';
+export * from './ood';
+export * from './prune';
+export * from './pipeline';

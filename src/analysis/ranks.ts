@@ -1,0 +1,137 @@
+/**
+ * Ranks, Spearman's rho and the paper's classes (Eq. 3):
+ *   Delta_i = Rank(G_i) - Rank(C_i), ascending ranks 1..n;
+ *   Hidden Hero: Delta <= -threshold; Gradient Bloat: Delta >= threshold; else Aligned
+ *   (strict < / > under the authors' main experiment: `inclusive = false`).
+ *
+ * Many C_i tie (components whose ablation changes accuracy by nothing), so the rank rule matters:
+ * ordinal ranks with ties broken by component order give early-layer components low C ranks,
+ * hence large Delta, which manufactures early Bloats and late Heroes by construction.
+ */
+import { sampleRankCorrelation } from 'simple-statistics';
+import type { RankRule } from '../config';
+import { Rng } from '../rng';
+
+export type ComponentClass = 'HiddenHero' | 'GradientBloat' | 'Aligned';
+export const CLASSES: readonly ComponentClass[] = ['HiddenHero', 'GradientBloat', 'Aligned'];
+
+/** Ascending ranks 1..n; tied values share the mean of the ranks they span (scipy's rankdata default). */
+export function averageRanks(xs: readonly number[]): number[] {
+  const order = xs.map((v, i) => [v, i] as const).sort((a, b) => a[0] - b[0]);
+  const ranks = new Array<number>(xs.length);
+  for (let i = 0; i < order.length; ) {
+    let j = i;
+    while (j + 1 < order.length && order[j + 1][0] === order[i][0]) j++;
+    for (let k = i; k <= j; k++) ranks[order[k][1]] = (i + j) / 2 + 1;
+    i = j + 1;
+  }
+  return ranks;
+}
+
+/**
+ * Ascending ordinal ranks 1..n. Ties are broken by input order (`'order'`: earlier first) or by a
+ * random permutation drawn from `rng`.
+ */
+export function ordinalRanks(xs: readonly number[], tieBreak: 'order' | Rng): number[] {
+  const key = tieBreak === 'order' ? xs.map((_, i) => i) : tieBreak.shuffle(xs.map((_, i) => i));
+  const position = new Array<number>(xs.length);
+  key.forEach((idx, k) => (position[idx] = k));
+  const order = xs.map((v, i) => i).sort((a, b) => xs[a] - xs[b] || position[a] - position[b]);
+  const ranks = new Array<number>(xs.length);
+  order.forEach((idx, r) => (ranks[idx] = r + 1));
+  return ranks;
+}
+
+/** Spearman's rho: Pearson correlation of average ranks (ties handled as scipy.stats.spearmanr does). */
+export function spearman(x: readonly number[], y: readonly number[]): number {
+  if (x.length !== y.length) throw new Error(`spearman: ${x.length} values vs ${y.length}`);
+  return sampleRankCorrelation(x as number[], y as number[]);
+}
+
+export function classify(delta: number, threshold: number, inclusive: boolean): ComponentClass {
+  if (inclusive ? delta <= -threshold : delta < -threshold) return 'HiddenHero';
+  if (inclusive ? delta >= threshold : delta > threshold) return 'GradientBloat';
+  return 'Aligned';
+}
+
+export interface Classification {
+  rho: number;
+  rankG: number[];
+  rankC: number[];
+  delta: number[];
+  classes: ComponentClass[];
+  /** Under 'ordinal-random': the fraction of draws that put each component in each class. */
+  classFreq?: Record<ComponentClass, number>[];
+  /** Under 'ordinal-random': each component's mean Delta over the draws. */
+  meanDelta?: number[];
+  /** Hero and Bloat counts: of `classes`, and (random rule) expected over the draws. */
+  counts: { heroes: number; bloats: number; expectedHeroes?: number; expectedBloats?: number };
+}
+
+export interface RankOptions {
+  rankRule: RankRule;
+  threshold: number;
+  inclusive: boolean;
+  tieDraws: number;
+  /** Seed for random tie-breaks. */
+  seed: number;
+}
+
+function countClass(classes: readonly ComponentClass[], c: ComponentClass): number {
+  return classes.filter((x) => x === c).length;
+}
+
+/**
+ * Ranks G and C, computes Delta and classes under the chosen rule. Under 'ordinal-random', the
+ * reported `classes` are each component's most frequent class over `tieDraws` seeded draws
+ * (ties between classes go to Aligned), with the frequencies and expected counts alongside.
+ */
+export function classifyComponents(G: readonly number[], C: readonly number[], opts: RankOptions): Classification {
+  if (G.length !== C.length) throw new Error(`classifyComponents: ${G.length} G values vs ${C.length} C values`);
+  const rho = spearman(G, C);
+  const cls = (delta: number[]) => delta.map((d) => classify(d, opts.threshold, opts.inclusive));
+  if (opts.rankRule !== 'ordinal-random') {
+    const rank = opts.rankRule === 'average' ? averageRanks : (xs: readonly number[]) => ordinalRanks(xs, 'order');
+    const rankG = rank(G);
+    const rankC = rank(C);
+    const delta = rankG.map((r, i) => r - rankC[i]);
+    const classes = cls(delta);
+    return { rho, rankG, rankC, delta, classes, counts: { heroes: countClass(classes, 'HiddenHero'), bloats: countClass(classes, 'GradientBloat') } };
+  }
+  const rng = new Rng(opts.seed, 'tie-break');
+  const n = G.length;
+  const freq = Array.from({ length: n }, () => ({ HiddenHero: 0, GradientBloat: 0, Aligned: 0 }) as Record<ComponentClass, number>);
+  const sumDelta = new Array<number>(n).fill(0);
+  let first: { rankG: number[]; rankC: number[]; delta: number[] } | null = null;
+  for (let d = 0; d < opts.tieDraws; d++) {
+    const rankG = ordinalRanks(G, rng);
+    const rankC = ordinalRanks(C, rng);
+    const delta = rankG.map((r, i) => r - rankC[i]);
+    first ??= { rankG, rankC, delta };
+    cls(delta).forEach((c, i) => freq[i][c]++);
+    delta.forEach((x, i) => (sumDelta[i] += x));
+  }
+  const classFreq = freq.map((f) => ({
+    HiddenHero: f.HiddenHero / opts.tieDraws,
+    GradientBloat: f.GradientBloat / opts.tieDraws,
+    Aligned: f.Aligned / opts.tieDraws,
+  }));
+  const classes = classFreq.map((f): ComponentClass => {
+    if (f.HiddenHero > f.GradientBloat && f.HiddenHero > f.Aligned) return 'HiddenHero';
+    if (f.GradientBloat > f.HiddenHero && f.GradientBloat > f.Aligned) return 'GradientBloat';
+    return 'Aligned';
+  });
+  return {
+    rho,
+    ...first!,
+    classes,
+    classFreq,
+    meanDelta: sumDelta.map((s) => s / opts.tieDraws),
+    counts: {
+      heroes: countClass(classes, 'HiddenHero'),
+      bloats: countClass(classes, 'GradientBloat'),
+      expectedHeroes: classFreq.reduce((a, f) => a + f.HiddenHero, 0),
+      expectedBloats: classFreq.reduce((a, f) => a + f.GradientBloat, 0),
+    },
+  };
+}

@@ -1,0 +1,165 @@
+/**
+ * The analysis on a tiny trained model: Eq. 2's mean ablation against the same computation by hand
+ * (edited weights), the authors' after-W_O variant against its own hand computation (and different
+ * from the correct one), zero ablation through the measure registry, component means, pruning, and
+ * the whole pipeline.
+ */
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import { componentMeans, getMeasure, ImportanceContext, listMeasures, withPatches } from '../src/analysis/importance';
+import { analyzeModel } from '../src/analysis/pipeline';
+import { prunedAccuracy } from '../src/analysis/prune';
+import { tf } from '../src/backend';
+import { AnalysisConfig } from '../src/config';
+import { accuracy, exactMatch, tokensTensor } from '../src/eval';
+import { componentHook, parseComponent, Transformer } from '../src/model';
+import { Rng } from '../src/rng';
+import { Example, makeBatch, sampleExamples } from '../src/tasks';
+import { train } from '../src/train';
+import { maxAbsDiff, setupBackend, tinyConfig } from './helpers';
+
+const cfg = tinyConfig({
+  model: { dModel: 32, dFF: 64, positions: 'learned' },
+  data: { minLen: 2, maxLen: 3 },
+  train: { batchSize: 32, evalEvery: 50, evalSamples: 256, maxSteps: 600 },
+  analysis: { gradBatches: 3, gradBatchSize: 32, meanBatches: 4, evalSamples: 300, oodPickSamples: 200, idSamples: 200, idLength: 3, tieDraws: 200 },
+});
+const LENGTH = 3;
+let model: Transformer;
+let evalSet: Example[];
+
+before(async () => {
+  await setupBackend();
+  model = train({ task: 'reverse', seed: 1, cfg, progress: false }).model;
+  evalSet = sampleExamples('reverse', 300, new Rng(5), LENGTH);
+});
+
+const ctxFor = (analysis: Partial<AnalysisConfig> = {}) =>
+  new ImportanceContext(model, 'reverse', LENGTH, { ...cfg.analysis, paired: true, ...analysis }, 1, evalSet, NaN);
+
+/** A copy of the model with `edit` applied to its weights ([in, out] layout). */
+function edited(edit: (w: Record<string, { shape: number[]; data: Float32Array }>) => void): Transformer {
+  const w = model.toArrays();
+  edit(w);
+  return Transformer.fromArrays(model.cfg, w);
+}
+const D = 32;
+const dh = 16;
+const accOf = (m: Transformer) => accuracy(exactMatch(m, evalSet));
+
+test('component means equal the mean of the cached hook values over the same batches', () => {
+  const means = componentMeans(model, 'reverse', LENGTH, 2, 16, new Rng(9));
+  const rng = new Rng(9);
+  const batches = [0, 1].map(() => makeBatch(sampleExamples('reverse', 16, rng, LENGTH)));
+  for (const id of ['L1.H1', 'L0.MLP']) {
+    const c = parseComponent(id, model.cfg);
+    const want = tf.tidy(() => {
+      const acts = batches.map((b) => model.forward(tokensTensor(b), { cache: [componentHook(c)] }).cache[componentHook(c)]);
+      const all = tf.concat(acts, 0);
+      const own = c.kind === 'head' ? tf.slice(all, [0, 0, c.head!, 0], [-1, -1, 1, -1]) : all;
+      return tf.mean(tf.reshape(own, [-1, own.shape[own.rank - 1]]), 0).dataSync();
+    });
+    assert.ok(maxAbsDiff(means[id], want) < 1e-5, id);
+  }
+});
+
+test('C (mean ablation of one head) equals the same computation by hand: W_V columns 0, b_V slice = mean', () => {
+  const ctx = ctxFor();
+  const C = getMeasure('C').compute(ctx);
+  const mu = ctx.means()['L1.H0'];
+  const byHand = edited((w) => {
+    const W = w['blocks.1.attn.W_v.weight'];
+    for (let r = 0; r < D; r++) for (let j = 0; j < dh; j++) W.data[r * D + j] = 0;
+    w['blocks.1.attn.W_v.bias'].data.set(mu, 0);
+  });
+  const base = accOf(model);
+  assert.equal(ctx.baseline(), base);
+  assert.ok(base > 0.8, `trained model accuracy ${base}`);
+  assert.ok(Math.abs(C['L1.H0'] - (base - accOf(byHand))) <= 1 / 300 + 1e-9, `C ${C['L1.H0']} vs by hand ${base - accOf(byHand)}`);
+  assert.ok(Object.values(C).some((c) => c > 0.05), 'some ablation hurts');
+  byHand.dispose();
+});
+
+test("the authors' head ablation (mean written after W_O into a d_head slice) matches its own hand computation and differs from the correct one", () => {
+  const ctx = ctxFor();
+  const mu = ctx.means()['L1.H1'];
+  // By hand: columns h*d_head.. of the attention output become mu: W_O columns 0, b_O slice = mu.
+  const authorsByHand = edited((w) => {
+    const W = w['blocks.1.attn.W_o.weight'];
+    for (let r = 0; r < D; r++) for (let j = dh; j < 2 * dh; j++) W.data[r * D + j] = 0;
+    w['blocks.1.attn.W_o.bias'].data.set(mu, dh);
+  });
+  const batch = makeBatch(evalSet.slice(0, 50));
+  const logitsWith = (variant: AnalysisConfig['headAblation']) =>
+    withPatches(model, { 'L1.H1': mu }, variant, (patches) => tf.tidy(() => model.forward(tokensTensor(batch), { patches }).logits.dataSync()));
+  const authors = logitsWith('after-WO-slice');
+  const correct = logitsWith('before-WO');
+  const hand = tf.tidy(() => authorsByHand.forward(tokensTensor(batch)).logits.dataSync());
+  assert.ok(maxAbsDiff(authors, hand) < 1e-4);
+  assert.ok(maxAbsDiff(authors, correct) > 1e-2, 'the two variants must differ');
+  const Cauthors = getMeasure('C').compute(ctxFor({ headAblation: 'after-WO-slice' }));
+  const Ccorrect = getMeasure('C').compute(ctxFor());
+  assert.notDeepEqual(Cauthors, Ccorrect);
+  assert.equal(Cauthors['L0.MLP'], Ccorrect['L0.MLP'], 'MLP ablation is the same under both variants');
+  authorsByHand.dispose();
+});
+
+test('zero ablation plugs in through the measure registry and equals the hand computation', () => {
+  assert.deepEqual(
+    listMeasures().map((m) => m.name).slice(0, 3),
+    ['G', 'C', 'zeroAblation'],
+  );
+  const Z = getMeasure('zeroAblation').compute(ctxFor());
+  const byHand = edited((w) => {
+    w['blocks.0.mlp.2.weight'].data.fill(0);
+    w['blocks.0.mlp.2.bias'].data.fill(0);
+  });
+  assert.ok(Math.abs(Z['L0.MLP'] - (accOf(model) - accOf(byHand))) <= 1 / 300 + 1e-9);
+  assert.throws(() => getMeasure('taylor'), /unknown importance measure "taylor"; registered: G, C, zeroAblation/);
+  byHand.dispose();
+});
+
+test('G is the mean over batches of the per-batch gradient norms', () => {
+  const G = getMeasure('G').compute(ctxFor());
+  assert.equal(Object.keys(G).length, 6);
+  assert.ok(Object.values(G).every((g) => g > 0 && Number.isFinite(g)));
+});
+
+test('pruning two components equals the hand computation with both edits', () => {
+  const ctx = ctxFor();
+  const means = ctx.means();
+  const got = prunedAccuracy(model, ['L0.H1', 'L1.MLP'], means, 'before-WO', evalSet);
+  const byHand = edited((w) => {
+    const W = w['blocks.0.attn.W_v.weight'];
+    for (let r = 0; r < D; r++) for (let j = dh; j < 2 * dh; j++) W.data[r * D + j] = 0;
+    w['blocks.0.attn.W_v.bias'].data.set(means['L0.H1'], dh);
+    w['blocks.1.mlp.2.weight'].data.fill(0);
+    w['blocks.1.mlp.2.bias'].data.set(means['L1.MLP']);
+  });
+  assert.ok(Math.abs(got - accOf(byHand)) <= 1 / 300 + 1e-9);
+  assert.equal(prunedAccuracy(model, [], means, 'before-WO', evalSet), accOf(model));
+  byHand.dispose();
+});
+
+test('the pipeline: skipped with the accuracies seen when no OOD length is in range', () => {
+  const r = analyzeModel({ model, task: 'reverse', seed: 1, cfg: { ...cfg.analysis, accLow: 0.999, accHigh: 1 } });
+  assert.equal(r.status, 'skipped');
+  assert.deepEqual(Object.keys(r.ood.accuracies), ['8', '9', '10', '11']);
+  assert.match(r.reason!, /no OOD length with accuracy in \[0.999, 1\] \(N=8: /);
+});
+
+test('the pipeline end to end on a length that is in range', () => {
+  // Learned positions beyond length 3 are untrained (OOD accuracy 0), so analyse at length 3.
+  const pick = analyzeModel({ model, task: 'reverse', seed: 1, cfg: { ...cfg.analysis, accLow: 0.5, accHigh: 1 }, oodLengths: [3], extraMeasures: ['zeroAblation'] });
+  assert.equal(pick.status, 'analysed');
+  assert.equal(pick.ood.length, 3);
+  assert.deepEqual(Object.keys(pick.scores), ['G', 'C', 'zeroAblation']);
+  const cl = pick.classification!;
+  assert.equal(cl.delta.length, 6);
+  assert.ok(cl.rho >= -1 && cl.rho <= 1);
+  assert.ok(cl.classFreq && cl.classFreq.length === 6);
+  const p = pick.pruning!;
+  assert.ok(p.heroes.length <= 2 && p.bloats.length <= 2);
+  assert.ok(p.id.baseline > 0.8, `in-distribution accuracy ${p.id.baseline}`);
+  for (const k of ['oodPick', 'G', 'means', 'C', 'zeroAblation', 'pruning']) assert.ok(pick.timingsMs[k] >= 0, k);
+});

@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { averageRanks, classify, classifyComponents, ordinalRanks, spearman } from '../src/analysis/ranks';
+import { mostExtreme } from '../src/analysis/prune';
+import { Rng } from '../src/rng';
+
+test('average ranks give ties the mean of the ranks they span (scipy rankdata)', () => {
+  assert.deepEqual(averageRanks([10, 20, 20, 5]), [2, 3.5, 3.5, 1]);
+  assert.deepEqual(averageRanks([0, 0, 0]), [2, 2, 2]);
+  assert.deepEqual(averageRanks([3, 1, 2]), [3, 1, 2]);
+});
+
+test('ordinal ranks: ties by order, or by a seeded random permutation', () => {
+  assert.deepEqual(ordinalRanks([10, 20, 20, 5], 'order'), [2, 3, 4, 1]);
+  const seen = new Set<string>();
+  const rng = new Rng(1);
+  for (let i = 0; i < 50; i++) {
+    const r = ordinalRanks([10, 20, 20, 5], rng);
+    assert.equal(r[0], 2);
+    assert.equal(r[3], 1);
+    seen.add(r.join());
+  }
+  assert.deepEqual([...seen].sort(), ['2,3,4,1', '2,4,3,1']);
+});
+
+test('Spearman rho on hand-computed cases, with ties', () => {
+  // ranks y = [1, 2, 3.5, 5, 3.5]; rho = 8 / sqrt(10 * 9.5)
+  assert.ok(Math.abs(spearman([1, 2, 3, 4, 5], [5, 6, 7, 8, 7]) - 8 / Math.sqrt(95)) < 1e-12);
+  assert.ok(Math.abs(spearman([1, 2, 3], [30, 20, 10]) + 1) < 1e-12);
+  assert.ok(Math.abs(spearman([1, 2, 3, 4], [1, 3, 2, 4]) - 0.8) < 1e-12);
+  // order of the pairs does not matter
+  assert.equal(spearman([5, 4, 3, 2, 1], [7, 8, 7, 6, 5]), spearman([1, 2, 3, 4, 5], [5, 6, 7, 8, 7]));
+});
+
+test('class thresholds: paper (<= -6, >= 6) and authors (< -6, > 6)', () => {
+  assert.equal(classify(-6, 6, true), 'HiddenHero');
+  assert.equal(classify(-6, 6, false), 'Aligned');
+  assert.equal(classify(-6.5, 6, false), 'HiddenHero');
+  assert.equal(classify(6, 6, true), 'GradientBloat');
+  assert.equal(classify(6, 6, false), 'Aligned');
+  assert.equal(classify(7, 6, false), 'GradientBloat');
+  assert.equal(classify(5.5, 6, true), 'Aligned');
+  assert.equal(classify(0, 6, true), 'Aligned');
+});
+
+test('Delta = Rank(G) - Rank(C) and classes, by hand', () => {
+  const G = [1, 2, 3, 4, 5, 6, 7, 8];
+  const C = [8, 7, 6, 5, 4, 3, 2, 1];
+  const r = classifyComponents(G, C, { rankRule: 'average', threshold: 6, inclusive: true, tieDraws: 1, seed: 0 });
+  assert.deepEqual(r.delta, [-7, -5, -3, -1, 1, 3, 5, 7]);
+  assert.deepEqual(r.classes, ['HiddenHero', 'Aligned', 'Aligned', 'Aligned', 'Aligned', 'Aligned', 'Aligned', 'GradientBloat']);
+  assert.ok(Math.abs(r.rho + 1) < 1e-12);
+  assert.deepEqual(r.counts, { heroes: 1, bloats: 1 });
+});
+
+test('ties broken by component order manufacture early Bloats; random tie-breaks do not favour a layer', () => {
+  // 20 components, G increasing with index, every C tied at 0 (nothing matters causally).
+  const G = Array.from({ length: 20 }, (_, i) => (i * 7) % 20); // a permutation of 0..19
+  const C = new Array(20).fill(0);
+  const base = { threshold: 6, inclusive: true, tieDraws: 2000, seed: 3 };
+  const byOrder = classifyComponents(G, C, { ...base, rankRule: 'ordinal-order' });
+  // rank C is just the position: Delta_i = rankG_i - (i + 1)
+  assert.deepEqual(byOrder.rankC, Array.from({ length: 20 }, (_, i) => i + 1));
+  const avg = classifyComponents(G, C, { ...base, rankRule: 'average' });
+  assert.deepEqual(avg.rankC, new Array(20).fill(10.5));
+  const rnd = classifyComponents(G, C, { ...base, rankRule: 'ordinal-random' });
+  // With every C tied, rank C is uniform on 1..20 for each component: P(Hero) = P(rankC >= rankG + 6).
+  rnd.classFreq!.forEach((f, i) => {
+    const rg = byOrder.rankG[i];
+    const pHero = Math.max(0, 20 - (rg + 6) + 1) / 20;
+    const pBloat = Math.max(0, rg - 6) / 20;
+    assert.ok(Math.abs(f.HiddenHero - pHero) < 0.04, `component ${i}: P(Hero) ${f.HiddenHero} vs ${pHero}`);
+    assert.ok(Math.abs(f.GradientBloat - pBloat) < 0.04, `component ${i}: P(Bloat) ${f.GradientBloat} vs ${pBloat}`);
+    assert.ok(Math.abs(f.HiddenHero + f.GradientBloat + f.Aligned - 1) < 1e-9);
+  });
+  assert.ok(Math.abs(rnd.counts.expectedHeroes! - rnd.classFreq!.reduce((a, f) => a + f.HiddenHero, 0)) < 1e-9);
+  // same seed, same draws
+  assert.deepEqual(classifyComponents(G, C, { ...base, rankRule: 'ordinal-random' }).classFreq, rnd.classFreq);
+});
+
+test('the most extreme Heroes and Bloats', () => {
+  const ids = ['a', 'b', 'c', 'd', 'e'];
+  const delta = [-7, -9, 8, 6, -7];
+  const classes = ['HiddenHero', 'HiddenHero', 'GradientBloat', 'GradientBloat', 'HiddenHero'] as const;
+  assert.deepEqual(mostExtreme(ids, delta, classes, 'HiddenHero', 2), ['b', 'a']);
+  assert.deepEqual(mostExtreme(ids, delta, classes, 'GradientBloat', 2), ['c', 'd']);
+  assert.deepEqual(mostExtreme(ids, delta, classes, 'GradientBloat', 1), ['c']);
+  assert.deepEqual(mostExtreme(ids, delta, ['Aligned', 'Aligned', 'Aligned', 'Aligned', 'Aligned'], 'HiddenHero', 2), []);
+});
