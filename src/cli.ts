@@ -7,7 +7,22 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { describeBackend, initBackend } from './backend';
 import { saveCheckpoint } from './checkpoint';
-import { checkPreset, checkSeed, checkTask, ConfigError, CONFIG_RULES, getConfig, parseOverrides, PRESETS, TASKS } from './config';
+import { analyzeModel } from './analysis/pipeline';
+import { loadCheckpoint } from './checkpoint';
+import {
+  checkPreset,
+  checkSeed,
+  checkTask,
+  ConfigError,
+  CONFIG_RULES,
+  getConfig,
+  PAPER_SEEDS,
+  parseOverrides,
+  PRESETS,
+  TASKS,
+} from './config';
+import { runOne } from './results';
+import { sweep } from './sweep';
 import { provenance, writeFileAtomic } from './provenance';
 import { sampleAccuracy } from './eval';
 import { Rng } from './rng';
@@ -22,6 +37,9 @@ Commands
   train     Train one (task, seed) to a checkpoint and a JSON record
   demo      The quick main job: train sorting, seed 42, on a small model (a few minutes on
             2 cores), save it, and print its exact match at the OOD lengths 8..11
+  run       Train + analyse one (task, seed) into <results>/<preset>/<task>_seed<seed>.json
+  sweep     run over tasks x seeds; skips finished runs, redoes unfinished ones
+  analyze   Re-run the analysis on a checkpoint (--checkpoint FILE) and print a summary
   config    Print the resolved configuration of a preset (with --set overrides) as JSON
   backend   Print which TensorFlow.js backend loads here
   help      This text
@@ -32,7 +50,13 @@ Options (train, demo, config)
   --preset P      ${PRESETS.join(' | ')}: paper = the paper's text where explicit;
                   authors = the authors' published code, choice for choice  (default paper)
   --set key=val   override one setting, repeatable, e.g. --set model.nLayers=2
-  --out DIR       where checkpoints and records go        (default runs)
+  --out DIR       where train/demo write                  (default runs)
+  --results DIR   results store for run/sweep             (default results)
+  --tasks A,B     sweep: tasks                            (default reverse,sort)
+  --seeds A,B     sweep: seeds                            (default the paper's 10)
+  --workers N     sweep: parallel worker processes        (default 1)
+  --ood-lengths   candidate OOD lengths, comma-separated  (default 8,9,10,11)
+  --checkpoint F  analyze: the checkpoint to analyse
 
 Environment
   GCG_BACKEND=tensorflow|wasm|cpu   force a backend (default: the first that loads, in that order)
@@ -58,6 +82,12 @@ function parse(argv: string[]) {
       preset: { type: 'string', default: 'paper' },
       set: { type: 'string', multiple: true, default: [] },
       out: { type: 'string', default: 'runs' },
+      results: { type: 'string', default: 'results' },
+      tasks: { type: 'string', default: TASKS.join(',') },
+      seeds: { type: 'string', default: PAPER_SEEDS.join(',') },
+      workers: { type: 'string', default: '1' },
+      'ood-lengths': { type: 'string' },
+      checkpoint: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -123,6 +153,88 @@ async function runDemo(opts: { task: string; seed: string; preset: string; set: 
   result.model.dispose();
 }
 
+type Opts = {
+  task: string;
+  seed: string;
+  preset: string;
+  set: string[];
+  out: string;
+  results: string;
+  tasks: string;
+  seeds: string;
+  workers: string;
+  'ood-lengths'?: string;
+  checkpoint?: string;
+};
+
+function parseIntList(flag: string, s: string, min: number, max: number): number[] {
+  const xs = s.split(',').map((x) => x.trim());
+  if (!xs.length || xs.some((x) => !/^\d+$/.test(x) || Number(x) < min || Number(x) > max)) {
+    throw new ConfigError(`${flag}: got ${JSON.stringify(s)}; allowed: comma-separated integers in [${min}, ${max}]`);
+  }
+  return xs.map(Number);
+}
+
+function oodLengths(opts: Opts): number[] | undefined {
+  return opts['ood-lengths'] === undefined ? undefined : parseIntList('--ood-lengths', opts['ood-lengths'], 1, 99);
+}
+
+function describeAnalysis(a: ReturnType<typeof analyzeModel>): string {
+  if (a.status === 'skipped') return `skipped: ${a.reason}`;
+  const c = a.classification!;
+  const name = (cls: string) => a.components.filter((_, i) => c.classes[i] === cls).join(' ') || '-';
+  const lines = [
+    `OOD length ${a.ood.length} (accuracy ${(100 * a.ood.accuracies[a.ood.length!]).toFixed(1)}%), baseline ${(100 * a.baseline!).toFixed(1)}%`,
+    `rho = ${c.rho == null || Number.isNaN(c.rho) ? "undefined (a score is constant)" : c.rho.toFixed(3)}; Hidden Heroes: ${name('HiddenHero')}; Gradient Bloats: ${name('GradientBloat')}`,
+  ];
+  if (a.pruning) {
+    const pct = (x: number | null) => (x === null ? '-' : `${(100 * x).toFixed(1)}%`);
+    const p = a.pruning.ood;
+    lines.push(`pruning (OOD): baseline ${pct(p.baseline)}, Heroes pruned ${pct(p.heroesPruned)}, Bloats pruned ${pct(p.bloatsPruned)}`);
+  }
+  lines.push(`phases: ${Object.entries(a.timingsMs).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`).join(', ')}`);
+  return lines.join('\n');
+}
+
+async function runRun(opts: Opts): Promise<void> {
+  const task = checkTask(opts.task);
+  const seed = parseSeed(opts.seed);
+  const preset = checkPreset(opts.preset);
+  const cfg = getConfig(preset, parseOverrides(opts.set));
+  const lengths = oodLengths(opts);
+  console.log(describeBackend(await initBackend()));
+  const { record, skipped } = runOne({ dir: opts.results, preset, task, seed, cfg, oodLengths: lengths, log: (l) => console.log(l) });
+  console.log(skipped ? 'already finished; nothing to do' : describeAnalysis(record.analysis));
+}
+
+async function runSweep(opts: Opts): Promise<number> {
+  const preset = checkPreset(opts.preset);
+  const overrides = opts.set;
+  const cfg = getConfig(preset, parseOverrides(overrides));
+  const tasks = opts.tasks.split(',').map((t) => checkTask(t.trim()));
+  const seeds = parseIntList('--seeds', opts.seeds, 0, 2 ** 32 - 1);
+  const [workers] = parseIntList('--workers', opts.workers, 1, 64);
+  const lengths = oodLengths(opts);
+  console.log(describeBackend(await initBackend()));
+  const s = await sweep({ dir: opts.results, preset, tasks, seeds, cfg, overrides, workers, oodLengths: lengths });
+  console.log(`sweep finished: ${s.done} done, ${s.skipped} already there, ${s.failed.length} failed, in ${(s.wallMs / 1000).toFixed(1)} s`);
+  return s.failed.length ? 1 : 0;
+}
+
+async function runAnalyze(opts: Opts): Promise<void> {
+  if (!opts.checkpoint) throw new ConfigError('--checkpoint: required for analyze; allowed: a .ckpt file written by train or run');
+  const sets = parseOverrides(opts.set);
+  const lengths = oodLengths(opts);
+  console.log(describeBackend(await initBackend()));
+  const ck = loadCheckpoint(opts.checkpoint);
+  const preset = checkPreset(String(ck.meta.preset));
+  const analysis = { ...ck.config.analysis, ...(sets.analysis ?? {}) };
+  const cfg = getConfig(preset, { ...ck.config, analysis });
+  const a = analyzeModel({ model: ck.model, task: checkTask(String(ck.meta.task)), seed: Number(ck.meta.seed), cfg: cfg.analysis, oodLengths: lengths, onPhase: (p) => console.log(`  ${p}...`) });
+  console.log(describeAnalysis(a));
+  ck.model.dispose();
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command = 'help', ...rest] = argv;
   try {
@@ -131,13 +243,21 @@ export async function main(argv: string[]): Promise<number> {
       console.log(HELP);
       return 0;
     }
-    const opts = values as { task: string; seed: string; preset: string; set: string[]; out: string };
+    const opts = values as Opts;
     switch (command) {
       case 'train':
         (await runTrain(opts)).model.dispose();
         return 0;
       case 'demo':
         await runDemo(opts);
+        return 0;
+      case 'run':
+        await runRun(opts);
+        return 0;
+      case 'sweep':
+        return await runSweep(opts);
+      case 'analyze':
+        await runAnalyze(opts);
         return 0;
       case 'config':
         console.log(JSON.stringify(getConfig(checkPreset(opts.preset), parseOverrides(opts.set)), null, 2));
@@ -146,7 +266,7 @@ export async function main(argv: string[]): Promise<number> {
         console.log(describeBackend(await initBackend()));
         return 0;
       default:
-        console.error(`unknown command ${JSON.stringify(command)}; allowed: train, demo, config, backend, help`);
+        console.error(`unknown command ${JSON.stringify(command)}; allowed: train, demo, run, sweep, analyze, config, backend, help`);
         return 2;
     }
   } catch (e) {

@@ -1,0 +1,165 @@
+/**
+ * The results store: one JSON file per (preset, task, seed) under `<dir>/<preset>/`, written
+ * atomically, holding everything needed to rebuild the paper's tables without the model:
+ * configuration, preset, seed, backend, versions, training outcome and curves, OOD accuracies,
+ * chosen length, G, C, ranks, Delta, classes, pruning, and the wall time of every phase.
+ * The trained model sits beside it as `<task>_seed<seed>.ckpt` (git-ignored; `run` retrains it).
+ *
+ * `runOne` is resumable at phase granularity: a valid results file means done; a valid checkpoint
+ * without results means training finished and only the analysis is redone; anything else
+ * (including a run killed mid-training) restarts from scratch.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { analyzeModel, AnalysisResult } from './analysis/pipeline';
+import { backendInfo } from './backend';
+import { CheckpointError, loadCheckpoint, saveCheckpoint } from './checkpoint';
+import type { ExperimentConfig, PresetName, TaskName } from './config';
+import type { Transformer } from './model';
+import { provenance, Provenance, writeFileAtomic } from './provenance';
+import { train } from './train';
+
+export const RESULTS_FORMAT = 1;
+
+export interface TrainingOutcome {
+  steps: number;
+  reachedTarget: boolean;
+  stopReason: string;
+  finalAcc: number | null;
+  wallMs: number;
+  msPerStep: number;
+  losses: number[];
+  evals: { step: number; acc: number }[];
+}
+
+export interface RunRecord {
+  format: number;
+  preset: PresetName;
+  task: TaskName;
+  seed: number;
+  config: ExperimentConfig;
+  provenance: Provenance;
+  training: TrainingOutcome;
+  analysis: AnalysisResult;
+  timingsMs: { train: number; analysis: number };
+}
+
+export function runPaths(dir: string, preset: string, task: string, seed: number) {
+  const base = path.join(dir, preset, `${task}_seed${seed}`);
+  return { results: `${base}.json`, checkpoint: `${base}.ckpt` };
+}
+
+/** The record if the file exists and is complete and well formed, else null (missing or partial). */
+export function readRecord(file: string): RunRecord | null {
+  let rec: RunRecord;
+  try {
+    rec = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch {
+    return null;
+  }
+  const ok =
+    rec &&
+    rec.format === RESULTS_FORMAT &&
+    typeof rec.seed === 'number' &&
+    typeof rec.task === 'string' &&
+    rec.analysis &&
+    (rec.analysis.status === 'analysed' || rec.analysis.status === 'skipped') &&
+    rec.training &&
+    typeof rec.training.steps === 'number';
+  return ok ? rec : null;
+}
+
+/** Every complete record under `dir` (all presets unless one is named), sorted by preset, task, seed. */
+export function loadRecords(dir: string, preset?: string): RunRecord[] {
+  if (!fs.existsSync(dir)) return [];
+  const presets = preset ? [preset] : fs.readdirSync(dir).filter((p) => fs.statSync(path.join(dir, p)).isDirectory());
+  const out: RunRecord[] = [];
+  for (const p of presets) {
+    const sub = path.join(dir, p);
+    if (!fs.existsSync(sub)) continue;
+    for (const f of fs.readdirSync(sub).filter((f) => f.endsWith('.json'))) {
+      const r = readRecord(path.join(sub, f));
+      if (r) out.push(r);
+    }
+  }
+  return out.sort((a, b) => a.preset.localeCompare(b.preset) || a.task.localeCompare(b.task) || a.seed - b.seed);
+}
+
+export interface RunOptions {
+  dir: string;
+  preset: PresetName;
+  task: TaskName;
+  seed: number;
+  cfg: ExperimentConfig;
+  /** Candidate OOD lengths (default 8..11). */
+  oodLengths?: readonly number[];
+  extraMeasures?: string[];
+  log?: (line: string) => void;
+}
+
+function sameTraining(a: ExperimentConfig, b: ExperimentConfig): boolean {
+  return JSON.stringify([a.model, a.data, a.train]) === JSON.stringify([b.model, b.data, b.train]);
+}
+
+/** Train (or reuse a finished checkpoint), analyse, and write the results file. */
+export function runOne(opts: RunOptions): { record: RunRecord; skipped: boolean } {
+  const { dir, preset, task, seed, cfg } = opts;
+  const log = opts.log ?? (() => undefined);
+  const paths = runPaths(dir, preset, task, seed);
+  const existing = readRecord(paths.results);
+  if (existing && sameTraining(existing.config, cfg) && JSON.stringify(existing.config.analysis) === JSON.stringify(cfg.analysis)) {
+    return { record: existing, skipped: true };
+  }
+  let model: Transformer | null = null;
+  let training: TrainingOutcome | null = null;
+  const t0 = performance.now();
+  if (fs.existsSync(paths.checkpoint)) {
+    try {
+      const ck = loadCheckpoint(paths.checkpoint);
+      if (sameTraining(ck.config, cfg) && ck.meta.training) {
+        model = ck.model;
+        training = ck.meta.training as TrainingOutcome;
+        log(`${task} seed ${seed}: reusing trained checkpoint ${paths.checkpoint}`);
+      } else {
+        ck.model.dispose();
+      }
+    } catch (e) {
+      if (!(e instanceof CheckpointError)) throw e;
+      log(`${task} seed ${seed}: ignoring unusable checkpoint (${e.message}); retraining`);
+    }
+  }
+  if (!model || !training) {
+    log(`${task} seed ${seed}: training`);
+    const r = train({ task, seed, cfg });
+    model = r.model;
+    training = {
+      steps: r.steps,
+      reachedTarget: r.reachedTarget,
+      stopReason: r.stopReason,
+      finalAcc: r.evals.length ? r.evals[r.evals.length - 1].acc : null,
+      wallMs: r.wallMs,
+      msPerStep: r.msPerStep,
+      losses: r.losses,
+      evals: r.evals,
+    };
+    saveCheckpoint(paths.checkpoint, model, cfg, { task, seed, preset, steps: r.steps, backend: backendInfo().backend, training });
+  }
+  const trainMs = performance.now() - t0;
+  log(`${task} seed ${seed}: analysing`);
+  const t1 = performance.now();
+  const analysis = analyzeModel({ model, task, seed, cfg: cfg.analysis, oodLengths: opts.oodLengths, extraMeasures: opts.extraMeasures });
+  model.dispose();
+  const record: RunRecord = {
+    format: RESULTS_FORMAT,
+    preset,
+    task,
+    seed,
+    config: cfg,
+    provenance: provenance(),
+    training,
+    analysis,
+    timingsMs: { train: trainMs, analysis: performance.now() - t1 },
+  };
+  writeFileAtomic(paths.results, JSON.stringify(record, null, 1));
+  return { record, skipped: false };
+}

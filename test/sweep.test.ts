@@ -1,0 +1,74 @@
+/**
+ * Sweeps as a user runs them: a real child process killed mid-sweep and restarted completes with
+ * every results file valid and finished runs untouched; worker processes give the same results as
+ * one process.
+ */
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { loadRecords, readRecord, runPaths } from '../src/results';
+
+const CLI = path.join(__dirname, '..', 'src', 'cli.js');
+const TINY = [
+  'model.nLayers=1', 'model.nHeads=2', 'model.dModel=16', 'model.dFF=32', 'data.minLen=2', 'data.maxLen=3',
+  'train.maxSteps=60', 'train.evalEvery=30', 'train.batchSize=16', 'train.evalSamples=32',
+  'analysis.gradBatches=2', 'analysis.gradBatchSize=16', 'analysis.meanBatches=2', 'analysis.evalSamples=64',
+  'analysis.oodPickSamples=64', 'analysis.idSamples=64', 'analysis.idLength=3', 'analysis.tieDraws=50',
+  'analysis.accLow=0', 'analysis.accHigh=1',
+].flatMap((s) => ['--set', s]);
+const sweepArgs = (dir: string, extra: string[]) => [CLI, 'sweep', '--results', dir, '--ood-lengths', '3,4', ...TINY, ...extra];
+
+test('a sweep killed mid-run (SIGKILL) and restarted completes with every results file valid', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gcg-sweep-'));
+  const args = sweepArgs(dir, ['--tasks', 'sort,reverse', '--seeds', '1,2']);
+  const first = runPaths(dir, 'paper', 'sort', 1).results;
+  const child = spawn(process.execPath, args, { stdio: 'ignore', env: { ...process.env, CI: 'true' } });
+  await new Promise<void>((resolve, reject) => {
+    const started = Date.now();
+    const poll = setInterval(() => {
+      if (fs.existsSync(first)) {
+        clearInterval(poll);
+        child.kill('SIGKILL');
+        resolve();
+      } else if (Date.now() - started > 120_000) {
+        clearInterval(poll);
+        child.kill('SIGKILL');
+        reject(new Error('first run never finished'));
+      }
+    }, 20);
+  });
+  await new Promise((r) => child.on('close', r));
+  assert.ok(readRecord(first), 'the finished run is valid');
+  const others = [['sort', 2], ['reverse', 1], ['reverse', 2]] as const;
+  assert.ok(others.some(([t, s]) => !readRecord(runPaths(dir, 'paper', t, s).results)), 'killed before the sweep finished');
+  const firstMtime = fs.statSync(first).mtimeMs;
+  const again = spawnSync(process.execPath, args, { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+  assert.equal(again.status, 0, again.stderr);
+  assert.match(again.stdout, /4 runs, \d already finished/);
+  assert.equal(fs.statSync(first).mtimeMs, firstMtime, 'a finished run is not redone');
+  const recs = loadRecords(dir, 'paper');
+  assert.deepEqual(recs.map((r) => `${r.task}:${r.seed}`), ['reverse:1', 'reverse:2', 'sort:1', 'sort:2']);
+  for (const r of recs) {
+    assert.equal(r.analysis.status, 'analysed');
+    assert.equal(r.training.steps, 60);
+    assert.equal(Object.keys(r.analysis.scores.G).length, 3);
+    assert.ok(['tensorflow', 'wasm', 'cpu'].includes(r.provenance.backend));
+  }
+  assert.deepEqual(fs.readdirSync(path.join(dir, 'paper')).filter((f) => f.includes('.tmp-')), [], 'no temporary files left');
+});
+
+test('two worker processes give the same results as one process', () => {
+  const one = fs.mkdtempSync(path.join(os.tmpdir(), 'gcg-sweep1-'));
+  const two = fs.mkdtempSync(path.join(os.tmpdir(), 'gcg-sweep2-'));
+  for (const [dir, workers] of [[one, '1'], [two, '2']]) {
+    const r = spawnSync(process.execPath, sweepArgs(dir, ['--tasks', 'sort', '--seeds', '3,4', '--workers', workers]), { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+    assert.equal(r.status, 0, r.stderr);
+  }
+  const strip = (dir: string) =>
+    loadRecords(dir).map((r) => ({ seed: r.seed, losses: r.training.losses, ood: r.analysis.ood, scores: r.analysis.scores, cls: r.analysis.classification, pruning: r.analysis.pruning }));
+  assert.deepEqual(strip(two), strip(one));
+  assert.equal(strip(one).length, 2);
+});
