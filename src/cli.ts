@@ -21,7 +21,9 @@ import {
   PRESETS,
   TASKS,
 } from './config';
-import { runOne } from './results';
+import { allTables } from './report/tables';
+import { printTables } from './report/frames';
+import { loadRecords, runOne } from './results';
 import { sweep } from './sweep';
 import { provenance, writeFileAtomic } from './provenance';
 import { sampleAccuracy } from './eval';
@@ -40,6 +42,7 @@ Commands
   run       Train + analyse one (task, seed) into <results>/<preset>/<task>_seed<seed>.json
   sweep     run over tasks x seeds; skips finished runs, redoes unfinished ones
   analyze   Re-run the analysis on a checkpoint (--checkpoint FILE) and print a summary
+  tables    Tables 1-6 from the results store (--results DIR, --preset P); --csv DIR writes CSVs
   config    Print the resolved configuration of a preset (with --set overrides) as JSON
   backend   Print which TensorFlow.js backend loads here
   help      This text
@@ -57,6 +60,7 @@ Options (train, demo, config)
   --workers N     sweep: parallel worker processes        (default 1)
   --ood-lengths   candidate OOD lengths, comma-separated  (default 8,9,10,11)
   --checkpoint F  analyze: the checkpoint to analyse
+  --csv DIR       tables: also write table1.csv .. table6.csv there
 
 Environment
   GCG_BACKEND=tensorflow|wasm|cpu   force a backend (default: the first that loads, in that order)
@@ -88,6 +92,7 @@ function parse(argv: string[]) {
       workers: { type: 'string', default: '1' },
       'ood-lengths': { type: 'string' },
       checkpoint: { type: 'string' },
+      csv: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -165,6 +170,7 @@ type Opts = {
   workers: string;
   'ood-lengths'?: string;
   checkpoint?: string;
+  csv?: string;
 };
 
 function parseIntList(flag: string, s: string, min: number, max: number): number[] {
@@ -259,6 +265,14 @@ export async function main(argv: string[]): Promise<number> {
       case 'analyze':
         await runAnalyze(opts);
         return 0;
+      case 'tables': {
+        const preset = checkPreset(opts.preset);
+        const records = loadRecords(opts.results, preset);
+        console.log(`${records.length} results for preset ${preset} in ${opts.results}`);
+        const files = printTables(allTables(records), opts.csv);
+        if (files.length) console.log(`\nwrote ${files.join(', ')}`);
+        return 0;
+      }
       case 'config':
         console.log(JSON.stringify(getConfig(checkPreset(opts.preset), parseOverrides(opts.set)), null, 2));
         return 0;
@@ -266,7 +280,7 @@ export async function main(argv: string[]): Promise<number> {
         console.log(describeBackend(await initBackend()));
         return 0;
       default:
-        console.error(`unknown command ${JSON.stringify(command)}; allowed: train, demo, run, sweep, analyze, config, backend, help`);
+        console.error(`unknown command ${JSON.stringify(command)}; allowed: train, demo, run, sweep, analyze, tables, config, backend, help`);
         return 2;
     }
   } catch (e) {

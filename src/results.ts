@@ -130,7 +130,7 @@ export function runOne(opts: RunOptions): { record: RunRecord; skipped: boolean 
   }
   if (!model || !training) {
     log(`${task} seed ${seed}: training`);
-    const r = train({ task, seed, cfg });
+    const r = train({ task, seed, cfg, onEval: (e) => log(`${task} seed ${seed}: step ${e.step}, training-distribution exact match ${(100 * e.acc).toFixed(1)}%`) });
     model = r.model;
     training = {
       steps: r.steps,

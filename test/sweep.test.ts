@@ -20,10 +20,22 @@ const TINY = [
   'analysis.accLow=0', 'analysis.accHigh=1',
 ].flatMap((s) => ['--set', s]);
 const sweepArgs = (dir: string, extra: string[]) => [CLI, 'sweep', '--results', dir, '--ood-lengths', '3,4', ...TINY, ...extra];
+/**
+ * A tiny configuration that learns enough for a real analysis: 2 layers, d_model 32, learned
+ * positions, sequences of 2-3 digits, 300 steps. Its "OOD" candidates are 2 and 3 (the first with
+ * accuracy >= 5%): a tiny model trained this briefly does not generalise to longer sequences.
+ */
+const LEARNING = [
+  'model.nLayers=2', 'model.nHeads=2', 'model.dModel=32', 'model.dFF=64', 'model.positions=learned', 'data.minLen=2', 'data.maxLen=3',
+  'train.maxSteps=300', 'train.evalEvery=50', 'train.batchSize=32', 'train.evalSamples=128',
+  'analysis.gradBatches=2', 'analysis.gradBatchSize=32', 'analysis.meanBatches=2', 'analysis.evalSamples=128',
+  'analysis.oodPickSamples=128', 'analysis.idSamples=128', 'analysis.idLength=2', 'analysis.tieDraws=100',
+  'analysis.accLow=0.05', 'analysis.accHigh=1',
+].flatMap((s) => ['--set', s]);
 
 test('a sweep killed mid-run (SIGKILL) and restarted completes with every results file valid', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gcg-sweep-'));
-  const args = sweepArgs(dir, ['--tasks', 'sort,reverse', '--seeds', '1,2']);
+  const args = [CLI, 'sweep', '--results', dir, '--ood-lengths', '2,3', ...LEARNING, '--tasks', 'sort,reverse', '--seeds', '1,2'];
   const first = runPaths(dir, 'paper', 'sort', 1).results;
   const child = spawn(process.execPath, args, { stdio: 'ignore', env: { ...process.env, CI: 'true' } });
   await new Promise<void>((resolve, reject) => {
@@ -53,11 +65,30 @@ test('a sweep killed mid-run (SIGKILL) and restarted completes with every result
   assert.deepEqual(recs.map((r) => `${r.task}:${r.seed}`), ['reverse:1', 'reverse:2', 'sort:1', 'sort:2']);
   for (const r of recs) {
     assert.equal(r.analysis.status, 'analysed');
-    assert.equal(r.training.steps, 60);
-    assert.equal(Object.keys(r.analysis.scores.G).length, 3);
+    assert.equal(r.training.steps, 300);
+    assert.equal(Object.keys(r.analysis.scores.G).length, 6);
     assert.ok(['tensorflow', 'wasm', 'cpu'].includes(r.provenance.backend));
   }
   assert.deepEqual(fs.readdirSync(path.join(dir, 'paper')).filter((f) => f.includes('.tmp-')), [], 'no temporary files left');
+
+  // The tables it prints, from this tiny sweep (2 seeds, both tasks, every run analysed).
+  const csvDir = path.join(dir, 'csv');
+  const t = spawnSync(process.execPath, [CLI, 'tables', '--results', dir, '--csv', csvDir], { encoding: 'utf8' });
+  assert.equal(t.status, 0, t.stderr);
+  assert.match(t.stdout, /Table 1: gradient-causal alignment/);
+  const csv = fs.readFileSync(path.join(csvDir, 'table1.csv'), 'utf8').trim().split('\n').map((l) => l.split(','));
+  const col = (name: string) => csv[0].indexOf(name);
+  for (const [label, task] of [['Reversal', 'reverse'], ['Sorting', 'sort']] as const) {
+    const row = csv.find((r) => r[0] === label)!;
+    const rhos = recs.filter((r) => r.task === task).map((r) => r.analysis.classification!.rho);
+    const finite = rhos.filter((x) => x !== null && Number.isFinite(x)) as number[];
+    assert.equal(Number(row[col('seeds')]), 2, label);
+    assert.ok(finite.length > 0, `${label}: at least one run with a defined rho`);
+    assert.ok(Math.abs(Number(row[col('rhoMean')]) - finite.reduce((a, b) => a + b, 0) / finite.length) < 1e-3, `${label} mean rho`);
+    const heroes = recs.filter((r) => r.task === task).reduce((a, r) => a + r.analysis.classification!.counts.heroes, 0);
+    assert.equal(Number(row[col('heroes')]), heroes, `${label} heroes`);
+  }
+  for (const k of [2, 3, 4, 5, 6]) assert.ok(fs.existsSync(path.join(csvDir, `table${k}.csv`)) || k === 3, `table${k}.csv`);
 });
 
 test('two worker processes give the same results as one process', () => {

@@ -1,0 +1,99 @@
+/** Tables 1-6 on hand-made results records, against hand-computed values. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { ComponentClass } from '../src/analysis/ranks';
+import { allTables, stddev, table1, table3, table6 } from '../src/report/tables';
+import type { RunRecord } from '../src/results';
+
+const IDS = ['L0.H0', 'L0.H1', 'L0.MLP', 'L1.H0', 'L1.H1', 'L1.MLP'];
+
+function record(task: 'sort' | 'reverse', seed: number, rho: number | null, classes: ComponentClass[], id: [number, number] = [0.9, 0.9]): RunRecord {
+  const heroes = classes.filter((c) => c === 'HiddenHero').length;
+  const bloats = classes.filter((c) => c === 'GradientBloat').length;
+  const allBloats = IDS.filter((_, i) => classes[i] === 'GradientBloat');
+  return {
+    format: 1,
+    preset: 'paper',
+    task,
+    seed,
+    config: {} as RunRecord['config'],
+    provenance: {} as RunRecord['provenance'],
+    training: { steps: 100 * seed, reachedTarget: true, stopReason: 'target', finalAcc: 0.9, wallMs: 1, msPerStep: 1, losses: [], evals: [] },
+    timingsMs: { train: 1, analysis: 1 },
+    analysis:
+      rho === null
+        ? { status: 'skipped', ood: { length: null, accuracies: { 8: 0.1 }, samples: 10, range: [0.2, 0.75] }, components: IDS, scores: {}, timingsMs: {} }
+        : {
+            status: 'analysed',
+            ood: { length: 9, accuracies: { 8: 0.8, 9: 0.5 }, samples: 10, range: [0.2, 0.75] },
+            components: IDS,
+            baseline: 0.5,
+            scores: {},
+            timingsMs: {},
+            classification: { rho, rankG: [], rankC: [], delta: [], classes, counts: { heroes, bloats } },
+            pruning: {
+              heroes: IDS.filter((_, i) => classes[i] === 'HiddenHero').slice(0, 2),
+              bloats: allBloats.slice(0, 2),
+              ood: { baseline: 0.5, heroesPruned: heroes ? 0.1 : null, bloatsPruned: bloats ? 0.55 : null },
+              id: { baseline: id[0], heroesPruned: null, bloatsPruned: null },
+              allBloats: { ids: allBloats, idBefore: id[0], idAfter: allBloats.length ? id[1] : null },
+              idLength: 5,
+            },
+          },
+  };
+}
+
+const A: ComponentClass = 'Aligned';
+const H: ComponentClass = 'HiddenHero';
+const B: ComponentClass = 'GradientBloat';
+const records = [
+  record('sort', 1, 0.2, [B, B, A, H, A, A], [0.9, 0.8]),
+  record('sort', 2, 0.6, [B, A, A, H, H, A], [0.95, 0.95]),
+  record('sort', 3, null, []),
+  record('reverse', 1, 0.9, [A, A, A, A, A, A]),
+];
+
+test('Table 1: mean, population sd, range and class counts per task; skipped seeds counted apart', () => {
+  const [rev, sort] = table1(records);
+  assert.equal(sort.task, 'Sorting');
+  assert.equal(sort.seeds, 2);
+  assert.equal(sort.skipped, 1);
+  assert.ok(Math.abs(sort.rhoMean - 0.4) < 1e-12);
+  assert.ok(Math.abs(sort.rhoStd - 0.2) < 1e-12, 'population sd of 0.2, 0.6 is 0.2');
+  assert.deepEqual([sort.rhoMin, sort.rhoMax, sort.heroes, sort.bloats], [0.2, 0.6, 3, 3]);
+  assert.deepEqual([rev.task, rev.seeds, rev.rhoMean, rev.rhoStd, rev.heroes], ['Reversal', 1, 0.9, 0, 0]);
+});
+
+test('standard deviations: population for Table 1, sample for Table 6', () => {
+  assert.ok(Math.abs(stddev([1, 2, 3, 4], 0) - Math.sqrt(1.25)) < 1e-12);
+  assert.ok(Math.abs(stddev([1, 2, 3, 4], 1) - Math.sqrt(5 / 3)) < 1e-12);
+  assert.ok(Number.isNaN(stddev([1], 1)));
+});
+
+test('Table 3: component frequencies, most frequent first', () => {
+  const rows = table3(records).filter((r) => r.task === 'Sorting');
+  assert.deepEqual(
+    rows.map((r) => `${r.class}:${r.component}:${r.count}/${r.seeds}`),
+    ['Hidden Hero:L1.H0:2/2', 'Hidden Hero:L1.H1:1/2', 'Gradient Bloat:L0.H0:2/2', 'Gradient Bloat:L0.H1:1/2'],
+  );
+});
+
+test('Table 6: change in ID accuracy after pruning all Bloats, mean and sample sd', () => {
+  const rows = table6(records);
+  assert.deepEqual(rows.slice(0, 2).map((r) => [r.seed, r.bloats, r.drop === null ? null : Number(r.drop.toFixed(6))]), [
+    [1, 'L0.H0 L0.H1', -0.1],
+    [2, 'L0.H0', 0],
+  ]);
+  const summary = rows[2];
+  assert.equal(summary.seed, 'mean ± sd');
+  assert.ok(Math.abs(summary.drop! - -0.05) < 1e-12);
+  assert.ok(Math.abs(summary.dropSd! - Math.sqrt(0.005)) < 1e-12);
+});
+
+test('Tables 2, 4, 5: the chosen seed and per-seed rows', () => {
+  const t = allTables(records);
+  const sortRows = t.table2.filter((r) => r.task === 'Sorting');
+  assert.deepEqual(sortRows.map((r) => [r.seed, r.chosen]), [[1, true], [2, false]], 'seeds 1 and 2 tie on 4 misaligned; the first wins');
+  assert.deepEqual(t.table4.map((r) => [r.seed, r.status, r.oodLength, r.rho]), [[1, 'analysed', 9, 0.2], [2, 'analysed', 9, 0.6], [3, 'skipped', null, null]]);
+  assert.deepEqual(t.table5.map((r) => [r.seed, r.heroes, r.bloats]), [[1, 0, 0]]);
+});
