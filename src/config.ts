@@ -85,6 +85,8 @@ export interface AnalysisConfig {
   tieDraws: number; // random tie-break draws for rankRule 'ordinal-random'
   idLength: number; // in-distribution length for Table 6 (paper: 5)
   idSamples: number; // sequences for in-distribution accuracy
+  pruneSelect: 'extreme' | 'name-order'; // Table 2: the two most extreme of a class, or the first two in component order (authors)
+  variants: boolean; // also record C, rho and classes under every analysis-side protocol variant (results files)
 }
 
 export interface ExperimentConfig {
@@ -132,6 +134,8 @@ export const DEFAULT_CONFIG: ExperimentConfig = {
     tieDraws: 1000,
     idLength: 5,
     idSamples: 1000,
+    pruneSelect: 'extreme',
+    variants: true,
   },
 };
 
@@ -156,6 +160,7 @@ export const PRESET_CONFIGS: Record<PresetName, ExperimentConfig> = {
       rankRule: 'average',
       inclusive: false,
       idSamples: 100,
+      pruneSelect: 'name-order',
     },
   },
 };
@@ -210,6 +215,8 @@ export const CONFIG_RULES: Record<string, Rule> = {
   'analysis.tieDraws': { kind: 'int', min: 1, max: 1_000_000 },
   'analysis.idLength': { kind: 'int', min: 1, max: 99 },
   'analysis.idSamples': { kind: 'int', min: 1, max: 1_000_000 },
+  'analysis.pruneSelect': { kind: 'enum', values: ['extreme', 'name-order'] },
+  'analysis.variants': { kind: 'bool' },
 };
 
 function describe(rule: Rule): string {

@@ -161,5 +161,15 @@ test('the pipeline end to end on a length that is in range', () => {
   const p = pick.pruning!;
   assert.ok(p.heroes.length <= 2 && p.bloats.length <= 2);
   assert.ok(p.id.baseline > 0.8, `in-distribution accuracy ${p.id.baseline}`);
-  for (const k of ['oodPick', 'G', 'means', 'C', 'zeroAblation', 'pruning']) assert.ok(pick.timingsMs[k] >= 0, k);
+  for (const k of ['oodPick', 'G', 'means', 'C', 'zeroAblation', 'pruning', 'variants']) assert.ok(pick.timingsMs[k] >= 0, k);
+  // Protocol variants: 2 head ablations x paired/unpaired x evaluation sizes {100, 300 (this run), 1000}.
+  const v = pick.variants!;
+  assert.equal(v.length, 12);
+  const own = v.find((x) => x.headAblation === 'before-WO' && x.paired && x.evalSamples === 300)!;
+  assert.deepEqual(own.C, pick.scores.C, 'the variant matching the run reproduces its C');
+  assert.equal(own.classifications.length, 6);
+  const mine = own.classifications.find((c) => c.rankRule === 'ordinal-random' && c.inclusive)!;
+  assert.deepEqual(mine.classes, cl.classes);
+  const authors = v.find((x) => x.headAblation === 'after-WO-slice' && !x.paired && x.evalSamples === 100)!;
+  assert.notDeepEqual(authors.C, own.C);
 });

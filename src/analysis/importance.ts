@@ -31,6 +31,13 @@ export class ImportanceContext {
     readonly components: Component[] = model.components(),
   ) {}
 
+  /** The same model, length and means under other analysis settings (and evaluation set). */
+  withConfig(cfg: AnalysisConfig, evalSet: Example[] = this.evalSet): ImportanceContext {
+    const ctx = new ImportanceContext(this.model, this.task, this.length, cfg, this.seed, evalSet, this.pickAccuracy, this.components);
+    ctx.meansCache = this.means();
+    return ctx;
+  }
+
   /** Each component's mean output over the OOD distribution (heads: [d_head] before W_O; MLPs: [d_model]). */
   means(): Record<string, Float32Array> {
     this.meansCache ??= componentMeans(this.model, this.task, this.length, this.cfg.meanBatches, this.cfg.gradBatchSize, new Rng(this.seed, 'means'));

@@ -23,6 +23,8 @@ export interface AnalysisResult {
   scores: Record<string, Record<string, number>>;
   classification?: Classification;
   pruning?: PruningResult;
+  /** The same model under every analysis-side protocol variant (when analysis.variants). */
+  variants?: ProtocolVariant[];
   timingsMs: Record<string, number>;
 }
 
@@ -83,5 +85,52 @@ export function analyzeModel(opts: AnalyzeOptions): AnalysisResult {
           classes: classification.classes,
         }),
       );
-  return { status: 'analysed', ood, components, baseline: ctx.baseline(), scores, classification, pruning, timingsMs };
+  const variants = cfg.variants ? timed(timingsMs, 'variants', opts.onPhase, () => protocolVariants(ctx, G, components)) : undefined;
+  return { status: 'analysed', ood, components, baseline: ctx.baseline(), scores, classification, pruning, variants, timingsMs };
+}
+
+/** One analysis-side protocol variant of C on the same model, with its rho and classes under every rank rule. */
+export interface ProtocolVariant {
+  headAblation: AnalysisConfig['headAblation'];
+  paired: boolean;
+  evalSamples: number;
+  baseline: number;
+  C: Record<string, number>;
+  rho: number;
+  classifications: { rankRule: AnalysisConfig['rankRule']; inclusive: boolean; heroes: number; bloats: number; expectedHeroes?: number; expectedBloats?: number; classes: string[] }[];
+}
+
+/** The evaluation sizes variants are scored at: both presets' (100 and 1000) and the run's own. */
+export const VARIANT_EVAL_SAMPLES: readonly number[] = [100, 1000];
+
+/**
+ * C, rho and classes of the same model under every combination of the analysis-side differences
+ * between the paper's text and the authors' code: head ablation before/after W_O, paired or
+ * unpaired scoring, evaluation size; each classified under every rank rule and both threshold
+ * forms. G and the means are shared (they do not depend on these settings).
+ */
+export function protocolVariants(ctxBase: ImportanceContext, G: readonly number[], components: readonly string[]): ProtocolVariant[] {
+  const cfg = ctxBase.cfg;
+  const sizes = [...new Set([...VARIANT_EVAL_SAMPLES, cfg.evalSamples])].sort((a, b) => a - b);
+  const out: ProtocolVariant[] = [];
+  for (const headAblation of ['before-WO', 'after-WO-slice'] as const) {
+    for (const paired of [true, false]) {
+      for (const evalSamples of sizes) {
+        const vcfg = { ...cfg, headAblation, paired, evalSamples };
+        const evalSet = evalSamples === cfg.evalSamples ? ctxBase.evalSet : sampleExamples(ctxBase.task, evalSamples, new Rng(ctxBase.seed, `ood-eval-${evalSamples}`), ctxBase.length);
+        const ctx = ctxBase.withConfig(vcfg, evalSet);
+        const Cmap = getMeasure('C').compute(ctx);
+        const C = components.map((id) => Cmap[id]);
+        const classifications: ProtocolVariant['classifications'] = [];
+        for (const rankRule of ['average', 'ordinal-random', 'ordinal-order'] as const) {
+          for (const inclusive of [true, false]) {
+            const cl = classifyComponents(G, C, { ...vcfg, rankRule, inclusive, seed: ctxBase.seed });
+            classifications.push({ rankRule, inclusive, ...cl.counts, classes: cl.classes });
+          }
+        }
+        out.push({ headAblation, paired, evalSamples, baseline: ctx.baseline(), C: Cmap, rho: classifyComponents(G, C, { ...vcfg, seed: 0, rankRule: 'average' }).rho, classifications });
+      }
+    }
+  }
+  return out;
 }

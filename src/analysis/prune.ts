@@ -2,7 +2,8 @@
  * Pruning by mean ablation (Section 3.3, Tables 2 and 6).
  * Table 2: ablate the two most extreme Hidden Heroes together (most negative Delta), and
  *   separately the two most extreme Gradient Bloats (most positive Delta), or as many as exist;
- *   report OOD accuracy on the evaluation set and in-distribution accuracy.
+ *   report OOD accuracy on the evaluation set and in-distribution accuracy. (`pruneSelect:
+ *   'name-order'`: the authors' code takes the first two of each class in component order.)
  * Table 6: ablate all Bloats; in-distribution accuracy at length `idLength` before and after.
  */
 import type { AnalysisConfig, TaskName } from '../config';
@@ -62,8 +63,10 @@ export function pruningAnalysis(opts: {
 }): PruningResult {
   const { model, cfg, means, ids, delta, classes } = opts;
   const idSet = sampleExamples(opts.task, cfg.idSamples, new Rng(opts.seed, 'id-eval'), cfg.idLength);
-  const heroes = mostExtreme(ids, delta, classes, 'HiddenHero', 2);
-  const bloats = mostExtreme(ids, delta, classes, 'GradientBloat', 2);
+  const pick = (cls: ComponentClass) =>
+    cfg.pruneSelect === 'extreme' ? mostExtreme(ids, delta, classes, cls, 2) : ids.filter((_, i) => classes[i] === cls).slice(0, 2);
+  const heroes = pick('HiddenHero');
+  const bloats = pick('GradientBloat');
   const allBloats = ids.filter((_, i) => classes[i] === 'GradientBloat');
   const acc = (pruned: string[], set: Example[]) => prunedAccuracy(model, pruned, means, cfg.headAblation, set);
   const maybe = (pruned: string[], set: Example[]) => (pruned.length ? acc(pruned, set) : null);
