@@ -101,13 +101,33 @@ function sameTraining(a: ExperimentConfig, b: ExperimentConfig): boolean {
   return JSON.stringify([a.model, a.data, a.train]) === JSON.stringify([b.model, b.data, b.train]);
 }
 
+/** The settings (section.key) in which two configurations differ. */
+export function configDiff(a: ExperimentConfig, b: ExperimentConfig): string[] {
+  const out: string[] = [];
+  for (const section of ['model', 'data', 'train', 'analysis'] as const) {
+    const x = (a[section] ?? {}) as unknown as Record<string, unknown>;
+    const y = (b[section] ?? {}) as unknown as Record<string, unknown>;
+    for (const k of new Set([...Object.keys(x), ...Object.keys(y)])) if (JSON.stringify(x[k]) !== JSON.stringify(y[k])) out.push(`${section}.${k}`);
+  }
+  return out;
+}
+
+/** Refuses to overwrite a finished run made with another configuration (nothing computed is lost). */
+export function checkNoConflict(file: string, existing: RunRecord, cfg: ExperimentConfig): void {
+  const diff = configDiff(existing.config, cfg);
+  if (diff.length) {
+    throw new Error(`${file} holds a finished run made with a different configuration (differs in ${diff.join(', ')}); move it away or use another --results folder`);
+  }
+}
+
 /** Train (or reuse a finished checkpoint), analyse, and write the results file. */
 export function runOne(opts: RunOptions): { record: RunRecord; skipped: boolean } {
   const { dir, preset, task, seed, cfg } = opts;
   const log = opts.log ?? (() => undefined);
   const paths = runPaths(dir, preset, task, seed);
   const existing = readRecord(paths.results);
-  if (existing && sameTraining(existing.config, cfg) && JSON.stringify(existing.config.analysis) === JSON.stringify(cfg.analysis)) {
+  if (existing) {
+    checkNoConflict(paths.results, existing, cfg);
     return { record: existing, skipped: true };
   }
   let model: Transformer | null = null;

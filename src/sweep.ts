@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import type { ExperimentConfig, PresetName, TaskName } from './config';
 import { formatDuration } from './progress';
-import { readRecord, runOne, runPaths } from './results';
+import { checkNoConflict, readRecord, runOne, runPaths } from './results';
 
 export interface SweepOptions {
   dir: string;
@@ -34,7 +34,12 @@ export interface SweepSummary {
 export async function sweep(opts: SweepOptions): Promise<SweepSummary> {
   const log = opts.log ?? ((l: string) => console.log(l));
   const jobs = opts.tasks.flatMap((task) => opts.seeds.map((seed) => ({ task, seed })));
-  const todo = jobs.filter((j) => !readRecord(runPaths(opts.dir, opts.preset, j.task, j.seed).results));
+  const todo = jobs.filter((j) => {
+    const file = runPaths(opts.dir, opts.preset, j.task, j.seed).results;
+    const rec = readRecord(file);
+    if (rec) checkNoConflict(file, rec, opts.cfg);
+    return !rec;
+  });
   const skipped = jobs.length - todo.length;
   log(`sweep preset=${opts.preset}: ${jobs.length} runs, ${skipped} already finished, ${todo.length} to do, ${opts.workers} worker(s)`);
   const t0 = Date.now();

@@ -88,6 +88,11 @@ test('a sweep killed mid-run (SIGKILL) and restarted completes with every result
     const heroes = recs.filter((r) => r.task === task).reduce((a, r) => a + r.analysis.classification!.counts.heroes, 0);
     assert.equal(Number(row[col('heroes')]), heroes, `${label} heroes`);
   }
+  // Re-running with another configuration into the same folder is refused, and nothing is overwritten.
+  const other = spawnSync(process.execPath, args.map((a) => (a === 'train.maxSteps=300' ? 'train.maxSteps=200' : a)), { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+  assert.equal(other.status, 1);
+  assert.match(other.stderr, /different configuration \(differs in train\.maxSteps\)/);
+  assert.equal(fs.statSync(first).mtimeMs, firstMtime);
   for (const k of [2, 3, 4, 5, 6]) assert.ok(fs.existsSync(path.join(csvDir, `table${k}.csv`)) || k === 3, `table${k}.csv`);
 });
 
