@@ -101,12 +101,18 @@ export function readCheckpointHeader(file: string): { header: Header; buf: Buffe
 
 export function loadCheckpoint(file: string): LoadedCheckpoint {
   const { header, buf, dataStart } = readCheckpointHeader(file);
-  // Checkpoints written before the analysis settings existed take them from their preset.
+  // Settings added after a checkpoint was written take their preset's value (each new setting's
+  // preset value reproduces the earlier behaviour).
   const stored = header.config as Partial<ExperimentConfig>;
-  if (!stored.analysis) stored.analysis = cloneConfig(PRESET_CONFIGS[checkPreset(String(header.meta.preset))]).analysis;
   let config: ExperimentConfig;
   try {
-    config = validateConfig(stored as ExperimentConfig);
+    const preset = cloneConfig(PRESET_CONFIGS[checkPreset(String(header.meta.preset))]);
+    config = validateConfig({
+      model: { ...preset.model, ...stored.model },
+      data: { ...preset.data, ...stored.data },
+      train: { ...preset.train, ...stored.train },
+      analysis: { ...preset.analysis, ...stored.analysis },
+    });
   } catch (e) {
     throw new CheckpointError(file, `holds an invalid configuration: ${(e as Error).message}`);
   }

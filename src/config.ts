@@ -67,6 +67,7 @@ export interface TrainConfig {
   targetAcc: number; // early stop once training-distribution exact match >= this (paper: 0.90)
   evalEvery: number; // check the stopping rule every K steps (authors: 500)
   evalSamples: number; // fresh training-distribution sequences per check (authors: 100)
+  stopLength: number; // 0: the check uses lengths minLen..maxLen; N: only length N (the authors' last section retrains with 7)
 }
 
 export interface AnalysisConfig {
@@ -87,6 +88,14 @@ export interface AnalysisConfig {
   idSamples: number; // sequences for in-distribution accuracy
   pruneSelect: 'extreme' | 'name-order'; // Table 2: the two most extreme of a class, or the first two in component order (authors)
   variants: boolean; // also record C, rho and classes under every analysis-side protocol variant (results files)
+  /**
+   * Table 6's protocol. `paper`: prune every Bloat of the run's own classification. `authors-last-section`:
+   * as the authors' last section does it: rank the heads only (Delta over 1..16), G of a head = the norm of
+   * its whole layer's W_V gradient (the heads of a layer tie), average ranks, Bloat at Delta >= 6,
+   * ablation before W_O, baseline on 100 sequences and the pruned model on 50. (That section also
+   * retrains with another stopping rule: run a separate sweep with train.stopLength=7.)
+   */
+  table6Protocol: 'paper' | 'authors-last-section';
 }
 
 export interface ExperimentConfig {
@@ -117,6 +126,7 @@ export const DEFAULT_CONFIG: ExperimentConfig = {
     targetAcc: 0.9,
     evalEvery: 100,
     evalSamples: 512,
+    stopLength: 0,
   },
   analysis: {
     accLow: 0.2,
@@ -136,6 +146,7 @@ export const DEFAULT_CONFIG: ExperimentConfig = {
     idSamples: 1000,
     pruneSelect: 'extreme',
     variants: true,
+    table6Protocol: 'paper',
   },
 };
 
@@ -161,6 +172,7 @@ export const PRESET_CONFIGS: Record<PresetName, ExperimentConfig> = {
       inclusive: false,
       idSamples: 100,
       pruneSelect: 'name-order',
+      table6Protocol: 'authors-last-section',
     },
   },
 };
@@ -200,6 +212,7 @@ export const CONFIG_RULES: Record<string, Rule> = {
   'train.targetAcc': { kind: 'number', min: 0, max: 1 },
   'train.evalEvery': { kind: 'int', min: 1, max: 10_000_000 },
   'train.evalSamples': { kind: 'int', min: 1, max: 1_000_000 },
+  'train.stopLength': { kind: 'int', min: 0, max: 99 },
   'analysis.accLow': { kind: 'number', min: 0, max: 1 },
   'analysis.accHigh': { kind: 'number', min: 0, max: 1 },
   'analysis.oodPickSamples': { kind: 'int', min: 1, max: 1_000_000 },
@@ -217,6 +230,7 @@ export const CONFIG_RULES: Record<string, Rule> = {
   'analysis.idSamples': { kind: 'int', min: 1, max: 1_000_000 },
   'analysis.pruneSelect': { kind: 'enum', values: ['extreme', 'name-order'] },
   'analysis.variants': { kind: 'bool' },
+  'analysis.table6Protocol': { kind: 'enum', values: ['paper', 'authors-last-section'] },
 };
 
 function describe(rule: Rule): string {

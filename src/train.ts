@@ -77,6 +77,11 @@ export function trainStep(model: Transformer, optimizer: tf.Optimizer, batch: Re
   return loss;
 }
 
+/** The sequence lengths the stopping rule is checked on: one fixed length (train.stopLength) or the training range. */
+export function stoppingCheckLength(cfg: ExperimentConfig): number | { minLen: number; maxLen: number } {
+  return cfg.train.stopLength > 0 ? cfg.train.stopLength : { minLen: cfg.data.minLen, maxLen: cfg.data.maxLen };
+}
+
 export function makeOptimizer(cfg: ExperimentConfig): tf.Optimizer {
   // PyTorch's Adam defaults: beta1 0.9, beta2 0.999, eps 1e-8 (set explicitly: tfjs defaults to 1e-7).
   return tf.train.adam(cfg.train.lr, 0.9, 0.999, cfg.train.adamEps);
@@ -113,7 +118,7 @@ export function train(opts: TrainOptions): TrainResult {
         break;
       }
       if (step % cfg.train.evalEvery === 0) {
-        const acc = sampleAccuracy(model, task, evalRng, cfg.train.evalSamples, cfg.data);
+        const acc = sampleAccuracy(model, task, evalRng, cfg.train.evalSamples, stoppingCheckLength(cfg));
         const point = { step, acc };
         evals.push(point);
         opts.onEval?.(point);

@@ -125,6 +125,33 @@ test('G is the mean over batches of the per-batch gradient norms', () => {
   assert.ok(Object.values(G).every((g) => g > 0 && Number.isFinite(g)));
 });
 
+test("G as the authors' last section computes it: a head's G is its whole layer's W_V gradient norm", () => {
+  const ctx = ctxFor({ gradBatches: 1 });
+  const G = getMeasure('G').compute(ctx);
+  const GL = getMeasure('G-layerWV').compute(ctx);
+  for (const l of [0, 1]) {
+    // one batch: the whole-layer norm is the root of the sum of the squared head-slice norms
+    const want = Math.hypot(G[`L${l}.H0`], G[`L${l}.H1`]);
+    assert.ok(Math.abs(GL[`L${l}.H0`] - want) < 1e-5 * want);
+    assert.equal(GL[`L${l}.H1`], GL[`L${l}.H0`], 'heads of a layer tie');
+    assert.ok(Math.abs(GL[`L${l}.MLP`] - G[`L${l}.MLP`]) < 1e-6 * G[`L${l}.MLP`]);
+  }
+});
+
+test("Table 6 under the authors' last-section protocol: heads only, their G, average ranks, Bloat at Delta >= threshold", () => {
+  const r = analyzeModel({
+    model, task: 'reverse', seed: 1, oodLengths: [3],
+    cfg: { ...cfg.analysis, accLow: 0.5, accHigh: 1, variants: false, table6Protocol: 'authors-last-section', threshold: 1 },
+  });
+  const t6 = r.pruning!.allBloats;
+  assert.equal(t6.protocol, 'authors-last-section');
+  const d = t6.headsOnly!.delta;
+  assert.deepEqual(Object.keys(d).sort(), ['L0.H0', 'L0.H1', 'L1.H0', 'L1.H1']);
+  assert.equal(t6.headsOnly!.G['L0.H0'], t6.headsOnly!.G['L0.H1']);
+  assert.deepEqual(t6.ids, Object.keys(d).filter((id) => d[id] >= 1));
+  assert.ok(t6.idBefore > 0.5);
+});
+
 test('pruning two components equals the hand computation with both edits', () => {
   const ctx = ctxFor();
   const means = ctx.means();

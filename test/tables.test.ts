@@ -36,7 +36,7 @@ function record(task: 'sort' | 'reverse', seed: number, rho: number | null, clas
               bloats: allBloats.slice(0, 2),
               ood: { baseline: 0.5, heroesPruned: heroes ? 0.1 : null, bloatsPruned: bloats ? 0.55 : null },
               id: { baseline: id[0], heroesPruned: null, bloatsPruned: null },
-              allBloats: { ids: allBloats, idBefore: id[0], idAfter: allBloats.length ? id[1] : null },
+              allBloats: { ids: allBloats, idBefore: id[0], idAfter: allBloats.length ? id[1] : null, protocol: 'paper' },
               idLength: 5,
             },
           },

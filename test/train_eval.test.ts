@@ -9,7 +9,7 @@ import { accuracy, exactMatch, greedyExactMatch, sampleAccuracy } from '../src/e
 import { Transformer } from '../src/model';
 import { Rng } from '../src/rng';
 import { sampleExamples } from '../src/tasks';
-import { train, TrainingDivergedError } from '../src/train';
+import { stoppingCheckLength, train, TrainingDivergedError } from '../src/train';
 import { setupBackend, tinyConfig } from './helpers';
 
 before(async () => {
@@ -97,6 +97,11 @@ test('a non-finite loss stops training with a clear error carrying the curves', 
     (e: unknown) => e instanceof TrainingDivergedError && e.step === 1 && e.losses.length === 1 && /diverged.*step 1/.test(e.message),
   );
   model.dispose();
+});
+
+test("train.stopLength: the stopping rule at one length (the authors' last section uses 7), else the training range", () => {
+  assert.deepEqual(stoppingCheckLength(tinyConfig()), { minLen: 3, maxLen: 7 });
+  assert.equal(stoppingCheckLength(tinyConfig({ train: { stopLength: 7 } })), 7);
 });
 
 test('onStep can stop a run', () => {

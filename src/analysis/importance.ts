@@ -6,7 +6,7 @@
  */
 import { tf } from '../backend';
 import type { AnalysisConfig, TaskName } from '../config';
-import { accuracy, exactMatch } from '../eval';
+import { accuracy, batchLoss, exactMatch } from '../eval';
 import { componentGradNorms } from '../grads';
 import { Component, componentHook, componentPatch, hooks, Patch, Transformer } from '../model';
 import { Rng } from '../rng';
@@ -32,8 +32,8 @@ export class ImportanceContext {
   ) {}
 
   /** The same model, length and means under other analysis settings (and evaluation set). */
-  withConfig(cfg: AnalysisConfig, evalSet: Example[] = this.evalSet): ImportanceContext {
-    const ctx = new ImportanceContext(this.model, this.task, this.length, cfg, this.seed, evalSet, this.pickAccuracy, this.components);
+  withConfig(cfg: AnalysisConfig, evalSet: Example[] = this.evalSet, components: Component[] = this.components): ImportanceContext {
+    const ctx = new ImportanceContext(this.model, this.task, this.length, cfg, this.seed, evalSet, this.pickAccuracy, components);
     ctx.meansCache = this.means();
     return ctx;
   }
@@ -167,6 +167,31 @@ export function gradientMagnitude(ctx: ImportanceContext): Record<string, number
   return Object.fromEntries(Object.entries(sums).map(([id, s]) => [id, s / ctx.cfg.gradBatches]));
 }
 
+/**
+ * The variant of Eq. 1 in the authors' last section: a head's G is the norm of the gradient of its
+ * whole layer's W_V (so the heads of a layer tie); MLPs as in Eq. 1.
+ */
+export function gradientMagnitudeLayerWV(ctx: ImportanceContext): Record<string, number> {
+  const rng = new Rng(ctx.seed, 'G');
+  const layers = [...new Set(ctx.components.filter((c) => c.kind === 'head').map((c) => c.layer))];
+  const mlps = ctx.components.filter((c) => c.kind === 'mlp');
+  const names = layers.map((l) => `blocks.${l}.attn.W_v.weight`);
+  const sums = new Map<string, number>();
+  for (let b = 0; b < ctx.cfg.gradBatches; b++) {
+    const batch = makeBatch(sampleExamples(ctx.task, ctx.cfg.gradBatchSize, rng, ctx.length));
+    const norms = tf.tidy(() => {
+      const vars = names.map((n) => ctx.model.params[n]);
+      const { grads } = tf.variableGrads(() => batchLoss(ctx.model, batch), vars);
+      return tf.stack(vars.map((v) => tf.norm(grads[v.name]))).dataSync();
+    });
+    layers.forEach((l, i) => sums.set(`L${l}`, (sums.get(`L${l}`) ?? 0) + norms[i]));
+  }
+  const out: Record<string, number> = {};
+  for (const c of ctx.components) if (c.kind === 'head') out[c.id] = sums.get(`L${c.layer}`)! / ctx.cfg.gradBatches;
+  if (mlps.length) Object.assign(out, gradientMagnitude(ctx.withConfig(ctx.cfg, ctx.evalSet, mlps)));
+  return out;
+}
+
 /** Accuracy drop when each component, alone, is replaced by `valueOf(component)`. */
 function ablationDrops(ctx: ImportanceContext, valueOf: (c: Component) => Float32Array, stream: string): Record<string, number> {
   const base = ctx.baseline();
@@ -191,3 +216,4 @@ export function zeroAblation(ctx: ImportanceContext): Record<string, number> {
 registerMeasure({ name: 'G', description: 'Eq. 1: mean Frobenius norm of the loss gradient w.r.t. the component weights', compute: gradientMagnitude });
 registerMeasure({ name: 'C', description: 'Eq. 2: exact-match accuracy drop under mean ablation', compute: meanAblation });
 registerMeasure({ name: 'zeroAblation', description: 'exact-match accuracy drop when the component output is set to zero', compute: zeroAblation });
+registerMeasure({ name: 'G-layerWV', description: "Eq. 1 as the authors' last section computes it: a head's G is its whole layer's W_V gradient norm", compute: gradientMagnitudeLayerWV });

@@ -83,6 +83,7 @@ export function analyzeModel(opts: AnalyzeOptions): AnalysisResult {
           ids: components,
           delta: classification.meanDelta ?? classification.delta,
           classes: classification.classes,
+          ctx,
         }),
       );
   const variants = cfg.variants ? timed(timingsMs, 'variants', opts.onPhase, () => protocolVariants(ctx, G, components)) : undefined;

@@ -11,8 +11,8 @@ import { accuracy, exactMatch } from '../eval';
 import type { Transformer } from '../model';
 import { Rng } from '../rng';
 import { Example, sampleExamples } from '../tasks';
-import { withPatches } from './importance';
-import type { ComponentClass } from './ranks';
+import { getMeasure, ImportanceContext, withPatches } from './importance';
+import { averageRanks, classify, ComponentClass } from './ranks';
 
 /** Accuracy on `examples` with every listed component replaced by its mean (nothing listed: the baseline). */
 export function prunedAccuracy(
@@ -46,8 +46,33 @@ export interface PruningResult {
   ood: { baseline: number; heroesPruned: number | null; bloatsPruned: number | null };
   id: { baseline: number; heroesPruned: number | null; bloatsPruned: number | null };
   /** Table 6: every Bloat ablated at once, in-distribution accuracy at idLength. */
-  allBloats: { ids: string[]; idBefore: number; idAfter: number | null };
+  allBloats: {
+    ids: string[];
+    idBefore: number;
+    idAfter: number | null;
+    protocol: AnalysisConfig['table6Protocol'];
+    /** Under 'authors-last-section': the heads-only G, C and Delta that chose the Bloats. */
+    headsOnly?: { G: Record<string, number>; C: Record<string, number>; delta: Record<string, number> };
+  };
   idLength: number;
+}
+
+/**
+ * The Bloats of the authors' last section: heads only (Delta over 1..16), G from the whole layer's
+ * W_V gradient (heads of a layer tie), C from mean ablation before W_O on 50 fresh sequences per
+ * head against the OOD-pick baseline, average ranks, Bloat at Delta >= threshold.
+ */
+export function authorsLastSectionBloats(ctx: ImportanceContext): NonNullable<PruningResult['allBloats']['headsOnly']> & { ids: string[] } {
+  const heads = ctx.components.filter((c) => c.kind === 'head');
+  const hctx = ctx.withConfig({ ...ctx.cfg, headAblation: 'before-WO', paired: false, evalSamples: 50 }, ctx.evalSet, heads);
+  const G = getMeasure('G-layerWV').compute(hctx);
+  const C = getMeasure('C').compute(hctx);
+  const ids = heads.map((c) => c.id);
+  const rG = averageRanks(ids.map((id) => G[id]));
+  const rC = averageRanks(ids.map((id) => C[id]));
+  const delta: Record<string, number> = {};
+  ids.forEach((id, i) => (delta[id] = rG[i] - rC[i]));
+  return { G, C, delta, ids: ids.filter((id) => classify(delta[id], ctx.cfg.threshold, true) === 'GradientBloat') };
 }
 
 export function pruningAnalysis(opts: {
@@ -60,6 +85,8 @@ export function pruningAnalysis(opts: {
   ids: readonly string[];
   delta: readonly number[];
   classes: readonly ComponentClass[];
+  /** Needed for table6Protocol 'authors-last-section'. */
+  ctx?: ImportanceContext;
 }): PruningResult {
   const { model, cfg, means, ids, delta, classes } = opts;
   const idSet = sampleExamples(opts.task, cfg.idSamples, new Rng(opts.seed, 'id-eval'), cfg.idLength);
@@ -67,16 +94,28 @@ export function pruningAnalysis(opts: {
     cfg.pruneSelect === 'extreme' ? mostExtreme(ids, delta, classes, cls, 2) : ids.filter((_, i) => classes[i] === cls).slice(0, 2);
   const heroes = pick('HiddenHero');
   const bloats = pick('GradientBloat');
-  const allBloats = ids.filter((_, i) => classes[i] === 'GradientBloat');
   const acc = (pruned: string[], set: Example[]) => prunedAccuracy(model, pruned, means, cfg.headAblation, set);
   const maybe = (pruned: string[], set: Example[]) => (pruned.length ? acc(pruned, set) : null);
   const idBefore = acc([], idSet);
+  let allBloats: PruningResult['allBloats'];
+  if (cfg.table6Protocol === 'authors-last-section') {
+    if (!opts.ctx) throw new Error("pruningAnalysis: table6Protocol 'authors-last-section' needs the importance context");
+    const { ids: bl, ...headsOnly } = authorsLastSectionBloats(opts.ctx);
+    // Their scoring: baseline on 100 fresh sequences, the pruned model on 50 other fresh ones.
+    const before = sampleExamples(opts.task, 100, new Rng(opts.seed, 'id-eval-100'), cfg.idLength);
+    const after = sampleExamples(opts.task, 50, new Rng(opts.seed, 'id-eval-50'), cfg.idLength);
+    const prune = (set: Example[]) => prunedAccuracy(model, bl, means, 'before-WO', set);
+    allBloats = { ids: bl, idBefore: prunedAccuracy(model, [], means, 'before-WO', before), idAfter: bl.length ? prune(after) : null, protocol: cfg.table6Protocol, headsOnly };
+  } else {
+    const bl = ids.filter((_, i) => classes[i] === 'GradientBloat');
+    allBloats = { ids: bl, idBefore, idAfter: maybe(bl, idSet), protocol: cfg.table6Protocol };
+  }
   return {
     heroes,
     bloats,
     ood: { baseline: acc([], opts.evalSet), heroesPruned: maybe(heroes, opts.evalSet), bloatsPruned: maybe(bloats, opts.evalSet) },
     id: { baseline: idBefore, heroesPruned: maybe(heroes, idSet), bloatsPruned: maybe(bloats, idSet) },
-    allBloats: { ids: allBloats, idBefore, idAfter: maybe(allBloats, idSet) },
+    allBloats,
     idLength: cfg.idLength,
   };
 }
