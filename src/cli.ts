@@ -23,6 +23,8 @@ import {
 } from './config';
 import { allTables } from './report/tables';
 import { printTables } from './report/frames';
+import { exportFigures } from './report/export';
+import { paperFigures } from './report/figures';
 import { loadRecords, runOne } from './results';
 import { sweep } from './sweep';
 import { provenance, writeFileAtomic } from './provenance';
@@ -43,6 +45,8 @@ Commands
   sweep     run over tasks x seeds; skips finished runs, redoes unfinished ones
   analyze   Re-run the analysis on a checkpoint (--checkpoint FILE) and print a summary
   tables    Tables 1-6 from the results store (--results DIR, --preset P); --csv DIR writes CSVs
+  figures   Figures 1-4 and training curves from the results store, as HTML, SVG and PNG
+            (--fig-dir DIR, default figures/<preset>; SVG/PNG need Chromium, see environment.md)
   config    Print the resolved configuration of a preset (with --set overrides) as JSON
   backend   Print which TensorFlow.js backend loads here
   help      This text
@@ -61,6 +65,7 @@ Options (train, demo, config)
   --ood-lengths   candidate OOD lengths, comma-separated  (default 8,9,10,11)
   --checkpoint F  analyze: the checkpoint to analyse
   --csv DIR       tables: also write table1.csv .. table6.csv there
+  --fig-dir DIR   figures: output folder                  (default figures/<preset>)
 
 Environment
   GCG_BACKEND=tensorflow|wasm|cpu   force a backend (default: the first that loads, in that order)
@@ -93,6 +98,7 @@ function parse(argv: string[]) {
       'ood-lengths': { type: 'string' },
       checkpoint: { type: 'string' },
       csv: { type: 'string' },
+      'fig-dir': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -171,6 +177,7 @@ type Opts = {
   'ood-lengths'?: string;
   checkpoint?: string;
   csv?: string;
+  'fig-dir'?: string;
 };
 
 function parseIntList(flag: string, s: string, min: number, max: number): number[] {
@@ -273,6 +280,15 @@ export async function main(argv: string[]): Promise<number> {
         if (files.length) console.log(`\nwrote ${files.join(', ')}`);
         return 0;
       }
+      case 'figures': {
+        const preset = checkPreset(opts.preset);
+        const records = loadRecords(opts.results, preset);
+        if (!records.length) throw new ConfigError(`--results: no finished runs for preset ${preset} in ${opts.results}; run a sweep first`);
+        const dir = opts['fig-dir'] ?? path.join('figures', preset);
+        const r = await exportFigures(paperFigures(records), dir);
+        console.log(`wrote ${r.written.length} files to ${dir}${r.imagesSkipped ? `\nSVG/PNG skipped: ${r.imagesSkipped}` : ''}`);
+        return 0;
+      }
       case 'config':
         console.log(JSON.stringify(getConfig(checkPreset(opts.preset), parseOverrides(opts.set)), null, 2));
         return 0;
@@ -280,7 +296,7 @@ export async function main(argv: string[]): Promise<number> {
         console.log(describeBackend(await initBackend()));
         return 0;
       default:
-        console.error(`unknown command ${JSON.stringify(command)}; allowed: train, demo, run, sweep, analyze, tables, config, backend, help`);
+        console.error(`unknown command ${JSON.stringify(command)}; allowed: train, demo, run, sweep, analyze, tables, figures, config, backend, help`);
         return 2;
     }
   } catch (e) {

@@ -3,45 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ComponentClass } from '../src/analysis/ranks';
 import { allTables, stddev, table1, table3, table6 } from '../src/report/tables';
-import type { RunRecord } from '../src/results';
-
-const IDS = ['L0.H0', 'L0.H1', 'L0.MLP', 'L1.H0', 'L1.H1', 'L1.MLP'];
-
-function record(task: 'sort' | 'reverse', seed: number, rho: number | null, classes: ComponentClass[], id: [number, number] = [0.9, 0.9]): RunRecord {
-  const heroes = classes.filter((c) => c === 'HiddenHero').length;
-  const bloats = classes.filter((c) => c === 'GradientBloat').length;
-  const allBloats = IDS.filter((_, i) => classes[i] === 'GradientBloat');
-  return {
-    format: 1,
-    preset: 'paper',
-    task,
-    seed,
-    config: {} as RunRecord['config'],
-    provenance: {} as RunRecord['provenance'],
-    training: { steps: 100 * seed, reachedTarget: true, stopReason: 'target', finalAcc: 0.9, wallMs: 1, msPerStep: 1, losses: [], evals: [] },
-    timingsMs: { train: 1, analysis: 1 },
-    analysis:
-      rho === null
-        ? { status: 'skipped', ood: { length: null, accuracies: { 8: 0.1 }, samples: 10, range: [0.2, 0.75] }, components: IDS, scores: {}, timingsMs: {} }
-        : {
-            status: 'analysed',
-            ood: { length: 9, accuracies: { 8: 0.8, 9: 0.5 }, samples: 10, range: [0.2, 0.75] },
-            components: IDS,
-            baseline: 0.5,
-            scores: {},
-            timingsMs: {},
-            classification: { rho, rankG: [], rankC: [], delta: [], classes, counts: { heroes, bloats } },
-            pruning: {
-              heroes: IDS.filter((_, i) => classes[i] === 'HiddenHero').slice(0, 2),
-              bloats: allBloats.slice(0, 2),
-              ood: { baseline: 0.5, heroesPruned: heroes ? 0.1 : null, bloatsPruned: bloats ? 0.55 : null },
-              id: { baseline: id[0], heroesPruned: null, bloatsPruned: null },
-              allBloats: { ids: allBloats, idBefore: id[0], idAfter: allBloats.length ? id[1] : null, protocol: 'paper' },
-              idLength: 5,
-            },
-          },
-  };
-}
+import { record } from './records';
 
 const A: ComponentClass = 'Aligned';
 const H: ComponentClass = 'HiddenHero';

@@ -1,0 +1,78 @@
+/** Figure builders on hand-made records, and export to HTML/SVG/PNG. */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { exportFigures, findChromium } from '../src/report/export';
+import { CLASS_COLORS, figure1, figure2, figure3, figure4, minMax, paperFigures } from '../src/report/figures';
+import { IDS, record } from './records';
+
+const A = 'Aligned' as const;
+const H = 'HiddenHero' as const;
+const B = 'GradientBloat' as const;
+const records = [
+  record('sort', 1, 0.2, [B, B, A, H, A, A]),
+  record('sort', 2, 0.6, [B, A, A, H, H, A]),
+  record('sort', 3, null, []),
+  record('reverse', 1, 0.9, [A, A, A, A, A, H]),
+];
+
+test('min-max normalisation', () => {
+  assert.deepEqual(minMax([2, 4, 3]), [0, 1, 0.5]);
+  assert.deepEqual(minMax([5, 5]), [0, 0]);
+});
+
+test('Figure 1: one trace per class per task, classes coloured, normalised per seed, mean rho per panel', () => {
+  const f = figure1(records);
+  assert.equal(f.data.length, 6); // 3 classes x 2 tasks
+  const sortHeroes = f.data.find((t) => t.name === 'Hidden Hero' && t.xaxis === 'x2')!;
+  assert.equal((sortHeroes.marker as { color: string }).color, CLASS_COLORS.HiddenHero);
+  assert.equal((sortHeroes.x as number[]).length, 3, 'L1.H0 in seeds 1 and 2, L1.H1 in seed 2');
+  const all = f.data.filter((t) => t.xaxis === 'x2').flatMap((t) => t.x as number[]);
+  assert.equal(all.length, 12, 'two analysed sorting seeds x 6 components; the skipped seed adds none');
+  assert.ok(all.every((v) => v >= 0 && v <= 1) && all.includes(0) && all.includes(1));
+  const titles = (f.layout.annotations as { text: string }[]).map((a) => a.text);
+  assert.deepEqual(titles, ['Reversal (mean rho = 0.90)', 'Sorting (mean rho = 0.40)']);
+});
+
+test('Figure 2: Heroes and Bloats per layer, mean Delta per component', () => {
+  const f = figure2(records, 'sort');
+  assert.deepEqual(f.data[0].x, ['L0', 'L1']);
+  assert.deepEqual(f.data[0].y, [0, 3]); // Heroes: L1.H0 twice, L1.H1 once
+  assert.deepEqual(f.data[1].y, [3, 0]); // Bloats: L0.H0 twice, L0.H1 once
+  assert.deepEqual(f.data[2].x, IDS);
+  assert.deepEqual(f.data[2].y, [7, 3.5, 0, -7, -3.5, 0]);
+});
+
+test('Figures 3 and 4: pruning bars and per-seed rho', () => {
+  const f3 = figure3(records[0]);
+  assert.deepEqual(f3.data[0].y, [50, 55.00000000000001, 10]);
+  const f4 = figure4(records);
+  const sort = f4.data.find((t) => (t.name as string).startsWith('Sorting'))!;
+  assert.deepEqual(sort.x, ['1', '2']);
+  assert.deepEqual(sort.y, [0.2, 0.6]);
+  assert.throws(() => figure3(records[2]), /no pruning results/);
+  assert.deepEqual(Object.keys(paperFigures(records)).sort(), ['figure1', 'figure2', 'figure3', 'figure4', 'training']);
+});
+
+test('export writes HTML always, and valid SVG and PNG with a browser', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gcg-fig-'));
+  const browser = findChromium();
+  if (!browser.path && !process.env.CI) {
+    const r = await exportFigures({ figure4: figure4(records) }, dir);
+    assert.deepEqual(r.written, [path.join(dir, 'figure4.html')]);
+    t.skip(`PNG/SVG not checked: ${browser.reason}`);
+    return;
+  }
+  const r = await exportFigures({ figure4: figure4(records) }, dir);
+  assert.deepEqual(r.written.map((f) => path.basename(f)).sort(), ['figure4.html', 'figure4.png', 'figure4.svg']);
+  const html = fs.readFileSync(path.join(dir, 'figure4.html'), 'utf8');
+  assert.match(html, /Plotly\.newPlot/);
+  assert.match(html, /node_modules\/plotly\.js-dist\/plotly\.js/);
+  const png = fs.readFileSync(path.join(dir, 'figure4.png'));
+  assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  assert.ok(png.length > 5000);
+  const svg = fs.readFileSync(path.join(dir, 'figure4.svg'), 'utf8');
+  assert.match(svg, /^<svg[\s\S]*Figure 4[\s\S]*<\/svg>$/);
+});
