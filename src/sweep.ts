@@ -34,26 +34,26 @@ export interface SweepSummary {
 export async function sweep(opts: SweepOptions): Promise<SweepSummary> {
   const log = opts.log ?? ((l: string) => console.log(l));
   const jobs = opts.tasks.flatMap((task) => opts.seeds.map((seed) => ({ task, seed })));
-  const todo = jobs.filter((j) => {
+  const pending = jobs.filter((j) => {
     const file = runPaths(opts.dir, opts.preset, j.task, j.seed).results;
     const rec = readRecord(file);
     if (rec) checkNoConflict(file, rec, opts.cfg);
     return !rec;
   });
-  const skipped = jobs.length - todo.length;
-  log(`sweep preset=${opts.preset}: ${jobs.length} runs, ${skipped} already finished, ${todo.length} to do, ${opts.workers} worker(s)`);
+  const skipped = jobs.length - pending.length;
+  log(`sweep preset=${opts.preset}: ${jobs.length} runs, ${skipped} already finished, ${pending.length} to do, ${opts.workers} worker(s)`);
   const t0 = Date.now();
   let finished = 0;
   const failed: SweepSummary['failed'] = [];
   const report = (task: string, seed: number, what: string) => {
     finished++;
     const elapsed = Date.now() - t0;
-    const eta = (elapsed / finished) * (todo.length - finished);
-    log(`[${finished}/${todo.length}] ${task} seed ${seed} ${what} (elapsed ${formatDuration(elapsed)}, eta ${formatDuration(eta)})`);
+    const eta = (elapsed / finished) * (pending.length - finished);
+    log(`[${finished}/${pending.length}] ${task} seed ${seed} ${what} (elapsed ${formatDuration(elapsed)}, eta ${formatDuration(eta)})`);
   };
 
   if (opts.workers <= 1) {
-    for (const j of todo) {
+    for (const j of pending) {
       try {
         const { record } = runOne({ ...opts, task: j.task, seed: j.seed, log });
         report(j.task, j.seed, summarize(record.analysis.status, record.analysis.classification?.rho));
@@ -63,7 +63,7 @@ export async function sweep(opts: SweepOptions): Promise<SweepSummary> {
       }
     }
   } else {
-    const queue = todo.slice();
+    const queue = pending.slice();
     const cli = path.join(__dirname, 'cli.js');
     const worker = async () => {
       for (let j = queue.shift(); j; j = queue.shift()) {
@@ -87,9 +87,9 @@ export async function sweep(opts: SweepOptions): Promise<SweepSummary> {
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(opts.workers, todo.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(opts.workers, pending.length) }, worker));
   }
-  return { done: todo.length - failed.length, skipped, failed, wallMs: Date.now() - t0 };
+  return { done: pending.length - failed.length, skipped, failed, wallMs: Date.now() - t0 };
 }
 
 function summarize(status: string, rho: number | null | undefined): string {
