@@ -176,6 +176,33 @@ function makeVariable(data: Float32Array, shape: number[]): tf.Variable {
   return v;
 }
 
+/**
+ * y = x @ W + b for x [rows, in], W [in, out], b [out], with a hand-written gradient: the stock
+ * one reduces db with a Sum over axis 0, which the wasm backend does by transposing first (slow:
+ * ~16% of a training step), and would take dW through a transposed matMul. Here
+ * dx = dy @ W^T, dW = x^T @ dy (explicit transposes, of the smaller operand) and db = 1^T @ dy.
+ * Same values as the plain ops; a test compares the two.
+ */
+const linearImpl = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [x, W, b] = args as tf.Tensor2D[];
+  const save = args[3] as tf.GradSaveFunc;
+  save([x, W]);
+  return {
+    value: tf.add(tf.matMul(x, W), b),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [xs, Ws] = saved;
+      const ones = tf.ones([1, dy.shape[0] as number]);
+      // dW = x^T @ dy, transposing whichever of x and dy is smaller (Transpose is slow on wasm).
+      const dW = xs.size <= dy.size ? tf.matMul(tf.transpose(xs), dy) : tf.transpose(tf.matMul(tf.transpose(dy), xs));
+      return [tf.matMul(dy, tf.transpose(Ws)), dW, tf.reshape(tf.matMul(ones, dy), [dy.shape[1] as number])];
+    },
+  };
+});
+
+export function linear(x: tf.Tensor, W: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
+  return linearImpl(x, W, b) as tf.Tensor2D;
+}
+
 const SQRT1_2 = Math.SQRT1_2;
 
 /** Exact (erf) GELU, as torch.nn.GELU() computes it. */
@@ -297,7 +324,7 @@ export class Transformer {
       const p = `blocks.${l}`;
       x = hook(hooks.residPre(l), x);
       const h1 = tf.reshape(layerNorm(x, P[`${p}.ln1.weight`], P[`${p}.ln1.bias`], eps), [B * T, D]);
-      const proj = (w: string) => tf.add(tf.matMul(h1, P[`${p}.attn.${w}.weight`]), P[`${p}.attn.${w}.bias`]); // [batch*pos, d_model]
+      const proj = (w: string) => linear(h1, P[`${p}.attn.${w}.weight`], P[`${p}.attn.${w}.bias`]); // [batch*pos, d_model]
       const q = tf.transpose(tf.reshape(proj('W_q'), [B, T, H, dh]), [0, 2, 1, 3]); // [batch, head, pos, d_head]
       const kT = tf.transpose(tf.reshape(proj('W_k'), [B, T, H, dh]), [0, 2, 3, 1]); // [batch, head, d_head, pos]
       const v = tf.transpose(tf.reshape(proj('W_v'), [B, T, H, dh]), [0, 2, 1, 3]); // [batch, head, pos, d_head]
@@ -305,17 +332,17 @@ export class Transformer {
       const pattern = hook(hooks.pattern(l), tf.softmax(scores));
       let z = tf.transpose(tf.matMul(pattern, v), [0, 2, 1, 3]); // [batch, pos, head, d_head]
       z = hook(hooks.z(l), z);
-      const attnOut = tf.add(tf.matMul(tf.reshape(z, [B * T, D]), P[`${p}.attn.W_o.weight`]), P[`${p}.attn.W_o.bias`]);
+      const attnOut = linear(tf.reshape(z, [B * T, D]), P[`${p}.attn.W_o.weight`], P[`${p}.attn.W_o.bias`]);
       x = tf.add(x, hook(hooks.attnOut(l), tf.reshape(attnOut, [B, T, D])));
 
       const h2 = tf.reshape(layerNorm(x, P[`${p}.ln2.weight`], P[`${p}.ln2.bias`], eps), [B * T, D]);
-      const hidden = gelu(tf.add(tf.matMul(h2, P[`${p}.mlp.0.weight`]), P[`${p}.mlp.0.bias`])); // [batch*pos, d_ff]
-      const mlpOut = tf.add(tf.matMul(hidden, P[`${p}.mlp.2.weight`]), P[`${p}.mlp.2.bias`]);
+      const hidden = gelu(linear(h2, P[`${p}.mlp.0.weight`], P[`${p}.mlp.0.bias`])); // [batch*pos, d_ff]
+      const mlpOut = linear(hidden, P[`${p}.mlp.2.weight`], P[`${p}.mlp.2.bias`]);
       x = tf.add(x, hook(hooks.mlpOut(l), tf.reshape(mlpOut, [B, T, D])));
     }
     x = hook(hooks.residFinal, x);
     const hf = tf.reshape(layerNorm(x, P['ln_f.weight'], P['ln_f.bias'], eps), [B * T, D]);
-    const logits = tf.reshape(tf.add(tf.matMul(hf, P['out.weight']), P['out.bias']), [B, T, VOCAB_SIZE]) as tf.Tensor3D;
+    const logits = tf.reshape(linear(hf, P['out.weight'], P['out.bias']), [B, T, VOCAB_SIZE]) as tf.Tensor3D;
     return { logits, cache };
   }
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { tf } from '../src/backend';
 import { tokensTensor } from '../src/eval';
-import { componentPatch, hooks, listComponents, parseComponent, paramSpecs, Transformer } from '../src/model';
+import { componentPatch, hooks, linear, listComponents, parseComponent, paramSpecs, Transformer } from '../src/model';
 import { Rng } from '../src/rng';
 import { makeBatch, sampleExamples, VOCAB_SIZE } from '../src/tasks';
 import { maxAbsDiff, setupBackend, tinyConfig } from './helpers';
@@ -146,4 +146,20 @@ test('interventions are scoped to one call; caches see the patched value; full t
   assert.throws(() => tf.tidy(() => m.forward(tokensTensor(batch), { patches: [{ hook: 'blocks.9.hook_mlp_out', value: tf.zeros([16]) }] }).logits), /unknown hook point/);
   assert.throws(() => tf.tidy(() => m.forward(tokensTensor(batch), { patches: [{ hook: hooks.z(0), head: 5, value: tf.zeros([8]) }] }).logits), /head 5 out of range/);
   m.dispose();
+});
+
+test('linear (hand-written gradient) equals x @ W + b with the stock gradients, both transpose branches', () => {
+  const rng = new Rng(4);
+  const rand = (shape: number[]) => tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b) }, () => rng.normal()), shape);
+  for (const [rows, inDim, outDim] of [[40, 8, 24], [40, 24, 8]]) {
+    const [x, W, b, probe] = [rand([rows, inDim]), rand([inDim, outDim]), rand([outDim]), rand([rows, outDim])];
+    const lossWith = (f: (x: tf.Tensor, W: tf.Tensor, b: tf.Tensor) => tf.Tensor) => (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(f(xx, ww, bb), probe));
+    const mine = tf.grads(lossWith(linear))([x, W, b]);
+    const stock = tf.grads(lossWith((xx, ww, bb) => tf.add(tf.matMul(xx, ww), bb)))([x, W, b]);
+    assert.ok(maxAbsDiff(linear(x, W, b).dataSync(), tf.add(tf.matMul(x, W), b).dataSync()) < 1e-5);
+    mine.forEach((g, i) => {
+      assert.deepEqual(g.shape, stock[i].shape);
+      assert.ok(maxAbsDiff(g.dataSync(), stock[i].dataSync()) < 1e-4, `gradient ${['x', 'W', 'b'][i]} for ${rows}x${inDim}x${outDim}`);
+    });
+  }
 });
