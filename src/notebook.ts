@@ -8,7 +8,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { loadCheckpoint } from './checkpoint';
+import { backendInfo } from './backend';
+import { loadCheckpoint, saveCheckpoint } from './checkpoint';
 import type { DeepPartial, ExperimentConfig, PresetName, TaskName } from './config';
 import type { Transformer } from './model';
 import { projectRoot } from './provenance';
@@ -16,6 +17,7 @@ import { findChromium, PLOTLY_VERSION, renderImages } from './report/export';
 import type { PlotlyFigure } from './report/figures';
 import { roundRow } from './report/tables';
 import { loadRecords, runOne, runPaths, RunRecord, TrainingOutcome } from './results';
+import { train } from './train';
 
 interface TslabDisplay {
   html(s: string): void;
@@ -120,8 +122,10 @@ export function resultsDir(recompute: boolean): string {
 }
 
 /**
- * A trained model for (preset, task, seed): the committed checkpoint when present and
- * `recompute` is false, else trained (and analysed) now into runs/notebook-results.
+ * A trained model for (preset, task, seed) and its results record: from the committed results
+ * (`recompute` false) or recomputed now into runs/notebook-results. Checkpoints are not committed:
+ * when the record is there but its checkpoint is not, the model is retrained with the record's
+ * settings (same seed and settings give the same weights on the same backend) and saved beside it.
  */
 export function trainedRun(opts: {
   preset: PresetName;
@@ -133,10 +137,14 @@ export function trainedRun(opts: {
 }): { model: Transformer; record: RunRecord; training: TrainingOutcome } {
   const dir = resultsDir(opts.recompute);
   const paths = runPaths(dir, opts.preset, opts.task, opts.seed);
-  if (!opts.recompute && !fs.existsSync(paths.checkpoint)) {
-    throw new Error(`${paths.checkpoint} is not there (checkpoints are not committed): set RECOMPUTE = true, or run \`gcg run\` first`);
+  const log = (l: string) => console.log(l);
+  const { record } = runOne({ dir, preset: opts.preset, task: opts.task, seed: opts.seed, cfg: opts.cfg, oodLengths: opts.oodLengths, log });
+  if (!fs.existsSync(paths.checkpoint)) {
+    log(`${paths.checkpoint} is not there (checkpoints are not committed): retraining ${opts.task} seed ${opts.seed} with the record's settings`);
+    const r = train({ task: opts.task, seed: opts.seed, cfg: record.config });
+    saveCheckpoint(paths.checkpoint, r.model, record.config, { task: opts.task, seed: opts.seed, preset: opts.preset, steps: r.steps, backend: backendInfo().backend, training: record.training });
+    return { model: r.model, record, training: record.training };
   }
-  const { record } = runOne({ dir, preset: opts.preset, task: opts.task, seed: opts.seed, cfg: opts.cfg, oodLengths: opts.oodLengths, log: (l) => console.log(l) });
   const { model } = loadCheckpoint(paths.checkpoint);
   return { model, record, training: record.training };
 }

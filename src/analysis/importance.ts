@@ -6,12 +6,11 @@
  */
 import { tf } from '../backend';
 import type { AnalysisConfig, TaskName } from '../config';
-import { accuracy, batchLoss, exactMatch } from '../eval';
+import { accuracy, batchLoss, exactMatch, tokensTensor } from '../eval';
 import { componentGradNorms } from '../grads';
 import { Component, componentHook, componentPatch, hooks, Patch, Transformer } from '../model';
 import { Rng } from '../rng';
 import { Example, makeBatch, sampleExamples } from '../tasks';
-import { tokensTensor } from '../eval';
 
 /** What a measure sees: the model, the chosen OOD length, the settings and shared, lazily computed data. */
 export class ImportanceContext {
