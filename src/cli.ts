@@ -25,7 +25,7 @@ import { allTables } from './report/tables';
 import { printTables } from './report/frames';
 import { exportFigures } from './report/export';
 import { paperFigures } from './report/figures';
-import { loadRecords, runOne } from './results';
+import { loadRecords, reanalyze, runOne } from './results';
 import { sweep } from './sweep';
 import { provenance, writeFileAtomic } from './provenance';
 import { sampleAccuracy } from './eval';
@@ -43,7 +43,8 @@ Commands
             2 cores), save it, and print its exact match at the OOD lengths 8..11
   run       Train + analyse one (task, seed) into <results>/<preset>/<task>_seed<seed>.json
   sweep     run over tasks x seeds; skips finished runs, redoes unfinished ones
-  analyze   Re-run the analysis on a checkpoint (--checkpoint FILE) and print a summary
+  analyze   Re-run the analysis on trained models, no retraining: every checkpoint of a preset
+            in the results store (rewrites its results files), or one --checkpoint FILE (prints)
   tables    Tables 1-6 from the results store (--results DIR, --preset P); --csv DIR writes CSVs
   figures   Figures 1-4 and training curves from the results store, as HTML, SVG and PNG
             (--fig-dir DIR, default figures/<preset>; SVG/PNG need Chromium, see environment.md)
@@ -235,8 +236,16 @@ async function runSweep(opts: Opts): Promise<number> {
 }
 
 async function runAnalyze(opts: Opts): Promise<void> {
-  if (!opts.checkpoint) throw new ConfigError('--checkpoint: required for analyze; allowed: a .ckpt file written by train or run');
   const sets = parseOverrides(opts.set);
+  const training = Object.keys(sets).filter((k) => k !== 'analysis');
+  if (training.length) throw new ConfigError(`--set ${training.join(', ')}.*: analyze changes only analysis.* settings (the models are already trained)`);
+  if (!opts.checkpoint) {
+    const preset = checkPreset(opts.preset);
+    console.log(describeBackend(await initBackend()));
+    const recs = reanalyze({ dir: opts.results, preset, analysis: sets.analysis ?? {}, oodLengths: oodLengths(opts), log: (l) => console.log(l) });
+    console.log(`re-analysed ${recs.length} runs of preset ${preset} in ${opts.results}`);
+    return;
+  }
   const lengths = oodLengths(opts);
   console.log(describeBackend(await initBackend()));
   const ck = loadCheckpoint(opts.checkpoint);

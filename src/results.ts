@@ -183,3 +183,51 @@ export function runOne(opts: RunOptions): { record: RunRecord; skipped: boolean 
   writeFileAtomic(paths.results, JSON.stringify(record, null, 1));
   return { record, skipped: false };
 }
+
+/**
+ * Re-runs the analysis on every trained checkpoint of a preset in the results store (no
+ * retraining) and rewrites the results files: after a change to the analysis code, or to study an
+ * analysis setting (`analysis` overrides; training settings cannot change here).
+ */
+export function reanalyze(opts: {
+  dir: string;
+  preset: PresetName;
+  analysis: Partial<ExperimentConfig['analysis']>;
+  oodLengths?: readonly number[];
+  log?: (line: string) => void;
+}): RunRecord[] {
+  const log = opts.log ?? (() => undefined);
+  const sub = path.join(opts.dir, opts.preset);
+  const files = fs.existsSync(sub) ? fs.readdirSync(sub).filter((f) => /^(reverse|sort)_seed\d+\.ckpt$/.test(f)).sort() : [];
+  const out: RunRecord[] = [];
+  for (const f of files) {
+    const ck = loadCheckpoint(path.join(sub, f));
+    const training = ck.meta.training as TrainingOutcome | undefined;
+    const task = String(ck.meta.task) as TaskName;
+    const seed = Number(ck.meta.seed);
+    if (!training) {
+      ck.model.dispose();
+      log(`${f}: skipped (written by \`train\`, not \`run\`: it has no training record)`);
+      continue;
+    }
+    const cfg: ExperimentConfig = { ...ck.config, analysis: { ...ck.config.analysis, ...opts.analysis } };
+    log(`${task} seed ${seed}: analysing`);
+    const t0 = performance.now();
+    const analysis = analyzeModel({ model: ck.model, task, seed, cfg: cfg.analysis, oodLengths: opts.oodLengths });
+    ck.model.dispose();
+    const record: RunRecord = {
+      format: RESULTS_FORMAT,
+      preset: opts.preset,
+      task,
+      seed,
+      config: cfg,
+      provenance: provenance(),
+      training,
+      analysis,
+      timingsMs: { train: 0, analysis: performance.now() - t0 },
+    };
+    writeFileAtomic(runPaths(opts.dir, opts.preset, task, seed).results, JSON.stringify(record, null, 1));
+    out.push(record);
+  }
+  return out;
+}

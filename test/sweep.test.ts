@@ -93,6 +93,20 @@ test('a sweep killed mid-run (SIGKILL) and restarted completes with every result
   assert.equal(other.status, 1);
   assert.match(other.stderr, /different configuration \(differs in train\.maxSteps\)/);
   assert.equal(fs.statSync(first).mtimeMs, firstMtime);
+  // Re-analysis of the trained models (no retraining) under another analysis setting rewrites the results.
+  const re = spawnSync(process.execPath, [CLI, 'analyze', '--results', dir, '--ood-lengths', '2,3', '--set', 'analysis.rankRule=average'], { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+  assert.equal(re.status, 0, re.stderr);
+  assert.match(re.stdout, /re-analysed 4 runs/);
+  const after = loadRecords(dir, 'paper');
+  after.forEach((r, i) => {
+    assert.equal(r.config.analysis.rankRule, 'average');
+    assert.equal(r.analysis.classification!.classFreq, undefined, 'average ranks have no draws');
+    assert.deepEqual(r.analysis.scores.G, recs[i].analysis.scores.G, 'same model, same G');
+    assert.deepEqual(r.training, recs[i].training);
+  });
+  const bad = spawnSync(process.execPath, [CLI, 'analyze', '--results', dir, '--set', 'model.nLayers=1'], { encoding: 'utf8' });
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /analyze changes only analysis\.\* settings/);
   for (const k of [2, 3, 4, 5, 6]) assert.ok(fs.existsSync(path.join(csvDir, `table${k}.csv`)) || k === 3, `table${k}.csv`);
 });
 
