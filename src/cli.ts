@@ -52,12 +52,12 @@ Commands
   backend   Print which TensorFlow.js backend loads here
   help      This text
 
-Options (train, demo, config)
+Options
   --task T        ${TASKS.join(' | ')}                        (train; default sort)
   --seed N        integer seed                            (train; default 42)
   --preset P      ${PRESETS.join(' | ')}: paper = the paper's text where explicit;
                   authors = the authors' published code, choice for choice  (default paper)
-  --set key=val   override one setting, repeatable, e.g. --set model.nLayers=2
+  --set key=val   override one setting, repeatable, e.g. --set model.nLayers=2 (list below)
   --out DIR       where train/demo write                  (default runs)
   --results DIR   results store for run/sweep             (default results)
   --tasks A,B     sweep: tasks                            (default reverse,sort)
