@@ -25,7 +25,7 @@ import { allTables } from './report/tables';
 import { printTables } from './report/frames';
 import { exportFigures } from './report/export';
 import { paperFigures } from './report/figures';
-import { loadRecords, reanalyze, runOne } from './results';
+import { loadRecords, reanalyze, runOne, trainingOutcome } from './results';
 import { sweep } from './sweep';
 import { provenance, writeFileAtomic } from './provenance';
 import { sampleAccuracy } from './eval';
@@ -137,16 +137,9 @@ async function runTrain(opts: { task: string; seed: string; preset: string; set:
     throw e;
   }
   const prov = provenance();
-  const outcome = {
-    steps: result.steps,
-    reachedTarget: result.reachedTarget,
-    stopReason: result.stopReason,
-    finalAcc: result.evals.length ? result.evals[result.evals.length - 1].acc : null,
-    wallMs: result.wallMs,
-    msPerStep: result.msPerStep,
-  };
-  saveCheckpoint(`${base}.ckpt`, result.model, cfg, { task, seed, preset, steps: result.steps, backend: prov.backend, provenance: prov, outcome });
-  const record = { preset, task, seed, config: cfg, provenance: prov, ...outcome, checkpoint: `${base}.ckpt`, losses: result.losses, evals: result.evals };
+  const training = trainingOutcome(result);
+  saveCheckpoint(`${base}.ckpt`, result.model, cfg, { task, seed, preset, steps: result.steps, backend: prov.backend, provenance: prov, training });
+  const record = { preset, task, seed, config: cfg, provenance: prov, ...training, checkpoint: `${base}.ckpt` };
   writeFileAtomic(`${base}.train.json`, JSON.stringify(record, null, 1));
   console.log(
     `${result.stopReason === 'target' ? 'reached' : 'did not reach'} ${(100 * cfg.train.targetAcc).toFixed(0)}% after ${result.steps} steps ` +

@@ -14,10 +14,10 @@ import * as path from 'node:path';
 import { analyzeModel, AnalysisResult } from './analysis/pipeline';
 import { backendInfo } from './backend';
 import { CheckpointError, loadCheckpoint, saveCheckpoint } from './checkpoint';
-import type { ExperimentConfig, PresetName, TaskName } from './config';
+import { ExperimentConfig, PresetName, TaskName, validateConfig } from './config';
 import type { Transformer } from './model';
 import { provenance, Provenance, writeFileAtomic } from './provenance';
-import { train } from './train';
+import { train, TrainResult } from './train';
 
 export const RESULTS_FORMAT = 1;
 
@@ -152,21 +152,32 @@ export function runOne(opts: RunOptions): { record: RunRecord; skipped: boolean 
     log(`${task} seed ${seed}: training`);
     const r = train({ task, seed, cfg, onEval: (e) => log(`${task} seed ${seed}: step ${e.step}, training-distribution exact match ${(100 * e.acc).toFixed(1)}%`) });
     model = r.model;
-    training = {
-      steps: r.steps,
-      reachedTarget: r.reachedTarget,
-      stopReason: r.stopReason,
-      finalAcc: r.evals.length ? r.evals[r.evals.length - 1].acc : null,
-      wallMs: r.wallMs,
-      msPerStep: r.msPerStep,
-      losses: r.losses,
-      evals: r.evals,
-    };
+    training = trainingOutcome(r);
     saveCheckpoint(paths.checkpoint, model, cfg, { task, seed, preset, steps: r.steps, backend: backendInfo().backend, training });
   }
-  const trainMs = performance.now() - t0;
-  log(`${task} seed ${seed}: analysing`);
-  const t1 = performance.now();
+  const record = analyzeAndWrite({ ...opts, model, training, trainMs: performance.now() - t0, log });
+  return { record, skipped: false };
+}
+
+/** The training outcome a results file and a checkpoint record. */
+export function trainingOutcome(r: TrainResult): TrainingOutcome {
+  return {
+    steps: r.steps,
+    reachedTarget: r.reachedTarget,
+    stopReason: r.stopReason,
+    finalAcc: r.evals.length ? r.evals[r.evals.length - 1].acc : null,
+    wallMs: r.wallMs,
+    msPerStep: r.msPerStep,
+    losses: r.losses,
+    evals: r.evals,
+  };
+}
+
+/** Analyses a trained model (then disposes it) and writes its results file atomically. */
+function analyzeAndWrite(opts: RunOptions & { model: Transformer; training: TrainingOutcome; trainMs: number; log: (line: string) => void }): RunRecord {
+  const { dir, preset, task, seed, cfg, model } = opts;
+  opts.log(`${task} seed ${seed}: analysing`);
+  const t0 = performance.now();
   const analysis = analyzeModel({ model, task, seed, cfg: cfg.analysis, oodLengths: opts.oodLengths, extraMeasures: opts.extraMeasures });
   model.dispose();
   const record: RunRecord = {
@@ -176,12 +187,12 @@ export function runOne(opts: RunOptions): { record: RunRecord; skipped: boolean 
     seed,
     config: cfg,
     provenance: provenance(),
-    training,
+    training: opts.training,
     analysis,
-    timingsMs: { train: trainMs, analysis: performance.now() - t1 },
+    timingsMs: { train: opts.trainMs, analysis: performance.now() - t0 },
   };
-  writeFileAtomic(paths.results, JSON.stringify(record, null, 1));
-  return { record, skipped: false };
+  writeFileAtomic(runPaths(dir, preset, task, seed).results, JSON.stringify(record, null, 1));
+  return record;
 }
 
 /**
@@ -207,27 +218,11 @@ export function reanalyze(opts: {
     const seed = Number(ck.meta.seed);
     if (!training) {
       ck.model.dispose();
-      log(`${f}: skipped (written by \`train\`, not \`run\`: it has no training record)`);
+      log(`${f}: skipped (its metadata has no training record)`);
       continue;
     }
-    const cfg: ExperimentConfig = { ...ck.config, analysis: { ...ck.config.analysis, ...opts.analysis } };
-    log(`${task} seed ${seed}: analysing`);
-    const t0 = performance.now();
-    const analysis = analyzeModel({ model: ck.model, task, seed, cfg: cfg.analysis, oodLengths: opts.oodLengths });
-    ck.model.dispose();
-    const record: RunRecord = {
-      format: RESULTS_FORMAT,
-      preset: opts.preset,
-      task,
-      seed,
-      config: cfg,
-      provenance: provenance(),
-      training,
-      analysis,
-      timingsMs: { train: 0, analysis: performance.now() - t0 },
-    };
-    writeFileAtomic(runPaths(opts.dir, opts.preset, task, seed).results, JSON.stringify(record, null, 1));
-    out.push(record);
+    const cfg = validateConfig({ ...ck.config, analysis: { ...ck.config.analysis, ...opts.analysis } });
+    out.push(analyzeAndWrite({ dir: opts.dir, preset: opts.preset, task, seed, cfg, oodLengths: opts.oodLengths, model: ck.model, training, trainMs: 0, log }));
   }
   return out;
 }

@@ -52,7 +52,7 @@ export class ImportanceContext {
   /** Accuracy with the given components replaced by the given values (paired: the fixed set; else fresh sequences). */
   ablatedAccuracy(values: Record<string, Float32Array>, rng: Rng): number {
     const examples = this.cfg.paired ? this.evalSet : sampleExamples(this.task, this.cfg.evalSamples, rng, this.length);
-    return withPatches(this.model, values, this.cfg.headAblation, (patches) => accuracy(exactMatch(this.model, examples, { patches })));
+    return accuracyWith(this.model, values, this.cfg.headAblation, examples);
   }
 }
 
@@ -84,6 +84,16 @@ export function withPatches<T>(
   } finally {
     for (const t of tensors) t.dispose();
   }
+}
+
+/** Exact-match accuracy on `examples` with the listed components' outputs replaced by the given values. */
+export function accuracyWith(
+  model: Transformer,
+  values: Record<string, Float32Array>,
+  headAblation: AnalysisConfig['headAblation'],
+  examples: readonly Example[],
+): number {
+  return withPatches(model, values, headAblation, (patches) => accuracy(exactMatch(model, examples, { patches })));
 }
 
 /** Mean of each component's output over `batches` batches of OOD sequences, over batch and positions. */

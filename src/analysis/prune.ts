@@ -7,11 +7,10 @@
  * Table 6: ablate all Bloats; in-distribution accuracy at length `idLength` before and after.
  */
 import type { AnalysisConfig, TaskName } from '../config';
-import { accuracy, exactMatch } from '../eval';
 import type { Transformer } from '../model';
 import { Rng } from '../rng';
 import { Example, sampleExamples } from '../tasks';
-import { getMeasure, ImportanceContext, withPatches } from './importance';
+import { accuracyWith, getMeasure, ImportanceContext } from './importance';
 import { averageRanks, classify, ComponentClass } from './ranks';
 
 /** Accuracy on `examples` with every listed component replaced by its mean (nothing listed: the baseline). */
@@ -22,8 +21,7 @@ export function prunedAccuracy(
   headAblation: AnalysisConfig['headAblation'],
   examples: readonly Example[],
 ): number {
-  const values = Object.fromEntries(ids.map((id) => [id, means[id]]));
-  return withPatches(model, values, headAblation, (patches) => accuracy(exactMatch(model, examples, { patches })));
+  return accuracyWith(model, Object.fromEntries(ids.map((id) => [id, means[id]])), headAblation, examples);
 }
 
 /**
