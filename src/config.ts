@@ -88,6 +88,7 @@ export interface AnalysisConfig {
   idSamples: number; // sequences for in-distribution accuracy
   pruneSelect: 'extreme' | 'name-order'; // Table 2: the two most extreme of a class, or the first two in component order (authors)
   variants: boolean; // also record C, rho and classes under every analysis-side protocol variant (results files)
+  redraws: number; // noise floor: recompute G and C this many times on freshly drawn sequences (same model, same N)
   /**
    * Table 6's protocol. `paper`: prune every Bloat of the run's own classification. `authors-last-section`:
    * as the authors' last section does it: rank the heads only (Delta over 1..16), G of a head = the norm of
@@ -146,6 +147,7 @@ export const DEFAULT_CONFIG: ExperimentConfig = {
     idSamples: 1000,
     pruneSelect: 'extreme',
     variants: true,
+    redraws: 2,
     table6Protocol: 'paper',
   },
 };
@@ -230,6 +232,7 @@ export const CONFIG_RULES: Record<string, Rule> = {
   'analysis.idSamples': { kind: 'int', min: 1, max: 1_000_000 },
   'analysis.pruneSelect': { kind: 'enum', values: ['extreme', 'name-order'] },
   'analysis.variants': { kind: 'bool' },
+  'analysis.redraws': { kind: 'int', min: 0, max: 100 },
   'analysis.table6Protocol': { kind: 'enum', values: ['paper', 'authors-last-section'] },
 };
 

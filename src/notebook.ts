@@ -96,7 +96,7 @@ export const SMALL_OVERRIDES: DeepPartial<ExperimentConfig> = {
   train: { maxSteps: 300, evalEvery: 50, batchSize: 32, evalSamples: 128 },
   analysis: {
     gradBatches: 4, gradBatchSize: 32, meanBatches: 4, evalSamples: 200, oodPickSamples: 200,
-    idSamples: 200, idLength: 2, tieDraws: 200, accLow: 0.05, accHigh: 1, variants: false,
+    idSamples: 200, idLength: 2, tieDraws: 200, accLow: 0.05, accHigh: 1, variants: false, redraws: 0,
   },
 };
 export const SMALL_OOD_LENGTHS: readonly number[] = [2, 3];

@@ -141,7 +141,7 @@ test("G as the authors' last section computes it: a head's G is its whole layer'
 test("Table 6 under the authors' last-section protocol: heads only, their G, average ranks, Bloat at Delta >= threshold", () => {
   const r = analyzeModel({
     model, task: 'reverse', seed: 1, oodLengths: [3],
-    cfg: { ...cfg.analysis, accLow: 0.5, accHigh: 1, variants: false, table6Protocol: 'authors-last-section', threshold: 1 },
+    cfg: { ...cfg.analysis, accLow: 0.5, accHigh: 1, variants: false, redraws: 0, table6Protocol: 'authors-last-section', threshold: 1 },
   });
   const t6 = r.pruning!.allBloats;
   assert.equal(t6.protocol, 'authors-last-section');
@@ -199,4 +199,24 @@ test('the pipeline end to end on a length that is in range', () => {
   assert.deepEqual(mine.classes, cl.classes);
   const authors = v.find((x) => x.headAblation === 'after-WO-slice' && !x.paired && x.evalSamples === 100)!;
   assert.notDeepEqual(authors.C, own.C);
+  // The noise floor: analysis.redraws (2 here) recomputations on freshly drawn sequences.
+  const r = pick.redraws!;
+  assert.deepEqual(r.map((x) => x.redraw), [1, 2]);
+  for (const x of r) {
+    assert.deepEqual(Object.keys(x.C).sort(), [...cl.classes.keys()].map((i) => pick.components[i]).sort());
+    assert.notDeepEqual(x.G, pick.scores.G, 'a redraw draws new gradient batches');
+    assert.equal(x.classes.length, 6);
+  }
+  assert.notDeepEqual(r[0].G, r[1].G);
+});
+
+test('a redraw is reproducible, and redraw 0 is the run itself', () => {
+  const set1 = sampleExamples('reverse', 300, new Rng(1, 'ood-eval-redraw1'), LENGTH);
+  const ctx0 = ctxFor({ gradBatches: 2 });
+  const ctx1 = new ImportanceContext(model, 'reverse', LENGTH, ctx0.cfg, 1, set1, NaN, model.components(), 1);
+  assert.equal(ctx0.stream('G'), 'G');
+  assert.equal(ctx1.stream('G'), 'G-redraw1');
+  const g1 = getMeasure('G').compute(ctx1);
+  assert.deepEqual(getMeasure('G').compute(ctx1.withConfig(ctx1.cfg)), g1, 'withConfig keeps the redraw');
+  assert.notDeepEqual(getMeasure('G').compute(ctx0), g1);
 });

@@ -28,18 +28,25 @@ export class ImportanceContext {
     /** Baseline accuracy from the OOD pick, used by unpaired scoring (the authors'). */
     readonly pickAccuracy: number,
     readonly components: Component[] = model.components(),
+    /** 0: the run's own random streams; k > 0: the k-th redraw (every sequence drawn afresh). */
+    readonly redraw = 0,
   ) {}
 
+  /** The name of a random stream under this context's redraw (unchanged for redraw 0). */
+  stream(name: string): string {
+    return this.redraw ? `${name}-redraw${this.redraw}` : name;
+  }
+
   /** The same model, length and means under other analysis settings (and evaluation set). */
-  withConfig(cfg: AnalysisConfig, evalSet: Example[] = this.evalSet, components: Component[] = this.components): ImportanceContext {
-    const ctx = new ImportanceContext(this.model, this.task, this.length, cfg, this.seed, evalSet, this.pickAccuracy, components);
+  withConfig(cfg: AnalysisConfig, evalSet: Example[] = this.evalSet, components: Component[] = this.components, redraw = this.redraw): ImportanceContext {
+    const ctx = new ImportanceContext(this.model, this.task, this.length, cfg, this.seed, evalSet, this.pickAccuracy, components, redraw);
     ctx.meansCache = this.means();
     return ctx;
   }
 
   /** Each component's mean output over the OOD distribution (heads: [d_head] before W_O; MLPs: [d_model]). */
   means(): Record<string, Float32Array> {
-    this.meansCache ??= componentMeans(this.model, this.task, this.length, this.cfg.meanBatches, this.cfg.gradBatchSize, new Rng(this.seed, 'means'));
+    this.meansCache ??= componentMeans(this.model, this.task, this.length, this.cfg.meanBatches, this.cfg.gradBatchSize, new Rng(this.seed, this.stream('means')));
     return this.meansCache;
   }
 
@@ -166,7 +173,7 @@ export function listMeasures(): ImportanceMeasure[] {
  * Heads: the head's d_model x d_head slice of W_V; MLPs: the second linear layer's weight.
  */
 export function gradientMagnitude(ctx: ImportanceContext): Record<string, number> {
-  const rng = new Rng(ctx.seed, 'G');
+  const rng = new Rng(ctx.seed, ctx.stream('G'));
   const sums: Record<string, number> = Object.fromEntries(ctx.components.map((c) => [c.id, 0]));
   for (let b = 0; b < ctx.cfg.gradBatches; b++) {
     const batch = makeBatch(sampleExamples(ctx.task, ctx.cfg.gradBatchSize, rng, ctx.length));
@@ -181,7 +188,7 @@ export function gradientMagnitude(ctx: ImportanceContext): Record<string, number
  * whole layer's W_V (so the heads of a layer tie); MLPs as in Eq. 1.
  */
 export function gradientMagnitudeLayerWV(ctx: ImportanceContext): Record<string, number> {
-  const rng = new Rng(ctx.seed, 'G');
+  const rng = new Rng(ctx.seed, ctx.stream('G'));
   const layers = [...new Set(ctx.components.filter((c) => c.kind === 'head').map((c) => c.layer))];
   const mlps = ctx.components.filter((c) => c.kind === 'mlp');
   const names = layers.map((l) => `blocks.${l}.attn.W_v.weight`);
@@ -204,7 +211,7 @@ export function gradientMagnitudeLayerWV(ctx: ImportanceContext): Record<string,
 /** Accuracy drop when each component, alone, is replaced by `valueOf(component)`. */
 function ablationDrops(ctx: ImportanceContext, valueOf: (c: Component) => Float32Array, stream: string): Record<string, number> {
   const base = ctx.baseline();
-  const rng = new Rng(ctx.seed, stream);
+  const rng = new Rng(ctx.seed, ctx.stream(stream));
   const out: Record<string, number> = {};
   for (const c of ctx.components) out[c.id] = base - ctx.ablatedAccuracy({ [c.id]: valueOf(c) }, rng);
   return out;

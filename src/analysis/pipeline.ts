@@ -25,6 +25,8 @@ export interface AnalysisResult {
   pruning?: PruningResult;
   /** The same model under every analysis-side protocol variant (when analysis.variants). */
   variants?: ProtocolVariant[];
+  /** The noise floor: G, C, rho and classes of the same model on redrawn sequences (analysis.redraws). */
+  redraws?: Redraw[];
   timingsMs: Record<string, number>;
 }
 
@@ -86,8 +88,47 @@ export function analyzeModel(opts: AnalyzeOptions): AnalysisResult {
           ctx,
         }),
       );
-  const variants = cfg.variants ? timed(timingsMs, 'variants', opts.onPhase, () => protocolVariants(ctx, G, components)) : undefined;
-  return { status: 'analysed', ood, components, baseline: ctx.baseline(), scores, classification, pruning, variants, timingsMs };
+  const variants = cfg.variants ? timed(timingsMs, 'variants', opts.onPhase, () => protocolVariants(ctx, G, components, scores.C)) : undefined;
+  const redraws = cfg.redraws > 0 ? timed(timingsMs, 'redraws', opts.onPhase, () => redrawNoise(ctx, components)) : undefined;
+  return { status: 'analysed', ood, components, baseline: ctx.baseline(), scores, classification, pruning, variants, redraws, timingsMs };
+}
+
+/** One redraw of the noise floor: the run's analysis settings, every sequence drawn afresh. */
+export interface Redraw {
+  redraw: number;
+  baseline: number;
+  G: Record<string, number>;
+  C: Record<string, number>;
+  rho: number;
+  heroes: number;
+  bloats: number;
+  expectedHeroes?: number;
+  expectedBloats?: number;
+  classes: string[];
+}
+
+/**
+ * The noise floor of one model: G, the ablation means and C recomputed `cfg.redraws` times with
+ * every sequence drawn afresh (the gradient batches, the means' batches, the evaluation set;
+ * random streams '<name>-redraw<k>'), under the run's own settings. The spread of rho and of the
+ * classes across redraws is what evaluation sampling alone does to them.
+ */
+export function redrawNoise(ctxBase: ImportanceContext, components: readonly string[]): Redraw[] {
+  const { model, task, length, cfg, seed } = ctxBase;
+  const out: Redraw[] = [];
+  for (let k = 1; k <= cfg.redraws; k++) {
+    const evalSet = sampleExamples(task, cfg.evalSamples, new Rng(seed, `ood-eval-redraw${k}`), length);
+    const ctx = new ImportanceContext(model, task, length, cfg, seed, evalSet, ctxBase.pickAccuracy, ctxBase.components, k);
+    const Gmap = getMeasure('G').compute(ctx);
+    const Cmap = getMeasure('C').compute(ctx);
+    const cl = classifyComponents(
+      components.map((id) => Gmap[id]),
+      components.map((id) => Cmap[id]),
+      { ...cfg, seed },
+    );
+    out.push({ redraw: k, baseline: ctx.baseline(), G: Gmap, C: Cmap, rho: cl.rho, ...cl.counts, classes: cl.classes });
+  }
+  return out;
 }
 
 /** One analysis-side protocol variant of C on the same model, with its rho and classes under every rank rule. */
@@ -110,7 +151,13 @@ export const VARIANT_EVAL_SAMPLES: readonly number[] = [100, 1000];
  * unpaired scoring, evaluation size; each classified under every rank rule and both threshold
  * forms. G and the means are shared (they do not depend on these settings).
  */
-export function protocolVariants(ctxBase: ImportanceContext, G: readonly number[], components: readonly string[]): ProtocolVariant[] {
+export function protocolVariants(
+  ctxBase: ImportanceContext,
+  G: readonly number[],
+  components: readonly string[],
+  /** The run's own C (reused for the variant that equals the run's settings). */
+  ownC?: Record<string, number>,
+): ProtocolVariant[] {
   const cfg = ctxBase.cfg;
   const sizes = [...new Set([...VARIANT_EVAL_SAMPLES, cfg.evalSamples])].sort((a, b) => a - b);
   const out: ProtocolVariant[] = [];
@@ -120,7 +167,8 @@ export function protocolVariants(ctxBase: ImportanceContext, G: readonly number[
         const vcfg = { ...cfg, headAblation, paired, evalSamples };
         const evalSet = evalSamples === cfg.evalSamples ? ctxBase.evalSet : sampleExamples(ctxBase.task, evalSamples, new Rng(ctxBase.seed, `ood-eval-${evalSamples}`), ctxBase.length);
         const ctx = ctxBase.withConfig(vcfg, evalSet);
-        const Cmap = getMeasure('C').compute(ctx);
+        const own = headAblation === cfg.headAblation && paired === cfg.paired && evalSamples === cfg.evalSamples;
+        const Cmap = own && ownC ? ownC : getMeasure('C').compute(ctx);
         const C = components.map((id) => Cmap[id]);
         const classifications: ProtocolVariant['classifications'] = [];
         for (const rankRule of ['average', 'ordinal-random', 'ordinal-order'] as const) {
