@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { checkPreset, cloneConfig, ExperimentConfig, PRESET_CONFIGS, validateConfig } from './config';
 import { Transformer } from './model';
+import type { TrainState } from './train';
 import { writeFileAtomic } from './provenance';
 
 export const CHECKPOINT_FORMAT = 1;
@@ -39,8 +40,13 @@ export class CheckpointError extends Error {
   }
 }
 
-export function saveCheckpoint(file: string, model: Transformer, config: ExperimentConfig, meta: CheckpointMeta): void {
-  const arrays = model.toArrays();
+/** Tensors saved beside the weights (e.g. optimizer moments): names start with this prefix. */
+export const EXTRA_PREFIX = 'extra/';
+type Arrays = Record<string, { shape: number[]; data: Float32Array }>;
+
+export function saveCheckpoint(file: string, model: Transformer, config: ExperimentConfig, meta: CheckpointMeta, extra: Arrays = {}): void {
+  const arrays: Arrays = { ...model.toArrays() };
+  for (const [name, a] of Object.entries(extra)) arrays[EXTRA_PREFIX + name] = a;
   const tensors: Header['tensors'] = [];
   let offset = 0;
   for (const [name, a] of Object.entries(arrays)) {
@@ -65,6 +71,8 @@ export interface LoadedCheckpoint {
   model: Transformer;
   config: ExperimentConfig;
   meta: CheckpointMeta;
+  /** The extra tensors saved with the weights (names without the prefix). */
+  extra: Arrays;
 }
 
 /** Reads only the header (config and metadata), after verifying the whole file. */
@@ -117,12 +125,14 @@ export function loadCheckpoint(file: string): LoadedCheckpoint {
     throw new CheckpointError(file, `holds an invalid configuration: ${(e as Error).message}`);
   }
   const payloadFloats = (buf.length - HASH_BYTES - dataStart) / 4;
-  const arrays: Record<string, { shape: number[]; data: Float32Array }> = {};
+  const arrays: Arrays = {};
+  const extra: Arrays = {};
   for (const t of header.tensors) {
     if (t.offset + t.length > payloadFloats) throw new CheckpointError(file, `tensor ${t.name} runs past the end of the data`);
     const data = new Float32Array(t.length);
     for (let i = 0; i < t.length; i++) data[i] = buf.readFloatLE(dataStart + (t.offset + i) * 4);
-    arrays[t.name] = { shape: t.shape, data };
+    if (t.name.startsWith(EXTRA_PREFIX)) extra[t.name.slice(EXTRA_PREFIX.length)] = { shape: t.shape, data };
+    else arrays[t.name] = { shape: t.shape, data };
   }
   let model: Transformer;
   try {
@@ -130,5 +140,38 @@ export function loadCheckpoint(file: string): LoadedCheckpoint {
   } catch (e) {
     throw new CheckpointError(file, (e as Error).message);
   }
-  return { model, config, meta: header.meta };
+  return { model, config, meta: header.meta, extra };
+}
+
+/**
+ * A training checkpoint: the weights plus the TrainState a resume needs (Adam's moments as extra
+ * tensors, the rest in the metadata as `trainState`).
+ */
+export function saveTrainingCheckpoint(file: string, model: Transformer, config: ExperimentConfig, meta: CheckpointMeta, state: TrainState): void {
+  const extra: Arrays = {};
+  const shapes = Object.fromEntries(Object.entries(model.params).map(([k, p]) => [k, p.shape]));
+  if (state.adam) {
+    for (const [k, d] of Object.entries(state.adam.m)) extra[`adam/m/${k}`] = { shape: shapes[k], data: d };
+    for (const [k, d] of Object.entries(state.adam.v)) extra[`adam/v/${k}`] = { shape: shapes[k], data: d };
+  }
+  const { adam, ...rest } = state;
+  const trainState = { ...rest, adam: adam ? { accBeta1: adam.accBeta1, accBeta2: adam.accBeta2 } : null };
+  saveCheckpoint(file, model, config, { ...meta, steps: state.step, trainState }, extra);
+}
+
+/** The TrainState of a training checkpoint (CheckpointError if it holds none). */
+export function trainStateOf(file: string, ck: LoadedCheckpoint): TrainState {
+  const ts = ck.meta.trainState as (Omit<TrainState, 'adam'> & { adam: { accBeta1: number; accBeta2: number } | null }) | undefined;
+  if (!ts || typeof ts.step !== 'number') throw new CheckpointError(file, 'holds no training state to resume from');
+  let adam: TrainState['adam'] = null;
+  if (ts.adam) {
+    const m: Record<string, Float32Array> = {};
+    const v: Record<string, Float32Array> = {};
+    for (const [name, a] of Object.entries(ck.extra)) {
+      if (name.startsWith('adam/m/')) m[name.slice(7)] = a.data;
+      else if (name.startsWith('adam/v/')) v[name.slice(7)] = a.data;
+    }
+    adam = { accBeta1: ts.adam.accBeta1, accBeta2: ts.adam.accBeta2, m, v };
+  }
+  return { ...ts, adam };
 }

@@ -5,19 +5,20 @@
  * chosen length, G, C, ranks, Delta, classes, pruning, and the wall time of every phase.
  * The trained model sits beside it as `<task>_seed<seed>.ckpt` (git-ignored; `run` retrains it).
  *
- * `runOne` is resumable at phase granularity: a valid results file means done; a valid checkpoint
- * without results means training finished and only the analysis is redone; anything else
- * (including a run killed mid-training) restarts from scratch.
+ * `runOne` is resumable: a valid results file means done; a valid checkpoint without results means
+ * training finished and only the analysis is redone; a training checkpoint
+ * (`<task>_seed<seed>.partial.ckpt`, written at every stopping check) means training continues from
+ * its step, exactly as if it had never stopped; anything else starts from scratch.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { analyzeModel, AnalysisResult } from './analysis/pipeline';
 import { backendInfo } from './backend';
-import { CheckpointError, loadCheckpoint, saveCheckpoint } from './checkpoint';
+import { CheckpointError, loadCheckpoint, saveCheckpoint, saveTrainingCheckpoint, trainStateOf } from './checkpoint';
 import { ExperimentConfig, PresetName, TaskName, validateConfig } from './config';
 import type { Transformer } from './model';
 import { provenance, Provenance, writeFileAtomic } from './provenance';
-import { train, TrainResult } from './train';
+import { train, TrainResult, TrainState } from './train';
 
 export const RESULTS_FORMAT = 1;
 
@@ -46,7 +47,7 @@ export interface RunRecord {
 
 export function runPaths(dir: string, preset: string, task: string, seed: number) {
   const base = path.join(dir, preset, `${task}_seed${seed}`);
-  return { results: `${base}.json`, checkpoint: `${base}.ckpt` };
+  return { results: `${base}.json`, checkpoint: `${base}.ckpt`, partial: `${base}.partial.ckpt` };
 }
 
 /** The record if the file exists and is complete and well formed, else null (missing or partial). */
@@ -149,14 +150,43 @@ export function runOne(opts: RunOptions): { record: RunRecord; skipped: boolean 
     }
   }
   if (!model || !training) {
-    log(`${task} seed ${seed}: training`);
-    const r = train({ task, seed, cfg, onEval: (e) => log(`${task} seed ${seed}: step ${e.step}, training-distribution exact match ${(100 * e.acc).toFixed(1)}%`) });
+    const meta = { task, seed, preset, steps: 0, backend: backendInfo().backend };
+    const resume = loadPartial(paths.partial, cfg, log);
+    log(resume ? `${task} seed ${seed}: resuming training at step ${resume.state.step}` : `${task} seed ${seed}: training`);
+    const r = train({
+      task,
+      seed,
+      cfg,
+      model: resume?.model,
+      resume: resume?.state,
+      onEval: (e) => log(`${task} seed ${seed}: step ${e.step}, training-distribution exact match ${(100 * e.acc).toFixed(1)}%`),
+      onCheckpoint: (m, state) => saveTrainingCheckpoint(paths.partial, m, cfg, meta, state),
+    });
     model = r.model;
     training = trainingOutcome(r);
-    saveCheckpoint(paths.checkpoint, model, cfg, { task, seed, preset, steps: r.steps, backend: backendInfo().backend, training });
+    saveCheckpoint(paths.checkpoint, model, cfg, { ...meta, steps: r.steps, training });
+    fs.rmSync(paths.partial, { force: true });
   }
   const record = analyzeAndWrite({ ...opts, model, training, trainMs: performance.now() - t0, log });
   return { record, skipped: false };
+}
+
+/** The model and state of a usable training checkpoint (same training settings), else null. */
+function loadPartial(file: string, cfg: ExperimentConfig, log: (line: string) => void): { model: Transformer; state: TrainState } | null {
+  if (!fs.existsSync(file)) return null;
+  try {
+    const ck = loadCheckpoint(file);
+    if (!sameTraining(ck.config, cfg)) {
+      ck.model.dispose();
+      log(`ignoring ${file}: made with other training settings`);
+      return null;
+    }
+    return { model: ck.model, state: trainStateOf(file, ck) };
+  } catch (e) {
+    if (!(e instanceof CheckpointError)) throw e;
+    log(`ignoring unusable training checkpoint (${e.message}); training from scratch`);
+    return null;
+  }
 }
 
 /** The training outcome a results file and a checkpoint record. */

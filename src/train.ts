@@ -12,7 +12,7 @@ import type { ExperimentConfig, TaskName } from './config';
 import { lossFromLogits, sampleAccuracy, targetWeights, tokensTensor } from './eval';
 import { Transformer } from './model';
 import { ProgressBar, progressWanted } from './progress';
-import { Rng } from './rng';
+import { Rng, RngState } from './rng';
 import { BatchStream } from './tasks';
 
 export interface EvalPoint {
@@ -39,12 +39,34 @@ export interface TrainResult {
   msPerStep: number; // mean wall time of an optimisation step (stopping checks excluded)
 }
 
+/**
+ * Everything besides the weights that the rest of a run depends on: with it, a run stopped after
+ * step k and resumed continues exactly (bit for bit) as if it had never stopped.
+ */
+export interface TrainState {
+  step: number;
+  losses: number[];
+  evals: EvalPoint[];
+  stepMs: number; // summed wall time of the optimisation steps so far
+  wallMs: number; // wall time so far
+  dataRng: RngState; // the 'train-data' stream
+  evalRng: RngState; // the 'train-eval' stream
+  /** Adam's state: beta1^t and beta2^t, and the first and second moments per parameter (model.params keys). */
+  adam: { accBeta1: number; accBeta2: number; m: Record<string, Float32Array>; v: Record<string, Float32Array> } | null;
+}
+
 export interface TrainOptions {
   task: TaskName;
   seed: number;
   cfg: ExperimentConfig;
   /** Start from this model instead of fresh weights (it is trained in place). */
   model?: Transformer;
+  /** Continue a stopped run: `model` must hold the weights saved with this state. */
+  resume?: TrainState;
+  /** Called every `checkpointEvery` steps (and not after the last) with the state to save for a resume. */
+  onCheckpoint?: (model: Transformer, state: TrainState) => void;
+  /** Steps between onCheckpoint calls (default: every stopping check, train.evalEvery). */
+  checkpointEvery?: number;
   /** Called after every step; return 'stop' to end the run early (stopReason 'stopped'). */
   onStep?: (info: StepInfo) => void | 'stop';
   /** Called after every stopping check. */
@@ -87,21 +109,76 @@ export function makeOptimizer(cfg: ExperimentConfig): tf.Optimizer {
   return tf.train.adam(cfg.train.lr, 0.9, 0.999, cfg.train.adamEps);
 }
 
+/** The fields of tfjs's AdamOptimizer that hold its state (private in its typings; stable across tfjs 4.x). */
+interface AdamInternals {
+  accBeta1: tf.Variable;
+  accBeta2: tf.Variable;
+  accumulatedFirstMoment: { originalName: string; variable: tf.Variable }[];
+  accumulatedSecondMoment: { originalName: string; variable: tf.Variable }[];
+  iterations_: number;
+}
+
+/** Adam's state, keyed like model.params (null before the first step). */
+export function adamState(optimizer: tf.Optimizer, model: Transformer): TrainState['adam'] {
+  const o = optimizer as unknown as AdamInternals;
+  if (!o.accumulatedFirstMoment.length) return null;
+  const keys = Object.keys(model.params);
+  const m: Record<string, Float32Array> = {};
+  const v: Record<string, Float32Array> = {};
+  keys.forEach((k, i) => {
+    m[k] = o.accumulatedFirstMoment[i].variable.dataSync() as Float32Array;
+    v[k] = o.accumulatedSecondMoment[i].variable.dataSync() as Float32Array;
+  });
+  return { accBeta1: o.accBeta1.dataSync()[0], accBeta2: o.accBeta2.dataSync()[0], m, v };
+}
+
+/**
+ * Restores Adam's state exactly (tfjs's own setWeights recomputes beta^t with pow, which can differ
+ * from the running product in the last bit). Moments follow the order of `model.params`, which is
+ * the order `minimize` sees the variables in.
+ */
+export function restoreAdamState(optimizer: tf.Optimizer, model: Transformer, state: NonNullable<TrainState['adam']>, step: number): void {
+  const o = optimizer as unknown as AdamInternals;
+  const entries = Object.entries(model.params);
+  for (const [k] of entries) {
+    if (!state.m[k] || !state.v[k]) throw new Error(`the saved optimizer state has no moments for ${k}`);
+  }
+  o.accBeta1.assign(tf.scalar(state.accBeta1));
+  o.accBeta2.assign(tf.scalar(state.accBeta2));
+  o.accumulatedFirstMoment = entries.map(([k, p]) => ({ originalName: `${p.name}/m`, variable: tf.variable(tf.tensor(state.m[k], p.shape), false) }));
+  o.accumulatedSecondMoment = entries.map(([k, p]) => ({ originalName: `${p.name}/v`, variable: tf.variable(tf.tensor(state.v[k], p.shape), false) }));
+  o.iterations_ = step;
+}
+
 export function train(opts: TrainOptions): TrainResult {
   const { cfg, task, seed } = opts;
-  const t0 = Date.now();
+  const r = opts.resume;
+  if (r && !opts.model) throw new Error('train: resume needs the model saved with the state (opts.model)');
+  const t0 = Date.now() - (r?.wallMs ?? 0);
   const model = opts.model ?? Transformer.init(cfg.model, seed);
   const optimizer = makeOptimizer(cfg);
+  if (r?.adam) restoreAdamState(optimizer, model, r.adam, r.step);
   const vars = Object.values(model.params);
-  const stream = new BatchStream(task, { ...cfg.data, batchSize: cfg.train.batchSize }, new Rng(seed, 'train-data'));
-  const evalRng = new Rng(seed, 'train-eval');
-  const losses: number[] = [];
-  const evals: EvalPoint[] = [];
+  const stream = new BatchStream(task, { ...cfg.data, batchSize: cfg.train.batchSize }, r ? Rng.fromState(r.dataRng) : new Rng(seed, 'train-data'));
+  const evalRng = r ? Rng.fromState(r.evalRng) : new Rng(seed, 'train-eval');
+  const losses: number[] = r ? r.losses.slice() : [];
+  const evals: EvalPoint[] = r ? r.evals.slice() : [];
   const drawBar = opts.progress === 'auto' || opts.progress === undefined ? progressWanted() : opts.progress;
   const bar = new ProgressBar(cfg.train.maxSteps, `train ${task} seed ${seed}`, drawBar);
-  let stepMs = 0;
+  const checkpointEvery = opts.checkpointEvery ?? cfg.train.evalEvery;
+  let stepMs = r?.stepMs ?? 0;
   let stopReason: StopReason = 'maxSteps';
-  let step = 0;
+  let step = r?.step ?? 0;
+  const state = (): TrainState => ({
+    step,
+    losses: losses.slice(),
+    evals: evals.slice(),
+    stepMs,
+    wallMs: Date.now() - t0,
+    dataRng: stream.rng.state(),
+    evalRng: evalRng.state(),
+    adam: adamState(optimizer, model),
+  });
   try {
     while (step < cfg.train.maxSteps) {
       const s0 = Date.now();
@@ -127,6 +204,7 @@ export function train(opts: TrainOptions): TrainResult {
           break;
         }
       }
+      if (opts.onCheckpoint && step % checkpointEvery === 0 && step < cfg.train.maxSteps) opts.onCheckpoint(model, state());
     }
   } finally {
     optimizer.dispose();

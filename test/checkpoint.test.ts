@@ -4,7 +4,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { before, test } from 'node:test';
 import { tf } from '../src/backend';
-import { CheckpointError, loadCheckpoint, saveCheckpoint } from '../src/checkpoint';
+import { CheckpointError, loadCheckpoint, saveCheckpoint, saveTrainingCheckpoint, trainStateOf } from '../src/checkpoint';
+import { runOne, runPaths } from '../src/results';
+import { train, TrainState } from '../src/train';
 import { tokensTensor } from '../src/eval';
 import { Transformer } from '../src/model';
 import { Rng } from '../src/rng';
@@ -60,4 +62,64 @@ test('a truncated, edited or foreign file gets a clear error', () => {
   expectError(weightEdit, /integrity check/);
   expectError(Buffer.from('{"not": "a checkpoint"} plus enough bytes to pass the length check....'), /not a gradient-causal-gap checkpoint/);
   assert.throws(() => loadCheckpoint(path.join(dir, 'missing.ckpt')), /cannot be read/);
+});
+
+test('a training run stopped at a checkpoint and resumed from the file ends bit for bit where an uninterrupted run ends', () => {
+  const tcfg = tinyConfig({ train: { maxSteps: 40, evalEvery: 10, evalSamples: 32, targetAcc: 1, batchSize: 16 } });
+  const full = train({ task: 'sort', seed: 3, cfg: tcfg, progress: false });
+  const file = path.join(dir, 'partial.ckpt');
+  let saved = 0;
+  // Stop after the second checkpoint (step 20), keeping only what the file holds.
+  const first = train({
+    task: 'sort',
+    seed: 3,
+    cfg: tcfg,
+    progress: false,
+    onCheckpoint: (m, st) => {
+      saveTrainingCheckpoint(file, m, tcfg, meta, st);
+      saved = st.step;
+    },
+    onStep: (i) => (i.step === 25 ? 'stop' : undefined),
+  });
+  first.model.dispose();
+  assert.equal(saved, 20);
+  const ck = loadCheckpoint(file);
+  const state: TrainState = trainStateOf(file, ck);
+  assert.equal(state.step, 20);
+  assert.equal(state.losses.length, 20);
+  const resumed = train({ task: 'sort', seed: 3, cfg: tcfg, progress: false, model: ck.model, resume: state });
+  assert.equal(resumed.steps, full.steps);
+  assert.deepEqual(resumed.losses, full.losses);
+  assert.deepEqual(resumed.evals, full.evals);
+  const a = full.model.toArrays();
+  const b = resumed.model.toArrays();
+  for (const k of Object.keys(a)) assert.deepEqual(b[k].data, a[k].data, k);
+  full.model.dispose();
+  resumed.model.dispose();
+  assert.throws(() => trainStateOf('x', { ...ck, meta: { ...meta } }), /holds no training state/);
+});
+
+test('runOne resumes a run killed mid-training from its training checkpoint, and removes it when done', () => {
+  const tcfg = tinyConfig({
+    train: { maxSteps: 30, evalEvery: 10, evalSamples: 32, targetAcc: 1, batchSize: 16 },
+    analysis: { accLow: 0, accHigh: 1, oodPickSamples: 16, gradBatches: 1, gradBatchSize: 8, meanBatches: 1, evalSamples: 16, idSamples: 16, tieDraws: 4, variants: false, redraws: 0 },
+  });
+  const rdir = path.join(dir, 'results');
+  const paths = runPaths(rdir, 'paper', 'sort', 4);
+  // What a worker killed after step 20 leaves behind: a training checkpoint at step 20.
+  train({
+    task: 'sort',
+    seed: 4,
+    cfg: tcfg,
+    progress: false,
+    onCheckpoint: (m, st) => saveTrainingCheckpoint(paths.partial, m, tcfg, meta, st),
+    onStep: (i) => (i.step === 21 ? 'stop' : undefined),
+  }).model.dispose();
+  const lines: string[] = [];
+  const { record } = runOne({ dir: rdir, preset: 'paper', task: 'sort', seed: 4, cfg: tcfg, oodLengths: [4], log: (l) => lines.push(l) });
+  assert.ok(lines.some((l) => /resuming training at step 20/.test(l)), lines.join('\n'));
+  assert.equal(fs.existsSync(paths.partial), false);
+  const full = train({ task: 'sort', seed: 4, cfg: tcfg, progress: false });
+  assert.deepEqual(record.training.losses, full.losses);
+  full.model.dispose();
 });
