@@ -5,15 +5,24 @@
  *   train_step_ms=...   median wall time of one Adam step of the default model (4/4/128/512),
  *                       batch 64, 16 tokens (the longest training sequence), one thread
  *   eval_seqs_per_s=... batched teacher-forced exact match at OOD length 10
+ *   analysis_s=...      OOD pick + G + C + pruning of one model under the authors'-code preset
+ *                       (their sample counts: 100-sequence pick, 50 x 64 for G and the means, 100
+ *                       sequences per ablation, their last-section Table 6), at OOD length 10 as
+ *                       for their sorting seed 42; then analysis_<phase>_s for each phase. The
+ *                       model is a trained checkpoint with --checkpoint FILE, else fresh weights
+ *                       (the cost does not depend on the weights: every evaluation is one batched
+ *                       pass, every G batch one backward pass)
  *   torch_step_ms=...   the same step in PyTorch (../shared/bench/torch_step.py, one thread), run
  *   ratio=...           right after ours, when /usr/bin/python3 has torch; ratio = ours / torch
  *
- * Options: --steps N (timed steps, default 30), --no-torch.
+ * Options: --steps N (timed steps, default 30), --no-torch, --no-analysis, --checkpoint FILE.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describeBackend, initBackend } from '../src/backend';
+import { analyzeModel } from '../src/analysis/pipeline';
+import { loadCheckpoint } from '../src/checkpoint';
 import { getConfig } from '../src/config';
 import { sampleAccuracy } from '../src/eval';
 import { Transformer } from '../src/model';
@@ -56,6 +65,25 @@ async function main() {
   console.log(`eval_seqs_per_s=${(nEval / ((performance.now() - t0) / 1000)).toFixed(0)}`);
   model.dispose();
   optimizer.dispose();
+
+  if (!args.includes('--no-analysis')) {
+    const file = args.includes('--checkpoint') ? args[args.indexOf('--checkpoint') + 1] : null;
+    const authors = getConfig('authors');
+    const m = file ? loadCheckpoint(file).model : Transformer.init(authors.model, 0);
+    // accLow 0 accepts the first candidate, so the pick evaluates one length (10) like their seed 42's last candidate.
+    const a = analyzeModel({
+      model: m,
+      task: 'sort',
+      seed: 42,
+      cfg: { ...authors.analysis, accLow: 0, accHigh: 1, variants: false, redraws: 0 },
+      oodLengths: [10],
+    });
+    m.dispose();
+    const total = Object.values(a.timingsMs).reduce((x, y) => x + y, 0);
+    console.log(`analysis_model=${file ?? 'fresh'}`);
+    console.log(`analysis_s=${(total / 1000).toFixed(1)}`);
+    for (const [phase, ms] of Object.entries(a.timingsMs)) console.log(`analysis_${phase}_s=${(ms / 1000).toFixed(1)}`);
+  }
 
   const script = path.join(projectRoot(), '..', 'shared', 'bench', 'torch_step.py');
   if (args.includes('--no-torch')) return;

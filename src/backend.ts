@@ -126,14 +126,18 @@ function swapLast2(x: tf.Tensor): tf.Tensor {
 let fastGradRegistered = false;
 
 /**
- * The stock BatchMatMul gradient calls matMul with transposeA/transposeB set; on wasm those paths
- * are 10-20x slower than an explicit transpose followed by a plain matMul. This gradient computes
- * the same values with explicit transposes only (it is registered for every backend, so results
- * do not depend on which backend ran).
+ * The stock BatchMatMul gradient calls matMul with transposeA/transposeB set. On wasm a plain 2-D
+ * matMul runs through XNNPACK, but any transpose flag (or a batch of matrices) sends it to a
+ * scalar loop 10-20x slower, so for 2-D products (and batches of one) this gradient transposes
+ * explicitly and keeps the matMul plain. Batched products (attention's [batch, head] stacks) run
+ * in that scalar loop whatever the flags, which reads strided operands directly: there the flags
+ * cost nothing and an explicit transpose would only add a kernel, so they keep the stock form.
+ * Registered for every backend, so results do not depend on which backend ran.
  */
 export function registerFastMatMulGradient(): void {
   if (fastGradRegistered) return;
-  const mm = (a: tf.Tensor, b: tf.Tensor) => tf.matMul(a, b);
+  const mm = (a: tf.Tensor, b: tf.Tensor, tA = false, tB = false) => tf.matMul(a, b, tA, tB);
+  const batched = (x: tf.Tensor) => x.shape.slice(0, -2).reduce((p, d) => p * d, 1) > 1;
   tf.registerGradient({
     kernelName: tf.BatchMatMul,
     inputsToSave: ['a', 'b'],
@@ -141,6 +145,12 @@ export function registerFastMatMulGradient(): void {
       const g = dy as tf.Tensor;
       const [a, b] = saved;
       const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean };
+      if (batched(a) || batched(b)) {
+        if (!transposeA && !transposeB) return { a: () => mm(g, b, false, true), b: () => mm(a, g, true, false) };
+        if (!transposeA && transposeB) return { a: () => mm(g, b), b: () => mm(g, a, true, false) };
+        if (transposeA && !transposeB) return { a: () => mm(b, g, false, true), b: () => mm(a, g) };
+        return { a: () => mm(b, g, true, true), b: () => mm(g, a, true, true) };
+      }
       if (!transposeA && !transposeB) return { a: () => mm(g, swapLast2(b)), b: () => mm(swapLast2(a), g) };
       if (!transposeA && transposeB) return { a: () => mm(g, b), b: () => mm(swapLast2(g), a) };
       if (transposeA && !transposeB) return { a: () => mm(b, swapLast2(g)), b: () => mm(a, g) };

@@ -25,6 +25,7 @@ import { allTables } from './report/tables';
 import { printTables } from './report/frames';
 import { exportFigures } from './report/export';
 import { paperFigures } from './report/figures';
+import { loadReproductionInput, reproductionReport } from './report/reproduction';
 import { loadRecords, reanalyze, runOne, trainingOutcome } from './results';
 import { sweep } from './sweep';
 import { provenance, writeFileAtomic } from './provenance';
@@ -48,6 +49,8 @@ Commands
   tables    Tables 1-6 from the results store (--results DIR, --preset P); --csv DIR writes CSVs
   figures   Figures 1-4 and training curves from the results store, as HTML, SVG and PNG
             (--fig-dir DIR, default figures/<preset>; SVG/PNG need Chromium, see environment.md)
+  reproduction  REPRODUCTION.md: the paper's tables, figures and claims beside ours under both
+            presets, with bootstrap intervals and verdicts (--results DIR, --report FILE)
   config    Print the resolved configuration of a preset (with --set overrides) as JSON
   backend   Print which TensorFlow.js backend loads here
   help      This text
@@ -67,6 +70,7 @@ Options
   --checkpoint F  analyze: the checkpoint to analyse
   --csv DIR       tables: also write table1.csv .. table6.csv there
   --fig-dir DIR   figures: output folder                  (default figures/<preset>)
+  --report FILE   reproduction: the report to write       (default REPRODUCTION.md)
 
 Environment
   GCG_BACKEND=tensorflow|wasm|cpu   force a backend (default: the first that loads, in that order)
@@ -100,6 +104,7 @@ function parse(argv: string[]) {
       checkpoint: { type: 'string' },
       csv: { type: 'string' },
       'fig-dir': { type: 'string' },
+      report: { type: 'string', default: 'REPRODUCTION.md' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -172,6 +177,7 @@ type Opts = {
   checkpoint?: string;
   csv?: string;
   'fig-dir'?: string;
+  report: string;
 };
 
 function parseIntList(flag: string, s: string, min: number, max: number): number[] {
@@ -291,6 +297,14 @@ export async function main(argv: string[]): Promise<number> {
         console.log(`wrote ${r.written.length} files to ${dir}${r.imagesSkipped ? `\nSVG/PNG skipped: ${r.imagesSkipped}` : ''}`);
         return 0;
       }
+      case 'reproduction': {
+        const file = opts.report;
+        const input = loadReproductionInput(opts.results, 'figures', path.dirname(file));
+        const n = Object.values(input.presets).reduce((a, r) => a + (r?.length ?? 0), 0);
+        writeFileAtomic(file, reproductionReport(input) + '\n');
+        console.log(`wrote ${file} from ${n} results in ${opts.results} (${input.ablations?.length ?? 0} ablation sweeps)`);
+        return 0;
+      }
       case 'config':
         console.log(JSON.stringify(getConfig(checkPreset(opts.preset), parseOverrides(opts.set)), null, 2));
         return 0;
@@ -298,7 +312,7 @@ export async function main(argv: string[]): Promise<number> {
         console.log(describeBackend(await initBackend()));
         return 0;
       default:
-        console.error(`unknown command ${JSON.stringify(command)}; allowed: train, demo, run, sweep, analyze, tables, figures, config, backend, help`);
+        console.error(`unknown command ${JSON.stringify(command)}; allowed: train, demo, run, sweep, analyze, tables, figures, reproduction, config, backend, help`);
         return 2;
     }
   } catch (e) {

@@ -177,6 +177,24 @@ function makeVariable(data: Float32Array, shape: number[]): tf.Variable {
 }
 
 /**
+ * The weights whose gradients the current differentiation wants (null: all). Set only by
+ * `withWeightGradientsFor`; `linear` skips dW / db for any other weight (returning zeros the
+ * engine then discards), which is what makes Eq. 1 cheaper than a training step.
+ */
+let wantedGrads: Set<number> | null = null;
+
+/** Runs `fn` (a differentiation) computing weight gradients only for `vars`; scoped, restored after. */
+export function withWeightGradientsFor<T>(vars: readonly tf.Variable[], fn: () => T): T {
+  const outer = wantedGrads;
+  wantedGrads = new Set(vars.map((v) => v.id));
+  try {
+    return fn();
+  } finally {
+    wantedGrads = outer;
+  }
+}
+
+/**
  * y = x @ W + b for x [rows, in], W [in, out], b [out], with a hand-written gradient: the stock
  * one reduces db with a Sum over axis 0, which the wasm backend does by transposing first (slow:
  * ~16% of a training step), and would take dW through a transposed matMul. Here
@@ -186,6 +204,8 @@ function makeVariable(data: Float32Array, shape: number[]): tf.Variable {
 const linearImpl = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   const [x, W, b] = args as tf.Tensor2D[];
   const save = args[3] as tf.GradSaveFunc;
+  const needW = wantedGrads === null || wantedGrads.has(W.id);
+  const needB = wantedGrads === null || wantedGrads.has(b.id);
   save([x, W]);
   return {
     value: tf.add(tf.matMul(x, W), b),
@@ -193,8 +213,9 @@ const linearImpl = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
       const [xs, Ws] = saved;
       const ones = tf.ones([1, dy.shape[0] as number]);
       // dW = x^T @ dy, transposing whichever of x and dy is smaller (Transpose is slow on wasm).
-      const dW = xs.size <= dy.size ? tf.matMul(tf.transpose(xs), dy) : tf.transpose(tf.matMul(tf.transpose(dy), xs));
-      return [tf.matMul(dy, tf.transpose(Ws)), dW, tf.reshape(tf.matMul(ones, dy), [dy.shape[1] as number])];
+      const dW = !needW ? tf.zerosLike(Ws) : xs.size <= dy.size ? tf.matMul(tf.transpose(xs), dy) : tf.transpose(tf.matMul(tf.transpose(dy), xs));
+      const db = needB ? tf.reshape(tf.matMul(ones, dy), [dy.shape[1] as number]) : tf.zeros([dy.shape[1] as number]);
+      return [tf.matMul(dy, tf.transpose(Ws)), dW, db];
     },
   };
 });

@@ -67,6 +67,11 @@ export async function showFigure(fig: PlotlyFigure, display: TslabDisplay = tsla
 </script>`);
 }
 
+/** Shows Markdown text (e.g. the reproduction report). */
+export function showMarkdown(text: string, display: TslabDisplay = tslabDisplay()): void {
+  display.markdown(text);
+}
+
 /** Shows rows as a Markdown table (numbers rounded), which renders everywhere, code hosts included. */
 export function showTable(rows: readonly object[], display: TslabDisplay = tslabDisplay(), digits = 3): void {
   if (!rows.length) {

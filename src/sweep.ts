@@ -2,10 +2,11 @@
  * Sweeps over tasks x seeds: finished runs (valid results files) are skipped, unfinished ones are
  * redone (see runOne), progress with ETA is printed per finished run. With `workers > 1` each run
  * is a child process (`cli.js run ...`): wasm is single-threaded, so processes are how a sweep
- * uses every core. Every run is seeded independently, so the results do not depend on the number
- * of workers.
+ * uses every core; each worker's output goes to `<task>_seed<seed>.log` beside its results file.
+ * Every run is seeded independently, so the results do not depend on the number of workers.
  */
 import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ExperimentConfig, PresetName, TaskName } from './config';
 import { formatDuration } from './progress';
@@ -71,12 +72,17 @@ export async function sweep(opts: SweepOptions): Promise<SweepSummary> {
         const args = [cli, 'run', '--task', job.task, '--seed', String(job.seed), '--preset', opts.preset, '--results', opts.dir];
         for (const s of opts.overrides) args.push('--set', s);
         if (opts.oodLengths) args.push('--ood-lengths', opts.oodLengths.join(','));
+        // Each worker's own output (training checks, phases) goes to <task>_seed<seed>.log beside its results.
+        const logFile = runPaths(opts.dir, opts.preset, job.task, job.seed).results.replace(/\.json$/, '.log');
+        fs.mkdirSync(path.dirname(logFile), { recursive: true });
+        const out = fs.openSync(logFile, 'a');
         const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-          const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, CI: 'true' } });
+          const child = spawn(process.execPath, args, { stdio: ['ignore', out, 'pipe'], env: { ...process.env, CI: 'true' } });
           let err = '';
-          child.stderr.on('data', (d) => (err += d));
+          child.stderr!.on('data', (d) => (err += d));
           child.on('close', (c) => resolve({ code: c, stderr: err }));
         });
+        fs.closeSync(out);
         const rec = readRecord(runPaths(opts.dir, opts.preset, job.task, job.seed).results);
         if (code === 0 && rec) {
           report(job.task, job.seed, summarize(rec.analysis.status, rec.analysis.classification?.rho));

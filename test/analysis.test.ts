@@ -125,16 +125,23 @@ test('G is the mean over batches of the per-batch gradient norms', () => {
   assert.ok(Object.values(G).every((g) => g > 0 && Number.isFinite(g)));
 });
 
-test("G as the authors' last section computes it: a head's G is its whole layer's W_V gradient norm", () => {
-  const ctx = ctxFor({ gradBatches: 1 });
+test("G as the authors' last section computes it: a head's G is its whole layer's W_V gradient norm (computed, or from Eq. 1's batches)", () => {
+  // A fresh context differentiates whole W_V layers; one where G already ran reuses its per-batch
+  // head norms (the root of the sum of squared slice norms is the layer's Frobenius norm).
+  const fresh = getMeasure('G-layerWV').compute(ctxFor({ gradBatches: 2 }));
+  const ctx = ctxFor({ gradBatches: 2 });
   const G = getMeasure('G').compute(ctx);
+  assert.deepEqual(getMeasure('G').compute(ctx), G, 'a second G on the same batches comes from the cache, unchanged');
   const GL = getMeasure('G-layerWV').compute(ctx);
+  const one = ctxFor({ gradBatches: 1 });
+  const G1 = getMeasure('G').compute(one);
+  const GL1 = getMeasure('G-layerWV').compute(one);
   for (const l of [0, 1]) {
-    // one batch: the whole-layer norm is the root of the sum of the squared head-slice norms
-    const want = Math.hypot(G[`L${l}.H0`], G[`L${l}.H1`]);
-    assert.ok(Math.abs(GL[`L${l}.H0`] - want) < 1e-5 * want);
+    for (const id of [`L${l}.H0`, `L${l}.H1`, `L${l}.MLP`]) assert.ok(Math.abs(GL[id] - fresh[id]) < 1e-5 * fresh[id], `${id}: cached ${GL[id]} vs computed ${fresh[id]}`);
+    const want = Math.hypot(G1[`L${l}.H0`], G1[`L${l}.H1`]); // one batch: by hand
+    assert.ok(Math.abs(GL1[`L${l}.H0`] - want) < 1e-6 * want);
     assert.equal(GL[`L${l}.H1`], GL[`L${l}.H0`], 'heads of a layer tie');
-    assert.ok(Math.abs(GL[`L${l}.MLP`] - G[`L${l}.MLP`]) < 1e-6 * G[`L${l}.MLP`]);
+    assert.equal(GL[`L${l}.MLP`], G[`L${l}.MLP`]);
   }
 });
 

@@ -37,15 +37,16 @@ test('GCG_BACKEND is validated', () => {
   assert.equal(forcedBackend(''), undefined);
 });
 
-test('the explicit-transpose BatchMatMul gradient equals the analytic gradient for every transpose flag', async () => {
+test('the registered BatchMatMul gradient equals the analytic gradient for every transpose flag, batched and 2-D', async () => {
   await initBackend('cpu');
   registerFastMatMulGradient();
   const rng = new Rng(1);
   const rand = (shape: number[]) => tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b) }, () => rng.normal()), shape);
-  for (const [tA, tB] of [[false, false], [false, true], [true, false], [true, true]]) {
-    const a = rand(tA ? [2, 4, 3] : [2, 3, 4]);
-    const b = rand(tB ? [2, 5, 4] : [2, 4, 5]);
-    const dy = rand([2, 3, 5]);
+  for (const [tA, tB, n] of [[false, false, 2], [false, true, 2], [true, false, 2], [true, true, 2], [false, false, 1], [false, true, 1], [true, false, 1], [true, true, 1]] as const) {
+    // n = 2: a batch of two products (the flagged form); n = 1: one product (explicit transposes).
+    const a = rand(tA ? [n, 4, 3] : [n, 3, 4]);
+    const b = rand(tB ? [n, 5, 4] : [n, 4, 5]);
+    const dy = rand([n, 3, 5]);
     const [ga, gb] = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(tf.matMul(x, y, tA, tB), dy)))([a, b]);
     // Reference: d/dA sum(dy * (A' B')) = dy B'^T, mapped back through the transposes, by plain JS loops.
     const A = (tA ? tf.transpose(a, [0, 2, 1]) : a).arraySync() as number[][][];

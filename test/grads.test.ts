@@ -51,3 +51,22 @@ test('gradient of each head W_V slice and each MLP W2 matches finite differences
   assert.equal(checked, 36);
   model.dispose();
 });
+
+test('gradients for only the component weights (the others skipped) equal those of a full differentiation, bit for bit', () => {
+  const model = Transformer.init(tinyConfig().model, 12);
+  const batch = makeBatch(sampleExamples('sort', 8, new Rng(3), { minLen: 3, maxLen: 5 }));
+  const { grads } = componentGrads(model, batch);
+  const full = tf.tidy(() => {
+    const all = Object.values(model.params);
+    const { grads: g } = tf.variableGrads(() => batchLoss(model, batch), all);
+    return Object.fromEntries(Object.entries(model.params).map(([k, v]) => [k, g[v.name].dataSync()]));
+  });
+  for (const c of model.components()) {
+    const { param, cols } = componentWeight(c, model.dHead);
+    const width = model.params[param].shape[1] as number;
+    const want = full[param].filter((_, i) => !cols || (i % width >= cols[0] && i % width < cols[1]));
+    assert.deepEqual(grads[c.id].dataSync(), want, c.id);
+    grads[c.id].dispose();
+  }
+  model.dispose();
+});

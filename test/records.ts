@@ -1,5 +1,6 @@
 /** Hand-made results records for the report tests (data only: no model is involved). */
 import type { ComponentClass } from '../src/analysis/ranks';
+import { getConfig } from '../src/config';
 import type { RunRecord } from '../src/results';
 
 /** Deterministic distinct scores per component. */
@@ -18,7 +19,7 @@ export function record(task: 'sort' | 'reverse', seed: number, rho: number | nul
     preset: 'paper',
     task,
     seed,
-    config: {} as RunRecord['config'],
+    config: getConfig('paper'),
     provenance: {} as RunRecord['provenance'],
     training: { steps: 100 * seed, reachedTarget: true, stopReason: 'target', finalAcc: 0.9, wallMs: 1, msPerStep: 1, losses: [], evals: [] },
     timingsMs: { train: 1, analysis: 1 },

@@ -121,4 +121,8 @@ test('two worker processes give the same results as one process', () => {
     loadRecords(dir).map((r) => ({ seed: r.seed, losses: r.training.losses, ood: r.analysis.ood, scores: r.analysis.scores, cls: r.analysis.classification, pruning: r.analysis.pruning }));
   assert.deepEqual(strip(two), strip(one));
   assert.equal(strip(one).length, 2);
+  // Each worker's output is kept beside its results.
+  const log = fs.readFileSync(path.join(two, 'paper', 'sort_seed3.log'), 'utf8');
+  assert.match(log, /sort seed 3: training/);
+  assert.match(log, /sort seed 3: analysing/);
 });

@@ -8,7 +8,7 @@ import { tf } from '../backend';
 import type { AnalysisConfig, TaskName } from '../config';
 import { accuracy, batchLoss, exactMatch, tokensTensor } from '../eval';
 import { componentGradNorms } from '../grads';
-import { Component, componentHook, componentPatch, hooks, Patch, Transformer } from '../model';
+import { Component, componentHook, componentPatch, hooks, Patch, Transformer, withWeightGradientsFor } from '../model';
 import { Rng } from '../rng';
 import { Example, makeBatch, sampleExamples } from '../tasks';
 
@@ -16,6 +16,8 @@ import { Example, makeBatch, sampleExamples } from '../tasks';
 export class ImportanceContext {
   private meansCache: Record<string, Float32Array> | null = null;
   private baselineCache: number | null = null;
+  /** Per-batch gradient norms of Eq. 1, by batch set (shared with contexts made by withConfig). */
+  gradNormsCache = new Map<string, Record<string, number>[]>();
 
   constructor(
     readonly model: Transformer,
@@ -41,6 +43,7 @@ export class ImportanceContext {
   withConfig(cfg: AnalysisConfig, evalSet: Example[] = this.evalSet, components: Component[] = this.components, redraw = this.redraw): ImportanceContext {
     const ctx = new ImportanceContext(this.model, this.task, this.length, cfg, this.seed, evalSet, this.pickAccuracy, components, redraw);
     ctx.meansCache = this.means();
+    if (redraw === this.redraw) ctx.gradNormsCache = this.gradNormsCache;
     return ctx;
   }
 
@@ -173,14 +176,32 @@ export function listMeasures(): ImportanceMeasure[] {
  * Heads: the head's d_model x d_head slice of W_V; MLPs: the second linear layer's weight.
  */
 export function gradientMagnitude(ctx: ImportanceContext): Record<string, number> {
-  const rng = new Rng(ctx.seed, ctx.stream('G'));
-  const sums: Record<string, number> = Object.fromEntries(ctx.components.map((c) => [c.id, 0]));
-  for (let b = 0; b < ctx.cfg.gradBatches; b++) {
-    const batch = makeBatch(sampleExamples(ctx.task, ctx.cfg.gradBatchSize, rng, ctx.length));
-    const { norms } = componentGradNorms(ctx.model, batch, ctx.components);
-    for (const id of Object.keys(sums)) sums[id] += norms[id];
+  const ids = ctx.components.map((c) => c.id);
+  let perBatch = cachedGradNorms(ctx, ids);
+  if (!perBatch) {
+    const rng = new Rng(ctx.seed, ctx.stream('G'));
+    perBatch = [];
+    for (let b = 0; b < ctx.cfg.gradBatches; b++) {
+      const batch = makeBatch(sampleExamples(ctx.task, ctx.cfg.gradBatchSize, rng, ctx.length));
+      perBatch.push(componentGradNorms(ctx.model, batch, ctx.components).norms);
+    }
+    const old = ctx.gradNormsCache.get(gradBatchKey(ctx));
+    ctx.gradNormsCache.set(gradBatchKey(ctx), old ? old.map((nb, i) => ({ ...nb, ...perBatch![i] })) : perBatch);
   }
-  return Object.fromEntries(Object.entries(sums).map(([id, s]) => [id, s / ctx.cfg.gradBatches]));
+  const sums: Record<string, number> = Object.fromEntries(ids.map((id) => [id, 0]));
+  for (const nb of perBatch) for (const id of ids) sums[id] += nb[id];
+  return Object.fromEntries(ids.map((id) => [id, sums[id] / ctx.cfg.gradBatches]));
+}
+
+/** The per-batch norms of `ids` if Eq. 1 was already computed for them on this context's batches. */
+function cachedGradNorms(ctx: ImportanceContext, ids: readonly string[]): Record<string, number>[] | null {
+  const c = ctx.gradNormsCache.get(gradBatchKey(ctx));
+  return c && c.length === ctx.cfg.gradBatches && c.every((nb) => ids.every((id) => id in nb)) ? c : null;
+}
+
+/** Which batches Eq. 1 was computed on: the random stream, the batch count and size, the length. */
+function gradBatchKey(ctx: ImportanceContext): string {
+  return `${ctx.stream('G')}|${ctx.cfg.gradBatches}x${ctx.cfg.gradBatchSize}|N=${ctx.length}`;
 }
 
 /**
@@ -193,11 +214,18 @@ export function gradientMagnitudeLayerWV(ctx: ImportanceContext): Record<string,
   const mlps = ctx.components.filter((c) => c.kind === 'mlp');
   const names = layers.map((l) => `blocks.${l}.attn.W_v.weight`);
   const sums = new Map<string, number>();
-  for (let b = 0; b < ctx.cfg.gradBatches; b++) {
+  // Eq. 1 on the same batches already gave each head's slice norm per batch; the whole layer's
+  // Frobenius norm is the root of the sum of its heads' squared slice norms (the slices partition W_V).
+  const headsOf = (l: number) => ctx.model.components().filter((c) => c.kind === 'head' && c.layer === l).map((c) => c.id);
+  const cached = cachedGradNorms(ctx, layers.flatMap(headsOf));
+  if (cached) {
+    for (const nb of cached) for (const l of layers) sums.set(`L${l}`, (sums.get(`L${l}`) ?? 0) + Math.hypot(...headsOf(l).map((id) => nb[id])));
+  }
+  for (let b = 0; b < ctx.cfg.gradBatches && !cached; b++) {
     const batch = makeBatch(sampleExamples(ctx.task, ctx.cfg.gradBatchSize, rng, ctx.length));
     const norms = tf.tidy(() => {
       const vars = names.map((n) => ctx.model.params[n]);
-      const { grads } = tf.variableGrads(() => batchLoss(ctx.model, batch), vars);
+      const { grads } = withWeightGradientsFor(vars, () => tf.variableGrads(() => batchLoss(ctx.model, batch), vars));
       return tf.stack(vars.map((v) => tf.norm(grads[v.name]))).dataSync();
     });
     layers.forEach((l, i) => sums.set(`L${l}`, (sums.get(`L${l}`) ?? 0) + norms[i]));

@@ -157,11 +157,11 @@ export interface Table6Row {
   bloats: string;
   idBefore: number | null;
   idAfter: number | null;
-  drop: number | null; // after - before
+  drop: number | null; // before - after, as in the paper (positive: pruning hurt)
   dropSd?: number; // sample standard deviation (summary row)
 }
 
-/** Pruning every Bloat: in-distribution accuracy before and after, per seed, then mean ± sample sd of the change. */
+/** Pruning every Bloat: in-distribution accuracy before and after, per seed, then mean ± sample sd of the drop (before - after). */
 export function table6(records: readonly RunRecord[], task: TaskName = 'sort'): Table6Row[] {
   const rs = analysed(records, task).filter((r) => r.analysis.pruning);
   const rows: Table6Row[] = rs.map((r) => {
@@ -172,7 +172,7 @@ export function table6(records: readonly RunRecord[], task: TaskName = 'sort'): 
       bloats: p.ids.join(' ') || '-',
       idBefore: p.idBefore,
       idAfter: p.idAfter,
-      drop: p.idAfter === null ? null : p.idAfter - p.idBefore,
+      drop: p.idAfter === null ? null : p.idBefore - p.idAfter,
     };
   });
   const drops = rows.map((r) => r.drop).filter((d): d is number => d !== null);

@@ -1,0 +1,152 @@
+/**
+ * Statistics over seeds for the reproduction report: percentile bootstrap confidence intervals
+ * (seeded, so a report rebuilds identically) and exact two-sample permutation tests.
+ *
+ * With 10 seeds a bootstrap interval is rough (it is too narrow by about sqrt(9/10) and cannot
+ * leave the range of the data); the report says so where it uses one.
+ */
+import { Rng } from '../rng';
+
+export interface Interval {
+  estimate: number; // the statistic on the data itself
+  lo: number;
+  hi: number;
+  level: number; // e.g. 0.95
+  resamples: number;
+}
+
+/** The q-quantile of sorted values, linear interpolation between order statistics (numpy's default). */
+export function quantileSorted(sorted: readonly number[], q: number): number {
+  if (!sorted.length) return NaN;
+  const pos = (sorted.length - 1) * q;
+  const i = Math.floor(pos);
+  const f = pos - i;
+  return i + 1 < sorted.length ? sorted[i] + f * (sorted[i + 1] - sorted[i]) : sorted[i];
+}
+
+/**
+ * Percentile bootstrap of `stat` over one sample: resample the items with replacement
+ * `resamples` times. Resamples on which the statistic is not finite are dropped.
+ */
+export function bootstrap<T>(items: readonly T[], stat: (xs: readonly T[]) => number, opts: { resamples?: number; level?: number; seed?: number } = {}): Interval {
+  const resamples = opts.resamples ?? 10_000;
+  const level = opts.level ?? 0.95;
+  const estimate = items.length ? stat(items) : NaN;
+  if (items.length < 2) return { estimate, lo: NaN, hi: NaN, level, resamples: 0 };
+  const rng = new Rng(opts.seed ?? 0, 'bootstrap');
+  const vals: number[] = [];
+  const buf: T[] = new Array(items.length);
+  for (let r = 0; r < resamples; r++) {
+    for (let i = 0; i < items.length; i++) buf[i] = items[Math.floor(rng.next() * items.length)];
+    const v = stat(buf);
+    if (Number.isFinite(v)) vals.push(v);
+  }
+  vals.sort((a, b) => a - b);
+  const a = (1 - level) / 2;
+  return { estimate, lo: quantileSorted(vals, a), hi: quantileSorted(vals, 1 - a), level, resamples: vals.length };
+}
+
+/**
+ * Percentile bootstrap of a statistic of two independent samples (each resampled on its own),
+ * e.g. a difference of means between two tasks.
+ */
+export function bootstrap2<T>(
+  a: readonly T[],
+  b: readonly T[],
+  stat: (x: readonly T[], y: readonly T[]) => number,
+  opts: { resamples?: number; level?: number; seed?: number } = {},
+): Interval {
+  const resamples = opts.resamples ?? 10_000;
+  const level = opts.level ?? 0.95;
+  const estimate = a.length && b.length ? stat(a, b) : NaN;
+  if (a.length < 2 || b.length < 2) return { estimate, lo: NaN, hi: NaN, level, resamples: 0 };
+  const rng = new Rng(opts.seed ?? 0, 'bootstrap2');
+  const vals: number[] = [];
+  const ba: T[] = new Array(a.length);
+  const bb: T[] = new Array(b.length);
+  for (let r = 0; r < resamples; r++) {
+    for (let i = 0; i < a.length; i++) ba[i] = a[Math.floor(rng.next() * a.length)];
+    for (let i = 0; i < b.length; i++) bb[i] = b[Math.floor(rng.next() * b.length)];
+    const v = stat(ba, bb);
+    if (Number.isFinite(v)) vals.push(v);
+  }
+  vals.sort((x, y) => x - y);
+  const q = (1 - level) / 2;
+  return { estimate, lo: quantileSorted(vals, q), hi: quantileSorted(vals, 1 - q), level, resamples: vals.length };
+}
+
+export const mean = (xs: readonly number[]): number => (xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : NaN);
+export const sum = (xs: readonly number[]): number => xs.reduce((s, x) => s + x, 0);
+
+/** Whether a value lies inside an interval (inclusive); false when the interval is undefined. */
+export function inside(x: number, iv: Interval): boolean {
+  return Number.isFinite(iv.lo) && Number.isFinite(iv.hi) && x >= iv.lo && x <= iv.hi;
+}
+
+export interface PermutationTest {
+  observed: number; // mean(a) - mean(b)
+  p: number; // P(statistic >= observed) under exchangeability (one-sided), or |.| >= |observed| (two-sided)
+  alternative: 'greater' | 'two-sided';
+  exact: boolean; // every relabelling enumerated, else Monte Carlo
+  permutations: number;
+}
+
+/**
+ * Two-sample permutation test of the difference of means, mean(a) - mean(b). Exact (every way of
+ * splitting the pooled values into groups of |a| and |b|) when there are at most `maxExact` such
+ * splits (10 vs 10 seeds: 184,756), else `resamples` random relabellings. The observed split counts
+ * among the permutations, so p >= 1 / permutations.
+ */
+export function permutationTest(
+  a: readonly number[],
+  b: readonly number[],
+  opts: { alternative?: 'greater' | 'two-sided'; maxExact?: number; resamples?: number; seed?: number } = {},
+): PermutationTest {
+  const alternative = opts.alternative ?? 'greater';
+  const pooled = [...a, ...b];
+  const n = pooled.length;
+  const k = a.length;
+  const total = sum(pooled);
+  const observed = mean(a) - mean(b);
+  if (!a.length || !b.length) return { observed: NaN, p: NaN, alternative, exact: true, permutations: 0 };
+  const statOfSumA = (sa: number) => sa / k - (total - sa) / (n - k);
+  const eps = 1e-12 * Math.max(1, Math.abs(observed));
+  const extreme = (v: number) => (alternative === 'greater' ? v >= observed - eps : Math.abs(v) >= Math.abs(observed) - eps);
+  const splits = binomial(n, k);
+  if (splits <= (opts.maxExact ?? 200_000)) {
+    let count = 0;
+    let perms = 0;
+    // Enumerate k-subsets of pooled indices (lexicographic), tracking the subset's sum.
+    const idx = Array.from({ length: k }, (_, i) => i);
+    for (;;) {
+      let sa = 0;
+      for (const i of idx) sa += pooled[i];
+      perms++;
+      if (extreme(statOfSumA(sa))) count++;
+      let i = k - 1;
+      while (i >= 0 && idx[i] === n - k + i) i--;
+      if (i < 0) break;
+      idx[i]++;
+      for (let j = i + 1; j < k; j++) idx[j] = idx[j - 1] + 1;
+    }
+    return { observed, p: count / perms, alternative, exact: true, permutations: perms };
+  }
+  const resamples = opts.resamples ?? 100_000;
+  const rng = new Rng(opts.seed ?? 0, 'permutation');
+  let count = 1; // the observed labelling
+  for (let r = 0; r < resamples; r++) {
+    const sh = rng.shuffle(pooled);
+    let sa = 0;
+    for (let i = 0; i < k; i++) sa += sh[i];
+    if (extreme(statOfSumA(sa))) count++;
+  }
+  return { observed, p: count / (resamples + 1), alternative, exact: false, permutations: resamples + 1 };
+}
+
+/** n choose k as a float (exact below 2^53). */
+export function binomial(n: number, k: number): number {
+  if (k < 0 || k > n) return 0;
+  let r = 1;
+  for (let i = 1; i <= Math.min(k, n - k); i++) r = (r * (n - Math.min(k, n - k) + i)) / i;
+  return Math.round(r);
+}

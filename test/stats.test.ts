@@ -1,0 +1,64 @@
+/** The report's statistics against hand-computed cases. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { binomial, bootstrap, bootstrap2, inside, mean, permutationTest, quantileSorted } from '../src/report/stats';
+
+test('quantiles interpolate linearly between order statistics (numpy default)', () => {
+  assert.equal(quantileSorted([1, 2, 3, 4], 0.25), 1.75);
+  assert.equal(quantileSorted([1, 2, 3, 4], 0), 1);
+  assert.equal(quantileSorted([1, 2, 3, 4], 1), 4);
+  assert.equal(quantileSorted([5], 0.9), 5);
+  assert.ok(Number.isNaN(quantileSorted([], 0.5)));
+});
+
+test('binomial coefficients', () => {
+  assert.equal(binomial(20, 10), 184756);
+  assert.equal(binomial(4, 2), 6);
+  assert.equal(binomial(5, 0), 1);
+  assert.equal(binomial(3, 4), 0);
+});
+
+test('exact permutation test: a = [3, 4] vs b = [1, 2] by hand', () => {
+  // The 6 splits give sum(a) in {3, 4, 5, 5, 6, 7}; the statistic is sum(a) - 5; observed 2 (sum 7).
+  const g = permutationTest([3, 4], [1, 2]);
+  assert.equal(g.exact, true);
+  assert.equal(g.permutations, 6);
+  assert.equal(g.observed, 2);
+  assert.equal(g.p, 1 / 6);
+  const t = permutationTest([3, 4], [1, 2], { alternative: 'two-sided' });
+  assert.equal(t.p, 2 / 6);
+  // Reversed groups: the observed difference is the smallest possible, so every split is >= it.
+  assert.equal(permutationTest([1, 2], [3, 4]).p, 1);
+});
+
+test('the Monte Carlo permutation test agrees with the exact one', () => {
+  const a = [0.88, 0.77, 0.68, 0.84, 0.74, 0.56, 0.47, 0.79, 0.73, 0.81];
+  const b = [0.44, 0.36, -0.11, 0.19, 0.6, 0.1, 0.73, 0.37, 0.08, 0.42];
+  const exact = permutationTest(a, b);
+  const mc = permutationTest(a, b, { maxExact: 0, resamples: 20000 });
+  assert.equal(exact.permutations, 184756);
+  assert.equal(mc.exact, false);
+  assert.ok(exact.p > 0 && exact.p < 0.01, `exact p ${exact.p}`);
+  assert.ok(Math.abs(mc.p - exact.p) < 0.002, `${mc.p} vs ${exact.p}`);
+});
+
+test('bootstrap: constant data, a two-point sample by hand, determinism, too few items', () => {
+  const c = bootstrap([2, 2, 2], mean);
+  assert.deepEqual([c.estimate, c.lo, c.hi], [2, 2, 2]);
+  // Means of resamples of [0, 10] are 0, 5, 10 with probabilities 1/4, 1/2, 1/4.
+  const t = bootstrap([0, 10], mean, { resamples: 4000 });
+  assert.equal(t.estimate, 5);
+  assert.equal(t.lo, 0);
+  assert.equal(t.hi, 10);
+  const x = [0.1, 0.5, 0.3, 0.9, 0.2];
+  assert.deepEqual(bootstrap(x, mean, { seed: 3 }), bootstrap(x, mean, { seed: 3 }));
+  const iv = bootstrap(x, mean);
+  assert.ok(iv.lo < mean(x) && mean(x) < iv.hi);
+  assert.ok(iv.lo >= 0.1 && iv.hi <= 0.9);
+  assert.ok(inside(0.4, iv));
+  assert.ok(!inside(0.95, iv));
+  const one = bootstrap([1], mean);
+  assert.ok(Number.isNaN(one.lo) && !inside(1, one));
+  const d = bootstrap2([1, 1, 1], [0, 0, 0], (p, q) => mean(p) - mean(q));
+  assert.deepEqual([d.estimate, d.lo, d.hi], [1, 1, 1]);
+});
