@@ -10,7 +10,7 @@
  */
 import { tf } from './backend';
 import type { TaskName } from './config';
-import type { Patch, Transformer } from './model';
+import { hooks, Patch, Transformer } from './model';
 import type { Rng } from './rng';
 import { answerTokens, Batch, Example, IGNORE, makeBatch, promptTokens, sampleExamples, VOCAB_SIZE } from './tasks';
 
@@ -77,6 +77,54 @@ export function exactMatch(
     logits.dispose();
   }
   return out;
+}
+
+/**
+ * The residual stream entering every block for a fixed list of examples, in exactMatch's batches,
+ * computed once without patches. An evaluation that patches only block l or later starts there
+ * (`exactMatchFrom`) and gets exactly what a full pass would give, skipping blocks 0..l-1: mean
+ * ablation scores 20 components on one evaluation set, so this saves over a third of C's passes.
+ * Holds tensors: call dispose().
+ */
+export class ResidCache {
+  private batches: { batch: Batch; resid: tf.Tensor[] }[] | null = null;
+
+  constructor(
+    readonly model: Transformer,
+    readonly examples: readonly Example[],
+    readonly batchSize = 256,
+  ) {}
+
+  private build(): { batch: Batch; resid: tf.Tensor[] }[] {
+    if (this.batches) return this.batches;
+    const names = Array.from({ length: this.model.cfg.nLayers }, (_, l) => hooks.residPre(l));
+    this.batches = [];
+    for (let i = 0; i < this.examples.length; i += this.batchSize) {
+      const batch = makeBatch(this.examples.slice(i, i + this.batchSize), 'contiguous');
+      const resid = tf.tidy(() => {
+        const { cache } = this.model.forward(tokensTensor(batch), { cache: names });
+        return names.map((n) => cache[n]); // each [batch, pos, d_model]
+      });
+      this.batches.push({ batch, resid });
+    }
+    return this.batches;
+  }
+
+  /** Exact match of each example with `patches`, all at block `fromLayer` or later. */
+  exactMatchFrom(fromLayer: number, patches: readonly Patch[] = []): boolean[] {
+    const out: boolean[] = [];
+    for (const { batch, resid } of this.build()) {
+      const logits = tf.tidy(() => this.model.forward(tokensTensor(batch), { patches, from: { layer: fromLayer, resid: resid[fromLayer] } }).logits);
+      out.push(...exactMatchFromLogits(logits, batch));
+      logits.dispose();
+    }
+    return out;
+  }
+
+  dispose(): void {
+    for (const b of this.batches ?? []) for (const t of b.resid) t.dispose();
+    this.batches = null;
+  }
 }
 
 export function accuracy(correct: readonly boolean[]): number {

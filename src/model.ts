@@ -95,6 +95,12 @@ export interface ForwardOptions {
   patches?: readonly Patch[];
   /** Hook points whose values to return (after any patch), or 'all'. */
   cache?: readonly string[] | 'all';
+  /**
+   * Start at block `layer` from a residual stream computed earlier (its `blocks.{layer}.hook_resid_pre`
+   * value for the same tokens): the blocks before it are skipped. Exact when nothing before that
+   * block is patched, since they would compute the same values again.
+   */
+  from?: { layer: number; resid: tf.Tensor };
 }
 
 export interface ForwardResult {
@@ -333,15 +339,27 @@ export class Transformer {
       return x;
     };
 
-    // Embedding as one-hot @ E: the gather gradient needs a kernel the wasm backend lacks.
-    const oneHot = tf.reshape(tf.oneHot(tf.reshape(tokens, [B * T]), VOCAB_SIZE), [B * T, VOCAB_SIZE]);
-    let x = tf.reshape(tf.matMul(oneHot, P['embed.weight']), [B, T, D]); // [batch, pos, d_model]
-    if (this.cfg.positions === 'learned') x = tf.add(x, tf.slice(P['pos.weight'], [0, 0], [T, D]));
-    x = hook(hooks.embed, x);
+    const start = opts.from?.layer ?? 0;
+    let x: tf.Tensor;
+    if (opts.from) {
+      const { layer, resid } = opts.from;
+      if (!Number.isInteger(layer) || layer < 0 || layer >= L) throw new Error(`forward: from.layer must be an integer in [0, ${L - 1}], got ${layer}`);
+      if (resid.shape.join() !== [B, T, D].join()) throw new Error(`forward: from.resid has shape [${resid.shape}], expected [${[B, T, D]}]`);
+      const blockOf = (h: string) => (h === hooks.embed ? -1 : Number(/^blocks\.(\d+)\./.exec(h)?.[1] ?? L));
+      const early = patches.find((p) => blockOf(p.hook) < layer);
+      if (early) throw new Error(`forward: patch at ${early.hook} lies before from.layer=${layer}`);
+      x = resid;
+    } else {
+      // Embedding as one-hot @ E: the gather gradient needs a kernel the wasm backend lacks.
+      const oneHot = tf.reshape(tf.oneHot(tf.reshape(tokens, [B * T]), VOCAB_SIZE), [B * T, VOCAB_SIZE]);
+      x = tf.reshape(tf.matMul(oneHot, P['embed.weight']), [B, T, D]); // [batch, pos, d_model]
+      if (this.cfg.positions === 'learned') x = tf.add(x, tf.slice(P['pos.weight'], [0, 0], [T, D]));
+      x = hook(hooks.embed, x);
+    }
     const mask = this.causalMask(T); // [query_pos, key_pos]
     const scale = 1 / Math.sqrt(dh);
 
-    for (let l = 0; l < L; l++) {
+    for (let l = start; l < L; l++) {
       const p = `blocks.${l}`;
       x = hook(hooks.residPre(l), x);
       const h1 = tf.reshape(layerNorm(x, P[`${p}.ln1.weight`], P[`${p}.ln1.bias`], eps), [B * T, D]);

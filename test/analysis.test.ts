@@ -6,13 +6,13 @@
  */
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { componentMeans, getMeasure, ImportanceContext, listMeasures, withPatches } from '../src/analysis/importance';
+import { accuracyWith, componentMeans, getMeasure, ImportanceContext, listMeasures, withPatches } from '../src/analysis/importance';
 import { analyzeModel } from '../src/analysis/pipeline';
 import { prunedAccuracy } from '../src/analysis/prune';
 import { tf } from '../src/backend';
 import { AnalysisConfig } from '../src/config';
 import { accuracy, exactMatch, tokensTensor } from '../src/eval';
-import { componentHook, parseComponent, Transformer } from '../src/model';
+import { componentHook, componentPatch, parseComponent, Transformer } from '../src/model';
 import { Rng } from '../src/rng';
 import { Example, makeBatch, sampleExamples } from '../src/tasks';
 import { train } from '../src/train';
@@ -226,4 +226,35 @@ test('a redraw is reproducible, and redraw 0 is the run itself', () => {
   const g1 = getMeasure('G').compute(ctx1);
   assert.deepEqual(getMeasure('G').compute(ctx1.withConfig(ctx1.cfg)), g1, 'withConfig keeps the redraw');
   assert.notDeepEqual(getMeasure('G').compute(ctx0), g1);
+});
+
+test('C from cached residual streams (each pass starts at the patched block) equals full passes, bit for bit', () => {
+  const ctx = ctxFor();
+  const means = ctx.means();
+  const fast = getMeasure('C').compute(ctx);
+  const base = accuracy(exactMatch(model, evalSet));
+  for (const c of model.components()) {
+    const full = base - accuracyWith(model, { [c.id]: means[c.id] }, 'before-WO', evalSet);
+    assert.equal(fast[c.id], full, c.id);
+  }
+  // Several components at once start at the earliest of their blocks.
+  const two = { 'L1.H0': means['L1.H0'], 'L0.MLP': means['L0.MLP'] };
+  assert.equal(accuracyWith(model, two, 'before-WO', evalSet, ctx.evalResiduals()), accuracyWith(model, two, 'before-WO', evalSet));
+  assert.throws(() => accuracyWith(model, two, 'before-WO', evalSet.slice(1), ctx.evalResiduals()), /other examples/);
+  ctx.release();
+});
+
+test('forward from a cached residual stream: same logits; patches before the start are refused', () => {
+  const batch = makeBatch(evalSet.slice(0, 8));
+  tf.tidy(() => {
+    const tokens = tokensTensor(batch);
+    const { cache } = model.forward(tokens, { cache: ['blocks.1.hook_resid_pre'] });
+    const patch = componentPatch(parseComponent('L1.H1', model.cfg), tf.zeros([dh]));
+    const full = model.forward(tokens, { patches: [patch] }).logits.dataSync();
+    const from = model.forward(tokens, { patches: [patch], from: { layer: 1, resid: cache['blocks.1.hook_resid_pre'] } }).logits.dataSync();
+    assert.deepEqual(from, full);
+    const early = componentPatch(parseComponent('L0.H1', model.cfg), tf.zeros([dh]));
+    assert.throws(() => model.forward(tokens, { patches: [early], from: { layer: 1, resid: cache['blocks.1.hook_resid_pre'] } }), /lies before from.layer=1/);
+    assert.throws(() => model.forward(tokens, { from: { layer: 2, resid: cache['blocks.1.hook_resid_pre'] } }), /from.layer must be an integer in \[0, 1\]/);
+  });
 });

@@ -6,7 +6,7 @@
  */
 import { tf } from '../backend';
 import type { AnalysisConfig, TaskName } from '../config';
-import { accuracy, batchLoss, exactMatch, tokensTensor } from '../eval';
+import { accuracy, batchLoss, exactMatch, ResidCache, tokensTensor } from '../eval';
 import { componentGradNorms } from '../grads';
 import { Component, componentHook, componentPatch, hooks, Patch, Transformer, withWeightGradientsFor } from '../model';
 import { Rng } from '../rng';
@@ -18,6 +18,8 @@ export class ImportanceContext {
   private baselineCache: number | null = null;
   /** Per-batch gradient norms of Eq. 1, by batch set (shared with contexts made by withConfig). */
   gradNormsCache = new Map<string, Record<string, number>[]>();
+  /** The evaluation set's residual stream per block (paired scoring), shared while the set is. */
+  private residCache: ResidCache | null = null;
 
   constructor(
     readonly model: Transformer,
@@ -44,6 +46,7 @@ export class ImportanceContext {
     const ctx = new ImportanceContext(this.model, this.task, this.length, cfg, this.seed, evalSet, this.pickAccuracy, components, redraw);
     ctx.meansCache = this.means();
     if (redraw === this.redraw) ctx.gradNormsCache = this.gradNormsCache;
+    if (evalSet === this.evalSet) ctx.residCache = this.evalResiduals();
     return ctx;
   }
 
@@ -59,10 +62,22 @@ export class ImportanceContext {
     return this.baselineCache;
   }
 
+  /** The evaluation set's residual streams (computed on first use; freed by release()). */
+  evalResiduals(): ResidCache {
+    this.residCache ??= new ResidCache(this.model, this.evalSet);
+    return this.residCache;
+  }
+
   /** Accuracy with the given components replaced by the given values (paired: the fixed set; else fresh sequences). */
   ablatedAccuracy(values: Record<string, Float32Array>, rng: Rng): number {
-    const examples = this.cfg.paired ? this.evalSet : sampleExamples(this.task, this.cfg.evalSamples, rng, this.length);
-    return accuracyWith(this.model, values, this.cfg.headAblation, examples);
+    if (this.cfg.paired) return accuracyWith(this.model, values, this.cfg.headAblation, this.evalSet, this.evalResiduals());
+    return accuracyWith(this.model, values, this.cfg.headAblation, sampleExamples(this.task, this.cfg.evalSamples, rng, this.length));
+  }
+
+  /** Frees the tensors this context holds (the evaluation set's residual streams). */
+  release(): void {
+    this.residCache?.dispose();
+    this.residCache = null;
   }
 }
 
@@ -96,14 +111,25 @@ export function withPatches<T>(
   }
 }
 
-/** Exact-match accuracy on `examples` with the listed components' outputs replaced by the given values. */
+/**
+ * Exact-match accuracy on `examples` with the listed components' outputs replaced by the given
+ * values. With `residuals` (computed for these same examples) the pass starts at the first
+ * patched block, which gives the same result.
+ */
 export function accuracyWith(
   model: Transformer,
   values: Record<string, Float32Array>,
   headAblation: AnalysisConfig['headAblation'],
   examples: readonly Example[],
+  residuals?: ResidCache,
 ): number {
-  return withPatches(model, values, headAblation, (patches) => accuracy(exactMatch(model, examples, { patches })));
+  if (residuals && residuals.examples !== examples) throw new Error('accuracyWith: the residual cache was computed for other examples');
+  const ids = Object.keys(values);
+  const byId = new Map(model.components().map((c) => [c.id, c]));
+  const first = Math.min(...ids.map((id) => byId.get(id)?.layer ?? 0));
+  return withPatches(model, values, headAblation, (patches) =>
+    accuracy(residuals && ids.length ? residuals.exactMatchFrom(first, patches) : exactMatch(model, examples, { patches })),
+  );
 }
 
 /** Mean of each component's output over `batches` batches of OOD sequences, over batch and positions. */

@@ -90,7 +90,9 @@ export function analyzeModel(opts: AnalyzeOptions): AnalysisResult {
       );
   const variants = cfg.variants ? timed(timingsMs, 'variants', opts.onPhase, () => protocolVariants(ctx, G, components, scores.C)) : undefined;
   const redraws = cfg.redraws > 0 ? timed(timingsMs, 'redraws', opts.onPhase, () => redrawNoise(ctx, components)) : undefined;
-  return { status: 'analysed', ood, components, baseline: ctx.baseline(), scores, classification, pruning, variants, redraws, timingsMs };
+  const baseline = ctx.baseline();
+  ctx.release();
+  return { status: 'analysed', ood, components, baseline, scores, classification, pruning, variants, redraws, timingsMs };
 }
 
 /** One redraw of the noise floor: the run's analysis settings, every sequence drawn afresh. */
@@ -127,6 +129,7 @@ export function redrawNoise(ctxBase: ImportanceContext, components: readonly str
       { ...cfg, seed },
     );
     out.push({ redraw: k, baseline: ctx.baseline(), G: Gmap, C: Cmap, rho: cl.rho, ...cl.counts, classes: cl.classes });
+    ctx.release();
   }
   return out;
 }
@@ -178,6 +181,7 @@ export function protocolVariants(
           }
         }
         out.push({ headAblation, paired, evalSamples, baseline: ctx.baseline(), C: Cmap, rho: classifyComponents(G, C, { ...vcfg, seed: 0, rankRule: 'average' }).rho, classifications });
+        if (evalSet !== ctxBase.evalSet) ctx.release();
       }
     }
   }

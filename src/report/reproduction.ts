@@ -431,7 +431,63 @@ function variantTable(rs: readonly RunRecord[], B: number): string {
       const same = row.key === baseKey;
       table_.push([row.name, f3(mean(finite(rhos))), same ? '–' : `${f3(dIv.estimate)} ${ivs(dIv)}`, sum(st.map((s) => s!.heroes)), sum(st.map((s) => s!.bloats))]);
     }
-    out.push(`#### ${TASK_LABEL[task]} (${trs.length} seeds)`, '', table(['analysis setting (one change from the preset)', 'mean rho', 'change in rho vs the preset, paired over seeds [95% CI]', 'Heroes', 'Bloats'], table_), '');
+    out.push(`##### ${TASK_LABEL[task]} (${trs.length} seeds)`, '', table(['analysis setting (one change from the preset)', 'mean rho', 'change in rho vs the preset, paired over seeds [95% CI]', 'Heroes', 'Bloats'], table_), '');
+  }
+  return out.join('\n');
+}
+
+/**
+ * Every combination of the analysis-side settings that change C (head ablation, pairing,
+ * evaluation size): mean rho per task with its interval and whether the paper's Table 1 value
+ * lies inside; then Hero / Bloat totals under every rank rule and threshold form for the
+ * combination the authors ran. Measured on the same models, so it says which protocol choices
+ * reproduce the paper's numbers.
+ */
+function sectionWhichProtocol(input: ReproductionInput, B: number): string {
+  const out = ['### Which analysis protocol reproduces the paper\'s Table 1', ''];
+  for (const p of PRESETS) {
+    const rs = input.presets[p] ?? [];
+    const byTask = TASKS.map((t) => analysed(rs, t)).filter((x) => x.length && x.every((r) => r.analysis.variants));
+    if (!byTask.length) continue;
+    const combos = byTask[0][0].analysis.variants!.map((v) => ({ headAblation: v.headAblation, paired: v.paired, evalSamples: v.evalSamples }));
+    const find = (r: RunRecord, c: (typeof combos)[number]) => r.analysis.variants!.find((v) => v.headAblation === c.headAblation && v.paired === c.paired && v.evalSamples === c.evalSamples);
+    const rows: (string | number)[][] = combos.map((c) => {
+      const row: (string | number)[] = [`${c.headAblation}, ${c.paired ? 'paired' : 'unpaired'}, ${c.evalSamples}`];
+      for (const task of TASKS) {
+        const trs = analysed(rs, task);
+        const rhos = finite(trs.map((r) => find(r, c)?.rho ?? NaN));
+        if (!rhos.length) {
+          row.push('–');
+          continue;
+        }
+        const iv = bootstrap(rhos, mean, { resamples: B, seed: 15 });
+        row.push(`${f3(iv.estimate)} ${ivs(iv)} ${inside(PAPER.table1[task].rhoMean, iv) ? '**agrees**' : ''}`);
+      }
+      return row;
+    });
+    out.push(`#### ${p} preset's models: mean rho (paper: Reversal 0.726, Sorting 0.318)`, '', table(['head ablation, scoring, sequences', 'Reversal', 'Sorting'], rows), '');
+    const authorsCombo = { headAblation: 'after-WO-slice' as const, paired: false, evalSamples: 100 };
+    const crow: (string | number)[][] = [];
+    for (const rankRule of ['average', 'ordinal-random', 'ordinal-order'] as const) {
+      for (const inclusive of [false, true]) {
+        const row: (string | number)[] = [`${rankRule}, ${inclusive ? 'inclusive (>= 6)' : 'strict (> 6)'}`];
+        for (const task of TASKS) {
+          const cs = analysed(rs, task).map((r) => find(r, authorsCombo)?.classifications.find((x) => x.rankRule === rankRule && x.inclusive === inclusive));
+          if (!cs.length || cs.some((x) => !x)) {
+            row.push('–');
+            continue;
+          }
+          row.push(`${sum(cs.map((x) => x!.heroes))} / ${sum(cs.map((x) => x!.bloats))}`);
+        }
+        crow.push(row);
+      }
+    }
+    out.push(
+      `Hero / Bloat totals on the ${p} preset's models under the authors' C (after-W_O slice, unpaired, 100 sequences), by rank rule (paper: Reversal 7 / 17, Sorting 33 / 36):`,
+      '',
+      table(['rank rule, threshold', 'Reversal', 'Sorting'], crow),
+      '',
+    );
   }
   return out.join('\n');
 }
@@ -450,6 +506,7 @@ function sectionProtocol(input: ReproductionInput, B: number): string {
     const t = variantTable(rs, B);
     if (t) out.push(`#### ${p} preset`, '', t);
   }
+  out.push(sectionWhichProtocol(input, B));
   // Noise floor.
   out.push('### The noise floor: the same models, evaluation sequences redrawn', '', 'Each run recomputes G, the ablation means and C on freshly drawn sequences (`analysis.redraws`, default 2) with its own settings. The spread below is what sampling alone does; a protocol difference smaller than it is not measurable with these sample sizes.', '');
   const nrows: (string | number)[][] = [];
@@ -483,7 +540,7 @@ function sectionProtocol(input: ReproductionInput, B: number): string {
   out.push(
     '### Training side (retrained models)',
     '',
-    'Training-side differences (initialisation, batch layout / padding, stopping rule, positional embedding) need retraining; each is a sweep of its own under `results/ablations/<name>/`, run with `node dist/src/cli.js sweep --preset <preset> --results results/ablations/<name> --seeds ... --set <setting>` (the README lists them). Compared with the preset\'s own runs on the same seeds:',
+    'Training-side differences (initialisation, batch layout / padding, stopping rule, positional embedding) need retraining; each is a sweep of its own under `results/ablations/<name>/` (`bash scripts/ablations.sh [name ...]` runs them: 3 seeds per task, one setting changed from a preset). Compared with the preset\'s own runs on the same seeds:',
     '',
   );
   const abl = input.ablations ?? [];
@@ -491,7 +548,7 @@ function sectionProtocol(input: ReproductionInput, B: number): string {
   const arows: (string | number)[][] = [];
   for (const a of abl) {
     const baseRs = input.presets[a.preset] ?? [];
-    const diff = a.records.length && baseRs.length ? configDiff(baseRs[0].config, a.records[0].config) : [];
+    const diff = (a.records.length && baseRs.length ? configDiff(baseRs[0].config, a.records[0].config) : []).filter((k) => !k.startsWith('analysis.'));
     const setting = diff.map((k) => `${k}=${JSON.stringify(k.split('.').reduce<unknown>((o, kk) => (o as Record<string, unknown>)[kk], a.records[0].config))}`).join(', ');
     for (const task of TASKS) {
       const rs = a.records.filter((r) => r.task === task);
