@@ -102,3 +102,26 @@ test('wasm gradients of the full-size model match the cpu backend within float t
   }
   assert.ok(worst > 0 || Object.keys(gCpu).length > 0);
 });
+
+test('wasm: a clone and a same-dtype cast share data safely (disposing the source keeps them; a variable assign does not reach them)', async (t) => {
+  try {
+    await initBackend('wasm');
+  } catch (e) {
+    t.skip(`wasm backend unavailable: ${(e as Error).message}`);
+    return;
+  }
+  const x = tf.tensor1d([1, 2, 3]);
+  const c = tf.clone(x);
+  const k = tf.cast(x, 'float32');
+  const i = tf.cast(x, 'int32');
+  x.dispose();
+  assert.deepEqual(Array.from(c.dataSync()), [1, 2, 3]);
+  assert.deepEqual(Array.from(k.dataSync()), [1, 2, 3]);
+  assert.equal(i.dtype, 'int32');
+  const v = tf.variable(tf.tensor1d([4, 5]));
+  const saved = tf.clone(v);
+  v.assign(tf.tensor1d([6, 7]));
+  assert.deepEqual(Array.from(saved.dataSync()), [4, 5]);
+  assert.deepEqual(Array.from(v.dataSync()), [6, 7]);
+  for (const z of [c, k, i, v, saved]) z.dispose();
+});
