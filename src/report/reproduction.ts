@@ -101,7 +101,7 @@ function header(input: ReproductionInput): string {
     }
     const backends = [...new Set(rs.map((r) => r.provenance.backend))].join(', ');
     const commits = [...new Set(rs.map((r) => (r.provenance.gitCommit ?? 'unknown').slice(0, 12)))].join(', ');
-    const trainH = sum(rs.map((r) => r.timingsMs.train)) / 3.6e6;
+    const trainH = sum(rs.map((r) => r.training.wallMs)) / 3.6e6; // the training's own wall time (a reused checkpoint keeps it)
     const anaH = sum(rs.map((r) => r.timingsMs.analysis)) / 3.6e6;
     const skipped = rs.filter((r) => r.analysis.status === 'skipped').length;
     const tasks = TASKS.map((t) => `${TASK_LABEL[t]} ${rs.filter((r) => r.task === t).length}`).join(', ');
