@@ -41,9 +41,14 @@ export function bootstrap<T>(items: readonly T[], stat: (xs: readonly T[]) => nu
     const v = stat(buf);
     if (Number.isFinite(v)) vals.push(v);
   }
+  return percentileInterval(estimate, vals, level);
+}
+
+/** The central `level` interval of the resampled values (sorted in place). */
+function percentileInterval(estimate: number, vals: number[], level: number): Interval {
   vals.sort((a, b) => a - b);
-  const a = (1 - level) / 2;
-  return { estimate, lo: quantileSorted(vals, a), hi: quantileSorted(vals, 1 - a), level, resamples: vals.length };
+  const q = (1 - level) / 2;
+  return { estimate, lo: quantileSorted(vals, q), hi: quantileSorted(vals, 1 - q), level, resamples: vals.length };
 }
 
 /**
@@ -70,9 +75,7 @@ export function bootstrap2<T>(
     const v = stat(ba, bb);
     if (Number.isFinite(v)) vals.push(v);
   }
-  vals.sort((x, y) => x - y);
-  const q = (1 - level) / 2;
-  return { estimate, lo: quantileSorted(vals, q), hi: quantileSorted(vals, 1 - q), level, resamples: vals.length };
+  return percentileInterval(estimate, vals, level);
 }
 
 export const mean = (xs: readonly number[]): number => (xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : NaN);

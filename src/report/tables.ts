@@ -7,12 +7,10 @@
  */
 import type { RunRecord } from '../results';
 import type { TaskName } from '../config';
+import { mean } from './stats';
 
 export const TASK_LABEL: Record<TaskName, string> = { reverse: 'Reversal', sort: 'Sorting' };
 
-function mean(xs: readonly number[]): number {
-  return xs.reduce((a, b) => a + b, 0) / xs.length;
-}
 /** Population (ddof 0) or sample (ddof 1) standard deviation. */
 export function stddev(xs: readonly number[], ddof: 0 | 1): number {
   if (xs.length - ddof <= 0) return NaN;
