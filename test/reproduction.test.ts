@@ -48,3 +48,26 @@ test("the report: Table 1 verdicts, the task comparison's exact permutation test
   assert.match(md, /\*\*Incomplete:\*\* authors\/Reversal has 0 of 10 seeds; authors\/Sorting has 0 of 10 seeds/);
   assert.match(md, /\| 456 \| 9 \/ 65\.0% \/ -0\.113 \/ 7-5 \| 9 \/ 50\.0% \/ -0\.113 \/ 1-1 \/ 45600 \| not run yet \|/);
 });
+
+test('the report: a training-side ablation beside the preset on the same seeds (paired rho change, classes, OOD lengths)', () => {
+  const base = [42, 123, 456].map((seed, i) => record('sort', seed, [0.5, 0.6, 0.7][i], [B, A, A, H, A, A]));
+  // init=normal: rho up by 0.1, 0.2 and (no OOD length) a skipped run; two Heroes each.
+  const abl = [
+    record('sort', 42, 0.6, [A, A, A, H, H, A]),
+    record('sort', 123, 0.8, [A, A, A, H, H, A]),
+    record('sort', 456, null, [A, A, A, A, A, A]),
+  ].map((r) => ({ ...r, config: { ...r.config, model: { ...r.config.model, init: 'normal' as const } } }));
+  const md = reproductionReport({ presets: { paper: base }, ablations: [{ name: 'init-normal', preset: 'paper', records: abl }], resamples: 2000 });
+  const row = md.split('\n').find((l) => l.startsWith('| init-normal |'));
+  assert.ok(row, 'the ablation has a row');
+  const cells = row!.split('|').map((c) => c.trim());
+  assert.equal(cells[2], 'paper + model.init="normal"');
+  assert.equal(cells[4], '3 (42, 123, 456)');
+  assert.equal(cells[5], '2/3 (preset: 3/3)');
+  // Steps are 100 x seed in both: mean 20700.
+  assert.equal(cells[6], '20700 (preset: 20700)');
+  assert.equal(cells[7], '0.700 (preset: 0.600)');
+  // Paired over the two analysed seeds: (0.1 + 0.2) / 2; the bootstrap cannot leave [0.1, 0.2].
+  assert.match(cells[8], /^0\.150 \[0\.100, 0\.200\]$/);
+  assert.equal(cells[9], '4 / 0 (preset: 3 / 3)');
+});
