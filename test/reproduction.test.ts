@@ -68,6 +68,6 @@ test('the report: a training-side ablation beside the preset on the same seeds (
   assert.equal(cells[6], '20700 (preset: 20700)');
   assert.equal(cells[7], '0.700 (preset: 0.600)');
   // Paired over the two analysed seeds: (0.1 + 0.2) / 2; the bootstrap cannot leave [0.1, 0.2].
-  assert.match(cells[8], /^0\.150 \[0\.100, 0\.200\]$/);
+  assert.match(cells[8], /^0\.150 \[0\.100, 0\.200\]; per seed \+0\.100, \+0\.200$/);
   assert.equal(cells[9], '4 / 0 (preset: 3 / 3)');
 });

@@ -571,7 +571,7 @@ function sectionProtocol(input: ReproductionInput, B: number): string {
         sideBySide(`${ok.length}/${rs.length}`, `${sameOk.length}/${same.length}`),
         sideBySide(String(Math.round(mean(rs.map((r) => r.training.steps)))), same.length ? String(Math.round(mean(same.map((r) => r.training.steps)))) : '–'),
         sideBySide(ok.length ? meanRho(ok) : '–', meanRho(sameOk)),
-        pairs.length ? `${f3(iv.estimate)} ${ivs(iv)}` : '–',
+        pairs.length ? `${f3(iv.estimate)} ${ivs(iv)}; per seed ${dRho.map((d) => (d >= 0 ? '+' : '') + f3(d)).join(', ')}` : '–',
         sideBySide(ok.length ? classes(ok) : '–', classes(sameOk)),
       ]);
     }
@@ -580,7 +580,7 @@ function sectionProtocol(input: ReproductionInput, B: number): string {
     out.push(
       table(['sweep', 'settings', 'task', 'seeds', 'with an OOD length', 'mean steps', 'mean rho', 'rho change vs preset (paired by seed) [CI]', 'Heroes / Bloats'], arows),
       '',
-      'In brackets: the preset\'s own runs on the same seeds. A retrained model shares only its seed with the preset\'s run (any training change sends training down another path), so the paired change carries the seed-to-seed spread of rho (Table 1\'s sd) and, with 3 seeds, only a large effect shows. Ablation runs record rho and classes without the protocol variants and redraws (`analysis.variants=false`, `analysis.redraws=0`); the primary analysis draws its sequences from its own named random streams, so its numbers do not depend on those settings.',
+      'In brackets: the preset\'s own runs on the same seeds. A retrained model shares only its seed with the preset\'s run (any training change sends training down another path), so the paired change carries the seed-to-seed spread of rho (Table 1\'s sd) and, with 3 seeds, only a large effect shows: a bootstrap over 3 numbers cannot leave their range, so read its interval as the spread of the per-seed changes beside it, not as a 95% interval. Ablation runs record rho and classes without the protocol variants and redraws (`analysis.variants=false`, `analysis.redraws=0`); the primary analysis draws its sequences from its own named random streams, so its numbers do not depend on those settings.',
       '',
     );
   }
