@@ -70,4 +70,8 @@ test('the report: a training-side ablation beside the preset on the same seeds (
   // Paired over the two analysed seeds: (0.1 + 0.2) / 2; the bootstrap cannot leave [0.1, 0.2].
   assert.match(cells[8], /^0\.150 \[0\.100, 0\.200\]; per seed \+0\.100, \+0\.200$/);
   assert.equal(cells[9], '4 / 0 (preset: 3 / 3)');
+  // The run without an OOD length is explained by its exact match at each candidate length.
+  assert.ok(
+    md.includes('- `init-normal`: 2 of 3 runs have an OOD length (exact match in [20.0%, 75.0%] at some N). The other 1 reached the training target in 1 of 1 cases (45600 steps), yet their best exact match over those runs is N=8: 10.0%: no length to analyse, so they have no rho.'),
+  );
 });

@@ -111,7 +111,7 @@ function header(input: ReproductionInput): string {
   lines.push(table(['preset', 'runs', 'backend', 'code (git commit)', 'training compute', 'analysis compute', 'configuration'], rows));
   lines.push(
     '',
-    'Compute is summed over runs (core-hours of one single-threaded process each). The full configuration of each preset: `node dist/src/cli.js config --preset <preset>`; each results file records its own. `paper` follows the paper\'s text where it is explicit and can run (no positional embedding, since learned positions leave no OOD length: ../shared/PROTOCOL.md), `authors` follows the authors\' published script choice for choice.',
+    'Compute is summed over runs (core-hours of one single-threaded process each). The full configuration of each preset: `node dist/src/cli.js config --preset <preset>`; each results file records its own. `paper` follows the paper\'s text where it is explicit and can run (no positional embedding, since learned positions leave no OOD length: ../shared/PROTOCOL.md, and measured here in the `positions-learned` sweep at the end), `authors` follows the authors\' published script choice for choice.',
   );
   const missing = PRESETS.flatMap((p) => TASKS.map((t) => ({ p, t, n: (input.presets[p] ?? []).filter((r) => r.task === t).length }))).filter((x) => x.n < PAPER.seedList.length);
   if (missing.length) {
@@ -576,6 +576,23 @@ function sectionProtocol(input: ReproductionInput, B: number): string {
       ]);
     }
   }
+  // Runs without an OOD length say why: their exact match at each candidate length (the issue's
+  // question for the positional scheme: how many learned-position runs find a valid OOD length).
+  const noOod: string[] = [];
+  for (const a of abl) {
+    const skipped = a.records.filter((r) => r.analysis.status !== 'analysed' && r.analysis.ood?.length === null);
+    if (!skipped.length) continue;
+    const range = skipped[0].analysis.ood.range;
+    const lengths = [...new Set(skipped.flatMap((r) => Object.keys(r.analysis.ood.accuracies).map(Number)))].sort((x, y) => x - y);
+    const best = lengths.map((n) => `N=${n}: ${pct(Math.max(...skipped.map((r) => r.analysis.ood.accuracies[n] ?? NaN).filter(Number.isFinite)))}`).join(', ');
+    const reached = skipped.filter((r) => r.training.reachedTarget).length;
+    const steps = skipped.map((r) => r.training.steps);
+    noOod.push(
+      `- \`${a.name}\`: ${a.records.length - skipped.length} of ${a.records.length} runs have an OOD length (exact match in [${pct(range[0])}, ${pct(range[1])}] at some N). ` +
+        `The other ${skipped.length} reached the training target in ${reached} of ${skipped.length} cases (${Math.min(...steps) === Math.max(...steps) ? steps[0] : `${Math.min(...steps)}-${Math.max(...steps)}`} steps), ` +
+        `yet their best exact match over those runs is ${best}: no length to analyse, so they have no rho.`,
+    );
+  }
   if (arows.length) {
     out.push(
       table(['sweep', 'settings', 'task', 'seeds', 'with an OOD length', 'mean steps', 'mean rho', 'rho change vs preset (paired by seed) [CI]', 'Heroes / Bloats'], arows),
@@ -584,6 +601,7 @@ function sectionProtocol(input: ReproductionInput, B: number): string {
       '',
     );
   }
+  if (noOod.length) out.push('Runs without an OOD length:', '', ...noOod, '');
   return out.join('\n');
 }
 
