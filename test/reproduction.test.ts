@@ -72,6 +72,6 @@ test('the report: a training-side ablation beside the preset on the same seeds (
   assert.equal(cells[9], '4 / 0 (preset: 3 / 3)');
   // The run without an OOD length is explained by its exact match at each candidate length.
   assert.ok(
-    md.includes('- `init-normal`: 2 of 3 runs have an OOD length (exact match in [20.0%, 75.0%] at some N). The other 1 reached the training target in 1 of 1 cases (45600 steps), yet their best exact match over those runs is N=8: 10.0%: no length to analyse, so they have no rho.'),
+    md.includes('- `init-normal`: 2 of 3 runs have an OOD length (exact match in [20.0%, 75.0%] at some N). The other 1 reached the training target in 1 of 1 cases (45600 steps), yet their best exact match at each length (over those runs) is N=8: 10.0%: no length to analyse, so they have no rho.'),
   );
 });

@@ -589,8 +589,8 @@ function sectionProtocol(input: ReproductionInput, B: number): string {
     const steps = skipped.map((r) => r.training.steps);
     noOod.push(
       `- \`${a.name}\`: ${a.records.length - skipped.length} of ${a.records.length} runs have an OOD length (exact match in [${pct(range[0])}, ${pct(range[1])}] at some N). ` +
-        `The other ${skipped.length} reached the training target in ${reached} of ${skipped.length} cases (${Math.min(...steps) === Math.max(...steps) ? steps[0] : `${Math.min(...steps)}-${Math.max(...steps)}`} steps), ` +
-        `yet their best exact match over those runs is ${best}: no length to analyse, so they have no rho.`,
+        `${skipped.length === a.records.length ? `All ${skipped.length}` : `The other ${skipped.length}`} reached the training target in ${reached} of ${skipped.length} cases (${Math.min(...steps) === Math.max(...steps) ? steps[0] : `${Math.min(...steps)}-${Math.max(...steps)}`} steps), ` +
+        `yet their best exact match at each length (over those runs) is ${best}: no length to analyse, so they have no rho.`,
     );
   }
   if (arows.length) {
