@@ -52,6 +52,9 @@ test('Figures 3 and 4: pruning bars and per-seed rho', () => {
   const sort = f4.data.find((t) => (t.name as string).startsWith('Sorting'))!;
   assert.deepEqual(sort.x, ['1', '2']);
   assert.deepEqual(sort.y, [0.2, 0.6]);
+  // The seed axis is in numeric order even when the first task lists a seed the second lacks.
+  const f4b = figure4([record('reverse', 10, 0.5, [A, A, A, A, A, H]), ...records]);
+  assert.deepEqual((f4b.layout.xaxis as { categoryarray: string[] }).categoryarray, ['1', '2', '3', '10']);
   assert.throws(() => figure3(records[2]), /no pruning results/);
   assert.deepEqual(Object.keys(paperFigures(records)).sort(), ['figure1', 'figure2', 'figure3', 'figure4', 'training']);
 });
