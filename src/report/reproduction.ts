@@ -414,8 +414,11 @@ function singleChanges(base: AnalysisConfig): { name: string; key: VariantKey; o
   ];
 }
 
-/** rho and class counts of a run under one analysis setting combination, from its recorded variants. */
-function statOf(r: RunRecord, k: VariantKey): { rho: number; heroes: number; bloats: number } | null {
+/** rho and class counts of a run under one analysis setting combination. */
+type VariantStat = { rho: number; heroes: number; bloats: number };
+
+/** A run's VariantStat under one analysis setting combination, from its recorded variants. */
+function statOf(r: RunRecord, k: VariantKey): VariantStat | null {
   const v = r.analysis.variants?.find((x) => x.headAblation === k.headAblation && x.paired === k.paired && x.evalSamples === k.evalSamples);
   const c = v?.classifications.find((x) => x.rankRule === k.rankRule && x.inclusive === k.inclusive);
   return v && c ? { rho: v.rho, heroes: c.heroes, bloats: c.bloats } : null;
@@ -474,14 +477,14 @@ function sectionGaps(input: ReproductionInput, B: number): string {
       const changes = singleChanges(base);
       const scale = 10 / rs.length;
       // The statistic of one metric over seeds under one setting combination (totals scaled to 10 seeds).
-      const statFn = (m: Metric) => (xs: readonly { rho: number; heroes: number; bloats: number }[]) => (m === 'rho' ? mean(finite(xs.map((x) => x.rho))) : (sum(xs.map((x) => x[m])) * 10) / xs.length);
+      const statFn = (m: Metric) => (xs: readonly VariantStat[]) => (m === 'rho' ? mean(finite(xs.map((x) => x.rho))) : (sum(xs.map((x) => x[m])) * 10) / xs.length);
       const P = PAPER.table1[task];
       const paperValue: Record<Metric, number> = { rho: P.rhoMean, heroes: P.heroes, bloats: P.bloats };
       for (const m of ['rho', 'heroes', 'bloats'] as Metric[]) {
         const own = rs.map((r) => statOf(r, changes[0].key));
         if (own.some((x) => !x)) continue;
         // The same seeds as Table 1's intervals, so the two tables show the same interval.
-        const ownIv = bootstrap(own as { rho: number; heroes: number; bloats: number }[], statFn(m), { resamples: B, seed: { rho: 1, heroes: 3, bloats: 4 }[m] });
+        const ownIv = bootstrap(own as VariantStat[], statFn(m), { resamples: B, seed: { rho: 1, heroes: 3, bloats: 4 }[m] });
         const target = paperValue[m];
         if (inside(target, ownIv)) continue;
         const gap = target - ownIv.estimate; // what the change would have to add to reach the paper
@@ -489,7 +492,7 @@ function sectionGaps(input: ReproductionInput, B: number): string {
         for (const c of changes.slice(1)) {
           const st = rs.map((r) => statOf(r, c.key));
           if (st.some((x) => !x)) continue;
-          const iv = bootstrap(st as { rho: number; heroes: number; bloats: number }[], statFn(m), { resamples: B, seed: 22 });
+          const iv = bootstrap(st as VariantStat[], statFn(m), { resamples: B, seed: 22 });
           const share = (iv.estimate - ownIv.estimate) / gap;
           if (Math.abs(iv.estimate - ownIv.estimate) < 1e-12) continue; // rank rule and threshold leave rho alone
           const agrees = inside(target, iv);
@@ -503,7 +506,7 @@ function sectionGaps(input: ReproductionInput, B: number): string {
         if (oa) {
           const st = rs.map((r) => statOf(r, { headAblation: oa.headAblation, paired: oa.paired, evalSamples: oa.evalSamples, rankRule: oa.rankRule, inclusive: oa.inclusive }));
           if (st.every((x) => x)) {
-            const iv = bootstrap(st as { rho: number; heroes: number; bloats: number }[], statFn(m), { resamples: B, seed: 23 });
+            const iv = bootstrap(st as VariantStat[], statFn(m), { resamples: B, seed: 23 });
             const share = (iv.estimate - ownIv.estimate) / gap;
             together = { text: `all at once (the ${other} preset's analysis): ${fmt(m, iv.estimate)}, closes ${(100 * share).toFixed(0)}%${inside(target, iv) ? ' → **agrees**' : ''}`, share, agrees: inside(target, iv) };
           }
