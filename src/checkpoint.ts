@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import { checkPreset, cloneConfig, ExperimentConfig, PRESET_CONFIGS, validateConfig } from './config';
 import { Transformer } from './model';
 import type { TrainState } from './train';
-import { writeFileAtomic } from './provenance';
+import { writeFileAtomic } from './files';
 
 export const CHECKPOINT_FORMAT = 1;
 const MAGIC = Buffer.from('GCGCKPT\n', 'latin1');
@@ -107,15 +107,15 @@ export function readCheckpointHeader(file: string): { header: Header; buf: Buffe
   return { header, buf, dataStart };
 }
 
-export function loadCheckpoint(file: string): LoadedCheckpoint {
-  const { header, buf, dataStart } = readCheckpointHeader(file);
-  // Settings added after a checkpoint was written take their preset's value (each new setting's
-  // preset value reproduces the earlier behaviour).
+/**
+ * The configuration a checkpoint was made with. Settings added after it was written take their
+ * preset's value (each new setting's preset value reproduces the earlier behaviour).
+ */
+export function checkpointConfig(file: string, header: Pick<Header, 'config' | 'meta'>): ExperimentConfig {
   const stored = header.config as Partial<ExperimentConfig>;
-  let config: ExperimentConfig;
   try {
     const preset = cloneConfig(PRESET_CONFIGS[checkPreset(String(header.meta.preset))]);
-    config = validateConfig({
+    return validateConfig({
       model: { ...preset.model, ...stored.model },
       data: { ...preset.data, ...stored.data },
       train: { ...preset.train, ...stored.train },
@@ -124,6 +124,11 @@ export function loadCheckpoint(file: string): LoadedCheckpoint {
   } catch (e) {
     throw new CheckpointError(file, `holds an invalid configuration: ${(e as Error).message}`);
   }
+}
+
+export function loadCheckpoint(file: string): LoadedCheckpoint {
+  const { header, buf, dataStart } = readCheckpointHeader(file);
+  const config = checkpointConfig(file, header);
   const payloadFloats = (buf.length - HASH_BYTES - dataStart) / 4;
   const arrays: Arrays = {};
   const extra: Arrays = {};

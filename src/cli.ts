@@ -3,34 +3,39 @@
  * Command-line entry point: `gcg <command> [options]` (or `node dist/src/cli.js ...`).
  * Every command prints the backend it runs on; every file it writes records it.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { describeBackend, initBackend } from './backend';
-import { saveCheckpoint } from './checkpoint';
+import { checkOodLengths } from './analysis/ood';
 import { analyzeModel } from './analysis/pipeline';
-import { loadCheckpoint } from './checkpoint';
+import { describeBackend, initBackend } from './backend';
+import { loadCheckpoint, saveCheckpoint, saveTrainingCheckpoint } from './checkpoint';
 import {
   checkPreset,
   checkSeed,
   checkTask,
   ConfigError,
   CONFIG_RULES,
+  ExperimentConfig,
   getConfig,
   PAPER_SEEDS,
   parseOverrides,
+  PresetName,
   PRESETS,
   TASKS,
 } from './config';
-import { allTables } from './report/tables';
-import { printTables } from './report/frames';
+import { sampleAccuracy } from './eval';
+import { checkOutputDir, checkOutputFile, cleanStaleTemps, writeFileAtomic } from './files';
+import { DEFAULT_STALE_MINUTES, EXIT_LOCKED, RunLock, RunLockedError } from './lock';
+import { provenance } from './provenance';
 import { exportFigures } from './report/export';
 import { paperFigures } from './report/figures';
+import { printTables } from './report/frames';
 import { loadReproductionInput, reproductionReport } from './report/reproduction';
-import { loadRecords, reanalyze, runOne, trainingOutcome } from './results';
-import { sweep } from './sweep';
-import { provenance, writeFileAtomic } from './provenance';
-import { sampleAccuracy } from './eval';
+import { allTables } from './report/tables';
+import { checkCheckpointConflict, checkRunConflicts, loadPartial, reanalyze, RunConflictError, runOne, RunRecord, scanRecords, trainingOutcome, warnRejected } from './results';
 import { Rng } from './rng';
+import { sweep } from './sweep';
 import { OOD_LENGTHS } from './tasks';
 import { train, TrainingDivergedError, TrainResult } from './train';
 
@@ -66,11 +71,20 @@ Options
   --tasks A,B     sweep: tasks                            (default reverse,sort)
   --seeds A,B     sweep: seeds                            (default the paper's 10)
   --workers N     sweep: parallel worker processes        (default 1)
-  --ood-lengths   candidate OOD lengths, comma-separated  (default 8,9,10,11)
+  --ood-lengths   candidate OOD lengths, comma-separated, each longer than data.maxLen  (default 8,9,10,11)
+  --allow-id-lengths  let --ood-lengths lie inside the training lengths (tiny test models that do
+                  not generalise; the run records it and is never called out of distribution)
+  --replace       run/sweep/train: redo work in the output folder made with other settings
+                  (default: refuse, naming the settings that differ)
+  --lock-stale M  run/sweep/analyze: minutes without a heartbeat after which a run's lock held
+                  from another machine may be taken over      (default ${DEFAULT_STALE_MINUTES})
   --checkpoint F  analyze: the checkpoint to analyse
   --csv DIR       tables: also write table1.csv .. table6.csv there
   --fig-dir DIR   figures: output folder                  (default figures/<preset>)
   --report FILE   reproduction: the report to write       (default REPRODUCTION.md)
+
+Interrupting: Ctrl-C or a kill at any point loses at most the steps since the last stopping
+check; run the same command again to resume (README: "Interrupting and resuming").
 
 Environment
   GCG_BACKEND=tensorflow|wasm|cpu   force a backend (default: the first that loads, in that order)
@@ -86,28 +100,82 @@ ${Object.keys(CONFIG_RULES)
 const DEMO_OVERRIDES = ['model.nLayers=2', 'model.nHeads=2', 'model.dModel=64', 'model.dFF=256', 'train.maxSteps=4000'];
 const DEMO_OOD_SAMPLES = 500;
 
-function parse(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      task: { type: 'string', default: 'sort' },
-      seed: { type: 'string', default: '42' },
-      preset: { type: 'string', default: 'paper' },
-      set: { type: 'string', multiple: true, default: [] },
-      out: { type: 'string', default: 'runs' },
-      results: { type: 'string', default: 'results' },
-      tasks: { type: 'string', default: TASKS.join(',') },
-      seeds: { type: 'string', default: PAPER_SEEDS.join(',') },
-      workers: { type: 'string', default: '1' },
-      'ood-lengths': { type: 'string' },
-      checkpoint: { type: 'string' },
-      csv: { type: 'string' },
-      'fig-dir': { type: 'string' },
-      report: { type: 'string', default: 'REPRODUCTION.md' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
+/** The options each command takes (anything else is an error naming the command's options). */
+const COMMAND_OPTIONS: Record<string, readonly string[]> = {
+  train: ['task', 'seed', 'preset', 'set', 'out', 'replace'],
+  demo: ['task', 'seed', 'preset', 'set', 'out', 'replace'],
+  run: ['task', 'seed', 'preset', 'set', 'results', 'ood-lengths', 'allow-id-lengths', 'replace', 'lock-stale'],
+  sweep: ['preset', 'set', 'results', 'tasks', 'seeds', 'workers', 'ood-lengths', 'allow-id-lengths', 'replace', 'lock-stale'],
+  analyze: ['preset', 'set', 'results', 'checkpoint', 'ood-lengths', 'allow-id-lengths', 'lock-stale'],
+  tables: ['preset', 'results', 'csv'],
+  figures: ['preset', 'results', 'fig-dir'],
+  reproduction: ['results', 'report'],
+  config: ['preset', 'set'],
+  backend: [],
+  help: [],
+};
+
+const OPTIONS = {
+  task: { type: 'string' },
+  seed: { type: 'string' },
+  preset: { type: 'string' },
+  set: { type: 'string', multiple: true },
+  out: { type: 'string' },
+  results: { type: 'string' },
+  tasks: { type: 'string' },
+  seeds: { type: 'string' },
+  workers: { type: 'string' },
+  'ood-lengths': { type: 'string' },
+  'allow-id-lengths': { type: 'boolean' },
+  replace: { type: 'boolean' },
+  'lock-stale': { type: 'string' },
+  checkpoint: { type: 'string' },
+  csv: { type: 'string' },
+  'fig-dir': { type: 'string' },
+  report: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const DEFAULTS = { task: 'sort', seed: '42', preset: 'paper', out: 'runs', results: 'results', tasks: TASKS.join(','), seeds: PAPER_SEEDS.join(','), workers: '1', report: 'REPRODUCTION.md' };
+
+/**
+ * Parses a command's options: unknown options, options the command does not take, and stray words
+ * are errors; a value that starts with a dash (`--seed -3`) is taken as the value, so that its own
+ * check can say what is allowed.
+ */
+function parse(command: string, argv: string[]) {
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const name = argv[i].startsWith('--') ? argv[i].slice(2) : null;
+    const spec = name && !name.includes('=') ? (OPTIONS as Record<string, { type: string }>)[name] : undefined;
+    if (spec?.type === 'string' && i + 1 < argv.length && /^-/.test(argv[i + 1]) && !/^--?[a-z]/i.test(argv[i + 1])) {
+      args.push(`--${name}=${argv[++i]}`);
+    } else args.push(argv[i]);
+  }
+  const allowed = COMMAND_OPTIONS[command] ?? [];
+  let parsed;
+  try {
+    parsed = parseArgs({ args, allowPositionals: true, strict: true, options: OPTIONS });
+  } catch (e) {
+    const m = /'(-[^ ']+)/.exec((e as Error).message);
+    const flag = m ? m[1].replace(/ .*/, '') : '';
+    if ((e as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      throw new ConfigError(`${flag}: unknown option; ${command} takes: ${allowed.map((o) => `--${o}`).join(', ') || 'no options'}`);
+    }
+    if ((e as { code?: string }).code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+      throw new ConfigError(`${flag}: ${/argument missing|requires/.test((e as Error).message) ? 'needs a value' : 'takes no value'}; see gcg --help`);
+    }
+    throw new ConfigError((e as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return { help: true as const };
+  if (positionals.length) {
+    throw new ConfigError(`${command}: unexpected ${positionals.length > 1 ? 'words' : 'word'} ${positionals.map((p) => JSON.stringify(p)).join(' ')}; options are given as --name value (gcg --help)`);
+  }
+  for (const k of Object.keys(values)) {
+    if (!allowed.includes(k)) throw new ConfigError(`--${k}: not an option of ${command}; ${command} takes: ${allowed.map((o) => `--${o}`).join(', ') || 'no options'}`);
+  }
+  return { help: false as const, opts: { ...DEFAULTS, set: [], ...values } as Opts };
 }
 
 function parseSeed(s: string): number {
@@ -115,46 +183,98 @@ function parseSeed(s: string): number {
   return checkSeed(Number(s));
 }
 
-async function runTrain(opts: { task: string; seed: string; preset: string; set: string[]; out: string }): Promise<TrainResult> {
-  // Validate everything before any work.
+function parseLockStale(opts: Opts): number | undefined {
+  const s = opts['lock-stale'];
+  if (s === undefined) return undefined;
+  if (!/^\d+(\.\d+)?$/.test(s) || Number(s) <= 0 || Number(s) > 10_080) {
+    throw new ConfigError(`--lock-stale: got ${JSON.stringify(s)}; allowed: minutes, a number in (0, 10080]`);
+  }
+  return Number(s);
+}
+
+/** The candidate OOD lengths, checked against the run's configuration before any work. */
+function oodLengths(opts: Opts, cfg?: ExperimentConfig): number[] | undefined {
+  const given = opts['ood-lengths'] === undefined ? undefined : parseIntList('--ood-lengths', opts['ood-lengths'], 1, 99);
+  if (cfg) checkOodLengths(given ?? OOD_LENGTHS, cfg, !!opts['allow-id-lengths']);
+  return given;
+}
+
+/** An existing folder to read results from: an error naming --results if it is missing or not a folder. */
+function resultsToRead(dir: string): string {
+  if (!fs.existsSync(dir)) throw new ConfigError(`--results: ${JSON.stringify(dir)} does not exist; allowed: a results folder (made by run or sweep)`);
+  if (!fs.statSync(dir).isDirectory()) throw new ConfigError(`--results: ${JSON.stringify(dir)} is a file; allowed: a results folder (made by run or sweep)`);
+  return dir;
+}
+
+/** The finished runs of a preset in a results folder; an error naming --results when there are none. Files not counted are named. */
+function finishedRuns(dir: string, preset: PresetName): RunRecord[] {
+  const { records, rejected } = scanRecords(resultsToRead(dir), preset);
+  warnRejected(rejected);
+  if (!records.length) {
+    throw new ConfigError(`--results: ${JSON.stringify(dir)} holds no finished run of preset ${preset}${rejected.length ? ` (${rejected.length} file(s) not counted, named above)` : ''}; allowed: a folder with <preset>/<task>_seed<seed>.json files (run a sweep first)`);
+  }
+  return records;
+}
+
+async function runTrain(opts: Opts): Promise<TrainResult> {
+  // Validate everything, the output folder included, before any work.
   const task = checkTask(opts.task);
   const seed = parseSeed(opts.seed);
   const preset = checkPreset(opts.preset);
   const cfg = getConfig(preset, parseOverrides(opts.set));
-  const info = await initBackend();
-  console.log(describeBackend(info));
-  console.log(`train preset=${preset} task=${task} seed=${seed} model=L${cfg.model.nLayers}xH${cfg.model.nHeads} d=${cfg.model.dModel}`);
-  const base = path.join(opts.out, `${preset}_${task}_seed${seed}`);
-  let result;
-  try {
-    result = train({
-      task,
-      seed,
-      cfg,
-      onEval: (e) => console.log(`  step ${e.step}: training-distribution exact match ${(100 * e.acc).toFixed(1)}%`),
-    });
-  } catch (e) {
-    if (e instanceof TrainingDivergedError) {
-      const rec = { preset, task, seed, config: cfg, provenance: provenance(), error: e.message, losses: e.losses, evals: e.evals };
-      writeFileAtomic(`${base}.train.json`, JSON.stringify(rec, null, 1));
-      console.error(`${e.message}\nwrote ${base}.train.json`);
-    }
-    throw e;
+  const out = checkOutputDir('--out', opts.out);
+  const base = path.join(out, `${preset}_${task}_seed${seed}`);
+  const partial = `${base}.partial.ckpt`;
+  if (!opts.replace) {
+    checkCheckpointConflict(`${base}.ckpt`, cfg, '--out folder', 'retrain and replace it');
+    checkCheckpointConflict(partial, cfg, '--out folder', 'start training afresh and replace it');
   }
-  const prov = provenance();
-  const training = trainingOutcome(result);
-  saveCheckpoint(`${base}.ckpt`, result.model, cfg, { task, seed, preset, steps: result.steps, backend: prov.backend, provenance: prov, training });
-  const record = { preset, task, seed, config: cfg, provenance: prov, ...training, checkpoint: `${base}.ckpt` };
-  writeFileAtomic(`${base}.train.json`, JSON.stringify(record, null, 1));
-  console.log(
-    `${result.stopReason === 'target' ? 'reached' : 'did not reach'} ${(100 * cfg.train.targetAcc).toFixed(0)}% after ${result.steps} steps ` +
-      `in ${(result.wallMs / 1000).toFixed(1)} s (${result.msPerStep.toFixed(1)} ms/step on ${prov.backend})`,
-  );
-  console.log(`wrote ${base}.ckpt and ${base}.train.json`);
-  return result;
+  cleanStaleTemps(out);
+  const lock = RunLock.acquire(`${base}.lock`);
+  try {
+    const info = await initBackend();
+    console.log(describeBackend(info));
+    console.log(`train preset=${preset} task=${task} seed=${seed} model=L${cfg.model.nLayers}xH${cfg.model.nHeads} d=${cfg.model.dModel}`);
+    const resume = loadPartial(partial, cfg, (l) => console.log(l));
+    if (resume) console.log(`resuming training at step ${resume.state.step} from ${partial}`);
+    const meta = { task, seed, preset, steps: 0, backend: info.backend };
+    let result;
+    try {
+      result = train({
+        task,
+        seed,
+        cfg,
+        model: resume?.model,
+        resume: resume?.state,
+        onEval: (e) => console.log(`  step ${e.step}: training-distribution exact match ${(100 * e.acc).toFixed(1)}%`),
+        onCheckpoint: (m, state) => saveTrainingCheckpoint(partial, m, cfg, meta, state),
+      });
+    } catch (e) {
+      if (e instanceof TrainingDivergedError) {
+        const rec = { preset, task, seed, config: cfg, provenance: provenance(), error: e.message, losses: e.losses, evals: e.evals };
+        writeFileAtomic(`${base}.train.json`, JSON.stringify(rec, null, 1));
+        console.error(`${e.message}\nwrote ${base}.train.json`);
+      }
+      throw e;
+    }
+    const prov = provenance();
+    const training = trainingOutcome(result);
+    saveCheckpoint(`${base}.ckpt`, result.model, cfg, { task, seed, preset, steps: result.steps, backend: prov.backend, provenance: prov, training });
+    const record = { preset, task, seed, config: cfg, provenance: prov, ...training, checkpoint: `${base}.ckpt` };
+    writeFileAtomic(`${base}.train.json`, JSON.stringify(record, null, 1));
+    fs.rmSync(partial, { force: true });
+    console.log(
+      `${result.stopReason === 'target' ? 'reached' : 'did not reach'} ${(100 * cfg.train.targetAcc).toFixed(0)}% after ${result.steps} steps ` +
+        `in ${(result.wallMs / 1000).toFixed(1)} s (${result.msPerStep.toFixed(1)} ms/step on ${prov.backend})`,
+    );
+    console.log(`wrote ${base}.ckpt and ${base}.train.json`);
+    return result;
+  } finally {
+    lock.release();
+  }
 }
 
-async function runDemo(opts: { task: string; seed: string; preset: string; set: string[]; out: string }): Promise<void> {
+async function runDemo(opts: Opts): Promise<void> {
   const task = checkTask(opts.task);
   const result = await runTrain({ ...opts, set: [...DEMO_OVERRIDES, ...opts.set] });
   const rng = new Rng(checkSeed(Number(opts.seed)), 'demo-ood');
@@ -174,6 +294,9 @@ type Opts = {
   seeds: string;
   workers: string;
   'ood-lengths'?: string;
+  'allow-id-lengths'?: boolean;
+  replace?: boolean;
+  'lock-stale'?: string;
   checkpoint?: string;
   csv?: string;
   'fig-dir'?: string;
@@ -185,11 +308,13 @@ function parseIntList(flag: string, s: string, min: number, max: number): number
   if (!xs.length || xs.some((x) => !/^\d+$/.test(x) || Number(x) < min || Number(x) > max)) {
     throw new ConfigError(`${flag}: got ${JSON.stringify(s)}; allowed: comma-separated integers in [${min}, ${max}]`);
   }
+  if (new Set(xs.map(Number)).size !== xs.length) throw new ConfigError(`${flag}: got ${JSON.stringify(s)}, which repeats a value; allowed: distinct integers`);
   return xs.map(Number);
 }
 
-function oodLengths(opts: Opts): number[] | undefined {
-  return opts['ood-lengths'] === undefined ? undefined : parseIntList('--ood-lengths', opts['ood-lengths'], 1, 99);
+function parseInt1(flag: string, s: string, min: number, max: number): number {
+  if (!/^\d+$/.test(s.trim()) || Number(s) < min || Number(s) > max) throw new ConfigError(`${flag}: got ${JSON.stringify(s)}; allowed: one integer in [${min}, ${max}]`);
+  return Number(s);
 }
 
 function describeAnalysis(a: ReturnType<typeof analyzeModel>): string {
@@ -197,7 +322,7 @@ function describeAnalysis(a: ReturnType<typeof analyzeModel>): string {
   const c = a.classification!;
   const name = (cls: string) => a.components.filter((_, i) => c.classes[i] === cls).join(' ') || '-';
   const lines = [
-    `OOD length ${a.ood.length} (accuracy ${(100 * a.ood.accuracies[a.ood.length!]).toFixed(1)}%), baseline ${(100 * a.baseline!).toFixed(1)}%`,
+    `${a.ood.withinTraining ? 'evaluation length (inside the training lengths, not out of distribution)' : 'OOD length'} ${a.ood.length} (accuracy ${(100 * a.ood.accuracies[a.ood.length!]).toFixed(1)}%), baseline ${(100 * a.baseline!).toFixed(1)}%`,
     `rho = ${c.rho == null || Number.isNaN(c.rho) ? "undefined (a score is constant)" : c.rho.toFixed(3)}; Hidden Heroes: ${name('HiddenHero')}; Gradient Bloats: ${name('GradientBloat')}`,
   ];
   if (a.pruning) {
@@ -214,9 +339,14 @@ async function runRun(opts: Opts): Promise<void> {
   const seed = parseSeed(opts.seed);
   const preset = checkPreset(opts.preset);
   const cfg = getConfig(preset, parseOverrides(opts.set));
-  const lengths = oodLengths(opts);
+  const lengths = oodLengths(opts, cfg);
+  const lockStaleMinutes = parseLockStale(opts);
+  const dir = checkOutputDir('--results', opts.results);
+  if (!opts.replace) checkRunConflicts(dir, preset, task, seed, cfg);
   console.log(describeBackend(await initBackend()));
-  const { record, skipped } = runOne({ dir: opts.results, preset, task, seed, cfg, oodLengths: lengths, log: (l) => console.log(l) });
+  const { record, skipped } = runOne({
+    dir, preset, task, seed, cfg, oodLengths: lengths, allowIdLengths: opts['allow-id-lengths'], replace: opts.replace, lockStaleMinutes, log: (l) => console.log(l),
+  });
   console.log(skipped ? 'already finished; nothing to do' : describeAnalysis(record.analysis));
 }
 
@@ -225,46 +355,75 @@ async function runSweep(opts: Opts): Promise<number> {
   const overrides = opts.set;
   const cfg = getConfig(preset, parseOverrides(overrides));
   const tasks = opts.tasks.split(',').map((t) => checkTask(t.trim()));
+  if (new Set(tasks).size !== tasks.length) throw new ConfigError(`--tasks: got ${JSON.stringify(opts.tasks)}, which repeats a task; allowed: distinct tasks among ${TASKS.join(', ')}`);
   const seeds = parseIntList('--seeds', opts.seeds, 0, 2 ** 32 - 1);
-  const [workers] = parseIntList('--workers', opts.workers, 1, 64);
-  const lengths = oodLengths(opts);
+  const workers = parseInt1('--workers', opts.workers, 1, 64);
+  const lengths = oodLengths(opts, cfg);
+  const lockStaleMinutes = parseLockStale(opts);
+  const dir = checkOutputDir('--results', opts.results);
   console.log(describeBackend(await initBackend()));
-  const s = await sweep({ dir: opts.results, preset, tasks, seeds, cfg, overrides, workers, oodLengths: lengths });
-  console.log(`sweep finished: ${s.done} done, ${s.skipped} already there, ${s.failed.length} failed, in ${(s.wallMs / 1000).toFixed(1)} s`);
+  const s = await sweep({ dir, preset, tasks, seeds, cfg, overrides, workers, oodLengths: lengths, allowIdLengths: opts['allow-id-lengths'], replace: opts.replace, lockStaleMinutes });
+  console.log(
+    `sweep finished: ${s.done} done, ${s.skipped} already there, ${s.elsewhere.length} in progress elsewhere, ${s.failed.length} failed, in ${(s.wallMs / 1000).toFixed(1)} s` +
+      (s.elsewhere.length ? '\n(runs in progress elsewhere are left to their process; run the sweep again later to check they finished)' : ''),
+  );
+  for (const f of s.failed) console.error(`FAILED: ${f.task} seed ${f.seed}: ${f.error}`);
   return s.failed.length ? 1 : 0;
 }
 
-async function runAnalyze(opts: Opts): Promise<void> {
+async function runAnalyze(opts: Opts): Promise<number> {
   const sets = parseOverrides(opts.set);
   const training = Object.keys(sets).filter((k) => k !== 'analysis');
   if (training.length) throw new ConfigError(`--set ${training.join(', ')}.*: analyze changes only analysis.* settings (the models are already trained)`);
+  const lockStaleMinutes = parseLockStale(opts);
   if (!opts.checkpoint) {
     const preset = checkPreset(opts.preset);
+    const lengths = oodLengths(opts);
+    const sub = path.join(resultsToRead(opts.results), preset);
+    if (!fs.existsSync(sub)) throw new ConfigError(`--results: ${JSON.stringify(opts.results)} has no folder for preset ${preset}; allowed: a results folder holding ${preset}/<task>_seed<seed>.ckpt`);
+    checkOutputDir('--results', sub);
     console.log(describeBackend(await initBackend()));
-    const recs = reanalyze({ dir: opts.results, preset, analysis: sets.analysis ?? {}, oodLengths: oodLengths(opts), log: (l) => console.log(l) });
-    console.log(`re-analysed ${recs.length} runs of preset ${preset} in ${opts.results}`);
-    return;
+    const { records, failures } = reanalyze({
+      dir: opts.results, preset, analysis: sets.analysis ?? {}, oodLengths: lengths, allowIdLengths: opts['allow-id-lengths'], lockStaleMinutes, log: (l) => console.log(l),
+    });
+    console.log(`re-analysed ${records.length} runs of preset ${preset} in ${opts.results}`);
+    if (!records.length && !failures.length) throw new ConfigError(`--results: ${JSON.stringify(sub)} holds no trained checkpoint (<task>_seed<seed>.ckpt) to re-analyse`);
+    for (const f of failures) console.error(`FAILED: ${f.file}: ${f.reason}`);
+    if (failures.length) console.error(`${failures.length} of ${records.length + failures.length} checkpoints could not be re-analysed (listed above); the others were`);
+    return failures.length ? 1 : 0;
   }
-  const lengths = oodLengths(opts);
+  if (!fs.existsSync(opts.checkpoint)) throw new ConfigError(`--checkpoint: ${JSON.stringify(opts.checkpoint)} does not exist; allowed: a .ckpt file written by train, run or sweep`);
   console.log(describeBackend(await initBackend()));
   const ck = loadCheckpoint(opts.checkpoint);
   const preset = checkPreset(String(ck.meta.preset));
   const analysis = { ...ck.config.analysis, ...(sets.analysis ?? {}) };
   const cfg = getConfig(preset, { ...ck.config, analysis });
+  const lengths = oodLengths(opts, cfg);
   const a = analyzeModel({ model: ck.model, task: checkTask(String(ck.meta.task)), seed: Number(ck.meta.seed), cfg: cfg.analysis, oodLengths: lengths, onPhase: (p) => console.log(`  ${p}...`) });
+  if ((lengths ?? OOD_LENGTHS).some((n) => n <= cfg.data.maxLen)) a.ood.withinTraining = true;
   console.log(describeAnalysis(a));
   ck.model.dispose();
+  return 0;
 }
 
+/** Exit statuses: 0 done, 1 failed, 2 bad input or a refused overwrite (nothing was done), 3 the run is locked by another process. */
 export async function main(argv: string[]): Promise<number> {
   const [command = 'help', ...rest] = argv;
   try {
-    const { values } = parse(rest);
-    if (values.help || command === 'help' || command === '--help' || command === '-h') {
+    if (command === 'help' || command === '--help' || command === '-h') {
       console.log(HELP);
       return 0;
     }
-    const opts = values as Opts;
+    if (!(command in COMMAND_OPTIONS)) {
+      console.error(`error: unknown command ${JSON.stringify(command)}; allowed: ${Object.keys(COMMAND_OPTIONS).join(', ')}`);
+      return 2;
+    }
+    const parsed = parse(command, rest);
+    if (parsed.help) {
+      console.log(HELP);
+      return 0;
+    }
+    const opts = parsed.opts;
     switch (command) {
       case 'train':
         (await runTrain(opts)).model.dispose();
@@ -278,11 +437,11 @@ export async function main(argv: string[]): Promise<number> {
       case 'sweep':
         return await runSweep(opts);
       case 'analyze':
-        await runAnalyze(opts);
-        return 0;
+        return await runAnalyze(opts);
       case 'tables': {
         const preset = checkPreset(opts.preset);
-        const records = loadRecords(opts.results, preset);
+        if (opts.csv !== undefined) checkOutputDir('--csv', opts.csv);
+        const records = finishedRuns(opts.results, preset);
         console.log(`${records.length} results for preset ${preset} in ${opts.results}`);
         const files = printTables(allTables(records), opts.csv);
         if (files.length) console.log(`\nwrote ${files.join(', ')}`);
@@ -290,17 +449,18 @@ export async function main(argv: string[]): Promise<number> {
       }
       case 'figures': {
         const preset = checkPreset(opts.preset);
-        const records = loadRecords(opts.results, preset);
-        if (!records.length) throw new ConfigError(`--results: no finished runs for preset ${preset} in ${opts.results}; run a sweep first`);
-        const dir = opts['fig-dir'] ?? path.join('figures', preset);
+        const dir = checkOutputDir('--fig-dir', opts['fig-dir'] ?? path.join('figures', preset));
+        const records = finishedRuns(opts.results, preset);
         const r = await exportFigures(paperFigures(records), dir);
         console.log(`wrote ${r.written.length} files to ${dir}${r.imagesSkipped ? `\nSVG/PNG skipped: ${r.imagesSkipped}` : ''}`);
         return 0;
       }
       case 'reproduction': {
-        const file = opts.report;
-        const input = loadReproductionInput(opts.results, 'figures', path.dirname(file));
+        const file = checkOutputFile('--report', opts.report);
+        const input = loadReproductionInput(resultsToRead(opts.results), 'figures', path.dirname(file));
+        for (const r of input.rejected ?? []) console.warn(`warning: not counted: ${r.file} ${r.reason}`);
         const n = Object.values(input.presets).reduce((a, r) => a + (r?.length ?? 0), 0);
+        if (!n) throw new ConfigError(`--results: ${JSON.stringify(opts.results)} holds no finished run of any preset (${PRESETS.join(', ')}); ${file} was not rewritten`);
         writeFileAtomic(file, reproductionReport(input) + '\n');
         console.log(`wrote ${file} from ${n} results in ${opts.results} (${input.ablations?.length ?? 0} ablation sweeps)`);
         return 0;
@@ -312,15 +472,18 @@ export async function main(argv: string[]): Promise<number> {
         console.log(describeBackend(await initBackend()));
         return 0;
       default:
-        console.error(`unknown command ${JSON.stringify(command)}; allowed: train, demo, run, sweep, analyze, tables, figures, reproduction, config, backend, help`);
         return 2;
     }
   } catch (e) {
-    if (e instanceof ConfigError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      console.error(`error: ${(e as Error).message}`);
+    if (e instanceof ConfigError || e instanceof RunConflictError) {
+      console.error(`error: ${e.message}`);
       return 2;
     }
-    console.error(e instanceof Error ? e.message : e);
+    if (e instanceof RunLockedError) {
+      console.error(`error: ${e.message}`);
+      return EXIT_LOCKED;
+    }
+    console.error(`error: ${e instanceof Error ? e.message : String(e)}`);
     return 1;
   }
 }

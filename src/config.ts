@@ -209,9 +209,9 @@ export const CONFIG_RULES: Record<string, Rule> = {
   'data.layout': { kind: 'enum', values: ['contiguous', 'separate'] },
   'train.lr': { kind: 'number', min: 0, max: 10, exclusiveMin: true },
   'train.adamEps': { kind: 'number', min: 0, max: 1, exclusiveMin: true },
-  'train.batchSize': { kind: 'int', min: 1, max: 65536 },
+  'train.batchSize': { kind: 'int', min: 1, max: 65536 }, // and the memory rule in validateConfig
   'train.maxSteps': { kind: 'int', min: 1, max: 10_000_000 },
-  'train.targetAcc': { kind: 'number', min: 0, max: 1 },
+  'train.targetAcc': { kind: 'number', min: 0, max: 1, exclusiveMin: true },
   'train.evalEvery': { kind: 'int', min: 1, max: 10_000_000 },
   'train.evalSamples': { kind: 'int', min: 1, max: 1_000_000 },
   'train.stopLength': { kind: 'int', min: 0, max: 99 },
@@ -249,9 +249,14 @@ function describe(rule: Rule): string {
   }
 }
 
-function checkValue(key: string, value: unknown): void {
+/** What was typed or given, for an error message (JSON.stringify writes NaN and Infinity as null). */
+function shown(value: unknown): string {
+  return typeof value === 'number' && !Number.isFinite(value) ? String(value) : JSON.stringify(value) ?? String(value);
+}
+
+function checkValue(key: string, value: unknown, typed?: string): void {
   const rule = CONFIG_RULES[key];
-  const bad = () => new ConfigError(`config ${key}: got ${JSON.stringify(value)}; allowed: ${describe(rule)}`);
+  const bad = () => new ConfigError(`config ${key}: got ${typed !== undefined ? JSON.stringify(typed) : shown(value)}; allowed: ${describe(rule)}`);
   if (rule.kind === 'enum') {
     if (typeof value !== 'string' || !rule.values.includes(value)) throw bad();
     return;
@@ -266,27 +271,85 @@ function checkValue(key: string, value: unknown): void {
   if (belowMin || value > rule.max) throw bad();
 }
 
+/**
+ * Working memory budget of one training step or one analysis batch. The wasm backend's heap cannot
+ * grow past 4 GiB (and tfjs-node shares the machine's memory); this leaves room for the model,
+ * the optimizer and the evaluation caches.
+ */
+export const MEMORY_BUDGET_BYTES = 3 * 2 ** 30;
+/** The longest sequence the paper evaluates (N = 11) is 2 * 11 + 2 tokens. */
+const LONGEST_EVAL_LENGTH = 11;
+
+/**
+ * Peak bytes of one forward and backward pass over `batch` sequences of `tokens` tokens,
+ * measured with tf.profile on the wasm backend (4.22.0) and fitted per token and layer:
+ * 376 bytes per unit of d_model, 74 per unit of d_ff, 36 per head and key position (within 1%
+ * at 64 and 256 sequences, d_model 128 / 256, d_ff 512 / 1024, 4 / 8 heads, 16 / 24 tokens).
+ * It is conservative: the paper's model trains at 900 sequences of 16 tokens on wasm and aborts at
+ * 1000 (the heap's limit), where this estimate allows 567 within MEMORY_BUDGET_BYTES.
+ */
+export function passBytes(m: ModelConfig, batch: number, tokens: number): number {
+  return batch * tokens * m.nLayers * (376 * m.dModel + 74 * m.dFF + 36 * m.nHeads * tokens);
+}
+
+/** Weights, gradients and Adam's two moments: four float32 copies of every parameter. */
+export function trainingStateBytes(m: ModelConfig): number {
+  const perLayer = 4 * m.dModel * m.dModel + 2 * m.dModel * m.dFF + 9 * m.dModel + m.dFF;
+  const params = m.nLayers * perLayer + 2 * 104 * m.dModel + (m.positions === 'learned' ? m.maxPositions * m.dModel : 0);
+  return 16 * params;
+}
+
+const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(1)} GiB`;
+
 /** Throws a ConfigError naming the key and what is allowed, for any invalid field or combination. */
 export function validateConfig(cfg: ExperimentConfig): ExperimentConfig {
   for (const key of Object.keys(CONFIG_RULES)) {
     const [section, field] = key.split('.');
     checkValue(key, (cfg as unknown as Record<string, Record<string, unknown>>)[section]?.[field]);
   }
-  const m = cfg.model;
-  if (m.dModel % m.nHeads !== 0) {
-    throw new ConfigError(
-      `config model.dModel: ${m.dModel} is not divisible by model.nHeads=${m.nHeads}; allowed: a multiple of model.nHeads`,
-    );
+  const { model: m, data: d, train: t, analysis: a } = cfg;
+  const fail = (key: string, got: string, allowed: string) => {
+    throw new ConfigError(`config ${key}: ${got}; allowed: ${allowed}`);
+  };
+  if (m.dModel % m.nHeads !== 0) fail('model.dModel', `${m.dModel} is not divisible by model.nHeads=${m.nHeads}`, 'a multiple of model.nHeads');
+  if (a.accHigh <= a.accLow) {
+    fail('analysis.accHigh', `${a.accHigh} is not above analysis.accLow=${a.accLow} (the window [accLow, accHigh] would hold no accuracy or one)`, 'a number > analysis.accLow');
   }
-  if (cfg.analysis.accHigh < cfg.analysis.accLow) {
-    throw new ConfigError(
-      `config analysis.accHigh: ${cfg.analysis.accHigh} is below analysis.accLow=${cfg.analysis.accLow}; allowed: a number >= analysis.accLow`,
-    );
+  if (d.maxLen < d.minLen) fail('data.maxLen', `${d.maxLen} is below data.minLen=${d.minLen}`, 'an integer >= data.minLen');
+  const range = `${d.minLen}..${d.maxLen}`;
+  if (t.stopLength !== 0 && (t.stopLength < d.minLen || t.stopLength > d.maxLen)) {
+    fail('train.stopLength', `${t.stopLength} is outside the training lengths data.minLen..data.maxLen = ${range}`, `0 (check on every training length) or an integer in [${d.minLen}, ${d.maxLen}]`);
   }
-  if (cfg.data.maxLen < cfg.data.minLen) {
-    throw new ConfigError(
-      `config data.maxLen: ${cfg.data.maxLen} is below data.minLen=${cfg.data.minLen}; allowed: an integer >= data.minLen`,
-    );
+  if (a.idLength < d.minLen || a.idLength > d.maxLen) {
+    fail('analysis.idLength', `${a.idLength} is outside the training lengths data.minLen..data.maxLen = ${range} (it is the in-distribution length)`, `an integer in [${d.minLen}, ${d.maxLen}]`);
+  }
+  if (m.positions === 'learned') {
+    const need = 2 * Math.max(d.maxLen, LONGEST_EVAL_LENGTH) + 2;
+    if (m.maxPositions < need) {
+      fail('model.maxPositions', `${m.maxPositions} rows cannot hold the ${need} tokens of a length-${Math.max(d.maxLen, LONGEST_EVAL_LENGTH)} sequence (model.positions="learned", data.maxLen=${d.maxLen})`, `an integer >= ${need} (2 * max(data.maxLen, 11) + 2)`);
+    }
+  }
+  const state = trainingStateBytes(m);
+  if (state > MEMORY_BUDGET_BYTES / 2) {
+    fail('model.dModel', `a model of ${m.nLayers} layers, d_model ${m.dModel}, d_ff ${m.dFF} needs about ${gib(state)} for its weights, gradients and Adam's moments`, `a model within ${MEMORY_BUDGET_BYTES / 2 ** 31} GiB of training state (fewer model.nLayers, a smaller model.dModel or model.dFF)`);
+  }
+  const trainTokens = 2 * d.maxLen + 2;
+  const step = passBytes(m, t.batchSize, trainTokens) + state;
+  if (step > MEMORY_BUDGET_BYTES) {
+    const fit = Math.max(0, Math.floor((MEMORY_BUDGET_BYTES - state) / passBytes(m, 1, trainTokens)));
+    fail('train.batchSize', `${t.batchSize} sequences of up to ${trainTokens} tokens need about ${gib(step)} per training step with this model`, `at most ${MEMORY_BUDGET_BYTES / 2 ** 30} GiB: train.batchSize <= ${fit} for this model and data.maxLen (or a smaller model)`);
+  }
+  const evalTokens = 2 * Math.max(d.maxLen, LONGEST_EVAL_LENGTH) + 2;
+  const grad = passBytes(m, a.gradBatchSize, evalTokens) + state;
+  if (grad > MEMORY_BUDGET_BYTES) {
+    const fit = Math.max(0, Math.floor((MEMORY_BUDGET_BYTES - state) / passBytes(m, 1, evalTokens)));
+    fail('analysis.gradBatchSize', `${a.gradBatchSize} sequences of up to ${evalTokens} tokens need about ${gib(grad)} per gradient batch with this model`, `at most ${MEMORY_BUDGET_BYTES / 2 ** 30} GiB: analysis.gradBatchSize <= ${fit} for this model`);
+  }
+  // C keeps the residual stream entering every block for the whole evaluation set (eval.ts ResidCache).
+  const cache = a.evalSamples * evalTokens * m.dModel * m.nLayers * 4;
+  if (cache > MEMORY_BUDGET_BYTES / 2) {
+    const fit = Math.floor(MEMORY_BUDGET_BYTES / 2 / (evalTokens * m.dModel * m.nLayers * 4));
+    fail('analysis.evalSamples', `${a.evalSamples} sequences need about ${gib(cache)} of cached activations with this model`, `at most ${MEMORY_BUDGET_BYTES / 2 ** 31} GiB: analysis.evalSamples <= ${fit} for this model`);
   }
   return cfg;
 }
@@ -353,12 +416,17 @@ export function parseOverrides(assignments: readonly string[]): DeepPartial<Expe
     const raw = a.slice(eq + 1).trim();
     const rule = CONFIG_RULES[key];
     if (!rule) throw unknownKey(key);
-    let value: unknown = raw;
-    if (rule.kind === 'bool') value = raw === 'true' ? true : raw === 'false' ? false : raw;
-    else if (rule.kind !== 'enum') value = raw === '' ? NaN : Number(raw);
-    checkValue(key, value);
+    checkValue(key, parseValue(rule, raw), raw);
     const [section, field] = key.split('.');
-    (out[section] ??= {})[field] = value;
+    (out[section] ??= {})[field] = parseValue(rule, raw);
   }
   return out as DeepPartial<ExperimentConfig>;
+}
+
+/** A typed value from its text: integers as plain decimals, numbers as decimals with an optional exponent (1e-3); anything else is left as text (and rejected). */
+function parseValue(rule: Rule, raw: string): unknown {
+  if (rule.kind === 'enum') return raw;
+  if (rule.kind === 'bool') return raw === 'true' ? true : raw === 'false' ? false : raw;
+  const pattern = rule.kind === 'int' ? /^[+-]?\d+$/ : /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+  return pattern.test(raw) ? Number(raw) : raw;
 }

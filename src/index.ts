@@ -10,6 +10,8 @@ export * from './train';
 export * from './progress';
 export * from './checkpoint';
 export * from './provenance';
+export * from './files';
+export * from './lock';
 export * from './analysis';
 export * from './report/tables';
 export * from './report/figures';

@@ -92,7 +92,8 @@ export function showTable(rows: readonly object[], display: TslabDisplay = tslab
 /**
  * The small configuration notebooks use under GCG_NOTEBOOK_SMALL=1 (CI): 2 layers, 2 heads,
  * d_model 32, learned positions, sequences of 2-3 digits, 300 steps; its "OOD" candidates are the
- * lengths 2 and 3 (SMALL_OOD_LENGTHS), since a model this small and brief does not generalise to
+ * lengths 2 and 3 (SMALL_OOD_LENGTHS, inside the training lengths: passed with allowIdLengths and
+ * recorded as ood.withinTraining), since a model this small and brief does not generalise to
  * longer sequences. It exercises every step of the pipeline in seconds; its numbers mean nothing.
  */
 export const SMALL_OVERRIDES: DeepPartial<ExperimentConfig> = {
@@ -139,11 +140,13 @@ export function trainedRun(opts: {
   cfg: ExperimentConfig;
   recompute: boolean;
   oodLengths?: readonly number[];
+  /** Let oodLengths lie inside the training lengths (the notebooks' small mode: SMALL_OOD_LENGTHS). */
+  allowIdLengths?: boolean;
 }): { model: Transformer; record: RunRecord; training: TrainingOutcome } {
   const dir = resultsDir(opts.recompute);
   const paths = runPaths(dir, opts.preset, opts.task, opts.seed);
   const log = (l: string) => console.log(l);
-  const { record } = runOne({ dir, preset: opts.preset, task: opts.task, seed: opts.seed, cfg: opts.cfg, oodLengths: opts.oodLengths, log });
+  const { record } = runOne({ dir, preset: opts.preset, task: opts.task, seed: opts.seed, cfg: opts.cfg, oodLengths: opts.oodLengths, allowIdLengths: opts.allowIdLengths, log });
   if (!fs.existsSync(paths.checkpoint)) {
     log(`${paths.checkpoint} is not there (checkpoints are not committed): retraining ${opts.task} seed ${opts.seed} with the record's settings`);
     const r = train({ task: opts.task, seed: opts.seed, cfg: record.config });

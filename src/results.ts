@@ -12,12 +12,16 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { checkOodLengths } from './analysis/ood';
 import { analyzeModel, AnalysisResult } from './analysis/pipeline';
 import { backendInfo } from './backend';
-import { CheckpointError, loadCheckpoint, saveCheckpoint, saveTrainingCheckpoint, trainStateOf } from './checkpoint';
-import { ExperimentConfig, PresetName, TaskName, validateConfig } from './config';
+import { CheckpointError, checkpointConfig, loadCheckpoint, readCheckpointHeader, saveCheckpoint, saveTrainingCheckpoint, trainStateOf } from './checkpoint';
+import { ExperimentConfig, PRESETS, PresetName, TASKS, TaskName, validateConfig } from './config';
+import { cleanStaleTemps, makeDir, setAside, writeFileAtomic } from './files';
+import { RunLock } from './lock';
 import type { Transformer } from './model';
-import { provenance, Provenance, writeFileAtomic } from './provenance';
+import { provenance, Provenance } from './provenance';
+import { OOD_LENGTHS } from './tasks';
 import { train, TrainResult, TrainState } from './train';
 
 export const RESULTS_FORMAT = 1;
@@ -47,43 +51,93 @@ export interface RunRecord {
 
 export function runPaths(dir: string, preset: string, task: string, seed: number) {
   const base = path.join(dir, preset, `${task}_seed${seed}`);
-  return { results: `${base}.json`, checkpoint: `${base}.ckpt`, partial: `${base}.partial.ckpt` };
+  return { results: `${base}.json`, checkpoint: `${base}.ckpt`, partial: `${base}.partial.ckpt`, lock: `${base}.lock`, log: `${base}.log` };
 }
 
-/** The record if the file exists and is complete and well formed, else null (missing or partial). */
-export function readRecord(file: string): RunRecord | null {
+/** `<task>_seed<seed>.json`: the only name a results file may have. */
+const RESULTS_NAME = /^([a-z][a-z0-9-]*)_seed(\d+)\.json$/;
+
+/** What a results file holds: nothing yet, a valid record, or a file that must not be counted (and why). */
+export type RecordCheck = { status: 'missing' } | { status: 'ok'; record: RunRecord } | { status: 'bad'; reason: string };
+
+/**
+ * Reads a results file and checks it against its name and folder: `<dir>/<preset>/<task>_seed<seed>.json`
+ * must hold a complete record of that preset, task and seed, in this version's format. The file
+ * name and folder are trusted for nothing: a copied, truncated or misplaced file is 'bad'.
+ */
+export function inspectRecord(file: string): RecordCheck {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { status: 'missing' };
+    return { status: 'bad', reason: `cannot be read (${(e as Error).message})` };
+  }
+  const bad = (reason: string): RecordCheck => ({ status: 'bad', reason });
+  const name = RESULTS_NAME.exec(path.basename(file));
+  if (!name) return bad('its name is not <task>_seed<seed>.json');
+  if (!text.trim()) return bad('is empty');
   let rec: RunRecord;
   try {
-    rec = JSON.parse(fs.readFileSync(file, 'utf8'));
+    rec = JSON.parse(text);
   } catch {
-    return null;
+    return bad('is not valid JSON (truncated or edited)');
   }
-  const ok =
-    rec &&
-    rec.format === RESULTS_FORMAT &&
-    typeof rec.seed === 'number' &&
-    typeof rec.task === 'string' &&
-    rec.analysis &&
-    (rec.analysis.status === 'analysed' || rec.analysis.status === 'skipped') &&
-    rec.training &&
-    typeof rec.training.steps === 'number';
-  return ok ? rec : null;
+  if (!rec || typeof rec !== 'object') return bad('does not hold a results record');
+  if (rec.format !== RESULTS_FORMAT) return bad(`has format ${JSON.stringify(rec.format)}; this version reads format ${RESULTS_FORMAT}`);
+  const folder = path.basename(path.dirname(path.resolve(file)));
+  if (rec.preset !== folder) return bad(`holds a run of preset ${JSON.stringify(rec.preset)} but sits in the folder of preset ${JSON.stringify(folder)}`);
+  if (rec.task !== name[1]) return bad(`holds a run of task ${JSON.stringify(rec.task)} but is named for task ${JSON.stringify(name[1])}`);
+  if (rec.seed !== Number(name[2])) return bad(`holds seed ${JSON.stringify(rec.seed)} but is named for seed ${name[2]}`);
+  if (!(PRESETS as readonly string[]).includes(rec.preset) || !(TASKS as readonly string[]).includes(rec.task)) return bad('names an unknown preset or task');
+  if (!rec.config || typeof rec.config !== 'object' || !rec.config.model || !rec.config.train || !rec.config.analysis) return bad('has no configuration');
+  if (!rec.training || typeof rec.training.steps !== 'number') return bad('has no training outcome');
+  if (!rec.analysis || (rec.analysis.status !== 'analysed' && rec.analysis.status !== 'skipped')) return bad('has no finished analysis');
+  return { status: 'ok', record: rec };
 }
 
-/** Every complete record under `dir` (all presets unless one is named), sorted by preset, task, seed. */
-export function loadRecords(dir: string, preset?: string): RunRecord[] {
-  if (!fs.existsSync(dir)) return [];
-  const presets = preset ? [preset] : fs.readdirSync(dir).filter((p) => fs.statSync(path.join(dir, p)).isDirectory());
-  const out: RunRecord[] = [];
+/** The record if the file is a complete, well-formed results file matching its name and folder, else null. */
+export function readRecord(file: string): RunRecord | null {
+  const c = inspectRecord(file);
+  return c.status === 'ok' ? c.record : null;
+}
+
+/** A results file that was not counted, and why. */
+export interface RejectedFile {
+  file: string;
+  reason: string;
+}
+
+/** Every valid record under `dir` (all presets unless one is named), sorted, and every file that was not counted. */
+export function scanRecords(dir: string, preset?: string): { records: RunRecord[]; rejected: RejectedFile[] } {
+  const records: RunRecord[] = [];
+  const rejected: RejectedFile[] = [];
+  if (!fs.existsSync(dir)) return { records, rejected };
+  const presets = preset ? [preset] : fs.readdirSync(dir).filter((p) => (PRESETS as readonly string[]).includes(p) && fs.statSync(path.join(dir, p)).isDirectory());
   for (const p of presets) {
     const sub = path.join(dir, p);
     if (!fs.existsSync(sub)) continue;
-    for (const f of fs.readdirSync(sub).filter((f) => f.endsWith('.json'))) {
-      const r = readRecord(path.join(sub, f));
-      if (r) out.push(r);
+    for (const f of fs.readdirSync(sub).filter((f) => f.endsWith('.json')).sort()) {
+      const file = path.join(sub, f);
+      const c = inspectRecord(file);
+      if (c.status === 'ok') records.push(c.record);
+      else if (c.status === 'bad') rejected.push({ file, reason: c.reason });
     }
   }
-  return out.sort((a, b) => a.preset.localeCompare(b.preset) || a.task.localeCompare(b.task) || a.seed - b.seed);
+  records.sort((a, b) => a.preset.localeCompare(b.preset) || a.task.localeCompare(b.task) || a.seed - b.seed);
+  return { records, rejected };
+}
+
+/** Prints one warning line per results file that was not counted. */
+export function warnRejected(rejected: readonly RejectedFile[]): void {
+  for (const r of rejected) console.warn(`warning: not counted: ${r.file} ${r.reason}`);
+}
+
+/** Every complete record under `dir` (all presets unless one is named), sorted by preset, task, seed; files that are not counted are named in a warning. */
+export function loadRecords(dir: string, preset?: string): RunRecord[] {
+  const { records, rejected } = scanRecords(dir, preset);
+  warnRejected(rejected);
+  return records;
 }
 
 export interface RunOptions {
@@ -95,96 +149,186 @@ export interface RunOptions {
   /** Candidate OOD lengths (default 8..11). */
   oodLengths?: readonly number[];
   extraMeasures?: string[];
+  /** Allow candidate lengths inside the training lengths (tiny test models; recorded as ood.withinTraining). */
+  allowIdLengths?: boolean;
+  /** Replace finished or partial work at this run's paths that was made with other settings (default: refuse). */
+  replace?: boolean;
+  /** Minutes without a heartbeat after which another machine's lock on this run may be taken over. */
+  lockStaleMinutes?: number;
   log?: (line: string) => void;
 }
 
-function sameTraining(a: ExperimentConfig, b: ExperimentConfig): boolean {
-  return JSON.stringify([a.model, a.data, a.train]) === JSON.stringify([b.model, b.data, b.train]);
-}
+const TRAINING_SECTIONS = ['model', 'data', 'train'] as const;
 
-/** The settings (section.key) in which two configurations differ. */
-export function configDiff(a: ExperimentConfig, b: ExperimentConfig): string[] {
-  const out: string[] = [];
-  for (const section of ['model', 'data', 'train', 'analysis'] as const) {
+/** The settings (section.key) in which two configurations differ, with both values (`a` first). */
+export function configDiffValues(a: ExperimentConfig, b: ExperimentConfig, sections: readonly (keyof ExperimentConfig)[] = ['model', 'data', 'train', 'analysis']): { key: string; a: unknown; b: unknown }[] {
+  const out: { key: string; a: unknown; b: unknown }[] = [];
+  for (const section of sections) {
     const x = (a[section] ?? {}) as unknown as Record<string, unknown>;
     const y = (b[section] ?? {}) as unknown as Record<string, unknown>;
-    for (const k of new Set([...Object.keys(x), ...Object.keys(y)])) if (JSON.stringify(x[k]) !== JSON.stringify(y[k])) out.push(`${section}.${k}`);
+    for (const k of new Set([...Object.keys(x), ...Object.keys(y)])) if (JSON.stringify(x[k]) !== JSON.stringify(y[k])) out.push({ key: `${section}.${k}`, a: x[k], b: y[k] });
   }
   return out;
 }
 
-/** Refuses to overwrite a finished run made with another configuration (nothing computed is lost). */
-export function checkNoConflict(file: string, existing: RunRecord, cfg: ExperimentConfig): void {
-  const diff = configDiff(existing.config, cfg);
-  if (diff.length) {
-    throw new Error(`${file} holds a finished run made with a different configuration (differs in ${diff.join(', ')}); move it away or use another --results folder`);
+/** The settings (section.key) in which two configurations differ. */
+export function configDiff(a: ExperimentConfig, b: ExperimentConfig): string[] {
+  return configDiffValues(a, b).map((d) => d.key);
+}
+
+function describeDiff(diff: ReturnType<typeof configDiffValues>): string {
+  return diff.map((d) => `${d.key}: ${JSON.stringify(d.a)} there, ${JSON.stringify(d.b)} asked`).join('; ');
+}
+
+/** Finished or partial work that a run with other settings would replace: refused unless the user asks for --replace. */
+export class RunConflictError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RunConflictError';
   }
 }
 
-/** Train (or reuse a finished checkpoint), analyse, and write the results file. */
+/** Refuses to overwrite a finished run made with another configuration (nothing computed is lost). */
+export function checkNoConflict(file: string, existing: RunRecord, cfg: ExperimentConfig): void {
+  const diff = configDiffValues(existing.config, cfg);
+  if (diff.length) {
+    throw new RunConflictError(
+      `${file} holds a finished run made with a different configuration (differs in ${describeDiff(diff)}); ` +
+        'use another --results folder, or add --replace to redo it with the settings asked for',
+    );
+  }
+}
+
+/** The configuration a checkpoint at `file` was made with, or null when there is none or it is unreadable. */
+function checkpointTraining(file: string): ExperimentConfig | null {
+  if (!fs.existsSync(file)) return null;
+  try {
+    const { header } = readCheckpointHeader(file);
+    return checkpointConfig(file, header);
+  } catch (e) {
+    if (e instanceof CheckpointError) return null; // unusable: set aside when the run starts
+    throw e;
+  }
+}
+
+/**
+ * Throws RunConflictError if the run's paths hold work made with other settings: a finished results
+ * file (any setting), a trained checkpoint or a training checkpoint (training settings). Called
+ * before any work starts; `--replace` skips it.
+ */
+export function checkRunConflicts(dir: string, preset: PresetName, task: TaskName, seed: number, cfg: ExperimentConfig): void {
+  const paths = runPaths(dir, preset, task, seed);
+  const rec = readRecord(paths.results);
+  if (rec) checkNoConflict(paths.results, rec, cfg);
+  checkCheckpointConflict(paths.checkpoint, cfg, '--results folder', 'retrain and replace it');
+  checkCheckpointConflict(paths.partial, cfg, '--results folder', 'start training afresh and replace it');
+}
+
+/** Throws RunConflictError if `file` is a checkpoint trained with other model, data or training settings. */
+export function checkCheckpointConflict(file: string, cfg: ExperimentConfig, where: string, replaceDoes: string): void {
+  const trained = checkpointTraining(file);
+  if (!trained) return;
+  const diff = configDiffValues(trained, cfg, TRAINING_SECTIONS);
+  if (diff.length) {
+    throw new RunConflictError(
+      `${file} holds a model trained with other settings (differs in ${describeDiff(diff)}); ` +
+        `use another ${where}, or add --replace to ${replaceDoes}`,
+    );
+  }
+}
+
+/**
+ * Train (or reuse a finished checkpoint), analyse, and write the results file, holding the run's
+ * lock throughout (RunLockedError if another process holds it).
+ */
 export function runOne(opts: RunOptions): { record: RunRecord; skipped: boolean } {
   const { dir, preset, task, seed, cfg } = opts;
   const log = opts.log ?? (() => undefined);
+  checkOodLengths(opts.oodLengths ?? OOD_LENGTHS, cfg, opts.allowIdLengths);
   const paths = runPaths(dir, preset, task, seed);
-  const existing = readRecord(paths.results);
-  if (existing) {
-    checkNoConflict(paths.results, existing, cfg);
-    return { record: existing, skipped: true };
-  }
-  let model: Transformer | null = null;
-  let training: TrainingOutcome | null = null;
-  const t0 = performance.now();
-  if (fs.existsSync(paths.checkpoint)) {
-    try {
-      const ck = loadCheckpoint(paths.checkpoint);
-      if (sameTraining(ck.config, cfg) && ck.meta.training) {
-        model = ck.model;
-        training = ck.meta.training as TrainingOutcome;
-        log(`${task} seed ${seed}: reusing trained checkpoint ${paths.checkpoint}`);
-      } else {
-        ck.model.dispose();
+  const folder = path.dirname(paths.results);
+  makeDir(folder);
+  for (const f of cleanStaleTemps(folder)) log(`removed ${path.join(folder, f)} (a temporary file left by a stopped process)`);
+  const lock = RunLock.acquire(paths.lock, { staleMinutes: opts.lockStaleMinutes, onTakeover: log });
+  try {
+    const existing = inspectRecord(paths.results);
+    if (existing.status === 'ok') {
+      if (!opts.replace) {
+        checkNoConflict(paths.results, existing.record, cfg);
+        return { record: existing.record, skipped: true };
       }
-    } catch (e) {
-      if (!(e instanceof CheckpointError)) throw e;
-      log(`${task} seed ${seed}: ignoring unusable checkpoint (${e.message}); retraining`);
+      if (!configDiff(existing.record.config, cfg).length) return { record: existing.record, skipped: true };
+      log(`${paths.results}: replacing a finished run made with other settings (--replace)`);
+    } else if (existing.status === 'bad') {
+      log(`warning: ${paths.results} ${existing.reason}; moved aside to ${setAside(paths.results)}, the run is redone`);
     }
+    if (!opts.replace) checkRunConflicts(dir, preset, task, seed, cfg);
+    let model: Transformer | null = null;
+    let training: TrainingOutcome | null = null;
+    const t0 = performance.now();
+    const reused = reuseCheckpoint(paths.checkpoint, cfg, log);
+    if (reused) {
+      ({ model, training } = reused);
+      log(`${task} seed ${seed}: reusing trained checkpoint ${paths.checkpoint}`);
+    } else {
+      const meta = { task, seed, preset, steps: 0, backend: backendInfo().backend };
+      const resume = loadPartial(paths.partial, cfg, log);
+      log(resume ? `${task} seed ${seed}: resuming training at step ${resume.state.step}` : `${task} seed ${seed}: training`);
+      const r = train({
+        task,
+        seed,
+        cfg,
+        model: resume?.model,
+        resume: resume?.state,
+        onEval: (e) => log(`${task} seed ${seed}: step ${e.step}, training-distribution exact match ${(100 * e.acc).toFixed(1)}%`),
+        onCheckpoint: (m, state) => saveTrainingCheckpoint(paths.partial, m, cfg, meta, state),
+      });
+      model = r.model;
+      training = trainingOutcome(r);
+      saveCheckpoint(paths.checkpoint, model, cfg, { ...meta, steps: r.steps, training });
+      fs.rmSync(paths.partial, { force: true });
+    }
+    const record = analyzeAndWrite({ ...opts, model, training, trainMs: performance.now() - t0, log, lock });
+    return { record, skipped: false };
+  } finally {
+    lock.release();
   }
-  if (!model || !training) {
-    const meta = { task, seed, preset, steps: 0, backend: backendInfo().backend };
-    const resume = loadPartial(paths.partial, cfg, log);
-    log(resume ? `${task} seed ${seed}: resuming training at step ${resume.state.step}` : `${task} seed ${seed}: training`);
-    const r = train({
-      task,
-      seed,
-      cfg,
-      model: resume?.model,
-      resume: resume?.state,
-      onEval: (e) => log(`${task} seed ${seed}: step ${e.step}, training-distribution exact match ${(100 * e.acc).toFixed(1)}%`),
-      onCheckpoint: (m, state) => saveTrainingCheckpoint(paths.partial, m, cfg, meta, state),
-    });
-    model = r.model;
-    training = trainingOutcome(r);
-    saveCheckpoint(paths.checkpoint, model, cfg, { ...meta, steps: r.steps, training });
-    fs.rmSync(paths.partial, { force: true });
-  }
-  const record = analyzeAndWrite({ ...opts, model, training, trainMs: performance.now() - t0, log });
-  return { record, skipped: false };
 }
 
-/** The model and state of a usable training checkpoint (same training settings), else null. */
-function loadPartial(file: string, cfg: ExperimentConfig, log: (line: string) => void): { model: Transformer; state: TrainState } | null {
+/**
+ * A finished checkpoint made with the same training settings (model and outcome), or null. A
+ * checkpoint that cannot be used (damaged, or without its training record) is moved aside, never
+ * overwritten; one with other settings is left where it is (runOne refuses it unless --replace).
+ */
+function reuseCheckpoint(file: string, cfg: ExperimentConfig, log: (line: string) => void): { model: Transformer; training: TrainingOutcome } | null {
   if (!fs.existsSync(file)) return null;
   try {
     const ck = loadCheckpoint(file);
-    if (!sameTraining(ck.config, cfg)) {
+    if (!configDiffValues(ck.config, cfg, TRAINING_SECTIONS).length && ck.meta.training) return { model: ck.model, training: ck.meta.training as TrainingOutcome };
+    ck.model.dispose();
+    if (!ck.meta.training) log(`warning: ${file} has no training record; moved aside to ${setAside(file)}, retraining`);
+    else log(`${file}: replacing a model trained with other settings (--replace)`);
+  } catch (e) {
+    if (!(e instanceof CheckpointError)) throw e;
+    log(`warning: unusable checkpoint (${e.message}); moved aside to ${setAside(file)}, retraining`);
+  }
+  return null;
+}
+
+/** The model and state of a usable training checkpoint (same training settings), else null (a damaged one is moved aside). */
+export function loadPartial(file: string, cfg: ExperimentConfig, log: (line: string) => void): { model: Transformer; state: TrainState } | null {
+  if (!fs.existsSync(file)) return null;
+  try {
+    const ck = loadCheckpoint(file);
+    if (configDiffValues(ck.config, cfg, TRAINING_SECTIONS).length) {
       ck.model.dispose();
-      log(`ignoring ${file}: made with other training settings`);
+      log(`${file}: replacing a training checkpoint made with other settings (--replace)`);
       return null;
     }
     return { model: ck.model, state: trainStateOf(file, ck) };
   } catch (e) {
     if (!(e instanceof CheckpointError)) throw e;
-    log(`ignoring unusable training checkpoint (${e.message}); training from scratch`);
+    log(`warning: unusable training checkpoint (${e.message}); moved aside to ${setAside(file)}, training from scratch`);
     return null;
   }
 }
@@ -204,12 +348,13 @@ export function trainingOutcome(r: TrainResult): TrainingOutcome {
 }
 
 /** Analyses a trained model (then disposes it) and writes its results file atomically. */
-function analyzeAndWrite(opts: RunOptions & { model: Transformer; training: TrainingOutcome; trainMs: number; log: (line: string) => void }): RunRecord {
+function analyzeAndWrite(opts: RunOptions & { model: Transformer; training: TrainingOutcome; trainMs: number; log: (line: string) => void; lock: RunLock }): RunRecord {
   const { dir, preset, task, seed, cfg, model } = opts;
   opts.log(`${task} seed ${seed}: analysing`);
   const t0 = performance.now();
   const analysis = analyzeModel({ model, task, seed, cfg: cfg.analysis, oodLengths: opts.oodLengths, extraMeasures: opts.extraMeasures });
   model.dispose();
+  if ((opts.oodLengths ?? OOD_LENGTHS).some((n) => n <= cfg.data.maxLen)) analysis.ood.withinTraining = true;
   const record: RunRecord = {
     format: RESULTS_FORMAT,
     preset,
@@ -221,38 +366,64 @@ function analyzeAndWrite(opts: RunOptions & { model: Transformer; training: Trai
     analysis,
     timingsMs: { train: opts.trainMs, analysis: performance.now() - t0 },
   };
-  writeFileAtomic(runPaths(dir, preset, task, seed).results, JSON.stringify(record, null, 1));
+  const file = runPaths(dir, preset, task, seed).results;
+  if (!opts.lock.held()) throw new Error(`${file}: not written: another process took this run's lock over while it ran (${opts.lock.file}); its own result will stand`);
+  writeFileAtomic(file, JSON.stringify(record, null, 1));
   return record;
 }
 
 /**
  * Re-runs the analysis on every trained checkpoint of a preset in the results store (no
  * retraining) and rewrites the results files: after a change to the analysis code, or to study an
- * analysis setting (`analysis` overrides; training settings cannot change here).
+ * analysis setting (`analysis` overrides; training settings cannot change here). A checkpoint that
+ * cannot be analysed (damaged, misnamed, or its run locked by another process) does not stop the
+ * others: every failure is returned.
  */
 export function reanalyze(opts: {
   dir: string;
   preset: PresetName;
   analysis: Partial<ExperimentConfig['analysis']>;
   oodLengths?: readonly number[];
+  allowIdLengths?: boolean;
+  lockStaleMinutes?: number;
   log?: (line: string) => void;
-}): RunRecord[] {
+}): { records: RunRecord[]; failures: RejectedFile[] } {
   const log = opts.log ?? (() => undefined);
   const sub = path.join(opts.dir, opts.preset);
-  const files = fs.existsSync(sub) ? fs.readdirSync(sub).filter((f) => /^(reverse|sort)_seed\d+\.ckpt$/.test(f)).sort() : [];
-  const out: RunRecord[] = [];
+  const name = /^([a-z][a-z0-9-]*)_seed(\d+)\.ckpt$/;
+  const files = fs.existsSync(sub) ? fs.readdirSync(sub).filter((f) => name.test(f)).sort() : [];
+  for (const f of cleanStaleTemps(sub)) log(`removed ${path.join(sub, f)} (a temporary file left by a stopped process)`);
+  const records: RunRecord[] = [];
+  const failures: RejectedFile[] = [];
   for (const f of files) {
-    const ck = loadCheckpoint(path.join(sub, f));
-    const training = ck.meta.training as TrainingOutcome | undefined;
-    const task = String(ck.meta.task) as TaskName;
-    const seed = Number(ck.meta.seed);
-    if (!training) {
-      ck.model.dispose();
-      log(`${f}: skipped (its metadata has no training record)`);
-      continue;
+    const file = path.join(sub, f);
+    const [, task, seed] = name.exec(f)!;
+    let lock: RunLock | null = null;
+    try {
+      lock = RunLock.acquire(runPaths(opts.dir, opts.preset, task, Number(seed)).lock, { staleMinutes: opts.lockStaleMinutes, onTakeover: log });
+      const ck = loadCheckpoint(file);
+      const training = ck.meta.training as TrainingOutcome | undefined;
+      const problem = !training
+        ? 'its metadata has no training record'
+        : !(TASKS as readonly string[]).includes(task)
+          ? `unknown task ${JSON.stringify(task)}`
+        : ck.meta.task !== task || Number(ck.meta.seed) !== Number(seed) || ck.meta.preset !== opts.preset
+          ? `it holds preset ${ck.meta.preset}, task ${ck.meta.task}, seed ${ck.meta.seed}, not what its name and folder say`
+          : null;
+      if (problem) {
+        ck.model.dispose();
+        throw new Error(problem);
+      }
+      const cfg = validateConfig({ ...ck.config, analysis: { ...ck.config.analysis, ...opts.analysis } });
+      checkOodLengths(opts.oodLengths ?? OOD_LENGTHS, cfg, opts.allowIdLengths);
+      log(`${f}: analysing`);
+      records.push(analyzeAndWrite({ dir: opts.dir, preset: opts.preset, task: task as TaskName, seed: Number(seed), cfg, oodLengths: opts.oodLengths, model: ck.model, training: training!, trainMs: 0, log, lock }));
+    } catch (e) {
+      failures.push({ file, reason: (e as Error).message });
+      log(`${f}: FAILED: ${(e as Error).message}`);
+    } finally {
+      lock?.release();
     }
-    const cfg = validateConfig({ ...ck.config, analysis: { ...ck.config.analysis, ...opts.analysis } });
-    out.push(analyzeAndWrite({ dir: opts.dir, preset: opts.preset, task, seed, cfg, oodLengths: opts.oodLengths, model: ck.model, training, trainMs: 0, log }));
   }
-  return out;
+  return { records, failures };
 }

@@ -116,7 +116,7 @@ test('runOne resumes a run killed mid-training from its training checkpoint, and
     onStep: (i) => (i.step === 21 ? 'stop' : undefined),
   }).model.dispose();
   const lines: string[] = [];
-  const { record } = runOne({ dir: rdir, preset: 'paper', task: 'sort', seed: 4, cfg: tcfg, oodLengths: [4], log: (l) => lines.push(l) });
+  const { record } = runOne({ dir: rdir, preset: 'paper', task: 'sort', seed: 4, cfg: tcfg, oodLengths: [8], log: (l) => lines.push(l) });
   assert.ok(lines.some((l) => /resuming training at step 20/.test(l)), lines.join('\n'));
   assert.equal(fs.existsSync(paths.partial), false);
   const full = train({ task: 'sort', seed: 4, cfg: tcfg, progress: false });

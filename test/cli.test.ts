@@ -22,7 +22,7 @@ test('bad input is rejected before any work, naming the setting and what is allo
   const cases: [string[], RegExp][] = [
     [['train', '--task', 'sorting'], /task: unknown task "sorting"; allowed: reverse, sort/],
     [['train', '--preset', 'author'], /preset: unknown preset "author"; allowed: paper, authors/],
-    [['train', '--set', 'model.nLayers=0'], /config model\.nLayers: got 0; allowed: an integer in \[1, 64\]/],
+    [['train', '--set', 'model.nLayers=0'], /config model\.nLayers: got "0"; allowed: an integer in \[1, 64\]/],
     [['train', '--set', 'train.speed=2'], /config train\.speed: unknown key/],
     [['train', '--seed', 'abc'], /--seed: got "abc"/],
     [['fly'], /unknown command "fly"/],

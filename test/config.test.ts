@@ -76,7 +76,7 @@ test('bad settings are rejected with the key and what is allowed', () => {
   throwsNaming(() => parseOverrides(['model.nLayers=2.5']), 'model.nLayers', 'integer');
   throwsNaming(() => parseOverrides(['model.nLayers=0']), 'model.nLayers', '[1, 64]');
   throwsNaming(() => parseOverrides(['train.lr=0']), 'train.lr', '(0, 10]');
-  throwsNaming(() => parseOverrides(['train.targetAcc=1.5']), 'train.targetAcc', '[0, 1]');
+  throwsNaming(() => parseOverrides(['train.targetAcc=1.5']), 'train.targetAcc', '(0, 1]');
   throwsNaming(() => parseOverrides(['model.positions=sinusoidal']), 'model.positions', '"none", "learned"');
   throwsNaming(() => parseOverrides(['model.nLayers']), 'key=value');
   throwsNaming(() => parseOverrides(['analysis.paired=yes']), 'analysis.paired', 'true or false');

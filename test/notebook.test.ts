@@ -40,7 +40,7 @@ test('a run whose checkpoint is missing is retrained to the same weights', () =>
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gcg-nbrun-'));
   process.env.GCG_NOTEBOOK_RESULTS = dir;
   const cfg = getConfig('paper', { ...SMALL_OVERRIDES, train: { ...SMALL_OVERRIDES.train, maxSteps: 30 } });
-  const opts = { preset: 'paper' as const, task: 'sort' as const, seed: 5, cfg, recompute: true, oodLengths: SMALL_OOD_LENGTHS };
+  const opts = { preset: 'paper' as const, task: 'sort' as const, seed: 5, cfg, recompute: true, oodLengths: SMALL_OOD_LENGTHS, allowIdLengths: true };
   const first = trainedRun(opts);
   const w1 = first.model.toArrays();
   first.model.dispose();

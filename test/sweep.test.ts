@@ -19,7 +19,7 @@ const TINY = [
   'analysis.oodPickSamples=64', 'analysis.idSamples=64', 'analysis.idLength=3', 'analysis.tieDraws=50',
   'analysis.accLow=0', 'analysis.accHigh=1',
 ].flatMap((s) => ['--set', s]);
-const sweepArgs = (dir: string, extra: string[]) => [CLI, 'sweep', '--results', dir, '--ood-lengths', '3,4', ...TINY, ...extra];
+const sweepArgs = (dir: string, extra: string[]) => [CLI, 'sweep', '--results', dir, '--ood-lengths', '3,4', '--allow-id-lengths', ...TINY, ...extra];
 /**
  * A tiny configuration that learns enough for a real analysis: 2 layers, d_model 32, learned
  * positions, sequences of 2-3 digits, 300 steps. Its "OOD" candidates are 2 and 3 (the first with
@@ -35,7 +35,7 @@ const LEARNING = [
 
 test('a sweep killed mid-run (SIGKILL) and restarted completes with every results file valid', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gcg-sweep-'));
-  const args = [CLI, 'sweep', '--results', dir, '--ood-lengths', '2,3', ...LEARNING, '--tasks', 'sort,reverse', '--seeds', '1,2'];
+  const args = [CLI, 'sweep', '--results', dir, '--ood-lengths', '2,3', '--allow-id-lengths', ...LEARNING, '--tasks', 'sort,reverse', '--seeds', '1,2'];
   const first = runPaths(dir, 'paper', 'sort', 1).results;
   const child = spawn(process.execPath, args, { stdio: 'ignore', env: { ...process.env, CI: 'true' } });
   await new Promise<void>((resolve, reject) => {
@@ -90,11 +90,11 @@ test('a sweep killed mid-run (SIGKILL) and restarted completes with every result
   }
   // Re-running with another configuration into the same folder is refused, and nothing is overwritten.
   const other = spawnSync(process.execPath, args.map((a) => (a === 'train.maxSteps=300' ? 'train.maxSteps=200' : a)), { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
-  assert.equal(other.status, 1);
-  assert.match(other.stderr, /different configuration \(differs in train\.maxSteps\)/);
+  assert.equal(other.status, 2);
+  assert.match(other.stderr, /different configuration \(differs in train\.maxSteps: 300 there, 200 asked\)/);
   assert.equal(fs.statSync(first).mtimeMs, firstMtime);
   // Re-analysis of the trained models (no retraining) under another analysis setting rewrites the results.
-  const re = spawnSync(process.execPath, [CLI, 'analyze', '--results', dir, '--ood-lengths', '2,3', '--set', 'analysis.rankRule=average'], { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+  const re = spawnSync(process.execPath, [CLI, 'analyze', '--results', dir, '--ood-lengths', '2,3', '--allow-id-lengths', '--set', 'analysis.rankRule=average'], { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
   assert.equal(re.status, 0, re.stderr);
   assert.match(re.stdout, /re-analysed 4 runs/);
   const after = loadRecords(dir, 'paper');

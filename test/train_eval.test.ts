@@ -22,6 +22,7 @@ const tinyReverse = (train: Partial<ReturnType<typeof tinyConfig>['train']> = {}
     model: { dModel: 32, dFF: 64, positions: 'learned' },
     data: { minLen: 2, maxLen: 3 },
     train: { batchSize: 32, evalEvery: 50, evalSamples: 256, maxSteps: 600, ...train },
+    analysis: { idLength: 3 }, // the in-distribution length must be a training length
   });
 
 test('a tiny model learns tiny reversal to >= 90% within 600 steps', () => {

@@ -3,7 +3,7 @@
  * in [accLow, accHigh]. Every length is scored (so a skipped run records what it saw); the first
  * valid one is chosen. No valid N: `length` is null and the run is recorded as skipped.
  */
-import type { AnalysisConfig, TaskName } from '../config';
+import { AnalysisConfig, ConfigError, ExperimentConfig, TaskName } from '../config';
 import { sampleAccuracy } from '../eval';
 import type { Transformer } from '../model';
 import { Rng } from '../rng';
@@ -15,6 +15,39 @@ export interface OodPick {
   accuracies: Record<number, number>;
   samples: number;
   range: [number, number];
+  /** Set when the candidates were allowed inside the training lengths (tiny test models): not out of distribution. */
+  withinTraining?: boolean;
+}
+
+/**
+ * Checks candidate OOD lengths before any work: integers, no repeats, each longer than every
+ * training length (else it is not out of distribution) and, with learned positions, short enough
+ * for the position table. `allowWithinTraining` admits lengths inside the training range for tiny
+ * test models that do not generalise; the run then records `withinTraining` and never calls them OOD.
+ */
+export function checkOodLengths(lengths: readonly number[], cfg: ExperimentConfig, allowWithinTraining = false, flag = '--ood-lengths'): readonly number[] {
+  const { minLen, maxLen } = cfg.data;
+  const given = lengths === OOD_LENGTHS ? `the default ${OOD_LENGTHS.join(',')}` : JSON.stringify(lengths.join(','));
+  if (!lengths.length || lengths.some((n) => !Number.isInteger(n) || n < 1 || n > 99)) {
+    throw new ConfigError(`${flag}: got ${given}; allowed: comma-separated integers in [1, 99]`);
+  }
+  if (new Set(lengths).size !== lengths.length) throw new ConfigError(`${flag}: got ${given}, which repeats a length; allowed: distinct integers`);
+  const inside = lengths.filter((n) => n >= minLen && n <= maxLen);
+  const shorter = lengths.filter((n) => n < minLen);
+  if (!allowWithinTraining && (inside.length || shorter.length)) {
+    throw new ConfigError(
+      `${flag}: got ${given}, but ${[...shorter, ...inside].join(', ')} ${inside.length + shorter.length > 1 ? 'are' : 'is'} not longer than the training lengths ` +
+        `data.minLen..data.maxLen = ${minLen}..${maxLen}, so not out of distribution; allowed: integers > ${maxLen} ` +
+        '(to evaluate inside the training lengths on purpose, e.g. a tiny test model, add --allow-id-lengths)',
+    );
+  }
+  if (cfg.model.positions === 'learned') {
+    const tooLong = lengths.filter((n) => 2 * n + 2 > cfg.model.maxPositions);
+    if (tooLong.length) {
+      throw new ConfigError(`${flag}: got ${given}, but ${tooLong.join(', ')} need more than model.maxPositions=${cfg.model.maxPositions} positions; allowed: lengths N with 2N+2 <= ${cfg.model.maxPositions}`);
+    }
+  }
+  return lengths;
 }
 
 /** `lengths`: the candidates in order (the paper's 8..11 unless a small experiment needs others). */

@@ -6,7 +6,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { projectRoot, writeFileAtomic } from '../provenance';
+import { makeDir, writeFileAtomic } from '../files';
+import { projectRoot } from '../provenance';
 import type { PlotlyFigure } from './figures';
 
 export type ImageFormat = 'svg' | 'png';
@@ -108,7 +109,7 @@ export async function exportFigures(
   dir: string,
   opts: { formats?: ImageFormat[]; chromiumPath?: string } = {},
 ): Promise<ExportResult> {
-  fs.mkdirSync(dir, { recursive: true });
+  makeDir(dir);
   const written: string[] = [];
   const plotlySrc = path.relative(path.resolve(dir), plotlyScriptPath()).split(path.sep).join('/');
   for (const [name, fig] of Object.entries(figs)) {

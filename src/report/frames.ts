@@ -1,6 +1,6 @@
 /** danfojs-node DataFrames for the tables: printing and CSV export. */
 import * as path from 'node:path';
-import { writeFileAtomic } from '../provenance';
+import { writeFileAtomic } from '../files';
 import { AllTables, roundRow } from './tables';
 
 // danfojs-node ships without type declarations that fit strict TypeScript; this is the part we use.

@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ProtocolVariant } from '../analysis/pipeline';
 import type { AnalysisConfig, PresetName, TaskName } from '../config';
-import { configDiff, loadRecords, RunRecord } from '../results';
+import { configDiff, RejectedFile, RunRecord, scanRecords } from '../results';
 import { PAPER } from './paper';
 import { bootstrap, bootstrap2, inside, Interval, mean, permutationTest, sum } from './stats';
 import { stddev, table1, table2, table6, TASK_LABEL } from './tables';
@@ -30,6 +30,8 @@ export interface ReproductionInput {
   /** Records per preset (the main sweeps). */
   presets: Partial<Record<PresetName, RunRecord[]>>;
   ablations?: AblationSweep[];
+  /** Results files that were found but not counted (damaged, misnamed or misplaced), and why. */
+  rejected?: RejectedFile[];
   /** Exported figure files, relative to the report (e.g. figures/paper/figure1.png), per preset. */
   figures?: Partial<Record<PresetName, string[]>>;
   /** Bootstrap resamples (default 10,000). */
@@ -113,6 +115,14 @@ function header(input: ReproductionInput): string {
     '',
     'Compute is summed over runs (core-hours of one single-threaded process each). The full configuration of each preset: `node dist/src/cli.js config --preset <preset>`; each results file records its own. `paper` follows the paper\'s text where it is explicit and can run (no positional embedding, since learned positions leave no OOD length: ../shared/PROTOCOL.md, and measured here in the `positions-learned` sweep at the end), `authors` follows the authors\' published script choice for choice.',
   );
+  if (input.rejected?.length) {
+    lines.push(
+      '',
+      `**Files not counted (${input.rejected.length}):** every results file is checked against its name and folder (preset, task, seed, format); these failed and are left out of every number below:`,
+      '',
+      ...input.rejected.map((r) => `- \`${r.file}\` ${r.reason}`),
+    );
+  }
   const missing = PRESETS.flatMap((p) => TASKS.map((t) => ({ p, t, n: (input.presets[p] ?? []).filter((r) => r.task === t).length }))).filter((x) => x.n < PAPER.seedList.length);
   if (missing.length) {
     lines.push('', `**Incomplete:** ${missing.map((m) => `${m.p}/${TASK_LABEL[m.t]} has ${m.n} of ${PAPER.seedList.length} seeds`).join('; ')}. The sweeps resume where they stopped (\`node dist/src/cli.js sweep --preset <preset> --workers 2\`); rebuild this report afterwards.`);
@@ -740,13 +750,19 @@ export function reproductionReport(input: ReproductionInput): string {
 /** Reads the results store (main presets and results/ablations/<name>/<preset>/) and the exported figures. */
 export function loadReproductionInput(resultsDir: string, figuresDir?: string, relativeTo = '.'): ReproductionInput {
   const presets: ReproductionInput['presets'] = {};
-  for (const p of PRESETS) presets[p] = loadRecords(resultsDir, p);
+  const rejected: RejectedFile[] = [];
+  const scan = (dir: string, p: PresetName) => {
+    const s = scanRecords(dir, p);
+    rejected.push(...s.rejected.map((r) => ({ ...r, file: path.relative(relativeTo, r.file) })));
+    return s.records;
+  };
+  for (const p of PRESETS) presets[p] = scan(resultsDir, p);
   const ablations: AblationSweep[] = [];
   const ablDir = path.join(resultsDir, 'ablations');
   if (fs.existsSync(ablDir)) {
     for (const name of fs.readdirSync(ablDir).sort()) {
       for (const p of PRESETS) {
-        const records = loadRecords(path.join(ablDir, name), p);
+        const records = scan(path.join(ablDir, name), p);
         if (records.length) ablations.push({ name, preset: p, records });
       }
     }
@@ -758,5 +774,5 @@ export function loadReproductionInput(resultsDir: string, figuresDir?: string, r
       if (fs.existsSync(d)) figures[p] = fs.readdirSync(d).sort().map((f) => path.relative(relativeTo, path.join(d, f)));
     }
   }
-  return { presets, ablations, figures };
+  return { presets, ablations, figures, rejected };
 }
