@@ -18,9 +18,22 @@ jupyter="${JUPYTER:-/usr/bin/jupyter}"
 if [ ! -x "$jupyter" ]; then
   jupyter="$(command -v jupyter || true)"
 fi
+install_hint="Debian: sudo apt-get install -y --no-install-recommends jupyter-notebook jupyter-nbconvert python3-ipykernel (or set JUPYTER=/path/to/jupyter)"
 if [ -z "$jupyter" ]; then
-  echo "Jupyter not found: apt-get install -y --no-install-recommends jupyter-nbconvert jupyter-notebook (or set JUPYTER=...)" >&2
+  echo "error: Jupyter not found. $install_hint" >&2
   exit 127
 fi
+# Each subcommand is a separate program (jupyter-notebook, jupyter-nbconvert, ...): check the one asked for.
+sub="${1:-}"
+if [ -n "$sub" ] && [[ "$sub" != -* ]] && ! "$jupyter" "$sub" --version > /dev/null 2>&1; then
+  echo "error: 'jupyter $sub' is not installed. $install_hint" >&2
+  exit 127
+fi
+extra=()
+# Jupyter's servers refuse to run as root without --allow-root (containers, CI machines).
+if [ "$(id -u)" = 0 ] && { [ "$sub" = notebook ] || [ "$sub" = lab ] || [ "$sub" = server ]; }; then
+  echo "running as root: adding --allow-root" >&2
+  extra+=(--allow-root)
+fi
 cd "$root"
-exec "$jupyter" "$@"
+exec "$jupyter" "$@" "${extra[@]}"

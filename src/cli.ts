@@ -15,7 +15,7 @@ import {
   checkSeed,
   checkTask,
   ConfigError,
-  CONFIG_RULES,
+  describeSettings,
   ExperimentConfig,
   getConfig,
   PAPER_SEEDS,
@@ -24,7 +24,6 @@ import {
   PRESETS,
   TASKS,
 } from './config';
-import { sampleAccuracy } from './eval';
 import { checkOutputDir, checkOutputFile, cleanStaleTemps, writeFileAtomic } from './files';
 import { DEFAULT_STALE_MINUTES, EXIT_LOCKED, RunLock, RunLockedError } from './lock';
 import { provenance } from './provenance';
@@ -33,11 +32,11 @@ import { paperFigures } from './report/figures';
 import { printTables } from './report/frames';
 import { loadReproductionInput, reproductionReport } from './report/reproduction';
 import { allTables } from './report/tables';
-import { checkCheckpointConflict, checkRunConflicts, loadPartial, reanalyze, RunConflictError, runOne, RunRecord, scanRecords, trainingOutcome, warnRejected } from './results';
-import { Rng } from './rng';
+import { checkCheckpointConflict, checkRunConflicts, loadPartial, reanalyze, RunConflictError, runOne, runPaths, RunRecord, scanRecords, trainingOutcome, warnRejected } from './results';
+import { DEMO_OVERRIDES, describeDemo, describeDemoFiles, runDemo } from './demo';
 import { sweep } from './sweep';
 import { OOD_LENGTHS } from './tasks';
-import { train, TrainingDivergedError, TrainResult } from './train';
+import { describeStop, train, TrainingDivergedError, TrainResult } from './train';
 
 const HELP = `gradient-causal-gap: reproduce "The Gradient-Causal Gap" in TypeScript + TensorFlow.js
 
@@ -45,8 +44,9 @@ Usage: gcg <command> [options]      (from a checkout: node dist/src/cli.js <comm
 
 Commands
   train     Train one (task, seed) to a checkpoint and a JSON record
-  demo      The quick main job: train sorting, seed 42, on a small model (a few minutes on
-            2 cores), save it, and print its exact match at the OOD lengths 8..11
+  demo      The main job: one seed (default: reversal, seed 42) trained and analysed the paper's
+            way; prints G and C per component, rho, the Hidden Heroes and Gradient Bloats, and
+            writes that seed's Figure 1 (<out>/demo/; ~4 min on 2 cores)
   run       Train + analyse one (task, seed) into <results>/<preset>/<task>_seed<seed>.json
   sweep     run over tasks x seeds; skips finished runs, redoes unfinished ones
   analyze   Re-run the analysis on trained models, no retraining: every checkpoint of a preset
@@ -61,7 +61,7 @@ Commands
   help      This text
 
 Options
-  --task T        ${TASKS.join(' | ')}                        (train; default sort)
+  --task T        ${TASKS.join(' | ')}                        (train, run; default sort; demo: reverse)
   --seed N        integer seed                            (train; default 42)
   --preset P      ${PRESETS.join(' | ')}: paper = the paper's text where explicit;
                   authors = the authors' published code, choice for choice  (default paper)
@@ -90,20 +90,15 @@ Environment
   GCG_BACKEND=tensorflow|wasm|cpu   force a backend (default: the first that loads, in that order)
   CI=true                           no progress bars
 
-Settings (--set):
-${Object.keys(CONFIG_RULES)
-  .map((k) => `  ${k}`)
-  .join('\n')}
+Settings (--set key=value; the paper preset's default first):
+${describeSettings()}
 `;
 
-/** The demo's small model: 2 layers, 2 heads, d_model 64, d_ff 256 (the paper's is 4/4/128/512). */
-const DEMO_OVERRIDES = ['model.nLayers=2', 'model.nHeads=2', 'model.dModel=64', 'model.dFF=256', 'train.maxSteps=4000'];
-const DEMO_OOD_SAMPLES = 500;
 
 /** The options each command takes (anything else is an error naming the command's options). */
 const COMMAND_OPTIONS: Record<string, readonly string[]> = {
   train: ['task', 'seed', 'preset', 'set', 'out', 'replace'],
-  demo: ['task', 'seed', 'preset', 'set', 'out', 'replace'],
+  demo: ['task', 'seed', 'preset', 'set', 'out', 'ood-lengths', 'allow-id-lengths', 'replace'],
   run: ['task', 'seed', 'preset', 'set', 'results', 'ood-lengths', 'allow-id-lengths', 'replace', 'lock-stale'],
   sweep: ['preset', 'set', 'results', 'tasks', 'seeds', 'workers', 'ood-lengths', 'allow-id-lengths', 'replace', 'lock-stale'],
   analyze: ['preset', 'set', 'results', 'checkpoint', 'ood-lengths', 'allow-id-lengths', 'lock-stale'],
@@ -175,7 +170,7 @@ function parse(command: string, argv: string[]) {
   for (const k of Object.keys(values)) {
     if (!allowed.includes(k)) throw new ConfigError(`--${k}: not an option of ${command}; ${command} takes: ${allowed.map((o) => `--${o}`).join(', ') || 'no options'}`);
   }
-  return { help: false as const, opts: { ...DEFAULTS, set: [], ...values } as Opts };
+  return { help: false as const, opts: { ...DEFAULTS, ...(command === 'demo' ? { task: 'reverse' } : {}), set: [], ...values } as Opts };
 }
 
 function parseSeed(s: string): number {
@@ -263,10 +258,7 @@ async function runTrain(opts: Opts): Promise<TrainResult> {
     const record = { preset, task, seed, config: cfg, provenance: prov, ...training, checkpoint: `${base}.ckpt` };
     writeFileAtomic(`${base}.train.json`, JSON.stringify(record, null, 1));
     fs.rmSync(partial, { force: true });
-    console.log(
-      `${result.stopReason === 'target' ? 'reached' : 'did not reach'} ${(100 * cfg.train.targetAcc).toFixed(0)}% after ${result.steps} steps ` +
-        `in ${(result.wallMs / 1000).toFixed(1)} s (${result.msPerStep.toFixed(1)} ms/step on ${prov.backend})`,
-    );
+    console.log(`${describeStop(result.stopReason, result.steps, cfg)} in ${(result.wallMs / 1000).toFixed(1)} s (${result.msPerStep.toFixed(1)} ms/step on ${prov.backend})`);
     console.log(`wrote ${base}.ckpt and ${base}.train.json`);
     return result;
   } finally {
@@ -274,13 +266,21 @@ async function runTrain(opts: Opts): Promise<TrainResult> {
   }
 }
 
-async function runDemo(opts: Opts): Promise<void> {
+async function runDemoCommand(opts: Opts): Promise<void> {
   const task = checkTask(opts.task);
-  const result = await runTrain({ ...opts, set: [...DEMO_OVERRIDES, ...opts.set] });
-  const rng = new Rng(checkSeed(Number(opts.seed)), 'demo-ood');
-  const accs = OOD_LENGTHS.map((n) => `N=${n}: ${(100 * sampleAccuracy(result.model, task, rng, DEMO_OOD_SAMPLES, n)).toFixed(1)}%`);
-  console.log(`exact match out of distribution (${DEMO_OOD_SAMPLES} sequences each): ${accs.join(', ')}`);
-  result.model.dispose();
+  const seed = parseSeed(opts.seed);
+  const preset = checkPreset(opts.preset);
+  const cfg = getConfig(preset, parseOverrides([...DEMO_OVERRIDES, ...opts.set]));
+  const lengths = oodLengths(opts, cfg);
+  const out = checkOutputDir('--out', path.join(opts.out, 'demo'));
+  if (!opts.replace) checkRunConflicts(out, preset, task, seed, cfg);
+  console.log(describeBackend(await initBackend()));
+  console.log(
+    `demo: the paper's analysis of one model, end to end: preset ${preset}, ${task}, seed ${seed}, ` +
+      `a ${cfg.model.nLayers}-layer ${cfg.model.nHeads}-head d_model ${cfg.model.dModel} transformer (${task === 'reverse' ? '~4 min here; --task sort: ~8 min' : '~8 min here'})`,
+  );
+  const r = await runDemo({ out, preset, task, seed, cfg, oodLengths: lengths, allowIdLengths: opts['allow-id-lengths'], replace: opts.replace, log: (l) => console.log(l) });
+  for (const l of [...describeDemo(r.record), ...describeDemoFiles(r.files)]) console.log(l);
 }
 
 type Opts = {
@@ -347,7 +347,8 @@ async function runRun(opts: Opts): Promise<void> {
   const { record, skipped } = runOne({
     dir, preset, task, seed, cfg, oodLengths: lengths, allowIdLengths: opts['allow-id-lengths'], replace: opts.replace, lockStaleMinutes, log: (l) => console.log(l),
   });
-  console.log(skipped ? 'already finished; nothing to do' : describeAnalysis(record.analysis));
+  const paths = runPaths(dir, preset, task, seed);
+  console.log(skipped ? `already finished: ${paths.results}` : `${describeAnalysis(record.analysis)}\nwrote ${paths.results} (the trained model: ${paths.checkpoint})`);
 }
 
 async function runSweep(opts: Opts): Promise<number> {
@@ -429,7 +430,7 @@ export async function main(argv: string[]): Promise<number> {
         (await runTrain(opts)).model.dispose();
         return 0;
       case 'demo':
-        await runDemo(opts);
+        await runDemoCommand(opts);
         return 0;
       case 'run':
         await runRun(opts);

@@ -188,53 +188,70 @@ export class ConfigError extends Error {
   }
 }
 
-type Rule =
+type Rule = (
   | { kind: 'int'; min: number; max: number }
   | { kind: 'number'; min: number; max: number; exclusiveMin?: boolean }
   | { kind: 'enum'; values: readonly string[] }
-  | { kind: 'bool' };
+  | { kind: 'bool' }
+) & { /** What the setting means (shown by --help). */ doc: string };
 
 /** Every settable key, with what it allows. */
 export const CONFIG_RULES: Record<string, Rule> = {
-  'model.nLayers': { kind: 'int', min: 1, max: 64 },
-  'model.nHeads': { kind: 'int', min: 1, max: 64 },
-  'model.dModel': { kind: 'int', min: 1, max: 4096 },
-  'model.dFF': { kind: 'int', min: 1, max: 16384 },
-  'model.positions': { kind: 'enum', values: ['none', 'learned'] },
-  'model.maxPositions': { kind: 'int', min: 1, max: 4096 },
-  'model.init': { kind: 'enum', values: ['pytorch', 'normal'] },
-  'model.lnEps': { kind: 'number', min: 0, max: 1, exclusiveMin: true },
-  'data.minLen': { kind: 'int', min: 1, max: 99 },
-  'data.maxLen': { kind: 'int', min: 1, max: 99 },
-  'data.layout': { kind: 'enum', values: ['contiguous', 'separate'] },
-  'train.lr': { kind: 'number', min: 0, max: 10, exclusiveMin: true },
-  'train.adamEps': { kind: 'number', min: 0, max: 1, exclusiveMin: true },
-  'train.batchSize': { kind: 'int', min: 1, max: 65536 }, // and the memory rule in validateConfig
-  'train.maxSteps': { kind: 'int', min: 1, max: 10_000_000 },
-  'train.targetAcc': { kind: 'number', min: 0, max: 1, exclusiveMin: true },
-  'train.evalEvery': { kind: 'int', min: 1, max: 10_000_000 },
-  'train.evalSamples': { kind: 'int', min: 1, max: 1_000_000 },
-  'train.stopLength': { kind: 'int', min: 0, max: 99 },
-  'analysis.accLow': { kind: 'number', min: 0, max: 1 },
-  'analysis.accHigh': { kind: 'number', min: 0, max: 1 },
-  'analysis.oodPickSamples': { kind: 'int', min: 1, max: 1_000_000 },
-  'analysis.gradBatches': { kind: 'int', min: 1, max: 100_000 },
-  'analysis.gradBatchSize': { kind: 'int', min: 1, max: 65536 },
-  'analysis.meanBatches': { kind: 'int', min: 1, max: 100_000 },
-  'analysis.evalSamples': { kind: 'int', min: 1, max: 1_000_000 },
-  'analysis.paired': { kind: 'bool' },
-  'analysis.headAblation': { kind: 'enum', values: ['before-WO', 'after-WO-slice'] },
-  'analysis.rankRule': { kind: 'enum', values: ['average', 'ordinal-random', 'ordinal-order'] },
-  'analysis.threshold': { kind: 'number', min: 0, max: 1000 },
-  'analysis.inclusive': { kind: 'bool' },
-  'analysis.tieDraws': { kind: 'int', min: 1, max: 1_000_000 },
-  'analysis.idLength': { kind: 'int', min: 1, max: 99 },
-  'analysis.idSamples': { kind: 'int', min: 1, max: 1_000_000 },
-  'analysis.pruneSelect': { kind: 'enum', values: ['extreme', 'name-order'] },
-  'analysis.variants': { kind: 'bool' },
-  'analysis.redraws': { kind: 'int', min: 0, max: 100 },
-  'analysis.table6Protocol': { kind: 'enum', values: ['paper', 'authors-last-section'] },
+  'model.nLayers': { kind: 'int', min: 1, max: 64, doc: 'transformer blocks L (paper: 4)' },
+  'model.nHeads': { kind: 'int', min: 1, max: 64, doc: 'attention heads per block H (paper: 4)' },
+  'model.dModel': { kind: 'int', min: 1, max: 4096, doc: 'residual stream width; a multiple of model.nHeads (paper: 128)' },
+  'model.dFF': { kind: 'int', min: 1, max: 16384, doc: 'MLP hidden width (paper: 512)' },
+  'model.positions': { kind: 'enum', values: ['none', 'learned'], doc: "positional embedding: none (the authors' code) or learned (the paper's text)" },
+  'model.maxPositions': { kind: 'int', min: 1, max: 4096, doc: 'rows of the learned position table (2 * longest N + 2)' },
+  'model.init': { kind: 'enum', values: ['pytorch', 'normal'], doc: "weight initialisation: PyTorch's defaults or N(0, 0.02)" },
+  'model.lnEps': { kind: 'number', min: 0, max: 1, exclusiveMin: true, doc: 'LayerNorm epsilon' },
+  'data.minLen': { kind: 'int', min: 1, max: 99, doc: 'shortest training sequence N (paper: 3)' },
+  'data.maxLen': { kind: 'int', min: 1, max: 99, doc: 'longest training sequence N (paper: 7)' },
+  'data.layout': { kind: 'enum', values: ['contiguous', 'separate'], doc: "training batch padding: contiguous, or separate (the authors': PAD between SEP and y)" },
+  'train.lr': { kind: 'number', min: 0, max: 10, exclusiveMin: true, doc: 'Adam learning rate (paper: 1e-3)' },
+  'train.adamEps': { kind: 'number', min: 0, max: 1, exclusiveMin: true, doc: "Adam epsilon (PyTorch's 1e-8)" },
+  'train.batchSize': { kind: 'int', min: 1, max: 65536, doc: 'sequences per step (paper: 64); bounded by memory' }, // and the memory rule in validateConfig
+  'train.maxSteps': { kind: 'int', min: 1, max: 10_000_000, doc: 'hard stop (paper: 15,000)' },
+  'train.targetAcc': { kind: 'number', min: 0, max: 1, exclusiveMin: true, doc: 'stop once training-distribution exact match reaches this (paper: 0.9)' },
+  'train.evalEvery': { kind: 'int', min: 1, max: 10_000_000, doc: 'steps between stopping checks (authors: 500)' },
+  'train.evalSamples': { kind: 'int', min: 1, max: 1_000_000, doc: 'fresh sequences per stopping check (authors: 100)' },
+  'train.stopLength': { kind: 'int', min: 0, max: 99, doc: '0: check on every training length; N: only on length N' },
+  'analysis.accLow': { kind: 'number', min: 0, max: 1, doc: 'OOD length: the first N with accuracy in [accLow, accHigh] (paper: 0.2)' },
+  'analysis.accHigh': { kind: 'number', min: 0, max: 1, doc: 'upper end of that window (paper: 0.75)' },
+  'analysis.oodPickSamples': { kind: 'int', min: 1, max: 1_000_000, doc: 'sequences per candidate length when picking N (authors: 100)' },
+  'analysis.gradBatches': { kind: 'int', min: 1, max: 100_000, doc: 'batches B in Eq. 1 (paper: 50)' },
+  'analysis.gradBatchSize': { kind: 'int', min: 1, max: 65536, doc: 'sequences per batch for Eq. 1 and the ablation means (paper: 64)' },
+  'analysis.meanBatches': { kind: 'int', min: 1, max: 100_000, doc: "batches for each component's mean output (authors: 50)" },
+  'analysis.evalSamples': { kind: 'int', min: 1, max: 1_000_000, doc: 'sequences scoring the baseline and each ablation in Eq. 2' },
+  'analysis.paired': { kind: 'bool', doc: "true: baseline and every ablation on one set; false: the authors' fresh set each" },
+  'analysis.headAblation': { kind: 'enum', values: ['before-WO', 'after-WO-slice'], doc: "where a head is mean-ablated: before W_O (removes it) or the authors' after-W_O slice" },
+  'analysis.rankRule': { kind: 'enum', values: ['average', 'ordinal-random', 'ordinal-order'], doc: 'ranks for Delta (Eq. 3): ties averaged, broken at random, or by component order' },
+  'analysis.threshold': { kind: 'number', min: 0, max: 1000, doc: '|Delta| for Hidden Hero / Gradient Bloat (paper: 6)' },
+  'analysis.inclusive': { kind: 'bool', doc: 'true: Delta <= -6 / >= 6 (paper text); false: < / > (authors)' },
+  'analysis.tieDraws': { kind: 'int', min: 1, max: 1_000_000, doc: 'random tie-break draws for rankRule ordinal-random' },
+  'analysis.idLength': { kind: 'int', min: 1, max: 99, doc: 'in-distribution length for Table 6 (paper: 5); a training length' },
+  'analysis.idSamples': { kind: 'int', min: 1, max: 1_000_000, doc: 'sequences for in-distribution accuracy' },
+  'analysis.pruneSelect': { kind: 'enum', values: ['extreme', 'name-order'], doc: 'Table 2: the two most extreme of a class, or the first two by name (authors)' },
+  'analysis.variants': { kind: 'bool', doc: 'also record C, rho and classes under every analysis-side protocol variant' },
+  'analysis.redraws': { kind: 'int', min: 0, max: 100, doc: 'noise floor: recompute G and C this many times on fresh sequences' },
+  'analysis.table6Protocol': { kind: 'enum', values: ['paper', 'authors-last-section'], doc: "Table 6: prune the run's own Bloats, or as the authors' last section does" },
 };
+
+/** One entry per setting: name, what it means, what is allowed, and each preset's value (for --help). */
+export function describeSettings(): string {
+  const value = (p: PresetName, key: string) => {
+    const [section, field] = key.split('.');
+    return JSON.stringify((PRESET_CONFIGS[p] as unknown as Record<string, Record<string, unknown>>)[section][field]);
+  };
+  return Object.entries(CONFIG_RULES)
+    .map(([key, rule]) => {
+      const paper = value('paper', key);
+      const authors = value('authors', key);
+      const defaults = paper === authors ? `default ${paper}` : `default ${paper}, authors preset ${authors}`;
+      return `  ${key.padEnd(26)}${rule.doc}\n  ${''.padEnd(26)}${describe(rule)}; ${defaults}`;
+    })
+    .join('\n');
+}
 
 function describe(rule: Rule): string {
   switch (rule.kind) {

@@ -6,18 +6,24 @@
  * executed for committing (GCG_NOTEBOOK_STATIC=1), so that a code host shows the figure and the
  * notebook stays small. The interactive versions of the paper's figures live in figures/*.html.
  */
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { backendInfo } from './backend';
+import { checkOodLengths } from './analysis/ood';
+import { backendInfo, describeBackend, initBackend } from './backend';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint';
-import type { DeepPartial, ExperimentConfig, PresetName, TaskName } from './config';
-import type { Transformer } from './model';
+import { DeepPartial, ExperimentConfig, getConfig, PresetName, TaskName, TASKS } from './config';
+import { makeDir, writeFileAtomic } from './files';
+import { Transformer } from './model';
 import { projectRoot } from './provenance';
 import { findChromium, PLOTLY_VERSION, renderImages } from './report/export';
 import type { PlotlyFigure } from './report/figures';
 import { roundRow } from './report/tables';
-import { loadRecords, runOne, runPaths, RunRecord, TrainingOutcome } from './results';
-import { train } from './train';
+import { configDiff, configDiffValues, loadRecords, readRecord, runOne, runPaths, RunRecord, TrainingOutcome } from './results';
+import { Rng } from './rng';
+import { sweep } from './sweep';
+import { BatchStream, OOD_LENGTHS } from './tasks';
+import { makeOptimizer, train, trainStep } from './train';
 
 interface TslabDisplay {
   html(s: string): void;
@@ -116,48 +122,186 @@ export function notebookEnv(): { small: boolean; recomputeForced: boolean; stati
   };
 }
 
-/** Whether the committed results store holds finished runs of this preset. */
-export function hasResults(preset: PresetName): boolean {
-  return loadRecords(resultsDir(false), preset).length > 0;
+/** The committed results store (results/ at the project root). */
+export function committedResultsDir(): string {
+  return path.join(projectRoot(), 'results');
 }
 
-/** Where notebooks read committed results from, and write recomputed ones to (GCG_NOTEBOOK_RESULTS overrides the latter). */
-export function resultsDir(recompute: boolean): string {
-  if (!recompute) return path.join(projectRoot(), 'results');
-  return process.env.GCG_NOTEBOOK_RESULTS || path.join(projectRoot(), 'runs', 'notebook-results');
+/** Where notebooks keep the runs they compute: runs/notebook/ (GCG_NOTEBOOK_RESULTS overrides it). */
+export function notebookRunsDir(): string {
+  return process.env.GCG_NOTEBOOK_RESULTS || path.join(projectRoot(), 'runs', 'notebook');
+}
+
+function merge(base: DeepPartial<ExperimentConfig>, over: DeepPartial<ExperimentConfig>): DeepPartial<ExperimentConfig> {
+  const out: Record<string, object> = {};
+  for (const k of new Set([...Object.keys(base), ...Object.keys(over)])) {
+    out[k] = { ...(base as Record<string, object>)[k], ...(over as Record<string, object>)[k] };
+  }
+  return out as DeepPartial<ExperimentConfig>;
+}
+
+/** A short key for a configuration and its candidate lengths: the name of its folder under runs/notebook/. */
+export function settingsKey(cfg: ExperimentConfig, oodLengths?: readonly number[]): string {
+  return createHash('sha256').update(JSON.stringify({ cfg, oodLengths: oodLengths ?? null })).digest('hex').slice(0, 10);
+}
+
+const seconds = (ms: number) => (ms < 90_000 ? `${Math.round(ms / 1000)} s` : `${(ms / 60_000).toFixed(1)} min`);
+
+/** Mean wall time of a training step of this configuration here, from a few real steps. */
+export function measureStepMs(cfg: ExperimentConfig, task: TaskName, steps = 3): number {
+  const model = Transformer.init(cfg.model, 0);
+  const opt = makeOptimizer(cfg);
+  const stream = new BatchStream(task, { ...cfg.data, batchSize: cfg.train.batchSize }, new Rng(0, 'measure'));
+  const vars = Object.values(model.params);
+  trainStep(model, opt, stream.next(), vars); // warm-up
+  const t0 = performance.now();
+  for (let i = 0; i < steps; i++) trainStep(model, opt, stream.next(), vars);
+  const ms = (performance.now() - t0) / steps;
+  opt.dispose();
+  model.dispose();
+  return ms;
 }
 
 /**
- * A trained model for (preset, task, seed) and its results record: from the committed results
- * (`recompute` false) or recomputed now into runs/notebook-results. Checkpoints are not committed:
- * when the record is there but its checkpoint is not, the model is retrained with the record's
- * settings (same seed and settings give the same weights on the same backend) and saved beside it.
+ * What a notebook works on, set up by its first cell: the settings (a preset, a task, a seed and
+ * the reader's overrides), and where their results are. Settings equal to a committed run read
+ * results/ (seconds); any other settings train and analyse into runs/notebook/<key>/, a folder
+ * keyed by the settings (so going back to the committed settings finds the committed results
+ * again, and coming back to changed ones finds their results), after saying how long it will take.
+ */
+export class NotebookSession {
+  constructor(
+    readonly preset: PresetName,
+    readonly task: TaskName,
+    readonly seed: number,
+    readonly cfg: ExperimentConfig,
+    /** Candidate OOD lengths (undefined: the paper's 8..11). */
+    readonly oodLengths: readonly number[] | undefined,
+    /** The small CI configuration evaluates inside its training lengths. */
+    readonly allowIdLengths: boolean,
+    /** Where results are read and written. */
+    readonly dir: string,
+    /** true: the committed results/ (the settings equal the committed run's). */
+    readonly committed: boolean,
+    /** The small CI configuration (GCG_NOTEBOOK_SMALL=1): numbers are illustrative only. */
+    readonly small: boolean,
+  ) {}
+
+  /** The results record of this session's (preset, task, seed), computed first if it is not there (no model is loaded when it is). */
+  record(): RunRecord {
+    const rec = readRecord(runPaths(this.dir, this.preset, this.task, this.seed).results);
+    if (rec) return rec;
+    const { model, record } = this.run();
+    model.dispose();
+    return record;
+  }
+
+  /** A trained model and its results record for this session's (preset, task, seed) (see trainedRun). */
+  run(): { model: Transformer; record: RunRecord; training: TrainingOutcome } {
+    this.announce([this.seed], [this.task]);
+    return trainedRun({ dir: this.dir, preset: this.preset, task: this.task, seed: this.seed, cfg: this.cfg, oodLengths: this.oodLengths, allowIdLengths: this.allowIdLengths });
+  }
+
+  /** Every finished run under these settings: the committed sweep, or those computed so far in this session's folder. */
+  records(): RunRecord[] {
+    return loadRecords(this.dir, this.preset).filter((r) => this.committed || !configDiff(r.config, this.cfg).length);
+  }
+
+  /** Trains and analyses (tasks x seeds) under these settings into this session's folder (finished runs are kept), then returns their records. */
+  async sweep(seeds: readonly number[], tasks: readonly TaskName[] = TASKS): Promise<RunRecord[]> {
+    if (!this.committed) {
+      this.announce(seeds, tasks);
+      await sweep({ dir: this.dir, preset: this.preset, tasks: [...tasks], seeds: [...seeds], cfg: this.cfg, overrides: [], workers: 1, oodLengths: this.oodLengths, allowIdLengths: this.allowIdLengths });
+    }
+    return this.records().filter((r) => seeds.includes(r.seed) && tasks.includes(r.task));
+  }
+
+  /** Says what is about to be computed and how long it should take (from a few measured steps), before it starts. */
+  private announce(seeds: readonly number[], tasks: readonly TaskName[]): void {
+    const todo = tasks.flatMap((task) => seeds.map((seed) => ({ task, seed }))).filter(({ task, seed }) => {
+      const paths = runPaths(this.dir, this.preset, task, seed);
+      return !readRecord(paths.results) || !fs.existsSync(paths.checkpoint);
+    });
+    if (!todo.length) return;
+    const ms = measureStepMs(this.cfg, todo[0].task);
+    let total = 0;
+    const lines = todo.map(({ task, seed }) => {
+      const rec = readRecord(runPaths(this.dir, this.preset, task, seed).results);
+      const guide = rec ?? readRecord(runPaths(committedResultsDir(), this.preset, task, seed).results);
+      const sameTraining = guide && !configDiffValues(guide.config, this.cfg, ['model', 'data', 'train']).length;
+      const steps = sameTraining ? guide.training.steps : this.cfg.train.maxSteps;
+      const trainMs = steps * ms * 1.1; // stopping checks add about a tenth
+      const analysisMs = rec ? 0 : guide && guide.config.analysis.variants === this.cfg.analysis.variants && guide.config.analysis.redraws === this.cfg.analysis.redraws ? guide.timingsMs.analysis * (ms / guide.training.msPerStep) : NaN;
+      total += trainMs + (Number.isFinite(analysisMs) ? analysisMs : 0);
+      const what = rec ? 'retraining (checkpoints are not committed; same settings give the same weights)' : 'training and analysing';
+      const stepsText = sameTraining ? `${steps} steps (as the run with these settings took)` : `up to train.maxSteps=${steps} steps (early stopping usually ends sooner${guide ? `; the committed run took ${guide.training.steps}` : ''})`;
+      const analysisText = rec ? '' : Number.isFinite(analysisMs) ? `, analysis ~${seconds(analysisMs)}` : ', analysis: not estimated (its settings differ from every committed run)';
+      return `  ${task} seed ${seed}: ${what}: ${stepsText} x ${ms.toFixed(0)} ms/step measured now ~ ${seconds(trainMs)}${analysisText}`;
+    });
+    console.log(`computing ${todo.length} run(s) into ${this.dir}, estimated ${seconds(total)} in all${todo.some((t) => !readRecord(runPaths(this.dir, this.preset, t.task, t.seed).results)) ? ' or more' : ''}:\n${lines.join('\n')}`);
+  }
+}
+
+/**
+ * The first cell of every notebook: validates the settings, starts the backend, and says where the
+ * results come from. Under GCG_NOTEBOOK_SMALL=1 (CI) the reader's overrides apply on top of the
+ * small configuration; under GCG_NOTEBOOK_RECOMPUTE=1 nothing is read from results/.
+ */
+export async function notebookSession(p: { preset: PresetName; task: TaskName; seed: number; overrides?: DeepPartial<ExperimentConfig> }): Promise<NotebookSession> {
+  const env = notebookEnv();
+  const cfg = getConfig(p.preset, env.small ? merge(SMALL_OVERRIDES, p.overrides ?? {}) : (p.overrides ?? {}));
+  const oodLengths = env.small ? SMALL_OOD_LENGTHS : undefined;
+  checkOodLengths(oodLengths ?? OOD_LENGTHS, cfg, env.small, 'the OOD lengths');
+  const backend = await initBackend();
+  console.log(describeBackend(backend));
+  console.log(`preset=${p.preset} task=${p.task} seed=${p.seed}${env.small ? ' (SMALL configuration for CI: numbers are illustrative only)' : ''}`);
+  const committedFile = runPaths(committedResultsDir(), p.preset, p.task, p.seed).results;
+  const committedRec = readRecord(committedFile);
+  const diff = committedRec ? configDiffValues(committedRec.config, cfg) : [];
+  if (committedRec && !diff.length && !env.recomputeForced && !oodLengths) {
+    console.log(`settings equal the committed run: reading ${path.relative(projectRoot(), committedFile)}`);
+    return new NotebookSession(p.preset, p.task, p.seed, cfg, oodLengths, env.small, committedResultsDir(), true, env.small);
+  }
+  const dir = path.join(notebookRunsDir(), `${p.preset}-${settingsKey(cfg, oodLengths)}`);
+  makeDir(dir);
+  const settings = path.join(dir, 'settings.json');
+  if (!fs.existsSync(settings)) writeFileAtomic(settings, JSON.stringify({ preset: p.preset, config: cfg, oodLengths: oodLengths ?? null, differsFromPreset: configDiffValues(getConfig(p.preset), cfg) }, null, 1));
+  const why = !committedRec
+    ? `no committed run of ${p.preset} ${p.task} seed ${p.seed}`
+    : diff.length
+      ? `settings differ from the committed run in ${diff.map((d) => `${d.key} (${JSON.stringify(d.a)} -> ${JSON.stringify(d.b)})`).join(', ')}`
+      : 'recomputing as asked (GCG_NOTEBOOK_RECOMPUTE=1)';
+  console.log(`${why}: results go to ${dir} (its settings.json says which settings)`);
+  return new NotebookSession(p.preset, p.task, p.seed, cfg, oodLengths, env.small, dir, false, env.small);
+}
+
+/**
+ * A trained model for (preset, task, seed) and its results record in the results store `dir`
+ * (trained and analysed first if needed). A committed run's checkpoint may be missing: the model
+ * is then retrained with the record's settings (same seed and settings give the same weights on
+ * the same backend) and saved beside it.
  */
 export function trainedRun(opts: {
+  dir: string;
   preset: PresetName;
   task: TaskName;
   seed: number;
   cfg: ExperimentConfig;
-  recompute: boolean;
   oodLengths?: readonly number[];
   /** Let oodLengths lie inside the training lengths (the notebooks' small mode: SMALL_OOD_LENGTHS). */
   allowIdLengths?: boolean;
 }): { model: Transformer; record: RunRecord; training: TrainingOutcome } {
-  const dir = resultsDir(opts.recompute);
+  const { dir } = opts;
   const paths = runPaths(dir, opts.preset, opts.task, opts.seed);
-  const log = (l: string) => console.log(l);
+  const t0 = Date.now();
+  const log = (l: string) => console.log(`[${seconds(Date.now() - t0)}] ${l}`);
   const { record } = runOne({ dir, preset: opts.preset, task: opts.task, seed: opts.seed, cfg: opts.cfg, oodLengths: opts.oodLengths, allowIdLengths: opts.allowIdLengths, log });
   if (!fs.existsSync(paths.checkpoint)) {
-    log(`${paths.checkpoint} is not there (checkpoints are not committed): retraining ${opts.task} seed ${opts.seed} with the record's settings`);
-    const r = train({ task: opts.task, seed: opts.seed, cfg: record.config });
+    log(`${paths.checkpoint} is not there: retraining ${opts.task} seed ${opts.seed} with the record's settings`);
+    const r = train({ task: opts.task, seed: opts.seed, cfg: record.config, onEval: (e) => log(`step ${e.step}: training-distribution exact match ${(100 * e.acc).toFixed(1)}%`) });
     saveCheckpoint(paths.checkpoint, r.model, record.config, { task: opts.task, seed: opts.seed, preset: opts.preset, steps: r.steps, backend: backendInfo().backend, training: record.training });
     return { model: r.model, record, training: record.training };
   }
   const { model } = loadCheckpoint(paths.checkpoint);
   return { model, record, training: record.training };
-}
-
-/** Finished runs of a preset, from the committed results or a recomputed sweep folder. */
-export function notebookRecords(preset: PresetName, recompute: boolean): RunRecord[] {
-  return loadRecords(resultsDir(recompute), preset);
 }

@@ -46,6 +46,13 @@ export class ProgressBar {
     this.stream.write(`\r${this.label} [${bar}] ${done}/${this.total} ${info} elapsed ${formatDuration(elapsed)} eta ${formatDuration(eta)}\x1b[K`);
   }
 
+  /** Clears the bar's line, so that a log line printed next starts on a clean line (the next update redraws it). */
+  clear(): void {
+    if (!this.enabled || !this.lastDraw) return;
+    this.stream.write('\r\x1b[K');
+    this.lastDraw = 0;
+  }
+
   finish(info = ''): void {
     if (!this.enabled) return;
     this.lastDraw = 0;

@@ -288,6 +288,10 @@ export function runOne(opts: RunOptions): { record: RunRecord; skipped: boolean 
       saveCheckpoint(paths.checkpoint, model, cfg, { ...meta, steps: r.steps, training });
       fs.rmSync(paths.partial, { force: true });
     }
+    if (!training.reachedTarget) {
+      const acc = training.finalAcc === null ? 'unknown' : `${(100 * training.finalAcc).toFixed(1)}%`;
+      log(`warning: ${task} seed ${seed}: training ended after ${training.steps} steps (${training.stopReason}) at training-distribution exact match ${acc}, below train.targetAcc=${cfg.train.targetAcc}; the analysis runs on this model as it is`);
+    }
     const record = analyzeAndWrite({ ...opts, model, training, trainMs: performance.now() - t0, log, lock });
     return { record, skipped: false };
   } finally {

@@ -104,6 +104,14 @@ export function stoppingCheckLength(cfg: ExperimentConfig): number | { minLen: n
   return cfg.train.stopLength > 0 ? cfg.train.stopLength : { minLen: cfg.data.minLen, maxLen: cfg.data.maxLen };
 }
 
+/** How a run ended, in words: `reached 90% after 800 steps`, `stopped at train.maxSteps=800 without reaching 90%`. */
+export function describeStop(reason: StopReason, steps: number, cfg: ExperimentConfig): string {
+  const target = `${(100 * cfg.train.targetAcc).toFixed(0)}%`;
+  if (reason === 'target') return `reached ${target} after ${steps} steps`;
+  if (reason === 'maxSteps') return `stopped at train.maxSteps=${steps} without reaching ${target}`;
+  return `stopped after ${steps} steps (asked to stop)`;
+}
+
 export function makeOptimizer(cfg: ExperimentConfig): tf.Optimizer {
   // PyTorch's Adam defaults: beta1 0.9, beta2 0.999, eps 1e-8 (set explicitly: tfjs defaults to 1e-7).
   return tf.train.adam(cfg.train.lr, 0.9, 0.999, cfg.train.adamEps);
@@ -189,7 +197,7 @@ export function train(opts: TrainOptions): TrainResult {
       losses.push(loss);
       if (!Number.isFinite(loss)) throw new TrainingDivergedError(step, loss, losses, evals);
       const last = evals.length ? evals[evals.length - 1].acc : NaN;
-      bar.update(step, `loss ${loss.toFixed(3)} acc ${Number.isNaN(last) ? '-' : last.toFixed(2)}`);
+      bar.update(step, `loss ${loss.toFixed(3)} exact match ${Number.isNaN(last) ? '-' : `${(100 * last).toFixed(1)}%`}`);
       if (opts.onStep?.({ step, loss, ms }) === 'stop') {
         stopReason = 'stopped';
         break;
@@ -198,6 +206,7 @@ export function train(opts: TrainOptions): TrainResult {
         const acc = sampleAccuracy(model, task, evalRng, cfg.train.evalSamples, stoppingCheckLength(cfg));
         const point = { step, acc };
         evals.push(point);
+        bar.clear();
         opts.onEval?.(point);
         if (acc >= cfg.train.targetAcc) {
           stopReason = 'target';
@@ -209,7 +218,7 @@ export function train(opts: TrainOptions): TrainResult {
   } finally {
     optimizer.dispose();
   }
-  bar.finish(`${stopReason} after ${step} steps`);
+  bar.finish(describeStop(stopReason, step, cfg));
   return {
     model,
     steps: step,

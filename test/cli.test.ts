@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { loadCheckpoint } from '../src/checkpoint';
+import { CONFIG_RULES } from '../src/config';
 import { setupBackend } from './helpers';
 
 const CLI = path.join(__dirname, '..', 'src', 'cli.js');
@@ -16,6 +17,10 @@ test('--help lists the commands and settings', () => {
   assert.equal(r.status, 0);
   assert.match(r.stdout, /train\s+Train one \(task, seed\)/);
   assert.match(r.stdout, /model\.nLayers/);
+  // Every setting with its meaning, what is allowed, and its defaults (generated from the configuration rules).
+  assert.match(r.stdout, /model\.nLayers +transformer blocks L \(paper: 4\)\n +an integer in \[1, 64\]; default 4\n/);
+  assert.match(r.stdout, /analysis\.headAblation .*\n +one of "before-WO", "after-WO-slice"; default "before-WO", authors preset "after-WO-slice"/);
+  assert.equal(r.stdout.split('Settings (--set')[1].match(/; default /g)!.length, Object.keys(CONFIG_RULES).length);
 });
 
 test('bad input is rejected before any work, naming the setting and what is allowed', () => {
@@ -56,4 +61,28 @@ test('train writes a checkpoint and a JSON record with config, preset, seed, bac
   assert.equal(ck.meta.steps, 20);
   assert.equal(ck.config.model.nLayers, 1);
   ck.model.dispose();
+});
+
+test('demo: one seed trained and analysed, G and C per component, rho, the classes, Figure 1, and where everything is', () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'gcg-demo-'));
+  const tiny = ['model.nLayers=1', 'model.nHeads=2', 'model.dModel=16', 'model.dFF=32', 'data.minLen=2', 'data.maxLen=3', 'train.maxSteps=40', 'train.evalEvery=20',
+    'analysis.gradBatches=1', 'analysis.gradBatchSize=8', 'analysis.meanBatches=1', 'analysis.evalSamples=32', 'analysis.oodPickSamples=32', 'analysis.idSamples=16',
+    'analysis.idLength=3', 'analysis.tieDraws=10', 'analysis.accLow=0', 'analysis.accHigh=1'];
+  const r = run('demo', '--out', out, '--ood-lengths', '3', '--allow-id-lengths', ...tiny.flatMap((s) => ['--set', s]));
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /demo: the paper's analysis of one model, end to end: preset paper, reverse, seed 42/);
+  const table = r.stdout.split('\n').filter((l) => /^ {2}L0\.(H0|H1|MLP) /.test(l));
+  assert.equal(table.length, 3, 'a row per component');
+  assert.match(r.stdout, /component +G +C +rank G +rank C +Delta +class/);
+  assert.match(r.stdout, /rho = (-?\d\.\d{3}|undefined)/);
+  assert.match(r.stdout, /Hidden Heroes \(Delta <= -6.*\): /);
+  assert.match(r.stdout, /Gradient Bloats \(Delta >= 6.*\): /);
+  const results = path.join(out, 'demo', 'paper', 'reverse_seed42.json');
+  assert.match(r.stdout, new RegExp(`results .*: ${results.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`));
+  assert.ok(fs.existsSync(results));
+  assert.ok(fs.existsSync(path.join(out, 'demo', 'figures', 'figure1_reverse_seed42.html')));
+  // Run again: it reads what it wrote.
+  const again = run('demo', '--out', out, '--ood-lengths', '3', '--allow-id-lengths', ...tiny.flatMap((s) => ['--set', s]));
+  assert.equal(again.status, 0, again.stderr);
+  assert.doesNotMatch(again.stdout, /reverse seed 42: training/);
 });

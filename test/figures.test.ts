@@ -5,8 +5,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { exportFigures, findChromium } from '../src/report/export';
-import { CLASS_COLORS, figure1, figure2, figure3, figure4, minMax, paperFigures } from '../src/report/figures';
-import { IDS, record } from './records';
+import { CLASS_COLORS, figure1, figure2, figure3, figure4, lossBand, minMax, paperFigures, trainingCurves } from '../src/report/figures';
+import { record } from './records';
 
 const A = 'Aligned' as const;
 const H = 'HiddenHero' as const;
@@ -33,7 +33,7 @@ test('Figure 1: one trace per class per task, classes coloured, normalised per s
   assert.equal(all.length, 12, 'two analysed sorting seeds x 6 components; the skipped seed adds none');
   assert.ok(all.every((v) => v >= 0 && v <= 1) && all.includes(0) && all.includes(1));
   const titles = (f.layout.annotations as { text: string }[]).map((a) => a.text);
-  assert.deepEqual(titles, ['Reversal (mean rho = 0.90)', 'Sorting (mean rho = 0.40)']);
+  assert.deepEqual(titles, ['Reversal seed 1 (rho = 0.90)', 'Sorting (mean rho over 2 seeds = 0.40)']);
 });
 
 test('Figure 2: Heroes and Bloats per layer, mean Delta per component', () => {
@@ -41,8 +41,36 @@ test('Figure 2: Heroes and Bloats per layer, mean Delta per component', () => {
   assert.deepEqual(f.data[0].x, ['L0', 'L1']);
   assert.deepEqual(f.data[0].y, [0, 3]); // Heroes: L1.H0 twice, L1.H1 once
   assert.deepEqual(f.data[1].y, [3, 0]); // Bloats: L0.H0 twice, L0.H1 once
-  assert.deepEqual(f.data[2].x, IDS);
-  assert.deepEqual(f.data[2].y, [7, 3.5, 0, -7, -3.5, 0]);
+  // Mean Delta per component [7, 3.5, 0, -7, -3.5, 0], coloured by the class the mean falls in (|Delta| >= 6), not by its sign.
+  const byName = (prefix: string) => f.data.find((t) => (t.name as string).startsWith(prefix))!;
+  assert.deepEqual(byName('mean Delta <= -6').x, ['L1.H0']);
+  assert.deepEqual(byName('mean Delta <= -6').y, [-7]);
+  assert.deepEqual(byName('mean Delta >= 6').x, ['L0.H0']);
+  assert.deepEqual(byName('|mean Delta| below 6').x, ['L0.H1', 'L0.MLP', 'L1.H1', 'L1.MLP']);
+  assert.deepEqual(byName('|mean Delta| below 6').y, [3.5, 0, -3.5, 0]);
+  assert.equal((byName('|mean Delta| below 6').marker as { color: string }).color, CLASS_COLORS.Aligned);
+  assert.deepEqual((f.layout.shapes as { y0: number }[]).map((l) => l.y0), [6, -6], 'the thresholds are drawn');
+  assert.match((f.layout.title as { text: string }).text, /\(preset paper\)/);
+});
+
+test('training curves: the loss as a median with a 10-90% band over seeds, one colour per task in both panels', () => {
+  // Two runs, blocks of 2 steps: run a [1, 3, 5] and run b [3, 5]; block 1 = steps 0-1, block 2 = step 2.
+  const band = lossBand([[1, 3, 5], [3, 5]], 2);
+  assert.deepEqual(band.step, [1, 2.5]);
+  assert.deepEqual(band.median, [3, 5]); // block means 2 and 4 -> median 3; then run a alone: 5
+  assert.deepEqual(band.n, [2, 1]);
+  assert.ok(Math.abs(band.lo[0] - 2.2) < 1e-12 && Math.abs(band.hi[0] - 3.8) < 1e-12); // 10% and 90% between 2 and 4
+  const f = trainingCurves(records);
+  const legend = f.data.filter((t) => t.showlegend !== false).map((t) => t.name);
+  assert.ok(legend.length <= 6, `a legend entry per task and curve kind, not per seed: ${legend.join('; ')}`);
+  const colorOf = (t: Record<string, unknown>) => (t.line as { color: string }).color;
+  for (const task of [...new Set(records.map((r) => r.task))]) {
+    const median = f.data.find((d) => d.legendgroup === task && (d.line as { width?: number }).width === 2);
+    const checks = f.data.filter((d) => d.legendgroup === `${task}-acc`);
+    assert.ok(median && checks.length, task);
+    for (const c of checks) assert.equal(colorOf(c), colorOf(median!), `${task}: one colour in both panels`);
+  }
+  assert.match((f.layout.title as { text: string }).text, /\(preset paper\)/);
 });
 
 test('Figures 3 and 4: pruning bars and per-seed rho', () => {

@@ -1,11 +1,15 @@
 /** The notebook helpers: tables as Markdown, figures as HTML, and trained runs whose checkpoint is missing. */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { before, test } from 'node:test';
 import { getConfig } from '../src/config';
-import { runPaths } from '../src/results';
+import { pickOodLength } from '../src/analysis/ood';
+import { loadCheckpoint } from '../src/checkpoint';
+import { readRecord, runPaths } from '../src/results';
+import { OOD_LENGTHS } from '../src/tasks';
 import { showFigure, showTable, SMALL_OOD_LENGTHS, SMALL_OVERRIDES, trainedRun } from '../src/notebook';
 import { setupBackend } from './helpers';
 
@@ -40,7 +44,7 @@ test('a run whose checkpoint is missing is retrained to the same weights', () =>
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gcg-nbrun-'));
   process.env.GCG_NOTEBOOK_RESULTS = dir;
   const cfg = getConfig('paper', { ...SMALL_OVERRIDES, train: { ...SMALL_OVERRIDES.train, maxSteps: 30 } });
-  const opts = { preset: 'paper' as const, task: 'sort' as const, seed: 5, cfg, recompute: true, oodLengths: SMALL_OOD_LENGTHS, allowIdLengths: true };
+  const opts = { dir, preset: 'paper' as const, task: 'sort' as const, seed: 5, cfg, oodLengths: SMALL_OOD_LENGTHS, allowIdLengths: true };
   const first = trainedRun(opts);
   const w1 = first.model.toArrays();
   first.model.dispose();
@@ -50,4 +54,27 @@ test('a run whose checkpoint is missing is retrained to the same weights', () =>
   for (const k of Object.keys(w1)) assert.deepEqual(w2[k].data, w1[k].data, k);
   assert.ok(fs.existsSync(runPaths(dir, 'paper', 'sort', 5).checkpoint));
   again.model.dispose();
+});
+
+test('the committed checkpoints match their hashes and are the models of their results records', () => {
+  const root = path.join(__dirname, '..', '..', 'results');
+  const lists = fs.readdirSync(root).map((p) => path.join(root, p, 'checkpoints.sha256')).filter((f) => fs.existsSync(f));
+  assert.ok(lists.length >= 1, 'the notebooks\' default checkpoint is committed');
+  for (const list of lists) {
+    for (const line of fs.readFileSync(list, 'utf8').trim().split('\n')) {
+      const [hash, name] = line.split(/\s+/);
+      const file = path.join(path.dirname(list), name);
+      assert.equal(createHash('sha256').update(fs.readFileSync(file)).digest('hex'), hash, file);
+      const rec = readRecord(file.replace(/\.ckpt$/, '.json'))!;
+      const ck = loadCheckpoint(file);
+      assert.deepEqual([ck.config.model, ck.config.data, ck.config.train], [rec.config.model, rec.config.data, rec.config.train], file);
+      assert.equal((ck.meta.training as { steps: number }).steps, rec.training.steps);
+      // The same model: its accuracy at the chosen OOD length, on the record's own sequences, is the record's.
+      const N = rec.analysis.ood.length!;
+      const lengths = OOD_LENGTHS.filter((n) => n <= N);
+      const pick = pickOodLength(ck.model, rec.task, rec.config.analysis, rec.seed, lengths);
+      assert.equal(pick.accuracies[N], rec.analysis.ood.accuracies[N], file);
+      ck.model.dispose();
+    }
+  }
 });

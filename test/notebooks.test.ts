@@ -42,3 +42,39 @@ test('every notebook executes without error on the small configuration', (t) => 
     console.log(`${nb}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   }
 });
+
+test('a notebook whose parameters cell a reader changed runs: its settings train and analyse into their own folder, the time said first', (t) => {
+  if (!fs.existsSync(jupyter)) {
+    if (process.env.CI) assert.fail(`${jupyter} not found`);
+    t.skip(`${jupyter} not found`);
+    return;
+  }
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'gcg-nbchanged-'));
+  const nb = JSON.parse(fs.readFileSync(path.join(ROOT, 'notebooks', '04-ablation.ipynb'), 'utf8'));
+  const first = nb.cells[1].source.join('');
+  assert.match(first, /const OVERRIDES: gcg\.DeepPartial<gcg\.ExperimentConfig> = \{\};/);
+  nb.cells[1].source = [first.replace('= {};', '= { analysis: { evalSamples: 150 } };')];
+  // In notebooks/ (tslab resolves the package from there), under a name git ignores; removed afterwards.
+  const file = path.join(ROOT, 'notebooks', `.test-04-changed-${process.pid}.ipynb`);
+  fs.writeFileSync(file, JSON.stringify(nb));
+  try {
+    const env: NodeJS.ProcessEnv = { ...process.env, GCG_NOTEBOOK_SMALL: '1', GCG_NOTEBOOK_STATIC: '1', GCG_NOTEBOOK_RESULTS: path.join(out, 'runs') };
+    delete env.GCG_NOTEBOOK_RECOMPUTE;
+    const r = spawnSync('bash', [path.join(ROOT, 'scripts', 'jupyter.sh'), 'nbconvert', '--to', 'notebook', '--execute', file, '--output-dir', out], { encoding: 'utf8', env, cwd: ROOT });
+    assert.equal(r.status, 0, r.stderr.split('\n').slice(-15).join('\n'));
+    const executed = JSON.parse(fs.readFileSync(path.join(out, path.basename(file)), 'utf8'));
+    const text = executed.cells.flatMap((c: { outputs?: { text?: string[]; output_type: string }[] }) => c.outputs ?? []).map((o: { text?: string[] }) => (o.text ?? []).join('')).join('\n');
+    for (const o of executed.cells.flatMap((c: { outputs?: { output_type: string }[] }) => c.outputs ?? [])) assert.notEqual(o.output_type, 'error', JSON.stringify(o).slice(0, 400));
+    assert.match(text, /settings differ from the committed run in .*analysis\.evalSamples \(1000 -> 150\).*: results go to .*paper-[0-9a-f]{10}/);
+    assert.match(text, /computing 1 run\(s\) into .*, estimated .* in all/);
+    assert.match(text, /sort seed 42: training and analysing: up to train\.maxSteps=300 steps .* ms\/step measured now/);
+    assert.match(text, /baseline exact match at N=\d: .* on 150 sequences/);
+    const dirs = fs.readdirSync(path.join(out, 'runs'));
+    assert.equal(dirs.length, 1);
+    const rec = JSON.parse(fs.readFileSync(path.join(out, 'runs', dirs[0], 'paper', 'sort_seed42.json'), 'utf8'));
+    assert.equal(rec.config.analysis.evalSamples, 150);
+    assert.equal(JSON.parse(fs.readFileSync(path.join(out, 'runs', dirs[0], 'settings.json'), 'utf8')).config.analysis.evalSamples, 150);
+  } finally {
+    fs.rmSync(file, { force: true });
+  }
+});

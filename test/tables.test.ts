@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ComponentClass } from '../src/analysis/ranks';
 import { allTables, stddev, table1, table3, table6 } from '../src/report/tables';
+import { formatTable } from '../src/report/frames';
 import { record } from './records';
 
 const A: ComponentClass = 'Aligned';
@@ -58,4 +59,20 @@ test('Tables 2, 4, 5: the chosen seed and per-seed rows', () => {
   assert.deepEqual(sortRows.map((r) => [r.seed, r.chosen]), [[1, true], [2, false]], 'seeds 1 and 2 tie on 4 misaligned; the first wins');
   assert.deepEqual(t.table4.map((r) => [r.seed, r.status, r.oodLength, r.rho]), [[1, 'analysed', 9, 0.2], [2, 'analysed', 9, 0.6], [3, 'skipped', null, null]]);
   assert.deepEqual(t.table5.map((r) => [r.seed, r.heroes, r.bloats]), [[1, 0, 0]]);
+});
+
+test('tables in the terminal: every row, every cell whole, columns split into blocks that fit, the key columns repeated', () => {
+  const rows = Array.from({ length: 25 }, (_, i) => ({ task: 'Sorting', seed: 1000 + i, heroes: 'L3.H2 L2.H1 L1.MLP', rho: i / 7, note: 'x'.repeat(30) }));
+  const wide = formatTable(rows, 200, 2);
+  assert.equal(wide.length, 2 + 25, 'header, rule, then all 25 rows');
+  assert.ok(wide.some((l) => l.includes('1024') && l.includes('L3.H2 L2.H1 L1.MLP') && l.includes('x'.repeat(30))));
+  assert.match(wide[2], /^ {2}Sorting {2}1000 {2}L3\.H2 L2\.H1 L1\.MLP {6}0 {2}x{30}$/);
+  const narrow = formatTable(rows, 50, 2);
+  assert.ok(narrow.every((l) => l.length <= 50 || /^ {2}\(columns/.test(l)), narrow.filter((l) => l.length > 50).join('\n'));
+  const blocks = narrow.filter((l) => l.startsWith('  (columns'));
+  assert.equal(blocks.length, 2);
+  assert.match(blocks[0], /columns 1 of 2: heroes, rho/);
+  assert.match(blocks[1], /columns 2 of 2: note/);
+  assert.equal(narrow.filter((l) => /^ {2}Sorting {2}1003 /.test(l)).length, 2, 'each block repeats the key columns of every row');
+  assert.deepEqual(formatTable([]), ['  (no rows)']);
 });

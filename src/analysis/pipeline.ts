@@ -53,6 +53,11 @@ function timed<T>(timings: Record<string, number>, phase: string, onPhase: Analy
   return out;
 }
 
+/** The fixed OOD evaluation set of a run (Eq. 2's paired scoring): `samples` sequences of length N from the seed's 'ood-eval' stream. */
+export function oodEvalSet(task: TaskName, length: number, seed: number, samples: number) {
+  return sampleExamples(task, samples, new Rng(seed, 'ood-eval'), length);
+}
+
 export function analyzeModel(opts: AnalyzeOptions): AnalysisResult {
   const { model, task, seed, cfg } = opts;
   const timingsMs: Record<string, number> = {};
@@ -62,7 +67,7 @@ export function analyzeModel(opts: AnalyzeOptions): AnalysisResult {
     const seen = Object.entries(ood.accuracies).map(([n, a]) => `N=${n}: ${(100 * a).toFixed(1)}%`).join(', ');
     return { status: 'skipped', ood, reason: `no OOD length with accuracy in [${cfg.accLow}, ${cfg.accHigh}] (${seen})`, components, scores: {}, timingsMs };
   }
-  const evalSet = sampleExamples(task, cfg.evalSamples, new Rng(seed, 'ood-eval'), ood.length);
+  const evalSet = oodEvalSet(task, ood.length, seed, cfg.evalSamples);
   const ctx = new ImportanceContext(model, task, ood.length, cfg, seed, evalSet, ood.accuracies[ood.length]);
   const scores: Record<string, Record<string, number>> = {};
   scores.G = timed(timingsMs, 'G', opts.onPhase, () => getMeasure('G').compute(ctx));

@@ -41,6 +41,15 @@ export function meanRho(records: readonly RunRecord[], task: TaskName): number {
 
 const fmtRho = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : 'undefined');
 
+/** ` (preset paper)`, so that figures of the two presets cannot be mistaken for each other. */
+export function presetLabel(records: readonly RunRecord[]): string {
+  const presets = [...new Set(records.map((r) => r.preset))];
+  return presets.length ? ` (preset ${presets.join(' + ')})` : '';
+}
+
+/** A legend below the plot, across: it never covers data or gets clipped at the right edge. */
+const LEGEND_BELOW = { orientation: 'h', x: 0, y: -0.3, xanchor: 'left', yanchor: 'top' };
+
 /**
  * Figure 1: G against C for every component of every analysed seed, min-max normalised per seed,
  * coloured by class; one panel per task, titled with the mean rho over seeds.
@@ -82,10 +91,12 @@ export function figure1(records: readonly RunRecord[]): PlotlyFigure {
     }
   });
   const layout: Record<string, unknown> = {
-    title: { text: 'Figure 1: the Gradient-Causal Gap (scores min-max normalised per seed)' },
+    title: { text: `Figure 1: the Gradient-Causal Gap (scores min-max normalised per seed)${presetLabel(records)}` },
     grid: { rows: 1, columns: tasks.length, pattern: 'independent' },
+    legend: LEGEND_BELOW,
+    margin: { b: 150 },
     annotations: tasks.map((task, p) => ({
-      text: `${TASK_LABEL[task]} (mean rho = ${fmtRho(meanRho(records, task))})`,
+      text: ((rs) => (rs.length === 1 ? `${TASK_LABEL[task]} seed ${rs[0].seed} (rho = ${fmtRho(meanRho(records, task))})` : `${TASK_LABEL[task]} (mean rho over ${rs.length} seeds = ${fmtRho(meanRho(records, task))})`))(analysed(records, task)),
       showarrow: false,
       xref: `x${p === 0 ? '' : p + 1} domain`,
       yref: `y${p === 0 ? '' : p + 1} domain`,
@@ -93,7 +104,7 @@ export function figure1(records: readonly RunRecord[]): PlotlyFigure {
       y: 1.08,
     })),
     width: 1000,
-    height: 480,
+    height: 520,
   };
   tasks.forEach((_, p) => {
     const s = p === 0 ? '' : String(p + 1);
@@ -103,7 +114,10 @@ export function figure1(records: readonly RunRecord[]): PlotlyFigure {
   return { data, layout };
 }
 
-/** Figure 2: Heroes and Bloats per layer (counts over seeds), and each component's mean Delta. */
+/**
+ * Figure 2: Heroes and Bloats per layer (counts over seeds), and each component's mean Delta over
+ * seeds, coloured by the class that mean would have (dashed lines: the +/- threshold).
+ */
 export function figure2(records: readonly RunRecord[], task: TaskName = 'sort'): PlotlyFigure {
   const rs = analysed(records, task);
   const comps = rs[0]?.analysis.components ?? [];
@@ -117,31 +131,48 @@ export function figure2(records: readonly RunRecord[], task: TaskName = 'sort'):
     });
     return ds.reduce((a, b) => a + b, 0) / (ds.length || 1);
   });
+  const t = rs[0]?.config.analysis.threshold ?? 6;
+  const inclusive = rs[0]?.config.analysis.inclusive ?? true;
+  const classOf = (d: number): ComponentClass => ((inclusive ? d <= -t : d < -t) ? 'HiddenHero' : (inclusive ? d >= t : d > t) ? 'GradientBloat' : 'Aligned');
+  const le = inclusive ? '<=' : '<';
+  const ge = inclusive ? '>=' : '>';
+  const deltaName: Record<ComponentClass, string> = {
+    HiddenHero: `mean Delta ${le} -${t} (Hero on average)`,
+    GradientBloat: `mean Delta ${ge} ${t} (Bloat on average)`,
+    Aligned: inclusive ? `|mean Delta| below ${t}` : `|mean Delta| at most ${t}`,
+  };
+  const deltaBars = (['HiddenHero', 'Aligned', 'GradientBloat'] as ComponentClass[]).map((cls) => {
+    const idx = comps.map((_, i) => i).filter((i) => classOf(meanDelta[i]) === cls);
+    return {
+      type: 'bar',
+      name: deltaName[cls],
+      x: idx.map((i) => comps[i]),
+      y: idx.map((i) => meanDelta[i]),
+      marker: { color: CLASS_COLORS[cls], opacity: cls === 'Aligned' ? 0.6 : 1 },
+      xaxis: 'x2',
+      yaxis: 'y2',
+    };
+  });
+  const line = (y: number) => ({ type: 'line', xref: 'x2 domain', yref: 'y2', x0: 0, x1: 1, y0: y, y1: y, line: { dash: 'dash', color: '#444', width: 1 } });
   return {
     data: [
-      { type: 'bar', name: 'Hidden Heroes', x: layers, y: count('HiddenHero'), marker: { color: CLASS_COLORS.HiddenHero } },
-      { type: 'bar', name: 'Gradient Bloats', x: layers, y: count('GradientBloat'), marker: { color: CLASS_COLORS.GradientBloat } },
-      {
-        type: 'bar',
-        name: 'mean Delta',
-        x: comps,
-        y: meanDelta,
-        marker: { color: meanDelta.map((d) => (d < 0 ? CLASS_COLORS.HiddenHero : CLASS_COLORS.GradientBloat)) },
-        xaxis: 'x2',
-        yaxis: 'y2',
-        showlegend: false,
-      },
+      { type: 'bar', name: 'Hidden Heroes (count)', x: layers, y: count('HiddenHero'), marker: { color: CLASS_COLORS.HiddenHero } },
+      { type: 'bar', name: 'Gradient Bloats (count)', x: layers, y: count('GradientBloat'), marker: { color: CLASS_COLORS.GradientBloat } },
+      ...deltaBars,
     ],
     layout: {
-      title: { text: `Figure 2: where Heroes and Bloats sit, ${TASK_LABEL[task]} (${rs.length} seeds)` },
+      title: { text: `Figure 2: where Heroes and Bloats sit, ${TASK_LABEL[task]} (${rs.length} seeds)${presetLabel(rs)}` },
       grid: { rows: 1, columns: 2, pattern: 'independent' },
       barmode: 'group',
+      legend: LEGEND_BELOW,
+      margin: { b: 200 },
+      shapes: [line(t), line(-t)],
       xaxis: { title: { text: 'layer' } },
       yaxis: { title: { text: 'occurrences over seeds' } },
-      xaxis2: { title: { text: 'component' }, tickangle: -60 },
+      xaxis2: { title: { text: 'component' }, tickangle: -60, categoryorder: 'array', categoryarray: comps },
       yaxis2: { title: { text: 'mean Delta = Rank(G) - Rank(C)' } },
       width: 1100,
-      height: 460,
+      height: 580,
     },
   };
 }
@@ -164,7 +195,7 @@ export function figure3(record: RunRecord): PlotlyFigure {
       },
     ],
     layout: {
-      title: { text: `Figure 3: pruning, ${TASK_LABEL[record.task]} seed ${record.seed} (N = ${record.analysis.ood.length})` },
+      title: { text: `Figure 3: pruning, ${TASK_LABEL[record.task]} seed ${record.seed} (N = ${record.analysis.ood.length})${presetLabel([record])}` },
       yaxis: { title: { text: 'OOD exact match (%)' }, range: [0, 105] },
       width: 700,
       height: 450,
@@ -187,7 +218,7 @@ export function figure4(records: readonly RunRecord[]): PlotlyFigure {
       };
     }),
     layout: {
-      title: { text: 'Figure 4: Spearman rho(G, C) per seed' },
+      title: { text: `Figure 4: Spearman rho(G, C) per seed${presetLabel(records)}` },
       // Seeds in numeric order on the axis, whichever task lists a seed first.
       xaxis: { title: { text: 'seed' }, type: 'category', categoryorder: 'array', categoryarray: [...new Set(records.map((r) => r.seed))].sort((a, b) => a - b).map(String) },
       yaxis: { title: { text: 'rho' }, range: [-1.05, 1.05], zeroline: true },
@@ -197,25 +228,105 @@ export function figure4(records: readonly RunRecord[]): PlotlyFigure {
   };
 }
 
-/** Training curves: loss per step and the stopping checks' accuracy, one line per run. */
+/** The q-quantile (0..1) of a sorted array, linearly interpolated. */
+function quantile(sorted: readonly number[], q: number): number {
+  const i = (sorted.length - 1) * q;
+  const lo = Math.floor(i);
+  return sorted[lo] + (sorted[Math.min(lo + 1, sorted.length - 1)] - sorted[lo]) * (i - lo);
+}
+
+/**
+ * The loss curve of several runs as a median and a 10-90% band over runs, per block of `block`
+ * steps (each run's loss averaged within the block first: single steps are noisy). A run counts
+ * at a step only while it was still training.
+ */
+export function lossBand(runs: readonly number[][], block: number): { step: number[]; median: number[]; lo: number[]; hi: number[]; n: number[] } {
+  const out = { step: [] as number[], median: [] as number[], lo: [] as number[], hi: [] as number[], n: [] as number[] };
+  const longest = Math.max(0, ...runs.map((r) => r.length));
+  for (let s = 0; s < longest; s += block) {
+    const vals = runs
+      .filter((r) => r.length > s)
+      .map((r) => {
+        const xs = r.slice(s, s + block);
+        return xs.reduce((a, b) => a + b, 0) / xs.length;
+      })
+      .sort((a, b) => a - b);
+    out.step.push(s + Math.min(block, longest - s) / 2);
+    out.median.push(quantile(vals, 0.5));
+    out.lo.push(quantile(vals, 0.1));
+    out.hi.push(quantile(vals, 0.9));
+    out.n.push(vals.length);
+  }
+  return out;
+}
+
+/**
+ * Training curves, per task: the loss as the median over seeds with a 10-90% band (left), and every
+ * seed's training-distribution exact match at the stopping checks (right; one colour per task,
+ * the seed on hover). One run alone is drawn as its own curve.
+ */
 export function trainingCurves(records: readonly RunRecord[]): PlotlyFigure {
   const data: Record<string, unknown>[] = [];
-  for (const r of records) {
-    const name = `${TASK_LABEL[r.task]} seed ${r.seed}`;
-    data.push({ type: 'scatter', mode: 'lines', name, legendgroup: name, x: r.training.losses.map((_, i) => i + 1), y: r.training.losses, line: { width: 1 } });
-    data.push({ type: 'scatter', mode: 'lines+markers', name, legendgroup: name, showlegend: false, x: r.training.evals.map((e) => e.step), y: r.training.evals.map((e) => e.acc), xaxis: 'x2', yaxis: 'y2' });
+  const tasks = tasksIn(records);
+  const longest = Math.max(1, ...records.map((r) => r.training.losses.length));
+  const block = Math.max(1, Math.ceil(longest / 300));
+  for (const task of tasks) {
+    const rs = records.filter((r) => r.task === task).sort((a, b) => a.seed - b.seed);
+    const color = TASK_COLORS[task];
+    // The median of one or two runs is noise: the curve ends where fewer than three (or all, if fewer) still train.
+    const full = lossBand(rs.map((r) => r.training.losses), block);
+    const keep = full.n.map((n) => n >= Math.min(3, rs.length));
+    const pick = (xs: number[]) => xs.filter((_, i) => keep[i]);
+    const band = { step: pick(full.step), median: pick(full.median), lo: pick(full.lo), hi: pick(full.hi), n: pick(full.n) };
+    const label = rs.length > 1 ? `${TASK_LABEL[task]}: median of ${rs.length} seeds` : `${TASK_LABEL[task]} seed ${rs[0].seed}`;
+    if (rs.length > 1) {
+      data.push({ type: 'scatter', mode: 'lines', x: band.step, y: band.hi, line: { width: 0 }, hoverinfo: 'skip', showlegend: false, legendgroup: task });
+      data.push({ type: 'scatter', mode: 'lines', name: `${TASK_LABEL[task]}: 10-90% of seeds`, x: band.step, y: band.lo, fill: 'tonexty', fillcolor: `${color}33`, line: { width: 0 }, hoverinfo: 'skip', legendgroup: task });
+    }
+    data.push({
+      type: 'scatter',
+      mode: 'lines',
+      name: label,
+      x: band.step,
+      y: band.median,
+      customdata: band.n,
+      hovertemplate: `step %{x:.0f}: median loss %{y:.3f} over %{customdata} seed(s) still training<extra>${TASK_LABEL[task]}</extra>`,
+      line: { color, width: 2 },
+      legendgroup: task,
+    });
+    rs.forEach((r, i) => {
+      data.push({
+        type: 'scatter',
+        mode: 'lines+markers',
+        name: `${TASK_LABEL[task]}: each seed's stopping checks`,
+        showlegend: i === 0,
+        legendgroup: `${task}-acc`,
+        x: r.training.evals.map((e) => e.step),
+        y: r.training.evals.map((e) => e.acc),
+        hovertemplate: `seed ${r.seed}, step %{x}: %{y:.1%}<extra>${TASK_LABEL[task]}</extra>`,
+        line: { color, width: 1 },
+        marker: { color, size: 4 },
+        opacity: 0.7,
+        xaxis: 'x2',
+        yaxis: 'y2',
+      });
+    });
   }
+  const target = records[0]?.config.train.targetAcc;
   return {
     data,
     layout: {
-      title: { text: 'Training: loss and training-distribution exact match' },
+      title: { text: `Training: loss and training-distribution exact match${presetLabel(records)}` },
       grid: { rows: 1, columns: 2, pattern: 'independent' },
-      xaxis: { title: { text: 'step' } },
+      legend: LEGEND_BELOW,
+      margin: { b: 170 },
+      xaxis: { title: { text: `step (loss${block > 1 ? ` averaged over blocks of ${block} steps;` : ''} median while >= 3 seeds train)` } },
       yaxis: { title: { text: 'cross-entropy' }, type: 'log' },
       xaxis2: { title: { text: 'step' } },
-      yaxis2: { title: { text: 'exact match' }, range: [0, 1] },
+      yaxis2: { title: { text: 'exact match' }, range: [0, 1], tickformat: '.0%' },
+      shapes: target === undefined ? [] : [{ type: 'line', xref: 'x2 domain', yref: 'y2', x0: 0, x1: 1, y0: target, y1: target, line: { dash: 'dash', color: '#444', width: 1 } }],
       width: 1100,
-      height: 420,
+      height: 540,
     },
   };
 }

@@ -1,4 +1,7 @@
-/** danfojs-node DataFrames for the tables: printing and CSV export. */
+/**
+ * The tables in the terminal (every row, no cell cut, columns split into blocks that fit the
+ * terminal's width) and as danfojs-node DataFrames for CSV export.
+ */
 import * as path from 'node:path';
 import { writeFileAtomic } from '../files';
 import { AllTables, roundRow } from './tables';
@@ -36,18 +39,68 @@ export const TABLE_TITLES: Record<keyof AllTables, string> = {
   table6: 'Table 6: pruning every Bloat, in-distribution exact match (Sorting; mean ± sample sd of the change)',
 };
 
-/** Prints every table with danfo; writes each as CSV under `csvDir` when given. Returns the files written. */
-export function printTables(tables: AllTables, csvDir?: string): string[] {
+/** Cell text: numbers rounded (roundRow), empty for missing values. */
+function cellText(v: unknown): string {
+  return v === undefined || v === null ? '' : String(v);
+}
+
+/**
+ * A table as text lines: every row, every cell whole. When the columns do not fit in `width`
+ * characters they are split into blocks, each repeating the first `keyColumns` columns (the row's
+ * name: task, seed, component), and each block says which columns it holds.
+ */
+export function formatTable(rows: readonly object[], width = 100, keyColumns = 1): string[] {
+  if (!rows.length) return ['  (no rows)'];
+  const columns: string[] = [];
+  for (const r of rows) for (const k of Object.keys(r)) if (!columns.includes(k)) columns.push(k);
+  const cells = rows.map((r) => {
+    const rr = roundRow(r);
+    return columns.map((c) => cellText(rr[c]));
+  });
+  const widths = columns.map((c, j) => Math.max(c.length, ...cells.map((row) => row[j].length)));
+  const numeric = columns.map((_, j) => cells.every((row) => row[j] === '' || !Number.isNaN(Number(row[j]))));
+  const keys = Math.min(keyColumns, columns.length);
+  const keyWidth = widths.slice(0, keys).reduce((a, w) => a + w + 2, 0);
+  const blocks: number[][] = [];
+  let block: number[] = [];
+  let used = keyWidth;
+  for (let j = keys; j < columns.length; j++) {
+    if (block.length && used + widths[j] + 2 > width) {
+      blocks.push(block);
+      block = [];
+      used = keyWidth;
+    }
+    block.push(j);
+    used += widths[j] + 2;
+  }
+  if (block.length || !blocks.length) blocks.push(block);
+  const pad = (text: string, j: number) => (numeric[j] ? text.padStart(widths[j]) : text.padEnd(widths[j]));
+  const out: string[] = [];
+  blocks.forEach((b, i) => {
+    const cols = [...Array.from({ length: keys }, (_, j) => j), ...b];
+    if (blocks.length > 1) out.push(`  (columns ${i + 1} of ${blocks.length}: ${b.map((j) => columns[j]).join(', ')})`);
+    out.push('  ' + cols.map((j) => pad(columns[j], j)).join('  ').trimEnd());
+    out.push('  ' + cols.map((j) => '-'.repeat(widths[j])).join('  '));
+    for (const row of cells) out.push('  ' + cols.map((j) => pad(row[j], j)).join('  ').trimEnd());
+    if (i < blocks.length - 1) out.push('');
+  });
+  return out;
+}
+
+/** The columns that name a table's rows (repeated in every block when a table is split). */
+const KEY_COLUMNS: Record<keyof AllTables, number> = { table1: 1, table2: 2, table3: 3, table4: 2, table5: 2, table6: 2 };
+
+/**
+ * Prints every table, every row (split into column blocks that fit the terminal); writes each as
+ * CSV under `csvDir` when given. Returns the files written.
+ */
+export function printTables(tables: AllTables, csvDir?: string, width = process.stdout.columns || 120): string[] {
   const written: string[] = [];
   for (const key of Object.keys(TABLE_TITLES) as (keyof AllTables)[]) {
-    console.log(`\n${TABLE_TITLES[key]}`);
+    console.log(`\n${TABLE_TITLES[key]} (${tables[key].length} rows)`);
+    console.log(formatTable(tables[key], width, KEY_COLUMNS[key]).join('\n'));
     const df = toDataFrame(tables[key]);
-    if (!df) {
-      console.log('  (no rows)');
-      continue;
-    }
-    df.print();
-    if (csvDir) {
+    if (csvDir && df) {
       const file = path.join(csvDir, `${key}.csv`);
       writeFileAtomic(file, dfd.toCSV(df));
       written.push(file);
