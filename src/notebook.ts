@@ -163,6 +163,26 @@ export function measureStepMs(cfg: ExperimentConfig, task: TaskName, steps = 3):
 }
 
 /**
+ * The analysis time of `cfg` on a model of the committed run `guide`'s size, from that run's phase
+ * timings: the phases `cfg` runs, each scaled by how many sequences it scores (the protocol variants
+ * and the noise-floor redraws are the long ones).
+ */
+export function analysisEstimate(guide: RunRecord, cfg: ExperimentConfig): number {
+  const t = guide.analysis.timingsMs;
+  const g = guide.config.analysis;
+  const a = cfg.analysis;
+  const ratio = (x: number, y: number) => (y > 0 ? x / y : 1);
+  return (
+    (t.oodPick ?? 0) * ratio(a.oodPickSamples, g.oodPickSamples) +
+    (t.G ?? 0) * ratio(a.gradBatches * a.gradBatchSize, g.gradBatches * g.gradBatchSize) +
+    (t.means ?? 0) * ratio(a.meanBatches * a.gradBatchSize, g.meanBatches * g.gradBatchSize) +
+    ((t.C ?? 0) + (t.pruning ?? 0)) * ratio(a.evalSamples, g.evalSamples) +
+    (a.variants ? (t.variants ?? 0) : 0) +
+    (t.redraws ?? 0) * ratio(a.redraws, g.redraws)
+  );
+}
+
+/**
  * What a notebook works on, set up by its first cell: the settings (a preset, a task, a seed and
  * the reader's overrides), and where their results are. Settings equal to a committed run read
  * results/ (seconds); any other settings train and analyse into runs/notebook/<key>/, a folder
@@ -231,11 +251,11 @@ export class NotebookSession {
       const sameTraining = guide && !configDiffValues(guide.config, this.cfg, ['model', 'data', 'train']).length;
       const steps = sameTraining ? guide.training.steps : this.cfg.train.maxSteps;
       const trainMs = steps * ms * 1.1; // stopping checks add about a tenth
-      const analysisMs = rec ? 0 : guide && guide.config.analysis.variants === this.cfg.analysis.variants && guide.config.analysis.redraws === this.cfg.analysis.redraws ? guide.timingsMs.analysis * (ms / guide.training.msPerStep) : NaN;
+      const analysisMs = rec ? 0 : guide && !configDiffValues(guide.config, this.cfg, ['model']).length ? analysisEstimate(guide, this.cfg) * (ms / guide.training.msPerStep) : NaN;
       total += trainMs + (Number.isFinite(analysisMs) ? analysisMs : 0);
       const what = rec ? 'retraining (checkpoints are not committed; same settings give the same weights)' : 'training and analysing';
       const stepsText = sameTraining ? `${steps} steps (as the run with these settings took)` : `up to train.maxSteps=${steps} steps (early stopping usually ends sooner${guide ? `; the committed run took ${guide.training.steps}` : ''})`;
-      const analysisText = rec ? '' : Number.isFinite(analysisMs) ? `, analysis ~${seconds(analysisMs)}` : ', analysis: not estimated (its settings differ from every committed run)';
+      const analysisText = rec ? '' : Number.isFinite(analysisMs) ? `, analysis ~${seconds(analysisMs)}` : ', analysis: not estimated (no committed run of this model size to go by)';
       return `  ${task} seed ${seed}: ${what}: ${stepsText} x ${ms.toFixed(0)} ms/step measured now ~ ${seconds(trainMs)}${analysisText}`;
     });
     console.log(`computing ${todo.length} run(s) into ${this.dir}, estimated ${seconds(total)} in all${todo.some((t) => !readRecord(runPaths(this.dir, this.preset, t.task, t.seed).results)) ? ' or more' : ''}:\n${lines.join('\n')}`);

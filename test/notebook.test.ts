@@ -10,7 +10,7 @@ import { pickOodLength } from '../src/analysis/ood';
 import { loadCheckpoint } from '../src/checkpoint';
 import { readRecord, runPaths } from '../src/results';
 import { OOD_LENGTHS } from '../src/tasks';
-import { showFigure, showTable, SMALL_OOD_LENGTHS, SMALL_OVERRIDES, trainedRun } from '../src/notebook';
+import { analysisEstimate, showFigure, showTable, SMALL_OOD_LENGTHS, SMALL_OVERRIDES, trainedRun } from '../src/notebook';
 import { setupBackend } from './helpers';
 
 const sink = () => {
@@ -77,4 +77,14 @@ test('the committed checkpoints match their hashes and are the models of their r
       ck.model.dispose();
     }
   }
+});
+
+test('the analysis time estimate scales each recorded phase by the sequences it scores', () => {
+  const guide = readRecord(path.join(__dirname, '..', '..', 'results', 'paper', 'sort_seed42.json'))!;
+  const t = guide.analysis.timingsMs;
+  const all = t.oodPick + t.G + t.means + t.C + t.pruning + t.variants + t.redraws;
+  assert.ok(Math.abs(analysisEstimate(guide, guide.config) - all) < 1e-6, 'the same settings: the recorded phases');
+  const lighter = getConfig('paper', { analysis: { evalSamples: 500, variants: false, redraws: 1 } });
+  const want = t.oodPick + t.G + t.means + (t.C + t.pruning) / 2 + t.redraws / 2;
+  assert.ok(Math.abs(analysisEstimate(guide, lighter) - want) < 1e-6);
 });

@@ -320,7 +320,7 @@ export function trainingCurves(records: readonly RunRecord[]): PlotlyFigure {
       grid: { rows: 1, columns: 2, pattern: 'independent' },
       legend: LEGEND_BELOW,
       margin: { b: 170 },
-      xaxis: { title: { text: `step (loss${block > 1 ? ` averaged over blocks of ${block} steps;` : ''} median while >= 3 seeds train)` } },
+      xaxis: { title: { text: `step${[block > 1 ? `loss averaged over blocks of ${block} steps` : '', records.length > tasks.length ? 'median while >= 3 seeds train' : ''].filter(Boolean).join('; ').replace(/^(.+)$/, ' ($1)')}` } },
       yaxis: { title: { text: 'cross-entropy' }, type: 'log' },
       xaxis2: { title: { text: 'step' } },
       yaxis2: { title: { text: 'exact match' }, range: [0, 1], tickformat: '.0%' },
