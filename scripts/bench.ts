@@ -2,8 +2,10 @@
  * `npm run bench`: speed figures as key=value lines (a benchmark, not a test: no thresholds).
  *
  *   backend=...         the backend that ran
+ *   kernels=...         native (CBLAS matrix products, src/native.ts) or stock (tfjs's wasm kernels)
  *   train_step_ms=...   median wall time of one Adam step of the default model (4/4/128/512),
  *                       batch 64, 16 tokens (the longest training sequence), one thread
+ *   train_step_ms_stock=... the same on the stock kernels (when native ran above)
  *   eval_seqs_per_s=... batched teacher-forced exact match at OOD length 10
  *   analysis_s=...      OOD pick + G + C + pruning of one model under the authors'-code preset
  *                       (their sample counts: 100-sequence pick, 50 x 64 for G and the means, 100
@@ -29,6 +31,7 @@ import { Transformer } from '../src/model';
 import { projectRoot } from '../src/provenance';
 import { Rng } from '../src/rng';
 import { makeBatch, sampleExamples } from '../src/tasks';
+import { activeKernels, useKernels, WASM_BACKEND_VERSION } from '../src/native';
 import { makeOptimizer, trainStep } from '../src/train';
 
 function median(xs: number[]): number {
@@ -49,15 +52,26 @@ async function main() {
   const optimizer = makeOptimizer(cfg);
   const vars = Object.values(model.params);
   const batch = makeBatch(sampleExamples('sort', 64, new Rng(0), 7)); // 64 x 16 tokens
-  for (let i = 0; i < 5; i++) trainStep(model, optimizer, batch, vars);
-  const times: number[] = [];
-  for (let i = 0; i < steps; i++) {
-    const t0 = performance.now();
-    trainStep(model, optimizer, batch, vars);
-    times.push(performance.now() - t0);
-  }
-  const ours = median(times);
+  /** Median wall time of `steps` training steps, after `warmup` untimed ones. */
+  const stepMs = (warmup: number) => {
+    for (let i = 0; i < warmup; i++) trainStep(model, optimizer, batch, vars);
+    const times: number[] = [];
+    for (let i = 0; i < steps; i++) {
+      const t0 = performance.now();
+      trainStep(model, optimizer, batch, vars);
+      times.push(performance.now() - t0);
+    }
+    return median(times);
+  };
+  const ours = stepMs(5);
+  console.log(`kernels=${activeKernels()}`);
   console.log(`train_step_ms=${ours.toFixed(1)}`);
+  if (info.backend === 'wasm' && activeKernels() === 'native') {
+    // The same step on tfjs's stock kernels, for the before/after figure; then back to native.
+    useKernels('stock', WASM_BACKEND_VERSION);
+    console.log(`train_step_ms_stock=${stepMs(3).toFixed(1)}`);
+    useKernels('native', WASM_BACKEND_VERSION);
+  }
 
   const nEval = 2000;
   const t0 = performance.now();

@@ -12,6 +12,7 @@
 // The umbrella package: tfjs-core's API, the cpu backend and every op's gradient registered
 // (tfjs-core alone registers no gradients).
 import * as tf from '@tensorflow/tfjs';
+import { forcedKernels, KernelsName, useKernels } from './native';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 export const BACKENDS: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
@@ -24,6 +25,10 @@ export interface BackendInfo {
   tfjsVersion: string;
   /** Whether the transposed-matmul-free BatchMatMul gradient is registered. */
   fastMatMulGrad: boolean;
+  /** `native`: the wasm backend's matrix products run on CBLAS (src/native.ts); `stock`: tfjs's own kernels. */
+  kernels: KernelsName;
+  /** Why the stock kernels run. */
+  kernelsReason?: string;
 }
 
 let current: BackendInfo | null = null;
@@ -49,6 +54,11 @@ const loaders: Record<BackendName, () => void> = {
   cpu: () => undefined,
 };
 
+function wasmVersion(): string | null {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('@tensorflow/tfjs-backend-wasm') as { version_wasm?: string }).version_wasm ?? null;
+}
+
 function errorText(e: unknown): string {
   const s = e instanceof Error ? e.message : String(e);
   return s.split('\n')[0].slice(0, 200);
@@ -73,6 +83,7 @@ export async function initBackend(force?: BackendName): Promise<BackendInfo> {
   if (pending && !wanted) return pending;
   pending = (async () => {
     const candidates = wanted ? [wanted] : BACKENDS;
+    const kernelMode = forcedKernels(); // a bad GCG_KERNELS is an error, not a reason to pass over wasm
     const skipped: BackendInfo['skipped'] = [];
     for (const name of candidates) {
       try {
@@ -80,21 +91,26 @@ export async function initBackend(force?: BackendName): Promise<BackendInfo> {
         if (!(await tf.setBackend(name))) throw new Error(`tf.setBackend('${name}') returned false`);
         await tf.ready();
         if (tf.getBackend() !== name) throw new Error(`tf.getBackend() is ${tf.getBackend()} after setBackend('${name}')`);
-        registerFastMatMulGradient();
-        if (name === 'wasm') registerSharingCopies();
-        // The cpu backend prints an install hint for tfjs-node on first use; we report the backend ourselves.
-        if (name === 'cpu') tf.env().set('PROD', true);
-        current = {
-          backend: name,
-          skipped,
-          forced: Boolean(wanted),
-          tfjsVersion: tf.version_core,
-          fastMatMulGrad: true,
-        };
-        return current;
       } catch (e) {
         skipped.push({ backend: name, reason: errorText(e) });
+        continue;
       }
+      registerFastMatMulGradient();
+      if (name === 'wasm') registerSharingCopies();
+      // The cpu backend prints an install hint for tfjs-node on first use; we report the backend ourselves.
+      if (name === 'cpu') tf.env().set('PROD', true);
+      // GCG_KERNELS=native that cannot load throws here: the user asked for it.
+      const kernels = name === 'wasm' ? useKernels(kernelMode, wasmVersion()) : { kernels: 'stock' as const, reason: `the native kernels are for the wasm backend; ${name} runs its own` };
+      current = {
+        backend: name,
+        skipped,
+        forced: Boolean(wanted),
+        tfjsVersion: tf.version_core,
+        fastMatMulGrad: true,
+        kernels: kernels.kernels,
+        kernelsReason: kernels.reason,
+      };
+      return current;
     }
     const why = skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ');
     throw new Error(`no TensorFlow.js backend could be initialised (${why})`);
@@ -114,7 +130,8 @@ export function backendInfo(): BackendInfo {
 
 export function describeBackend(info: BackendInfo): string {
   const skipped = info.skipped.length ? ` (skipped ${info.skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ')})` : '';
-  return `backend=${info.backend}${info.forced ? ' (forced by GCG_BACKEND)' : ''} tfjs=${info.tfjsVersion}${skipped}`;
+  const kernels = `kernels=${info.kernels}${info.kernelsReason && info.backend === 'wasm' ? ` (${info.kernelsReason})` : ''}`;
+  return `backend=${info.backend}${info.forced ? ' (forced by GCG_BACKEND)' : ''} tfjs=${info.tfjsVersion} ${kernels}${skipped}`;
 }
 
 /** Swaps the last two axes of a rank >= 2 tensor with an explicit Transpose kernel. */

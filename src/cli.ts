@@ -88,6 +88,7 @@ check; run the same command again to resume (README: "Interrupting and resuming"
 
 Environment
   GCG_BACKEND=tensorflow|wasm|cpu   force a backend (default: the first that loads, in that order)
+  GCG_KERNELS=native|stock          wasm matrix products on OpenBLAS (default where built) or tfjs's own
   CI=true                           no progress bars
 
 Settings (--set key=value; the paper preset's default first):

@@ -71,7 +71,14 @@ export function describeDemo(record: RunRecord): string[] {
   if (committed?.analysis.status === 'analysed') {
     const diff = (m: 'G' | 'C') => Math.max(...a.components.map((id) => Math.abs(committed.analysis.scores[m][id] - a.scores[m][id])));
     const same = JSON.stringify([committed.config.model, committed.config.data, committed.config.train]) === JSON.stringify([record.config.model, record.config.data, record.config.train]);
-    if (same) lines.push(`the committed run (results/${record.preset}/${record.task}_seed${record.seed}.json, on ${committed.provenance.backend}): max |difference| in G ${diff('G').toExponential(1)}, in C ${diff('C').toExponential(1)}`);
+    const where = (r: RunRecord) => `${r.provenance.backend}, ${r.provenance.kernels ?? 'stock'} kernels`;
+    if (same) {
+      lines.push(
+        `against the committed run (results/${record.preset}/${record.task}_seed${record.seed}.json, made on ${where(committed)}; this one on ${where(record)}): ` +
+          `max |difference| in G ${diff('G').toExponential(1)}, in C ${diff('C').toExponential(1)}` +
+          ((committed.provenance.kernels ?? 'stock') !== (record.provenance.kernels ?? 'stock') ? ' (other kernels round differently; GCG_KERNELS=stock reproduces it bit for bit)' : ''),
+      );
+    }
   }
   return lines;
 }

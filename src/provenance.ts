@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { backendInfo, tf } from './backend';
+import { activeKernels } from './native';
 
 /** The project root (the folder holding package.json), from src/ or dist/src/. */
 export function projectRoot(): string {
@@ -44,6 +45,8 @@ export interface Provenance {
   package: string; // gradient-causal-gap version
   node: string;
   backend: string;
+  /** `native` (CBLAS matrix products on the wasm backend) or `stock` (tfjs's own kernels); absent in records made before it existed (stock). */
+  kernels?: string;
   versions: Record<string, string | null>;
   gitCommit: string | null;
   platform: string;
@@ -56,6 +59,7 @@ export function provenance(): Provenance {
     package: packageVersion(),
     node: process.version,
     backend: backendInfo().backend,
+    kernels: activeKernels(),
     versions: {
       'tfjs-core': tf.version_core,
       '@tensorflow/tfjs-backend-wasm': installedVersion('@tensorflow/tfjs-backend-wasm'),

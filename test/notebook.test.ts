@@ -11,7 +11,7 @@ import { loadCheckpoint } from '../src/checkpoint';
 import { readRecord, runPaths } from '../src/results';
 import { OOD_LENGTHS } from '../src/tasks';
 import { analysisEstimate, showFigure, showTable, SMALL_OOD_LENGTHS, SMALL_OVERRIDES, trainedRun } from '../src/notebook';
-import { setupBackend } from './helpers';
+import { setupBackend, withStockKernels } from './helpers';
 
 const sink = () => {
   const out: { kind: string; value: string }[] = [];
@@ -72,7 +72,7 @@ test('the committed checkpoints match their hashes and are the models of their r
       // The same model: its accuracy at the chosen OOD length, on the record's own sequences, is the record's.
       const N = rec.analysis.ood.length!;
       const lengths = OOD_LENGTHS.filter((n) => n <= N);
-      const pick = pickOodLength(ck.model, rec.task, rec.config.analysis, rec.seed, lengths);
+      const pick = withStockKernels(() => pickOodLength(ck.model, rec.task, rec.config.analysis, rec.seed, lengths));
       assert.equal(pick.accuracies[N], rec.analysis.ood.accuracies[N], file);
       ck.model.dispose();
     }

@@ -1,0 +1,67 @@
+/*
+ * Native kernels for the tfjs wasm backend (issue 16): matrix products on the backend's own memory.
+ *
+ * The wasm backend keeps every tensor in one WebAssembly memory, at a byte offset it records per
+ * tensor. sgemm(heap, aOff, bOff, cOff, batchA, batchB, m, n, k, transA, transB) computes, for each
+ * of max(batchA, batchB) batches (a batch of size 1 is broadcast), C = op(A) op(B) with a CBLAS
+ * sgemm (OpenBLAS on Linux; Accelerate on macOS, written but untested), where op transposes when
+ * asked: A is [m, k] (or [k, m] transposed), B is [k, n] (or [n, k]), C is [m, n], row-major.
+ * Built by scripts/build-native.js during `npm ci`; loaded by src/native.ts.
+ */
+#include <node_api.h>
+#include <stdint.h>
+#ifdef GCG_ACCELERATE
+#include <Accelerate/Accelerate.h>
+#else
+#include <cblas.h>
+#endif
+
+static napi_value Sgemm(napi_env env, napi_callback_info info) {
+  size_t argc = 11;
+  napi_value argv[11];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 11) {
+    napi_throw_error(env, NULL, "sgemm: expected 11 arguments");
+    return NULL;
+  }
+  void *heap = NULL;
+  size_t heapBytes = 0;
+  if (napi_get_arraybuffer_info(env, argv[0], &heap, &heapBytes) != napi_ok) {
+    napi_throw_type_error(env, NULL, "sgemm: the first argument must be the wasm memory's ArrayBuffer");
+    return NULL;
+  }
+  double v[10];
+  for (int i = 1; i < 11; i++) {
+    if (napi_get_value_double(env, argv[i], &v[i - 1]) != napi_ok) {
+      napi_throw_type_error(env, NULL, "sgemm: arguments 2..11 must be numbers");
+      return NULL;
+    }
+  }
+  const size_t aOff = (size_t)v[0], bOff = (size_t)v[1], cOff = (size_t)v[2];
+  const int batchA = (int)v[3], batchB = (int)v[4], m = (int)v[5], n = (int)v[6], k = (int)v[7];
+  const int transA = (int)v[8], transB = (int)v[9];
+  const int batch = batchA > batchB ? batchA : batchB;
+  const size_t f = sizeof(float);
+  if (aOff + (size_t)batchA * m * k * f > heapBytes || bOff + (size_t)batchB * k * n * f > heapBytes || cOff + (size_t)batch * m * n * f > heapBytes) {
+    napi_throw_range_error(env, NULL, "sgemm: an operand lies outside the wasm memory");
+    return NULL;
+  }
+  const float *A = (const float *)((char *)heap + aOff);
+  const float *B = (const float *)((char *)heap + bOff);
+  float *C = (float *)((char *)heap + cOff);
+  for (int i = 0; i < batch; i++) {
+    const float *a = A + (size_t)(batchA == 1 ? 0 : i) * m * k;
+    const float *b = B + (size_t)(batchB == 1 ? 0 : i) * k * n;
+    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans, m, n, k, 1.0f, a,
+                transA ? m : k, b, transB ? k : n, 0.0f, C + (size_t)i * m * n, n);
+  }
+  return NULL;
+}
+
+static napi_value Init(napi_env env, napi_value exports) {
+  napi_value fn;
+  napi_create_function(env, "sgemm", NAPI_AUTO_LENGTH, Sgemm, NULL, &fn);
+  napi_set_named_property(env, exports, "sgemm", fn);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

@@ -1,0 +1,109 @@
+/**
+ * The native kernels (src/native.ts) against tfjs's stock wasm kernels: matrix products on random
+ * shapes (2-D, batched, transposed, broadcast, odd sizes, an output large enough to grow the wasm
+ * memory), and one training step's loss and every gradient. Under CI=true the native build must be
+ * there (.ci/run installs OpenBLAS); elsewhere the tests are skipped with the reason.
+ */
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import { tf } from '../src/backend';
+import { getConfig } from '../src/config';
+import { lossFromLogits, targetWeights, tokensTensor } from '../src/eval';
+import { Transformer } from '../src/model';
+import { activeKernels, useKernels, WASM_BACKEND_VERSION } from '../src/native';
+import { Rng } from '../src/rng';
+import { BatchStream } from '../src/tasks';
+import { maxAbsDiff, setupBackend } from './helpers';
+
+let skip: string | false = false;
+
+before(async () => {
+  const info = await setupBackend();
+  if (info.backend !== 'wasm') skip = `backend is ${info.backend}`;
+  else if (info.kernels !== 'native') skip = `native kernels not available: ${info.kernelsReason}`;
+  if (skip && process.env.CI && info.backend === 'wasm') throw new Error(`CI runs the native path: ${skip}`);
+});
+
+/** The same computation under the stock and the native kernels. */
+function both<T>(fn: () => T): { stock: T; native: T } {
+  useKernels('stock', WASM_BACKEND_VERSION);
+  const stock = fn();
+  useKernels('native', WASM_BACKEND_VERSION);
+  const native = fn();
+  return { stock, native };
+}
+
+const rand = (rng: Rng, shape: number[]) => tf.tensor(Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.next() * 2 - 1), shape);
+
+test('BatchMatMul: native equals stock on 2-D, batched, transposed, broadcast and odd shapes', (t) => {
+  if (skip) return t.skip(skip);
+  const rng = new Rng(1, 'native-test');
+  const cases: [number[], number[], boolean, boolean][] = [
+    [[5, 7], [7, 3], false, false],
+    [[7, 5], [7, 3], true, false],
+    [[5, 7], [3, 7], false, true],
+    [[7, 5], [3, 7], true, true],
+    [[3, 4, 5], [3, 5, 6], false, false],
+    [[2, 3, 5, 4], [2, 3, 6, 5], true, true],
+    [[1, 4, 5], [3, 5, 6], false, false], // broadcast a
+    [[3, 4, 5], [5, 6], false, false], // b of rank 2 against a batch
+    [[1, 1], [1, 1], false, false],
+    [[13, 17, 19], [13, 19, 11], false, false],
+    [[64, 16, 128], [128, 384], false, false], // the QKV projection's shape
+  ];
+  for (const [sa, sb, ta, tb] of cases) {
+    const a = rand(rng, sa);
+    const b = rand(rng, sb);
+    const r = both(() => {
+      const c = tf.matMul(a, b, ta, tb);
+      const out = { shape: c.shape, data: c.dataSync().slice() };
+      c.dispose();
+      return out;
+    });
+    assert.deepEqual(r.native.shape, r.stock.shape, `${sa} x ${sb}`);
+    assert.ok(maxAbsDiff(r.native.data, r.stock.data) < 1e-4, `${sa} x ${sb} (${ta}, ${tb}): max diff ${maxAbsDiff(r.native.data, r.stock.data)}`);
+    a.dispose();
+    b.dispose();
+  }
+  assert.equal(activeKernels(), 'native');
+});
+
+test('BatchMatMul: an output large enough to grow the wasm memory is still right', (t) => {
+  if (skip) return t.skip(skip);
+  const rng = new Rng(2, 'native-test');
+  const a = rand(rng, [2, 512, 64]);
+  const b = rand(rng, [64, 4096]); // a 16 MiB output
+  const r = both(() => {
+    const c = tf.matMul(a, b);
+    const s = c.sum().dataSync()[0];
+    const corner = c.slice([1, 511, 4090], [1, 1, 6]).dataSync().slice();
+    c.dispose();
+    return { s, corner };
+  });
+  assert.ok(Math.abs(r.native.s - r.stock.s) < 1e-2 * Math.max(1, Math.abs(r.stock.s)), `${r.native.s} vs ${r.stock.s}`);
+  assert.ok(maxAbsDiff(r.native.corner, r.stock.corner) < 1e-4);
+  a.dispose();
+  b.dispose();
+});
+
+test("one training step's loss and every gradient: native equals stock within float tolerance", (t) => {
+  if (skip) return t.skip(skip);
+  const cfg = getConfig('paper', { model: { nLayers: 2, nHeads: 2, dModel: 32, dFF: 64 } });
+  const model = Transformer.init(cfg.model, 3);
+  const batch = new BatchStream('sort', { ...cfg.data, batchSize: 16 }, new Rng(3, 'native-step')).next();
+  const tokens = tokensTensor(batch);
+  const weights = targetWeights(batch);
+  const names = Object.keys(model.params);
+  const r = both(() => {
+    const { value, grads } = tf.variableGrads(() => lossFromLogits(model.forward(tokens).logits, weights) as tf.Scalar, Object.values(model.params));
+    const out = { loss: value.dataSync()[0], grads: Object.fromEntries(names.map((n) => [n, grads[model.params[n].name].dataSync().slice()])) };
+    value.dispose();
+    Object.values(grads).forEach((g) => g.dispose());
+    return out;
+  });
+  assert.ok(Math.abs(r.native.loss - r.stock.loss) < 1e-5, `loss ${r.native.loss} vs ${r.stock.loss}`);
+  for (const n of names) assert.ok(maxAbsDiff(r.native.grads[n], r.stock.grads[n]) < 1e-4, `${n}: ${maxAbsDiff(r.native.grads[n], r.stock.grads[n])}`);
+  tokens.dispose();
+  weights.dispose();
+  model.dispose();
+});
