@@ -280,7 +280,7 @@ async function runDemoCommand(opts: Opts): Promise<void> {
     `demo: the paper's analysis of one model, end to end: preset ${preset}, ${task}, seed ${seed}, ` +
       `a ${cfg.model.nLayers}-layer ${cfg.model.nHeads}-head d_model ${cfg.model.dModel} transformer (${task === 'reverse' ? '~4 min here; --task sort: ~8 min' : '~8 min here'})`,
   );
-  const r = await runDemo({ out, preset, task, seed, cfg, oodLengths: lengths, allowIdLengths: opts['allow-id-lengths'], replace: opts.replace, log: (l) => console.log(l) });
+  const r = await runDemo({ dir: out, preset, task, seed, cfg, oodLengths: lengths, allowIdLengths: opts['allow-id-lengths'], replace: opts.replace, log: (l) => console.log(l) });
   for (const l of [...describeDemo(r.record), ...describeDemoFiles(r.files)]) console.log(l);
 }
 

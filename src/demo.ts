@@ -7,12 +7,11 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { ExperimentConfig, PresetName, TaskName } from './config';
 import { projectRoot } from './provenance';
 import { exportFigures } from './report/export';
 import { figure1 } from './report/figures';
 import { formatTable } from './report/frames';
-import { readRecord, runOne, runPaths, RunRecord } from './results';
+import { readRecord, runOne, RunOptions, runPaths, RunRecord } from './results';
 
 /** The paper's analysis without the extras this project adds (protocol variants, noise-floor redraws): minutes, not ten. */
 export const DEMO_OVERRIDES = ['analysis.variants=false', 'analysis.redraws=0'];
@@ -24,20 +23,10 @@ export interface DemoResult {
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
-/** Trains (or reuses) and analyses one seed into `<out>/<preset>/`, and exports its Figure 1 to `<out>/figures/`. */
-export async function runDemo(opts: {
-  out: string;
-  preset: PresetName;
-  task: TaskName;
-  seed: number;
-  cfg: ExperimentConfig;
-  oodLengths?: readonly number[];
-  allowIdLengths?: boolean;
-  replace?: boolean;
-  log: (line: string) => void;
-}): Promise<DemoResult> {
-  const { out, preset, task, seed, cfg, log } = opts;
-  const { record } = runOne({ dir: out, preset, task, seed, cfg, oodLengths: opts.oodLengths, allowIdLengths: opts.allowIdLengths, replace: opts.replace, log });
+/** Trains (or reuses) and analyses one seed into `<dir>/<preset>/` (runOne), and exports its Figure 1 to `<dir>/figures/`. */
+export async function runDemo(opts: RunOptions): Promise<DemoResult> {
+  const { dir: out, task, seed, preset } = opts;
+  const { record } = runOne(opts);
   const paths = runPaths(out, preset, task, seed);
   const figDir = path.join(out, 'figures');
   const exported = await exportFigures({ [`figure1_${task}_seed${seed}`]: figure1([record]) }, figDir, { formats: ['png'] });

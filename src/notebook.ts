@@ -19,7 +19,7 @@ import { projectRoot } from './provenance';
 import { findChromium, PLOTLY_VERSION, renderImages } from './report/export';
 import type { PlotlyFigure } from './report/figures';
 import { roundRow } from './report/tables';
-import { configDiff, configDiffValues, loadRecords, readRecord, runOne, runPaths, RunRecord, TrainingOutcome } from './results';
+import { configDiff, configDiffValues, loadRecords, readRecord, runOne, RunOptions, runPaths, RunRecord, TrainingOutcome } from './results';
 import { Rng } from './rng';
 import { sweep } from './sweep';
 import { BatchStream, OOD_LENGTHS } from './tasks';
@@ -301,16 +301,9 @@ export async function notebookSession(p: { preset: PresetName; task: TaskName; s
  * is then retrained with the record's settings (same seed and settings give the same weights on
  * the same backend) and saved beside it.
  */
-export function trainedRun(opts: {
-  dir: string;
-  preset: PresetName;
-  task: TaskName;
-  seed: number;
-  cfg: ExperimentConfig;
-  oodLengths?: readonly number[];
-  /** Let oodLengths lie inside the training lengths (the notebooks' small mode: SMALL_OOD_LENGTHS). */
-  allowIdLengths?: boolean;
-}): { model: Transformer; record: RunRecord; training: TrainingOutcome } {
+export function trainedRun(
+  opts: Pick<RunOptions, 'dir' | 'preset' | 'task' | 'seed' | 'cfg' | 'oodLengths' | 'allowIdLengths'>,
+): { model: Transformer; record: RunRecord; training: TrainingOutcome } {
   const { dir } = opts;
   const paths = runPaths(dir, opts.preset, opts.task, opts.seed);
   const t0 = Date.now();
