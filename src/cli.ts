@@ -460,7 +460,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'reproduction': {
         const file = checkOutputFile('--report', opts.report);
         const input = loadReproductionInput(resultsToRead(opts.results), 'figures', path.dirname(file));
-        for (const r of input.rejected ?? []) console.warn(`warning: not counted: ${r.file} ${r.reason}`);
+        warnRejected(input.rejected ?? []);
         const n = Object.values(input.presets).reduce((a, r) => a + (r?.length ?? 0), 0);
         if (!n) throw new ConfigError(`--results: ${JSON.stringify(opts.results)} holds no finished run of any preset (${PRESETS.join(', ')}); ${file} was not rewritten`);
         writeFileAtomic(file, reproductionReport(input) + '\n');

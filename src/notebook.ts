@@ -15,6 +15,7 @@ import { loadCheckpoint, saveCheckpoint } from './checkpoint';
 import { DeepPartial, ExperimentConfig, getConfig, PresetName, TaskName, TASKS } from './config';
 import { makeDir, writeFileAtomic } from './files';
 import { Transformer } from './model';
+import { formatDuration } from './progress';
 import { projectRoot } from './provenance';
 import { findChromium, PLOTLY_VERSION, renderImages } from './report/export';
 import type { PlotlyFigure } from './report/figures';
@@ -145,8 +146,6 @@ export function settingsKey(cfg: ExperimentConfig, oodLengths?: readonly number[
   return createHash('sha256').update(JSON.stringify({ cfg, oodLengths: oodLengths ?? null })).digest('hex').slice(0, 10);
 }
 
-const seconds = (ms: number) => (ms < 90_000 ? `${Math.round(ms / 1000)} s` : `${(ms / 60_000).toFixed(1)} min`);
-
 /** Mean wall time of a training step of this configuration here, from a few real steps. */
 export function measureStepMs(cfg: ExperimentConfig, task: TaskName, steps = 3): number {
   const model = Transformer.init(cfg.model, 0);
@@ -238,15 +237,15 @@ export class NotebookSession {
 
   /** Says what is about to be computed and how long it should take (from a few measured steps), before it starts. */
   private announce(seeds: readonly number[], tasks: readonly TaskName[]): void {
-    const todo = tasks.flatMap((task) => seeds.map((seed) => ({ task, seed }))).filter(({ task, seed }) => {
-      const paths = runPaths(this.dir, this.preset, task, seed);
-      return !readRecord(paths.results) || !fs.existsSync(paths.checkpoint);
-    });
-    if (!todo.length) return;
-    const ms = measureStepMs(this.cfg, todo[0].task);
+    // Each run with its results record when it has one (then only the model is missing).
+    const toCompute = tasks
+      .flatMap((task) => seeds.map((seed) => ({ task, seed, paths: runPaths(this.dir, this.preset, task, seed) })))
+      .map((j) => ({ ...j, rec: readRecord(j.paths.results) }))
+      .filter((j) => !j.rec || !fs.existsSync(j.paths.checkpoint));
+    if (!toCompute.length) return;
+    const ms = measureStepMs(this.cfg, toCompute[0].task);
     let total = 0;
-    const lines = todo.map(({ task, seed }) => {
-      const rec = readRecord(runPaths(this.dir, this.preset, task, seed).results);
+    const lines = toCompute.map(({ task, seed, rec }) => {
       const guide = rec ?? readRecord(runPaths(committedResultsDir(), this.preset, task, seed).results);
       const sameTraining = guide && !configDiffValues(guide.config, this.cfg, ['model', 'data', 'train']).length;
       const steps = sameTraining ? guide.training.steps : this.cfg.train.maxSteps;
@@ -255,11 +254,13 @@ export class NotebookSession {
       total += trainMs + (Number.isFinite(analysisMs) ? analysisMs : 0);
       const what = rec ? 'retraining (checkpoints are not committed; same settings give the same weights)' : 'training and analysing';
       const stepsText = sameTraining ? `${steps} steps (as the run with these settings took)` : `up to train.maxSteps=${steps} steps (early stopping usually ends sooner${guide ? `; the committed run took ${guide.training.steps}` : ''})`;
-      const analysisText = rec ? '' : Number.isFinite(analysisMs) ? `, analysis ~${seconds(analysisMs)}` : ', analysis: not estimated (no committed run of this model size to go by)';
-      return `  ${task} seed ${seed}: ${what}: ${stepsText} x ${ms.toFixed(0)} ms/step measured now ~ ${seconds(trainMs)}${analysisText}`;
+      const analysisText = rec ? '' : Number.isFinite(analysisMs) ? `, analysis ~${formatDuration(analysisMs)}` : ', analysis: not estimated (no committed run of this model size to go by)';
+      return `  ${task} seed ${seed}: ${what}: ${stepsText} x ${ms.toFixed(0)} ms/step measured now ~ ${formatDuration(trainMs)}${analysisText}`;
     });
-    console.log(`computing ${todo.length} run(s) into ${this.dir}, estimated ${seconds(total)} in all${todo.some((t) => !readRecord(runPaths(this.dir, this.preset, t.task, t.seed).results)) ? ' or more' : ''}:\n${lines.join('\n')}`);
+    const more = toCompute.some((j) => !j.rec) ? ' or more' : '';
+    console.log(`computing ${toCompute.length} run(s) into ${this.dir}, estimated ${formatDuration(total)} in all${more}:\n${lines.join('\n')}`);
   }
+
 }
 
 /**
@@ -307,7 +308,7 @@ export function trainedRun(
   const { dir } = opts;
   const paths = runPaths(dir, opts.preset, opts.task, opts.seed);
   const t0 = Date.now();
-  const log = (l: string) => console.log(`[${seconds(Date.now() - t0)}] ${l}`);
+  const log = (l: string) => console.log(`[${formatDuration(Date.now() - t0)}] ${l}`);
   const { record } = runOne({ dir, preset: opts.preset, task: opts.task, seed: opts.seed, cfg: opts.cfg, oodLengths: opts.oodLengths, allowIdLengths: opts.allowIdLengths, log });
   if (!fs.existsSync(paths.checkpoint)) {
     log(`${paths.checkpoint} is not there: retraining ${opts.task} seed ${opts.seed} with the record's settings`);
