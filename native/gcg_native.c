@@ -9,6 +9,7 @@
  * Built by scripts/build-native.js during `npm ci`; loaded by src/native.ts.
  */
 #include <node_api.h>
+#include <math.h>
 #include <stdint.h>
 #ifdef GCG_ACCELERATE
 #include <Accelerate/Accelerate.h>
@@ -57,10 +58,51 @@ static napi_value Sgemm(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* unary(heap, xOff, yOff, n, op): y[i] = f(x[i]) for n floats, f = expf (op 0) or erff (op 1). */
+static napi_value Unary(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 5) {
+    napi_throw_error(env, NULL, "unary: expected 5 arguments");
+    return NULL;
+  }
+  void *heap = NULL;
+  size_t heapBytes = 0;
+  if (napi_get_arraybuffer_info(env, argv[0], &heap, &heapBytes) != napi_ok) {
+    napi_throw_type_error(env, NULL, "unary: the first argument must be the wasm memory's ArrayBuffer");
+    return NULL;
+  }
+  double v[4];
+  for (int i = 1; i < 5; i++) {
+    if (napi_get_value_double(env, argv[i], &v[i - 1]) != napi_ok) {
+      napi_throw_type_error(env, NULL, "unary: arguments 2..5 must be numbers");
+      return NULL;
+    }
+  }
+  const size_t xOff = (size_t)v[0], yOff = (size_t)v[1], n = (size_t)v[2];
+  const int op = (int)v[3];
+  if (xOff + n * sizeof(float) > heapBytes || yOff + n * sizeof(float) > heapBytes) {
+    napi_throw_range_error(env, NULL, "unary: an operand lies outside the wasm memory");
+    return NULL;
+  }
+  const float *x = (const float *)((char *)heap + xOff);
+  float *y = (float *)((char *)heap + yOff);
+  if (op == 0) {
+    for (size_t i = 0; i < n; i++) y[i] = expf(x[i]);
+  } else if (op == 1) {
+    for (size_t i = 0; i < n; i++) y[i] = erff(x[i]);
+  } else {
+    napi_throw_range_error(env, NULL, "unary: op must be 0 (exp) or 1 (erf)");
+  }
+  return NULL;
+}
+
 static napi_value Init(napi_env env, napi_value exports) {
   napi_value fn;
   napi_create_function(env, "sgemm", NAPI_AUTO_LENGTH, Sgemm, NULL, &fn);
   napi_set_named_property(env, exports, "sgemm", fn);
+  napi_create_function(env, "unary", NAPI_AUTO_LENGTH, Unary, NULL, &fn);
+  napi_set_named_property(env, exports, "unary", fn);
   return exports;
 }
 

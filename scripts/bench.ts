@@ -16,6 +16,7 @@
  *                       pass, every G batch one backward pass)
  *   torch_step_ms=...   the same step in PyTorch (../shared/bench/torch_step.py, one thread), run
  *   ratio=...           right after ours, when /usr/bin/python3 has torch; ratio = ours / torch
+ *   ratio_stock=...     the stock kernels' step / torch (when native ran above)
  *
  * Options: --steps N (timed steps, default 30), --no-torch, --no-analysis, --checkpoint FILE.
  */
@@ -31,7 +32,7 @@ import { Transformer } from '../src/model';
 import { projectRoot } from '../src/provenance';
 import { Rng } from '../src/rng';
 import { makeBatch, sampleExamples } from '../src/tasks';
-import { activeKernels, useKernels, WASM_BACKEND_VERSION } from '../src/native';
+import { activeKernels, withKernels } from '../src/native';
 import { makeOptimizer, trainStep } from '../src/train';
 
 function median(xs: number[]): number {
@@ -66,11 +67,11 @@ async function main() {
   const ours = stepMs(5);
   console.log(`kernels=${activeKernels()}`);
   console.log(`train_step_ms=${ours.toFixed(1)}`);
+  let stockMs: number | null = null;
   if (info.backend === 'wasm' && activeKernels() === 'native') {
     // The same step on tfjs's stock kernels, for the before/after figure; then back to native.
-    useKernels('stock', WASM_BACKEND_VERSION);
-    console.log(`train_step_ms_stock=${stepMs(3).toFixed(1)}`);
-    useKernels('native', WASM_BACKEND_VERSION);
+    stockMs = withKernels('stock', () => stepMs(3));
+    console.log(`train_step_ms_stock=${stockMs.toFixed(1)}`);
   }
 
   const nEval = 2000;
@@ -115,6 +116,7 @@ async function main() {
   const torchMs = Number(m[1]);
   console.log(`torch_step_ms=${torchMs.toFixed(1)}`);
   console.log(`ratio=${(ours / torchMs).toFixed(2)}`);
+  if (stockMs !== null) console.log(`ratio_stock=${(stockMs / torchMs).toFixed(2)}`);
 }
 
 main().catch((e) => {

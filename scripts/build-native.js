@@ -27,7 +27,7 @@ try {
   if (!headers) skip("Node's headers (node_api.h) not found");
   const cc = ['cc', 'gcc', 'clang'].find((c) => spawnSync(c, ['--version'], { stdio: 'ignore' }).status === 0);
   if (!cc) skip('no C compiler (cc, gcc or clang)');
-  const blas = process.platform === 'darwin' ? ['-DGCG_ACCELERATE', '-framework', 'Accelerate', '-undefined', 'dynamic_lookup'] : ['-lopenblas'];
+  const blas = process.platform === 'darwin' ? ['-DGCG_ACCELERATE', '-framework', 'Accelerate', '-undefined', 'dynamic_lookup'] : ['-lopenblas', '-lm'];
   fs.mkdirSync(path.dirname(out), { recursive: true });
   const args = ['-O2', '-shared', '-fPIC', `-I${headers}`, '-DNODE_GYP_MODULE_NAME=gcg_native', path.join(root, 'native', 'gcg_native.c'), ...blas, '-o', out];
   const r = spawnSync(cc, args, { encoding: 'utf8' });

@@ -12,7 +12,7 @@
 // The umbrella package: tfjs-core's API, the cpu backend and every op's gradient registered
 // (tfjs-core alone registers no gradients).
 import * as tf from '@tensorflow/tfjs';
-import { forcedKernels, KernelsName, useKernels } from './native';
+import { activeKernels, forcedKernels, KernelsName, useKernels } from './native';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 export const BACKENDS: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
@@ -174,7 +174,8 @@ export function registerSharingCopies(): void {
  * scalar loop 10-20x slower, so for 2-D products (and batches of one) this gradient transposes
  * explicitly and keeps the matMul plain. Batched products (attention's [batch, head] stacks) run
  * in that scalar loop whatever the flags, which reads strided operands directly: there the flags
- * cost nothing and an explicit transpose would only add a kernel, so they keep the stock form.
+ * cost nothing and an explicit transpose would only add a kernel, so they keep the stock form, as
+ * do all products when the native kernels run (src/native.ts: sgemm takes the flags at full speed).
  * Registered for every backend, so results do not depend on which backend ran.
  */
 export function registerFastMatMulGradient(): void {
@@ -188,7 +189,8 @@ export function registerFastMatMulGradient(): void {
       const g = dy as tf.Tensor;
       const [a, b] = saved;
       const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean };
-      if (batched(a) || batched(b)) {
+      // Batched products, and every product on the native kernels (CBLAS takes transposes as flags).
+      if (batched(a) || batched(b) || activeKernels() === 'native') {
         if (!transposeA && !transposeB) return { a: () => mm(g, b, false, true), b: () => mm(a, g, true, false) };
         if (!transposeA && transposeB) return { a: () => mm(g, b), b: () => mm(g, a, true, false) };
         if (transposeA && !transposeB) return { a: () => mm(b, g, false, true), b: () => mm(a, g) };

@@ -20,6 +20,7 @@
  */
 import { tf } from './backend';
 import type { ModelConfig } from './config';
+import { activeKernels } from './native';
 import { Rng } from './rng';
 import { VOCAB_SIZE } from './tasks';
 
@@ -218,10 +219,11 @@ const linearImpl = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [xs, Ws] = saved;
       const ones = tf.ones([1, dy.shape[0] as number]);
-      // dW = x^T @ dy, transposing whichever of x and dy is smaller (Transpose is slow on wasm).
-      const dW = !needW ? tf.zerosLike(Ws) : xs.size <= dy.size ? tf.matMul(tf.transpose(xs), dy) : tf.transpose(tf.matMul(tf.transpose(dy), xs));
+      const native = activeKernels() === 'native'; // CBLAS takes transposes as flags (src/native.ts): no Transpose kernels
+      // dW = x^T @ dy; on the stock kernels transposing whichever of x and dy is smaller (Transpose is slow on wasm).
+      const dW = !needW ? tf.zerosLike(Ws) : native ? tf.matMul(xs, dy, true) : xs.size <= dy.size ? tf.matMul(tf.transpose(xs), dy) : tf.transpose(tf.matMul(tf.transpose(dy), xs));
       const db = needB ? tf.reshape(tf.matMul(ones, dy), [dy.shape[1] as number]) : tf.zeros([dy.shape[1] as number]);
-      return [tf.matMul(dy, tf.transpose(Ws)), dW, db];
+      return [native ? tf.matMul(dy, Ws, false, true) : tf.matMul(dy, tf.transpose(Ws)), dW, db];
     },
   };
 });

@@ -1,11 +1,12 @@
 /**
  * Native kernels for the wasm backend (issue 16): tfjs-wasm's matrix products (XNNPACK, wasm SIMD)
- * replaced by a CBLAS sgemm that runs directly on the wasm memory (native/gcg_native.c, built by
+ * replaced by a CBLAS sgemm, and its Exp and Erf (the GELU's and its gradient's) by libm's expf and
+ * erff, all running directly on the wasm memory (native/gcg_native.c, built by
  * scripts/build-native.js during `npm ci`). Chosen by GCG_KERNELS: `native` (required: an error if
  * it cannot load), `stock` (tfjs's own kernels), or unset (native where it loads, else stock, with
  * one line saying why). Every result records which (`kernels` in its provenance).
  *
- * The kernel relies on tfjs-backend-wasm internals (the per-tensor `memoryOffset`, the module's
+ * The kernels rely on tfjs-backend-wasm internals (the per-tensor `memoryOffset`, the module's
  * `HEAPU8`, `makeOutput`), checked before use; the package's version is pinned in package.json.
  */
 import * as fs from 'node:fs';
@@ -20,7 +21,7 @@ export interface KernelsInfo {
   reason?: string;
 }
 
-/** The tfjs-backend-wasm version whose internals the native kernel uses. */
+/** The tfjs-backend-wasm version whose internals the native kernels use. */
 export const WASM_BACKEND_VERSION = '4.22.0';
 
 interface WasmBackendInternals {
@@ -31,9 +32,16 @@ interface WasmBackendInternals {
 
 interface Addon {
   sgemm(heap: ArrayBufferLike, aOff: number, bOff: number, cOff: number, batchA: number, batchB: number, m: number, n: number, k: number, transA: number, transB: number): void;
+  /** y = f(x) elementwise over n floats: op 0 expf, 1 erff. */
+  unary(heap: ArrayBufferLike, xOff: number, yOff: number, n: number, op: number): void;
 }
 
-let stockBatchMatMul: tf.KernelConfig | undefined;
+type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
+type Kernel = (args: KernelArgs) => tf.TensorInfo;
+
+/** tfjs's own wasm kernels, by name, saved before the first replacement. */
+const stockKernels = new Map<string, tf.KernelConfig>();
+const stock = (name: string, args: KernelArgs) => (stockKernels.get(name)!.kernelFunc as Kernel)(args);
 let addon: Addon | null = null;
 let active: KernelsName = 'stock';
 
@@ -51,19 +59,22 @@ function loadAddon(): Addon | string {
   process.env.OPENBLAS_NUM_THREADS ??= '1';
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return require(file) as Addon;
+    const loaded = require(file) as Partial<Addon>;
+    const missing = (['sgemm', 'unary'] as const).filter((f) => typeof loaded[f] !== 'function');
+    if (missing.length) return `${file} lacks ${missing.join(', ')} (built from older sources: node scripts/build-native.js rebuilds it)`;
+    return loaded as Addon;
   } catch (e) {
     return `${file} does not load (${(e as Error).message.split('\n')[0]})`;
   }
 }
 
 /** BatchMatMul on the wasm memory: tfjs's transpose flags and batch broadcasting (a batch of 1 against any). */
-function nativeBatchMatMul(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
+function nativeBatchMatMul(args: KernelArgs): tf.TensorInfo {
   const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
   const backend = args.backend as WasmBackendInternals;
   const transposeA = Boolean(args.attrs?.transposeA);
   const transposeB = Boolean(args.attrs?.transposeB);
-  if (a.dtype !== 'float32' || b.dtype !== 'float32') return (stockBatchMatMul!.kernelFunc as (x: typeof args) => tf.TensorInfo)(args);
+  if (a.dtype !== 'float32' || b.dtype !== 'float32') return stock('BatchMatMul', args);
   const ar = a.shape.length;
   const br = b.shape.length;
   const k = transposeA ? a.shape[ar - 2] : a.shape[ar - 1];
@@ -73,39 +84,66 @@ function nativeBatchMatMul(args: { inputs: tf.NamedTensorInfoMap; backend: unkno
   const n = transposeB ? b.shape[br - 2] : b.shape[br - 1];
   const batchA = tf.util.sizeFromShape(a.shape.slice(0, -2));
   const batchB = tf.util.sizeFromShape(b.shape.slice(0, -2));
-  if (batchA !== batchB && batchA !== 1 && batchB !== 1) return (stockBatchMatMul!.kernelFunc as (x: typeof args) => tf.TensorInfo)(args);
+  if (batchA !== batchB && batchA !== 1 && batchB !== 1) return stock('BatchMatMul', args);
   const outer = tf.backend_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
   const out = backend.makeOutput([...outer, m, n], 'float32');
   if (m * n === 0) return out;
-  const offset = (t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId)!.memoryOffset;
   // Read the memory after allocating the output: allocation can grow (and replace) it.
-  addon!.sgemm(backend.wasm.HEAPU8.buffer, offset(a), offset(b), offset(out), batchA, batchB, m, n, k, transposeA ? 1 : 0, transposeB ? 1 : 0);
+  addon!.sgemm(backend.wasm.HEAPU8.buffer, offset(backend, a), offset(backend, b), offset(backend, out), batchA, batchB, m, n, k, transposeA ? 1 : 0, transposeB ? 1 : 0);
   return out;
 }
 
-/** Why the running wasm backend cannot take the native kernel (null: it can). */
+const offset = (backend: WasmBackendInternals, t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId)!.memoryOffset;
+
+/** An elementwise float32 kernel (Exp, Erf) on the wasm memory; other dtypes go to the stock kernel. */
+function nativeUnary(name: string, op: number): Kernel {
+  return (args) => {
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    if (x.dtype !== 'float32') return stock(name, args);
+    const backend = args.backend as WasmBackendInternals;
+    const out = backend.makeOutput(x.shape, 'float32');
+    const n = tf.util.sizeFromShape(x.shape);
+    if (n > 0) addon!.unary(backend.wasm.HEAPU8.buffer, offset(backend, x), offset(backend, out), n, op);
+    return out;
+  };
+}
+
+/** The kernels replaced on the wasm backend, by tfjs kernel name. */
+const NATIVE_KERNELS: Record<string, Kernel> = {
+  BatchMatMul: nativeBatchMatMul,
+  Exp: nativeUnary('Exp', 0),
+  Erf: nativeUnary('Erf', 1),
+};
+
+/** Why the running wasm backend cannot take the native kernels (null: it can). */
 function internalsMissing(): string | null {
   const backend = tf.backend() as unknown as Partial<WasmBackendInternals>;
   if (typeof backend.makeOutput !== 'function' || !backend.dataIdMap || !(backend.wasm?.HEAPU8 instanceof Uint8Array)) {
-    return `this tfjs-backend-wasm lacks the internals the native kernel uses (pinned version ${WASM_BACKEND_VERSION})`;
+    return `this tfjs-backend-wasm lacks the internals the native kernels use (pinned version ${WASM_BACKEND_VERSION})`;
   }
   return null;
 }
 
 /**
- * Puts the native or the stock BatchMatMul in place for the wasm backend (call after it started).
+ * Puts the native or the stock kernels (BatchMatMul, Exp, Erf) in place for the wasm backend (call after it started).
  * `mode`: 'native' (throws if it cannot), 'stock', or 'auto' (native where possible).
  */
 export function useKernels(mode: KernelsName | 'auto', wasmVersion: string | null): KernelsInfo {
-  stockBatchMatMul ??= tf.getKernel('BatchMatMul', 'wasm');
-  if (!stockBatchMatMul) throw new Error('the wasm backend has no BatchMatMul kernel registered');
-  const setKernel = (config: tf.KernelConfig) => {
-    tf.unregisterKernel('BatchMatMul', 'wasm');
-    tf.registerKernel(config);
+  for (const name of Object.keys(NATIVE_KERNELS)) {
+    if (stockKernels.has(name)) continue;
+    const config = tf.getKernel(name, 'wasm');
+    if (!config) throw new Error(`the wasm backend has no ${name} kernel registered`);
+    stockKernels.set(name, config);
+  }
+  const setKernels = (native: boolean) => {
+    for (const [name, kernelFunc] of Object.entries(NATIVE_KERNELS)) {
+      tf.unregisterKernel(name, 'wasm');
+      tf.registerKernel(native ? { kernelName: name, backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc } : stockKernels.get(name)!);
+    }
   };
   let why: string | null = null;
   if (mode === 'stock') why = 'GCG_KERNELS=stock';
-  else if (wasmVersion !== WASM_BACKEND_VERSION) why = `tfjs-backend-wasm is ${wasmVersion}, the native kernel was written for ${WASM_BACKEND_VERSION}`;
+  else if (wasmVersion !== WASM_BACKEND_VERSION) why = `tfjs-backend-wasm is ${wasmVersion}, the native kernels were written for ${WASM_BACKEND_VERSION}`;
   else why = internalsMissing();
   if (!why) {
     const loaded = addon ?? loadAddon();
@@ -114,11 +152,11 @@ export function useKernels(mode: KernelsName | 'auto', wasmVersion: string | nul
   }
   if (why) {
     if (mode === 'native') throw new Error(`GCG_KERNELS=native, but the native kernels cannot be used: ${why}`);
-    setKernel(stockBatchMatMul);
+    setKernels(false);
     active = 'stock';
     return { kernels: 'stock', reason: why };
   }
-  setKernel({ kernelName: 'BatchMatMul', backendName: 'wasm', kernelFunc: nativeBatchMatMul as unknown as tf.KernelFunc });
+  setKernels(true);
   active = 'native';
   return { kernels: 'native' };
 }
@@ -133,4 +171,24 @@ export function forcedKernels(value = process.env.GCG_KERNELS): KernelsName | 'a
 /** The kernels in place now. */
 export function activeKernels(): KernelsName {
   return active;
+}
+
+/**
+ * Runs `fn` on the given kernels, then puts back those in place before (wasm only: other backends
+ * run their own kernels and `fn` runs as it is). Used to redo work bit for bit on the kernels a
+ * record was made with (committed results: stock).
+ */
+export function withKernels<T>(kernels: KernelsName, fn: () => T): T {
+  if (tf.getBackend() !== 'wasm' || kernels === active) return fn();
+  const before = active;
+  try {
+    useKernels(kernels, WASM_BACKEND_VERSION);
+  } catch (e) {
+    throw new Error(`this needs the ${kernels} kernels to redo it bit for bit, and they cannot be used here: ${(e as Error).message.replace(/^GCG_KERNELS=native, but the native kernels cannot be used: /, '')}`);
+  }
+  try {
+    return fn();
+  } finally {
+    useKernels(before, WASM_BACKEND_VERSION);
+  }
 }

@@ -15,6 +15,7 @@ import { loadCheckpoint, saveCheckpoint } from './checkpoint';
 import { DeepPartial, ExperimentConfig, getConfig, PresetName, TaskName, TASKS } from './config';
 import { makeDir, writeFileAtomic } from './files';
 import { Transformer } from './model';
+import { KernelsName, withKernels } from './native';
 import { formatDuration } from './progress';
 import { projectRoot } from './provenance';
 import { findChromium, PLOTLY_VERSION, renderImages } from './report/export';
@@ -280,7 +281,7 @@ export async function notebookSession(p: { preset: PresetName; task: TaskName; s
   const committedRec = readRecord(committedFile);
   const diff = committedRec ? configDiffValues(committedRec.config, cfg) : [];
   if (committedRec && !diff.length && !env.recomputeForced && !oodLengths) {
-    console.log(`settings equal the committed run: reading ${path.relative(projectRoot(), committedFile)}`);
+    console.log(`settings equal the committed run: reading ${path.relative(projectRoot(), committedFile)} (${sameKernelsNote(committedRec, backend)})`);
     return new NotebookSession(p.preset, p.task, p.seed, cfg, oodLengths, env.small, committedResultsDir(), true, env.small);
   }
   const dir = path.join(notebookRunsDir(), `${p.preset}-${settingsKey(cfg, oodLengths)}`);
@@ -294,6 +295,15 @@ export async function notebookSession(p: { preset: PresetName; task: TaskName; s
       : 'recomputing as asked (GCG_NOTEBOOK_RECOMPUTE=1)';
   console.log(`${why}: results go to ${dir} (its settings.json says which settings)`);
   return new NotebookSession(p.preset, p.task, p.seed, cfg, oodLengths, env.small, dir, false, env.small);
+}
+
+/** Whether what a notebook recomputes from a record comes out bit for bit the same here, and how to make it so. */
+export function sameKernelsNote(rec: RunRecord, now: { backend: string; kernels: KernelsName }): string {
+  const madeOn = rec.provenance.kernels ?? 'stock';
+  const where = `made on ${rec.provenance.backend}${rec.provenance.backend === 'wasm' ? ` with the ${madeOn} kernels` : ''}`;
+  if (now.backend !== rec.provenance.backend) return `${where}; this is ${now.backend}: what is recomputed here rounds differently`;
+  if (now.backend !== 'wasm' || madeOn === now.kernels) return `${where}, as now: what is recomputed here is bit for bit the same`;
+  return `${where}; these are ${now.kernels}: what is recomputed here rounds differently, GCG_KERNELS=${madeOn} recomputes it bit for bit`;
 }
 
 /**
@@ -311,9 +321,13 @@ export function trainedRun(
   const log = (l: string) => console.log(`[${formatDuration(Date.now() - t0)}] ${l}`);
   const { record } = runOne({ dir, preset: opts.preset, task: opts.task, seed: opts.seed, cfg: opts.cfg, oodLengths: opts.oodLengths, allowIdLengths: opts.allowIdLengths, log });
   if (!fs.existsSync(paths.checkpoint)) {
-    log(`${paths.checkpoint} is not there: retraining ${opts.task} seed ${opts.seed} with the record's settings`);
-    const r = train({ task: opts.task, seed: opts.seed, cfg: record.config, onEval: (e) => log(`step ${e.step}: training-distribution exact match ${(100 * e.acc).toFixed(1)}%`) });
-    saveCheckpoint(paths.checkpoint, r.model, record.config, { task: opts.task, seed: opts.seed, preset: opts.preset, steps: r.steps, backend: backendInfo().backend, training: record.training });
+    // The record's kernels too (committed results: stock), so that the weights are the ones it analysed.
+    const kernels: KernelsName = record.provenance.kernels === 'native' ? 'native' : 'stock';
+    log(`${paths.checkpoint} is not there: retraining ${opts.task} seed ${opts.seed} with the record's settings on ${kernels} kernels`);
+    const r = withKernels(kernels, () =>
+      train({ task: opts.task, seed: opts.seed, cfg: record.config, onEval: (e) => log(`step ${e.step}: training-distribution exact match ${(100 * e.acc).toFixed(1)}%`) }),
+    );
+    saveCheckpoint(paths.checkpoint, r.model, record.config, { task: opts.task, seed: opts.seed, preset: opts.preset, steps: r.steps, backend: backendInfo().backend, kernels, training: record.training });
     return { model: r.model, record, training: record.training };
   }
   const { model } = loadCheckpoint(paths.checkpoint);

@@ -15,6 +15,7 @@ import * as path from 'node:path';
 import { checkOodLengths } from './analysis/ood';
 import { analyzeModel, AnalysisResult } from './analysis/pipeline';
 import { backendInfo } from './backend';
+import { activeKernels } from './native';
 import { CheckpointError, checkpointConfig, loadCheckpoint, readCheckpointHeader, saveCheckpoint, saveTrainingCheckpoint, trainStateOf } from './checkpoint';
 import { ExperimentConfig, PRESETS, PresetName, TASKS, TaskName, validateConfig } from './config';
 import { cleanStaleTemps, makeDir, setAside, writeFileAtomic } from './files';
@@ -271,7 +272,7 @@ export function runOne(opts: RunOptions): { record: RunRecord; skipped: boolean 
       ({ model, training } = reused);
       log(`${task} seed ${seed}: reusing trained checkpoint ${paths.checkpoint}`);
     } else {
-      const meta = { task, seed, preset, steps: 0, backend: backendInfo().backend };
+      const meta = { task, seed, preset, steps: 0, backend: backendInfo().backend, kernels: activeKernels() };
       const resume = loadPartial(paths.partial, cfg, log);
       log(resume ? `${task} seed ${seed}: resuming training at step ${resume.state.step}` : `${task} seed ${seed}: training`);
       const r = train({

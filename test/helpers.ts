@@ -1,7 +1,7 @@
 /** Shared set-up for the tests: the backend under test and small configurations. */
-import { backendInfo, BackendName, initBackend } from '../src/backend';
+import { BackendName, initBackend } from '../src/backend';
 import { DeepPartial, ExperimentConfig, getConfig } from '../src/config';
-import { activeKernels, useKernels, WASM_BACKEND_VERSION } from '../src/native';
+import { withKernels } from '../src/native';
 
 /** The default backend (or GCG_BACKEND's); every test file calls this first. */
 export async function setupBackend(force?: BackendName) {
@@ -29,12 +29,5 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 /** Runs `fn` on tfjs's stock kernels (the committed results were made with them), then puts back the kernels that were in place. */
 export function withStockKernels<T>(fn: () => T): T {
-  if (backendInfo().backend !== 'wasm') return fn();
-  const before = activeKernels();
-  useKernels('stock', WASM_BACKEND_VERSION);
-  try {
-    return fn();
-  } finally {
-    if (before === 'native') useKernels('native', WASM_BACKEND_VERSION);
-  }
+  return withKernels('stock', fn);
 }

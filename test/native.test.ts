@@ -1,7 +1,8 @@
 /**
  * The native kernels (src/native.ts) against tfjs's stock wasm kernels: matrix products on random
  * shapes (2-D, batched, transposed, broadcast, odd sizes, an output large enough to grow the wasm
- * memory), and one training step's loss and every gradient. Under CI=true the native build must be
+ * memory), Exp and Erf, one training step's loss and every gradient, and the steps a small run
+ * takes to its training target (within the seed-to-seed spread). Under CI=true the native build must be
  * there (.ci/run installs OpenBLAS); elsewhere the tests are skipped with the reason.
  */
 import assert from 'node:assert/strict';
@@ -13,7 +14,8 @@ import { Transformer } from '../src/model';
 import { activeKernels, useKernels, WASM_BACKEND_VERSION } from '../src/native';
 import { Rng } from '../src/rng';
 import { BatchStream } from '../src/tasks';
-import { maxAbsDiff, setupBackend } from './helpers';
+import { train } from '../src/train';
+import { maxAbsDiff, setupBackend, tinyConfig } from './helpers';
 
 let skip: string | false = false;
 
@@ -86,6 +88,37 @@ test('BatchMatMul: an output large enough to grow the wasm memory is still right
   b.dispose();
 });
 
+test('Exp and Erf: native equals stock on random, extreme and special values, other dtypes and a growing memory', (t) => {
+  if (skip) return t.skip(skip);
+  const rng = new Rng(4, 'native-test');
+  const values = [...Array.from({ length: 4099 }, () => (rng.next() * 2 - 1) * 12), 0, -0, 88, 89, -104, 1e-30, NaN, Infinity, -Infinity];
+  const x = tf.tensor(values);
+  for (const op of ['exp', 'erf'] as const) {
+    const r = both(() => {
+      const y = tf[op](x);
+      const out = y.dataSync().slice();
+      y.dispose();
+      return out;
+    });
+    for (let i = 0; i < values.length; i++) {
+      const [n, s] = [r.native[i], r.stock[i]];
+      if (Number.isNaN(s) || !Number.isFinite(s)) assert.ok(Object.is(n, s), `${op}(${values[i]}): native ${n}, stock ${s}`);
+      else assert.ok(Math.abs(n - s) <= 2e-6 * Math.max(1, Math.abs(s)), `${op}(${values[i]}): native ${n}, stock ${s}`);
+    }
+    // An int32 input goes to the stock kernel; a 4-D one is elementwise all the same.
+    const ints = both(() => tf[op](tf.tensor([-2, 0, 3], [3], 'int32')).dataSync().slice());
+    assert.deepEqual(ints.native, ints.stock);
+    const big = both(() => {
+      const y = tf[op](tf.fill([2, 2, 1024, 1024], 0.5)); // a 16 MiB output grows the memory during the call
+      const out = y.slice([1, 1, 1023, 1020], [1, 1, 1, 4]).dataSync().slice();
+      y.dispose();
+      return out;
+    });
+    assert.ok(maxAbsDiff(big.native, big.stock) < 1e-6 && Math.abs(big.native[3] - (op === 'exp' ? Math.exp(0.5) : 0.5204998778)) < 1e-6, `${op}(0.5) at the end of a 16 MiB output: ${big.native}`);
+  }
+  x.dispose();
+});
+
 test("one training step's loss and every gradient: native equals stock within float tolerance", (t) => {
   if (skip) return t.skip(skip);
   const cfg = getConfig('paper', { model: { nLayers: 2, nHeads: 2, dModel: 32, dFF: 64 } });
@@ -106,4 +139,28 @@ test("one training step's loss and every gradient: native equals stock within fl
   tokens.dispose();
   weights.dispose();
   model.dispose();
+});
+
+test('a small run reaches its training target in as many steps as on the stock kernels, within the seed-to-seed spread', (t) => {
+  if (skip) return t.skip(skip);
+  // Tiny reversal (2 layers, d_model 32, 2-3 digits), checked every 10 steps, three seeds per kernel set.
+  const cfg = tinyConfig({
+    model: { dModel: 32, dFF: 64, positions: 'learned' },
+    data: { minLen: 2, maxLen: 3 },
+    train: { batchSize: 32, evalEvery: 10, evalSamples: 256, maxSteps: 1200 },
+    analysis: { idLength: 3 },
+  });
+  const seeds = [1, 2, 3];
+  const steps = both(() =>
+    seeds.map((seed) => {
+      const r = train({ task: 'reverse', seed, cfg, progress: false });
+      r.model.dispose();
+      assert.equal(r.stopReason, 'target', `seed ${seed} (${activeKernels()}) stopped by ${r.stopReason} after ${r.steps} steps`);
+      return r.steps;
+    }),
+  );
+  const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[xs.length >> 1];
+  const spread = Math.max(...steps.stock) - Math.min(...steps.stock);
+  const gap = Math.abs(median(steps.native) - median(steps.stock));
+  assert.ok(gap <= spread + cfg.train.evalEvery, `median steps to target: native ${steps.native}, stock ${steps.stock} (spread ${spread}, checked every ${cfg.train.evalEvery})`);
 });

@@ -5,12 +5,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { before, test } from 'node:test';
+import { backendInfo } from '../src/backend';
 import { getConfig } from '../src/config';
 import { pickOodLength } from '../src/analysis/ood';
 import { loadCheckpoint } from '../src/checkpoint';
-import { readRecord, runPaths } from '../src/results';
+import { readRecord, runPaths, RunRecord } from '../src/results';
 import { OOD_LENGTHS } from '../src/tasks';
-import { analysisEstimate, showFigure, showTable, SMALL_OOD_LENGTHS, SMALL_OVERRIDES, trainedRun } from '../src/notebook';
+import { analysisEstimate, sameKernelsNote, showFigure, showTable, SMALL_OOD_LENGTHS, SMALL_OVERRIDES, trainedRun } from '../src/notebook';
 import { setupBackend, withStockKernels } from './helpers';
 
 const sink = () => {
@@ -40,12 +41,14 @@ test('showFigure emits the figure as interactive HTML in a live session', async 
   assert.doesNotMatch(out[0].value, /T<\/script>/, 'the spec cannot close the script tag');
 });
 
-test('a run whose checkpoint is missing is retrained to the same weights', () => {
+test('a run whose checkpoint is missing is retrained to the same weights, on the kernels its record was made with', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gcg-nbrun-'));
   process.env.GCG_NOTEBOOK_RESULTS = dir;
   const cfg = getConfig('paper', { ...SMALL_OVERRIDES, train: { ...SMALL_OVERRIDES.train, maxSteps: 30 } });
   const opts = { dir, preset: 'paper' as const, task: 'sort' as const, seed: 5, cfg, oodLengths: SMALL_OOD_LENGTHS, allowIdLengths: true };
-  const first = trainedRun(opts);
+  // Made on the stock kernels (as the committed runs); retrained below on whatever runs by default (native under CI).
+  const first = withStockKernels(() => trainedRun(opts));
+  assert.equal(first.record.provenance.kernels, backendInfo().backend === 'wasm' ? 'stock' : backendInfo().kernels);
   const w1 = first.model.toArrays();
   first.model.dispose();
   fs.unlinkSync(runPaths(dir, 'paper', 'sort', 5).checkpoint);
@@ -54,6 +57,17 @@ test('a run whose checkpoint is missing is retrained to the same weights', () =>
   for (const k of Object.keys(w1)) assert.deepEqual(w2[k].data, w1[k].data, k);
   assert.ok(fs.existsSync(runPaths(dir, 'paper', 'sort', 5).checkpoint));
   again.model.dispose();
+});
+
+test('a notebook says whether what it recomputes from a record comes out bit for bit the same here', () => {
+  const rec = (backend: string, kernels?: string) => ({ provenance: { backend, kernels } }) as unknown as RunRecord;
+  assert.equal(sameKernelsNote(rec('wasm'), { backend: 'wasm', kernels: 'stock' }), 'made on wasm with the stock kernels, as now: what is recomputed here is bit for bit the same');
+  assert.equal(
+    sameKernelsNote(rec('wasm', 'stock'), { backend: 'wasm', kernels: 'native' }),
+    'made on wasm with the stock kernels; these are native: what is recomputed here rounds differently, GCG_KERNELS=stock recomputes it bit for bit',
+  );
+  assert.equal(sameKernelsNote(rec('wasm', 'native'), { backend: 'tensorflow', kernels: 'stock' }), 'made on wasm with the native kernels; this is tensorflow: what is recomputed here rounds differently');
+  assert.equal(sameKernelsNote(rec('tensorflow', 'stock'), { backend: 'tensorflow', kernels: 'stock' }), 'made on tensorflow, as now: what is recomputed here is bit for bit the same');
 });
 
 test('the committed checkpoints match their hashes and are the models of their results records', () => {
