@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import { checkPreset, cloneConfig, ExperimentConfig, PRESET_CONFIGS, validateConfig } from './config';
+import { completeConfig, ExperimentConfig, PresetName, validateConfig } from './config';
 import { Transformer } from './model';
 import type { TrainState } from './train';
 import { writeFileAtomic } from './files';
@@ -112,15 +112,8 @@ export function readCheckpointHeader(file: string): { header: Header; buf: Buffe
  * preset's value (each new setting's preset value reproduces the earlier behaviour).
  */
 export function checkpointConfig(file: string, header: Pick<Header, 'config' | 'meta'>): ExperimentConfig {
-  const stored = header.config as Partial<ExperimentConfig>;
   try {
-    const preset = cloneConfig(PRESET_CONFIGS[checkPreset(String(header.meta.preset))]);
-    return validateConfig({
-      model: { ...preset.model, ...stored.model },
-      data: { ...preset.data, ...stored.data },
-      train: { ...preset.train, ...stored.train },
-      analysis: { ...preset.analysis, ...stored.analysis },
-    });
+    return validateConfig(completeConfig(header.config, String(header.meta.preset) as PresetName));
   } catch (e) {
     throw new CheckpointError(file, `holds an invalid configuration: ${(e as Error).message}`);
   }

@@ -14,6 +14,7 @@ import {
   checkPreset,
   checkSeed,
   checkTask,
+  checkTaskConfig,
   ConfigError,
   describeSettings,
   ExperimentConfig,
@@ -22,6 +23,7 @@ import {
   parseOverrides,
   PresetName,
   PRESETS,
+  TaskName,
   TASKS,
 } from './config';
 import { checkOutputDir, checkOutputFile, cleanStaleTemps, writeFileAtomic } from './files';
@@ -35,7 +37,7 @@ import { allTables } from './report/tables';
 import { checkCheckpointConflict, checkRunConflicts, loadPartial, reanalyze, RunConflictError, runOne, runPaths, RunRecord, scanRecords, trainingOutcome, warnRejected } from './results';
 import { DEMO_OVERRIDES, describeDemo, describeDemoFiles, runDemo } from './demo';
 import { sweep } from './sweep';
-import { OOD_LENGTHS } from './tasks';
+import { getTask } from './tasks';
 import { describeStop, train, TrainingDivergedError, TrainResult } from './train';
 
 const HELP = `gradient-causal-gap: reproduce "The Gradient-Causal Gap" in TypeScript + TensorFlow.js
@@ -188,10 +190,13 @@ function parseLockStale(opts: Opts): number | undefined {
   return Number(s);
 }
 
-/** The candidate OOD lengths, checked against the run's configuration before any work. */
-function oodLengths(opts: Opts, cfg?: ExperimentConfig): number[] | undefined {
+/** The candidate OOD lengths (undefined: each task's own), checked against the run's configuration and tasks before any work. */
+function oodLengths(opts: Opts, cfg?: ExperimentConfig, tasks: readonly TaskName[] = []): number[] | undefined {
   const given = opts['ood-lengths'] === undefined ? undefined : parseIntList('--ood-lengths', opts['ood-lengths'], 1, 99);
-  if (cfg) checkOodLengths(given ?? OOD_LENGTHS, cfg, !!opts['allow-id-lengths']);
+  if (cfg) {
+    for (const task of tasks) checkTaskConfig(task, cfg);
+    for (const lengths of given ? [given] : tasks.map((t) => getTask(t).oodLengths)) checkOodLengths(lengths, cfg, !!opts['allow-id-lengths']);
+  }
   return given;
 }
 
@@ -218,6 +223,7 @@ async function runTrain(opts: Opts): Promise<TrainResult> {
   const seed = parseSeed(opts.seed);
   const preset = checkPreset(opts.preset);
   const cfg = getConfig(preset, parseOverrides(opts.set));
+  checkTaskConfig(task, cfg);
   const out = checkOutputDir('--out', opts.out);
   const base = path.join(out, `${preset}_${task}_seed${seed}`);
   const partial = `${base}.partial.ckpt`;
@@ -272,7 +278,7 @@ async function runDemoCommand(opts: Opts): Promise<void> {
   const seed = parseSeed(opts.seed);
   const preset = checkPreset(opts.preset);
   const cfg = getConfig(preset, parseOverrides([...DEMO_OVERRIDES, ...opts.set]));
-  const lengths = oodLengths(opts, cfg);
+  const lengths = oodLengths(opts, cfg, [task]);
   const out = checkOutputDir('--out', path.join(opts.out, 'demo'));
   if (!opts.replace) checkRunConflicts(out, preset, task, seed, cfg);
   console.log(describeBackend(await initBackend()));
@@ -340,7 +346,8 @@ async function runRun(opts: Opts): Promise<void> {
   const seed = parseSeed(opts.seed);
   const preset = checkPreset(opts.preset);
   const cfg = getConfig(preset, parseOverrides(opts.set));
-  const lengths = oodLengths(opts, cfg);
+  checkTaskConfig(task, cfg);
+  const lengths = oodLengths(opts, cfg, [task]);
   const lockStaleMinutes = parseLockStale(opts);
   const dir = checkOutputDir('--results', opts.results);
   if (!opts.replace) checkRunConflicts(dir, preset, task, seed, cfg);
@@ -360,7 +367,7 @@ async function runSweep(opts: Opts): Promise<number> {
   if (new Set(tasks).size !== tasks.length) throw new ConfigError(`--tasks: got ${JSON.stringify(opts.tasks)}, which repeats a task; allowed: distinct tasks among ${TASKS.join(', ')}`);
   const seeds = parseIntList('--seeds', opts.seeds, 0, 2 ** 32 - 1);
   const workers = parseInt1('--workers', opts.workers, 1, 64);
-  const lengths = oodLengths(opts, cfg);
+  const lengths = oodLengths(opts, cfg, tasks);
   const lockStaleMinutes = parseLockStale(opts);
   const dir = checkOutputDir('--results', opts.results);
   console.log(describeBackend(await initBackend()));
@@ -400,9 +407,10 @@ async function runAnalyze(opts: Opts): Promise<number> {
   const preset = checkPreset(String(ck.meta.preset));
   const analysis = { ...ck.config.analysis, ...(sets.analysis ?? {}) };
   const cfg = getConfig(preset, { ...ck.config, analysis });
-  const lengths = oodLengths(opts, cfg);
-  const a = analyzeModel({ model: ck.model, task: checkTask(String(ck.meta.task)), seed: Number(ck.meta.seed), cfg: cfg.analysis, oodLengths: lengths, onPhase: (p) => console.log(`  ${p}...`) });
-  if ((lengths ?? OOD_LENGTHS).some((n) => n <= cfg.data.maxLen)) a.ood.withinTraining = true;
+  const task = checkTask(String(ck.meta.task));
+  const lengths = oodLengths(opts, cfg, [task]);
+  const a = analyzeModel({ model: ck.model, task, seed: Number(ck.meta.seed), cfg: cfg.analysis, oodLengths: lengths, onPhase: (p) => console.log(`  ${p}...`) });
+  if ((lengths ?? getTask(task).oodLengths).some((n) => n <= cfg.data.maxLen)) a.ood.withinTraining = true;
   console.log(describeAnalysis(a));
   ck.model.dispose();
   return 0;

@@ -9,19 +9,14 @@
  * remains available as an override.
  */
 
-export type TaskName = 'reverse' | 'sort';
+import { BatchLayout, DIGIT_VOCAB_SIZE, getTask, TaskName, TASKS } from './tasks';
+
+export type { BatchLayout, TaskName } from './tasks';
+export { TASKS } from './tasks';
 export type PresetName = 'paper' | 'authors';
 export type Positions = 'none' | 'learned';
 /** `pytorch`: PyTorch's default init (the authors'); `normal`: N(0, 0.02) weights, zero biases. */
 export type InitScheme = 'pytorch' | 'normal';
-/**
- * How a batch of mixed-length training sequences is laid out.
- * `contiguous`: each row is `START x SEP y` then PAD at the end (a row is exactly the sequence
- *   the model sees when decoding it alone).
- * `separate`: the authors' code pads inputs and targets separately, so a shorter row is
- *   `START x SEP PAD.. y ..`: PAD sits between SEP and y1, visible to attention.
- */
-export type BatchLayout = 'contiguous' | 'separate';
 
 /**
  * Where a head's mean is substituted. `before-WO`: the head's output z (d_head) before the output
@@ -37,7 +32,6 @@ export type HeadAblation = 'before-WO' | 'after-WO-slice';
  */
 export type RankRule = 'average' | 'ordinal-random' | 'ordinal-order';
 
-export const TASKS: readonly TaskName[] = ['reverse', 'sort'];
 export const PRESETS: readonly PresetName[] = ['paper', 'authors'];
 /** The paper's ten seeds (Appendix A.1). */
 export const PAPER_SEEDS: readonly number[] = [42, 123, 456, 789, 1010, 2020, 3030, 4040, 5050, 6060];
@@ -51,6 +45,7 @@ export interface ModelConfig {
   maxPositions: number; // rows of the learned position table: longest sequence ever fed (2*11 + 2)
   init: InitScheme; // weight initialisation
   lnEps: number; // LayerNorm epsilon (PyTorch default 1e-5)
+  vocabSize: number; // tokens the embedding and the unembedding hold: at least the task's (digit tasks: 104)
 }
 
 export interface DataConfig {
@@ -117,6 +112,7 @@ export const DEFAULT_CONFIG: ExperimentConfig = {
     maxPositions: 24,
     init: 'pytorch',
     lnEps: 1e-5,
+    vocabSize: DIGIT_VOCAB_SIZE,
   },
   data: { minLen: 3, maxLen: 7, layout: 'contiguous' },
   train: {
@@ -205,6 +201,7 @@ export const CONFIG_RULES: Record<string, Rule> = {
   'model.maxPositions': { kind: 'int', min: 1, max: 4096, doc: 'rows of the learned position table (2 * longest N + 2)' },
   'model.init': { kind: 'enum', values: ['pytorch', 'normal'], doc: "weight initialisation: PyTorch's defaults or N(0, 0.02)" },
   'model.lnEps': { kind: 'number', min: 0, max: 1, exclusiveMin: true, doc: 'LayerNorm epsilon' },
+  'model.vocabSize': { kind: 'int', min: 1, max: 65536, doc: "tokens of the embedding and unembedding; at least the task's vocabulary (digit tasks: 104)" },
   'data.minLen': { kind: 'int', min: 1, max: 99, doc: 'shortest training sequence N (paper: 3)' },
   'data.maxLen': { kind: 'int', min: 1, max: 99, doc: 'longest training sequence N (paper: 7)' },
   'data.layout': { kind: 'enum', values: ['contiguous', 'separate'], doc: "training batch padding: contiguous, or separate (the authors': PAD between SEP and y)" },
@@ -312,7 +309,7 @@ export function passBytes(m: ModelConfig, batch: number, tokens: number): number
 /** Weights, gradients and Adam's two moments: four float32 copies of every parameter. */
 export function trainingStateBytes(m: ModelConfig): number {
   const perLayer = 4 * m.dModel * m.dModel + 2 * m.dModel * m.dFF + 9 * m.dModel + m.dFF;
-  const params = m.nLayers * perLayer + 2 * 104 * m.dModel + (m.positions === 'learned' ? m.maxPositions * m.dModel : 0);
+  const params = m.nLayers * perLayer + 2 * m.vocabSize * m.dModel + (m.positions === 'learned' ? m.maxPositions * m.dModel : 0);
   return 16 * params;
 }
 
@@ -382,11 +379,36 @@ export function checkPreset(name: string): PresetName {
   return name as PresetName;
 }
 
+/** A registered task's name (src/tasks/index.ts); an unknown one is an error listing them. */
 export function checkTask(name: string): TaskName {
   if (!(TASKS as readonly string[]).includes(name)) {
     throw new ConfigError(`task: unknown task ${JSON.stringify(name)}; allowed: ${TASKS.join(', ')}`);
   }
   return name as TaskName;
+}
+
+/** A task and a configuration that can run together: the model's vocabulary holds the task's tokens. */
+export function checkTaskConfig(task: TaskName, cfg: ExperimentConfig): void {
+  const need = getTask(task).vocabSize;
+  if (cfg.model.vocabSize < need) {
+    throw new ConfigError(`config model.vocabSize: ${cfg.model.vocabSize} cannot hold task ${task}'s ${need} tokens; allowed: an integer >= ${need} for this task`);
+  }
+}
+
+/**
+ * A configuration read from a file (results record, checkpoint) written before some settings
+ * existed, completed with its preset's values for them: each new setting's preset value reproduces
+ * the earlier behaviour (model.vocabSize: 104, the digit tasks' vocabulary, the only one there was).
+ * Not validated here.
+ */
+export function completeConfig(stored: DeepPartial<ExperimentConfig>, preset: PresetName): ExperimentConfig {
+  const p = cloneConfig(PRESET_CONFIGS[checkPreset(preset)]);
+  return {
+    model: { ...p.model, ...stored.model },
+    data: { ...p.data, ...stored.data },
+    train: { ...p.train, ...stored.train },
+    analysis: { ...p.analysis, ...stored.analysis },
+  } as ExperimentConfig;
 }
 
 export function checkSeed(seed: unknown): number {

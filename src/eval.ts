@@ -12,7 +12,7 @@ import { tf } from './backend';
 import type { TaskName } from './config';
 import { hooks, Patch, Transformer } from './model';
 import type { Rng } from './rng';
-import { answerTokens, Batch, Example, IGNORE, makeBatch, promptTokens, sampleExamples, VOCAB_SIZE } from './tasks';
+import { answerTokens, Batch, Example, IGNORE, makeBatch, promptTokens, sampleExamples } from './tasks';
 
 export function tokensTensor(batch: Batch): tf.Tensor2D {
   return tf.tensor2d(batch.tokens, [batch.B, batch.T], 'int32');
@@ -23,14 +23,14 @@ export function tokensTensor(batch: Batch): tf.Tensor2D {
  * token, 0 elsewhere, so that -sum(w * log_softmax(logits)) is the mean cross-entropy over all
  * target positions of the batch (PyTorch's cross_entropy with ignore_index and mean reduction).
  */
-export function targetWeights(batch: Batch): tf.Tensor3D {
+export function targetWeights(batch: Batch, vocabSize: number): tf.Tensor3D {
   const { B, T, targets } = batch;
   let count = 0;
   for (const t of targets) if (t !== IGNORE) count++;
   if (count === 0) throw new Error('batch has no target positions');
-  const w = new Float32Array(B * T * VOCAB_SIZE);
-  for (let i = 0; i < B * T; i++) if (targets[i] !== IGNORE) w[i * VOCAB_SIZE + targets[i]] = 1 / count;
-  return tf.tensor3d(w, [B, T, VOCAB_SIZE]);
+  const w = new Float32Array(B * T * vocabSize);
+  for (let i = 0; i < B * T; i++) if (targets[i] !== IGNORE) w[i * vocabSize + targets[i]] = 1 / count;
+  return tf.tensor3d(w, [B, T, vocabSize]);
 }
 
 /** Mean cross-entropy over target positions, given logits [batch, pos, vocab]. */
@@ -41,7 +41,7 @@ export function lossFromLogits(logits: tf.Tensor3D, weights: tf.Tensor3D): tf.Sc
 /** The batch's loss as a scalar tensor (inside tf.tidy or a gradient function). */
 export function batchLoss(model: Transformer, batch: Batch, patches?: readonly Patch[]): tf.Scalar {
   const { logits } = model.forward(tokensTensor(batch), { patches });
-  return lossFromLogits(logits, targetWeights(batch));
+  return lossFromLogits(logits, targetWeights(batch, model.cfg.vocabSize));
 }
 
 /** Per-row exact match from logits: every target position's argmax equals its target. */
@@ -150,7 +150,7 @@ export function greedyDecode(model: Transformer, prompt: readonly number[], maxN
   for (let i = 0; i < maxNew; i++) {
     const next = tf.tidy(() => {
       const { logits } = model.forward(tf.tensor2d([seq], [1, seq.length], 'int32'), { patches });
-      return tf.argMax(tf.slice(logits, [0, seq.length - 1, 0], [1, 1, VOCAB_SIZE]), -1).dataSync()[0];
+      return tf.argMax(tf.slice(logits, [0, seq.length - 1, 0], [1, 1, model.cfg.vocabSize]), -1).dataSync()[0];
     });
     out.push(next);
     seq.push(next);

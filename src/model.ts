@@ -22,7 +22,6 @@ import { tf } from './backend';
 import type { ModelConfig } from './config';
 import { activeKernels } from './native';
 import { Rng } from './rng';
-import { VOCAB_SIZE } from './tasks';
 
 export type ComponentKind = 'head' | 'mlp';
 export interface Component {
@@ -121,7 +120,7 @@ interface ParamSpec {
 /** Every parameter, in a fixed order (the order initial values are drawn in). */
 export function paramSpecs(cfg: ModelConfig): ParamSpec[] {
   const { dModel: D, dFF: F, nLayers: L } = cfg;
-  const V = VOCAB_SIZE;
+  const V = cfg.vocabSize;
   const specs: ParamSpec[] = [{ name: 'embed.weight', shape: [V, D], kind: 'embed' }];
   if (cfg.positions === 'learned') specs.push({ name: 'pos.weight', shape: [cfg.maxPositions, D], kind: 'embed' });
   const linear = (name: string, inDim: number, outDim: number) => {
@@ -353,7 +352,7 @@ export class Transformer {
       x = resid;
     } else {
       // Embedding as one-hot @ E: the gather gradient needs a kernel the wasm backend lacks.
-      const oneHot = tf.reshape(tf.oneHot(tf.reshape(tokens, [B * T]), VOCAB_SIZE), [B * T, VOCAB_SIZE]);
+      const oneHot = tf.reshape(tf.oneHot(tf.reshape(tokens, [B * T]), this.cfg.vocabSize), [B * T, this.cfg.vocabSize]);
       x = tf.reshape(tf.matMul(oneHot, P['embed.weight']), [B, T, D]); // [batch, pos, d_model]
       if (this.cfg.positions === 'learned') x = tf.add(x, tf.slice(P['pos.weight'], [0, 0], [T, D]));
       x = hook(hooks.embed, x);
@@ -383,7 +382,7 @@ export class Transformer {
     }
     x = hook(hooks.residFinal, x);
     const hf = tf.reshape(layerNorm(x, P['ln_f.weight'], P['ln_f.bias'], eps), [B * T, D]);
-    const logits = tf.reshape(linear(hf, P['out.weight'], P['out.bias']), [B, T, VOCAB_SIZE]) as tf.Tensor3D;
+    const logits = tf.reshape(linear(hf, P['out.weight'], P['out.bias']), [B, T, this.cfg.vocabSize]) as tf.Tensor3D;
     return { logits, cache };
   }
 

@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { checkOodLengths } from './analysis/ood';
 import { backendInfo, describeBackend, initBackend } from './backend';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint';
-import { DeepPartial, ExperimentConfig, getConfig, PresetName, TaskName, TASKS } from './config';
+import { checkTaskConfig, DeepPartial, ExperimentConfig, getConfig, PresetName, TaskName, TASKS } from './config';
 import { makeDir, writeFileAtomic } from './files';
 import { Transformer } from './model';
 import { KernelsName, withKernels } from './native';
@@ -24,7 +24,7 @@ import { roundRow } from './report/tables';
 import { configDiff, configDiffValues, loadRecords, readRecord, runOne, RunOptions, runPaths, RunRecord, TrainingOutcome } from './results';
 import { Rng } from './rng';
 import { sweep } from './sweep';
-import { BatchStream, OOD_LENGTHS } from './tasks';
+import { BatchStream, getTask } from './tasks';
 import { makeOptimizer, train, trainStep } from './train';
 
 interface TslabDisplay {
@@ -273,7 +273,8 @@ export async function notebookSession(p: { preset: PresetName; task: TaskName; s
   const env = notebookEnv();
   const cfg = getConfig(p.preset, env.small ? merge(SMALL_OVERRIDES, p.overrides ?? {}) : (p.overrides ?? {}));
   const oodLengths = env.small ? SMALL_OOD_LENGTHS : undefined;
-  checkOodLengths(oodLengths ?? OOD_LENGTHS, cfg, env.small, 'the OOD lengths');
+  checkTaskConfig(p.task, cfg);
+  checkOodLengths(oodLengths ?? getTask(p.task).oodLengths, cfg, env.small, 'the OOD lengths');
   const backend = await initBackend();
   console.log(describeBackend(backend));
   console.log(`preset=${p.preset} task=${p.task} seed=${p.seed}${env.small ? ' (SMALL configuration for CI: numbers are illustrative only)' : ''}`);

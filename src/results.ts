@@ -17,12 +17,12 @@ import { analyzeModel, AnalysisResult } from './analysis/pipeline';
 import { backendInfo } from './backend';
 import { activeKernels } from './native';
 import { CheckpointError, checkpointConfig, loadCheckpoint, readCheckpointHeader, saveCheckpoint, saveTrainingCheckpoint, trainStateOf } from './checkpoint';
-import { ExperimentConfig, PRESETS, PresetName, TASKS, TaskName, validateConfig } from './config';
+import { checkTaskConfig, completeConfig, ExperimentConfig, PRESETS, PresetName, TASKS, TaskName, validateConfig } from './config';
 import { cleanStaleTemps, makeDir, setAside, writeFileAtomic } from './files';
 import { RunLock } from './lock';
 import type { Transformer } from './model';
 import { provenance, Provenance } from './provenance';
-import { OOD_LENGTHS } from './tasks';
+import { getTask } from './tasks';
 import { train, TrainResult, TrainState } from './train';
 
 export const RESULTS_FORMAT = 1;
@@ -94,7 +94,7 @@ export function inspectRecord(file: string): RecordCheck {
   if (!rec.config || typeof rec.config !== 'object' || !rec.config.model || !rec.config.train || !rec.config.analysis) return bad('has no configuration');
   if (!rec.training || typeof rec.training.steps !== 'number') return bad('has no training outcome');
   if (!rec.analysis || (rec.analysis.status !== 'analysed' && rec.analysis.status !== 'skipped')) return bad('has no finished analysis');
-  return { status: 'ok', record: rec };
+  return { status: 'ok', record: { ...rec, config: completeConfig(rec.config, rec.preset) } };
 }
 
 /** The record if the file is a complete, well-formed results file matching its name and folder, else null. */
@@ -245,7 +245,8 @@ export function checkCheckpointConflict(file: string, cfg: ExperimentConfig, whe
 export function runOne(opts: RunOptions): { record: RunRecord; skipped: boolean } {
   const { dir, preset, task, seed, cfg } = opts;
   const log = opts.log ?? (() => undefined);
-  checkOodLengths(opts.oodLengths ?? OOD_LENGTHS, cfg, opts.allowIdLengths);
+  checkTaskConfig(task, cfg);
+  checkOodLengths(opts.oodLengths ?? getTask(task).oodLengths, cfg, opts.allowIdLengths);
   const paths = runPaths(dir, preset, task, seed);
   const folder = path.dirname(paths.results);
   makeDir(folder);
@@ -359,7 +360,7 @@ function analyzeAndWrite(opts: RunOptions & { model: Transformer; training: Trai
   const t0 = performance.now();
   const analysis = analyzeModel({ model, task, seed, cfg: cfg.analysis, oodLengths: opts.oodLengths, extraMeasures: opts.extraMeasures });
   model.dispose();
-  if ((opts.oodLengths ?? OOD_LENGTHS).some((n) => n <= cfg.data.maxLen)) analysis.ood.withinTraining = true;
+  if ((opts.oodLengths ?? getTask(task).oodLengths).some((n) => n <= cfg.data.maxLen)) analysis.ood.withinTraining = true;
   const record: RunRecord = {
     format: RESULTS_FORMAT,
     preset,
@@ -420,7 +421,8 @@ export function reanalyze(opts: {
         throw new Error(problem);
       }
       const cfg = validateConfig({ ...ck.config, analysis: { ...ck.config.analysis, ...opts.analysis } });
-      checkOodLengths(opts.oodLengths ?? OOD_LENGTHS, cfg, opts.allowIdLengths);
+      checkTaskConfig(task as TaskName, cfg);
+      checkOodLengths(opts.oodLengths ?? getTask(task).oodLengths, cfg, opts.allowIdLengths);
       log(`${f}: analysing`);
       records.push(analyzeAndWrite({ dir: opts.dir, preset: opts.preset, task: task as TaskName, seed: Number(seed), cfg, oodLengths: opts.oodLengths, model: ck.model, training: training!, trainMs: 0, log, lock }));
     } catch (e) {

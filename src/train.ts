@@ -8,7 +8,7 @@
  * checks), so changing the check's sample size does not change the batches a model trains on.
  */
 import { tf } from './backend';
-import type { ExperimentConfig, TaskName } from './config';
+import { checkTaskConfig, ExperimentConfig, TaskName } from './config';
 import { lossFromLogits, sampleAccuracy, targetWeights, tokensTensor } from './eval';
 import { Transformer } from './model';
 import { ProgressBar, progressWanted } from './progress';
@@ -90,7 +90,7 @@ export class TrainingDivergedError extends Error {
 /** One Adam step on one batch; returns the loss before the update. */
 export function trainStep(model: Transformer, optimizer: tf.Optimizer, batch: ReturnType<BatchStream['next']>, vars: tf.Variable[]): number {
   const tokens = tokensTensor(batch);
-  const weights = targetWeights(batch);
+  const weights = targetWeights(batch, model.cfg.vocabSize);
   const cost = optimizer.minimize(() => lossFromLogits(model.forward(tokens).logits, weights), true, vars);
   const loss = cost!.dataSync()[0];
   cost!.dispose();
@@ -160,6 +160,7 @@ export function restoreAdamState(optimizer: tf.Optimizer, model: Transformer, st
 
 export function train(opts: TrainOptions): TrainResult {
   const { cfg, task, seed } = opts;
+  checkTaskConfig(task, cfg);
   const r = opts.resume;
   if (r && !opts.model) throw new Error('train: resume needs the model saved with the state (opts.model)');
   const t0 = Date.now() - (r?.wallMs ?? 0);

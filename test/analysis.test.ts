@@ -6,12 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { accuracyWith, componentMeans, getMeasure, ImportanceContext, listMeasures, withPatches } from '../src/analysis/importance';
+import { accuracyWith, componentMeans, eq1Mean, getMeasure, gradientMagnitude, ImportanceContext, listMeasures, withPatches } from '../src/analysis/importance';
 import { analyzeModel } from '../src/analysis/pipeline';
 import { prunedAccuracy } from '../src/analysis/prune';
 import { tf } from '../src/backend';
 import { AnalysisConfig } from '../src/config';
-import { accuracy, exactMatch, tokensTensor } from '../src/eval';
+import { accuracy, batchLoss, exactMatch, tokensTensor } from '../src/eval';
 import { componentHook, componentPatch, parseComponent, Transformer } from '../src/model';
 import { Rng } from '../src/rng';
 import { Example, makeBatch, sampleExamples } from '../src/tasks';
@@ -35,7 +35,7 @@ before(async () => {
 });
 
 const ctxFor = (analysis: Partial<AnalysisConfig> = {}) =>
-  new ImportanceContext(model, 'reverse', LENGTH, { ...cfg.analysis, paired: true, ...analysis }, 1, evalSet, NaN);
+  new ImportanceContext({ model, task: 'reverse', length: LENGTH, cfg: { ...cfg.analysis, paired: true, ...analysis }, seed: 1, evalSet });
 
 /** A copy of the model with `edit` applied to its weights ([in, out] layout). */
 function edited(edit: (w: Record<string, { shape: number[]; data: Float32Array }>) => void): Transformer {
@@ -119,10 +119,40 @@ test('zero ablation plugs in through the measure registry and equals the hand co
   byHand.dispose();
 });
 
-test('G is the mean over batches of the per-batch gradient norms', () => {
-  const G = getMeasure('G').compute(ctxFor());
-  assert.equal(Object.keys(G).length, 6);
-  assert.ok(Object.values(G).every((g) => g > 0 && Number.isFinite(g)));
+test('G (Eq. 1) is the mean over batches of the per-batch gradient norms: by hand on the same batches', () => {
+  const ctx = ctxFor();
+  const G = gradientMagnitude(ctx);
+  // The same B batches (the run's 'G' stream), each loss differentiated by plain tf.variableGrads,
+  // each component's Frobenius norm summed in JavaScript, then averaged over B.
+  const rng = new Rng(1, 'G');
+  const names = ['blocks.0.attn.W_v.weight', 'blocks.1.attn.W_v.weight', 'blocks.0.mlp.2.weight', 'blocks.1.mlp.2.weight'];
+  const sums: Record<string, number> = {};
+  for (let b = 0; b < cfg.analysis.gradBatches; b++) {
+    const batch = makeBatch(sampleExamples('reverse', cfg.analysis.gradBatchSize, rng, LENGTH));
+    const { value, grads } = tf.variableGrads(() => batchLoss(model, batch), names.map((n) => model.params[n]));
+    const norm = (name: string, cols?: [number, number]) => {
+      const g = grads[model.params[name].name];
+      const [rows, width] = g.shape;
+      const data = g.dataSync();
+      let s = 0;
+      for (let r = 0; r < rows; r++) for (let c = cols?.[0] ?? 0; c < (cols?.[1] ?? width); c++) s += data[r * width + c] ** 2;
+      return Math.sqrt(s);
+    };
+    const dh = model.dHead;
+    for (const l of [0, 1]) {
+      for (const h of [0, 1]) sums[`L${l}.H${h}`] = (sums[`L${l}.H${h}`] ?? 0) + norm(`blocks.${l}.attn.W_v.weight`, [h * dh, (h + 1) * dh]);
+      sums[`L${l}.MLP`] = (sums[`L${l}.MLP`] ?? 0) + norm(`blocks.${l}.mlp.2.weight`);
+    }
+    value.dispose();
+    Object.values(grads).forEach((g) => g.dispose());
+  }
+  assert.deepEqual(Object.keys(G).sort(), Object.keys(sums).sort());
+  for (const id of Object.keys(sums)) {
+    const byHand = sums[id] / cfg.analysis.gradBatches;
+    assert.ok(Math.abs(G[id] - byHand) <= 1e-5 * byHand, `${id}: G ${G[id]}, by hand ${byHand}`);
+  }
+  // Eq. 1's formula on hand-made summands: the mean, not the sum, over batches.
+  assert.deepEqual(eq1Mean([{ a: 1, b: 3 }, { a: 3, b: 5 }, { a: 2, b: 1 }], ['a', 'b']), { a: 2, b: 3 });
 });
 
 test("G as the authors' last section computes it: a head's G is its whole layer's W_V gradient norm (computed, or from Eq. 1's batches)", () => {
@@ -220,7 +250,7 @@ test('the pipeline end to end on a length that is in range', () => {
 test('a redraw is reproducible, and redraw 0 is the run itself', () => {
   const set1 = sampleExamples('reverse', 300, new Rng(1, 'ood-eval-redraw1'), LENGTH);
   const ctx0 = ctxFor({ gradBatches: 2 });
-  const ctx1 = new ImportanceContext(model, 'reverse', LENGTH, ctx0.cfg, 1, set1, NaN, model.components(), 1);
+  const ctx1 = new ImportanceContext({ model, task: 'reverse', length: LENGTH, cfg: ctx0.cfg, seed: 1, evalSet: set1, redraw: 1 });
   assert.equal(ctx0.stream('G'), 'G');
   assert.equal(ctx1.stream('G'), 'G-redraw1');
   const g1 = getMeasure('G').compute(ctx1);

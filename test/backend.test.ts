@@ -64,7 +64,7 @@ test('the registered BatchMatMul gradient equals the analytic gradient for every
 function allGrads(model: Transformer, batch: ReturnType<typeof makeBatch>): Record<string, Float32Array> {
   const names = Object.keys(model.params);
   return tf.tidy(() => {
-    const { grads } = tf.variableGrads(() => lossFromLogits(model.forward(tokensTensor(batch)).logits, targetWeights(batch)), names.map((n) => model.params[n]));
+    const { grads } = tf.variableGrads(() => lossFromLogits(model.forward(tokensTensor(batch)).logits, targetWeights(batch, model.cfg.vocabSize)), names.map((n) => model.params[n]));
     const out: Record<string, Float32Array> = {};
     for (const n of names) out[n] = grads[model.params[n].name].dataSync() as Float32Array;
     return out;

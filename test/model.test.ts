@@ -4,7 +4,7 @@ import { tf } from '../src/backend';
 import { tokensTensor } from '../src/eval';
 import { componentPatch, hooks, linear, listComponents, parseComponent, paramSpecs, Transformer } from '../src/model';
 import { Rng } from '../src/rng';
-import { makeBatch, sampleExamples, VOCAB_SIZE } from '../src/tasks';
+import { DIGIT_VOCAB_SIZE, makeBatch, sampleExamples } from '../src/tasks';
 import { maxAbsDiff, setupBackend, tinyConfig } from './helpers';
 
 before(async () => {
@@ -35,7 +35,7 @@ test('forward shapes: logits [batch, pos, vocab] and every hook point', () => {
   const m = Transformer.init(cfg, 1);
   tf.tidy(() => {
     const { logits, cache } = m.forward(tokensTensor(batch), { cache: 'all' });
-    assert.deepEqual(logits.shape, [batch.B, batch.T, VOCAB_SIZE]);
+    assert.deepEqual(logits.shape, [batch.B, batch.T, DIGIT_VOCAB_SIZE]);
     assert.deepEqual(cache[hooks.z(1)].shape, [batch.B, batch.T, 2, 8]);
     assert.deepEqual(cache[hooks.pattern(0)].shape, [batch.B, 2, batch.T, batch.T]);
     assert.deepEqual(cache[hooks.attnOut(0)].shape, [batch.B, batch.T, 16]);

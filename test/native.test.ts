@@ -125,7 +125,7 @@ test("one training step's loss and every gradient: native equals stock within fl
   const model = Transformer.init(cfg.model, 3);
   const batch = new BatchStream('sort', { ...cfg.data, batchSize: 16 }, new Rng(3, 'native-step')).next();
   const tokens = tokensTensor(batch);
-  const weights = targetWeights(batch);
+  const weights = targetWeights(batch, model.cfg.vocabSize);
   const names = Object.keys(model.params);
   const r = both(() => {
     const { value, grads } = tf.variableGrads(() => lossFromLogits(model.forward(tokens).logits, weights) as tf.Scalar, Object.values(model.params));

@@ -10,7 +10,7 @@ import { getConfig } from '../src/config';
 import { pickOodLength } from '../src/analysis/ood';
 import { loadCheckpoint } from '../src/checkpoint';
 import { readRecord, runPaths, RunRecord } from '../src/results';
-import { OOD_LENGTHS } from '../src/tasks';
+import { getTask } from '../src/tasks';
 import { analysisEstimate, sameKernelsNote, showFigure, showTable, SMALL_OOD_LENGTHS, SMALL_OVERRIDES, trainedRun } from '../src/notebook';
 import { setupBackend, withStockKernels } from './helpers';
 
@@ -85,7 +85,7 @@ test('the committed checkpoints match their hashes and are the models of their r
       assert.equal((ck.meta.training as { steps: number }).steps, rec.training.steps);
       // The same model: its accuracy at the chosen OOD length, on the record's own sequences, is the record's.
       const N = rec.analysis.ood.length!;
-      const lengths = OOD_LENGTHS.filter((n) => n <= N);
+      const lengths = getTask(rec.task).oodLengths.filter((n) => n <= N);
       const pick = withStockKernels(() => pickOodLength(ck.model, rec.task, rec.config.analysis, rec.seed, lengths));
       assert.equal(pick.accuracies[N], rec.analysis.ood.accuracies[N], file);
       ck.model.dispose();

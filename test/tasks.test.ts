@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Rng } from '../src/rng';
-import { BatchStream, END, IGNORE, makeBatch, PAD, sampleExamples, SEP, solve, START } from '../src/tasks';
+import { checkTask, checkTaskConfig, completeConfig, ExperimentConfig, getConfig } from '../src/config';
+import { BatchStream, DIGIT_VOCAB_SIZE, END, getTask, IGNORE, makeBatch, PAD, sampleExample, sampleExamples, SEP, solve, START, TASK_REGISTRY, TASKS } from '../src/tasks';
+import { train } from '../src/train';
 
 test('targets: reversal reverses, sorting sorts ascending with repeats kept', () => {
   assert.deepEqual(solve('reverse', [5, 1, 99, 1]), [1, 99, 1, 5]);
@@ -74,4 +76,28 @@ test('rng state restores the stream exactly', () => {
   const xs = [r.next(), r.normal(), r.int(1, 99)];
   const r2 = Rng.fromState(saved);
   assert.deepEqual([r2.next(), r2.normal(), r2.int(1, 99)], xs);
+});
+
+test('the task registry: every task list comes from it; names fit results file names; unknown names list the registered ones', () => {
+  assert.deepEqual(TASKS, Object.keys(TASK_REGISTRY));
+  assert.deepEqual([...TASKS], ['reverse', 'sort']);
+  for (const t of TASKS) {
+    const task = getTask(t);
+    assert.equal(task.name, t);
+    assert.match(t, /^[a-z][a-z0-9-]*$/, 'a task name is part of <task>_seed<seed>.json');
+    assert.ok(task.label && task.color && task.description && task.oodLengths.length);
+    const ex = sampleExample(t, 6, new Rng(5));
+    assert.ok(Math.max(...ex.x, ...ex.y) < task.vocabSize, `${t}: tokens within its vocabulary`);
+  }
+  assert.throws(() => getTask('copy'), /unknown task "copy"; registered: reverse, sort/);
+  assert.throws(() => checkTask('copy'), /task: unknown task "copy"; allowed: reverse, sort/);
+});
+
+test("model.vocabSize: the digit tasks' 104 by default, refused below a task's vocabulary before any work, filled in for files written before it existed", () => {
+  assert.equal(getConfig('paper').model.vocabSize, DIGIT_VOCAB_SIZE);
+  const small = getConfig('paper', { model: { vocabSize: 50 } });
+  assert.throws(() => checkTaskConfig('sort', small), /config model\.vocabSize: 50 cannot hold task sort's 104 tokens; allowed: an integer >= 104 for this task/);
+  assert.throws(() => train({ task: 'sort', seed: 1, cfg: small, progress: false }), /model\.vocabSize: 50 cannot hold/);
+  const { vocabSize: _omitted, ...oldModel } = getConfig('authors').model;
+  assert.equal(completeConfig({ ...getConfig('authors'), model: oldModel as ExperimentConfig['model'] }, 'authors').model.vocabSize, 104);
 });

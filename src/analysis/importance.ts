@@ -12,29 +12,53 @@ import { Component, componentHook, componentPatch, hooks, Patch, Transformer, wi
 import { Rng } from '../rng';
 import { Example, makeBatch, sampleExamples } from '../tasks';
 
+/** What an ImportanceContext is made from. */
+export interface ImportanceContextOptions {
+  model: Transformer;
+  task: TaskName;
+  /** The chosen OOD length N. */
+  length: number;
+  cfg: AnalysisConfig;
+  seed: number;
+  /** The fixed OOD evaluation set (baseline and every paired ablation are scored on it); needed by paired ablations. */
+  evalSet?: Example[];
+  /** Baseline accuracy from the OOD pick; needed by unpaired scoring (the authors'). */
+  pickAccuracy?: number;
+  /** The components scored (default: all of the model's). */
+  components?: Component[];
+  /** 0 (default): the run's own random streams; k > 0: the k-th redraw (every sequence drawn afresh). */
+  redraw?: number;
+}
+
 /** What a measure sees: the model, the chosen OOD length, the settings and shared, lazily computed data. */
 export class ImportanceContext {
+  readonly model: Transformer;
+  readonly task: TaskName;
+  readonly length: number;
+  readonly cfg: AnalysisConfig;
+  readonly seed: number;
+  readonly evalSet: Example[];
+  readonly pickAccuracy: number | undefined;
+  readonly components: Component[];
+  readonly redraw: number;
   private meansCache: Record<string, Float32Array> | null = null;
   private baselineCache: number | null = null;
   /** Per-batch gradient norms of Eq. 1, by batch set (shared with contexts made by withConfig). */
-  gradNormsCache = new Map<string, Record<string, number>[]>();
+  private gradNormsCache = new Map<string, Record<string, number>[]>();
   /** The evaluation set's residual stream per block (paired scoring), shared while the set is. */
   private residCache: ResidCache | null = null;
 
-  constructor(
-    readonly model: Transformer,
-    readonly task: TaskName,
-    readonly length: number, // the chosen OOD length N
-    readonly cfg: AnalysisConfig,
-    readonly seed: number,
-    /** The fixed OOD evaluation set (baseline and every paired ablation are scored on it). */
-    readonly evalSet: Example[],
-    /** Baseline accuracy from the OOD pick, used by unpaired scoring (the authors'). */
-    readonly pickAccuracy: number,
-    readonly components: Component[] = model.components(),
-    /** 0: the run's own random streams; k > 0: the k-th redraw (every sequence drawn afresh). */
-    readonly redraw = 0,
-  ) {}
+  constructor(opts: ImportanceContextOptions) {
+    this.model = opts.model;
+    this.task = opts.task;
+    this.length = opts.length;
+    this.cfg = opts.cfg;
+    this.seed = opts.seed;
+    this.evalSet = opts.evalSet ?? [];
+    this.pickAccuracy = opts.pickAccuracy;
+    this.components = opts.components ?? opts.model.components();
+    this.redraw = opts.redraw ?? 0;
+  }
 
   /** The name of a random stream under this context's redraw (unchanged for redraw 0). */
   stream(name: string): string {
@@ -43,7 +67,7 @@ export class ImportanceContext {
 
   /** The same model, length and means under other analysis settings (and evaluation set). */
   withConfig(cfg: AnalysisConfig, evalSet: Example[] = this.evalSet, components: Component[] = this.components, redraw = this.redraw): ImportanceContext {
-    const ctx = new ImportanceContext(this.model, this.task, this.length, cfg, this.seed, evalSet, this.pickAccuracy, components, redraw);
+    const ctx = new ImportanceContext({ model: this.model, task: this.task, length: this.length, cfg, seed: this.seed, evalSet, pickAccuracy: this.pickAccuracy, components, redraw });
     ctx.meansCache = this.means();
     if (redraw === this.redraw) ctx.gradNormsCache = this.gradNormsCache;
     if (evalSet === this.evalSet) ctx.residCache = this.evalResiduals();
@@ -58,14 +82,53 @@ export class ImportanceContext {
 
   /** Exact match of the unablated model on the evaluation set (paired) or from the OOD pick (unpaired). */
   baseline(): number {
-    if (this.baselineCache === null) this.baselineCache = this.cfg.paired ? accuracy(exactMatch(this.model, this.evalSet)) : this.pickAccuracy;
+    if (this.baselineCache === null) {
+      if (!this.cfg.paired && this.pickAccuracy === undefined) throw new Error('ImportanceContext: unpaired scoring (analysis.paired=false) needs pickAccuracy, the OOD pick\'s accuracy');
+      this.baselineCache = this.cfg.paired ? accuracy(exactMatch(this.model, this.pairedSet())) : this.pickAccuracy!;
+    }
     return this.baselineCache;
   }
 
   /** The evaluation set's residual streams (computed on first use; freed by release()). */
   evalResiduals(): ResidCache {
-    this.residCache ??= new ResidCache(this.model, this.evalSet);
+    this.residCache ??= new ResidCache(this.model, this.pairedSet());
     return this.residCache;
+  }
+
+  private pairedSet(): Example[] {
+    if (!this.evalSet.length) throw new Error('ImportanceContext: paired scoring (analysis.paired=true) needs evalSet, the fixed OOD evaluation set');
+    return this.evalSet;
+  }
+
+  /**
+   * Each batch's gradient norms for `ids` (Eq. 1's summands), on the B batches of this context's
+   * random stream: computed once per batch set and kept (contexts made by withConfig share them).
+   */
+  gradNorms(ids: readonly string[]): Record<string, number>[] {
+    const done = this.cachedGradNorms(ids);
+    if (done) return done;
+    const key = this.gradBatchKey();
+    const cached = this.gradNormsCache.get(key);
+    const rng = new Rng(this.seed, this.stream('G'));
+    const wanted = this.components.filter((c) => ids.includes(c.id));
+    const perBatch: Record<string, number>[] = [];
+    for (let b = 0; b < this.cfg.gradBatches; b++) {
+      const batch = makeBatch(sampleExamples(this.task, this.cfg.gradBatchSize, rng, this.length));
+      perBatch.push(componentGradNorms(this.model, batch, wanted).norms);
+    }
+    this.gradNormsCache.set(key, cached ? cached.map((nb, i) => ({ ...nb, ...perBatch[i] })) : perBatch);
+    return this.gradNormsCache.get(key)!;
+  }
+
+  /** The per-batch norms of `ids` if Eq. 1 was already computed for them on this context's batches (else null). */
+  cachedGradNorms(ids: readonly string[]): Record<string, number>[] | null {
+    const c = this.gradNormsCache.get(this.gradBatchKey());
+    return c && c.length === this.cfg.gradBatches && c.every((nb) => ids.every((id) => id in nb)) ? c : null;
+  }
+
+  /** Which batches Eq. 1 is computed on: the random stream, the batch count and size, the length. */
+  private gradBatchKey(): string {
+    return `${this.stream('G')}|${this.cfg.gradBatches}x${this.cfg.gradBatchSize}|N=${this.length}`;
   }
 
   /** Accuracy with the given components replaced by the given values (paired: the fixed set; else fresh sequences). */
@@ -198,36 +261,22 @@ export function listMeasures(): ImportanceMeasure[] {
 }
 
 /**
+ * Eq. 1 from its summands: G_i = (1/B) sum_b ||grad_{W_i} L_b||_F, given each of the B batches'
+ * gradient norms per component.
+ */
+export function eq1Mean(perBatch: readonly Record<string, number>[], ids: readonly string[]): Record<string, number> {
+  const sums: Record<string, number> = Object.fromEntries(ids.map((id) => [id, 0]));
+  for (const nb of perBatch) for (const id of ids) sums[id] += nb[id];
+  return Object.fromEntries(ids.map((id) => [id, sums[id] / perBatch.length]));
+}
+
+/**
  * Eq. 1: G_i = (1/B) sum_b ||grad_{W_i} L_b||_F over B batches at the OOD length.
  * Heads: the head's d_model x d_head slice of W_V; MLPs: the second linear layer's weight.
  */
 export function gradientMagnitude(ctx: ImportanceContext): Record<string, number> {
   const ids = ctx.components.map((c) => c.id);
-  let perBatch = cachedGradNorms(ctx, ids);
-  if (!perBatch) {
-    const rng = new Rng(ctx.seed, ctx.stream('G'));
-    perBatch = [];
-    for (let b = 0; b < ctx.cfg.gradBatches; b++) {
-      const batch = makeBatch(sampleExamples(ctx.task, ctx.cfg.gradBatchSize, rng, ctx.length));
-      perBatch.push(componentGradNorms(ctx.model, batch, ctx.components).norms);
-    }
-    const old = ctx.gradNormsCache.get(gradBatchKey(ctx));
-    ctx.gradNormsCache.set(gradBatchKey(ctx), old ? old.map((nb, i) => ({ ...nb, ...perBatch![i] })) : perBatch);
-  }
-  const sums: Record<string, number> = Object.fromEntries(ids.map((id) => [id, 0]));
-  for (const nb of perBatch) for (const id of ids) sums[id] += nb[id];
-  return Object.fromEntries(ids.map((id) => [id, sums[id] / ctx.cfg.gradBatches]));
-}
-
-/** The per-batch norms of `ids` if Eq. 1 was already computed for them on this context's batches. */
-function cachedGradNorms(ctx: ImportanceContext, ids: readonly string[]): Record<string, number>[] | null {
-  const c = ctx.gradNormsCache.get(gradBatchKey(ctx));
-  return c && c.length === ctx.cfg.gradBatches && c.every((nb) => ids.every((id) => id in nb)) ? c : null;
-}
-
-/** Which batches Eq. 1 was computed on: the random stream, the batch count and size, the length. */
-function gradBatchKey(ctx: ImportanceContext): string {
-  return `${ctx.stream('G')}|${ctx.cfg.gradBatches}x${ctx.cfg.gradBatchSize}|N=${ctx.length}`;
+  return eq1Mean(ctx.gradNorms(ids), ids);
 }
 
 /**
@@ -243,7 +292,7 @@ export function gradientMagnitudeLayerWV(ctx: ImportanceContext): Record<string,
   // Eq. 1 on the same batches already gave each head's slice norm per batch; the whole layer's
   // Frobenius norm is the root of the sum of its heads' squared slice norms (the slices partition W_V).
   const headsOf = (l: number) => ctx.model.components().filter((c) => c.kind === 'head' && c.layer === l).map((c) => c.id);
-  const cached = cachedGradNorms(ctx, layers.flatMap(headsOf));
+  const cached = ctx.cachedGradNorms(layers.flatMap(headsOf));
   if (cached) {
     for (const nb of cached) for (const l of layers) sums.set(`L${l}`, (sums.get(`L${l}`) ?? 0) + Math.hypot(...headsOf(l).map((id) => nb[id])));
   }

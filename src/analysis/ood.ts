@@ -7,7 +7,7 @@ import { AnalysisConfig, ConfigError, ExperimentConfig, TaskName } from '../conf
 import { sampleAccuracy } from '../eval';
 import type { Transformer } from '../model';
 import { Rng } from '../rng';
-import { OOD_LENGTHS } from '../tasks';
+import { getTask, TASKS } from '../tasks';
 
 export interface OodPick {
   length: number | null;
@@ -27,7 +27,7 @@ export interface OodPick {
  */
 export function checkOodLengths(lengths: readonly number[], cfg: ExperimentConfig, allowWithinTraining = false, flag = '--ood-lengths'): readonly number[] {
   const { minLen, maxLen } = cfg.data;
-  const given = lengths === OOD_LENGTHS ? `the default ${OOD_LENGTHS.join(',')}` : JSON.stringify(lengths.join(','));
+  const given = TASKS.some((t) => getTask(t).oodLengths === lengths) ? `the default ${lengths.join(',')}` : JSON.stringify(lengths.join(','));
   if (!lengths.length || lengths.some((n) => !Number.isInteger(n) || n < 1 || n > 99)) {
     throw new ConfigError(`${flag}: got ${given}; allowed: comma-separated integers in [1, 99]`);
   }
@@ -50,17 +50,25 @@ export function checkOodLengths(lengths: readonly number[], cfg: ExperimentConfi
   return lengths;
 }
 
-/** `lengths`: the candidates in order (the paper's 8..11 unless a small experiment needs others). */
+/**
+ * The OOD rule (Section 2.2): the first length, in the order tried, whose exact match lies in
+ * [accLow, accHigh], both ends included; null when none does.
+ */
+export function chooseOodLength(lengths: readonly number[], accuracies: Readonly<Record<number, number>>, accLow: number, accHigh: number): number | null {
+  return lengths.find((n) => accuracies[n] >= accLow && accuracies[n] <= accHigh) ?? null;
+}
+
+/** Scores every candidate length (`lengths`, in order: the task's own unless a small experiment needs others) and applies the OOD rule. */
 export function pickOodLength(
   model: Transformer,
   task: TaskName,
   cfg: AnalysisConfig,
   seed: number,
-  lengths: readonly number[] = OOD_LENGTHS,
+  lengths: readonly number[] = getTask(task).oodLengths,
 ): OodPick {
   const rng = new Rng(seed, 'ood-pick');
   const accuracies: Record<number, number> = {};
   for (const n of lengths) accuracies[n] = sampleAccuracy(model, task, rng, cfg.oodPickSamples, n);
-  const length = lengths.find((n) => accuracies[n] >= cfg.accLow && accuracies[n] <= cfg.accHigh) ?? null;
+  const length = chooseOodLength(lengths, accuracies, cfg.accLow, cfg.accHigh);
   return { length, accuracies, samples: cfg.oodPickSamples, range: [cfg.accLow, cfg.accHigh] };
 }

@@ -68,7 +68,7 @@ export function analyzeModel(opts: AnalyzeOptions): AnalysisResult {
     return { status: 'skipped', ood, reason: `no OOD length with accuracy in [${cfg.accLow}, ${cfg.accHigh}] (${seen})`, components, scores: {}, timingsMs };
   }
   const evalSet = oodEvalSet(task, ood.length, seed, cfg.evalSamples);
-  const ctx = new ImportanceContext(model, task, ood.length, cfg, seed, evalSet, ood.accuracies[ood.length]);
+  const ctx = new ImportanceContext({ model, task, length: ood.length, cfg, seed, evalSet, pickAccuracy: ood.accuracies[ood.length] });
   const scores: Record<string, Record<string, number>> = {};
   scores.G = timed(timingsMs, 'G', opts.onPhase, () => getMeasure('G').compute(ctx));
   timed(timingsMs, 'means', opts.onPhase, () => ctx.means());
@@ -125,7 +125,7 @@ export function redrawNoise(ctxBase: ImportanceContext, components: readonly str
   const out: Redraw[] = [];
   for (let k = 1; k <= cfg.redraws; k++) {
     const evalSet = sampleExamples(task, cfg.evalSamples, new Rng(seed, `ood-eval-redraw${k}`), length);
-    const ctx = new ImportanceContext(model, task, length, cfg, seed, evalSet, ctxBase.pickAccuracy, ctxBase.components, k);
+    const ctx = new ImportanceContext({ model, task, length, cfg, seed, evalSet, pickAccuracy: ctxBase.pickAccuracy, components: ctxBase.components, redraw: k });
     const Gmap = getMeasure('G').compute(ctx);
     const Cmap = getMeasure('C').compute(ctx);
     const cl = classifyComponents(

@@ -38,6 +38,14 @@ export function mostExtreme(ids: readonly string[], delta: readonly number[], cl
     .map((x) => x.id);
 }
 
+/**
+ * Table 2's pruning targets among a class: the `k` most extreme ('extreme'), or the first `k` in
+ * component order ('name-order', the authors' code).
+ */
+export function pruningTargets(ids: readonly string[], delta: readonly number[], classes: readonly ComponentClass[], cls: ComponentClass, select: AnalysisConfig['pruneSelect'], k = 2): string[] {
+  return select === 'extreme' ? mostExtreme(ids, delta, classes, cls, k) : ids.filter((_, i) => classes[i] === cls).slice(0, k);
+}
+
 export interface PruningResult {
   heroes: string[]; // the ablated Heroes (at most two)
   bloats: string[]; // the ablated Bloats (at most two)
@@ -88,10 +96,8 @@ export function pruningAnalysis(opts: {
 }): PruningResult {
   const { model, cfg, means, ids, delta, classes } = opts;
   const idSet = sampleExamples(opts.task, cfg.idSamples, new Rng(opts.seed, 'id-eval'), cfg.idLength);
-  const pick = (cls: ComponentClass) =>
-    cfg.pruneSelect === 'extreme' ? mostExtreme(ids, delta, classes, cls, 2) : ids.filter((_, i) => classes[i] === cls).slice(0, 2);
-  const heroes = pick('HiddenHero');
-  const bloats = pick('GradientBloat');
+  const heroes = pruningTargets(ids, delta, classes, 'HiddenHero', cfg.pruneSelect);
+  const bloats = pruningTargets(ids, delta, classes, 'GradientBloat', cfg.pruneSelect);
   const acc = (pruned: string[], set: Example[]) => prunedAccuracy(model, pruned, means, cfg.headAblation, set);
   const maybe = (pruned: string[], set: Example[]) => (pruned.length ? acc(pruned, set) : null);
   const idBefore = acc([], idSet);

@@ -4,9 +4,9 @@
  * and `figures` exports them (src/report/export.ts).
  */
 import type { ComponentClass } from '../analysis/ranks';
-import type { TaskName } from '../config';
 import type { RunRecord } from '../results';
-import { TASK_LABEL } from './tables';
+import { getTask, TaskName } from '../tasks';
+import { analysed, rhoOf, tasksIn } from './records';
 
 export interface PlotlyFigure {
   data: Record<string, unknown>[];
@@ -20,12 +20,8 @@ export const CLASS_COLORS: Record<ComponentClass, string> = {
   Aligned: '#7f7f7f',
 };
 export const CLASS_LABEL: Record<ComponentClass, string> = { HiddenHero: 'Hidden Hero', GradientBloat: 'Gradient Bloat', Aligned: 'Aligned' };
-const TASK_COLORS: Record<TaskName, string> = { reverse: '#2ca02c', sort: '#9467bd' };
 
-const analysed = (records: readonly RunRecord[], task: TaskName) =>
-  records.filter((r) => r.task === task && r.analysis.status === 'analysed').sort((a, b) => a.seed - b.seed);
 const finite = (x: number | null | undefined): x is number => typeof x === 'number' && Number.isFinite(x);
-const tasksIn = (records: readonly RunRecord[]) => (['reverse', 'sort'] as TaskName[]).filter((t) => records.some((r) => r.task === t));
 
 /** Min-max normalisation to [0, 1] (a constant vector maps to 0). */
 export function minMax(xs: readonly number[]): number[] {
@@ -35,7 +31,7 @@ export function minMax(xs: readonly number[]): number[] {
 }
 
 export function meanRho(records: readonly RunRecord[], task: TaskName): number {
-  const rhos = analysed(records, task).map((r) => r.analysis.classification!.rho).filter(finite);
+  const rhos = analysed(records, task).map(rhoOf).filter(finite);
   return rhos.length ? rhos.reduce((a, b) => a + b, 0) / rhos.length : NaN;
 }
 
@@ -96,7 +92,7 @@ export function figure1(records: readonly RunRecord[]): PlotlyFigure {
     legend: LEGEND_BELOW,
     margin: { b: 150 },
     annotations: tasks.map((task, p) => ({
-      text: ((rs) => (rs.length === 1 ? `${TASK_LABEL[task]} seed ${rs[0].seed} (rho = ${fmtRho(meanRho(records, task))})` : `${TASK_LABEL[task]} (mean rho over ${rs.length} seeds = ${fmtRho(meanRho(records, task))})`))(analysed(records, task)),
+      text: ((rs) => (rs.length === 1 ? `${getTask(task).label} seed ${rs[0].seed} (rho = ${fmtRho(meanRho(records, task))})` : `${getTask(task).label} (mean rho over ${rs.length} seeds = ${fmtRho(meanRho(records, task))})`))(analysed(records, task)),
       showarrow: false,
       xref: `x${p === 0 ? '' : p + 1} domain`,
       yref: `y${p === 0 ? '' : p + 1} domain`,
@@ -161,7 +157,7 @@ export function figure2(records: readonly RunRecord[], task: TaskName = 'sort'):
       ...deltaBars,
     ],
     layout: {
-      title: { text: `Figure 2: where Heroes and Bloats sit, ${TASK_LABEL[task]} (${rs.length} seeds)${presetLabel(rs)}` },
+      title: { text: `Figure 2: where Heroes and Bloats sit, ${getTask(task).label} (${rs.length} seeds)${presetLabel(rs)}` },
       grid: { rows: 1, columns: 2, pattern: 'independent' },
       barmode: 'group',
       legend: LEGEND_BELOW,
@@ -195,7 +191,7 @@ export function figure3(record: RunRecord): PlotlyFigure {
       },
     ],
     layout: {
-      title: { text: `Figure 3: pruning, ${TASK_LABEL[record.task]} seed ${record.seed} (N = ${record.analysis.ood.length})${presetLabel([record])}` },
+      title: { text: `Figure 3: pruning, ${getTask(record.task).label} seed ${record.seed} (N = ${record.analysis.ood.length})${presetLabel([record])}` },
       yaxis: { title: { text: 'OOD exact match (%)' }, range: [0, 105] },
       width: 700,
       height: 450,
@@ -207,14 +203,14 @@ export function figure3(record: RunRecord): PlotlyFigure {
 export function figure4(records: readonly RunRecord[]): PlotlyFigure {
   return {
     data: tasksIn(records).map((task) => {
-      const rs = analysed(records, task).filter((r) => finite(r.analysis.classification!.rho));
+      const rs = analysed(records, task).filter((r) => finite(rhoOf(r)));
       return {
         type: 'scatter',
         mode: 'markers',
-        name: `${TASK_LABEL[task]} (mean ${fmtRho(meanRho(records, task))})`,
+        name: `${getTask(task).label} (mean ${fmtRho(meanRho(records, task))})`,
         x: rs.map((r) => String(r.seed)),
-        y: rs.map((r) => r.analysis.classification!.rho),
-        marker: { color: TASK_COLORS[task], size: 11 },
+        y: rs.map(rhoOf),
+        marker: { color: getTask(task).color, size: 11 },
       };
     }),
     layout: {
@@ -272,16 +268,16 @@ export function trainingCurves(records: readonly RunRecord[]): PlotlyFigure {
   const block = Math.max(1, Math.ceil(longest / 300));
   for (const task of tasks) {
     const rs = records.filter((r) => r.task === task).sort((a, b) => a.seed - b.seed);
-    const color = TASK_COLORS[task];
+    const color = getTask(task).color;
     // The median of one or two runs is noise: the curve ends where fewer than three (or all, if fewer) still train.
     const full = lossBand(rs.map((r) => r.training.losses), block);
     const keep = full.n.map((n) => n >= Math.min(3, rs.length));
     const pick = (xs: number[]) => xs.filter((_, i) => keep[i]);
     const band = { step: pick(full.step), median: pick(full.median), lo: pick(full.lo), hi: pick(full.hi), n: pick(full.n) };
-    const label = rs.length > 1 ? `${TASK_LABEL[task]}: median of ${rs.length} seeds` : `${TASK_LABEL[task]} seed ${rs[0].seed}`;
+    const label = rs.length > 1 ? `${getTask(task).label}: median of ${rs.length} seeds` : `${getTask(task).label} seed ${rs[0].seed}`;
     if (rs.length > 1) {
       data.push({ type: 'scatter', mode: 'lines', x: band.step, y: band.hi, line: { width: 0 }, hoverinfo: 'skip', showlegend: false, legendgroup: task });
-      data.push({ type: 'scatter', mode: 'lines', name: `${TASK_LABEL[task]}: 10-90% of seeds`, x: band.step, y: band.lo, fill: 'tonexty', fillcolor: `${color}33`, line: { width: 0 }, hoverinfo: 'skip', legendgroup: task });
+      data.push({ type: 'scatter', mode: 'lines', name: `${getTask(task).label}: 10-90% of seeds`, x: band.step, y: band.lo, fill: 'tonexty', fillcolor: `${color}33`, line: { width: 0 }, hoverinfo: 'skip', legendgroup: task });
     }
     data.push({
       type: 'scatter',
@@ -290,7 +286,7 @@ export function trainingCurves(records: readonly RunRecord[]): PlotlyFigure {
       x: band.step,
       y: band.median,
       customdata: band.n,
-      hovertemplate: `step %{x:.0f}: median loss %{y:.3f} over %{customdata} seed(s) still training<extra>${TASK_LABEL[task]}</extra>`,
+      hovertemplate: `step %{x:.0f}: median loss %{y:.3f} over %{customdata} seed(s) still training<extra>${getTask(task).label}</extra>`,
       line: { color, width: 2 },
       legendgroup: task,
     });
@@ -298,12 +294,12 @@ export function trainingCurves(records: readonly RunRecord[]): PlotlyFigure {
       data.push({
         type: 'scatter',
         mode: 'lines+markers',
-        name: `${TASK_LABEL[task]}: each seed's stopping checks`,
+        name: `${getTask(task).label}: each seed's stopping checks`,
         showlegend: i === 0,
         legendgroup: `${task}-acc`,
         x: r.training.evals.map((e) => e.step),
         y: r.training.evals.map((e) => e.acc),
-        hovertemplate: `seed ${r.seed}, step %{x}: %{y:.1%}<extra>${TASK_LABEL[task]}</extra>`,
+        hovertemplate: `seed ${r.seed}, step %{x}: %{y:.1%}<extra>${getTask(task).label}</extra>`,
         line: { color, width: 1 },
         marker: { color, size: 4 },
         opacity: 0.7,

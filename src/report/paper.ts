@@ -14,6 +14,9 @@ export interface PaperSeedRow {
   bloats: number;
 }
 
+/** The paper's two tasks, in the order its Table 1 lists them. */
+export const PAPER_TASKS: readonly TaskName[] = ['reverse', 'sort'];
+
 export const PAPER = {
   /** Table 1: mean ± population sd over 10 seeds, range, total Hero and Bloat occurrences. */
   table1: {

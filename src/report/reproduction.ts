@@ -12,11 +12,12 @@ import * as path from 'node:path';
 import type { ProtocolVariant } from '../analysis/pipeline';
 import type { AnalysisConfig, PresetName, TaskName } from '../config';
 import { configDiff, RejectedFile, RunRecord, scanRecords } from '../results';
-import { PAPER } from './paper';
+import { getTask } from '../tasks';
+import { PAPER, PAPER_TASKS } from './paper';
+import { analysed, rhoOf } from './records';
 import { bootstrap, bootstrap2, inside, Interval, mean, permutationTest, sum } from './stats';
-import { stddev, table1, table2, table6, TASK_LABEL } from './tables';
+import { stddev, table1, table2, table6 } from './tables';
 
-const TASKS: TaskName[] = ['reverse', 'sort'];
 const PRESETS: PresetName[] = ['paper', 'authors'];
 
 /** A training-side ablation sweep: records made with one training setting changed from a preset. */
@@ -51,8 +52,6 @@ function table(header: string[], rows: (string | number)[][]): string {
 }
 
 // ---------- record helpers ----------
-const analysed = (rs: readonly RunRecord[], task: TaskName) => rs.filter((r) => r.task === task && r.analysis.status === 'analysed').sort((a, b) => a.seed - b.seed);
-const rhoOf = (r: RunRecord) => r.analysis.classification!.rho;
 const countsOf = (r: RunRecord) => r.analysis.classification!.counts;
 const layerOf = (id: string) => Number(/^L(\d+)\./.exec(id)?.[1] ?? NaN);
 const finite = (xs: number[]) => xs.filter((x) => Number.isFinite(x));
@@ -106,7 +105,7 @@ function header(input: ReproductionInput): string {
     const trainH = sum(rs.map((r) => r.training.wallMs)) / 3.6e6; // the training's own wall time (a reused checkpoint keeps it)
     const anaH = sum(rs.map((r) => r.timingsMs.analysis)) / 3.6e6;
     const skipped = rs.filter((r) => r.analysis.status === 'skipped').length;
-    const tasks = TASKS.map((t) => `${TASK_LABEL[t]} ${rs.filter((r) => r.task === t).length}`).join(', ');
+    const tasks = PAPER_TASKS.map((t) => `${getTask(t).label} ${rs.filter((r) => r.task === t).length}`).join(', ');
     const diffs = [...new Set(rs.flatMap((r) => configDiff(rs[0].config, r.config)))];
     rows.push([p, `${rs.length} (${tasks}; ${skipped} without an OOD length)`, backends, commits, `${trainH.toFixed(2)} h`, `${anaH.toFixed(2)} h`, diffs.length ? `runs differ in ${diffs.join(', ')}` : 'one configuration']);
   }
@@ -123,16 +122,16 @@ function header(input: ReproductionInput): string {
       ...input.rejected.map((r) => `- \`${r.file}\` ${r.reason}`),
     );
   }
-  const missing = PRESETS.flatMap((p) => TASKS.map((t) => ({ p, t, n: (input.presets[p] ?? []).filter((r) => r.task === t).length }))).filter((x) => x.n < PAPER.seedList.length);
+  const missing = PRESETS.flatMap((p) => PAPER_TASKS.map((t) => ({ p, t, n: (input.presets[p] ?? []).filter((r) => r.task === t).length }))).filter((x) => x.n < PAPER.seedList.length);
   if (missing.length) {
-    lines.push('', `**Incomplete:** ${missing.map((m) => `${m.p}/${TASK_LABEL[m.t]} has ${m.n} of ${PAPER.seedList.length} seeds`).join('; ')}. The sweeps resume where they stopped (\`node dist/src/cli.js sweep --preset <preset> --workers 2\`); rebuild this report afterwards.`);
+    lines.push('', `**Incomplete:** ${missing.map((m) => `${m.p}/${getTask(m.t).label} has ${m.n} of ${PAPER.seedList.length} seeds`).join('; ')}. The sweeps resume where they stopped (\`node dist/src/cli.js sweep --preset <preset> --workers 2\`); rebuild this report afterwards.`);
   }
   return lines.join('\n');
 }
 
 function sectionTable1(input: ReproductionInput, B: number): string {
   const out = ['## Table 1: gradient-causal alignment', ''];
-  for (const task of TASKS) {
+  for (const task of PAPER_TASKS) {
     const P = PAPER.table1[task];
     const rows: (string | number)[][] = [[`paper`, 10, f3(P.rhoMean), f3(P.rhoStd), `[${f2(P.rhoMin)}, ${f2(P.rhoMax)}]`, P.heroes, P.bloats]];
     const verdicts: string[] = [];
@@ -161,10 +160,10 @@ function sectionTable1(input: ReproductionInput, B: number): string {
       const hScaled = { ...hIv, lo: hIv.lo * scale, hi: hIv.hi * scale };
       const bScaled = { ...bIv, lo: bIv.lo * scale, hi: bIv.hi * scale };
       verdicts.push(
-        `- ${p} preset, ${TASK_LABEL[task]}: mean rho ${agree(P.rhoMean, mIv)} (paper ${f3(P.rhoMean)}, ours ${f3(mIv.estimate)} ${ivs(mIv)}); sd ${agree(P.rhoStd, sIv)}; Hero total ${agree(P.heroes, hScaled)}; Bloat total ${agree(P.bloats, bScaled)}${rs.length !== 10 ? ` (totals scaled to 10 seeds from ${rs.length})` : ''}.`,
+        `- ${p} preset, ${getTask(task).label}: mean rho ${agree(P.rhoMean, mIv)} (paper ${f3(P.rhoMean)}, ours ${f3(mIv.estimate)} ${ivs(mIv)}); sd ${agree(P.rhoStd, sIv)}; Hero total ${agree(P.heroes, hScaled)}; Bloat total ${agree(P.bloats, bScaled)}${rs.length !== 10 ? ` (totals scaled to 10 seeds from ${rs.length})` : ''}.`,
       );
     }
-    out.push(`### ${TASK_LABEL[task]}`, '', table(['', 'seeds', 'rho mean [95% CI]', 'rho sd (population) [CI]', 'rho range', 'Hero total [CI]', 'Bloat total [CI]'], rows), '', ...verdicts, '');
+    out.push(`### ${getTask(task).label}`, '', table(['', 'seeds', 'rho mean [95% CI]', 'rho sd (population) [CI]', 'rho range', 'Hero total [CI]', 'Bloat total [CI]'], rows), '', ...verdicts, '');
   }
   return out.join('\n');
 }
@@ -219,10 +218,10 @@ function sectionTable2(input: ReproductionInput, B: number): string {
       if (hDrops.length) {
         const iv = bootstrap(hDrops, mean, { resamples: B, seed: 5 });
         const bv = bootstrap(bDrops, mean, { resamples: B, seed: 6 });
-        notes.push(`- ${p} preset, ${TASK_LABEL[task]}: pruning the top two Heroes loses ${pts(iv.estimate)} points on average ${ivs(iv, pts)} over ${hDrops.length} seeds with Heroes; the top two Bloats lose ${pts(bv.estimate)} ${ivs(bv, pts)} over ${bDrops.length} seeds with Bloats.${task === 'sort' ? ` Paper's 32-point Hero cost: ${agree(PAPER.heroPruneDrop, iv)}.` : ''}`);
+        notes.push(`- ${p} preset, ${getTask(task).label}: pruning the top two Heroes loses ${pts(iv.estimate)} points on average ${ivs(iv, pts)} over ${hDrops.length} seeds with Heroes; the top two Bloats lose ${pts(bv.estimate)} ${ivs(bv, pts)} over ${bDrops.length} seeds with Bloats.${task === 'sort' ? ` Paper's 32-point Hero cost: ${agree(PAPER.heroPruneDrop, iv)}.` : ''}`);
       }
     }
-    out.push(`### ${TASK_LABEL[task]}`, '', table(['', 'pruned Heroes / Bloats', 'baseline', 'Heroes pruned', 'Bloats pruned'], rows), '', ...notes, '');
+    out.push(`### ${getTask(task).label}`, '', table(['', 'pruned Heroes / Bloats', 'baseline', 'Heroes pruned', 'Bloats pruned'], rows), '', ...notes, '');
   }
   return out.join('\n');
 }
@@ -440,7 +439,7 @@ function variantTable(rs: readonly RunRecord[], B: number): string {
   if (!base || !rs.every((r) => r.analysis.variants)) return '';
   const rows = singleChanges(base);
   const baseKey = rows[0].key;
-  for (const task of TASKS) {
+  for (const task of PAPER_TASKS) {
     const trs = analysed(rs, task);
     if (!trs.length) continue;
     const table_: (string | number)[][] = [];
@@ -454,7 +453,7 @@ function variantTable(rs: readonly RunRecord[], B: number): string {
       const same = row.own;
       table_.push([row.name, f3(mean(finite(rhos))), same ? '–' : `${f3(dIv.estimate)} ${ivs(dIv)}`, sum(st.map((s) => s!.heroes)), sum(st.map((s) => s!.bloats))]);
     }
-    out.push(`##### ${TASK_LABEL[task]} (${trs.length} seeds)`, '', table(['analysis setting (one change from the preset)', 'mean rho', 'change in rho vs the preset, paired over seeds [95% CI]', 'Heroes', 'Bloats'], table_), '');
+    out.push(`##### ${getTask(task).label} (${trs.length} seeds)`, '', table(['analysis setting (one change from the preset)', 'mean rho', 'change in rho vs the preset, paired over seeds [95% CI]', 'Heroes', 'Bloats'], table_), '');
   }
   return out.join('\n');
 }
@@ -480,7 +479,7 @@ function sectionGaps(input: ReproductionInput, B: number): string {
   const signed = (m: Metric, x: number) => (x >= 0 ? '+' : '') + fmt(m, x);
   for (const p of PRESETS) {
     const all = input.presets[p] ?? [];
-    for (const task of TASKS) {
+    for (const task of PAPER_TASKS) {
       const rs = analysed(all, task).filter((r) => r.analysis.variants);
       if (rs.length < 2) continue;
       const base = rs[0].config.analysis;
@@ -544,7 +543,7 @@ function sectionGaps(input: ReproductionInput, B: number): string {
         const verdict = by.length ? `**explained** by ${by.join('; or ')}` : anyToward || (together && together.share > 0) ? '**partly**' : '**not explained**';
         rows.push([
           p,
-          TASK_LABEL[task],
+          getTask(task).label,
           metricName[m],
           fmt(m, target),
           `${fmt(m, ownIv.estimate)} ${ivs(ownIv, (x) => fmt(m, x))}${scale !== 1 && m !== 'rho' ? ` (scaled from ${rs.length} seeds)` : ''}`,
@@ -572,13 +571,13 @@ function sectionWhichProtocol(input: ReproductionInput, B: number): string {
   const out = ['### Which analysis protocol reproduces the paper\'s Table 1', ''];
   for (const p of PRESETS) {
     const rs = input.presets[p] ?? [];
-    const byTask = TASKS.map((t) => analysed(rs, t)).filter((x) => x.length && x.every((r) => r.analysis.variants));
+    const byTask = PAPER_TASKS.map((t) => analysed(rs, t)).filter((x) => x.length && x.every((r) => r.analysis.variants));
     if (!byTask.length) continue;
     const combos = byTask[0][0].analysis.variants!.map((v) => ({ headAblation: v.headAblation, paired: v.paired, evalSamples: v.evalSamples }));
     const find = (r: RunRecord, c: (typeof combos)[number]) => r.analysis.variants!.find((v) => v.headAblation === c.headAblation && v.paired === c.paired && v.evalSamples === c.evalSamples);
     const rows: (string | number)[][] = combos.map((c) => {
       const row: (string | number)[] = [`${c.headAblation}, ${c.paired ? 'paired' : 'unpaired'}, ${c.evalSamples}`];
-      for (const task of TASKS) {
+      for (const task of PAPER_TASKS) {
         const trs = analysed(rs, task);
         const rhos = finite(trs.map((r) => find(r, c)?.rho ?? NaN));
         if (!rhos.length) {
@@ -596,7 +595,7 @@ function sectionWhichProtocol(input: ReproductionInput, B: number): string {
     for (const rankRule of ['average', 'ordinal-random', 'ordinal-order'] as const) {
       for (const inclusive of [false, true]) {
         const row: (string | number)[] = [`${rankRule}, ${inclusive ? 'inclusive (>= 6)' : 'strict (> 6)'}`];
-        for (const task of TASKS) {
+        for (const task of PAPER_TASKS) {
           const cs = analysed(rs, task).map((r) => find(r, authorsCombo)?.classifications.find((x) => x.rankRule === rankRule && x.inclusive === inclusive));
           if (!cs.length || cs.some((x) => !x)) {
             row.push('–');
@@ -636,7 +635,7 @@ function sectionProtocol(input: ReproductionInput, B: number): string {
   out.push('### The noise floor: the same models, evaluation sequences redrawn', '', 'Each run recomputes G, the ablation means and C on freshly drawn sequences (`analysis.redraws`, default 2) with its own settings. The spread below is what sampling alone does; a protocol difference smaller than it is not measurable with these sample sizes.', '');
   const nrows: (string | number)[][] = [];
   for (const p of PRESETS) {
-    for (const task of TASKS) {
+    for (const task of PAPER_TASKS) {
       const trs = analysed(input.presets[p] ?? [], task).filter((r) => r.analysis.redraws?.length);
       if (!trs.length) continue;
       const dRho: number[] = [];
@@ -657,7 +656,7 @@ function sectionProtocol(input: ReproductionInput, B: number): string {
         }
       }
       const sdWithin = mean(trs.map((r) => stddev([rhoOf(r), ...r.analysis.redraws!.map((d) => d.rho)], 1)).filter(Number.isFinite));
-      nrows.push([p, TASK_LABEL[task], trs.length, f3(mean(dRho)), f3(Math.max(...dRho)), f3(sdWithin), pct(changed / compared), f2(mean(dH)), f2(mean(dB))]);
+      nrows.push([p, getTask(task).label, trs.length, f3(mean(dRho)), f3(Math.max(...dRho)), f3(sdWithin), pct(changed / compared), f2(mean(dH)), f2(mean(dB))]);
     }
   }
   out.push(nrows.length ? table(['preset', 'task', 'seeds', 'mean abs change in rho', 'largest', 'within-model sd of rho', 'components whose class changes', 'mean abs change in Heroes', 'in Bloats'], nrows) : 'No results with redraws yet.', '');
@@ -675,7 +674,7 @@ function sectionProtocol(input: ReproductionInput, B: number): string {
     const baseRs = input.presets[a.preset] ?? [];
     const diff = (a.records.length && baseRs.length ? configDiff(baseRs[0].config, a.records[0].config) : []).filter((k) => !k.startsWith('analysis.'));
     const setting = diff.map((k) => `${k}=${JSON.stringify(k.split('.').reduce<unknown>((o, kk) => (o as Record<string, unknown>)[kk], a.records[0].config))}`).join(', ');
-    for (const task of TASKS) {
+    for (const task of PAPER_TASKS) {
       const rs = a.records.filter((r) => r.task === task);
       if (!rs.length) continue;
       const ok = rs.filter((r) => r.analysis.status === 'analysed');
@@ -691,7 +690,7 @@ function sectionProtocol(input: ReproductionInput, B: number): string {
       arows.push([
         a.name,
         `${a.preset} + ${setting || '(no difference found)'}`,
-        TASK_LABEL[task],
+        getTask(task).label,
         `${rs.length} (${rs.map((r) => r.seed).join(', ')})`,
         sideBySide(`${ok.length}/${rs.length}`, `${sameOk.length}/${same.length}`),
         sideBySide(String(Math.round(mean(rs.map((r) => r.training.steps)))), same.length ? String(Math.round(mean(same.map((r) => r.training.steps)))) : '–'),

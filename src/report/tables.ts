@@ -6,10 +6,10 @@
  * paper (../shared/PROTOCOL.md).
  */
 import type { RunRecord } from '../results';
-import type { TaskName } from '../config';
+import { getTask, TaskName } from '../tasks';
+import { analysed, rhoOf, tasksIn } from './records';
 import { mean } from './stats';
 
-export const TASK_LABEL: Record<TaskName, string> = { reverse: 'Reversal', sort: 'Sorting' };
 
 /** Population (ddof 0) or sample (ddof 1) standard deviation. */
 export function stddev(xs: readonly number[], ddof: 0 | 1): number {
@@ -18,11 +18,7 @@ export function stddev(xs: readonly number[], ddof: 0 | 1): number {
   return Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - ddof));
 }
 
-const analysed = (records: readonly RunRecord[], task: TaskName) =>
-  records.filter((r) => r.task === task && r.analysis.status === 'analysed').sort((a, b) => a.seed - b.seed);
-const tasksIn = (records: readonly RunRecord[]) => (['reverse', 'sort'] as TaskName[]).filter((t) => records.some((r) => r.task === t));
 const idsOf = (r: RunRecord, cls: string) => r.analysis.components.filter((_, i) => r.analysis.classification!.classes[i] === cls);
-const rhoOf = (r: RunRecord) => r.analysis.classification!.rho;
 
 export interface Table1Row {
   task: string;
@@ -45,7 +41,7 @@ export function table1(records: readonly RunRecord[]): Table1Row[] {
     const exp = (k: 'expectedHeroes' | 'expectedBloats') =>
       rs.every((r) => r.analysis.classification!.counts[k] !== undefined) && rs.length ? rs.reduce((a, r) => a + r.analysis.classification!.counts[k]!, 0) : null;
     return {
-      task: TASK_LABEL[task],
+      task: getTask(task).label,
       seeds: rs.length,
       skipped: records.filter((r) => r.task === task && r.analysis.status === 'skipped').length,
       rhoMean: rhos.length ? mean(rhos) : NaN,
@@ -77,7 +73,7 @@ export function table2(records: readonly RunRecord[]): Table2Row[] {
     const score = (r: RunRecord) => r.analysis.classification!.counts.heroes + r.analysis.classification!.counts.bloats;
     const best = rs.reduce<RunRecord | null>((b, r) => (!b || score(r) > score(b) ? r : b), null);
     return rs.map((r) => ({
-      task: TASK_LABEL[task],
+      task: getTask(task).label,
       seed: r.seed,
       chosen: r === best,
       heroes: r.analysis.pruning!.heroes.join(' '),
@@ -109,7 +105,7 @@ export function table3(records: readonly RunRecord[]): Table3Row[] {
       counts
         .filter((x) => x.n > 0)
         .sort((a, b) => b.n - a.n || comps.indexOf(a.c) - comps.indexOf(b.c))
-        .forEach((x) => rows.push({ task: TASK_LABEL[task], class: label, component: x.c, count: x.n, seeds: rs.length }));
+        .forEach((x) => rows.push({ task: getTask(task).label, class: label, component: x.c, count: x.n, seeds: rs.length }));
     }
   }
   return rows;
@@ -136,7 +132,7 @@ export function seedTable(records: readonly RunRecord[], task: TaskName): SeedRo
       const a = r.analysis;
       const ok = a.status === 'analysed';
       return {
-        task: TASK_LABEL[task],
+        task: getTask(task).label,
         seed: r.seed,
         status: a.status,
         steps: r.training.steps,
@@ -165,7 +161,7 @@ export function table6(records: readonly RunRecord[], task: TaskName = 'sort'): 
   const rows: Table6Row[] = rs.map((r) => {
     const p = r.analysis.pruning!.allBloats;
     return {
-      task: TASK_LABEL[task],
+      task: getTask(task).label,
       seed: r.seed,
       bloats: p.ids.join(' ') || '-',
       idBefore: p.idBefore,
@@ -174,7 +170,7 @@ export function table6(records: readonly RunRecord[], task: TaskName = 'sort'): 
     };
   });
   const drops = rows.map((r) => r.drop).filter((d): d is number => d !== null);
-  if (drops.length) rows.push({ task: TASK_LABEL[task], seed: 'mean ± sd', bloats: `${drops.length} seeds with Bloats`, idBefore: null, idAfter: null, drop: mean(drops), dropSd: stddev(drops, 1) });
+  if (drops.length) rows.push({ task: getTask(task).label, seed: 'mean ± sd', bloats: `${drops.length} seeds with Bloats`, idBefore: null, idAfter: null, drop: mean(drops), dropSd: stddev(drops, 1) });
   return rows;
 }
 

@@ -1,58 +1,43 @@
 /**
- * The two algorithmic tasks and their token format (../shared/PROTOCOL.md, "Tasks and tokens").
+ * The token format of the digit tasks (../shared/PROTOCOL.md, "Tasks and tokens") and batching.
  *
  * A sequence of N digits x1..xN (integers 1..99, uniform, with replacement) is shown as
- * `START x1..xN SEP`; the model must continue with `y1..yN END`, where y is x reversed (reverse)
- * or x sorted ascending (sort). The decoder input is the input followed by the target without
- * its last token, so position p is trained to predict token p+1.
+ * `START x1..xN SEP`; the model must continue with `y1..yN END`, where y is the task's target for
+ * x (reverse.ts, sort.ts). The decoder input is the input followed by the target without its last
+ * token, so position p is trained to predict token p+1.
  */
-import type { BatchLayout, TaskName } from './config';
-import { Rng } from './rng';
+import type { Rng } from '../rng';
+
+/**
+ * How a batch of mixed-length training sequences is laid out.
+ * `contiguous`: each row is `START x SEP y` then PAD at the end (a row is exactly the sequence
+ *   the model sees when decoding it alone).
+ * `separate`: the authors' code pads inputs and targets separately, so a shorter row is
+ *   `START x SEP PAD.. y ..`: PAD sits between SEP and y1, visible to attention.
+ */
+export type BatchLayout = 'contiguous' | 'separate';
 
 export const PAD = 100;
 export const START = 101;
 export const SEP = 102;
 export const END = 103;
-export const VOCAB_SIZE = 104;
+/** Tokens of the digit tasks: the digits 1..99 (and an unused 0), PAD, START, SEP, END. */
+export const DIGIT_VOCAB_SIZE = 104;
 export const MIN_DIGIT = 1;
 export const MAX_DIGIT = 99;
 /** Marks a position that carries no loss and no accuracy check. */
 export const IGNORE = -1;
 /** The lengths the paper evaluates out of distribution. */
-export const OOD_LENGTHS: readonly number[] = [8, 9, 10, 11];
+export const PAPER_OOD_LENGTHS: readonly number[] = [8, 9, 10, 11];
 
 export interface Example {
   x: number[]; // the N input digits
   y: number[]; // the N target digits (END not included)
 }
 
-/** y for a given x. */
-export function solve(task: TaskName, x: readonly number[]): number[] {
-  if (task === 'reverse') return x.slice().reverse();
-  return x.slice().sort((a, b) => a - b);
-}
-
-export function sampleExample(task: TaskName, n: number, rng: Rng): Example {
-  const x = Array.from({ length: n }, () => rng.int(MIN_DIGIT, MAX_DIGIT));
-  return { x, y: solve(task, x) };
-}
-
-/**
- * `count` examples; each one's length is `length` if given as a number, else uniform in
- * [minLen, maxLen] per sequence (the authors' code draws each sequence's N independently).
- */
-export function sampleExamples(
-  task: TaskName,
-  count: number,
-  rng: Rng,
-  length: number | { minLen: number; maxLen: number },
-): Example[] {
-  const out: Example[] = [];
-  for (let i = 0; i < count; i++) {
-    const n = typeof length === 'number' ? length : rng.int(length.minLen, length.maxLen);
-    out.push(sampleExample(task, n, rng));
-  }
-  return out;
+/** N digits drawn uniformly from 1..99 with replacement (the paper's input distribution). */
+export function digitInput(n: number, rng: Rng): number[] {
+  return Array.from({ length: n }, () => rng.int(MIN_DIGIT, MAX_DIGIT));
 }
 
 /** `START x SEP` — what greedy decoding starts from. */
@@ -102,21 +87,4 @@ export function makeBatch(examples: readonly Example[], layout: BatchLayout = 'c
     for (let j = 0; j <= n; j++) targets[row + answerStart - 1 + j] = answer[j];
   });
   return { B, T, tokens, targets, lengths: examples.map((e) => e.x.length), layout };
-}
-
-/** A reproducible stream of training batches for one (task, seed); its state can be saved. */
-export class BatchStream {
-  readonly rng: Rng;
-  constructor(
-    readonly task: TaskName,
-    readonly opts: { minLen: number; maxLen: number; batchSize: number; layout: BatchLayout },
-    rng: Rng,
-  ) {
-    this.rng = rng;
-  }
-
-  next(): Batch {
-    const ex = sampleExamples(this.task, this.opts.batchSize, this.rng, this.opts);
-    return makeBatch(ex, this.opts.layout);
-  }
 }

@@ -1,0 +1,69 @@
+/**
+ * The task registry: every task the project knows, one file each (reverse.ts, sort.ts). `--task`,
+ * sweeps, results file names, tables, figures and reports all take their task lists from here; a
+ * new task is a file and one line below. Sampling and batching are task-independent.
+ */
+import type { Rng } from '../rng';
+import { BatchLayout, Example, makeBatch, Batch } from './format';
+import { reverse } from './reverse';
+import { sort } from './sort';
+import type { Task } from './task';
+
+export * from './format';
+export type { Task } from './task';
+
+/** The registered tasks, by name. */
+export const TASK_REGISTRY = { reverse, sort } as const satisfies Record<string, Task>;
+
+export type TaskName = keyof typeof TASK_REGISTRY;
+
+/** Every registered task's name, in registry order. */
+export const TASKS: readonly TaskName[] = Object.keys(TASK_REGISTRY) as TaskName[];
+
+/** The registered task of that name; an unknown name is an error listing the registered ones. */
+export function getTask(name: string): Task {
+  if (!Object.prototype.hasOwnProperty.call(TASK_REGISTRY, name)) {
+    throw new Error(`unknown task ${JSON.stringify(name)}; registered: ${TASKS.join(', ')}`);
+  }
+  return TASK_REGISTRY[name as TaskName];
+}
+
+/** y for a given x. */
+export function solve(task: TaskName, x: readonly number[]): number[] {
+  return getTask(task).target(x);
+}
+
+export function sampleExample(task: TaskName, n: number, rng: Rng): Example {
+  const x = getTask(task).sampleInput(n, rng);
+  return { x, y: solve(task, x) };
+}
+
+/**
+ * `count` examples; each one's length is `length` if given as a number, else uniform in
+ * [minLen, maxLen] per sequence (the authors' code draws each sequence's N independently).
+ */
+export function sampleExamples(task: TaskName, count: number, rng: Rng, length: number | { minLen: number; maxLen: number }): Example[] {
+  const out: Example[] = [];
+  for (let i = 0; i < count; i++) {
+    const n = typeof length === 'number' ? length : rng.int(length.minLen, length.maxLen);
+    out.push(sampleExample(task, n, rng));
+  }
+  return out;
+}
+
+/** A reproducible stream of training batches for one (task, seed); its state can be saved. */
+export class BatchStream {
+  readonly rng: Rng;
+  constructor(
+    readonly task: TaskName,
+    readonly opts: { minLen: number; maxLen: number; batchSize: number; layout: BatchLayout },
+    rng: Rng,
+  ) {
+    this.rng = rng;
+  }
+
+  next(): Batch {
+    const ex = sampleExamples(this.task, this.opts.batchSize, this.rng, this.opts);
+    return makeBatch(ex, this.opts.layout);
+  }
+}

@@ -1,0 +1,14 @@
+/** Sequence reversal (the paper's simple task): y = x read backwards. */
+import { digitInput, DIGIT_VOCAB_SIZE, PAPER_OOD_LENGTHS } from './format';
+import type { Task } from './task';
+
+export const reverse: Task = {
+  name: 'reverse',
+  label: 'Reversal',
+  color: '#2ca02c',
+  description: 'output the digits in reverse order',
+  vocabSize: DIGIT_VOCAB_SIZE,
+  sampleInput: digitInput,
+  target: (x) => x.slice().reverse(),
+  oodLengths: PAPER_OOD_LENGTHS,
+};

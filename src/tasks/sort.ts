@@ -1,0 +1,14 @@
+/** Sorting (the paper's complex task): y = x in ascending order, repeats kept. */
+import { digitInput, DIGIT_VOCAB_SIZE, PAPER_OOD_LENGTHS } from './format';
+import type { Task } from './task';
+
+export const sort: Task = {
+  name: 'sort',
+  label: 'Sorting',
+  color: '#9467bd',
+  description: 'output the digits sorted ascending, repeats kept',
+  vocabSize: DIGIT_VOCAB_SIZE,
+  sampleInput: digitInput,
+  target: (x) => x.slice().sort((a, b) => a - b),
+  oodLengths: PAPER_OOD_LENGTHS,
+};

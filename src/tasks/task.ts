@@ -1,0 +1,25 @@
+/**
+ * What a task is: a name, how its inputs are drawn, the function that maps an input to its target,
+ * and the vocabulary and lengths it needs. One file per task in this folder (reverse.ts, sort.ts),
+ * listed once in the registry (index.ts); every task list in the project is derived from it.
+ */
+import type { Rng } from '../rng';
+
+export interface Task {
+  /** The registry key: `--task`, file names (`<task>_seed<seed>.json`): lower case, digits, '-'. */
+  readonly name: string;
+  /** How tables and figures name it ('Reversal'). */
+  readonly label: string;
+  /** Its colour in figures. */
+  readonly color: string;
+  /** One line: what the model must output. */
+  readonly description: string;
+  /** Tokens its sequences use (the model's `model.vocabSize` must be at least this). */
+  readonly vocabSize: number;
+  /** The N input tokens of one sequence of length N. */
+  sampleInput(n: number, rng: Rng): number[];
+  /** The target for an input: the tokens the model must produce before END. */
+  target(x: readonly number[]): number[];
+  /** Candidate out-of-distribution lengths, in the order the OOD rule tries them. */
+  readonly oodLengths: readonly number[];
+}

@@ -1,0 +1,74 @@
+/**
+ * How much a new task touches: a copy of the sources gets a throwaway task (a file in src/tasks/
+ * and one line in the registry, nothing else), is compiled, and runs through the CLI's `run`
+ * (train, OOD pick, G, C, classes, pruning) and `tables`; the task lists everywhere include it.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { test } from 'node:test';
+
+const root = path.join(__dirname, '..', '..');
+
+const COPY_TASK = `/** Copy (a throwaway task for test/extend.test.ts): y = x. */
+import { digitInput, DIGIT_VOCAB_SIZE } from './format';
+import type { Task } from './task';
+
+export const copy: Task = {
+  name: 'copy',
+  label: 'Copying',
+  color: '#1f77b4',
+  description: 'output the digits unchanged',
+  vocabSize: DIGIT_VOCAB_SIZE,
+  sampleInput: digitInput,
+  target: (x) => x.slice(),
+  oodLengths: [3],
+};
+`;
+
+test('a new task is one file and one registry line: it trains, is analysed and tabled through the CLI', () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gcg-newtask-'));
+  fs.cpSync(path.join(root, 'src'), path.join(tmp, 'src'), { recursive: true });
+  fs.copyFileSync(path.join(root, 'package.json'), path.join(tmp, 'package.json'));
+  fs.symlinkSync(path.join(root, 'node_modules'), path.join(tmp, 'node_modules'), 'dir');
+  const tsconfig = JSON.parse(fs.readFileSync(path.join(root, 'tsconfig.json'), 'utf8'));
+  fs.writeFileSync(path.join(tmp, 'tsconfig.json'), JSON.stringify({ ...tsconfig, include: ['src/**/*.ts'] }));
+
+  // The two edits a new task takes.
+  fs.writeFileSync(path.join(tmp, 'src', 'tasks', 'copy.ts'), COPY_TASK);
+  const index = path.join(tmp, 'src', 'tasks', 'index.ts');
+  const before = fs.readFileSync(index, 'utf8');
+  const after = before
+    .replace("import { sort } from './sort';", "import { sort } from './sort';\nimport { copy } from './copy';")
+    .replace('{ reverse, sort } as const', '{ reverse, sort, copy } as const');
+  assert.notEqual(after, before);
+  fs.writeFileSync(index, after);
+
+  const tsc = spawnSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', tmp], { encoding: 'utf8' });
+  assert.equal(tsc.status, 0, tsc.stdout + tsc.stderr);
+  const cli = (...args: string[]) => spawnSync(process.execPath, [path.join(tmp, 'dist', 'src', 'cli.js'), ...args], { encoding: 'utf8', cwd: tmp, env: { ...process.env, CI: 'true' } });
+
+  const tiny = ['model.nLayers=1', 'model.nHeads=2', 'model.dModel=16', 'model.dFF=32', 'data.minLen=2', 'data.maxLen=3', 'train.maxSteps=60', 'train.evalEvery=30',
+    'train.batchSize=16', 'train.evalSamples=32', 'analysis.gradBatches=1', 'analysis.gradBatchSize=8', 'analysis.meanBatches=1', 'analysis.evalSamples=32',
+    'analysis.oodPickSamples=32', 'analysis.idSamples=16', 'analysis.idLength=3', 'analysis.tieDraws=10', 'analysis.accLow=0', 'analysis.accHigh=1',
+    'analysis.variants=false', 'analysis.redraws=0'];
+  const results = path.join(tmp, 'results');
+  const r = cli('run', '--task', 'copy', '--seed', '1', '--results', results, '--allow-id-lengths', ...tiny.flatMap((s) => ['--set', s]));
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  const rec = JSON.parse(fs.readFileSync(path.join(results, 'paper', 'copy_seed1.json'), 'utf8'));
+  assert.equal(rec.task, 'copy');
+  assert.equal(rec.analysis.status, 'analysed');
+  assert.equal(rec.analysis.ood.length, 3, "the task's own OOD lengths are used");
+  assert.equal(Object.keys(rec.analysis.scores.G).length, 3);
+
+  const t = cli('tables', '--results', results, '--preset', 'paper');
+  assert.equal(t.status, 0, t.stderr);
+  assert.match(t.stdout, /Copying/, "tables name the task by its label");
+  const bad = cli('run', '--task', 'nope');
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /unknown task "nope"; allowed: reverse, sort, copy/);
+  assert.match(cli('help').stdout, /--task T +reverse \| sort \| copy/);
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
