@@ -76,14 +76,20 @@ export function componentHook(c: Component): string {
  * - a d_model hook with `cols: [a, b]`: only those columns (e.g. the authors' head-ablation
  *   variant, which writes a head's mean into a d_head-wide slice *after* W_O).
  * - otherwise the whole value.
- * `value` must broadcast to the replaced part: a vector (e.g. a mean) or a full tensor.
+ * `value` is either a tensor that broadcasts to the replaced part (a vector such as a mean, or a
+ * full tensor such as another run's activation), or a function of the replaced part returning
+ * its replacement, as TransformerLens's hooks are (`(a) => tf.mul(a, 0.5)` scales it,
+ * `(a) => tf.add(a, d)` adds to it).
  */
 export interface Patch {
   hook: string;
   head?: number;
   cols?: [number, number];
-  value: tf.Tensor;
+  value: tf.Tensor | PatchFn;
 }
+
+/** A patch as a function of the activation it replaces (same shape in, same shape out). */
+export type PatchFn = (activation: tf.Tensor) => tf.Tensor;
 
 /** Mean ablation (or any constant) of one component, at its hook, at every position. */
 export function componentPatch(c: Component, value: tf.Tensor): Patch {
@@ -316,8 +322,7 @@ export class Transformer {
    * Call inside tf.tidy (or dispose the result).
    */
   forward(tokens: tf.Tensor2D, opts: ForwardOptions = {}): ForwardResult {
-    const { nLayers: L, nHeads: H, dModel: D, lnEps: eps } = this.cfg;
-    const dh = this.dHead;
+    const { nLayers: L, dModel: D } = this.cfg;
     const [B, T] = tokens.shape;
     if (this.cfg.positions === 'learned' && T > this.cfg.maxPositions) {
       throw new Error(`sequence of ${T} tokens exceeds model.maxPositions=${this.cfg.maxPositions}`);
@@ -358,32 +363,52 @@ export class Transformer {
       x = hook(hooks.embed, x);
     }
     const mask = this.causalMask(T); // [query_pos, key_pos]
-    const scale = 1 / Math.sqrt(dh);
 
     for (let l = start; l < L; l++) {
-      const p = `blocks.${l}`;
+      // Block.forward: x = x + attn(ln1(x)); x = x + mlp(ln2(x))
       x = hook(hooks.residPre(l), x);
-      const h1 = tf.reshape(layerNorm(x, P[`${p}.ln1.weight`], P[`${p}.ln1.bias`], eps), [B * T, D]);
-      const proj = (w: string) => linear(h1, P[`${p}.attn.${w}.weight`], P[`${p}.attn.${w}.bias`]); // [batch*pos, d_model]
-      const q = tf.transpose(tf.reshape(proj('W_q'), [B, T, H, dh]), [0, 2, 1, 3]); // [batch, head, pos, d_head]
-      const kT = tf.transpose(tf.reshape(proj('W_k'), [B, T, H, dh]), [0, 2, 3, 1]); // [batch, head, d_head, pos]
-      const v = tf.transpose(tf.reshape(proj('W_v'), [B, T, H, dh]), [0, 2, 1, 3]); // [batch, head, pos, d_head]
-      const scores = tf.add(tf.mul(tf.matMul(q, kT), scale), mask); // [batch, head, query_pos, key_pos]
-      const pattern = hook(hooks.pattern(l), tf.softmax(scores));
-      let z = tf.transpose(tf.matMul(pattern, v), [0, 2, 1, 3]); // [batch, pos, head, d_head]
-      z = hook(hooks.z(l), z);
-      const attnOut = linear(tf.reshape(z, [B * T, D]), P[`${p}.attn.W_o.weight`], P[`${p}.attn.W_o.bias`]);
-      x = tf.add(x, hook(hooks.attnOut(l), tf.reshape(attnOut, [B, T, D])));
-
-      const h2 = tf.reshape(layerNorm(x, P[`${p}.ln2.weight`], P[`${p}.ln2.bias`], eps), [B * T, D]);
-      const hidden = gelu(linear(h2, P[`${p}.mlp.0.weight`], P[`${p}.mlp.0.bias`])); // [batch*pos, d_ff]
-      const mlpOut = linear(hidden, P[`${p}.mlp.2.weight`], P[`${p}.mlp.2.bias`]);
-      x = tf.add(x, hook(hooks.mlpOut(l), tf.reshape(mlpOut, [B, T, D])));
+      x = tf.add(x, hook(hooks.attnOut(l), this.attention(l, this.ln(`blocks.${l}.ln1`, x), mask, hook)));
+      x = tf.add(x, hook(hooks.mlpOut(l), this.mlp(l, this.ln(`blocks.${l}.ln2`, x))));
     }
     x = hook(hooks.residFinal, x);
-    const hf = tf.reshape(layerNorm(x, P['ln_f.weight'], P['ln_f.bias'], eps), [B * T, D]);
-    const logits = tf.reshape(linear(hf, P['out.weight'], P['out.bias']), [B, T, this.cfg.vocabSize]) as tf.Tensor3D;
+    const logits = tf.reshape(linear(tf.reshape(this.ln('ln_f', x), [B * T, D]), P['out.weight'], P['out.bias']), [B, T, this.cfg.vocabSize]) as tf.Tensor3D;
     return { logits, cache };
+  }
+
+  /** LayerNorm `name` (its .weight and .bias) over the last axis. [batch, pos, d_model] -> same */
+  private ln(name: string, x: tf.Tensor): tf.Tensor {
+    return layerNorm(x, this.params[`${name}.weight`], this.params[`${name}.bias`], this.cfg.lnEps);
+  }
+
+  /**
+   * Causal multi-head self-attention of block l on its normalised input h: the heads' outputs z
+   * (hook_z), concatenated and projected by W_O. `hook` applies patches and caching at
+   * hook_pattern and hook_z. [batch, pos, d_model] -> [batch, pos, d_model]
+   */
+  private attention(l: number, h: tf.Tensor, mask: tf.Tensor2D, hook: (name: string, x: tf.Tensor) => tf.Tensor): tf.Tensor {
+    const { nHeads: H, dModel: D } = this.cfg;
+    const dh = this.dHead;
+    const [B, T] = h.shape;
+    const P = this.params;
+    const p = `blocks.${l}.attn`;
+    const h1 = tf.reshape(h, [B * T, D]);
+    const proj = (w: string) => linear(h1, P[`${p}.${w}.weight`], P[`${p}.${w}.bias`]); // [batch*pos, d_model]
+    const q = tf.transpose(tf.reshape(proj('W_q'), [B, T, H, dh]), [0, 2, 1, 3]); // [batch, head, pos, d_head]
+    const kT = tf.transpose(tf.reshape(proj('W_k'), [B, T, H, dh]), [0, 2, 3, 1]); // [batch, head, d_head, pos]
+    const v = tf.transpose(tf.reshape(proj('W_v'), [B, T, H, dh]), [0, 2, 1, 3]); // [batch, head, pos, d_head]
+    const scores = tf.add(tf.mul(tf.matMul(q, kT), 1 / Math.sqrt(dh)), mask); // [batch, head, query_pos, key_pos]
+    const pattern = hook(hooks.pattern(l), tf.softmax(scores));
+    const z = hook(hooks.z(l), tf.transpose(tf.matMul(pattern, v), [0, 2, 1, 3])); // [batch, pos, head, d_head]
+    return tf.reshape(linear(tf.reshape(z, [B * T, D]), P[`${p}.W_o.weight`], P[`${p}.W_o.bias`]), [B, T, D]);
+  }
+
+  /** The MLP of block l on its normalised input h: W2 gelu(W1 h + b1) + b2. [batch, pos, d_model] -> [batch, pos, d_model] */
+  private mlp(l: number, h: tf.Tensor): tf.Tensor {
+    const D = this.cfg.dModel;
+    const [B, T] = h.shape;
+    const P = this.params;
+    const hidden = gelu(linear(tf.reshape(h, [B * T, D]), P[`blocks.${l}.mlp.0.weight`], P[`blocks.${l}.mlp.0.bias`])); // [batch*pos, d_ff]
+    return tf.reshape(linear(hidden, P[`blocks.${l}.mlp.2.weight`], P[`blocks.${l}.mlp.2.bias`]), [B, T, D]);
   }
 
   dispose(): void {
@@ -397,13 +422,23 @@ function replaceLastAxis(x: tf.Tensor, p: Patch, width: number): tf.Tensor {
     throw new Error(`patch ${p.hook}: cols [${p.cols}] must satisfy 0 <= a < b <= ${width}`);
   }
   const lead = x.shape.slice(0, -1);
-  const fill = tf.broadcastTo(p.value, [...lead, b - a]);
+  const fill = typeof p.value === 'function' ? patchedPart(x, p, p.value, lead, a, b, width) : tf.broadcastTo(p.value, [...lead, b - a]);
   if (a === 0 && b === width) return fill;
   const parts: tf.Tensor[] = [];
   if (a > 0) parts.push(tf.slice(x, lead.map(() => 0).concat(0), [...lead, a]));
   parts.push(fill);
   if (b < width) parts.push(tf.slice(x, lead.map(() => 0).concat(b), [...lead, width - b]));
   return tf.concat(parts, -1);
+}
+
+/** A function patch's replacement for columns [a, b) of x, checked to keep their shape. */
+function patchedPart(x: tf.Tensor, p: Patch, fn: PatchFn, lead: number[], a: number, b: number, width: number): tf.Tensor {
+  const part = a === 0 && b === width ? x : tf.slice(x, lead.map(() => 0).concat(a), [...lead, b - a]);
+  const out = fn(part);
+  if (!(out instanceof tf.Tensor) || out.shape.join() !== part.shape.join()) {
+    throw new Error(`patch ${p.hook}: the patch function must return a tensor of the activation's shape [${part.shape}], got ${out instanceof tf.Tensor ? `[${out.shape}]` : typeof out}`);
+  }
+  return out;
 }
 
 function applyPatches(x: tf.Tensor, patches: readonly Patch[]): tf.Tensor {

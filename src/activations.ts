@@ -1,0 +1,91 @@
+/**
+ * A run's activations and their gradients, in TransformerLens's terms: `runWithCache` keeps the
+ * activation at every hook point (an `ActivationCache`), `activationGrads` gives the loss gradient
+ * with respect to the activations at any set of hook points in one backward pass. Both take the
+ * same patches as `Transformer.forward`, scoped to the call.
+ */
+import { tf } from './backend';
+import { batchLoss } from './eval';
+import { hooks, Patch, Transformer, withWeightGradientsFor } from './model';
+import type { Batch } from './tasks';
+
+/** Activations by hook point name (`blocks.{l}.attn.hook_z`, ...), as one forward pass saw them. */
+export class ActivationCache {
+  constructor(private readonly values: Record<string, tf.Tensor>) {}
+
+  /** The hook points held, in the order the forward pass reached them. */
+  hooks(): string[] {
+    return Object.keys(this.values);
+  }
+
+  has(hook: string): boolean {
+    return hook in this.values;
+  }
+
+  /** The activation at `hook` (owned by the cache: clone it to keep it past dispose()). */
+  get(hook: string): tf.Tensor {
+    const v = this.values[hook];
+    if (!v) throw new Error(`ActivationCache: no activation at ${JSON.stringify(hook)}; cached: ${this.hooks().join(', ')}`);
+    return v;
+  }
+
+  dispose(): void {
+    for (const v of Object.values(this.values)) v.dispose();
+  }
+}
+
+/** Every hook point of `model`, in forward order. */
+export function hookPoints(model: Transformer): string[] {
+  const out = [hooks.embed];
+  for (let l = 0; l < model.cfg.nLayers; l++) out.push(hooks.residPre(l), hooks.pattern(l), hooks.z(l), hooks.attnOut(l), hooks.mlpOut(l));
+  out.push(hooks.residFinal);
+  return out;
+}
+
+/** The shape of the activation at `hook` for `B` sequences of `T` tokens. */
+export function hookShape(model: Transformer, hook: string, B: number, T: number): number[] {
+  const { nHeads: H, dModel: D } = model.cfg;
+  if (!hookPoints(model).includes(hook)) throw new Error(`unknown hook point ${JSON.stringify(hook)}; allowed: ${hookPoints(model).join(', ')}`);
+  if (hook.endsWith('attn.hook_pattern')) return [B, H, T, T]; // [batch, head, query_pos, key_pos]
+  if (hook.endsWith('attn.hook_z')) return [B, T, H, model.dHead]; // [batch, pos, head, d_head]
+  return [B, T, D]; // [batch, pos, d_model]
+}
+
+/** One forward pass keeping the activations at `hookNames` (default: every hook point). The caller disposes both. */
+export function runWithCache(
+  model: Transformer,
+  tokens: tf.Tensor2D,
+  opts: { hooks?: readonly string[]; patches?: readonly Patch[] } = {},
+): { logits: tf.Tensor3D; cache: ActivationCache } {
+  const wanted = opts.hooks ?? hookPoints(model);
+  const { logits, cache } = tf.tidy(() => {
+    const r = model.forward(tokens, { patches: opts.patches, cache: wanted });
+    return { logits: r.logits, cache: r.cache } as unknown as tf.TensorContainer;
+  }) as unknown as { logits: tf.Tensor3D; cache: Record<string, tf.Tensor> };
+  return { logits, cache: new ActivationCache(Object.fromEntries(wanted.map((h) => [h, cache[h]]))) };
+}
+
+/**
+ * The batch's mean loss and its gradient with respect to the activation at each of `hookNames`,
+ * in one backward pass (after `patches`, which apply first): each activation a gets a zero
+ * addend d (the patch a -> a + d), and dL/dd at d = 0 is dL/da. Weight gradients are not computed.
+ * The caller disposes the gradients.
+ */
+export function activationGrads(
+  model: Transformer,
+  batch: Batch,
+  hookNames: readonly string[],
+  patches: readonly Patch[] = [],
+): { loss: number; grads: Record<string, tf.Tensor> } {
+  if (new Set(hookNames).size !== hookNames.length) throw new Error(`activationGrads: a hook point is listed twice in ${hookNames.join(', ')}`);
+  const zeros = hookNames.map((h) => tf.zeros(hookShape(model, h, batch.B, batch.T)));
+  try {
+    const f = (...ds: tf.Tensor[]) => batchLoss(model, batch, [...patches, ...hookNames.map((hook, i) => ({ hook, value: (a: tf.Tensor) => tf.add(a, ds[i]) }))]);
+    const { value, grads } = withWeightGradientsFor([], () => tf.valueAndGrads(f)(zeros));
+    const loss = value.dataSync()[0];
+    value.dispose();
+    return { loss, grads: Object.fromEntries(hookNames.map((h, i) => [h, grads[i]])) };
+  } finally {
+    for (const z of zeros) z.dispose();
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * Interventions that compute: patches as functions of the activation (scale, add, replace with
+ * another run's activation), scoped to one call; a run's activations at every hook point
+ * (ActivationCache); the loss gradient with respect to any hook points' activations in one
+ * backward pass, against central finite differences.
+ */
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import { activationGrads, hookPoints, runWithCache } from '../src/activations';
+import { tf } from '../src/backend';
+import { batchLoss, tokensTensor } from '../src/eval';
+import { hooks, Patch, Transformer } from '../src/model';
+import { Rng } from '../src/rng';
+import { makeBatch, sampleExamples } from '../src/tasks';
+import { setupBackend, tinyConfig } from './helpers';
+
+let model: Transformer;
+const cfg = tinyConfig();
+
+before(async () => {
+  await setupBackend();
+  model = Transformer.init(cfg.model, 7);
+});
+
+const batchOf = (seed: number, n = 6, len = 4) => makeBatch(sampleExamples('sort', n, new Rng(seed), len));
+const logitsOf = (batch: ReturnType<typeof batchOf>, patches: Patch[] = []) =>
+  tf.tidy(() => model.forward(tokensTensor(batch), { patches }).logits.dataSync().slice());
+
+test('a patch may be a function of the activation: scaling a head by 0 is zero ablation, adding is adding, bit for bit', () => {
+  const b = batchOf(1);
+  const zero = tf.zeros([model.dHead]);
+  const asConstant = logitsOf(b, [{ hook: hooks.z(1), head: 0, value: zero }]);
+  const asFunction = logitsOf(b, [{ hook: hooks.z(1), head: 0, value: (a) => tf.mul(a, 0) }]);
+  assert.deepEqual(asFunction, asConstant);
+  const plain = logitsOf(b);
+  assert.notDeepEqual(asConstant, plain);
+  // Adding d to L0's MLP output through a function equals replacing it by (its value + d) as a tensor.
+  const d = tf.fill([cfg.model.dModel], 0.3);
+  const { cache, logits } = runWithCache(model, tokensTensor(b), { hooks: [hooks.mlpOut(0)] });
+  const added = logitsOf(b, [{ hook: hooks.mlpOut(0), value: (a) => tf.add(a, d) }]);
+  const replaced = logitsOf(b, [{ hook: hooks.mlpOut(0), value: tf.add(cache.get(hooks.mlpOut(0)), d) }]);
+  assert.deepEqual(added, replaced);
+  // Patches last one call: the next call is the plain model again.
+  assert.deepEqual(logitsOf(b), plain);
+  assert.deepEqual(Array.from(logits.dataSync()), Array.from(plain));
+  cache.dispose();
+  logits.dispose();
+  zero.dispose();
+  d.dispose();
+  assert.throws(() => logitsOf(b, [{ hook: hooks.mlpOut(0), value: (a) => tf.sum(a, -1) }]), /patch blocks\.0\.hook_mlp_out: the patch function must return a tensor of the activation's shape \[6,10,16\], got \[6,10\]/);
+});
+
+test("replacing an activation by another run's (activation patching) carries that run's computation downstream", () => {
+  const [a, b] = [batchOf(2), batchOf(3)];
+  const other = runWithCache(model, tokensTensor(b), { hooks: [hooks.residFinal, hooks.z(1)] });
+  // The final residual stream determines the logits: patching it in gives the other run's logits exactly.
+  const patched = logitsOf(a, [{ hook: hooks.residFinal, value: (x) => tf.add(tf.mul(x, 0), other.cache.get(hooks.residFinal)) }]);
+  assert.deepEqual(Array.from(patched), Array.from(other.logits.dataSync()));
+  // One head's z from the other run changes the output, and only from that layer on.
+  const headPatched = runWithCache(model, tokensTensor(a), { patches: [{ hook: hooks.z(1), head: 1, value: tf.slice(other.cache.get(hooks.z(1)), [0, 0, 1, 0], [6, 10, 1, model.dHead]).reshape([6, 10, model.dHead]) }] });
+  const plain = runWithCache(model, tokensTensor(a));
+  assert.deepEqual(Array.from(headPatched.cache.get(hooks.mlpOut(0)).dataSync()), Array.from(plain.cache.get(hooks.mlpOut(0)).dataSync()));
+  assert.notDeepEqual(Array.from(headPatched.cache.get(hooks.mlpOut(1)).dataSync()), Array.from(plain.cache.get(hooks.mlpOut(1)).dataSync()));
+  for (const r of [other, headPatched, plain]) {
+    r.cache.dispose();
+    r.logits.dispose();
+  }
+});
+
+test('ActivationCache: every hook point of one run, the values the forward pass used, released by dispose', () => {
+  const b = batchOf(4);
+  const before = tf.memory().numTensors;
+  const tokens = tokensTensor(b);
+  const { logits, cache } = runWithCache(model, tokens);
+  assert.deepEqual(cache.hooks(), hookPoints(model));
+  assert.equal(cache.hooks().length, 2 + 5 * cfg.model.nLayers);
+  assert.deepEqual(cache.get(hooks.z(0)).shape, [6, 10, cfg.model.nHeads, model.dHead]);
+  assert.deepEqual(cache.get(hooks.pattern(1)).shape, [6, cfg.model.nHeads, 10, 10]);
+  const direct = tf.tidy(() => model.forward(tokens, { cache: [hooks.attnOut(1)] }).cache[hooks.attnOut(1)].dataSync().slice());
+  assert.deepEqual(Array.from(cache.get(hooks.attnOut(1)).dataSync()), Array.from(direct));
+  assert.throws(() => cache.get('blocks.9.hook_mlp_out'), /ActivationCache: no activation at "blocks\.9\.hook_mlp_out"; cached: hook_embed, blocks\.0\.hook_resid_pre/);
+  cache.dispose();
+  logits.dispose();
+  tokens.dispose();
+  assert.equal(tf.memory().numTensors, before, 'no tensor outlives dispose()');
+});
+
+test('the loss gradient w.r.t. activations at several hook points, in one backward pass, matches central finite differences', () => {
+  const b = batchOf(5);
+  const points = [hooks.embed, hooks.z(0), hooks.pattern(1), hooks.mlpOut(1)];
+  const before = tf.memory().numTensors;
+  const { loss, grads } = activationGrads(model, b, points);
+  assert.ok(Math.abs(loss - tf.tidy(() => batchLoss(model, b).dataSync()[0])) < 1e-6);
+  const rng = new Rng(11, 'fd');
+  for (const h of points) {
+    const g = grads[h];
+    const dir = tf.tensor(Array.from({ length: g.size }, () => rng.next() * 2 - 1), g.shape);
+    const eps = 1e-2;
+    const lossAt = (s: number) => tf.tidy(() => batchLoss(model, b, [{ hook: h, value: (a) => tf.add(a, tf.mul(dir, s)) }]).dataSync()[0]);
+    const fd = (lossAt(eps) - lossAt(-eps)) / (2 * eps);
+    const analytic = tf.tidy(() => tf.sum(tf.mul(g, dir)).dataSync()[0]);
+    assert.ok(Math.abs(fd - analytic) <= 2e-2 * Math.abs(analytic) + 1e-4, `${h}: finite difference ${fd}, gradient . direction ${analytic}`);
+    dir.dispose();
+    // Alone, the same gradient.
+    const alone = activationGrads(model, b, [h]);
+    assert.ok(tf.tidy(() => tf.max(tf.abs(tf.sub(alone.grads[h], g))).dataSync()[0]) < 1e-6, h);
+    alone.grads[h].dispose();
+  }
+  Object.values(grads).forEach((g) => g.dispose());
+  assert.equal(tf.memory().numTensors, before, 'no tensor leaks');
+  assert.throws(() => activationGrads(model, b, ['blocks.0.hook_nope']), /unknown hook point "blocks\.0\.hook_nope"; allowed: hook_embed, /);
+});
