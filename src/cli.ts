@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { checkOodLengths } from './analysis/ood';
 import { analyzeModel } from './analysis/pipeline';
 import { describeBackend, initBackend } from './backend';
-import { loadCheckpoint, saveCheckpoint, saveTrainingCheckpoint } from './checkpoint';
+import { loadCheckpoint } from './checkpoint';
 import {
   checkPreset,
   checkSeed,
@@ -34,11 +34,11 @@ import { paperFigures } from './report/figures';
 import { printTables } from './report/frames';
 import { loadReproductionInput, reproductionReport } from './report/reproduction';
 import { allTables } from './report/tables';
-import { checkCheckpointConflict, checkRunConflicts, loadPartial, reanalyze, RunConflictError, runOne, runPaths, RunRecord, scanRecords, trainingOutcome, warnRejected } from './results';
+import { checkCheckpointConflict, checkRunConflicts, reanalyze, RunConflictError, runOne, runPaths, RunRecord, scanRecords, trainingOutcome, trainToCheckpoint, warnRejected } from './results';
 import { DEMO_OVERRIDES, describeDemo, describeDemoFiles, runDemo } from './demo';
 import { sweep } from './sweep';
 import { getTask } from './tasks';
-import { describeStop, train, TrainingDivergedError, TrainResult } from './train';
+import { describeStop, TrainingDivergedError, TrainResult } from './train';
 
 const HELP = `gradient-causal-gap: reproduce "The Gradient-Causal Gap" in TypeScript + TensorFlow.js
 
@@ -237,20 +237,18 @@ async function runTrain(opts: Opts): Promise<TrainResult> {
     const info = await initBackend();
     console.log(describeBackend(info));
     console.log(`train preset=${preset} task=${task} seed=${seed} model=L${cfg.model.nLayers}xH${cfg.model.nHeads} d=${cfg.model.dModel}`);
-    const resume = loadPartial(partial, cfg, (l) => console.log(l));
-    if (resume) console.log(`resuming training at step ${resume.state.step} from ${partial}`);
-    const meta = { task, seed, preset, steps: 0, backend: info.backend };
     let result;
     try {
-      result = train({
+      ({ result } = trainToCheckpoint({
         task,
         seed,
+        preset,
         cfg,
-        model: resume?.model,
-        resume: resume?.state,
+        checkpoint: `${base}.ckpt`,
+        partial,
+        log: (l) => console.log(l),
         onEval: (e) => console.log(`  step ${e.step}: training-distribution exact match ${(100 * e.acc).toFixed(1)}%`),
-        onCheckpoint: (m, state) => saveTrainingCheckpoint(partial, m, cfg, meta, state),
-      });
+      }));
     } catch (e) {
       if (e instanceof TrainingDivergedError) {
         const rec = { preset, task, seed, config: cfg, provenance: provenance(), error: e.message, losses: e.losses, evals: e.evals };
@@ -260,11 +258,8 @@ async function runTrain(opts: Opts): Promise<TrainResult> {
       throw e;
     }
     const prov = provenance();
-    const training = trainingOutcome(result);
-    saveCheckpoint(`${base}.ckpt`, result.model, cfg, { task, seed, preset, steps: result.steps, backend: prov.backend, provenance: prov, training });
-    const record = { preset, task, seed, config: cfg, provenance: prov, ...training, checkpoint: `${base}.ckpt` };
+    const record = { preset, task, seed, config: cfg, provenance: prov, ...trainingOutcome(result), checkpoint: `${base}.ckpt` };
     writeFileAtomic(`${base}.train.json`, JSON.stringify(record, null, 1));
-    fs.rmSync(partial, { force: true });
     console.log(`${describeStop(result.stopReason, result.steps, cfg)} in ${(result.wallMs / 1000).toFixed(1)} s (${result.msPerStep.toFixed(1)} ms/step on ${prov.backend})`);
     console.log(`wrote ${base}.ckpt and ${base}.train.json`);
     return result;

@@ -10,8 +10,8 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { checkOodLengths } from './analysis/ood';
-import { backendInfo, describeBackend, initBackend } from './backend';
-import { loadCheckpoint, saveCheckpoint } from './checkpoint';
+import { describeBackend, initBackend } from './backend';
+import { loadCheckpoint } from './checkpoint';
 import { checkTaskConfig, DeepPartial, ExperimentConfig, getConfig, PresetName, TaskName, TASKS } from './config';
 import { makeDir, writeFileAtomic } from './files';
 import { Transformer } from './model';
@@ -21,11 +21,11 @@ import { projectRoot } from './provenance';
 import { findChromium, PLOTLY_VERSION, renderImages } from './report/export';
 import type { PlotlyFigure } from './report/figures';
 import { roundRow } from './report/tables';
-import { configDiff, configDiffValues, loadRecords, readRecord, runOne, RunOptions, runPaths, RunRecord, TrainingOutcome } from './results';
+import { configDiff, configDiffValues, loadRecords, readRecord, runOne, RunOptions, runPaths, RunRecord, TrainingOutcome, trainToCheckpoint } from './results';
 import { Rng } from './rng';
 import { sweep } from './sweep';
 import { BatchStream, getTask } from './tasks';
-import { makeOptimizer, train, trainStep } from './train';
+import { makeOptimizer, trainStep } from './train';
 
 interface TslabDisplay {
   html(s: string): void;
@@ -325,11 +325,19 @@ export function trainedRun(
     // The record's kernels too (committed results: stock), so that the weights are the ones it analysed.
     const kernels: KernelsName = record.provenance.kernels === 'native' ? 'native' : 'stock';
     log(`${paths.checkpoint} is not there: retraining ${opts.task} seed ${opts.seed} with the record's settings on ${kernels} kernels`);
-    const r = withKernels(kernels, () =>
-      train({ task: opts.task, seed: opts.seed, cfg: record.config, onEval: (e) => log(`step ${e.step}: training-distribution exact match ${(100 * e.acc).toFixed(1)}%`) }),
+    const { model } = withKernels(kernels, () =>
+      trainToCheckpoint({
+        task: opts.task,
+        seed: opts.seed,
+        preset: opts.preset,
+        cfg: record.config,
+        checkpoint: paths.checkpoint,
+        partial: paths.partial,
+        log,
+        onEval: (e) => log(`step ${e.step}: training-distribution exact match ${(100 * e.acc).toFixed(1)}%`),
+      }),
     );
-    saveCheckpoint(paths.checkpoint, r.model, record.config, { task: opts.task, seed: opts.seed, preset: opts.preset, steps: r.steps, backend: backendInfo().backend, kernels, training: record.training });
-    return { model: r.model, record, training: record.training };
+    return { model, record, training: record.training };
   }
   const { model } = loadCheckpoint(paths.checkpoint);
   return { model, record, training: record.training };

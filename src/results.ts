@@ -14,8 +14,6 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { checkOodLengths } from './analysis/ood';
 import { analyzeModel, AnalysisResult } from './analysis/pipeline';
-import { backendInfo } from './backend';
-import { activeKernels } from './native';
 import { CheckpointError, checkpointConfig, loadCheckpoint, readCheckpointHeader, saveCheckpoint, saveTrainingCheckpoint, trainStateOf } from './checkpoint';
 import { checkTaskConfig, completeConfig, ExperimentConfig, PRESETS, PresetName, TASKS, TaskName, validateConfig } from './config';
 import { cleanStaleTemps, makeDir, setAside, writeFileAtomic } from './files';
@@ -23,7 +21,7 @@ import { RunLock } from './lock';
 import type { Transformer } from './model';
 import { provenance, Provenance } from './provenance';
 import { getTask } from './tasks';
-import { train, TrainResult, TrainState } from './train';
+import { EvalPoint, train, TrainResult, TrainState } from './train';
 
 export const RESULTS_FORMAT = 1;
 
@@ -273,22 +271,7 @@ export function runOne(opts: RunOptions): { record: RunRecord; skipped: boolean 
       ({ model, training } = reused);
       log(`${task} seed ${seed}: reusing trained checkpoint ${paths.checkpoint}`);
     } else {
-      const meta = { task, seed, preset, steps: 0, backend: backendInfo().backend, kernels: activeKernels() };
-      const resume = loadPartial(paths.partial, cfg, log);
-      log(resume ? `${task} seed ${seed}: resuming training at step ${resume.state.step}` : `${task} seed ${seed}: training`);
-      const r = train({
-        task,
-        seed,
-        cfg,
-        model: resume?.model,
-        resume: resume?.state,
-        onEval: (e) => log(`${task} seed ${seed}: step ${e.step}, training-distribution exact match ${(100 * e.acc).toFixed(1)}%`),
-        onCheckpoint: (m, state) => saveTrainingCheckpoint(paths.partial, m, cfg, meta, state),
-      });
-      model = r.model;
-      training = trainingOutcome(r);
-      saveCheckpoint(paths.checkpoint, model, cfg, { ...meta, steps: r.steps, training });
-      fs.rmSync(paths.partial, { force: true });
+      ({ model, training } = trainToCheckpoint({ task, seed, preset, cfg, checkpoint: paths.checkpoint, partial: paths.partial, log }));
     }
     if (!training.reachedTarget) {
       const acc = training.finalAcc === null ? 'unknown' : `${(100 * training.finalAcc).toFixed(1)}%`;
@@ -299,6 +282,43 @@ export function runOne(opts: RunOptions): { record: RunRecord; skipped: boolean 
   } finally {
     lock.release();
   }
+}
+
+/**
+ * The one way a model is trained to a checkpoint (`run`, sweeps, `train`, notebooks): resumes from
+ * `partial` when it holds a training state made with the same training settings, rewrites it at
+ * every stopping check, saves the finished model with its training outcome and provenance (backend,
+ * kernels) to `checkpoint`, and removes `partial`. The caller holds the run's lock.
+ */
+export function trainToCheckpoint(opts: {
+  task: TaskName;
+  seed: number;
+  preset: PresetName;
+  cfg: ExperimentConfig;
+  checkpoint: string;
+  partial: string;
+  log: (line: string) => void;
+  /** Each stopping check (default: a log line). */
+  onEval?: (e: EvalPoint) => void;
+}): { model: Transformer; training: TrainingOutcome; result: TrainResult } {
+  const { task, seed, cfg, log } = opts;
+  const prov = provenance();
+  const meta = { task, seed, preset: opts.preset, steps: 0, backend: prov.backend, kernels: prov.kernels, provenance: prov };
+  const resume = loadPartial(opts.partial, cfg, log);
+  log(resume ? `${task} seed ${seed}: resuming training at step ${resume.state.step} from ${opts.partial}` : `${task} seed ${seed}: training`);
+  const result = train({
+    task,
+    seed,
+    cfg,
+    model: resume?.model,
+    resume: resume?.state,
+    onEval: opts.onEval ?? ((e) => log(`${task} seed ${seed}: step ${e.step}, training-distribution exact match ${(100 * e.acc).toFixed(1)}%`)),
+    onCheckpoint: (m, state) => saveTrainingCheckpoint(opts.partial, m, cfg, meta, state),
+  });
+  const training = trainingOutcome(result);
+  saveCheckpoint(opts.checkpoint, result.model, cfg, { ...meta, steps: result.steps, training });
+  fs.rmSync(opts.partial, { force: true });
+  return { model: result.model, training, result };
 }
 
 /**

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { averageRanks, classify, classifyComponents, ordinalRanks, spearman } from '../src/analysis/ranks';
+import { averageRanks, classify, classifyComponents, classifyMeasures, ordinalRanks, spearman } from '../src/analysis/ranks';
 import { mostExtreme } from '../src/analysis/prune';
 import { Rng } from '../src/rng';
 
@@ -86,4 +86,22 @@ test('the most extreme Heroes and Bloats', () => {
   assert.deepEqual(mostExtreme(ids, delta, classes, 'GradientBloat', 2), ['c', 'd']);
   assert.deepEqual(mostExtreme(ids, delta, classes, 'GradientBloat', 1), ['c']);
   assert.deepEqual(mostExtreme(ids, delta, ['Aligned', 'Aligned', 'Aligned', 'Aligned', 'Aligned'], 'HiddenHero', 2), []);
+});
+
+test('Eq. 3 for any pair of recorded measures: (G, C) is the paper\'s classification; another causal measure in C\'s place gives its own', () => {
+  const components = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j'];
+  const col = (xs: number[]) => Object.fromEntries(components.map((id, i) => [id, xs[i]]));
+  const G = [10, 9, 8, 7, 6, 5, 4, 3, 2, 1];
+  const C = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+  const zero = [10, 9, 8, 7, 6, 5, 4, 3, 2, 1];
+  const scores = { G: col(G), C: col(C), zeroAblation: col(zero) };
+  const opts = { rankRule: 'average' as const, threshold: 6, inclusive: true, seed: 1, tieDraws: 10 };
+  assert.deepEqual(classifyMeasures(scores, components, 'G', 'C', opts), classifyComponents(G, C, opts));
+  const gc = classifyMeasures(scores, components, 'G', 'C', opts);
+  assert.ok(Math.abs(gc.rho + 1) < 1e-12);
+  assert.deepEqual(gc.classes, ['GradientBloat', 'GradientBloat', 'Aligned', 'Aligned', 'Aligned', 'Aligned', 'Aligned', 'Aligned', 'HiddenHero', 'HiddenHero']); // a: rank G 10, rank C 1, Delta +9
+  const gz = classifyMeasures(scores, components, 'G', 'zeroAblation', opts);
+  assert.ok(Math.abs(gz.rho - 1) < 1e-12);
+  assert.deepEqual(gz.counts, { heroes: 0, bloats: 0 });
+  assert.throws(() => classifyMeasures(scores, components, 'G', 'resample', opts), /no scores recorded for measure "resample"; recorded: G, C, zeroAblation/);
 });

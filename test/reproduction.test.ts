@@ -3,9 +3,11 @@
  * with themselves, and the report's verdicts, intervals and tests come out as computed by hand.
  */
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { test } from 'node:test';
 import type { ComponentClass } from '../src/analysis/ranks';
-import { PAPER } from '../src/report/paper';
+import { PAPER, PAPER_DERIVED } from '../src/report/paper';
 import { reproductionReport } from '../src/report/reproduction';
 import { mean, permutationTest } from '../src/report/stats';
 import { stddev } from '../src/report/tables';
@@ -106,4 +108,22 @@ test('the report: where Table 1 differs, the share of the gap each recorded prot
   // One Hero per seed under every setting: 10 against the paper's 33, and nothing recorded moves it.
   const hero = md.split('\n').find((l) => l.startsWith('| paper | Sorting | Hero total |'))!.split('|').map((c) => c.trim());
   assert.deepEqual(hero.slice(4, 10), ['33.0', '10.0 [10.0, 10.0]', '-23.0', '–', '–', '**not explained**']);
+});
+
+test("every paper number in the report's prose comes from paper.ts: none is typed into the report's sources", () => {
+  const dir = path.join(__dirname, '..', '..', 'src', 'report');
+  const numbers = [
+    ...Object.values(PAPER.table1).flatMap((t) => [t.rhoMean, t.rhoStd]),
+    PAPER_DERIVED.rhoDrop,
+    PAPER_DERIVED.lowestSortRho,
+    PAPER.table6.meanDrop,
+  ].map((x) => Math.abs(x).toFixed(3).replace(/0+$/, ''));
+  const phrases = [`${Math.round(100 * PAPER.heroPruneDrop)}-point`, `${Math.round(100 * PAPER.worstBloatDrop)}-point`, `${PAPER_DERIVED.harmlessSeeds} of ${PAPER_DERIVED.table6Seeds}`, `${PAPER_DERIVED.harmlessSeeds}/${PAPER_DERIVED.table6Seeds}`];
+  for (const f of fs.readdirSync(dir).filter((f) => f.endsWith('.ts') && f !== 'paper.ts')) {
+    const text = fs.readFileSync(path.join(dir, f), 'utf8');
+    for (const n of numbers) assert.ok(!new RegExp(`[^\\d.]${n.replace('.', '\\.')}(?![\\d])`).test(text), `${f} types the paper's ${n}`);
+    for (const p of phrases) assert.ok(!text.includes(p), `${f} types "${p}"`);
+  }
+  assert.equal(PAPER_DERIVED.rhoDrop.toFixed(3), '0.408');
+  assert.deepEqual([PAPER_DERIVED.negativeSortSeeds, PAPER_DERIVED.lowestSortRho, PAPER_DERIVED.harmlessSeeds, PAPER_DERIVED.severeSeeds, PAPER_DERIVED.table6Seeds], [1, -0.113, 7, 1, 9]);
 });

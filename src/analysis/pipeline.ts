@@ -10,7 +10,7 @@ import { sampleExamples } from '../tasks';
 import { getMeasure, ImportanceContext } from './importance';
 import { OodPick, pickOodLength } from './ood';
 import { pruningAnalysis, PruningResult } from './prune';
-import { Classification, classifyComponents } from './ranks';
+import { Classification, classifyComponents, classifyMeasures } from './ranks';
 
 export interface AnalysisResult {
   status: 'analysed' | 'skipped';
@@ -75,8 +75,7 @@ export function analyzeModel(opts: AnalyzeOptions): AnalysisResult {
   scores.C = timed(timingsMs, 'C', opts.onPhase, () => getMeasure('C').compute(ctx));
   for (const name of opts.extraMeasures ?? []) scores[name] = timed(timingsMs, name, opts.onPhase, () => getMeasure(name).compute(ctx));
   const G = components.map((id) => scores.G[id]);
-  const C = components.map((id) => scores.C[id]);
-  const classification = classifyComponents(G, C, { ...cfg, seed });
+  const classification = classifyMeasures(scores, components, 'G', 'C', { ...cfg, seed });
   const pruning = opts.noPruning
     ? undefined
     : timed(timingsMs, 'pruning', opts.onPhase, () =>

@@ -135,3 +135,16 @@ export function classifyComponents(G: readonly number[], C: readonly number[], o
     },
   };
 }
+
+/**
+ * Eq. 3 for any pair of recorded measures: `cheap` (a gradient-based score) in G's place, `causal`
+ * (an ablation's effect) in C's. `scores` is a run's record of every measure, by component id.
+ */
+export function classifyMeasures(scores: Readonly<Record<string, Record<string, number>>>, components: readonly string[], cheap: string, causal: string, opts: RankOptions): Classification {
+  const column = (m: string) => {
+    const s = scores[m];
+    if (!s) throw new Error(`no scores recorded for measure ${JSON.stringify(m)}; recorded: ${Object.keys(scores).join(', ')}`);
+    return components.map((id) => s[id]);
+  };
+  return classifyComponents(column(cheap), column(causal), opts);
+}

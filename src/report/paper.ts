@@ -83,3 +83,16 @@ export const PAPER = {
   worstBloatDrop: 0.39,
   seedList: [42, 123, 456, 789, 1010, 2020, 3030, 4040, 5050, 6060],
 };
+
+/** Claims the paper states in prose, derived from its tables above (so that no paper number is typed twice). */
+export const PAPER_DERIVED = {
+  /** Section 3.1: mean rho falls from Reversal to Sorting by this much. */
+  rhoDrop: PAPER.table1.reverse.rhoMean - PAPER.table1.sort.rhoMean,
+  /** Table 4: sorting seeds with a negative rho, and the lowest rho. */
+  negativeSortSeeds: PAPER.seeds.sort.filter((r) => r.rho < 0).length,
+  lowestSortRho: Math.min(...PAPER.seeds.sort.map((r) => r.rho)),
+  /** Table 6: seeds whose Bloat pruning is harmless (drop below harmlessBound), and those with a drop of 20 points or more. */
+  harmlessSeeds: PAPER.table6.rows.filter((r) => r.before - r.after < PAPER.harmlessBound).length,
+  severeSeeds: PAPER.table6.rows.filter((r) => r.before - r.after >= 0.2).length,
+  table6Seeds: PAPER.table6.rows.length,
+};

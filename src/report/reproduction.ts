@@ -7,81 +7,18 @@
  * Everything here is computed from results files; the paper's values come from ./paper.ts.
  * "Agrees" means: the paper's value lies inside our 95% bootstrap interval over seeds.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { ProtocolVariant } from '../analysis/pipeline';
 import type { AnalysisConfig, PresetName, TaskName } from '../config';
-import { configDiff, RejectedFile, RunRecord, scanRecords } from '../results';
+import { configDiff } from '../results';
 import { getTask } from '../tasks';
-import { PAPER, PAPER_TASKS } from './paper';
-import { analysed, rhoOf } from './records';
+import { agree, f2, f3, ivs, pct, pts, table } from './markdown';
+import { PAPER, PAPER_DERIVED, PAPER_TASKS } from './paper';
+import { sectionGaps, sectionProtocol } from './protocol';
+import { PRESETS, ReproductionInput } from './reproduction-input';
 import { bootstrap, bootstrap2, inside, Interval, mean, permutationTest, sum } from './stats';
 import { stddev, table1, table2, table6 } from './tables';
+import { analysed, classesOfVariant, countsOf, finite, lateShare, layerOf, ownVariant, rhoOf } from './records';
 
-const PRESETS: PresetName[] = ['paper', 'authors'];
-
-/** A training-side ablation sweep: records made with one training setting changed from a preset. */
-export interface AblationSweep {
-  name: string; // folder name under the ablations directory
-  preset: PresetName; // the preset it departs from
-  records: RunRecord[];
-}
-
-export interface ReproductionInput {
-  /** Records per preset (the main sweeps). */
-  presets: Partial<Record<PresetName, RunRecord[]>>;
-  ablations?: AblationSweep[];
-  /** Results files that were found but not counted (damaged, misnamed or misplaced), and why. */
-  rejected?: RejectedFile[];
-  /** Exported figure files, relative to the report (e.g. figures/paper/figure1.png), per preset. */
-  figures?: Partial<Record<PresetName, string[]>>;
-  /** Bootstrap resamples (default 10,000). */
-  resamples?: number;
-}
-
-// ---------- formatting ----------
-const f3 = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(3));
-const f2 = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(2));
-const pct = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '–' : `${(100 * x).toFixed(1)}%`);
-const pts = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '–' : `${(100 * x).toFixed(1)}`);
-const ivs = (iv: Interval, fmt: (x: number) => string = f3) => (Number.isFinite(iv.lo) ? `[${fmt(iv.lo)}, ${fmt(iv.hi)}]` : '[–]');
-const agree = (x: number, iv: Interval) => (!Number.isFinite(iv.lo) ? 'n/a (too few seeds)' : inside(x, iv) ? '**agrees**' : x < iv.lo ? `differs (paper below ours)` : `differs (paper above ours)`);
-function table(header: string[], rows: (string | number)[][]): string {
-  const line = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
-  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
-}
-
-// ---------- record helpers ----------
-const countsOf = (r: RunRecord) => r.analysis.classification!.counts;
-const layerOf = (id: string) => Number(/^L(\d+)\./.exec(id)?.[1] ?? NaN);
-const finite = (xs: number[]) => xs.filter((x) => Number.isFinite(x));
-
-/** The variant equal to the run's own analysis settings (its classes under every rank rule). */
-function ownVariant(r: RunRecord): ProtocolVariant | undefined {
-  const c = r.config.analysis;
-  return r.analysis.variants?.find((v) => v.headAblation === c.headAblation && v.paired === c.paired && v.evalSamples === c.evalSamples);
-}
-
-function classesOfVariant(r: RunRecord, v: ProtocolVariant, rankRule: AnalysisConfig['rankRule'], inclusive: boolean): string[] | undefined {
-  return v.classifications.find((c) => c.rankRule === rankRule && c.inclusive === inclusive)?.classes;
-}
-
-/** Share of a class's occurrences that fall in layers >= half the depth (L2-L3 of 4), pooled over seeds. */
-function lateShare(classesPerSeed: { ids: string[]; classes: string[] }[], cls: string): { late: number; total: number } {
-  let late = 0;
-  let total = 0;
-  for (const s of classesPerSeed) {
-    const nLayers = Math.max(...s.ids.map(layerOf)) + 1;
-    s.ids.forEach((id, i) => {
-      if (s.classes[i] !== cls) return;
-      total++;
-      if (layerOf(id) >= nLayers / 2) late++;
-    });
-  }
-  return { late, total };
-}
-
-// ---------- sections ----------
 function header(input: ReproductionInput): string {
   const lines = [
     '# Reproduction: The Gradient-Causal Gap',
@@ -218,7 +155,7 @@ function sectionTable2(input: ReproductionInput, B: number): string {
       if (hDrops.length) {
         const iv = bootstrap(hDrops, mean, { resamples: B, seed: 5 });
         const bv = bootstrap(bDrops, mean, { resamples: B, seed: 6 });
-        notes.push(`- ${p} preset, ${getTask(task).label}: pruning the top two Heroes loses ${pts(iv.estimate)} points on average ${ivs(iv, pts)} over ${hDrops.length} seeds with Heroes; the top two Bloats lose ${pts(bv.estimate)} ${ivs(bv, pts)} over ${bDrops.length} seeds with Bloats.${task === 'sort' ? ` Paper's 32-point Hero cost: ${agree(PAPER.heroPruneDrop, iv)}.` : ''}`);
+        notes.push(`- ${p} preset, ${getTask(task).label}: pruning the top two Heroes loses ${pts(iv.estimate)} points on average ${ivs(iv, pts)} over ${hDrops.length} seeds with Heroes; the top two Bloats lose ${pts(bv.estimate)} ${ivs(bv, pts)} over ${bDrops.length} seeds with Bloats.${task === 'sort' ? ` Paper's ${Math.round(100 * PAPER.heroPruneDrop)}-point Hero cost: ${agree(PAPER.heroPruneDrop, iv)}.` : ''}`);
       }
     }
     out.push(`### ${getTask(task).label}`, '', table(['', 'pruned Heroes / Bloats', 'baseline', 'Heroes pruned', 'Bloats pruned'], rows), '', ...notes, '');
@@ -283,7 +220,7 @@ function sectionTable6(input: ReproductionInput, B: number): string {
     const harmless = drops.filter((d) => d < PAPER.harmlessBound).length;
     const severe = drops.filter((d) => d >= 0.2).length;
     verdicts.push(
-      `- ${p} preset: mean drop ${pts(iv.estimate)} points ${ivs(iv, pts)} over ${drops.length} seeds with Bloats: the paper's 2.9 ${agree(PAPER.table6.meanDrop, iv)}. Harmless (drop < 5 points) in ${harmless}/${drops.length} seeds; a drop of 20 points or more in ${severe}/${drops.length} (paper: 7/9 and 1/9); largest drop ${pts(Math.max(...drops))} (paper 39.0).`,
+      `- ${p} preset: mean drop ${pts(iv.estimate)} points ${ivs(iv, pts)} over ${drops.length} seeds with Bloats: the paper's ${pts(PAPER.table6.meanDrop)} ${agree(PAPER.table6.meanDrop, iv)}. Harmless (drop < ${Math.round(100 * PAPER.harmlessBound)} points) in ${harmless}/${drops.length} seeds; a drop of 20 points or more in ${severe}/${drops.length} (paper: ${PAPER_DERIVED.harmlessSeeds}/${PAPER_DERIVED.table6Seeds} and ${PAPER_DERIVED.severeSeeds}/${PAPER_DERIVED.table6Seeds}); largest drop ${pts(Math.max(...drops))} (paper ${pts(PAPER.worstBloatDrop)}).`,
     );
   }
   rows.push(summary);
@@ -331,7 +268,7 @@ function sectionClaims(input: ReproductionInput, B: number): string {
       const neg = srt.filter((x) => x < 0).length;
       const verdict = d.lo > 0 && t.p < 0.05 ? 'supported' : d.hi < 0 ? 'contradicted (sorting is higher)' : 'not supported at the 5% level';
       out.push(
-        `1. **rho drops from Reversal to Sorting** (paper: 0.726 → 0.318, a drop of 0.408): ours ${f3(mean(rev))} → ${f3(mean(srt))}, a drop of ${f3(d.estimate)} ${ivs(d)}; exact one-sided permutation test p = ${t.p.toPrecision(3)} (${t.permutations} relabellings). Verdict: **${verdict}**; the paper's drop ${agree(0.408, d)}. **Can turn negative** (paper: 1 of 10 sorting seeds, −0.113): ${neg} of ${srt.length} of our sorting seeds${neg ? `, lowest ${f3(Math.min(...srt))}` : `; lowest ${f3(Math.min(...srt))}`}.`,
+        `1. **rho drops from Reversal to Sorting** (paper: ${f3(PAPER.table1.reverse.rhoMean)} → ${f3(PAPER.table1.sort.rhoMean)}, a drop of ${f3(PAPER_DERIVED.rhoDrop)}): ours ${f3(mean(rev))} → ${f3(mean(srt))}, a drop of ${f3(d.estimate)} ${ivs(d)}; exact one-sided permutation test p = ${t.p.toPrecision(3)} (${t.permutations} relabellings). Verdict: **${verdict}**; the paper's drop ${agree(PAPER_DERIVED.rhoDrop, d)}. **Can turn negative** (paper: ${PAPER_DERIVED.negativeSortSeeds} of ${PAPER.seeds.sort.length} sorting seeds, ${f3(PAPER_DERIVED.lowestSortRho).replace('-', '−')}): ${neg} of ${srt.length} of our sorting seeds${neg ? `, lowest ${f3(Math.min(...srt))}` : `; lowest ${f3(Math.min(...srt))}`}.`,
       );
     } else out.push('1. rho drop: needs both tasks analysed.');
     // Claim 2: Heroes late, Bloats early (sorting), under every rank rule.
@@ -373,12 +310,12 @@ function sectionClaims(input: ReproductionInput, B: number): string {
         ...lines,
       );
     }
-    // Claim 3: pruning Heroes costs ~32% OOD accuracy.
+    // Claim 3: pruning Heroes costs ~32 points of OOD accuracy (PAPER.heroPruneDrop).
     const hd = table2(sortRs).filter((r) => r.heroesPruned !== null).map((r) => r.baseline - r.heroesPruned!);
     if (hd.length) {
       const iv = bootstrap(hd, mean, { resamples: B, seed: 11 });
-      const verdict = inside(PAPER.heroPruneDrop, iv) ? 'agrees' : iv.lo > 0 ? `Heroes matter (pruning them costs accuracy in every interval), but the cost is ${iv.hi < PAPER.heroPruneDrop ? 'smaller' : 'larger'} than the paper's 32 points` : 'not supported';
-      out.push(`3. **Pruning the top two Heroes costs ~32 points of OOD accuracy (Sorting)**: ours ${pts(iv.estimate)} points ${ivs(iv, pts)} over ${hd.length} seeds (range ${pts(Math.min(...hd))} to ${pts(Math.max(...hd))}). Verdict: **${verdict}**.`);
+      const verdict = inside(PAPER.heroPruneDrop, iv) ? 'agrees' : iv.lo > 0 ? `Heroes matter (pruning them costs accuracy in every interval), but the cost is ${iv.hi < PAPER.heroPruneDrop ? 'smaller' : 'larger'} than the paper's ${Math.round(100 * PAPER.heroPruneDrop)} points` : 'not supported';
+      out.push(`3. **Pruning the top two Heroes costs ~${Math.round(100 * PAPER.heroPruneDrop)} points of OOD accuracy (Sorting)**: ours ${pts(iv.estimate)} points ${ivs(iv, pts)} over ${hd.length} seeds (range ${pts(Math.min(...hd))} to ${pts(Math.max(...hd))}). Verdict: **${verdict}**.`);
     }
     // Claim 4: Bloat pruning harmless in most seeds, catastrophic in some.
     const drops = table6(sortRs).filter((r) => typeof r.seed === 'number' && r.drop !== null).map((r) => r.drop!);
@@ -388,344 +325,11 @@ function sectionClaims(input: ReproductionInput, B: number): string {
       const share = bootstrap(drops, (x) => x.filter((d) => d < PAPER.harmlessBound).length / x.length, { resamples: B, seed: 12 });
       const verdict = share.lo > 0.5 && severe > 0 ? 'supported' : share.lo > 0.5 ? 'harmless in most seeds is supported; no catastrophic seed' : severe > 0 ? 'catastrophic seeds exist, but "harmless in most" is not established' : 'not supported';
       out.push(
-        `4. **Pruning all Bloats is harmless (ID drop < 5 points) in most seeds and catastrophic in some** (paper: 7 of 9 seeds below 5 points, one 39-point drop): ours harmless in ${harmless}/${drops.length} (share ${pct(share.estimate)} ${ivs(share, pct)}), a drop of 20+ points in ${severe}/${drops.length}, largest ${pts(Math.max(...drops))}. Verdict: **${verdict}**.`,
+        `4. **Pruning all Bloats is harmless (ID drop < ${Math.round(100 * PAPER.harmlessBound)} points) in most seeds and catastrophic in some** (paper: ${PAPER_DERIVED.harmlessSeeds} of ${PAPER_DERIVED.table6Seeds} seeds below ${Math.round(100 * PAPER.harmlessBound)} points, one ${Math.round(100 * PAPER.worstBloatDrop)}-point drop): ours harmless in ${harmless}/${drops.length} (share ${pct(share.estimate)} ${ivs(share, pct)}), a drop of 20+ points in ${severe}/${drops.length}, largest ${pts(Math.max(...drops))}. Verdict: **${verdict}**.`,
       );
     }
     out.push('');
   }
-  return out.join('\n');
-}
-
-/** Mean over seeds of a per-record statistic for one analysis variant (or the run itself). */
-/** One analysis-side setting combination: which C (head ablation, pairing, size) and which classes. */
-type VariantKey = { headAblation: string; paired: boolean; evalSamples: number; rankRule: string; inclusive: boolean };
-
-/** The preset's own analysis settings, and each single change from them that the results files record. */
-function singleChanges(base: AnalysisConfig): { name: string; key: VariantKey; own: boolean }[] {
-  const baseKey: VariantKey = { headAblation: base.headAblation, paired: base.paired, evalSamples: base.evalSamples, rankRule: base.rankRule, inclusive: base.inclusive };
-  const alt = {
-    headAblation: base.headAblation === 'before-WO' ? 'after-WO-slice' : 'before-WO',
-    paired: !base.paired,
-    evalSamples: base.evalSamples === 100 ? 1000 : 100,
-    inclusive: !base.inclusive,
-  };
-  const label: Record<string, string> = {
-    'before-WO': 'ablate heads before W_O (correct)',
-    'after-WO-slice': "ablate a d_head slice after W_O (the authors' main experiment)",
-  };
-  return [
-    { name: `this preset: ${base.headAblation}, ${base.paired ? 'paired' : 'unpaired'}, ${base.evalSamples} sequences, ${base.rankRule} ranks, ${base.inclusive ? 'inclusive' : 'strict'} threshold`, key: baseKey, own: true },
-    { name: `head ablation → ${label[alt.headAblation]}`, key: { ...baseKey, headAblation: alt.headAblation }, own: false },
-    { name: `scoring → ${alt.paired ? 'paired (one fixed evaluation set)' : 'unpaired (fresh sequences per ablation)'}`, key: { ...baseKey, paired: alt.paired }, own: false },
-    { name: `evaluation sequences → ${alt.evalSamples}`, key: { ...baseKey, evalSamples: alt.evalSamples }, own: false },
-    ...(['average', 'ordinal-random', 'ordinal-order'] as const).filter((r) => r !== base.rankRule).map((r) => ({ name: `rank rule → ${r}`, key: { ...baseKey, rankRule: r }, own: false })),
-    { name: `threshold → ${alt.inclusive ? 'inclusive (|Delta| >= 6, paper text)' : 'strict (|Delta| > 6, authors)'}`, key: { ...baseKey, inclusive: alt.inclusive }, own: false },
-  ];
-}
-
-/** rho and class counts of a run under one analysis setting combination. */
-type VariantStat = { rho: number; heroes: number; bloats: number };
-
-/** A run's VariantStat under one analysis setting combination, from its recorded variants. */
-function statOf(r: RunRecord, k: VariantKey): VariantStat | null {
-  const v = r.analysis.variants?.find((x) => x.headAblation === k.headAblation && x.paired === k.paired && x.evalSamples === k.evalSamples);
-  const c = v?.classifications.find((x) => x.rankRule === k.rankRule && x.inclusive === k.inclusive);
-  return v && c ? { rho: v.rho, heroes: c.heroes, bloats: c.bloats } : null;
-}
-
-function variantTable(rs: readonly RunRecord[], B: number): string {
-  const out: string[] = [];
-  const base = rs[0]?.config.analysis;
-  if (!base || !rs.every((r) => r.analysis.variants)) return '';
-  const rows = singleChanges(base);
-  const baseKey = rows[0].key;
-  for (const task of PAPER_TASKS) {
-    const trs = analysed(rs, task);
-    if (!trs.length) continue;
-    const table_: (string | number)[][] = [];
-    const baseStats = trs.map((r) => statOf(r, baseKey));
-    for (const row of rows) {
-      const st = trs.map((r) => statOf(r, row.key));
-      if (st.some((s) => !s) || baseStats.some((s) => !s)) continue;
-      const rhos = st.map((s) => s!.rho);
-      const diffs = st.map((s, i) => s!.rho - baseStats[i]!.rho).filter(Number.isFinite);
-      const dIv = bootstrap(diffs, mean, { resamples: B, seed: 13 });
-      const same = row.own;
-      table_.push([row.name, f3(mean(finite(rhos))), same ? '–' : `${f3(dIv.estimate)} ${ivs(dIv)}`, sum(st.map((s) => s!.heroes)), sum(st.map((s) => s!.bloats))]);
-    }
-    out.push(`##### ${getTask(task).label} (${trs.length} seeds)`, '', table(['analysis setting (one change from the preset)', 'mean rho', 'change in rho vs the preset, paired over seeds [95% CI]', 'Heroes', 'Bloats'], table_), '');
-  }
-  return out.join('\n');
-}
-
-/**
- * Where Table 1 differs from the paper, and by how much each recorded protocol difference moves it:
- * for each number outside our interval (mean rho, Hero total, Bloat total), every single
- * analysis-side change on the same models (its value, the share of the gap it closes, whether the
- * paper's value then lies inside the interval), and every training-side ablation sweep departing
- * from the preset (its change paired by seed on the seeds it retrained). Measured, not assumed.
- */
-function sectionGaps(input: ReproductionInput, B: number): string {
-  const out = [
-    '### Where Table 1 differs, and what explains it',
-    '',
-    'For each Table 1 number where the paper\'s value lies outside our interval: the gap, and what each protocol difference recorded here does to it, one at a time. Analysis-side changes are measured on the same models (every seed); "closes" is the share of the gap the change removes (over 100%: it overshoots; negative: it moves away from the paper), and "→ agrees" marks a change after which the paper\'s value lies inside our interval (a change that moves away can still agree when it widens the interval). Training-side changes come from the ablation sweeps below (3 seeds, paired by seed with the preset\'s own runs; class totals scaled to 10 seeds), so only large effects show. The last analysis-side entry applies every analysis-side difference at once (the other preset\'s analysis settings on the same models). Verdict: **explained** by a change (named) when it alone lands our number inside the interval, closing 50% to 150% of the gap; **partly** when changes move it toward the paper but none does that (too little, or overshooting); **not explained** when no recorded difference moves it toward the paper.',
-    '',
-  ];
-  const rows: (string | number)[][] = [];
-  type Metric = 'rho' | 'heroes' | 'bloats';
-  const metricName: Record<Metric, string> = { rho: 'mean rho', heroes: 'Hero total', bloats: 'Bloat total' };
-  const fmt = (m: Metric, x: number) => (m === 'rho' ? f3(x) : x.toFixed(1));
-  const signed = (m: Metric, x: number) => (x >= 0 ? '+' : '') + fmt(m, x);
-  for (const p of PRESETS) {
-    const all = input.presets[p] ?? [];
-    for (const task of PAPER_TASKS) {
-      const rs = analysed(all, task).filter((r) => r.analysis.variants);
-      if (rs.length < 2) continue;
-      const base = rs[0].config.analysis;
-      const changes = singleChanges(base);
-      const scale = 10 / rs.length;
-      // The statistic of one metric over seeds under one setting combination (totals scaled to 10 seeds).
-      const statFn = (m: Metric) => (xs: readonly VariantStat[]) => (m === 'rho' ? mean(finite(xs.map((x) => x.rho))) : (sum(xs.map((x) => x[m])) * 10) / xs.length);
-      const P = PAPER.table1[task];
-      const paperValue: Record<Metric, number> = { rho: P.rhoMean, heroes: P.heroes, bloats: P.bloats };
-      for (const m of ['rho', 'heroes', 'bloats'] as Metric[]) {
-        const own = rs.map((r) => statOf(r, changes[0].key));
-        if (own.some((x) => !x)) continue;
-        // The same seeds as Table 1's intervals, so the two tables show the same interval.
-        const ownIv = bootstrap(own as VariantStat[], statFn(m), { resamples: B, seed: { rho: 1, heroes: 3, bloats: 4 }[m] });
-        const target = paperValue[m];
-        if (inside(target, ownIv)) continue;
-        const gap = target - ownIv.estimate; // what the change would have to add to reach the paper
-        const effects: { text: string; share: number; agrees: boolean }[] = [];
-        for (const c of changes.slice(1)) {
-          const st = rs.map((r) => statOf(r, c.key));
-          if (st.some((x) => !x)) continue;
-          const iv = bootstrap(st as VariantStat[], statFn(m), { resamples: B, seed: 22 });
-          const share = (iv.estimate - ownIv.estimate) / gap;
-          if (Math.abs(iv.estimate - ownIv.estimate) < 1e-12) continue; // rank rule and threshold leave rho alone
-          const agrees = inside(target, iv);
-          effects.push({ text: `${c.name.replace(/ \(.*\)$/, '')}: ${fmt(m, iv.estimate)}, closes ${(100 * share).toFixed(0)}%${agrees ? ' → **agrees**' : ''}`, share, agrees });
-        }
-        effects.sort((a, b) => b.share - a.share);
-        // Every analysis-side difference at once: the other preset's analysis settings on these models.
-        const other = PRESETS.find((q) => q !== p)!;
-        const oa = (input.presets[other] ?? [])[0]?.config.analysis;
-        let together: { text: string; share: number; agrees: boolean } | null = null;
-        if (oa) {
-          const st = rs.map((r) => statOf(r, { headAblation: oa.headAblation, paired: oa.paired, evalSamples: oa.evalSamples, rankRule: oa.rankRule, inclusive: oa.inclusive }));
-          if (st.every((x) => x)) {
-            const iv = bootstrap(st as VariantStat[], statFn(m), { resamples: B, seed: 23 });
-            const share = (iv.estimate - ownIv.estimate) / gap;
-            together = { text: `all at once (the ${other} preset's analysis): ${fmt(m, iv.estimate)}, closes ${(100 * share).toFixed(0)}%${inside(target, iv) ? ' → **agrees**' : ''}`, share, agrees: inside(target, iv) };
-          }
-        }
-        const training: { text: string; share: number }[] = [];
-        for (const a of (input.ablations ?? []).filter((x) => x.preset === p)) {
-          const pairs = a.records
-            .filter((r) => r.task === task && r.analysis.status === 'analysed')
-            .map((r) => ({ r, b: all.find((x) => x.task === task && x.seed === r.seed && x.analysis.status === 'analysed') }))
-            .filter((x) => x.b);
-          if (!pairs.length) continue;
-          const d =
-            m === 'rho'
-              ? mean(finite(pairs.map((x) => rhoOf(x.r) - rhoOf(x.b!))))
-              : (sum(pairs.map((x) => countsOf(x.r)[m] - countsOf(x.b!)[m])) * 10) / pairs.length;
-          if (!Number.isFinite(d)) continue;
-          training.push({ text: `${a.name} (${pairs.length} seed${pairs.length === 1 ? '' : 's'}): ${signed(m, d)}, closes ${((100 * d) / gap).toFixed(0)}%`, share: d / gap });
-        }
-        training.sort((a, b) => b.share - a.share);
-        const anyToward = [...effects, ...training].some((e) => e.share > 0);
-        // A change explains the gap when it lands our number inside the interval without overshooting
-        // the paper's value by more than half the gap (a 3-seed interval can hold almost anything).
-        const explains = (e: { share: number; agrees: boolean }) => e.agrees && e.share >= 0.5 && e.share <= 1.5;
-        const by = [...effects, ...(together ? [together] : [])].filter(explains).map((e) => e.text.split(':')[0]);
-        const verdict = by.length ? `**explained** by ${by.join('; or ')}` : anyToward || (together && together.share > 0) ? '**partly**' : '**not explained**';
-        rows.push([
-          p,
-          getTask(task).label,
-          metricName[m],
-          fmt(m, target),
-          `${fmt(m, ownIv.estimate)} ${ivs(ownIv, (x) => fmt(m, x))}${scale !== 1 && m !== 'rho' ? ` (scaled from ${rs.length} seeds)` : ''}`,
-          signed(m, -gap),
-          [...effects, ...(together ? [together] : [])].map((e) => e.text).join('; ') || '–',
-          training.length ? training.map((e) => e.text).join('; ') : '–',
-          verdict,
-        ]);
-      }
-    }
-  }
-  if (!rows.length) out.push('Every Table 1 number of ours agrees with the paper\'s (or too few seeds to tell).', '');
-  else out.push(table(['preset', 'task', 'number', 'paper', 'ours [CI]', 'ours − paper', 'analysis-side change (same models): value, share of the gap closed', 'training-side change (ablation sweeps): paired change, share closed', 'verdict'], rows), '');
-  return out.join('\n');
-}
-
-/**
- * Every combination of the analysis-side settings that change C (head ablation, pairing,
- * evaluation size): mean rho per task with its interval and whether the paper's Table 1 value
- * lies inside; then Hero / Bloat totals under every rank rule and threshold form for the
- * combination the authors ran. Measured on the same models, so it says which protocol choices
- * reproduce the paper's numbers.
- */
-function sectionWhichProtocol(input: ReproductionInput, B: number): string {
-  const out = ['### Which analysis protocol reproduces the paper\'s Table 1', ''];
-  for (const p of PRESETS) {
-    const rs = input.presets[p] ?? [];
-    const byTask = PAPER_TASKS.map((t) => analysed(rs, t)).filter((x) => x.length && x.every((r) => r.analysis.variants));
-    if (!byTask.length) continue;
-    const combos = byTask[0][0].analysis.variants!.map((v) => ({ headAblation: v.headAblation, paired: v.paired, evalSamples: v.evalSamples }));
-    const find = (r: RunRecord, c: (typeof combos)[number]) => r.analysis.variants!.find((v) => v.headAblation === c.headAblation && v.paired === c.paired && v.evalSamples === c.evalSamples);
-    const rows: (string | number)[][] = combos.map((c) => {
-      const row: (string | number)[] = [`${c.headAblation}, ${c.paired ? 'paired' : 'unpaired'}, ${c.evalSamples}`];
-      for (const task of PAPER_TASKS) {
-        const trs = analysed(rs, task);
-        const rhos = finite(trs.map((r) => find(r, c)?.rho ?? NaN));
-        if (!rhos.length) {
-          row.push('–');
-          continue;
-        }
-        const iv = bootstrap(rhos, mean, { resamples: B, seed: 15 });
-        row.push(`${f3(iv.estimate)} ${ivs(iv)} ${inside(PAPER.table1[task].rhoMean, iv) ? '**agrees**' : ''}`);
-      }
-      return row;
-    });
-    out.push(`#### ${p} preset's models: mean rho (paper: Reversal 0.726, Sorting 0.318)`, '', table(['head ablation, scoring, sequences', 'Reversal', 'Sorting'], rows), '');
-    const authorsCombo = { headAblation: 'after-WO-slice' as const, paired: false, evalSamples: 100 };
-    const crow: (string | number)[][] = [];
-    for (const rankRule of ['average', 'ordinal-random', 'ordinal-order'] as const) {
-      for (const inclusive of [false, true]) {
-        const row: (string | number)[] = [`${rankRule}, ${inclusive ? 'inclusive (>= 6)' : 'strict (> 6)'}`];
-        for (const task of PAPER_TASKS) {
-          const cs = analysed(rs, task).map((r) => find(r, authorsCombo)?.classifications.find((x) => x.rankRule === rankRule && x.inclusive === inclusive));
-          if (!cs.length || cs.some((x) => !x)) {
-            row.push('–');
-            continue;
-          }
-          row.push(`${sum(cs.map((x) => x!.heroes))} / ${sum(cs.map((x) => x!.bloats))}`);
-        }
-        crow.push(row);
-      }
-    }
-    out.push(
-      `Hero / Bloat totals on the ${p} preset's models under the authors' C (after-W_O slice, unpaired, 100 sequences), by rank rule (paper: Reversal 7 / 17, Sorting 33 / 36):`,
-      '',
-      table(['rank rule, threshold', 'Reversal', 'Sorting'], crow),
-      '',
-    );
-  }
-  return out.join('\n');
-}
-
-function sectionProtocol(input: ReproductionInput, B: number): string {
-  const out = [
-    '## Protocol differences, one at a time',
-    '',
-    '### Analysis side (same trained models)',
-    '',
-    'Every results file records C, rho and the classes of its model under every analysis-side difference between the paper\'s text and the authors\' code (`analysis.variants`); the G scores are shared. Each row changes one setting from the preset\'s own; the rho change is paired by seed. With random tie-breaking the class counts are one seeded draw.',
-    '',
-  ];
-  for (const p of PRESETS) {
-    const rs = input.presets[p] ?? [];
-    const t = variantTable(rs, B);
-    if (t) out.push(`#### ${p} preset`, '', t);
-  }
-  out.push(sectionWhichProtocol(input, B));
-  // Noise floor.
-  out.push('### The noise floor: the same models, evaluation sequences redrawn', '', 'Each run recomputes G, the ablation means and C on freshly drawn sequences (`analysis.redraws`, default 2) with its own settings. The spread below is what sampling alone does; a protocol difference smaller than it is not measurable with these sample sizes.', '');
-  const nrows: (string | number)[][] = [];
-  for (const p of PRESETS) {
-    for (const task of PAPER_TASKS) {
-      const trs = analysed(input.presets[p] ?? [], task).filter((r) => r.analysis.redraws?.length);
-      if (!trs.length) continue;
-      const dRho: number[] = [];
-      let changed = 0;
-      let compared = 0;
-      const dH: number[] = [];
-      const dB: number[] = [];
-      for (const r of trs) {
-        const own = r.analysis.classification!;
-        for (const d of r.analysis.redraws!) {
-          if (Number.isFinite(d.rho) && Number.isFinite(own.rho)) dRho.push(Math.abs(d.rho - own.rho));
-          d.classes.forEach((c, i) => {
-            compared++;
-            if (c !== own.classes[i]) changed++;
-          });
-          dH.push(Math.abs(d.heroes - own.counts.heroes));
-          dB.push(Math.abs(d.bloats - own.counts.bloats));
-        }
-      }
-      const sdWithin = mean(trs.map((r) => stddev([rhoOf(r), ...r.analysis.redraws!.map((d) => d.rho)], 1)).filter(Number.isFinite));
-      nrows.push([p, getTask(task).label, trs.length, f3(mean(dRho)), f3(Math.max(...dRho)), f3(sdWithin), pct(changed / compared), f2(mean(dH)), f2(mean(dB))]);
-    }
-  }
-  out.push(nrows.length ? table(['preset', 'task', 'seeds', 'mean abs change in rho', 'largest', 'within-model sd of rho', 'components whose class changes', 'mean abs change in Heroes', 'in Bloats'], nrows) : 'No results with redraws yet.', '');
-  // Training side.
-  out.push(
-    '### Training side (retrained models)',
-    '',
-    'Training-side differences (initialisation, batch layout / padding, stopping rule, positional embedding) need retraining; each is a sweep of its own under `results/ablations/<name>/` (`bash scripts/ablations.sh [name ...]` runs them: 3 seeds per task, one setting changed from a preset). Compared with the preset\'s own runs on the same seeds:',
-    '',
-  );
-  const abl = input.ablations ?? [];
-  if (!abl.length) out.push('None run yet.', '');
-  const arows: (string | number)[][] = [];
-  for (const a of abl) {
-    const baseRs = input.presets[a.preset] ?? [];
-    const diff = (a.records.length && baseRs.length ? configDiff(baseRs[0].config, a.records[0].config) : []).filter((k) => !k.startsWith('analysis.'));
-    const setting = diff.map((k) => `${k}=${JSON.stringify(k.split('.').reduce<unknown>((o, kk) => (o as Record<string, unknown>)[kk], a.records[0].config))}`).join(', ');
-    for (const task of PAPER_TASKS) {
-      const rs = a.records.filter((r) => r.task === task);
-      if (!rs.length) continue;
-      const ok = rs.filter((r) => r.analysis.status === 'analysed');
-      const pairs = ok.map((r) => ({ r, b: baseRs.find((x) => x.task === task && x.seed === r.seed && x.analysis.status === 'analysed') })).filter((x) => x.b);
-      const dRho = pairs.map((x) => rhoOf(x.r) - rhoOf(x.b!)).filter(Number.isFinite);
-      const iv = bootstrap(dRho, mean, { resamples: B, seed: 14 });
-      // The preset's own runs on the same seeds, for the side-by-side columns.
-      const same = baseRs.filter((x) => x.task === task && rs.some((r) => r.seed === x.seed));
-      const sameOk = same.filter((x) => x.analysis.status === 'analysed');
-      const classes = (xs: RunRecord[]) => (xs.length ? `${sum(xs.map((r) => countsOf(r).heroes))} / ${sum(xs.map((r) => countsOf(r).bloats))}` : '–');
-      const meanRho = (xs: RunRecord[]) => (xs.length ? f3(mean(finite(xs.map(rhoOf)))) : '–');
-      const sideBySide = (ours: string, theirs: string) => (same.length ? `${ours} (preset: ${theirs})` : ours);
-      arows.push([
-        a.name,
-        `${a.preset} + ${setting || '(no difference found)'}`,
-        getTask(task).label,
-        `${rs.length} (${rs.map((r) => r.seed).join(', ')})`,
-        sideBySide(`${ok.length}/${rs.length}`, `${sameOk.length}/${same.length}`),
-        sideBySide(String(Math.round(mean(rs.map((r) => r.training.steps)))), same.length ? String(Math.round(mean(same.map((r) => r.training.steps)))) : '–'),
-        sideBySide(ok.length ? meanRho(ok) : '–', meanRho(sameOk)),
-        pairs.length ? `${f3(iv.estimate)} ${ivs(iv)}; per seed ${dRho.map((d) => (d >= 0 ? '+' : '') + f3(d)).join(', ')}` : '–',
-        sideBySide(ok.length ? classes(ok) : '–', classes(sameOk)),
-      ]);
-    }
-  }
-  // Runs without an OOD length say why: their exact match at each candidate length (the issue's
-  // question for the positional scheme: how many learned-position runs find a valid OOD length).
-  const noOod: string[] = [];
-  for (const a of abl) {
-    const skipped = a.records.filter((r) => r.analysis.status !== 'analysed' && r.analysis.ood?.length === null);
-    if (!skipped.length) continue;
-    const range = skipped[0].analysis.ood.range;
-    const lengths = [...new Set(skipped.flatMap((r) => Object.keys(r.analysis.ood.accuracies).map(Number)))].sort((x, y) => x - y);
-    const best = lengths.map((n) => `N=${n}: ${pct(Math.max(...skipped.map((r) => r.analysis.ood.accuracies[n] ?? NaN).filter(Number.isFinite)))}`).join(', ');
-    const reached = skipped.filter((r) => r.training.reachedTarget).length;
-    const steps = skipped.map((r) => r.training.steps);
-    noOod.push(
-      `- \`${a.name}\`: ${a.records.length - skipped.length} of ${a.records.length} runs have an OOD length (exact match in [${pct(range[0])}, ${pct(range[1])}] at some N). ` +
-        `${skipped.length === a.records.length ? `All ${skipped.length}` : `The other ${skipped.length}`} reached the training target in ${reached} of ${skipped.length} cases (${Math.min(...steps) === Math.max(...steps) ? steps[0] : `${Math.min(...steps)}-${Math.max(...steps)}`} steps), ` +
-        `yet their best exact match at each length (over those runs) is ${best}: no length to analyse, so they have no rho.`,
-    );
-  }
-  if (arows.length) {
-    out.push(
-      table(['sweep', 'settings', 'task', 'seeds', 'with an OOD length', 'mean steps', 'mean rho', 'rho change vs preset (paired by seed) [CI]', 'Heroes / Bloats'], arows),
-      '',
-      'In brackets: the preset\'s own runs on the same seeds. A retrained model shares only its seed with the preset\'s run (any training change sends training down another path), so the paired change carries the seed-to-seed spread of rho (Table 1\'s sd) and, with 3 seeds, only a large effect shows: a bootstrap over 3 numbers cannot leave their range, so read its interval as the spread of the per-seed changes beside it, not as a 95% interval. Ablation runs record rho and classes without the protocol variants and redraws (`analysis.variants=false`, `analysis.redraws=0`); the primary analysis draws its sequences from its own named random streams, so its numbers do not depend on those settings.',
-      '',
-    );
-  }
-  if (noOod.length) out.push('Runs without an OOD length:', '', ...noOod, '');
   return out.join('\n');
 }
 
@@ -746,32 +350,5 @@ export function reproductionReport(input: ReproductionInput): string {
   ].join('\n\n');
 }
 
-/** Reads the results store (main presets and results/ablations/<name>/<preset>/) and the exported figures. */
-export function loadReproductionInput(resultsDir: string, figuresDir?: string, relativeTo = '.'): ReproductionInput {
-  const presets: ReproductionInput['presets'] = {};
-  const rejected: RejectedFile[] = [];
-  const scan = (dir: string, p: PresetName) => {
-    const s = scanRecords(dir, p);
-    rejected.push(...s.rejected.map((r) => ({ ...r, file: path.relative(relativeTo, r.file) })));
-    return s.records;
-  };
-  for (const p of PRESETS) presets[p] = scan(resultsDir, p);
-  const ablations: AblationSweep[] = [];
-  const ablDir = path.join(resultsDir, 'ablations');
-  if (fs.existsSync(ablDir)) {
-    for (const name of fs.readdirSync(ablDir).sort()) {
-      for (const p of PRESETS) {
-        const records = scan(path.join(ablDir, name), p);
-        if (records.length) ablations.push({ name, preset: p, records });
-      }
-    }
-  }
-  const figures: ReproductionInput['figures'] = {};
-  if (figuresDir) {
-    for (const p of PRESETS) {
-      const d = path.join(figuresDir, p);
-      if (fs.existsSync(d)) figures[p] = fs.readdirSync(d).sort().map((f) => path.relative(relativeTo, path.join(d, f)));
-    }
-  }
-  return { presets, ablations, figures, rejected };
-}
+export { loadReproductionInput } from './reproduction-input';
+export type { AblationSweep, ReproductionInput } from './reproduction-input';

@@ -1,0 +1,14 @@
+/** Markdown for reports: number formats (a dash for a missing value), intervals, verdict words, tables. */
+import { inside, Interval } from './stats';
+
+export const f3 = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(3));
+export const f2 = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(2));
+export const pct = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '–' : `${(100 * x).toFixed(1)}%`);
+export const pts = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '–' : `${(100 * x).toFixed(1)}`);
+export const ivs = (iv: Interval, fmt: (x: number) => string = f3) => (Number.isFinite(iv.lo) ? `[${fmt(iv.lo)}, ${fmt(iv.hi)}]` : '[–]');
+export const agree = (x: number, iv: Interval) => (!Number.isFinite(iv.lo) ? 'n/a (too few seeds)' : inside(x, iv) ? '**agrees**' : x < iv.lo ? `differs (paper below ours)` : `differs (paper above ours)`);
+export function table(header: string[], rows: (string | number)[][]): string {
+  const line = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
