@@ -1,7 +1,9 @@
 /**
- * How much a new task touches: a copy of the sources gets a throwaway task (a file in src/tasks/
- * and one line in the registry, nothing else), is compiled, and runs through the CLI's `run`
- * (train, OOD pick, G, C, classes, pruning) and `tables`; the task lists everywhere include it.
+ * How much a new task or measure touches. A copy of the sources gets a throwaway task (a file in
+ * src/tasks/ and one line in the registry, nothing else), is compiled, and runs through the CLI's
+ * `run` (train, OOD pick, G, C, classes, pruning) and `tables`; the task lists everywhere include
+ * it. A throwaway measure is one registerMeasure call: a run records it, and the measure table,
+ * Eq. 3 and Figure 1 take it in place of G.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -9,6 +11,17 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
+import { registerMeasure } from '../src/analysis/importance';
+import { analyzeModel } from '../src/analysis/pipeline';
+import { classifyMeasures } from '../src/analysis/ranks';
+import { tf } from '../src/backend';
+import { componentWeight, Transformer } from '../src/model';
+import { figure1 } from '../src/report/figures';
+import { pairClassification } from '../src/report/records';
+import { measureTable } from '../src/report/tables';
+import type { RunRecord } from '../src/results';
+import { setupBackend, tinyConfig } from './helpers';
+import { record } from './records';
 
 const root = path.join(__dirname, '..', '..');
 
@@ -71,4 +84,35 @@ test('a new task is one file and one registry line: it trains, is analysed and t
   assert.match(bad.stderr, /unknown task "nope"; allowed: reverse, sort, copy/);
   assert.match(cli('help').stdout, /--task T +reverse \| sort \| copy/);
   fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+test('a new measure is one registerMeasure call: the run records it, and the tables, Figure 1 and Eq. 3 take it as they take G and C', async () => {
+  await setupBackend();
+  // A throwaway cheap measure: the Frobenius norm of each component's own weights (no data at all).
+  registerMeasure({
+    name: 'test-weightNorm',
+    description: 'Frobenius norm of the component weights (a throwaway measure for this test)',
+    compute: (ctx) =>
+      Object.fromEntries(ctx.components.map((c) => {
+        const w = componentWeight(c, ctx.model.dHead);
+        const p = ctx.model.params[w.param];
+        const part = w.cols ? tf.slice(p, [0, w.cols[0]], [p.shape[0], w.cols[1] - w.cols[0]]) : p;
+        const n = tf.tidy(() => tf.norm(part).dataSync()[0]);
+        if (part !== p) part.dispose();
+        return [c.id, n];
+      })),
+  });
+  const cfg = tinyConfig({ analysis: { gradBatches: 2, gradBatchSize: 8, meanBatches: 2, evalSamples: 32, oodPickSamples: 32, idSamples: 16, idLength: 3, tieDraws: 10, accLow: 0, accHigh: 1, variants: false, redraws: 0 } });
+  const model = Transformer.init(cfg.model, 3);
+  const a = analyzeModel({ model, task: 'sort', seed: 3, cfg: cfg.analysis, oodLengths: [3], extraMeasures: ['test-weightNorm'] });
+  model.dispose();
+  assert.deepEqual(Object.keys(a.scores), ['G', 'C', 'test-weightNorm']);
+  const rec = { ...record('sort', 3, 0, []), config: cfg, analysis: a } as RunRecord;
+  assert.deepEqual(Object.keys(measureTable(rec)[0]), ['component', 'G', 'C', 'test-weightNorm']);
+  const k = pairClassification(rec, { cheap: 'test-weightNorm', causal: 'C' });
+  assert.deepEqual(k, classifyMeasures(a.scores, a.components, 'test-weightNorm', 'C', { ...cfg.analysis, seed: 3 }));
+  assert.deepEqual(pairClassification(rec), a.classification, "the paper's pair is the recorded classification");
+  const fig = figure1([rec], { cheap: 'test-weightNorm', causal: 'C' });
+  assert.match(JSON.stringify(fig.layout), /test-weightNorm against C/);
+  assert.equal((fig.data as { x: number[] }[]).reduce((n, d) => n + d.x.length, 0), a.components.length, 'one point per component');
 });

@@ -6,7 +6,7 @@
 import type { ComponentClass } from '../analysis/ranks';
 import type { RunRecord } from '../results';
 import { getTask, TaskName } from '../tasks';
-import { analysed, rhoOf, tasksIn } from './records';
+import { analysed, MeasurePair, PAPER_PAIR, pairClassification, rhoOf, tasksIn } from './records';
 
 export interface PlotlyFigure {
   data: Record<string, unknown>[];
@@ -30,8 +30,9 @@ export function minMax(xs: readonly number[]): number[] {
   return xs.map((x) => (hi > lo ? (x - lo) / (hi - lo) : 0));
 }
 
-export function meanRho(records: readonly RunRecord[], task: TaskName): number {
-  const rhos = analysed(records, task).map(rhoOf).filter(finite);
+/** Mean rho over the analysed seeds of `task`, between the pair's two measures (default: G and C). */
+export function meanRho(records: readonly RunRecord[], task: TaskName, pair: MeasurePair = PAPER_PAIR): number {
+  const rhos = analysed(records, task).map((r) => pairClassification(r, pair).rho).filter(finite);
   return rhos.length ? rhos.reduce((a, b) => a + b, 0) / rhos.length : NaN;
 }
 
@@ -48,9 +49,11 @@ const LEGEND_BELOW = { orientation: 'h', x: 0, y: -0.3, xanchor: 'left', yanchor
 
 /**
  * Figure 1: G against C for every component of every analysed seed, min-max normalised per seed,
- * coloured by class; one panel per task, titled with the mean rho over seeds.
+ * coloured by class; one panel per task, titled with the mean rho over seeds. Any other recorded
+ * pair of measures can take G's and C's places (`pair`), with its own rho and classes.
  */
-export function figure1(records: readonly RunRecord[]): PlotlyFigure {
+export function figure1(records: readonly RunRecord[], pair: MeasurePair = PAPER_PAIR): PlotlyFigure {
+  const paperPair = pair.cheap === PAPER_PAIR.cheap && pair.causal === PAPER_PAIR.causal;
   const tasks = tasksIn(records);
   const data: Record<string, unknown>[] = [];
   tasks.forEach((task, p) => {
@@ -61,13 +64,14 @@ export function figure1(records: readonly RunRecord[]): PlotlyFigure {
       const text: string[] = [];
       for (const r of analysed(records, task)) {
         const a = r.analysis;
-        const g = minMax(a.components.map((id) => a.scores.G[id]));
-        const c = minMax(a.components.map((id) => a.scores.C[id]));
+        const k = pairClassification(r, pair);
+        const g = minMax(a.components.map((id) => a.scores[pair.cheap][id]));
+        const c = minMax(a.components.map((id) => a.scores[pair.causal][id]));
         a.components.forEach((id, i) => {
-          if (a.classification!.classes[i] !== cls) return;
+          if (k.classes[i] !== cls) return;
           x.push(g[i]);
           y.push(c[i]);
-          text.push(`seed ${r.seed} ${id}, Delta ${a.classification!.delta[i]}`);
+          text.push(`seed ${r.seed} ${id}, Delta ${k.delta[i]}`);
         });
       }
       data.push({
@@ -87,12 +91,12 @@ export function figure1(records: readonly RunRecord[]): PlotlyFigure {
     }
   });
   const layout: Record<string, unknown> = {
-    title: { text: `Figure 1: the Gradient-Causal Gap (scores min-max normalised per seed)${presetLabel(records)}` },
+    title: { text: `${paperPair ? 'Figure 1: the Gradient-Causal Gap' : `${pair.cheap} against ${pair.causal}`} (scores min-max normalised per seed)${presetLabel(records)}` },
     grid: { rows: 1, columns: tasks.length, pattern: 'independent' },
     legend: LEGEND_BELOW,
     margin: { b: 150 },
     annotations: tasks.map((task, p) => ({
-      text: ((rs) => (rs.length === 1 ? `${getTask(task).label} seed ${rs[0].seed} (rho = ${fmtRho(meanRho(records, task))})` : `${getTask(task).label} (mean rho over ${rs.length} seeds = ${fmtRho(meanRho(records, task))})`))(analysed(records, task)),
+      text: ((rs) => (rs.length === 1 ? `${getTask(task).label} seed ${rs[0].seed} (rho = ${fmtRho(meanRho(records, task, pair))})` : `${getTask(task).label} (mean rho over ${rs.length} seeds = ${fmtRho(meanRho(records, task, pair))})`))(analysed(records, task)),
       showarrow: false,
       xref: `x${p === 0 ? '' : p + 1} domain`,
       yref: `y${p === 0 ? '' : p + 1} domain`,
@@ -104,8 +108,8 @@ export function figure1(records: readonly RunRecord[]): PlotlyFigure {
   };
   tasks.forEach((_, p) => {
     const s = p === 0 ? '' : String(p + 1);
-    layout[`xaxis${s}`] = { title: { text: 'gradient magnitude G (normalised)' }, range: [-0.05, 1.05] };
-    layout[`yaxis${s}`] = { title: { text: 'causal importance C (normalised)' }, range: [-0.05, 1.05] };
+    layout[`xaxis${s}`] = { title: { text: paperPair ? 'gradient magnitude G (normalised)' : `${pair.cheap} (normalised)` }, range: [-0.05, 1.05] };
+    layout[`yaxis${s}`] = { title: { text: paperPair ? 'causal importance C (normalised)' : `${pair.causal} (normalised)` }, range: [-0.05, 1.05] };
   });
   return { data, layout };
 }

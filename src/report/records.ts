@@ -1,5 +1,6 @@
 /** Helpers over results records shared by tables, figures and reports: which runs, rho, class counts, layers, the recorded protocol variants. */
 import type { ProtocolVariant } from '../analysis/pipeline';
+import { Classification, classifyMeasures } from '../analysis/ranks';
 import { AnalysisConfig, TASKS, TaskName } from '../config';
 import type { RunRecord } from '../results';
 
@@ -12,6 +13,21 @@ export const tasksIn = (records: readonly RunRecord[]): TaskName[] => TASKS.filt
 
 /** Spearman's rho between G and C of an analysed run. */
 export const rhoOf = (r: RunRecord): number => r.analysis.classification!.rho;
+
+/** Two recorded measures compared as the paper compares G and C: a cheap score in G's place, a causal one in C's. */
+export interface MeasurePair {
+  cheap: string;
+  causal: string;
+}
+
+/** The paper's pair: gradient magnitude G (Eq. 1) against mean ablation C (Eq. 2). */
+export const PAPER_PAIR: MeasurePair = { cheap: 'G', causal: 'C' };
+
+/** A run's rho, Delta and classes under a pair: the recorded ones for (G, C), else Eq. 3 on its recorded scores with its own analysis settings. */
+export function pairClassification(r: RunRecord, pair: MeasurePair = PAPER_PAIR): Classification {
+  if (pair.cheap === PAPER_PAIR.cheap && pair.causal === PAPER_PAIR.causal) return r.analysis.classification!;
+  return classifyMeasures(r.analysis.scores, r.analysis.components, pair.cheap, pair.causal, { ...r.config.analysis, seed: r.seed });
+}
 
 export const countsOf = (r: RunRecord) => r.analysis.classification!.counts;
 export const layerOf = (id: string) => Number(/^L(\d+)\./.exec(id)?.[1] ?? NaN);

@@ -200,3 +200,9 @@ export function roundRow<T extends object>(row: T, digits = 3): Record<string, s
   for (const [k, v] of Object.entries(row)) out[k] = typeof v === 'number' ? (Number.isFinite(v) ? Number(v.toFixed(digits)) : null) : (v as string | boolean | null);
   return out;
 }
+
+/** Every measure a run recorded, per component (columns in the order they were recorded: G, C, then any others). */
+export function measureTable(r: RunRecord): Record<string, string | number>[] {
+  const names = Object.keys(r.analysis.scores);
+  return r.analysis.components.map((id) => ({ component: id, ...Object.fromEntries(names.map((m) => [m, r.analysis.scores[m][id]])) }));
+}
