@@ -11,32 +11,46 @@
 #include <node_api.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #ifdef GCG_ACCELERATE
 #include <Accelerate/Accelerate.h>
 #else
 #include <cblas.h>
 #endif
 
-static napi_value Sgemm(napi_env env, napi_callback_info info) {
-  size_t argc = 11;
-  napi_value argv[11];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 11) {
-    napi_throw_error(env, NULL, "sgemm: expected 11 arguments");
-    return NULL;
+/*
+ * Reads a call's arguments: the wasm memory's ArrayBuffer, then `count` numbers into v. On a wrong
+ * call it throws a JavaScript error naming `name` and returns 0.
+ */
+static int read_args(napi_env env, napi_callback_info info, const char *name, size_t count, void **heap, size_t *heapBytes, double *v) {
+  napi_value argv[16];
+  size_t argc = 16;
+  char msg[128];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != count + 1) {
+    snprintf(msg, sizeof msg, "%s: expected %zu arguments", name, count + 1);
+    napi_throw_error(env, NULL, msg);
+    return 0;
   }
-  void *heap = NULL;
-  size_t heapBytes = 0;
-  if (napi_get_arraybuffer_info(env, argv[0], &heap, &heapBytes) != napi_ok) {
-    napi_throw_type_error(env, NULL, "sgemm: the first argument must be the wasm memory's ArrayBuffer");
-    return NULL;
+  if (napi_get_arraybuffer_info(env, argv[0], heap, heapBytes) != napi_ok) {
+    snprintf(msg, sizeof msg, "%s: the first argument must be the wasm memory's ArrayBuffer", name);
+    napi_throw_type_error(env, NULL, msg);
+    return 0;
   }
-  double v[10];
-  for (int i = 1; i < 11; i++) {
-    if (napi_get_value_double(env, argv[i], &v[i - 1]) != napi_ok) {
-      napi_throw_type_error(env, NULL, "sgemm: arguments 2..11 must be numbers");
-      return NULL;
+  for (size_t i = 0; i < count; i++) {
+    if (napi_get_value_double(env, argv[i + 1], &v[i]) != napi_ok) {
+      snprintf(msg, sizeof msg, "%s: arguments 2..%zu must be numbers", name, count + 1);
+      napi_throw_type_error(env, NULL, msg);
+      return 0;
     }
   }
+  return 1;
+}
+
+static napi_value Sgemm(napi_env env, napi_callback_info info) {
+  void *heap = NULL;
+  size_t heapBytes = 0;
+  double v[10];
+  if (!read_args(env, info, "sgemm", 10, &heap, &heapBytes, v)) return NULL;
   const size_t aOff = (size_t)v[0], bOff = (size_t)v[1], cOff = (size_t)v[2];
   const int batchA = (int)v[3], batchB = (int)v[4], m = (int)v[5], n = (int)v[6], k = (int)v[7];
   const int transA = (int)v[8], transB = (int)v[9];
@@ -60,25 +74,10 @@ static napi_value Sgemm(napi_env env, napi_callback_info info) {
 
 /* unary(heap, xOff, yOff, n, op): y[i] = f(x[i]) for n floats, f = expf (op 0) or erff (op 1). */
 static napi_value Unary(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 5) {
-    napi_throw_error(env, NULL, "unary: expected 5 arguments");
-    return NULL;
-  }
   void *heap = NULL;
   size_t heapBytes = 0;
-  if (napi_get_arraybuffer_info(env, argv[0], &heap, &heapBytes) != napi_ok) {
-    napi_throw_type_error(env, NULL, "unary: the first argument must be the wasm memory's ArrayBuffer");
-    return NULL;
-  }
   double v[4];
-  for (int i = 1; i < 5; i++) {
-    if (napi_get_value_double(env, argv[i], &v[i - 1]) != napi_ok) {
-      napi_throw_type_error(env, NULL, "unary: arguments 2..5 must be numbers");
-      return NULL;
-    }
-  }
+  if (!read_args(env, info, "unary", 4, &heap, &heapBytes, v)) return NULL;
   const size_t xOff = (size_t)v[0], yOff = (size_t)v[1], n = (size_t)v[2];
   const int op = (int)v[3];
   if (xOff + n * sizeof(float) > heapBytes || yOff + n * sizeof(float) > heapBytes) {
