@@ -69,22 +69,29 @@ export function runWithCache(
  * The batch's mean loss and its gradient with respect to the activation at each of `hookNames`,
  * in one backward pass (after `patches`, which apply first): each activation a gets a zero
  * addend d (the patch a -> a + d), and dL/dd at d = 0 is dL/da. Weight gradients are not computed.
- * The caller disposes the gradients.
+ * With `keepActivations`, the activations themselves (after `patches`) come back too. The caller
+ * disposes the tensors returned.
  */
 export function activationGrads(
   model: Transformer,
   batch: Batch,
   hookNames: readonly string[],
   patches: readonly Patch[] = [],
-): { loss: number; grads: Record<string, tf.Tensor> } {
+  opts: { keepActivations?: boolean } = {},
+): { loss: number; grads: Record<string, tf.Tensor>; activations: Record<string, tf.Tensor> } {
   if (new Set(hookNames).size !== hookNames.length) throw new Error(`activationGrads: a hook point is listed twice in ${hookNames.join(', ')}`);
   const zeros = hookNames.map((h) => tf.zeros(hookShape(model, h, batch.B, batch.T)));
+  const activations: Record<string, tf.Tensor> = {};
   try {
-    const f = (...ds: tf.Tensor[]) => batchLoss(model, batch, [...patches, ...hookNames.map((hook, i) => ({ hook, value: (a: tf.Tensor) => tf.add(a, ds[i]) }))]);
+    const addend = (hook: string, d: tf.Tensor) => (a: tf.Tensor) => {
+      if (opts.keepActivations) activations[hook] = tf.keep(a);
+      return tf.add(a, d);
+    };
+    const f = (...ds: tf.Tensor[]) => batchLoss(model, batch, [...patches, ...hookNames.map((hook, i) => ({ hook, value: addend(hook, ds[i]) }))]);
     const { value, grads } = withWeightGradientsFor([], () => tf.valueAndGrads(f)(zeros));
     const loss = value.dataSync()[0];
     value.dispose();
-    return { loss, grads: Object.fromEntries(hookNames.map((h, i) => [h, grads[i]])) };
+    return { loss, grads: Object.fromEntries(hookNames.map((h, i) => [h, grads[i]])), activations };
   } finally {
     for (const z of zeros) z.dispose();
   }

@@ -84,6 +84,8 @@ export interface AnalysisConfig {
   pruneSelect: 'extreme' | 'name-order'; // Table 2: the two most extreme of a class, or the first two in component order (authors)
   variants: boolean; // also record C, rho and classes under every analysis-side protocol variant (results files)
   redraws: number; // noise floor: recompute G and C this many times on freshly drawn sequences (same model, same N)
+  igSteps: number; // integrated gradients: midpoint steps k along the path from a component's output to its mean
+  igBatches: number; // integrated gradients: on the first this many of Eq. 1's batches (each costs a backward pass per component and step)
   /**
    * Table 6's protocol. `paper`: prune every Bloat of the run's own classification. `authors-last-section`:
    * as the authors' last section does it: rank the heads only (Delta over 1..16), G of a head = the norm of
@@ -144,6 +146,8 @@ export const DEFAULT_CONFIG: ExperimentConfig = {
     pruneSelect: 'extreme',
     variants: true,
     redraws: 2,
+    igSteps: 8,
+    igBatches: 4,
     table6Protocol: 'paper',
   },
 };
@@ -231,6 +235,8 @@ export const CONFIG_RULES: Record<string, Rule> = {
   'analysis.pruneSelect': { kind: 'enum', values: ['extreme', 'name-order'], doc: 'Table 2: the two most extreme of a class, or the first two by name (authors)' },
   'analysis.variants': { kind: 'bool', doc: 'also record C, rho and classes under every analysis-side protocol variant' },
   'analysis.redraws': { kind: 'int', min: 0, max: 100, doc: 'noise floor: recompute G and C this many times on fresh sequences' },
+  'analysis.igSteps': { kind: 'int', min: 1, max: 1000, doc: "integrated gradients: steps k along the path from a component's output to its mean" },
+  'analysis.igBatches': { kind: 'int', min: 1, max: 100_000, doc: "integrated gradients: on the first this many of Eq. 1's batches (at most analysis.gradBatches)" },
   'analysis.table6Protocol': { kind: 'enum', values: ['paper', 'authors-last-section'], doc: "Table 6: prune the run's own Bloats, or as the authors' last section does" },
 };
 

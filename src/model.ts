@@ -76,6 +76,7 @@ export function componentHook(c: Component): string {
  * - a d_model hook with `cols: [a, b]`: only those columns (e.g. the authors' head-ablation
  *   variant, which writes a head's mean into a d_head-wide slice *after* W_O).
  * - otherwise the whole value.
+ * Several patches at one hook point apply in the order given, each to what the previous made.
  * `value` is either a tensor that broadcasts to the replaced part (a vector such as a mean, or a
  * full tensor such as another run's activation), or a function of the replaced part returning
  * its replacement, as TransformerLens's hooks are (`(a) => tf.mul(a, 0.5)` scales it,
@@ -441,15 +442,18 @@ function patchedPart(x: tf.Tensor, p: Patch, fn: PatchFn, lead: number[], a: num
   return out;
 }
 
+/** The patches of one hook point, in the order given (each sees what the previous ones made); consecutive head patches share one unstack. */
 function applyPatches(x: tf.Tensor, patches: readonly Patch[]): tf.Tensor {
   const width = x.shape[x.rank - 1];
-  const headPatches = patches.filter((p) => p.head !== undefined);
-  const whole = patches.filter((p) => p.head === undefined);
-  for (const p of whole) x = replaceLastAxis(x, p, width);
-  if (headPatches.length) {
-    if (x.rank !== 4) throw new Error(`patch ${headPatches[0].hook}: 'head' applies only to hook_z points`);
+  for (let i = 0; i < patches.length; ) {
+    if (patches[i].head === undefined) {
+      x = replaceLastAxis(x, patches[i++], width);
+      continue;
+    }
+    if (x.rank !== 4) throw new Error(`patch ${patches[i].hook}: 'head' applies only to hook_z points`);
     const heads = tf.unstack(x, 2); // head x [batch, pos, d_head]
-    for (const p of headPatches) {
+    for (; i < patches.length && patches[i].head !== undefined; i++) {
+      const p = patches[i];
       const h = p.head as number;
       if (!(Number.isInteger(h) && h >= 0 && h < heads.length)) {
         throw new Error(`patch ${p.hook}: head ${h} out of range 0..${heads.length - 1}`);

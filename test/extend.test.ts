@@ -91,6 +91,7 @@ test('a new measure is one registerMeasure call: the run records it, and the tab
   // A throwaway cheap measure: the Frobenius norm of each component's own weights (no data at all).
   registerMeasure({
     name: 'test-weightNorm',
+    kind: 'cheap',
     description: 'Frobenius norm of the component weights (a throwaway measure for this test)',
     compute: (ctx) =>
       Object.fromEntries(ctx.components.map((c) => {

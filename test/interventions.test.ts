@@ -110,3 +110,17 @@ test('the loss gradient w.r.t. activations at several hook points, in one backwa
   assert.equal(tf.memory().numTensors, before, 'no tensor leaks');
   assert.throws(() => activationGrads(model, b, ['blocks.0.hook_nope']), /unknown hook point "blocks\.0\.hook_nope"; allowed: hook_embed, /);
 });
+
+test('several patches at one hook point apply in the order given, each to what the previous made', () => {
+  const b = batchOf(6);
+  const z = (patches: Patch[]) => tf.tidy(() => model.forward(tokensTensor(b), { patches, cache: [hooks.z(0)] }).cache[hooks.z(0)].dataSync().slice());
+  const zero = tf.zeros([model.dHead]);
+  const headThenAdd = z([{ hook: hooks.z(0), head: 1, value: zero }, { hook: hooks.z(0), value: (a) => tf.add(a, 1) }]);
+  const addThenHead = z([{ hook: hooks.z(0), value: (a) => tf.add(a, 1) }, { hook: hooks.z(0), head: 1, value: zero }]);
+  const dh = model.dHead;
+  const H = cfg.model.nHeads;
+  const head1 = (xs: ArrayLike<number>) => Array.from(xs).filter((_, i) => Math.floor(i / dh) % H === 1);
+  assert.ok(head1(headThenAdd).every((v) => v === 1), 'zeroed, then 1 added');
+  assert.ok(head1(addThenHead).every((v) => v === 0), '1 added, then zeroed');
+  zero.dispose();
+});

@@ -240,14 +240,17 @@ export interface ImportanceMeasure {
   name: string;
   /** One line a reader of the paper recognises. */
   description: string;
+  /** `cheap`: from gradients, in G's place; `causal`: from an intervention's effect, in C's place. */
+  kind: 'cheap' | 'causal';
   compute(ctx: ImportanceContext): Record<string, number>;
 }
 
 const REGISTRY = new Map<string, ImportanceMeasure>();
 
-export function registerMeasure(m: ImportanceMeasure): void {
+export function registerMeasure(m: ImportanceMeasure): ImportanceMeasure {
   if (REGISTRY.has(m.name)) throw new Error(`importance measure ${m.name} is already registered`);
   REGISTRY.set(m.name, m);
+  return m;
 }
 
 export function getMeasure(name: string): ImportanceMeasure {
@@ -332,7 +335,7 @@ export function zeroAblation(ctx: ImportanceContext): Record<string, number> {
   return ablationDrops(ctx, (c) => new Float32Array(width(c)), 'C-zero');
 }
 
-registerMeasure({ name: 'G', description: 'Eq. 1: mean Frobenius norm of the loss gradient w.r.t. the component weights', compute: gradientMagnitude });
-registerMeasure({ name: 'C', description: 'Eq. 2: exact-match accuracy drop under mean ablation', compute: meanAblation });
-registerMeasure({ name: 'zeroAblation', description: 'exact-match accuracy drop when the component output is set to zero', compute: zeroAblation });
-registerMeasure({ name: 'G-layerWV', description: "Eq. 1 as the authors' last section computes it: a head's G is its whole layer's W_V gradient norm", compute: gradientMagnitudeLayerWV });
+registerMeasure({ name: 'G', kind: 'cheap', description: 'Eq. 1: mean Frobenius norm of the loss gradient w.r.t. the component weights', compute: gradientMagnitude });
+registerMeasure({ name: 'C', kind: 'causal', description: 'Eq. 2: exact-match accuracy drop under mean ablation', compute: meanAblation });
+registerMeasure({ name: 'zeroAblation', kind: 'causal', description: 'exact-match accuracy drop when the component output is set to zero', compute: zeroAblation });
+registerMeasure({ name: 'G-layerWV', kind: 'cheap', description: "Eq. 1 as the authors' last section computes it: a head's G is its whole layer's W_V gradient norm", compute: gradientMagnitudeLayerWV });

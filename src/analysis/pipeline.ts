@@ -8,6 +8,7 @@ import type { Transformer } from '../model';
 import { Rng } from '../rng';
 import { sampleExamples } from '../tasks';
 import { getMeasure, ImportanceContext } from './importance';
+import './measures'; // registers the activation-based measures
 import { OodPick, pickOodLength } from './ood';
 import { pruningAnalysis, PruningResult } from './prune';
 import { Classification, classifyComponents, classifyMeasures } from './ranks';

@@ -1,0 +1,15 @@
+/**
+ * Mask gradient (Michel, Levy and Neubig 2019, "Are Sixteen Heads Really Better than One?"): a
+ * multiplier m on the component's output, importance |dL/dm| at m = 1, which is
+ * |sum over sequences and positions of a . dL/da|; averaged over Eq. 1's batches.
+ */
+import { tf } from '../../backend';
+import { registerMeasure } from '../importance';
+import { meanOverBatches } from './outputs';
+
+export const maskGradient = registerMeasure({
+  name: 'maskGradient',
+  description: "|dL/dm| at m = 1 for a multiplier m on the component's output (Michel et al. 2019)",
+  kind: 'cheap',
+  compute: (ctx) => meanOverBatches(ctx, (_c, a, g) => tf.abs(tf.sum(tf.mul(a, g))) as tf.Scalar),
+});
