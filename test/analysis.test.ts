@@ -288,3 +288,10 @@ test('forward from a cached residual stream: same logits; patches before the sta
     assert.throws(() => model.forward(tokens, { from: { layer: 2, resid: cache['blocks.1.hook_resid_pre'] } }), /from.layer must be an integer in \[0, 1\]/);
   });
 });
+
+test('an ImportanceContext made without an evaluation set or pick accuracy says which one a measure needs', () => {
+  const bare = new ImportanceContext({ model, task: 'reverse', length: LENGTH, cfg: { ...cfg.analysis, paired: true }, seed: 1 });
+  assert.throws(() => bare.baseline(), /paired scoring \(analysis\.paired=true\) needs evalSet, the fixed OOD evaluation set/);
+  assert.throws(() => bare.withConfig({ ...cfg.analysis, paired: false }).baseline(), /unpaired scoring \(analysis\.paired=false\) needs pickAccuracy/);
+  assert.ok(Object.values(gradientMagnitude(bare.withConfig(bare.cfg))).every((g) => g > 0), 'G needs neither');
+});

@@ -70,7 +70,7 @@ export class ImportanceContext {
     const ctx = new ImportanceContext({ model: this.model, task: this.task, length: this.length, cfg, seed: this.seed, evalSet, pickAccuracy: this.pickAccuracy, components, redraw });
     ctx.meansCache = this.means();
     if (redraw === this.redraw) ctx.gradNormsCache = this.gradNormsCache;
-    if (evalSet === this.evalSet) ctx.residCache = this.evalResiduals();
+    if (evalSet === this.evalSet && evalSet.length) ctx.residCache = this.evalResiduals();
     return ctx;
   }
 
