@@ -2,12 +2,14 @@
  * The activation-based importance measures (src/analysis/measures/) against what they approximate,
  * on a tiny model: attribution patching is the exact loss change to first order (the ratio tends
  * to 1 as the step shrinks), integrated gradients sum to the exact loss change of mean ablation
- * (completeness, within 1%), and the mask gradient equals a finite difference in the mask.
+ * (completeness, within 1%), the mask gradient equals a finite difference in the mask, the
+ * gradient norm over a component's weights equals a hand computation, and the Taylor score equals
+ * a finite difference in a scale on the component's weights.
  */
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { getMeasure, ImportanceContext } from '../src/analysis/importance';
-import { componentFnPatch, gradBatches } from '../src/analysis/measures';
+import { componentFnPatch, componentWeights, gradBatches } from '../src/analysis/measures';
 import '../src/analysis/pipeline';
 import { tf } from '../src/backend';
 import { batchLoss } from '../src/eval';
@@ -79,7 +81,61 @@ test('the mask gradient equals a central finite difference in the mask m at m = 
   }
 });
 
+/** The loss on Eq. 1's first batch with component c's weights scaled by s (restored after). */
+function lossWithWeightsScaled(c: Component, s: number): number {
+  const batch = gradBatches(ctx)[0];
+  const saved: [tf.Variable, tf.Tensor][] = [];
+  for (const w of componentWeights(c, model.dHead)) {
+    const v = model.params[w.param];
+    const [R, C] = v.shape;
+    const [r0, r1] = w.rows ?? [0, R];
+    const [c0, c1] = w.cols ?? [0, C];
+    const mask = tf.tidy(() => tf.pad(tf.ones([r1 - r0, c1 - c0]), [[r0, R - r1], [c0, C - c1]]));
+    saved.push([v, tf.clone(v)]);
+    v.assign(tf.tidy(() => tf.mul(v, tf.add(1, tf.mul(mask, s - 1)))));
+    mask.dispose();
+  }
+  const loss = tf.tidy(() => batchLoss(model, batch).dataSync()[0]);
+  for (const [v, t] of saved.reverse()) {
+    v.assign(t);
+    t.dispose();
+  }
+  return loss;
+}
+
+test("the gradient norm over all of a component's weights equals the hand computation (plain tf.variableGrads, sums in JS)", () => {
+  const norms = getMeasure('weightGradNorm').compute(ctx);
+  const batch = gradBatches(ctx)[0];
+  const names = Object.keys(model.params).filter((n) => /\.(attn\.W_[qkvo]|mlp\.[02])\.weight$/.test(n));
+  const { value, grads } = tf.variableGrads(() => batchLoss(model, batch), names.map((n) => model.params[n]));
+  for (const c of ctx.components) {
+    let sq = 0;
+    for (const w of componentWeights(c, model.dHead)) {
+      const g = grads[model.params[w.param].name];
+      const [R, C] = g.shape;
+      const d = g.dataSync();
+      for (let r = w.rows?.[0] ?? 0; r < (w.rows?.[1] ?? R); r++) for (let k = w.cols?.[0] ?? 0; k < (w.cols?.[1] ?? C); k++) sq += d[r * C + k] ** 2;
+    }
+    assert.ok(Math.abs(norms[c.id] - Math.sqrt(sq)) <= 1e-5 * Math.sqrt(sq), `${c.id}: ${norms[c.id]} vs ${Math.sqrt(sq)}`);
+  }
+  assert.equal(componentWeights(ctx.components[0], model.dHead).length, 4, 'a head owns W_Q, W_K, W_V columns and W_O rows');
+  value.dispose();
+  Object.values(grads).forEach((g) => g.dispose());
+});
+
+test("the Taylor score |sum w . dL/dw| equals a central finite difference in a scale on the component's weights", () => {
+  const taylor = getMeasure('taylor').compute(ctx);
+  const plainLoss = () => tf.tidy(() => batchLoss(model, gradBatches(ctx)[0]).dataSync()[0]);
+  const before = plainLoss();
+  const h = 1e-2;
+  for (const c of ctx.components) {
+    const fd = Math.abs((lossWithWeightsScaled(c, 1 + h) - lossWithWeightsScaled(c, 1 - h)) / (2 * h));
+    assert.ok(Math.abs(taylor[c.id] - fd) <= 0.02 * fd + 2e-4, `${c.id}: Taylor ${taylor[c.id]}, finite difference ${fd}`);
+  }
+  assert.equal(plainLoss(), before, 'every weight restored exactly');
+});
+
 test('the measures say which side they take: cheap (G\'s place) or causal (C\'s place)', () => {
-  assert.deepEqual(['G', 'maskGradient', 'attributionPatching', 'integratedGradients'].map((m) => getMeasure(m).kind), ['cheap', 'cheap', 'cheap', 'cheap']);
+  assert.deepEqual(['G', 'weightGradNorm', 'taylor', 'maskGradient', 'attributionPatching', 'integratedGradients'].map((m) => getMeasure(m).kind), ['cheap', 'cheap', 'cheap', 'cheap', 'cheap', 'cheap']);
   assert.deepEqual(['C', 'zeroAblation'].map((m) => getMeasure(m).kind), ['causal', 'causal']);
 });

@@ -1,5 +1,8 @@
-/** The activation-based importance measures (measures study, issue 18); importing this registers them. */
+/** The importance measures of the measures study (issue 18), one file each; importing this registers them. */
 export * from './outputs';
+export * from './weights';
+export * from './weightGradNorm';
+export * from './taylor';
 export * from './maskGradient';
 export * from './attributionPatching';
 export * from './integratedGradients';

@@ -1,0 +1,15 @@
+/**
+ * The gradient norm over all of a component's weights: Eq. 1 widened from W_V (heads) or the second
+ * MLP matrix to every weight the component owns (a head's W_Q, W_K, W_V columns and W_O rows; both
+ * MLP matrices): the Frobenius norm of the loss gradient over all of them, averaged over Eq. 1's batches.
+ */
+import { tf } from '../../backend';
+import { registerMeasure } from '../importance';
+import { meanOverWeightGrads } from './weights';
+
+export const weightGradNorm = registerMeasure({
+  name: 'weightGradNorm',
+  description: "Frobenius norm of the loss gradient over all of the component's weights (Eq. 1 over W_Q, W_K, W_V, W_O or both MLP matrices)",
+  kind: 'cheap',
+  compute: (ctx) => meanOverWeightGrads(ctx, (_w, g) => tf.sqrt(tf.addN(g.map((x) => tf.sum(tf.square(x))))) as tf.Scalar),
+});
