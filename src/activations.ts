@@ -6,7 +6,7 @@
  */
 import { tf } from './backend';
 import { batchLoss } from './eval';
-import { hooks, Patch, Transformer, withWeightGradientsFor } from './model';
+import { Patch, Transformer, withWeightGradientsFor } from './model';
 import type { Batch } from './tasks';
 
 /** Activations by hook point name (`blocks.{l}.attn.hook_z`, ...), as one forward pass saw them. */
@@ -34,18 +34,10 @@ export class ActivationCache {
   }
 }
 
-/** Every hook point of `model`, in forward order. */
-export function hookPoints(model: Transformer): string[] {
-  const out = [hooks.embed];
-  for (let l = 0; l < model.cfg.nLayers; l++) out.push(hooks.residPre(l), hooks.pattern(l), hooks.z(l), hooks.attnOut(l), hooks.mlpOut(l));
-  out.push(hooks.residFinal);
-  return out;
-}
-
 /** The shape of the activation at `hook` for `B` sequences of `T` tokens. */
 export function hookShape(model: Transformer, hook: string, B: number, T: number): number[] {
   const { nHeads: H, dModel: D } = model.cfg;
-  if (!hookPoints(model).includes(hook)) throw new Error(`unknown hook point ${JSON.stringify(hook)}; allowed: ${hookPoints(model).join(', ')}`);
+  if (!model.hookPoints().includes(hook)) throw new Error(`unknown hook point ${JSON.stringify(hook)}; allowed: ${model.hookPoints().join(', ')}`);
   if (hook.endsWith('attn.hook_pattern')) return [B, H, T, T]; // [batch, head, query_pos, key_pos]
   if (hook.endsWith('attn.hook_z')) return [B, T, H, model.dHead]; // [batch, pos, head, d_head]
   return [B, T, D]; // [batch, pos, d_model]
@@ -57,7 +49,7 @@ export function runWithCache(
   tokens: tf.Tensor2D,
   opts: { hooks?: readonly string[]; patches?: readonly Patch[] } = {},
 ): { logits: tf.Tensor3D; cache: ActivationCache } {
-  const wanted = opts.hooks ?? hookPoints(model);
+  const wanted = opts.hooks ?? model.hookPoints();
   const { logits, cache } = tf.tidy(() => {
     const r = model.forward(tokens, { patches: opts.patches, cache: wanted });
     return { logits: r.logits, cache: r.cache } as unknown as tf.TensorContainer;

@@ -345,7 +345,6 @@ async function runRun(opts: Opts): Promise<void> {
   const seed = parseSeed(opts.seed);
   const preset = checkPreset(opts.preset);
   const cfg = getConfig(preset, parseOverrides(opts.set));
-  checkTaskConfig(task, cfg);
   const lengths = oodLengths(opts, cfg, [task]);
   const lockStaleMinutes = parseLockStale(opts);
   const dir = checkOutputDir('--results', opts.results);

@@ -92,8 +92,8 @@ export interface Patch {
 /** A patch as a function of the activation it replaces (same shape in, same shape out). */
 export type PatchFn = (activation: tf.Tensor) => tf.Tensor;
 
-/** Mean ablation (or any constant) of one component, at its hook, at every position. */
-export function componentPatch(c: Component, value: tf.Tensor): Patch {
+/** One component's output replaced, at its hook, at every position: by a constant (e.g. its mean) or a function of its output. */
+export function componentPatch(c: Component, value: tf.Tensor | PatchFn): Patch {
   return c.kind === 'head' ? { hook: hooks.z(c.layer), head: c.head, value } : { hook: hooks.mlpOut(c.layer), value };
 }
 
@@ -306,6 +306,14 @@ export class Transformer {
     return listComponents(this.cfg);
   }
 
+  /** Every hook point, in the order a forward pass reaches them. */
+  hookPoints(): string[] {
+    const out = [hooks.embed];
+    for (let l = 0; l < this.cfg.nLayers; l++) out.push(hooks.residPre(l), hooks.pattern(l), hooks.z(l), hooks.attnOut(l), hooks.mlpOut(l));
+    out.push(hooks.residFinal);
+    return out;
+  }
+
   /** Additive causal mask [query_pos, key_pos]: -1e9 above the diagonal (a fresh tensor per call, so nothing outlives a tidy). */
   private causalMask(T: number): tf.Tensor2D {
     let data = this.maskCache.get(T);
@@ -333,8 +341,7 @@ export class Transformer {
     const patches = opts.patches ?? [];
     const wantAll = opts.cache === 'all';
     const wanted = new Set(wantAll ? [] : (opts.cache ?? []));
-    const knownHooks = new Set<string>([hooks.embed, hooks.residFinal]);
-    for (let l = 0; l < L; l++) for (const h of [hooks.residPre, hooks.pattern, hooks.z, hooks.attnOut, hooks.mlpOut]) knownHooks.add(h(l));
+    const knownHooks = new Set(this.hookPoints());
     for (const p of patches) if (!knownHooks.has(p.hook)) throw new Error(`patch: unknown hook point ${p.hook}`);
     for (const h of wanted) if (!knownHooks.has(h)) throw new Error(`cache: unknown hook point ${h}`);
 

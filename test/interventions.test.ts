@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { activationGrads, hookPoints, runWithCache } from '../src/activations';
+import { activationGrads, runWithCache } from '../src/activations';
 import { tf } from '../src/backend';
 import { batchLoss, tokensTensor } from '../src/eval';
 import { hooks, Patch, Transformer } from '../src/model';
@@ -72,7 +72,7 @@ test('ActivationCache: every hook point of one run, the values the forward pass 
   const before = tf.memory().numTensors;
   const tokens = tokensTensor(b);
   const { logits, cache } = runWithCache(model, tokens);
-  assert.deepEqual(cache.hooks(), hookPoints(model));
+  assert.deepEqual(cache.hooks(), model.hookPoints());
   assert.equal(cache.hooks().length, 2 + 5 * cfg.model.nLayers);
   assert.deepEqual(cache.get(hooks.z(0)).shape, [6, 10, cfg.model.nHeads, model.dHead]);
   assert.deepEqual(cache.get(hooks.pattern(1)).shape, [6, cfg.model.nHeads, 10, 10]);

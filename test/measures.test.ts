@@ -9,11 +9,11 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { getMeasure, ImportanceContext } from '../src/analysis/importance';
-import { componentFnPatch, componentWeights, gradBatches } from '../src/analysis/measures';
+import { componentWeights } from '../src/analysis/measures';
 import '../src/analysis/pipeline';
 import { tf } from '../src/backend';
 import { batchLoss } from '../src/eval';
-import { Component, Transformer } from '../src/model';
+import { Component, componentPatch, Transformer } from '../src/model';
 import { train } from '../src/train';
 import { setupBackend, tinyConfig } from './helpers';
 
@@ -34,9 +34,9 @@ before(async () => {
 
 /** The loss on Eq. 1's (first) batch with component c's output a replaced by a + t (mu - a). */
 function lossToward(c: Component, t: number): number {
-  const batch = gradBatches(ctx)[0];
+  const batch = ctx.gradBatches()[0];
   const mu = tf.tensor1d(ctx.means()[c.id]);
-  const patches = t === 0 ? [] : [componentFnPatch(c, (a) => tf.add(a, tf.mul(tf.sub(mu, a), t)))];
+  const patches = t === 0 ? [] : [componentPatch(c, (a) => tf.add(a, tf.mul(tf.sub(mu, a), t)))];
   const loss = tf.tidy(() => batchLoss(model, batch, patches).dataSync()[0]);
   mu.dispose();
   return loss;
@@ -72,10 +72,10 @@ test('integrated gradients sum to the exact loss change of mean ablation (comple
 
 test('the mask gradient equals a central finite difference in the mask m at m = 1', () => {
   const mg = getMeasure('maskGradient').compute(ctx);
-  const batch = gradBatches(ctx)[0];
+  const batch = ctx.gradBatches()[0];
   const h = 1e-2;
   for (const c of ctx.components) {
-    const lossAt = (m: number) => tf.tidy(() => batchLoss(model, batch, [componentFnPatch(c, (a) => tf.mul(a, m))]).dataSync()[0]);
+    const lossAt = (m: number) => tf.tidy(() => batchLoss(model, batch, [componentPatch(c, (a) => tf.mul(a, m))]).dataSync()[0]);
     const fd = Math.abs((lossAt(1 + h) - lossAt(1 - h)) / (2 * h));
     assert.ok(Math.abs(mg[c.id] - fd) <= 0.02 * fd + 2e-4, `${c.id}: mask gradient ${mg[c.id]}, finite difference ${fd}`);
   }
@@ -83,7 +83,7 @@ test('the mask gradient equals a central finite difference in the mask m at m = 
 
 /** The loss on Eq. 1's first batch with component c's weights scaled by s (restored after). */
 function lossWithWeightsScaled(c: Component, s: number): number {
-  const batch = gradBatches(ctx)[0];
+  const batch = ctx.gradBatches()[0];
   const saved: [tf.Variable, tf.Tensor][] = [];
   for (const w of componentWeights(c, model.dHead)) {
     const v = model.params[w.param];
@@ -105,7 +105,7 @@ function lossWithWeightsScaled(c: Component, s: number): number {
 
 test("the gradient norm over all of a component's weights equals the hand computation (plain tf.variableGrads, sums in JS)", () => {
   const norms = getMeasure('weightGradNorm').compute(ctx);
-  const batch = gradBatches(ctx)[0];
+  const batch = ctx.gradBatches()[0];
   const names = Object.keys(model.params).filter((n) => /\.(attn\.W_[qkvo]|mlp\.[02])\.weight$/.test(n));
   const { value, grads } = tf.variableGrads(() => batchLoss(model, batch), names.map((n) => model.params[n]));
   for (const c of ctx.components) {
@@ -125,7 +125,7 @@ test("the gradient norm over all of a component's weights equals the hand comput
 
 test("the Taylor score |sum w . dL/dw| equals a central finite difference in a scale on the component's weights", () => {
   const taylor = getMeasure('taylor').compute(ctx);
-  const plainLoss = () => tf.tidy(() => batchLoss(model, gradBatches(ctx)[0]).dataSync()[0]);
+  const plainLoss = () => tf.tidy(() => batchLoss(model, ctx.gradBatches()[0]).dataSync()[0]);
   const before = plainLoss();
   const h = 1e-2;
   for (const c of ctx.components) {

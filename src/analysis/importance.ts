@@ -10,7 +10,7 @@ import { accuracy, batchLoss, exactMatch, ResidCache, tokensTensor } from '../ev
 import { componentGradNorms } from '../grads';
 import { Component, componentHook, componentPatch, hooks, Patch, Transformer, withWeightGradientsFor } from '../model';
 import { Rng } from '../rng';
-import { Example, makeBatch, sampleExamples } from '../tasks';
+import { Batch, Example, makeBatch, sampleExamples } from '../tasks';
 
 /** What an ImportanceContext is made from. */
 export interface ImportanceContextOptions {
@@ -109,15 +109,16 @@ export class ImportanceContext {
     if (done) return done;
     const key = this.gradBatchKey();
     const cached = this.gradNormsCache.get(key);
-    const rng = new Rng(this.seed, this.stream('G'));
     const wanted = this.components.filter((c) => ids.includes(c.id));
-    const perBatch: Record<string, number>[] = [];
-    for (let b = 0; b < this.cfg.gradBatches; b++) {
-      const batch = makeBatch(sampleExamples(this.task, this.cfg.gradBatchSize, rng, this.length));
-      perBatch.push(componentGradNorms(this.model, batch, wanted).norms);
-    }
+    const perBatch = this.gradBatches().map((batch) => componentGradNorms(this.model, batch, wanted).norms);
     this.gradNormsCache.set(key, cached ? cached.map((nb, i) => ({ ...nb, ...perBatch[i] })) : perBatch);
     return this.gradNormsCache.get(key)!;
+  }
+
+  /** The first `count` of the B batches Eq. 1 is computed on (this context's 'G' stream), drawn afresh; every gradient measure scores these. */
+  gradBatches(count = this.cfg.gradBatches): Batch[] {
+    const rng = new Rng(this.seed, this.stream('G'));
+    return Array.from({ length: count }, () => makeBatch(sampleExamples(this.task, this.cfg.gradBatchSize, rng, this.length)));
   }
 
   /** The per-batch norms of `ids` if Eq. 1 was already computed for them on this context's batches (else null). */

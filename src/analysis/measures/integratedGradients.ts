@@ -7,29 +7,30 @@
  * component, step and batch: ~90 ms each for the paper's model here, so 4 batches of 64 with k = 8
  * take ~1 min).
  */
-import { activationGrads } from '../../activations';
+import { ActivationCache, activationGrads, runWithCache } from '../../activations';
 import { tf } from '../../backend';
-import { Component, componentHook } from '../../model';
+import { tokensTensor } from '../../eval';
+import { Component, componentHook, componentPatch, Transformer } from '../../model';
 import { Batch } from '../../tasks';
 import { registerMeasure } from '../importance';
-import { componentFnPatch, componentOutput, gradBatches } from './outputs';
+import { componentOutput } from './outputs';
 
-/** Integrated gradients of the batch's loss for component c from its output to `target` (a vector that broadcasts), with k midpoint steps. */
-export function integratedGradient(model: Parameters<typeof activationGrads>[0], batch: Batch, c: Component, target: tf.Tensor, k: number): number {
+/**
+ * Integrated gradients of the batch's loss for component c, from its output `a` (taken from
+ * `cache`, the batch's unpatched activations) to `target` (a vector that broadcasts), k midpoint steps.
+ */
+export function integratedGradient(model: Transformer, batch: Batch, cache: ActivationCache, c: Component, target: tf.Tensor, k: number): number {
   const hook = componentHook(c);
-  const { activations, grads } = activationGrads(model, batch, [hook], [], { keepActivations: true });
-  grads[hook].dispose();
-  const a = componentOutput(c, activations[hook]);
-  const delta = tf.sub(target, a); // [batch, pos, width]
+  const delta = tf.tidy(() => tf.sub(target, componentOutput(c, cache.get(hook)))); // [batch, pos, width]
   let sum = 0;
   for (let j = 0; j < k; j++) {
     const alpha = (j + 0.5) / k;
-    const patch = componentFnPatch(c, (x) => tf.add(x, tf.mul(tf.sub(target, x), alpha)));
+    const patch = componentPatch(c, (x) => tf.add(x, tf.mul(tf.sub(target, x), alpha)));
     const g = activationGrads(model, batch, [hook], [patch]).grads[hook];
     sum += tf.tidy(() => tf.sum(tf.mul(delta, componentOutput(c, g))).dataSync()[0]);
     g.dispose();
   }
-  for (const t of [activations[hook], a, delta]) if (!t.isDisposed) t.dispose();
+  delta.dispose();
   return sum / k;
 }
 
@@ -40,13 +41,18 @@ export const integratedGradients = registerMeasure({
   compute: (ctx) => {
     const means = ctx.means();
     const out: Record<string, number> = Object.fromEntries(ctx.components.map((c) => [c.id, 0]));
-    const batches = gradBatches(ctx, Math.min(ctx.cfg.igBatches, ctx.cfg.gradBatches));
+    const batches = ctx.gradBatches(Math.min(ctx.cfg.igBatches, ctx.cfg.gradBatches));
+    const hooks = [...new Set(ctx.components.map(componentHook))];
     for (const batch of batches) {
+      const tokens = tokensTensor(batch);
+      const { logits, cache } = runWithCache(ctx.model, tokens, { hooks }); // each output a: one forward pass per batch
       for (const c of ctx.components) {
         const mu = tf.tensor1d(means[c.id]);
-        out[c.id] += integratedGradient(ctx.model, batch, c, mu, ctx.cfg.igSteps) / batches.length;
+        out[c.id] += integratedGradient(ctx.model, batch, cache, c, mu, ctx.cfg.igSteps) / batches.length;
         mu.dispose();
       }
+      for (const t of [tokens, logits]) t.dispose();
+      cache.dispose();
     }
     return out;
   },

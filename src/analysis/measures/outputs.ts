@@ -5,9 +5,7 @@
  */
 import { activationGrads } from '../../activations';
 import { tf } from '../../backend';
-import { Component, componentHook, Patch } from '../../model';
-import { Rng } from '../../rng';
-import { Batch, makeBatch, sampleExamples } from '../../tasks';
+import { Component, componentHook } from '../../model';
 import type { ImportanceContext } from '../importance';
 
 /** Component c's output within its hook's value: head h's slice of hook_z [batch, pos, d_head], or the MLP's hook_mlp_out [batch, pos, d_model]. */
@@ -15,17 +13,6 @@ export function componentOutput(c: Component, hookValue: tf.Tensor): tf.Tensor {
   if (c.kind !== 'head') return hookValue;
   const [B, T, , dh] = hookValue.shape;
   return tf.reshape(tf.slice(hookValue, [0, 0, c.head!, 0], [B, T, 1, dh]), [B, T, dh]);
-}
-
-/** A patch that maps c's output a to f(a) (heads: only head h's slice of hook_z). */
-export function componentFnPatch(c: Component, f: (a: tf.Tensor) => tf.Tensor): Patch {
-  return c.kind === 'head' ? { hook: componentHook(c), head: c.head, value: f } : { hook: componentHook(c), value: f };
-}
-
-/** The first `count` of the batches Eq. 1 is computed on (the context's 'G' stream), drawn afresh: the activation-based measures score the same data as G. */
-export function gradBatches(ctx: ImportanceContext, count = ctx.cfg.gradBatches): Batch[] {
-  const rng = new Rng(ctx.seed, ctx.stream('G'));
-  return Array.from({ length: count }, () => makeBatch(sampleExamples(ctx.task, ctx.cfg.gradBatchSize, rng, ctx.length)));
 }
 
 /**
@@ -37,7 +24,7 @@ export function meanOverBatches(ctx: ImportanceContext, score: (c: Component, a:
   const hookNames = [...new Set(ctx.components.map(componentHook))];
   const means = ctx.means();
   const sums: Record<string, number> = Object.fromEntries(ctx.components.map((c) => [c.id, 0]));
-  const batches = gradBatches(ctx);
+  const batches = ctx.gradBatches();
   for (const batch of batches) {
     const { grads, activations } = activationGrads(ctx.model, batch, hookNames, [], { keepActivations: true });
     const values = tf.tidy(() => tf.stack(ctx.components.map((c) => score(c, componentOutput(c, activations[componentHook(c)]), componentOutput(c, grads[componentHook(c)]), tf.tensor1d(means[c.id])))).dataSync());

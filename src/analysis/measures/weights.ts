@@ -8,7 +8,6 @@ import { tf } from '../../backend';
 import { batchLoss } from '../../eval';
 import { Component, Transformer, withWeightGradientsFor } from '../../model';
 import type { ImportanceContext } from '../importance';
-import { gradBatches } from './outputs';
 
 /** One block of a parameter: rows [r0, r1) and columns [c0, c1) of a [in, out] weight. */
 export interface WeightSlice {
@@ -43,7 +42,7 @@ export function meanOverWeightGrads(ctx: ImportanceContext, score: (w: tf.Tensor
   const names = [...new Set(slices.flat().map((s) => s.param))];
   const vars = names.map((n) => model.params[n]);
   const sums: Record<string, number> = Object.fromEntries(ctx.components.map((c) => [c.id, 0]));
-  const batches = gradBatches(ctx);
+  const batches = ctx.gradBatches();
   for (const batch of batches) {
     const values = tf.tidy(() => {
       const { grads } = withWeightGradientsFor(vars, () => tf.variableGrads(() => batchLoss(model, batch), vars));
