@@ -6,6 +6,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { checkMeasures, listMeasures } from './analysis/importance';
+import { runStudy } from './study';
 import { checkOodLengths } from './analysis/ood';
 import { analyzeModel } from './analysis/pipeline';
 import { describeBackend, initBackend } from './backend';
@@ -31,6 +33,9 @@ import { DEFAULT_STALE_MINUTES, EXIT_LOCKED, RunLock, RunLockedError } from './l
 import { provenance } from './provenance';
 import { exportFigures } from './report/export';
 import { paperFigures } from './report/figures';
+import { measuresStudy } from './report/measures';
+import { measuresFigures } from './report/measures-figures';
+import { measuresReport } from './report/measures-report';
 import { printTables } from './report/frames';
 import { loadReproductionInput, reproductionReport } from './report/reproduction';
 import { allTables } from './report/tables';
@@ -56,6 +61,11 @@ Commands
   tables    Tables 1-6 from the results store (--results DIR, --preset P); --csv DIR writes CSVs
   figures   Figures 1-4 and training curves from the results store, as HTML, SVG and PNG
             (--fig-dir DIR, default figures/<preset>; SVG/PNG need Chromium, see environment.md)
+  measures  The measures study: every cheap and causal measure on the trained model of each
+            analysed run of a preset (its checkpoint, or retrained from its record) into
+            <out>/<preset>/ (default out: results/measures); start it in several terminals to
+            use more cores; --list names the measures
+  measures-report  MEASURES.md and figures/measures/ from the study's records (--study DIR)
   reproduction  REPRODUCTION.md: the paper's tables, figures and claims beside ours under both
             presets, with bootstrap intervals and verdicts (--results DIR, --report FILE)
   config    Print the resolved configuration of a preset (with --set overrides) as JSON
@@ -83,7 +93,11 @@ Options
   --checkpoint F  analyze: the checkpoint to analyse
   --csv DIR       tables: also write table1.csv .. table6.csv there
   --fig-dir DIR   figures: output folder                  (default figures/<preset>)
-  --report FILE   reproduction: the report to write       (default REPRODUCTION.md)
+  --report FILE   reproduction: the report to write       (default REPRODUCTION.md);
+                  measures-report: default MEASURES.md
+  --measures A,B  measures: which measures besides G and C    (default all but G-layerWV)
+  --list          measures: list the registered measures and stop
+  --study DIR     measures-report: the study's store      (default results/measures)
 
 Interrupting: Ctrl-C or a kill at any point loses at most the steps since the last stopping
 check; run the same command again to resume (README: "Interrupting and resuming").
@@ -108,6 +122,8 @@ const COMMAND_OPTIONS: Record<string, readonly string[]> = {
   tables: ['preset', 'results', 'csv'],
   figures: ['preset', 'results', 'fig-dir'],
   reproduction: ['results', 'report'],
+  measures: ['preset', 'results', 'out', 'measures', 'list', 'lock-stale'],
+  'measures-report': ['preset', 'study', 'report', 'fig-dir'],
   config: ['preset', 'set'],
   backend: [],
   help: [],
@@ -131,6 +147,9 @@ const OPTIONS = {
   csv: { type: 'string' },
   'fig-dir': { type: 'string' },
   report: { type: 'string' },
+  measures: { type: 'string' },
+  list: { type: 'boolean' },
+  study: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -173,7 +192,7 @@ function parse(command: string, argv: string[]) {
   for (const k of Object.keys(values)) {
     if (!allowed.includes(k)) throw new ConfigError(`--${k}: not an option of ${command}; ${command} takes: ${allowed.map((o) => `--${o}`).join(', ') || 'no options'}`);
   }
-  return { help: false as const, opts: { ...DEFAULTS, ...(command === 'demo' ? { task: 'reverse' } : {}), set: [], ...values } as Opts };
+  return { help: false as const, opts: { ...DEFAULTS, ...(command === 'demo' ? { task: 'reverse' } : {}), ...(command === 'measures' ? { out: path.join('results', 'measures') } : {}), ...(command === 'measures-report' ? { report: 'MEASURES.md', study: path.join('results', 'measures') } : {}), set: [], ...values } as Opts };
 }
 
 function parseSeed(s: string): number {
@@ -195,6 +214,7 @@ function oodLengths(opts: Opts, cfg?: ExperimentConfig, tasks: readonly TaskName
   const given = opts['ood-lengths'] === undefined ? undefined : parseIntList('--ood-lengths', opts['ood-lengths'], 1, 99);
   if (cfg) {
     for (const task of tasks) checkTaskConfig(task, cfg);
+    checkMeasures(cfg.analysis.measures);
     for (const lengths of given ? [given] : tasks.map((t) => getTask(t).oodLengths)) checkOodLengths(lengths, cfg, !!opts['allow-id-lengths']);
   }
   return given;
@@ -307,6 +327,9 @@ type Opts = {
   csv?: string;
   'fig-dir'?: string;
   report: string;
+  measures?: string;
+  list?: boolean;
+  study?: string;
 };
 
 function parseIntList(flag: string, s: string, min: number, max: number): number[] {
@@ -414,6 +437,42 @@ async function runAnalyze(opts: Opts): Promise<number> {
   return 0;
 }
 
+/** The measures study over a preset's analysed runs (src/study.ts). */
+async function runMeasures(opts: Opts): Promise<number> {
+  if (opts.list) {
+    await initBackend();
+    for (const m of listMeasures()) console.log(`${m.name.padEnd(22)}${m.kind.padEnd(8)}${m.description}`);
+    return 0;
+  }
+  const preset = checkPreset(opts.preset);
+  const measures = opts.measures === undefined ? undefined : opts.measures.split(',').map((x) => x.trim()).filter(Boolean);
+  if (measures) checkMeasures(measures, '--measures');
+  const out = checkOutputDir('--out', opts.out);
+  const lockStaleMinutes = parseLockStale(opts);
+  console.log(describeBackend(await initBackend()));
+  const s = runStudy({ results: opts.results, preset, out, measures, lockStaleMinutes });
+  console.log(`measures study, preset ${preset}: ${s.done.length} measured, ${s.skipped.length} already done, ${s.elsewhere.length} in progress elsewhere, ${s.failed.length} failed`);
+  for (const f of s.failed) console.error(`FAILED: ${f.file}: ${f.error}`);
+  return s.failed.length ? 1 : 0;
+}
+
+/** MEASURES.md and its figures from the study's records. */
+async function runMeasuresReport(opts: Opts): Promise<number> {
+  const preset = checkPreset(opts.preset);
+  const file = checkOutputFile('--report', opts.report);
+  const figDir = checkOutputDir('--fig-dir', opts['fig-dir'] ?? path.join('figures', 'measures'));
+  const { records, rejected } = scanRecords(opts.study!, preset);
+  warnRejected(rejected);
+  if (!records.length) throw new ConfigError(`--study: ${JSON.stringify(path.join(opts.study!, preset))} holds no record of the measures study (run gcg measures first); ${file} was not rewritten`);
+  await initBackend();
+  const study = measuresStudy(records);
+  const r = await exportFigures(measuresFigures(records, study), figDir);
+  const rel = (f: string) => path.relative(path.dirname(path.resolve(file)), path.resolve(f)).split(path.sep).join('/');
+  writeFileAtomic(file, measuresReport(study, { figures: r.written.map(rel), source: opts.study }));
+  console.log(`wrote ${file} from ${records.length} records in ${opts.study} and ${r.written.length} figure files to ${figDir}${r.imagesSkipped ? ` (SVG/PNG/PDF skipped: ${r.imagesSkipped})` : ''}`);
+  return 0;
+}
+
 /** Exit statuses: 0 done, 1 failed, 2 bad input or a refused overwrite (nothing was done), 3 the run is locked by another process. */
 export async function main(argv: string[]): Promise<number> {
   const [command = 'help', ...rest] = argv;
@@ -473,6 +532,10 @@ export async function main(argv: string[]): Promise<number> {
         console.log(`wrote ${file} from ${n} results in ${opts.results} (${input.ablations?.length ?? 0} ablation sweeps)`);
         return 0;
       }
+      case 'measures':
+        return await runMeasures(opts);
+      case 'measures-report':
+        return await runMeasuresReport(opts);
       case 'config':
         console.log(JSON.stringify(getConfig(checkPreset(opts.preset), parseOverrides(opts.set)), null, 2));
         return 0;

@@ -86,6 +86,8 @@ export interface AnalysisConfig {
   redraws: number; // noise floor: recompute G and C this many times on freshly drawn sequences (same model, same N)
   igSteps: number; // integrated gradients: midpoint steps k along the path from a component's output to its mean
   igBatches: number; // integrated gradients: on the first this many of Eq. 1's batches (each costs a backward pass per component and step)
+  resampleDraws: number; // resample ablation: source sets each evaluation sequence takes a component's activation from (averaged)
+  measures: string[]; // measures computed besides G and C (registry names; the measures study: MEASURES.md)
   /**
    * Table 6's protocol. `paper`: prune every Bloat of the run's own classification. `authors-last-section`:
    * as the authors' last section does it: rank the heads only (Delta over 1..16), G of a head = the norm of
@@ -148,6 +150,8 @@ export const DEFAULT_CONFIG: ExperimentConfig = {
     redraws: 2,
     igSteps: 8,
     igBatches: 4,
+    resampleDraws: 3,
+    measures: [],
     table6Protocol: 'paper',
   },
 };
@@ -179,7 +183,7 @@ export const PRESET_CONFIGS: Record<PresetName, ExperimentConfig> = {
   },
 };
 
-export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
+export type DeepPartial<T> = { [K in keyof T]?: T[K] extends readonly unknown[] ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K] };
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -193,6 +197,7 @@ type Rule = (
   | { kind: 'number'; min: number; max: number; exclusiveMin?: boolean }
   | { kind: 'enum'; values: readonly string[] }
   | { kind: 'bool' }
+  | { kind: 'names' }
 ) & { /** What the setting means (shown by --help). */ doc: string };
 
 /** Every settable key, with what it allows. */
@@ -237,6 +242,8 @@ export const CONFIG_RULES: Record<string, Rule> = {
   'analysis.redraws': { kind: 'int', min: 0, max: 100, doc: 'noise floor: recompute G and C this many times on fresh sequences' },
   'analysis.igSteps': { kind: 'int', min: 1, max: 1000, doc: "integrated gradients: steps k along the path from a component's output to its mean" },
   'analysis.igBatches': { kind: 'int', min: 1, max: 100_000, doc: "integrated gradients: on the first this many of Eq. 1's batches (at most analysis.gradBatches)" },
+  'analysis.resampleDraws': { kind: 'int', min: 1, max: 1000, doc: "resample ablation: source sets per evaluation sequence (each costs one more pass per component)" },
+  'analysis.measures': { kind: 'names', doc: 'measures computed besides G and C, comma-separated (MEASURES.md lists them; gcg measures --list)' },
   'analysis.table6Protocol': { kind: 'enum', values: ['paper', 'authors-last-section'], doc: "Table 6: prune the run's own Bloats, or as the authors' last section does" },
 };
 
@@ -266,6 +273,8 @@ function describe(rule: Rule): string {
       return `one of ${rule.values.map((v) => JSON.stringify(v)).join(', ')}`;
     case 'bool':
       return 'true or false';
+    case 'names':
+      return 'a list of distinct names (letters, digits, - and _), possibly empty';
   }
 }
 
@@ -283,6 +292,10 @@ function checkValue(key: string, value: unknown, typed?: string): void {
   }
   if (rule.kind === 'bool') {
     if (typeof value !== 'boolean') throw bad();
+    return;
+  }
+  if (rule.kind === 'names') {
+    if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || !/^[A-Za-z][\w-]*$/.test(v)) || new Set(value).size !== value.length) throw bad();
     return;
   }
   if (typeof value !== 'number' || !Number.isFinite(value)) throw bad();
@@ -375,7 +388,7 @@ export function validateConfig(cfg: ExperimentConfig): ExperimentConfig {
 }
 
 export function cloneConfig(cfg: ExperimentConfig): ExperimentConfig {
-  return { model: { ...cfg.model }, data: { ...cfg.data }, train: { ...cfg.train }, analysis: { ...cfg.analysis } };
+  return { model: { ...cfg.model }, data: { ...cfg.data }, train: { ...cfg.train }, analysis: { ...cfg.analysis, measures: [...cfg.analysis.measures] } };
 }
 
 export function checkPreset(name: string): PresetName {
@@ -472,6 +485,7 @@ export function parseOverrides(assignments: readonly string[]): DeepPartial<Expe
 function parseValue(rule: Rule, raw: string): unknown {
   if (rule.kind === 'enum') return raw;
   if (rule.kind === 'bool') return raw === 'true' ? true : raw === 'false' ? false : raw;
+  if (rule.kind === 'names') return raw === '' ? [] : raw.split(',').map((x) => x.trim());
   const pattern = rule.kind === 'int' ? /^[+-]?\d+$/ : /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
   return pattern.test(raw) ? Number(raw) : raw;
 }

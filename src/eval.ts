@@ -62,6 +62,38 @@ export function exactMatchFromLogits(logits: tf.Tensor3D, batch: Batch): boolean
   return out;
 }
 
+/** Each sequence's score: exact match and its cross-entropy (mean over its own target positions). */
+export interface SequenceScores {
+  correct: boolean[];
+  loss: Float64Array;
+}
+
+/**
+ * Per-row exact match and cross-entropy from logits [batch, pos, vocab]: a row's loss is the mean
+ * of -log p(target) over its target positions (the batch loss of that row alone).
+ */
+export function sequenceScoresFromLogits(logits: tf.Tensor3D, batch: Batch): SequenceScores {
+  const correct = exactMatchFromLogits(logits, batch);
+  const logpT = tf.logSoftmax(logits);
+  const logp = logpT.dataSync();
+  logpT.dispose();
+  const { B, T, targets } = batch;
+  const V = logits.shape[2];
+  const loss = new Float64Array(B);
+  for (let b = 0; b < B; b++) {
+    let s = 0;
+    let n = 0;
+    for (let t = 0; t < T; t++) {
+      const y = targets[b * T + t];
+      if (y === IGNORE) continue;
+      s -= logp[(b * T + t) * V + y];
+      n++;
+    }
+    loss[b] = n ? s / n : NaN;
+  }
+  return { correct, loss };
+}
+
 /** Exact match of each example, in batched teacher-forced passes (contiguous layout). */
 export function exactMatch(
   model: Transformer,
@@ -113,12 +145,43 @@ export class ResidCache {
   /** Exact match of each example with `patches`, all at block `fromLayer` or later. */
   exactMatchFrom(fromLayer: number, patches: readonly Patch[] = []): boolean[] {
     const out: boolean[] = [];
-    for (const { batch, resid } of this.build()) {
-      const logits = tf.tidy(() => this.model.forward(tokensTensor(batch), { patches, from: { layer: fromLayer, resid: resid[fromLayer] } }).logits);
-      out.push(...exactMatchFromLogits(logits, batch));
-      logits.dispose();
-    }
+    this.eachPass(fromLayer, () => patches, (logits, batch) => out.push(...exactMatchFromLogits(logits, batch)));
     return out;
+  }
+
+  /**
+   * Exact match and cross-entropy of each example with patches at block `fromLayer` or later:
+   * `patches` is a list, or a function of the batch (index k covers examples k*batchSize onwards)
+   * for patches that differ by batch (another sequence's activations).
+   */
+  scoresFrom(fromLayer: number, patches: readonly Patch[] | ((k: number, batch: Batch) => readonly Patch[]) = []): SequenceScores {
+    const correct: boolean[] = [];
+    const losses: Float64Array[] = [];
+    this.eachPass(fromLayer, typeof patches === 'function' ? patches : () => patches, (logits, batch) => {
+      const s = sequenceScoresFromLogits(logits, batch);
+      correct.push(...s.correct);
+      losses.push(s.loss);
+    });
+    const loss = new Float64Array(correct.length);
+    let i = 0;
+    for (const l of losses) loss.set(l, (i += l.length) - l.length);
+    return { correct, loss };
+  }
+
+  /** The batches the examples are evaluated in (contiguous layout, batchSize each). */
+  batchList(): Batch[] {
+    return this.build().map((b) => b.batch);
+  }
+
+  private eachPass(fromLayer: number, patchesOf: (k: number, batch: Batch) => readonly Patch[], use: (logits: tf.Tensor3D, batch: Batch) => void): void {
+    this.build().forEach(({ batch, resid }, k) => {
+      const logits = tf.tidy(() => this.model.forward(tokensTensor(batch), { patches: patchesOf(k, batch), from: { layer: fromLayer, resid: resid[fromLayer] } }).logits);
+      try {
+        use(logits, batch);
+      } finally {
+        logits.dispose();
+      }
+    });
   }
 
   dispose(): void {

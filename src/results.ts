@@ -12,6 +12,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { checkMeasures } from './analysis/importance';
+import type { Remeasured } from './study';
 import { checkOodLengths } from './analysis/ood';
 import { analyzeModel, AnalysisResult } from './analysis/pipeline';
 import { CheckpointError, checkpointConfig, loadCheckpoint, readCheckpointHeader, saveCheckpoint, saveTrainingCheckpoint, trainStateOf } from './checkpoint';
@@ -46,6 +48,8 @@ export interface RunRecord {
   training: TrainingOutcome;
   analysis: AnalysisResult;
   timingsMs: { train: number; analysis: number };
+  /** Records of the measures study (src/study.ts): where the model and its record came from, and how G and C compare. */
+  remeasured?: Remeasured;
 }
 
 export function runPaths(dir: string, preset: string, task: string, seed: number) {
@@ -147,7 +151,6 @@ export interface RunOptions {
   cfg: ExperimentConfig;
   /** Candidate OOD lengths (default 8..11). */
   oodLengths?: readonly number[];
-  extraMeasures?: string[];
   /** Allow candidate lengths inside the training lengths (tiny test models; recorded as ood.withinTraining). */
   allowIdLengths?: boolean;
   /** Replace finished or partial work at this run's paths that was made with other settings (default: refuse). */
@@ -244,6 +247,7 @@ export function runOne(opts: RunOptions): { record: RunRecord; skipped: boolean 
   const { dir, preset, task, seed, cfg } = opts;
   const log = opts.log ?? (() => undefined);
   checkTaskConfig(task, cfg);
+  checkMeasures(cfg.analysis.measures);
   checkOodLengths(opts.oodLengths ?? getTask(task).oodLengths, cfg, opts.allowIdLengths);
   const paths = runPaths(dir, preset, task, seed);
   const folder = path.dirname(paths.results);
@@ -378,7 +382,7 @@ function analyzeAndWrite(opts: RunOptions & { model: Transformer; training: Trai
   const { dir, preset, task, seed, cfg, model } = opts;
   opts.log(`${task} seed ${seed}: analysing`);
   const t0 = performance.now();
-  const analysis = analyzeModel({ model, task, seed, cfg: cfg.analysis, oodLengths: opts.oodLengths, extraMeasures: opts.extraMeasures });
+  const analysis = analyzeModel({ model, task, seed, cfg: cfg.analysis, oodLengths: opts.oodLengths });
   model.dispose();
   if ((opts.oodLengths ?? getTask(task).oodLengths).some((n) => n <= cfg.data.maxLen)) analysis.ood.withinTraining = true;
   const record: RunRecord = {

@@ -106,16 +106,16 @@ test("the authors' head ablation (mean written after W_O into a d_head slice) ma
 
 test('zero ablation plugs in through the measure registry and equals the hand computation', () => {
   assert.deepEqual(
-    listMeasures().map((m) => m.name).slice(0, 3),
-    ['G', 'C', 'zeroAblation'],
+    listMeasures().filter((m) => m.kind === 'causal').map((m) => m.name).slice(0, 3),
+    ['C', 'C-CE', 'Cpos'],
   );
-  const Z = getMeasure('zeroAblation').compute(ctxFor());
+  const Z = getMeasure('Czero').compute(ctxFor());
   const byHand = edited((w) => {
     w['blocks.0.mlp.2.weight'].data.fill(0);
     w['blocks.0.mlp.2.bias'].data.fill(0);
   });
   assert.ok(Math.abs(Z['L0.MLP'] - (accOf(model) - accOf(byHand))) <= 1 / 300 + 1e-9);
-  assert.throws(() => getMeasure('no-such-measure'), /unknown importance measure "no-such-measure"; registered: G, C, zeroAblation, /);
+  assert.throws(() => getMeasure('no-such-measure'), /unknown importance measure "no-such-measure"; registered: G, G-layerWV, weightGradNorm, /);
   byHand.dispose();
 });
 
@@ -214,10 +214,12 @@ test('the pipeline: skipped with the accuracies seen when no OOD length is in ra
 
 test('the pipeline end to end on a length that is in range', () => {
   // Learned positions beyond length 3 are untrained (OOD accuracy 0), so analyse at length 3.
-  const pick = analyzeModel({ model, task: 'reverse', seed: 1, cfg: { ...cfg.analysis, accLow: 0.5, accHigh: 1 }, oodLengths: [3], extraMeasures: ['zeroAblation'] });
+  const pick = analyzeModel({ model, task: 'reverse', seed: 1, cfg: { ...cfg.analysis, accLow: 0.5, accHigh: 1, measures: ['Czero'] }, oodLengths: [3] });
   assert.equal(pick.status, 'analysed');
   assert.equal(pick.ood.length, 3);
-  assert.deepEqual(Object.keys(pick.scores), ['G', 'C', 'zeroAblation']);
+  assert.deepEqual(Object.keys(pick.scores), ['G', 'C', 'Czero']);
+  assert.deepEqual(Object.keys(pick.intervals!), ['C', 'Czero'], 'the causal measures record their intervals');
+  for (const id of pick.components) assert.ok(pick.intervals!.C[id][0] <= pick.scores.C[id] && pick.scores.C[id] <= pick.intervals!.C[id][1], id);
   const cl = pick.classification!;
   assert.equal(cl.delta.length, 6);
   assert.ok(cl.rho >= -1 && cl.rho <= 1);
@@ -225,7 +227,7 @@ test('the pipeline end to end on a length that is in range', () => {
   const p = pick.pruning!;
   assert.ok(p.heroes.length <= 2 && p.bloats.length <= 2);
   assert.ok(p.id.baseline > 0.8, `in-distribution accuracy ${p.id.baseline}`);
-  for (const k of ['oodPick', 'G', 'means', 'C', 'zeroAblation', 'pruning', 'variants']) assert.ok(pick.timingsMs[k] >= 0, k);
+  for (const k of ['oodPick', 'G', 'means', 'C', 'Czero', 'pruning', 'variants']) assert.ok(pick.timingsMs[k] >= 0, k);
   // Protocol variants: 2 head ablations x paired/unpaired x evaluation sizes {100, 300 (this run), 1000}.
   const v = pick.variants!;
   assert.equal(v.length, 12);

@@ -105,7 +105,7 @@ test('a new measure is one registerMeasure call: the run records it, and the tab
   });
   const cfg = tinyConfig({ analysis: { gradBatches: 2, gradBatchSize: 8, meanBatches: 2, evalSamples: 32, oodPickSamples: 32, idSamples: 16, idLength: 3, tieDraws: 10, accLow: 0, accHigh: 1, variants: false, redraws: 0 } });
   const model = Transformer.init(cfg.model, 3);
-  const a = analyzeModel({ model, task: 'sort', seed: 3, cfg: cfg.analysis, oodLengths: [3], extraMeasures: ['test-weightNorm'] });
+  const a = analyzeModel({ model, task: 'sort', seed: 3, cfg: { ...cfg.analysis, measures: ['test-weightNorm'] }, oodLengths: [3] });
   model.dispose();
   assert.deepEqual(Object.keys(a.scores), ['G', 'C', 'test-weightNorm']);
   const rec = { ...record('sort', 3, 0, []), config: cfg, analysis: a } as RunRecord;

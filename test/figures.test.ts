@@ -87,7 +87,7 @@ test('Figures 3 and 4: pruning bars and per-seed rho', () => {
   assert.deepEqual(Object.keys(paperFigures(records)).sort(), ['figure1', 'figure2', 'figure3', 'figure4', 'training']);
 });
 
-test('export writes HTML always, and valid SVG and PNG with a browser', async (t) => {
+test('export writes HTML always, and valid SVG, PNG and vector PDF with a browser', async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gcg-fig-'));
   const browser = findChromium();
   if (!browser.path && !process.env.CI) {
@@ -97,7 +97,7 @@ test('export writes HTML always, and valid SVG and PNG with a browser', async (t
     return;
   }
   const r = await exportFigures({ figure4: figure4(records) }, dir);
-  assert.deepEqual(r.written.map((f) => path.basename(f)).sort(), ['figure4.html', 'figure4.png', 'figure4.svg']);
+  assert.deepEqual(r.written.map((f) => path.basename(f)).sort(), ['figure4.html', 'figure4.pdf', 'figure4.png', 'figure4.svg']);
   const html = fs.readFileSync(path.join(dir, 'figure4.html'), 'utf8');
   assert.match(html, /Plotly\.newPlot/);
   assert.match(html, /node_modules\/plotly\.js-dist\/plotly\.js/);
@@ -106,4 +106,10 @@ test('export writes HTML always, and valid SVG and PNG with a browser', async (t
   assert.ok(png.length > 5000);
   const svg = fs.readFileSync(path.join(dir, 'figure4.svg'), 'utf8');
   assert.match(svg, /^<svg[\s\S]*Figure 4[\s\S]*<\/svg>$/);
+  const pdf = fs.readFileSync(path.join(dir, 'figure4.pdf')).toString('latin1');
+  assert.match(pdf, /^%PDF-1\.\d/);
+  assert.equal((pdf.match(/\/Type\s*\/Page\b/g) ?? []).length, 1, 'one page');
+  assert.doesNotMatch(pdf, /\/Subtype\s*\/Image/, 'vector: no raster image inside');
+  const box = /\/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]/.exec(pdf);
+  assert.ok(box && Math.abs(Number(box[1]) - 600) < 1 && Math.abs(Number(box[2]) - 315) < 1, `the figure's size, 800 x 420 px = 600 x 315 pt: ${box?.[0]}`);
 });

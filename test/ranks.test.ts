@@ -94,14 +94,14 @@ test('Eq. 3 for any pair of recorded measures: (G, C) is the paper\'s classifica
   const G = [10, 9, 8, 7, 6, 5, 4, 3, 2, 1];
   const C = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
   const zero = [10, 9, 8, 7, 6, 5, 4, 3, 2, 1];
-  const scores = { G: col(G), C: col(C), zeroAblation: col(zero) };
+  const scores = { G: col(G), C: col(C), Czero: col(zero) };
   const opts = { rankRule: 'average' as const, threshold: 6, inclusive: true, seed: 1, tieDraws: 10 };
   assert.deepEqual(classifyMeasures(scores, components, 'G', 'C', opts), classifyComponents(G, C, opts));
   const gc = classifyMeasures(scores, components, 'G', 'C', opts);
   assert.ok(Math.abs(gc.rho + 1) < 1e-12);
   assert.deepEqual(gc.classes, ['GradientBloat', 'GradientBloat', 'Aligned', 'Aligned', 'Aligned', 'Aligned', 'Aligned', 'Aligned', 'HiddenHero', 'HiddenHero']); // a: rank G 10, rank C 1, Delta +9
-  const gz = classifyMeasures(scores, components, 'G', 'zeroAblation', opts);
+  const gz = classifyMeasures(scores, components, 'G', 'Czero', opts);
   assert.ok(Math.abs(gz.rho - 1) < 1e-12);
   assert.deepEqual(gz.counts, { heroes: 0, bloats: 0 });
-  assert.throws(() => classifyMeasures(scores, components, 'G', 'resample', opts), /no scores recorded for measure "resample"; recorded: G, C, zeroAblation/);
+  assert.throws(() => classifyMeasures(scores, components, 'G', 'resample', opts), /no scores recorded for measure "resample"; recorded: G, C, Czero/);
 });

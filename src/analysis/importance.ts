@@ -1,11 +1,11 @@
 /**
  * Importance measures, one interface: (model + OOD data) -> one score per component.
- * G (Eq. 1, gradient magnitude) and C (Eq. 2, mean ablation) are the paper's; zero ablation is
- * the first extension. A new measure is one `registerMeasure` call; the pipeline looks measures up
- * by name and needs no other change.
+ * G (Eq. 1, gradient magnitude) is here, with Eq. 2's mean ablation; C and the measures study's
+ * other measures are in measures/, one file each. A new measure is one `registerMeasure` call; the
+ * pipeline looks measures up by name (analysis.measures) and needs no other change.
  */
 import { tf } from '../backend';
-import type { AnalysisConfig, TaskName } from '../config';
+import { AnalysisConfig, ConfigError, TaskName } from '../config';
 import { accuracy, batchLoss, exactMatch, ResidCache, tokensTensor } from '../eval';
 import { componentGradNorms } from '../grads';
 import { Component, componentHook, componentPatch, hooks, Patch, Transformer, withWeightGradientsFor } from '../model';
@@ -43,6 +43,7 @@ export class ImportanceContext {
   readonly redraw: number;
   private meansCache: Record<string, Float32Array> | null = null;
   private baselineCache: number | null = null;
+  private memos = new Map<string, unknown>();
   /** Per-batch gradient norms of Eq. 1, by batch set (shared with contexts made by withConfig). */
   private gradNormsCache = new Map<string, Record<string, number>[]>();
   /** The evaluation set's residual stream per block (paired scoring), shared while the set is. */
@@ -78,6 +79,19 @@ export class ImportanceContext {
   means(): Record<string, Float32Array> {
     this.meansCache ??= componentMeans(this.model, this.task, this.length, this.cfg.meanBatches, this.cfg.gradBatchSize, new Rng(this.seed, this.stream('means')));
     return this.meansCache;
+  }
+
+  /** Each component's mean output per position, on the same sequences as means() (heads: [pos, d_head]; MLPs: [pos, d_model]). */
+  positionMeans(): Record<string, Float32Array> {
+    return this.memo('positionMeans', () =>
+      componentMeans(this.model, this.task, this.length, this.cfg.meanBatches, this.cfg.gradBatchSize, new Rng(this.seed, this.stream('means')), this.model.components(), true),
+    );
+  }
+
+  /** A value computed once per context and kept (e.g. passes several measures share). */
+  memo<T>(key: string, make: () => T): T {
+    if (!this.memos.has(key)) this.memos.set(key, make());
+    return this.memos.get(key) as T;
   }
 
   /** Exact match of the unablated model on the evaluation set (paired) or from the OOD pick (unpaired). */
@@ -196,7 +210,11 @@ export function accuracyWith(
   );
 }
 
-/** Mean of each component's output over `batches` batches of OOD sequences, over batch and positions. */
+/**
+ * Mean of each component's output over `batches` batches of OOD sequences of one length: over batch
+ * and positions (heads: [d_head]; MLPs: [d_model]), or with `perPosition` over the batch only, one
+ * vector per position (heads: [pos, d_head]; MLPs: [pos, d_model], flattened row by row).
+ */
 export function componentMeans(
   model: Transformer,
   task: TaskName,
@@ -205,16 +223,20 @@ export function componentMeans(
   batchSize: number,
   rng: Rng,
   components: readonly Component[] = model.components(),
+  perPosition = false,
 ): Record<string, Float32Array> {
   const hookNames = [...new Set(components.map(componentHook))];
   const sums: Record<string, Float64Array> = {};
   let count = 0;
+  let T = -1;
   for (let b = 0; b < batches; b++) {
     const batch = makeBatch(sampleExamples(task, batchSize, rng, length));
+    if (T >= 0 && batch.T !== T) throw new Error(`componentMeans: batches of ${T} and ${batch.T} positions; per-position means need one sequence length`);
+    T = batch.T;
     const perHook = tf.tidy(() => {
       const { cache } = model.forward(tokensTensor(batch), { cache: hookNames });
-      // sum over batch and positions: heads [head, d_head], MLPs [d_model]
-      return hookNames.map((h) => tf.sum(cache[h], [0, 1]));
+      // sum over batch and positions: heads [head, d_head], MLPs [d_model]; per position: [pos, head, d_head], [pos, d_model]
+      return hookNames.map((h) => tf.sum(cache[h], perPosition ? [0] : [0, 1]));
     });
     hookNames.forEach((h, i) => {
       const v = perHook[i].dataSync();
@@ -222,17 +244,16 @@ export function componentMeans(
       for (let j = 0; j < v.length; j++) sums[h][j] += v[j];
       perHook[i].dispose();
     });
-    count += batch.B * batch.T;
+    count += perPosition ? batch.B : batch.B * batch.T;
   }
   const out: Record<string, Float32Array> = {};
+  const { nHeads: H } = model.cfg;
+  const dh = model.dHead;
   for (const c of components) {
     const s = sums[componentHook(c)];
-    if (c.kind === 'head') {
-      const dh = model.dHead;
-      out[c.id] = Float32Array.from(s.subarray(c.head! * dh, (c.head! + 1) * dh), (x) => x / count);
-    } else {
-      out[c.id] = Float32Array.from(s, (x) => x / count);
-    }
+    if (c.kind !== 'head') out[c.id] = Float32Array.from(s, (x) => x / count);
+    else if (!perPosition) out[c.id] = Float32Array.from(s.subarray(c.head! * dh, (c.head! + 1) * dh), (x) => x / count);
+    else out[c.id] = Float32Array.from({ length: T * dh }, (_, i) => s[Math.floor(i / dh) * H * dh + c.head! * dh + (i % dh)] / count);
   }
   return out;
 }
@@ -244,6 +265,14 @@ export interface ImportanceMeasure {
   /** `cheap`: from gradients, in G's place; `causal`: from an intervention's effect, in C's place. */
   kind: 'cheap' | 'causal';
   compute(ctx: ImportanceContext): Record<string, number>;
+  /** Each component's 95% interval, where the measure has one (null: not under these settings); shares compute's passes. */
+  intervals?(ctx: ImportanceContext): Record<string, [number, number]> | null;
+}
+
+/** Every registered measure named, else an error listing the unknown ones and what is registered (before any work). */
+export function checkMeasures(names: readonly string[], setting = 'analysis.measures'): void {
+  const unknown = names.filter((n) => !REGISTRY.has(n));
+  if (unknown.length) throw new ConfigError(`config ${setting}: unknown measure${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => JSON.stringify(n)).join(', ')}; registered: ${[...REGISTRY.keys()].join(', ')}`);
 }
 
 const REGISTRY = new Map<string, ImportanceMeasure>();
@@ -315,28 +344,20 @@ export function gradientMagnitudeLayerWV(ctx: ImportanceContext): Record<string,
   return out;
 }
 
-/** Accuracy drop when each component, alone, is replaced by `valueOf(component)`. */
-function ablationDrops(ctx: ImportanceContext, valueOf: (c: Component) => Float32Array, stream: string): Record<string, number> {
+/**
+ * Eq. 2: C_i = Acc_base - Acc_ablated(i -> mu_i), mu_i the component's mean output at the OOD length,
+ * under the context's scoring (paired or not) and head ablation (before or after W_O). The registered
+ * measure C (measures/ablations.ts) gives the same numbers with an interval when it can.
+ */
+export function meanAblation(ctx: ImportanceContext): Record<string, number> {
+  const means = ctx.means();
   const base = ctx.baseline();
-  const rng = new Rng(ctx.seed, ctx.stream(stream));
+  const rng = new Rng(ctx.seed, ctx.stream('C'));
   const out: Record<string, number> = {};
-  for (const c of ctx.components) out[c.id] = base - ctx.ablatedAccuracy({ [c.id]: valueOf(c) }, rng);
+  for (const c of ctx.components) out[c.id] = base - ctx.ablatedAccuracy({ [c.id]: means[c.id] }, rng);
   return out;
 }
 
-/** Eq. 2: C_i = Acc_base - Acc_ablated(i -> mu_i), mu_i the component's mean output at the OOD length. */
-export function meanAblation(ctx: ImportanceContext): Record<string, number> {
-  const means = ctx.means();
-  return ablationDrops(ctx, (c) => means[c.id], 'C');
-}
-
-/** Zero ablation: the accuracy drop when a component's output is set to zero (an extension). */
-export function zeroAblation(ctx: ImportanceContext): Record<string, number> {
-  const width = (c: Component) => (c.kind === 'head' ? ctx.model.dHead : ctx.model.cfg.dModel);
-  return ablationDrops(ctx, (c) => new Float32Array(width(c)), 'C-zero');
-}
-
 registerMeasure({ name: 'G', kind: 'cheap', description: 'Eq. 1: mean Frobenius norm of the loss gradient w.r.t. the component weights', compute: gradientMagnitude });
-registerMeasure({ name: 'C', kind: 'causal', description: 'Eq. 2: exact-match accuracy drop under mean ablation', compute: meanAblation });
-registerMeasure({ name: 'zeroAblation', kind: 'causal', description: 'exact-match accuracy drop when the component output is set to zero', compute: zeroAblation });
 registerMeasure({ name: 'G-layerWV', kind: 'cheap', description: "Eq. 1 as the authors' last section computes it: a head's G is its whole layer's W_V gradient norm", compute: gradientMagnitudeLayerWV });
+// C and the other causal measures: measures/ablations.ts.

@@ -7,7 +7,7 @@ import type { AnalysisConfig, TaskName } from '../config';
 import type { Transformer } from '../model';
 import { Rng } from '../rng';
 import { sampleExamples } from '../tasks';
-import { getMeasure, ImportanceContext } from './importance';
+import { checkMeasures, getMeasure, ImportanceContext } from './importance';
 import './measures'; // registers the activation-based measures
 import { OodPick, pickOodLength } from './ood';
 import { pruningAnalysis, PruningResult } from './prune';
@@ -22,6 +22,8 @@ export interface AnalysisResult {
   baseline?: number; // OOD exact match the C values are measured against
   /** One score per component for every measure computed, keyed by measure name (G, C, ...). */
   scores: Record<string, Record<string, number>>;
+  /** Each component's 95% interval, for the measures that have one (the causal measures: over evaluation sequences). */
+  intervals?: Record<string, Record<string, [number, number]>>;
   classification?: Classification;
   pruning?: PruningResult;
   /** The same model under every analysis-side protocol variant (when analysis.variants). */
@@ -36,8 +38,6 @@ export interface AnalyzeOptions {
   task: TaskName;
   seed: number;
   cfg: AnalysisConfig;
-  /** Measures beyond G and C to compute (registry names, e.g. 'zeroAblation'). */
-  extraMeasures?: string[];
   /** Candidate OOD lengths, in order (default: the paper's 8, 9, 10, 11). */
   oodLengths?: readonly number[];
   /** Skip the pruning phase. */
@@ -61,6 +61,7 @@ export function oodEvalSet(task: TaskName, length: number, seed: number, samples
 
 export function analyzeModel(opts: AnalyzeOptions): AnalysisResult {
   const { model, task, seed, cfg } = opts;
+  checkMeasures(cfg.measures);
   const timingsMs: Record<string, number> = {};
   const components = model.components().map((c) => c.id);
   const ood = timed(timingsMs, 'oodPick', opts.onPhase, () => pickOodLength(model, task, cfg, seed, opts.oodLengths));
@@ -71,10 +72,18 @@ export function analyzeModel(opts: AnalyzeOptions): AnalysisResult {
   const evalSet = oodEvalSet(task, ood.length, seed, cfg.evalSamples);
   const ctx = new ImportanceContext({ model, task, length: ood.length, cfg, seed, evalSet, pickAccuracy: ood.accuracies[ood.length] });
   const scores: Record<string, Record<string, number>> = {};
-  scores.G = timed(timingsMs, 'G', opts.onPhase, () => getMeasure('G').compute(ctx));
+  const intervals: Record<string, Record<string, [number, number]>> = {};
+  const measure = (name: string) =>
+    timed(timingsMs, name, opts.onPhase, () => {
+      const m = getMeasure(name);
+      scores[name] = m.compute(ctx);
+      const iv = m.intervals?.(ctx);
+      if (iv) intervals[name] = iv;
+    });
+  measure('G');
   timed(timingsMs, 'means', opts.onPhase, () => ctx.means());
-  scores.C = timed(timingsMs, 'C', opts.onPhase, () => getMeasure('C').compute(ctx));
-  for (const name of opts.extraMeasures ?? []) scores[name] = timed(timingsMs, name, opts.onPhase, () => getMeasure(name).compute(ctx));
+  measure('C');
+  for (const name of cfg.measures) measure(name);
   const G = components.map((id) => scores.G[id]);
   const classification = classifyMeasures(scores, components, 'G', 'C', { ...cfg, seed });
   const pruning = opts.noPruning
@@ -97,7 +106,7 @@ export function analyzeModel(opts: AnalyzeOptions): AnalysisResult {
   const redraws = cfg.redraws > 0 ? timed(timingsMs, 'redraws', opts.onPhase, () => redrawNoise(ctx, components)) : undefined;
   const baseline = ctx.baseline();
   ctx.release();
-  return { status: 'analysed', ood, components, baseline, scores, classification, pruning, variants, redraws, timingsMs };
+  return { status: 'analysed', ood, components, baseline, scores, intervals, classification, pruning, variants, redraws, timingsMs };
 }
 
 /** One redraw of the noise floor: the run's analysis settings, every sequence drawn afresh. */

@@ -1,7 +1,8 @@
 /**
  * Figure export: HTML always (interactive; it loads plotly.js from the checkout's node_modules,
- * falling back to Plotly's CDN for a reader without one), SVG and PNG through a headless Chromium
- * driven by playwright-core (Plotly.toImage needs a browser). The browser is Debian's `chromium`
+ * falling back to Plotly's CDN for a reader without one), SVG, PNG and PDF through a headless
+ * Chromium driven by playwright-core (Plotly.toImage needs a browser; the PDF is the browser's print
+ * of the figure's SVG, so it stays vector, as reports and LaTeX want). The browser is Debian's `chromium`
  * by default; GCG_CHROMIUM or `chromiumPath` names another.
  */
 import * as fs from 'node:fs';
@@ -10,7 +11,9 @@ import { makeDir, writeFileAtomic } from '../files';
 import { projectRoot } from '../provenance';
 import type { PlotlyFigure } from './figures';
 
-export type ImageFormat = 'svg' | 'png';
+export type ImageFormat = 'svg' | 'png' | 'pdf';
+/** Every format exportFigures writes besides HTML, by default. */
+export const IMAGE_FORMATS: readonly ImageFormat[] = ['svg', 'png', 'pdf'];
 export const PLOTLY_VERSION: string = (() => {
   try {
     return JSON.parse(fs.readFileSync(path.join(projectRoot(), 'node_modules', 'plotly.js-dist', 'package.json'), 'utf8')).version;
@@ -81,6 +84,10 @@ export async function renderImages(
     for (const [name, fig] of Object.entries(figs)) {
       out[name] = {};
       for (const format of formats) {
+        if (format === 'pdf') {
+          out[name].pdf = await printPdf(browser, fig);
+          continue;
+        }
         const url: string = await page.evaluate(
           ([f, fmt]) => {
             const w = globalThis as unknown as { Plotly: { toImage(fig: unknown, o: unknown): Promise<string> } };
@@ -100,9 +107,28 @@ export async function renderImages(
   }
 }
 
+/** A vector PDF of one figure: drawn by Plotly as SVG in a page of the figure's size, printed by the browser. */
+async function printPdf(browser: import('playwright-core').Browser, fig: PlotlyFigure): Promise<Buffer> {
+  const width = (fig.layout as { width?: number }).width ?? 900;
+  const height = (fig.layout as { height?: number }).height ?? 500;
+  const page = await browser.newPage({ viewport: { width, height } });
+  try {
+    await page.setContent('<html><head><style>@page { margin: 0 } html, body { margin: 0 }</style></head><body><div id="fig"></div></body></html>');
+    await page.addScriptTag({ path: plotlyScriptPath() });
+    await page.evaluate(async (f) => {
+      const w = globalThis as unknown as { Plotly: { newPlot(id: string, d: unknown, l: unknown, c: unknown): Promise<unknown> } };
+      const spec = f as { data: unknown; layout: Record<string, unknown> };
+      await w.Plotly.newPlot('fig', spec.data, { ...spec.layout, width: spec.layout.width ?? 900, height: spec.layout.height ?? 500 }, { staticPlot: true });
+    }, fig);
+    return await page.pdf({ width: `${width}px`, height: `${height}px`, printBackground: true, pageRanges: '1' });
+  } finally {
+    await page.close();
+  }
+}
+
 /**
- * Writes `<dir>/<name>.html` for every figure and, when a browser is found, `<name>.svg` and
- * `<name>.png`. Under CI=true a missing browser is an error (CI installs Chromium).
+ * Writes `<dir>/<name>.html` for every figure and, when a browser is found, `<name>.svg`,
+ * `<name>.png` and `<name>.pdf`. Under CI=true a missing browser is an error (CI installs Chromium).
  */
 export async function exportFigures(
   figs: Record<string, PlotlyFigure>,
@@ -117,7 +143,7 @@ export async function exportFigures(
     writeFileAtomic(file, figureHtml(fig, name, plotlySrc));
     written.push(file);
   }
-  const formats = opts.formats ?? ['svg', 'png'];
+  const formats = opts.formats ?? [...IMAGE_FORMATS];
   if (!formats.length) return { written };
   const browser = findChromium(opts.chromiumPath);
   if (!browser.path) {

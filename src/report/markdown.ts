@@ -8,7 +8,7 @@ export const pts = (x: number | null | undefined) => (x === null || x === undefi
 export const ivs = (iv: Interval, fmt: (x: number) => string = f3) => (Number.isFinite(iv.lo) ? `[${fmt(iv.lo)}, ${fmt(iv.hi)}]` : '[–]');
 export const agree = (x: number, iv: Interval) => (!Number.isFinite(iv.lo) ? 'n/a (too few seeds)' : inside(x, iv) ? '**agrees**' : x < iv.lo ? `differs (paper below ours)` : `differs (paper above ours)`);
 export function table(header: string[], rows: (string | number)[][]): string {
-  const line = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
+  const line = (cells: (string | number)[]) => `| ${cells.map((c) => String(c).replace(/\|/g, '\\|')).join(' | ')} |`;
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
 }
 

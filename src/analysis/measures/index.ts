@@ -6,3 +6,4 @@ export * from './taylor';
 export * from './maskGradient';
 export * from './attributionPatching';
 export * from './integratedGradients';
+export * from './ablations';

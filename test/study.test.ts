@@ -1,0 +1,107 @@
+/**
+ * The measures study end to end on tiny runs: `gcg measures` remeasures a results store's runs
+ * (reusing a checkpoint, or retraining a missing one bit for bit), agrees with the records' G and C
+ * exactly on the same kernels, skips finished work, leaves a locked run to its holder; and the
+ * report's statistics against hand computations (top-k overlap, Spearman per run, the exact
+ * permutation test of the task difference).
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { before, test } from 'node:test';
+import { spearman } from '../src/analysis/ranks';
+import { RunLock } from '../src/lock';
+import { measuresStudy, pairStat, topOverlap } from '../src/report/measures';
+import { measuresReport } from '../src/report/measures-report';
+import { loadRecords, RunRecord, runPaths } from '../src/results';
+import { studyMeasures } from '../src/study';
+import { setupBackend } from './helpers';
+
+const CLI = path.join(__dirname, '..', 'src', 'cli.js');
+const LEARNING = [
+  'model.nLayers=2', 'model.nHeads=2', 'model.dModel=32', 'model.dFF=64', 'model.positions=learned', 'data.minLen=2', 'data.maxLen=3',
+  'train.maxSteps=300', 'train.evalEvery=50', 'train.batchSize=32', 'train.evalSamples=128',
+  'analysis.gradBatches=2', 'analysis.gradBatchSize=32', 'analysis.meanBatches=2', 'analysis.evalSamples=128',
+  'analysis.oodPickSamples=128', 'analysis.idSamples=128', 'analysis.idLength=2', 'analysis.tieDraws=100',
+  'analysis.accLow=0.05', 'analysis.accHigh=1', 'analysis.variants=false', 'analysis.redraws=0', 'analysis.igBatches=1', 'analysis.igSteps=2', 'analysis.resampleDraws=2',
+].flatMap((s) => ['--set', s]);
+const cli = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+
+let store: string;
+before(async () => {
+  await setupBackend();
+  store = fs.mkdtempSync(path.join(os.tmpdir(), 'gcg-study-'));
+  const r = cli(['sweep', '--results', store, '--ood-lengths', '2,3', '--allow-id-lengths', ...LEARNING, '--tasks', 'sort,reverse', '--seeds', '1,2']);
+  assert.equal(r.status, 0, r.stderr + r.stdout);
+});
+
+test('gcg measures remeasures every run: G and C equal the records\', a missing checkpoint is retrained to the same model, finished runs are skipped, a locked one is left', () => {
+  const out = path.join(store, 'measures');
+  fs.rmSync(runPaths(store, 'paper', 'reverse', 2).checkpoint); // retrained from its record
+  fs.mkdirSync(path.join(out, 'paper'), { recursive: true });
+  const held = RunLock.acquire(runPaths(out, 'paper', 'sort', 2).lock); // another process is on it
+  const first = cli(['measures', '--results', store, '--out', out]);
+  held.release();
+  assert.equal(first.status, 0, first.stderr + first.stdout);
+  assert.match(first.stdout, /3 measured, 0 already done, 1 in progress elsewhere, 0 failed/);
+  assert.match(first.stdout, /reverse seed 2: .* is not there: retraining with the record's settings/);
+  const second = cli(['measures', '--results', store, '--out', out]);
+  assert.match(second.stdout, /1 measured, 3 already done, 0 in progress elsewhere/);
+  const sources = loadRecords(store, 'paper');
+  const records = loadRecords(out, 'paper');
+  assert.equal(records.length, 4);
+  for (const r of records) {
+    const src = sources.find((s) => s.task === r.task && s.seed === r.seed)!;
+    assert.deepEqual(r.analysis.scores.G, src.analysis.scores.G, `${r.task} ${r.seed}: G as recorded`);
+    assert.deepEqual(r.analysis.scores.C, src.analysis.scores.C, `${r.task} ${r.seed}: C as recorded`);
+    assert.equal(r.remeasured!.gMaxRelDiff, 0);
+    assert.deepEqual(r.remeasured!.cDiffering, []);
+    assert.ok(r.remeasured!.sameOodLength);
+    assert.equal(r.remeasured!.checkpoint, r.task === 'reverse' && r.seed === 2 ? 'retrained' : 'reused');
+    assert.deepEqual(Object.keys(r.analysis.scores), ['G', 'C', ...studyMeasures()]);
+    for (const m of ['C', ...studyMeasures().filter((m) => m.startsWith('C'))]) assert.ok(r.analysis.intervals![m], `${m} has intervals`);
+    assert.deepEqual(r.config.analysis.measures, studyMeasures());
+  }
+  assert.equal(cli(['measures', '--results', store, '--out', out, '--measures', 'Cpos,nope']).status, 2);
+  assert.match(cli(['measures', '--results', store, '--out', out, '--measures', 'Cpos,nope']).stderr, /--measures: unknown measure "nope"; registered: G, /);
+  const report = cli(['measures-report', '--study', out, '--report', path.join(store, 'M.md'), '--fig-dir', path.join(store, 'figs')]);
+  assert.equal(report.status, 0, report.stderr);
+  const md = fs.readFileSync(path.join(store, 'M.md'), 'utf8');
+  const s = measuresStudy(records, { resamples: 200 });
+  assert.match(md, /## Sorting: agreement, cheap x causal/);
+  assert.ok(md.includes(`| \`G\` | ${s.pairs.find((p) => p.task === 'reverse' && p.pair.cheap === 'G' && p.pair.causal === 'C')!.rho.estimate.toFixed(2)}`), 'the G-C cell comes from the records');
+  assert.ok(fs.existsSync(path.join(store, 'figs', 'measures_agreement.html')));
+});
+
+test('top-k overlap, Spearman per run and the task difference\'s exact permutation test, by hand', () => {
+  const ids = ['a', 'b', 'c', 'd', 'e'];
+  assert.equal(topOverlap(ids, { a: 5, b: 4, c: 3, d: 2, e: 1 }, { a: 1, b: 5, c: 4, d: 3, e: 2 }, 2), 0.5); // {a, b} vs {b, c}
+  assert.equal(topOverlap(ids, { a: 1, b: 1, c: 1, d: 0, e: 0 }, { a: 0, b: 0, c: 2, d: 1, e: 1 }, 2), 0); // ties by component order: {a, b} vs {c, d}
+  // Synthetic records: 3 seeds per task, scores chosen so that rho is 1 on one task and -1 on the other.
+  const comps = ['L0.H0', 'L0.MLP', 'L1.H0', 'L1.MLP'];
+  const rec = (task: 'reverse' | 'sort', seed: number, flip: boolean): RunRecord =>
+    ({
+      task,
+      seed,
+      preset: 'paper',
+      config: { analysis: { rankRule: 'average', threshold: 1, inclusive: true, tieDraws: 1 } },
+      provenance: {},
+      analysis: { status: 'analysed', components: comps, timingsMs: { G: 1000 * seed, C: 500 }, scores: { G: Object.fromEntries(comps.map((c, i) => [c, i + seed])), C: Object.fromEntries(comps.map((c, i) => [c, flip ? -i : i])) } },
+    }) as unknown as RunRecord;
+  const records = [1, 2, 3].flatMap((s) => [rec('reverse', s, false), rec('sort', s, true)]);
+  const p = pairStat(records, 'sort', { cheap: 'G', causal: 'C' }, 500);
+  for (const r of p.rhos) assert.ok(Math.abs(r + 1) < 1e-12, `rho ${r}`);
+  assert.equal(p.rhos[0], spearman([1, 2, 3, 4], [0, -1, -2, -3]));
+  assert.equal(p.top2, 0);
+  assert.equal(p.heroes + p.bloats, 12, 'every component moves 1 or 3 ranks: all classed at threshold 1');
+  const s = measuresStudy(records, { resamples: 500 });
+  const gap = s.gaps[0];
+  assert.ok(Math.abs(gap.test.observed - 2) < 1e-12);
+  assert.equal(gap.test.p, 2 / 20, 'two of the C(6, 3) = 20 splits are as extreme (two-sided)');
+  assert.ok(gap.test.exact);
+  assert.deepEqual(s.costs.filter((c) => c.measure === 'G').map((c) => c.seconds), [2, 2]);
+  const md = measuresReport(s);
+  assert.match(md, /of 1 pairs, 0 show a higher mean rho on Reversal at p < 0.05/);
+});
