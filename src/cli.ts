@@ -97,6 +97,7 @@ Options
                   measures-report: default MEASURES.md
   --measures A,B  measures: which measures besides G and C    (default all but G-layerWV)
   --list          measures: list the registered measures and stop
+  --no-retrain    measures: leave runs whose checkpoint is missing (default: retrain them)
   --study DIR     measures-report: the study's store      (default results/measures)
 
 Interrupting: Ctrl-C or a kill at any point loses at most the steps since the last stopping
@@ -122,7 +123,7 @@ const COMMAND_OPTIONS: Record<string, readonly string[]> = {
   tables: ['preset', 'results', 'csv'],
   figures: ['preset', 'results', 'fig-dir'],
   reproduction: ['results', 'report'],
-  measures: ['preset', 'results', 'out', 'measures', 'list', 'lock-stale'],
+  measures: ['preset', 'results', 'out', 'measures', 'no-retrain', 'list', 'lock-stale'],
   'measures-report': ['preset', 'study', 'report', 'fig-dir'],
   config: ['preset', 'set'],
   backend: [],
@@ -149,6 +150,7 @@ const OPTIONS = {
   report: { type: 'string' },
   measures: { type: 'string' },
   list: { type: 'boolean' },
+  'no-retrain': { type: 'boolean' },
   study: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -329,6 +331,7 @@ type Opts = {
   report: string;
   measures?: string;
   list?: boolean;
+  'no-retrain'?: boolean;
   study?: string;
 };
 
@@ -450,8 +453,8 @@ async function runMeasures(opts: Opts): Promise<number> {
   const out = checkOutputDir('--out', opts.out);
   const lockStaleMinutes = parseLockStale(opts);
   console.log(describeBackend(await initBackend()));
-  const s = runStudy({ results: opts.results, preset, out, measures, lockStaleMinutes });
-  console.log(`measures study, preset ${preset}: ${s.done.length} measured, ${s.skipped.length} already done, ${s.elsewhere.length} in progress elsewhere, ${s.failed.length} failed`);
+  const s = runStudy({ results: opts.results, preset, out, measures, noRetrain: opts['no-retrain'], lockStaleMinutes });
+  console.log(`measures study, preset ${preset}: ${s.done.length} measured, ${s.skipped.length} already done, ${s.elsewhere.length} in progress elsewhere, ${s.untrained.length} left untrained (--no-retrain), ${s.failed.length} failed`);
   for (const f of s.failed) console.error(`FAILED: ${f.file}: ${f.error}`);
   return s.failed.length ? 1 : 0;
 }

@@ -53,6 +53,8 @@ export interface StudyOptions {
   preset: PresetName;
   out: string; // the study's store
   measures?: string[];
+  /** Leave runs whose checkpoint is missing (default: retrain them from their records). */
+  noRetrain?: boolean;
   lockStaleMinutes?: number;
   log?: (line: string) => void;
 }
@@ -61,6 +63,8 @@ export interface StudySummary {
   done: string[];
   skipped: string[];
   elsewhere: string[];
+  /** Runs left because their checkpoint is missing (noRetrain). */
+  untrained: string[];
   failed: { file: string; error: string }[];
 }
 
@@ -71,7 +75,7 @@ export function runStudy(opts: StudyOptions): StudySummary {
   const sources = loadRecords(opts.results, opts.preset).filter((r) => r.analysis.status === 'analysed');
   if (!sources.length) throw new Error(`${path.join(opts.results, opts.preset)} holds no analysed run to remeasure`);
   makeDir(path.join(opts.out, opts.preset));
-  const summary: StudySummary = { done: [], skipped: [], elsewhere: [], failed: [] };
+  const summary: StudySummary = { done: [], skipped: [], elsewhere: [], untrained: [], failed: [] };
   const t0 = Date.now();
   sources.forEach((rec, i) => {
     const name = `${rec.task} seed ${rec.seed}`;
@@ -80,6 +84,10 @@ export function runStudy(opts: StudyOptions): StudySummary {
     const existing = inspectRecord(paths.results);
     if (existing.status === 'ok' && !configDiffValues(existing.record.config, cfg).length) {
       summary.skipped.push(name);
+      return;
+    }
+    if (opts.noRetrain && !fs.existsSync(runPaths(opts.results, rec.preset, rec.task, rec.seed).checkpoint)) {
+      summary.untrained.push(name);
       return;
     }
     let lock: RunLock;

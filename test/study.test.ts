@@ -42,10 +42,12 @@ test('gcg measures remeasures every run: G and C equal the records\', a missing 
   fs.rmSync(runPaths(store, 'paper', 'reverse', 2).checkpoint); // retrained from its record
   fs.mkdirSync(path.join(out, 'paper'), { recursive: true });
   const held = RunLock.acquire(runPaths(out, 'paper', 'sort', 2).lock); // another process is on it
+  const untrained = cli(['measures', '--results', store, '--out', path.join(store, 'measures-cpos'), '--no-retrain', '--measures', 'Cpos']);
+  assert.match(untrained.stdout, /3 measured, 0 already done, 0 in progress elsewhere, 1 left untrained \(--no-retrain\), 0 failed/);
   const first = cli(['measures', '--results', store, '--out', out]);
   held.release();
   assert.equal(first.status, 0, first.stderr + first.stdout);
-  assert.match(first.stdout, /3 measured, 0 already done, 1 in progress elsewhere, 0 failed/);
+  assert.match(first.stdout, /3 measured, 0 already done, 1 in progress elsewhere, 0 left untrained \(--no-retrain\), 0 failed/);
   assert.match(first.stdout, /reverse seed 2: .* is not there: retraining with the record's settings/);
   const second = cli(['measures', '--results', store, '--out', out]);
   assert.match(second.stdout, /1 measured, 3 already done, 0 in progress elsewhere/);
