@@ -57,7 +57,7 @@ export function pairedInterval(estimate: number, d: ArrayLike<number>): [number,
  */
 export function ablationEffectsOf(ctx: ImportanceContext, draws: ((c: Component, k: number) => Patch)[]): Record<string, AblationEffect> {
   const cache = ctx.evalResiduals();
-  const base = cache.scoresFrom(0);
+  const base = ctx.memo('evalScores', () => cache.scoresFrom(0)); // the unablated model, once per context
   const n = base.correct.length;
   const out: Record<string, AblationEffect> = {};
   for (const c of ctx.components) {
