@@ -90,6 +90,7 @@ test('top-k overlap, Spearman per run and the task difference\'s exact permutati
       preset: 'paper',
       config: { analysis: { rankRule: 'average', threshold: 1, inclusive: true, tieDraws: 1 } },
       provenance: {},
+      timingsMs: { train: 0, analysis: 3000 },
       analysis: { status: 'analysed', components: comps, timingsMs: { G: 1000 * seed, C: 500 }, scores: { G: Object.fromEntries(comps.map((c, i) => [c, i + seed])), C: Object.fromEntries(comps.map((c, i) => [c, flip ? -i : i])) } },
     }) as unknown as RunRecord;
   const records = [1, 2, 3].flatMap((s) => [rec('reverse', s, false), rec('sort', s, true)]);
@@ -104,6 +105,7 @@ test('top-k overlap, Spearman per run and the task difference\'s exact permutati
   assert.equal(gap.test.p, 2 / 20, 'two of the C(6, 3) = 20 splits are as extreme (two-sided)');
   assert.ok(gap.test.exact);
   assert.deepEqual(s.costs.filter((c) => c.measure === 'G').map((c) => c.seconds), [2, 2]);
+  assert.deepEqual(s.totalSeconds, { reverse: 3, sort: 3 });
   const md = measuresReport(s);
   assert.match(md, /of 1 pairs, 0 show a higher mean rho on Reversal at p < 0.05/);
 });

@@ -52,6 +52,8 @@ export interface MeasuresStudy {
   gaps: GapTest[];
   /** Mean seconds per run each measure took (a measure that shares another's passes shows only its own extra time). */
   costs: { measure: string; seconds: number; task: TaskName }[];
+  /** Mean seconds of a whole record's analysis per task (every measure, the OOD pick and the means). */
+  totalSeconds: Record<string, number>;
   /** How the remeasured G and C compare with the source records. */
   checks: { task: TaskName; seed: number; sameOodLength: boolean; gMaxRelDiff: number; cDiffering: number; components: number; kernels: string; trainingKernels: string }[];
 }
@@ -134,6 +136,7 @@ export function measuresStudy(records: readonly RunRecord[], opts: { resamples?:
   const costs = tasks.flatMap((task) =>
     [...cheap, ...causal].map((m) => ({ measure: m, task, seconds: mean(analysed(records, task).map((r) => (r.analysis.timingsMs[m] ?? NaN) / 1000)) })),
   );
+  const totalSeconds = Object.fromEntries(tasks.map((t) => [t, mean(analysed(records, t).map((r) => r.timingsMs.analysis / 1000))]));
   const checks = records
     .filter((r) => r.remeasured)
     .map((r) => ({
@@ -147,7 +150,7 @@ export function measuresStudy(records: readonly RunRecord[], opts: { resamples?:
       trainingKernels: r.remeasured!.trainingKernels,
     }));
   const runs = Object.fromEntries(tasks.map((t) => [t, analysed(records, t).length]));
-  return { tasks, cheap, causal, runs, pairs, causalPairs, gaps, costs, checks };
+  return { tasks, cheap, causal, runs, pairs, causalPairs, gaps, costs, totalSeconds, checks };
 }
 
 /** The pair's statistic on a task. */
