@@ -155,6 +155,13 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
+/** Defaults that differ by command (over DEFAULTS). */
+const COMMAND_DEFAULTS: Record<string, Record<string, string>> = {
+  demo: { task: 'reverse' },
+  measures: { out: path.join('results', 'measures') },
+  'measures-report': { report: 'MEASURES.md', study: path.join('results', 'measures') },
+};
+
 const DEFAULTS = { task: 'sort', seed: '42', preset: 'paper', out: 'runs', results: 'results', tasks: TASKS.join(','), seeds: PAPER_SEEDS.join(','), workers: '1', report: 'REPRODUCTION.md' };
 
 /**
@@ -194,7 +201,7 @@ function parse(command: string, argv: string[]) {
   for (const k of Object.keys(values)) {
     if (!allowed.includes(k)) throw new ConfigError(`--${k}: not an option of ${command}; ${command} takes: ${allowed.map((o) => `--${o}`).join(', ') || 'no options'}`);
   }
-  return { help: false as const, opts: { ...DEFAULTS, ...(command === 'demo' ? { task: 'reverse' } : {}), ...(command === 'measures' ? { out: path.join('results', 'measures') } : {}), ...(command === 'measures-report' ? { report: 'MEASURES.md', study: path.join('results', 'measures') } : {}), set: [], ...values } as Opts };
+  return { help: false as const, opts: { ...DEFAULTS, ...COMMAND_DEFAULTS[command], set: [], ...values } as Opts };
 }
 
 function parseSeed(s: string): number {

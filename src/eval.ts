@@ -156,16 +156,13 @@ export class ResidCache {
    */
   scoresFrom(fromLayer: number, patches: readonly Patch[] | ((k: number, batch: Batch) => readonly Patch[]) = []): SequenceScores {
     const correct: boolean[] = [];
-    const losses: Float64Array[] = [];
+    const loss: number[] = [];
     this.eachPass(fromLayer, typeof patches === 'function' ? patches : () => patches, (logits, batch) => {
       const s = sequenceScoresFromLogits(logits, batch);
       correct.push(...s.correct);
-      losses.push(s.loss);
+      loss.push(...s.loss);
     });
-    const loss = new Float64Array(correct.length);
-    let i = 0;
-    for (const l of losses) loss.set(l, (i += l.length) - l.length);
-    return { correct, loss };
+    return { correct, loss: Float64Array.from(loss) };
   }
 
   /** The batches the examples are evaluated in (contiguous layout, batchSize each). */

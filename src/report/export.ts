@@ -91,10 +91,10 @@ export async function renderImages(
         const url: string = await page.evaluate(
           ([f, fmt]) => {
             const w = globalThis as unknown as { Plotly: { toImage(fig: unknown, o: unknown): Promise<string> } };
-            const spec = f as { layout: { width?: number; height?: number } };
-            return w.Plotly.toImage(f, { format: fmt, width: spec.layout.width ?? 900, height: spec.layout.height ?? 500, scale: fmt === 'png' ? 2 : 1 });
+            const spec = f as unknown as { layout: { width: number; height: number } };
+            return w.Plotly.toImage(f, { format: fmt, width: spec.layout.width, height: spec.layout.height, scale: fmt === 'png' ? 2 : 1 });
           },
-          [fig, format] as const,
+          [sized(fig), format] as const,
         );
         const comma = url.indexOf(',');
         const payload = url.slice(comma + 1);
@@ -109,21 +109,26 @@ export async function renderImages(
 
 /** A vector PDF of one figure: drawn by Plotly as SVG in a page of the figure's size, printed by the browser. */
 async function printPdf(browser: import('playwright-core').Browser, fig: PlotlyFigure): Promise<Buffer> {
-  const width = (fig.layout as { width?: number }).width ?? 900;
-  const height = (fig.layout as { height?: number }).height ?? 500;
+  const spec = sized(fig);
+  const { width, height } = spec.layout as { width: number; height: number };
   const page = await browser.newPage({ viewport: { width, height } });
   try {
     await page.setContent('<html><head><style>@page { margin: 0 } html, body { margin: 0 }</style></head><body><div id="fig"></div></body></html>');
     await page.addScriptTag({ path: plotlyScriptPath() });
     await page.evaluate(async (f) => {
       const w = globalThis as unknown as { Plotly: { newPlot(id: string, d: unknown, l: unknown, c: unknown): Promise<unknown> } };
-      const spec = f as { data: unknown; layout: Record<string, unknown> };
-      await w.Plotly.newPlot('fig', spec.data, { ...spec.layout, width: spec.layout.width ?? 900, height: spec.layout.height ?? 500 }, { staticPlot: true });
-    }, fig);
+      await w.Plotly.newPlot('fig', f.data, f.layout, { staticPlot: true });
+    }, spec);
     return await page.pdf({ width: `${width}px`, height: `${height}px`, printBackground: true, pageRanges: '1' });
   } finally {
     await page.close();
   }
+}
+
+/** The figure with its layout's size filled in (900 x 500 px where it names none): what every image format is drawn at. */
+function sized(fig: PlotlyFigure): PlotlyFigure {
+  const { width, height } = fig.layout as { width?: number; height?: number };
+  return { ...fig, layout: { ...fig.layout, width: width ?? 900, height: height ?? 500 } };
 }
 
 /**

@@ -8,11 +8,11 @@ import type { TaskName } from '../config';
 import type { RunRecord } from '../results';
 import { getTask } from '../tasks';
 import type { PlotlyFigure } from './figures';
+import { f2 } from './markdown';
 import { findPair, MeasuresStudy, PairStat } from './measures';
 import { analysed, MeasurePair } from './records';
 
 const label = (t: string) => getTask(t).label;
-const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '–');
 const cellText = (p: PairStat | undefined) => (p ? `${f2(p.rho.estimate)}<br>[${f2(p.rho.lo)}, ${f2(p.rho.hi)}]` : '');
 
 /** One heat map per task side by side: rows, columns, a PairStat per cell. */
@@ -67,11 +67,10 @@ export function extremePair(s: MeasuresStudy, which: 'best' | 'worst'): MeasureP
 
 /** Each component of every run as (rank under the cheap measure, rank under the causal one), for the best and the worst pair. */
 function rankScatter(records: readonly RunRecord[], s: MeasuresStudy): PlotlyFigure {
-  const colors = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd'];
   const pairs = [extremePair(s, 'best'), extremePair(s, 'worst')];
   const data: Record<string, unknown>[] = [];
   pairs.forEach((pair, i) => {
-    s.tasks.forEach((task, j) => {
+    s.tasks.forEach((task) => {
       const x: number[] = [];
       const y: number[] = [];
       const text: string[] = [];
@@ -85,7 +84,7 @@ function rankScatter(records: readonly RunRecord[], s: MeasuresStudy): PlotlyFig
           text.push(`seed ${r.seed} ${id}`);
         });
       }
-      data.push({ type: 'scatter', mode: 'markers', name: label(task), legendgroup: task, showlegend: i === 0, x, y, text, hoverinfo: 'text+x+y', marker: { color: colors[j % colors.length], size: 6, opacity: 0.55 }, xaxis: `x${i ? i + 1 : ''}`, yaxis: `y${i ? i + 1 : ''}` });
+      data.push({ type: 'scatter', mode: 'markers', name: label(task), legendgroup: task, showlegend: i === 0, x, y, text, hoverinfo: 'text+x+y', marker: { color: getTask(task).color, size: 6, opacity: 0.55 }, xaxis: `x${i ? i + 1 : ''}`, yaxis: `y${i ? i + 1 : ''}` });
     });
   });
   const rhoText = (pair: MeasurePair) => s.tasks.map((t) => `${label(t)} ${f2(findPair(s.pairs, t, pair.cheap, pair.causal)?.rho.estimate ?? NaN)}`).join(', ');
@@ -106,10 +105,9 @@ function rankScatter(records: readonly RunRecord[], s: MeasuresStudy): PlotlyFig
 
 /** Each cheap measure's seconds per run against its mean rho with the given causal measures (error bars: 95% intervals over seeds). */
 function costAgreement(s: MeasuresStudy, against: readonly string[]): PlotlyFigure {
-  const colors = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd'];
   const symbols = ['circle', 'diamond-open', 'square-open', 'x'];
   const data: Record<string, unknown>[] = [];
-  s.tasks.forEach((task, j) => {
+  s.tasks.forEach((task) => {
     against.filter((k) => s.causal.includes(k)).forEach((causal, a) => {
       const ps = s.cheap.map((c) => findPair(s.pairs, task, c, causal)!);
       const secs = s.cheap.map((c) => s.costs.find((x) => x.measure === c && x.task === task)?.seconds ?? NaN);
@@ -123,7 +121,7 @@ function costAgreement(s: MeasuresStudy, against: readonly string[]): PlotlyFigu
         textposition: 'top center',
         textfont: { size: 9 },
         error_y: { type: 'data', symmetric: false, array: ps.map((p) => p.rho.hi - p.rho.estimate), arrayminus: ps.map((p) => p.rho.estimate - p.rho.lo), thickness: 1 },
-        marker: { color: colors[j % colors.length], symbol: symbols[a % symbols.length], size: 9 },
+        marker: { color: getTask(task).color, symbol: symbols[a % symbols.length], size: 9 },
       });
     });
   });

@@ -50,6 +50,10 @@ export function pairedInterval(estimate: number, d: ArrayLike<number>): [number,
   return [estimate - half, estimate + half];
 }
 
+/** Exact-match accuracy and mean cross-entropy of a set of sequence scores. */
+const accOf = (s: SequenceScores) => s.correct.filter(Boolean).length / s.correct.length;
+const meanLoss = (s: SequenceScores) => s.loss.reduce((a, x) => a + x, 0) / s.loss.length;
+
 /**
  * Each component's effect when its output is replaced by the per-batch values `draws[r](c, k)` (one
  * function per draw r; k the evaluation batch), scored against the unablated model on the same
@@ -71,8 +75,6 @@ export function ablationEffectsOf(ctx: ImportanceContext, draws: ((c: Component,
       }
     }
     // Eq. 2's form for the estimate (base accuracy minus ablated accuracy), as the paper's C is computed.
-    const accOf = (s: SequenceScores) => s.correct.filter(Boolean).length / n;
-    const meanLoss = (s: SequenceScores) => s.loss.reduce((a, x) => a + x, 0) / n;
     const acc = accOf(base) - runs.reduce((a, r) => a + accOf(r), 0) / runs.length;
     const ce = runs.reduce((a, r) => a + meanLoss(r), 0) / runs.length - meanLoss(base);
     out[c.id] = { acc, accCI: pairedInterval(acc, dAcc), ce, ceCI: pairedInterval(ce, dCe) };
