@@ -22,6 +22,7 @@ import {
   ExperimentConfig,
   getConfig,
   PAPER_SEEDS,
+  PAPER_TASKS,
   parseOverrides,
   PresetName,
   PRESETS,
@@ -162,7 +163,7 @@ const COMMAND_DEFAULTS: Record<string, Record<string, string>> = {
   'measures-report': { report: 'MEASURES.md', study: path.join('results', 'measures') },
 };
 
-const DEFAULTS = { task: 'sort', seed: '42', preset: 'paper', out: 'runs', results: 'results', tasks: TASKS.join(','), seeds: PAPER_SEEDS.join(','), workers: '1', report: 'REPRODUCTION.md' };
+const DEFAULTS = { task: 'sort', seed: '42', preset: 'paper', out: 'runs', results: 'results', tasks: PAPER_TASKS.join(','), seeds: PAPER_SEEDS.join(','), workers: '1', report: 'REPRODUCTION.md' };
 
 /**
  * Parses a command's options: unknown options, options the command does not take, and stray words

@@ -12,7 +12,7 @@
 import { BatchLayout, DIGIT_VOCAB_SIZE, getTask, TaskName, TASKS } from './tasks';
 
 export type { BatchLayout, TaskName } from './tasks';
-export { TASKS } from './tasks';
+export { PAPER_TASKS, TASKS } from './tasks';
 export type PresetName = 'paper' | 'authors';
 export type Positions = 'none' | 'learned';
 /** `pytorch`: PyTorch's default init (the authors'); `normal`: N(0, 0.02) weights, zero biases. */

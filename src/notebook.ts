@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { checkOodLengths } from './analysis/ood';
 import { describeBackend, initBackend } from './backend';
 import { loadCheckpoint } from './checkpoint';
-import { checkTaskConfig, DeepPartial, ExperimentConfig, getConfig, PresetName, TaskName, TASKS } from './config';
+import { checkTaskConfig, DeepPartial, ExperimentConfig, getConfig, PAPER_TASKS, PresetName, TaskName } from './config';
 import { makeDir, writeFileAtomic } from './files';
 import { Transformer } from './model';
 import { KernelsName, withKernels } from './native';
@@ -228,7 +228,7 @@ export class NotebookSession {
   }
 
   /** Trains and analyses (tasks x seeds) under these settings into this session's folder (finished runs are kept), then returns their records. */
-  async sweep(seeds: readonly number[], tasks: readonly TaskName[] = TASKS): Promise<RunRecord[]> {
+  async sweep(seeds: readonly number[], tasks: readonly TaskName[] = PAPER_TASKS): Promise<RunRecord[]> {
     if (!this.committed) {
       this.announce(seeds, tasks);
       await sweep({ dir: this.dir, preset: this.preset, tasks: [...tasks], seeds: [...seeds], cfg: this.cfg, overrides: [], workers: 1, oodLengths: this.oodLengths, allowIdLengths: this.allowIdLengths });

@@ -25,13 +25,13 @@ import { record } from './records';
 
 const root = path.join(__dirname, '..', '..');
 
-const COPY_TASK = `/** Copy (a throwaway task for test/extend.test.ts): y = x. */
+const COPY_TASK = `/** Echo (a throwaway task for test/extend.test.ts): y = x. */
 import { digitInput, DIGIT_VOCAB_SIZE } from './format';
 import type { Task } from './task';
 
-export const copy: Task = {
-  name: 'copy',
-  label: 'Copying',
+export const echo: Task = {
+  name: 'echo',
+  label: 'Echo',
   color: '#1f77b4',
   description: 'output the digits unchanged',
   vocabSize: DIGIT_VOCAB_SIZE,
@@ -50,12 +50,12 @@ test('a new task is one file and one registry line: it trains, is analysed and t
   fs.writeFileSync(path.join(tmp, 'tsconfig.json'), JSON.stringify({ ...tsconfig, include: ['src/**/*.ts'] }));
 
   // The two edits a new task takes.
-  fs.writeFileSync(path.join(tmp, 'src', 'tasks', 'copy.ts'), COPY_TASK);
+  fs.writeFileSync(path.join(tmp, 'src', 'tasks', 'echo.ts'), COPY_TASK);
   const index = path.join(tmp, 'src', 'tasks', 'index.ts');
   const before = fs.readFileSync(index, 'utf8');
   const after = before
-    .replace("import { sort } from './sort';", "import { sort } from './sort';\nimport { copy } from './copy';")
-    .replace('{ reverse, sort } as const', '{ reverse, sort, copy } as const');
+    .replace("import { sort } from './sort';", "import { sort } from './sort';\nimport { echo } from './echo';")
+    .replace('{ reverse, sort, copy, runmax, histogram } as const', '{ reverse, sort, copy, runmax, histogram, echo } as const');
   assert.notEqual(after, before);
   fs.writeFileSync(index, after);
 
@@ -68,21 +68,21 @@ test('a new task is one file and one registry line: it trains, is analysed and t
     'analysis.oodPickSamples=32', 'analysis.idSamples=16', 'analysis.idLength=3', 'analysis.tieDraws=10', 'analysis.accLow=0', 'analysis.accHigh=1',
     'analysis.variants=false', 'analysis.redraws=0'];
   const results = path.join(tmp, 'results');
-  const r = cli('run', '--task', 'copy', '--seed', '1', '--results', results, '--allow-id-lengths', ...tiny.flatMap((s) => ['--set', s]));
+  const r = cli('run', '--task', 'echo', '--seed', '1', '--results', results, '--allow-id-lengths', ...tiny.flatMap((s) => ['--set', s]));
   assert.equal(r.status, 0, r.stdout + r.stderr);
-  const rec = JSON.parse(fs.readFileSync(path.join(results, 'paper', 'copy_seed1.json'), 'utf8'));
-  assert.equal(rec.task, 'copy');
+  const rec = JSON.parse(fs.readFileSync(path.join(results, 'paper', 'echo_seed1.json'), 'utf8'));
+  assert.equal(rec.task, 'echo');
   assert.equal(rec.analysis.status, 'analysed');
   assert.equal(rec.analysis.ood.length, 3, "the task's own OOD lengths are used");
   assert.equal(Object.keys(rec.analysis.scores.G).length, 3);
 
   const t = cli('tables', '--results', results, '--preset', 'paper');
   assert.equal(t.status, 0, t.stderr);
-  assert.match(t.stdout, /Copying/, "tables name the task by its label");
+  assert.match(t.stdout, /Echo/, "tables name the task by its label");
   const bad = cli('run', '--task', 'nope');
   assert.equal(bad.status, 2);
-  assert.match(bad.stderr, /unknown task "nope"; allowed: reverse, sort, copy/);
-  assert.match(cli('help').stdout, /--task T +reverse \| sort \| copy/);
+  assert.match(bad.stderr, /unknown task "nope"; allowed: reverse, sort, copy, runmax, histogram, echo/);
+  assert.match(cli('help').stdout, /--task T +reverse \| sort \| copy \| runmax \| histogram \| echo/);
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 

@@ -2,12 +2,39 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Rng } from '../src/rng';
 import { checkTask, checkTaskConfig, completeConfig, ExperimentConfig, getConfig } from '../src/config';
-import { BatchStream, DIGIT_VOCAB_SIZE, END, getTask, IGNORE, makeBatch, PAD, sampleExample, sampleExamples, SEP, solve, START, TASK_REGISTRY, TASKS } from '../src/tasks';
+import { BatchStream, DIGIT_VOCAB_SIZE, END, getTask, IGNORE, makeBatch, PAD, sampleExample, PAPER_TASKS, sampleExamples, SEP, solve, START, TASK_REGISTRY, TASKS } from '../src/tasks';
 import { train } from '../src/train';
 
 test('targets: reversal reverses, sorting sorts ascending with repeats kept', () => {
   assert.deepEqual(solve('reverse', [5, 1, 99, 1]), [1, 99, 1, 5]);
   assert.deepEqual(solve('sort', [5, 1, 99, 1]), [1, 1, 5, 99]);
+});
+
+test('targets of the added tasks, by hand: copy, running max, histogram', () => {
+  assert.deepEqual(solve('copy', [5, 1, 99, 1]), [5, 1, 99, 1]);
+  assert.deepEqual(solve('copy', [7]), [7]);
+  assert.deepEqual(solve('runmax', [5, 1, 99, 1]), [5, 5, 99, 99]);
+  assert.deepEqual(solve('runmax', [3, 7, 2, 8, 8, 1]), [3, 7, 7, 8, 8, 8]);
+  assert.deepEqual(solve('runmax', [9, 8, 7]), [9, 9, 9]);
+  assert.deepEqual(solve('histogram', [2, 5, 2, 2, 1]), [3, 1, 3, 3, 1]);
+  assert.deepEqual(solve('histogram', [4, 4, 4]), [3, 3, 3]);
+  assert.deepEqual(solve('histogram', [1, 2, 3]), [1, 1, 1]);
+  // The target is a new array: the model's input is never changed in place.
+  const x = [3, 1, 2];
+  for (const t of TASKS) {
+    const y = solve(t, x);
+    assert.notEqual(y, x);
+    assert.deepEqual(x, [3, 1, 2], t);
+    assert.equal(y.length, x.length, `${t}: one output token per input token (the batch format's rule)`);
+  }
+});
+
+test('histogram inputs: digits 1..5 only, every value drawn, repeats common', () => {
+  const ex = sampleExamples('histogram', 2000, new Rng(3), { minLen: 3, maxLen: 7 });
+  assert.deepEqual([...new Set(ex.flatMap((e) => e.x))].sort(), [1, 2, 3, 4, 5]);
+  const withRepeat = ex.filter((e) => new Set(e.x).size < e.x.length).length / ex.length;
+  assert.ok(withRepeat > 0.7, `share of inputs with a repeat: ${withRepeat}`);
+  for (const e of ex) assert.deepEqual(e.y, solve('histogram', e.x));
 });
 
 test('samples: digits in 1..99, lengths in range, every length drawn', () => {
@@ -80,7 +107,8 @@ test('rng state restores the stream exactly', () => {
 
 test('the task registry: every task list comes from it; names fit results file names; unknown names list the registered ones', () => {
   assert.deepEqual(TASKS, Object.keys(TASK_REGISTRY));
-  assert.deepEqual([...TASKS], ['reverse', 'sort']);
+  assert.deepEqual([...TASKS], ['reverse', 'sort', 'copy', 'runmax', 'histogram']);
+  assert.deepEqual([...PAPER_TASKS], ['reverse', 'sort'], "the paper's two stay the default of a bare sweep");
   for (const t of TASKS) {
     const task = getTask(t);
     assert.equal(task.name, t);
@@ -89,8 +117,8 @@ test('the task registry: every task list comes from it; names fit results file n
     const ex = sampleExample(t, 6, new Rng(5));
     assert.ok(Math.max(...ex.x, ...ex.y) < task.vocabSize, `${t}: tokens within its vocabulary`);
   }
-  assert.throws(() => getTask('copy'), /unknown task "copy"; registered: reverse, sort/);
-  assert.throws(() => checkTask('copy'), /task: unknown task "copy"; allowed: reverse, sort/);
+  assert.throws(() => getTask('copying'), /unknown task "copying"; registered: reverse, sort, copy, runmax, histogram/);
+  assert.throws(() => checkTask('copying'), /task: unknown task "copying"; allowed: reverse, sort, copy, runmax, histogram/);
 });
 
 test("model.vocabSize: the digit tasks' 104 by default, refused below a task's vocabulary before any work, filled in for files written before it existed", () => {

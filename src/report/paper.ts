@@ -15,7 +15,7 @@ export interface PaperSeedRow {
 }
 
 /** The paper's two tasks, in the order its Table 1 lists them. */
-export const PAPER_TASKS: readonly TaskName[] = ['reverse', 'sort'];
+export { PAPER_TASKS } from '../tasks';
 
 export const PAPER = {
   /** Table 1: mean ± population sd over 10 seeds, range, total Hero and Bloat occurrences. */

@@ -1,5 +1,5 @@
 /**
- * The task registry: every task the project knows, one file each (reverse.ts, sort.ts). `--task`,
+ * The task registry: every task the project knows, one file each (reverse.ts, sort.ts, copy.ts, ...). `--task`,
  * sweeps, results file names, tables, figures and reports all take their task lists from here; a
  * new task is a file and one line below. Sampling and batching are task-independent.
  */
@@ -7,18 +7,24 @@ import type { Rng } from '../rng';
 import { BatchLayout, Example, makeBatch, Batch } from './format';
 import { reverse } from './reverse';
 import { sort } from './sort';
+import { copy } from './copy';
+import { runmax } from './runmax';
+import { histogram } from './histogram';
 import type { Task } from './task';
 
 export * from './format';
 export type { Task } from './task';
 
-/** The registered tasks, by name. */
-export const TASK_REGISTRY = { reverse, sort } as const satisfies Record<string, Task>;
+/** The registered tasks, by name: the paper's two, then the ones added to span complexity (COMPLEXITY.md). */
+export const TASK_REGISTRY = { reverse, sort, copy, runmax, histogram } as const satisfies Record<string, Task>;
 
 export type TaskName = keyof typeof TASK_REGISTRY;
 
 /** Every registered task's name, in registry order. */
 export const TASKS: readonly TaskName[] = Object.keys(TASK_REGISTRY) as TaskName[];
+
+/** The paper's two tasks: what a bare `gcg sweep` (and the reproduction) runs. */
+export const PAPER_TASKS: readonly TaskName[] = ['reverse', 'sort'];
 
 /** The registered task of that name; an unknown name is an error listing the registered ones. */
 export function getTask(name: string): Task {
