@@ -42,7 +42,11 @@ import { loadReproductionInput, reproductionReport } from './report/reproduction
 import { allTables } from './report/tables';
 import { checkCheckpointConflict, checkRunConflicts, reanalyze, RunConflictError, runOne, runPaths, RunRecord, scanRecords, trainingOutcome, trainToCheckpoint, warnRejected } from './results';
 import { DEMO_OVERRIDES, describeDemo, describeDemoFiles, runDemo } from './demo';
-import { sweep } from './sweep';
+import { complexityStudy, loadStores } from './report/complexity';
+import { complexityFigures } from './report/complexity-figures';
+import { complexityReport } from './report/complexity-report';
+import { describeJobs, sweep, sweepJob, sweepJobs } from './sweep';
+import { checkSize, SIZES } from './sizes';
 import { getTask } from './tasks';
 import { describeStop, TrainingDivergedError, TrainResult } from './train';
 
@@ -56,7 +60,9 @@ Commands
             way; prints G and C per component, rho, the Hidden Heroes and Gradient Bloats, and
             writes that seed's Figure 1 (<out>/demo/; ~4 min on 2 cores)
   run       Train + analyse one (task, seed) into <results>/<preset>/<task>_seed<seed>.json
-  sweep     run over tasks x seeds; skips finished runs, redoes unfinished ones
+  sweep     run over tasks x seeds (x --sizes); skips finished runs, redoes unfinished ones;
+            --list numbers the grid's jobs, --index I runs job I (one Slurm array task:
+            scripts/slurm/sweep.sbatch)
   analyze   Re-run the analysis on trained models, no retraining: every checkpoint of a preset
             in the results store (rewrites its results files), or one --checkpoint FILE (prints)
   tables    Tables 1-6 from the results store (--results DIR, --preset P); --csv DIR writes CSVs
@@ -67,6 +73,9 @@ Commands
             <out>/<preset>/ (default out: results/measures); start it in several terminals to
             use more cores; --list names the measures
   measures-report  MEASURES.md and figures/measures/ from the study's records (--study DIR)
+  complexity-report  COMPLEXITY.md and figures/complexity/: rho against task complexity and model
+            size, with trend tests, from the records in --results (comma-separated stores; each
+            <store>/<preset>/ and <store>/<size>/<preset>/; default results/complexity,results/measures)
   reproduction  REPRODUCTION.md: the paper's tables, figures and claims beside ours under both
             presets, with bootstrap intervals and verdicts (--results DIR, --report FILE)
   config    Print the resolved configuration of a preset (with --set overrides) as JSON
@@ -84,6 +93,10 @@ Options
   --tasks A,B     sweep: tasks                            (default reverse,sort)
   --seeds A,B     sweep: seeds                            (default the paper's 10)
   --workers N     sweep: parallel worker processes        (default 1)
+  --sizes A,B     sweep: model sizes, each into <results>/<size>/<preset>/ (${SIZES.join(', ')};
+                  l4-d128 is the paper's model)           (default: none, the settings' own size)
+  --index I       sweep: run only job I of the grid (0-based; sizes, then tasks, then seeds)
+  --list          sweep: number the grid's jobs with their state and stop; measures: list the measures
   --ood-lengths   candidate OOD lengths, comma-separated, each longer than data.maxLen  (default 8,9,10,11)
   --allow-id-lengths  let --ood-lengths lie inside the training lengths (tiny test models that do
                   not generalise; the run records it and is never called out of distribution)
@@ -95,9 +108,8 @@ Options
   --csv DIR       tables: also write table1.csv .. table6.csv there
   --fig-dir DIR   figures: output folder                  (default figures/<preset>)
   --report FILE   reproduction: the report to write       (default REPRODUCTION.md);
-                  measures-report: default MEASURES.md
+                  measures-report: default MEASURES.md; complexity-report: COMPLEXITY.md
   --measures A,B  measures: which measures besides G and C    (default all but G-layerWV)
-  --list          measures: list the registered measures and stop
   --no-retrain    measures: leave runs whose checkpoint is missing (default: retrain them)
   --study DIR     measures-report: the study's store      (default results/measures)
 
@@ -119,13 +131,14 @@ const COMMAND_OPTIONS: Record<string, readonly string[]> = {
   train: ['task', 'seed', 'preset', 'set', 'out', 'replace'],
   demo: ['task', 'seed', 'preset', 'set', 'out', 'ood-lengths', 'allow-id-lengths', 'replace'],
   run: ['task', 'seed', 'preset', 'set', 'results', 'ood-lengths', 'allow-id-lengths', 'replace', 'lock-stale'],
-  sweep: ['preset', 'set', 'results', 'tasks', 'seeds', 'workers', 'ood-lengths', 'allow-id-lengths', 'replace', 'lock-stale'],
+  sweep: ['preset', 'set', 'results', 'tasks', 'seeds', 'sizes', 'index', 'list', 'workers', 'ood-lengths', 'allow-id-lengths', 'replace', 'lock-stale'],
   analyze: ['preset', 'set', 'results', 'checkpoint', 'ood-lengths', 'allow-id-lengths', 'lock-stale'],
   tables: ['preset', 'results', 'csv'],
   figures: ['preset', 'results', 'fig-dir'],
   reproduction: ['results', 'report'],
   measures: ['preset', 'results', 'out', 'measures', 'no-retrain', 'list', 'lock-stale'],
   'measures-report': ['preset', 'study', 'report', 'fig-dir'],
+  'complexity-report': ['preset', 'results', 'report', 'fig-dir'],
   config: ['preset', 'set'],
   backend: [],
   help: [],
@@ -140,6 +153,8 @@ const OPTIONS = {
   results: { type: 'string' },
   tasks: { type: 'string' },
   seeds: { type: 'string' },
+  sizes: { type: 'string' },
+  index: { type: 'string' },
   workers: { type: 'string' },
   'ood-lengths': { type: 'string' },
   'allow-id-lengths': { type: 'boolean' },
@@ -161,6 +176,7 @@ const COMMAND_DEFAULTS: Record<string, Record<string, string>> = {
   demo: { task: 'reverse' },
   measures: { out: path.join('results', 'measures') },
   'measures-report': { report: 'MEASURES.md', study: path.join('results', 'measures') },
+  'complexity-report': { report: 'COMPLEXITY.md', results: [path.join('results', 'complexity'), path.join('results', 'measures')].join(',') },
 };
 
 const DEFAULTS = { task: 'sort', seed: '42', preset: 'paper', out: 'runs', results: 'results', tasks: PAPER_TASKS.join(','), seeds: PAPER_SEEDS.join(','), workers: '1', report: 'REPRODUCTION.md' };
@@ -328,6 +344,8 @@ type Opts = {
   results: string;
   tasks: string;
   seeds: string;
+  sizes?: string;
+  index?: string;
   workers: string;
   'ood-lengths'?: string;
   'allow-id-lengths'?: boolean;
@@ -398,17 +416,31 @@ async function runSweep(opts: Opts): Promise<number> {
   const tasks = opts.tasks.split(',').map((t) => checkTask(t.trim()));
   if (new Set(tasks).size !== tasks.length) throw new ConfigError(`--tasks: got ${JSON.stringify(opts.tasks)}, which repeats a task; allowed: distinct tasks among ${TASKS.join(', ')}`);
   const seeds = parseIntList('--seeds', opts.seeds, 0, 2 ** 32 - 1);
+  const sizes = opts.sizes === undefined ? undefined : opts.sizes.split(',').map((s) => checkSize(s.trim()));
+  if (sizes && new Set(sizes).size !== sizes.length) throw new ConfigError(`--sizes: got ${JSON.stringify(opts.sizes)}, which repeats a size; allowed: distinct sizes among ${SIZES.join(', ')}`);
   const workers = parseInt1('--workers', opts.workers, 1, 64);
-  const lengths = oodLengths(opts, cfg, tasks);
+  const index = opts.index === undefined ? undefined : parseInt1('--index', opts.index, 0, 1_000_000);
+  if (index !== undefined && workers > 1) throw new ConfigError(`--workers: got ${workers} with --index, which runs one job; allowed: 1 (start more array tasks instead)`);
+  const grid = { dir: opts.results, preset, tasks, seeds, sizes, cfg, overrides };
+  const jobs = sweepJobs(grid); // checks every size's settings
+  if (index !== undefined) sweepJob(jobs, index);
+  if (opts.list) {
+    console.log(`${jobs.length} jobs (sizes x tasks x seeds; a Slurm array: sbatch --array=0-${jobs.length - 1} scripts/slurm/sweep.sbatch <these options>)`);
+    console.log(`index  size     task       seed       state in ${opts.results}`);
+    for (const line of describeJobs(jobs, preset)) console.log(line);
+    return 0;
+  }
+  let lengths: number[] | undefined;
+  for (const j of jobs) lengths = oodLengths(opts, j.cfg, [j.task]);
   const lockStaleMinutes = parseLockStale(opts);
   const dir = checkOutputDir('--results', opts.results);
   console.log(describeBackend(await initBackend()));
-  const s = await sweep({ dir, preset, tasks, seeds, cfg, overrides, workers, oodLengths: lengths, allowIdLengths: opts['allow-id-lengths'], replace: opts.replace, lockStaleMinutes });
+  const s = await sweep({ ...grid, dir, index, workers, oodLengths: lengths, allowIdLengths: opts['allow-id-lengths'], replace: opts.replace, lockStaleMinutes });
   console.log(
     `sweep finished: ${s.done} done, ${s.skipped} already there, ${s.elsewhere.length} in progress elsewhere, ${s.failed.length} failed, in ${(s.wallMs / 1000).toFixed(1)} s` +
       (s.elsewhere.length ? '\n(runs in progress elsewhere are left to their process; run the sweep again later to check they finished)' : ''),
   );
-  for (const f of s.failed) console.error(`FAILED: ${f.task} seed ${f.seed}: ${f.error}`);
+  for (const f of s.failed) console.error(`FAILED: ${f.size ? `${f.size} ` : ''}${f.task} seed ${f.seed}: ${f.error}`);
   return s.failed.length ? 1 : 0;
 }
 
@@ -484,6 +516,26 @@ async function runMeasuresReport(opts: Opts): Promise<number> {
   return 0;
 }
 
+/** COMPLEXITY.md and its figures from the records of one or more stores. */
+async function runComplexityReport(opts: Opts): Promise<number> {
+  const preset = checkPreset(opts.preset);
+  const file = checkOutputFile('--report', opts.report);
+  const figDir = checkOutputDir('--fig-dir', opts['fig-dir'] ?? path.join('figures', 'complexity'));
+  const stores = opts.results.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const s of stores) resultsToRead(s);
+  const { records, rejected, duplicates, folders } = loadStores(stores, preset);
+  warnRejected(rejected);
+  for (const d of duplicates) console.error(`note: ${d} is also in an earlier store: the earlier one is used`);
+  if (!records.length) throw new ConfigError(`--results: ${stores.map((s) => JSON.stringify(s)).join(', ')} hold no finished run of preset ${preset} (in <store>/${preset}/ or <store>/<size>/${preset}/); ${file} was not rewritten`);
+  await initBackend(); // the measure registry names each measure's kind
+  const study = complexityStudy(records);
+  const r = await exportFigures(complexityFigures(study), figDir);
+  const rel = (f: string) => path.relative(path.dirname(path.resolve(file)), path.resolve(f)).split(path.sep).join('/');
+  writeFileAtomic(file, complexityReport(study, { figures: r.written.map(rel), sources: folders.map(rel) }));
+  console.log(`wrote ${file} from ${records.length} records in ${folders.length} folders and ${r.written.length} figure files to ${figDir}${r.imagesSkipped ? ` (SVG/PNG/PDF skipped: ${r.imagesSkipped})` : ''}`);
+  return 0;
+}
+
 /** Exit statuses: 0 done, 1 failed, 2 bad input or a refused overwrite (nothing was done), 3 the run is locked by another process. */
 export async function main(argv: string[]): Promise<number> {
   const [command = 'help', ...rest] = argv;
@@ -547,6 +599,8 @@ export async function main(argv: string[]): Promise<number> {
         return await runMeasures(opts);
       case 'measures-report':
         return await runMeasuresReport(opts);
+      case 'complexity-report':
+        return await runComplexityReport(opts);
       case 'config':
         console.log(JSON.stringify(getConfig(checkPreset(opts.preset), parseOverrides(opts.set)), null, 2));
         return 0;

@@ -1,9 +1,13 @@
 /**
- * Sweeps over tasks x seeds: finished runs (valid results files) are skipped, unfinished ones are
- * redone (see runOne), progress with ETA is printed per finished run. With `workers > 1` each run
+ * Sweeps over sizes x tasks x seeds: finished runs (valid results files) are skipped, unfinished ones
+ * are redone (see runOne), progress with ETA is printed per finished run. With `workers > 1` each run
  * is a child process (`cli.js run ...`): wasm is single-threaded, so processes are how a sweep
  * uses every core; each worker's output goes to `<task>_seed<seed>.log` beside its results file.
  * Every run is seeded independently, so the results do not depend on the number of workers.
+ *
+ * Without sizes, runs go to `<dir>/<preset>/`; with sizes (src/sizes.ts), each size's runs go to
+ * `<dir>/<size>/<preset>/`. The jobs are numbered (sweepJobs: sizes outermost, seeds innermost), so
+ * `index` runs one job of the grid: a Slurm array task (scripts/slurm/sweep.sbatch) is one index.
  *
  * Any number of sweeps (on one machine, or on several sharing the folder) may work on one results
  * folder at once: each run is taken under its lock (see lock.ts), and a run another process holds
@@ -13,17 +17,22 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { ExperimentConfig, PresetName, TaskName } from './config';
+import { ConfigError, ExperimentConfig, getConfig, parseOverrides, PresetName, TaskName } from './config';
 import { makeDir } from './files';
 import { describeHolder, EXIT_LOCKED, liveHolder, RunLockedError } from './lock';
 import { formatDuration } from './progress';
 import { checkNoConflict, checkRunConflicts, configDiff, inspectRecord, readRecord, runOne, runPaths } from './results';
+import { SizeName, sizedSettings } from './sizes';
 
 export interface SweepOptions {
   dir: string;
   preset: PresetName;
   tasks: TaskName[];
   seeds: number[];
+  /** Model sizes (each into `<dir>/<size>/`); absent: one grid of cfg's own size, into `<dir>/`. */
+  sizes?: SizeName[];
+  /** Run only the job of this number (sweepJobs); absent: every job. */
+  index?: number;
   cfg: ExperimentConfig;
   /** The --set overrides that produced cfg (passed on to worker processes). */
   overrides: string[];
@@ -38,90 +47,123 @@ export interface SweepOptions {
   log?: (line: string) => void;
 }
 
+/** One run of a sweep's grid: its number, where it goes and with which settings. */
+export interface SweepJob {
+  index: number;
+  size: SizeName | null;
+  task: TaskName;
+  seed: number;
+  dir: string; // the results folder of its size (runs go to <dir>/<preset>/)
+  cfg: ExperimentConfig;
+  overrides: string[]; // --set assignments that give cfg (the size's included)
+}
+
+/** The sweep's jobs, numbered from 0: sizes outermost, then tasks, then seeds. Every size's settings are checked here. */
+export function sweepJobs(opts: Pick<SweepOptions, 'dir' | 'preset' | 'tasks' | 'seeds' | 'sizes' | 'cfg' | 'overrides'>): SweepJob[] {
+  const grids = opts.sizes?.length
+    ? opts.sizes.map((size) => {
+        const overrides = sizedSettings(opts.overrides, size);
+        return { size, dir: path.join(opts.dir, size), overrides, cfg: getConfig(opts.preset, parseOverrides(overrides)) };
+      })
+    : [{ size: null, dir: opts.dir, overrides: opts.overrides, cfg: opts.cfg }];
+  return grids.flatMap((g) => opts.tasks.flatMap((task) => opts.seeds.map((seed) => ({ ...g, task, seed })))).map((j, index) => ({ index, ...j }));
+}
+
+/** The job of that number; an error naming --index and the grid when there is none. */
+export function sweepJob(jobs: readonly SweepJob[], index: number): SweepJob {
+  if (!Number.isInteger(index) || index < 0 || index >= jobs.length) {
+    throw new ConfigError(`--index: got ${index}; allowed: an integer in [0, ${jobs.length - 1}] (this grid has ${jobs.length} jobs: sizes x tasks x seeds; gcg sweep --list numbers them)`);
+  }
+  return jobs[index];
+}
+
+const jobName = (j: SweepJob) => `${j.size ? `${j.size} ` : ''}${j.task} seed ${j.seed}`;
+
 export interface SweepSummary {
   done: number;
   skipped: number;
   /** Runs another process was working on (their locks were live). */
-  elsewhere: { task: TaskName; seed: number; holder: string }[];
-  failed: { task: TaskName; seed: number; error: string }[];
+  elsewhere: { task: TaskName; seed: number; size: SizeName | null; holder: string }[];
+  failed: { task: TaskName; seed: number; size: SizeName | null; error: string }[];
   wallMs: number;
 }
 
 export async function sweep(opts: SweepOptions): Promise<SweepSummary> {
   const log = opts.log ?? ((l: string) => console.log(l));
-  const jobs = opts.tasks.flatMap((task) => opts.seeds.map((seed) => ({ task, seed })));
+  const grid = sweepJobs(opts);
+  const jobs = opts.index === undefined ? grid : [sweepJob(grid, opts.index)];
   const pending = jobs.filter((j) => {
-    const file = runPaths(opts.dir, opts.preset, j.task, j.seed).results;
+    const file = runPaths(j.dir, opts.preset, j.task, j.seed).results;
     const c = inspectRecord(file);
     if (c.status === 'ok') {
-      if (!opts.replace) checkNoConflict(file, c.record, opts.cfg);
-      else if (configDiff(c.record.config, opts.cfg).length) return true;
+      if (!opts.replace) checkNoConflict(file, c.record, j.cfg);
+      else if (configDiff(c.record.config, j.cfg).length) return true;
       return false;
     }
     if (c.status === 'bad') log(`warning: ${file} ${c.reason}; it will be moved aside and the run redone`);
     return true;
   });
   // Every conflict is refused before any work starts.
-  if (!opts.replace) for (const j of pending) checkRunConflicts(opts.dir, opts.preset, j.task, j.seed, opts.cfg);
+  if (!opts.replace) for (const j of pending) checkRunConflicts(j.dir, opts.preset, j.task, j.seed, j.cfg);
   const skipped = jobs.length - pending.length;
-  log(`sweep preset=${opts.preset}: ${jobs.length} runs, ${skipped} already finished, ${pending.length} to do, ${opts.workers} worker(s)`);
+  const which = opts.index === undefined ? `${jobs.length} runs` : `job ${opts.index} of ${grid.length} (${jobName(jobs[0])})`;
+  log(`sweep preset=${opts.preset}: ${which}, ${skipped} already finished, ${pending.length} to do, ${opts.workers} worker(s)`);
   const t0 = Date.now();
   let finished = 0;
   const failed: SweepSummary['failed'] = [];
-  const report = (task: string, seed: number, what: string) => {
+  const report = (j: SweepJob, what: string) => {
     finished++;
     const elapsed = Date.now() - t0;
     const eta = (elapsed / finished) * (pending.length - finished);
-    log(`[${finished}/${pending.length}] ${task} seed ${seed} ${what} (elapsed ${formatDuration(elapsed)}, eta ${formatDuration(eta)})`);
+    log(`[${finished}/${pending.length}] ${jobName(j)} ${what} (elapsed ${formatDuration(elapsed)}, eta ${formatDuration(eta)})`);
   };
 
   const elsewhere: SweepSummary['elsewhere'] = [];
-  const heldElsewhere = (task: TaskName, seed: number, holder: string) => {
-    elsewhere.push({ task, seed, holder });
-    report(task, seed, `in progress elsewhere (${holder}): left to that process`);
+  const heldElsewhere = (j: SweepJob, holder: string) => {
+    elsewhere.push({ task: j.task, seed: j.seed, size: j.size, holder });
+    report(j, `in progress elsewhere (${holder}): left to that process`);
   };
-  const holderOf = (task: TaskName, seed: number) => liveHolder(runPaths(opts.dir, opts.preset, task, seed).lock);
+  const fail = (j: SweepJob, error: string) => {
+    failed.push({ task: j.task, seed: j.seed, size: j.size, error });
+    report(j, `FAILED: ${error}`);
+  };
+  const holderOf = (j: SweepJob) => liveHolder(runPaths(j.dir, opts.preset, j.task, j.seed).lock);
 
   if (opts.workers <= 1) {
     for (const j of pending) {
-      const holder = holderOf(j.task, j.seed);
+      const holder = holderOf(j);
       if (holder) {
-        heldElsewhere(j.task, j.seed, describeHolder(holder));
+        heldElsewhere(j, describeHolder(holder));
         continue;
       }
       try {
-        const { record, skipped } = runOne({ ...opts, task: j.task, seed: j.seed, log });
-        report(j.task, j.seed, (skipped ? 'finished by another process: ' : '') + summarize(record.analysis.status, record.analysis.classification?.rho));
+        const { record, skipped } = runOne({ ...opts, dir: j.dir, cfg: j.cfg, task: j.task, seed: j.seed, log });
+        report(j, (skipped ? 'finished by another process: ' : '') + summarize(record.analysis.status, record.analysis.classification?.rho));
       } catch (e) {
-        if (e instanceof RunLockedError) {
-          heldElsewhere(j.task, j.seed, describeHolder(e.holder));
-          continue;
-        }
-        failed.push({ ...j, error: (e as Error).message });
-        report(j.task, j.seed, `FAILED: ${(e as Error).message}`);
+        if (e instanceof RunLockedError) heldElsewhere(j, describeHolder(e.holder));
+        else fail(j, (e as Error).message);
       }
     }
   } else {
     const queue = pending.slice();
     const cli = path.join(__dirname, 'cli.js');
     const worker = async () => {
-      for (let j = queue.shift(); j; j = queue.shift()) {
-        const job = j;
-        const holder = holderOf(job.task, job.seed);
+      for (let job = queue.shift(); job; job = queue.shift()) {
+        const holder = holderOf(job);
         if (holder) {
-          heldElsewhere(job.task, job.seed, describeHolder(holder));
+          heldElsewhere(job, describeHolder(holder));
           continue;
         }
-        const args = [cli, 'run', '--task', job.task, '--seed', String(job.seed), '--preset', opts.preset, '--results', opts.dir];
-        for (const s of opts.overrides) args.push('--set', s);
+        const args = [cli, 'run', '--task', job.task, '--seed', String(job.seed), '--preset', opts.preset, '--results', job.dir];
+        for (const s of job.overrides) args.push('--set', s);
         if (opts.oodLengths) args.push('--ood-lengths', opts.oodLengths.join(','));
         if (opts.replace) args.push('--replace');
         if (opts.lockStaleMinutes !== undefined) args.push('--lock-stale', String(opts.lockStaleMinutes));
         if (opts.allowIdLengths) args.push('--allow-id-lengths');
         // Each worker's own output (training checks, phases) goes to <task>_seed<seed>.log beside its results.
-        const logFile = runPaths(opts.dir, opts.preset, job.task, job.seed).log;
-        makeDir(path.dirname(logFile));
-        const out = fs.openSync(logFile, 'a');
+        const paths = runPaths(job.dir, opts.preset, job.task, job.seed);
+        makeDir(path.dirname(paths.log));
+        const out = fs.openSync(paths.log, 'a');
         const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
           const child = spawn(process.execPath, args, { stdio: ['ignore', out, 'pipe'], env: { ...process.env, CI: 'true' } });
           let err = '';
@@ -129,21 +171,30 @@ export async function sweep(opts: SweepOptions): Promise<SweepSummary> {
           child.on('close', (c) => resolve({ code: c, stderr: err }));
         });
         fs.closeSync(out);
-        const rec = readRecord(runPaths(opts.dir, opts.preset, job.task, job.seed).results);
-        if (code === EXIT_LOCKED) {
-          heldElsewhere(job.task, job.seed, stderr.trim().split('\n').pop() ?? 'another process');
-        } else if (code === 0 && rec) {
-          report(job.task, job.seed, summarize(rec.analysis.status, rec.analysis.classification?.rho));
-        } else {
-          const error = `worker exited with ${code}: ${stderr.trim().split('\n').pop() ?? ''}`;
-          failed.push({ ...job, error });
-          report(job.task, job.seed, `FAILED: ${error}`);
-        }
+        const rec = readRecord(paths.results);
+        if (code === EXIT_LOCKED) heldElsewhere(job, stderr.trim().split('\n').pop() ?? 'another process');
+        else if (code === 0 && rec) report(job, summarize(rec.analysis.status, rec.analysis.classification?.rho));
+        else fail(job, `worker exited with ${code}: ${stderr.trim().split('\n').pop() ?? ''}`);
       }
     };
     await Promise.all(Array.from({ length: Math.min(opts.workers, pending.length) }, worker));
   }
   return { done: pending.length - failed.length - elsewhere.length, skipped, elsewhere, failed, wallMs: Date.now() - t0 };
+}
+
+/** Each job of the grid with its state in the results folder (for --list): finished, partly done, in progress, or to do. */
+export function describeJobs(jobs: readonly SweepJob[], preset: PresetName): string[] {
+  return jobs.map((j) => {
+    const p = runPaths(j.dir, preset, j.task, j.seed);
+    const c = inspectRecord(p.results);
+    const holder = liveHolder(p.lock);
+    const state =
+      c.status === 'ok' ? (configDiff(c.record.config, j.cfg).length ? 'finished with other settings' : 'finished')
+      : holder ? `in progress (${describeHolder(holder)})`
+      : fs.existsSync(p.partial) || fs.existsSync(p.checkpoint) ? 'partly done'
+      : 'to do';
+    return `${String(j.index).padStart(5)}  ${(j.size ?? '-').padEnd(8)} ${j.task.padEnd(10)} ${String(j.seed).padEnd(10)} ${state}`;
+  });
 }
 
 function summarize(status: string, rho: number | null | undefined): string {

@@ -1,10 +1,11 @@
 /**
  * Statistics over seeds for the reproduction report: percentile bootstrap confidence intervals
- * (seeded, so a report rebuilds identically) and exact two-sample permutation tests.
+ * (seeded, so a report rebuilds identically), exact two-sample permutation tests and a trend test.
  *
  * With 10 seeds a bootstrap interval is rough (it is too narrow by about sqrt(9/10) and cannot
  * leave the range of the data); the report says so where it uses one.
  */
+import { spearman as spearmanRho } from '../analysis/ranks';
 import { Rng } from '../rng';
 
 export interface Interval {
@@ -152,4 +153,48 @@ export function binomial(n: number, k: number): number {
   let r = 1;
   for (let i = 1; i <= Math.min(k, n - k); i++) r = (r * (n - Math.min(k, n - k) + i)) / i;
   return Math.round(r);
+}
+
+/** A monotone trend of per-run values y over a group-level x (task complexity, model size). */
+export interface TrendTest {
+  /** Spearman's rho between x and y over all runs (each run has its group's x; ties averaged). */
+  rho: number;
+  /** Two-sided permutation p-value: y shuffled across all runs `permutations - 1` times (seeded); the observed counts. */
+  p: number;
+  permutations: number;
+  /** 95% percentile bootstrap interval of rho, runs resampled within each group. */
+  interval: Interval;
+  runs: number;
+  groups: number;
+}
+
+/**
+ * Spearman trend test over groups: is y monotone in x? (The complexity question: does rho(G, C)
+ * fall as tasks get harder or models bigger?) Under the null, y does not depend on the group, so
+ * every relabelling of the runs is equally likely; the interval keeps each group's size.
+ */
+export function trendTest(groups: readonly { x: number; ys: readonly number[] }[], opts: { resamples?: number; permutations?: number; seed?: number } = {}): TrendTest {
+  const gs = groups.map((g) => ({ x: g.x, ys: g.ys.filter(Number.isFinite) })).filter((g) => g.ys.length);
+  const xs = gs.flatMap((g) => g.ys.map(() => g.x));
+  const ys = gs.flatMap((g) => g.ys);
+  const rho = xs.length >= 3 && new Set(xs).size >= 2 ? spearmanRho(xs, ys) : NaN;
+  const empty: Interval = { estimate: rho, lo: NaN, hi: NaN, level: 0.95, resamples: 0 };
+  if (!Number.isFinite(rho)) return { rho, p: NaN, permutations: 0, interval: empty, runs: ys.length, groups: gs.length };
+  const permutations = opts.permutations ?? 10_000;
+  const rng = new Rng(opts.seed ?? 0, 'trend');
+  const eps = 1e-12;
+  let count = 1;
+  for (let r = 1; r < permutations; r++) {
+    const v = spearmanRho(xs, rng.shuffle(ys));
+    if (Math.abs(v) >= Math.abs(rho) - eps) count++;
+  }
+  const boot = new Rng(opts.seed ?? 0, 'trend-bootstrap');
+  const vals: number[] = [];
+  const resamples = opts.resamples ?? 10_000;
+  for (let r = 0; r < resamples; r++) {
+    const y = gs.flatMap((g) => g.ys.map(() => g.ys[Math.floor(boot.next() * g.ys.length)]));
+    const v = spearmanRho(xs, y);
+    if (Number.isFinite(v)) vals.push(v);
+  }
+  return { rho, p: count / permutations, permutations, interval: percentileInterval(rho, vals, 0.95), runs: ys.length, groups: gs.length };
 }

@@ -1,0 +1,109 @@
+/**
+ * The complexity study's figures (figures/complexity/, notebook 10): rho (G, C) against task
+ * complexity at the paper's size, rho (G, C) against model size per task, and every measure pair's
+ * mean rho by task (easiest first) as a heat map. Each run is a point; each cell a mean with its
+ * 95% bootstrap interval over seeds.
+ */
+import { getTask } from '../tasks';
+import { Cell, ComplexityStudy, REFERENCE_SIZE } from './complexity';
+import type { PlotlyFigure } from './figures';
+import { f2 } from './markdown';
+
+const label = (t: string) => getTask(t).label;
+/** Plotly draws null as a gap; NaN (a rho of constant scores, an interval of one seed) breaks its colour bars. */
+const fin = (x: number | undefined) => (x !== undefined && Number.isFinite(x) ? x : null);
+
+/** Per-run points (jittered a little along x) and the cell's mean with its interval, one trace pair per cell. */
+function cellTraces(cells: readonly Cell[], x: (c: Cell) => number, name: (c: Cell) => string, color: (c: Cell) => string, jitter: number): Record<string, unknown>[] {
+  return cells.flatMap((c) => {
+    const rhos = c.gc.rhos;
+    const xs = rhos.map((_, i) => x(c) * (1 + jitter * (i - (rhos.length - 1) / 2) / Math.max(1, rhos.length)));
+    return [
+      { type: 'scatter', mode: 'markers', x: xs, y: rhos.map(fin), name: `${name(c)}: runs`, legendgroup: name(c), showlegend: false, marker: { color: color(c), size: 6, opacity: 0.45 }, text: c.gc.seeds.map((s) => `seed ${s}`), hovertemplate: `${name(c)} %{text}: rho %{y:.3f}<extra></extra>` },
+      {
+        type: 'scatter',
+        mode: 'markers',
+        x: [x(c)],
+        y: [fin(c.gc.rho.estimate)],
+        name: name(c),
+        legendgroup: name(c),
+        marker: { color: color(c), size: 12, symbol: 'diamond', line: { width: 1, color: '#333' } },
+        error_y: { type: 'data', symmetric: false, array: [fin(c.gc.rho.hi - c.gc.rho.estimate)], arrayminus: [fin(c.gc.rho.estimate - c.gc.rho.lo)], color: color(c) },
+        hovertemplate: `${name(c)}: mean rho %{y:.3f} [${f2(c.gc.rho.lo)}, ${f2(c.gc.rho.hi)}]<extra></extra>`,
+      },
+    ];
+  });
+}
+
+function overTasks(s: ComplexityStudy): PlotlyFigure {
+  const cells = s.taskOrder.map((t) => s.cells.find((c) => c.task === t && c.size === REFERENCE_SIZE)!);
+  return {
+    data: cellTraces(cells, (c) => c.medianSteps, (c) => label(c.task), (c) => getTask(c.task).color, 0.12),
+    layout: {
+      title: { text: `Agreement of G and C against task complexity (the paper's model, ${REFERENCE_SIZE})<br>Spearman rho per run; diamond: mean over seeds [95% bootstrap interval]` },
+      xaxis: { title: { text: `median training steps to ${Math.round(100 * 0.9)}% exact match (log scale)` }, type: 'log' },
+      yaxis: { title: { text: 'rho (G, C)' }, range: [-1, 1] },
+      width: 820,
+      height: 520,
+    },
+  };
+}
+
+function overSizes(s: ComplexityStudy): PlotlyFigure {
+  const tasks = [...new Set(s.cells.map((c) => c.task))].filter((t) => s.cells.filter((c) => c.task === t).length >= 2);
+  const data = tasks.flatMap((t) => {
+    const cells = s.cells.filter((c) => c.task === t).sort((a, b) => a.params - b.params);
+    return [
+      { type: 'scatter', mode: 'lines', x: cells.map((c) => c.params), y: cells.map((c) => fin(c.gc.rho.estimate)), line: { color: getTask(t).color, dash: 'dot' }, legendgroup: label(t), showlegend: false, hoverinfo: 'skip' },
+      ...cellTraces(cells, (c) => c.params, (c) => `${label(c.task)} ${c.size}`, () => getTask(t).color, 0.15).map((tr) => ({ ...tr, legendgroup: label(t) })),
+    ];
+  });
+  return {
+    data,
+    layout: {
+      title: { text: 'Agreement of G and C against model size<br>Spearman rho per run; diamond: mean over seeds [95% bootstrap interval]' },
+      xaxis: { title: { text: 'non-embedding parameters (log scale)' }, type: 'log' },
+      yaxis: { title: { text: 'rho (G, C)' }, range: [-1, 1] },
+      width: 820,
+      height: 520,
+    },
+  };
+}
+
+function pairsByTask(s: ComplexityStudy): PlotlyFigure {
+  const rows = s.trends.map((t) => `${t.pair.cheap} vs ${t.pair.causal}`);
+  const rho = (task: string, i: number) => s.pairs.find((p) => p.task === task && p.size === REFERENCE_SIZE && p.pair.cheap === s.trends[i].pair.cheap && p.pair.causal === s.trends[i].pair.causal)?.rho;
+  return {
+    data: [
+      {
+        type: 'heatmap',
+        x: s.taskOrder.map(label),
+        y: rows,
+        z: rows.map((_, i) => s.taskOrder.map((t) => fin(rho(t, i)?.estimate))),
+        text: rows.map((_, i) => s.taskOrder.map((t) => f2(rho(t, i)?.estimate))),
+        texttemplate: '%{text}',
+        hovertemplate: '%{y} on %{x}: mean rho %{text}<extra></extra>',
+        zmin: -1,
+        zmax: 1,
+        colorscale: 'RdBu',
+        colorbar: { title: { text: 'mean rho' } },
+      },
+    ],
+    layout: {
+      title: { text: `Every measure pair's mean rho by task, easiest first (${REFERENCE_SIZE})` },
+      yaxis: { autorange: 'reversed' },
+      width: 260 + 110 * s.taskOrder.length,
+      height: Math.max(420, 160 + 17 * rows.length),
+      margin: { l: 260 },
+      font: { size: 10 },
+    },
+  };
+}
+
+export function complexityFigures(s: ComplexityStudy): Record<string, PlotlyFigure> {
+  const out: Record<string, PlotlyFigure> = {};
+  if (s.taskOrder.length) out.complexity_tasks = overTasks(s);
+  if (s.cells.some((c) => s.cells.some((d) => d.task === c.task && d.size !== c.size))) out.complexity_sizes = overSizes(s);
+  if (s.taskOrder.length && s.trends.length) out.complexity_pairs = pairsByTask(s);
+  return out;
+}

@@ -1,0 +1,220 @@
+/**
+ * The complexity study's numbers (COMPLEXITY.md, notebook 10): the paper's thesis, "the gap widens
+ * with task complexity", tested over more than two tasks and over model sizes. From the records of
+ * any number of stores (a sweep over sizes writes `<store>/<size>/<preset>/`, a plain sweep or the
+ * measures study `<store>/<preset>/`); each record's cell is its task and its model's size, read
+ * from its configuration, so the report needs no merge step.
+ *
+ * Task complexity is measured, not assumed: the median number of training steps the paper's model
+ * needs to reach train.targetAcc (a run that never reaches it counts as train.maxSteps), beside the
+ * share of components that matter (removing one loses at least a tenth of the baseline's exact
+ * match, at the low end of C's 95% interval). The trend tests are
+ * Spearman's rho between a cell's complexity (or size) and each run's rho, with a permutation
+ * p-value and a bootstrap interval (stats.ts trendTest).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { TaskName } from '../config';
+import { RejectedFile, RunRecord, scanRecords } from '../results';
+import { componentCount, sizeOf } from '../sizes';
+import { pairStat, PairStat, studyMeasureLists } from './measures';
+import { analysed, MeasurePair, PAPER_PAIR } from './records';
+import { bootstrap, Interval, mean, quantileSorted, trendTest, TrendTest } from './stats';
+
+/** A component matters when removing it (mean ablation, C) loses at least this share of the baseline's exact match, at the low end of C's 95% interval. */
+export const MATTERS = 0.1;
+
+/** The size the task axis is measured at: the paper's model. */
+export const REFERENCE_SIZE = 'l4-d128';
+
+/** Every record of a preset in these stores: `<store>/<preset>/` and `<store>/<size>/<preset>/` (folders: those holding records). The first store wins a (task, size, seed) found twice. */
+export function loadStores(stores: readonly string[], preset: string): { records: RunRecord[]; rejected: RejectedFile[]; duplicates: string[]; folders: string[] } {
+  const records: RunRecord[] = [];
+  const rejected: RejectedFile[] = [];
+  const duplicates: string[] = [];
+  const folders: string[] = [];
+  const seen = new Set<string>();
+  for (const store of stores) {
+    if (!fs.existsSync(store)) continue;
+    const subs = fs.readdirSync(store, { withFileTypes: true }).filter((d) => d.isDirectory() && fs.existsSync(path.join(store, d.name, preset))).map((d) => path.join(store, d.name));
+    for (const dir of [...(fs.existsSync(path.join(store, preset)) ? [store] : []), ...subs.sort()]) {
+      const scan = scanRecords(dir, preset);
+      if (scan.records.length) folders.push(path.join(dir, preset));
+      rejected.push(...scan.rejected);
+      for (const r of scan.records) {
+        const key = `${r.task} ${sizeOf(r.config.model)} ${r.seed}`;
+        if (seen.has(key)) duplicates.push(`${path.join(dir, preset)}: ${key.replace(/ (\d+)$/, ' seed $1')}`);
+        else {
+          seen.add(key);
+          records.push(r);
+        }
+      }
+    }
+  }
+  return { records, rejected, duplicates, folders };
+}
+
+/** One (task, size) cell. */
+export interface Cell {
+  task: TaskName;
+  size: string;
+  nLayers: number;
+  dModel: number;
+  /** Non-embedding parameters: the size axis (grows with depth and with width). */
+  params: number;
+  components: number;
+  seeds: number[];
+  /** Runs that reached train.targetAcc, and the steps each run trained (maxSteps where it did not reach it). */
+  reached: number;
+  steps: number[];
+  maxSteps: number;
+  /** Median of `steps`: the cell's complexity. */
+  medianSteps: number;
+  /** Runs with no OOD length in [accLow, accHigh], by where their accuracies were. */
+  skipped: { tooEasy: number; tooHard: number; straddle: number };
+  analysed: number;
+  oodLengths: number[];
+  /** Per analysed run with intervals: the share of components that matter (MATTERS: C's interval above a tenth of the baseline). */
+  mattering: number[];
+  /** (G, C) on this cell. */
+  gc: PairStat;
+  /** Seconds per run: training and analysis (as recorded; a measures-study record's training is its source's). */
+  trainSeconds: number[];
+  analysisSeconds: number[];
+}
+
+export interface PairTrend {
+  pair: MeasurePair;
+  /** Over tasks at the reference size: x = the task's median steps. */
+  overTasks: TrendTest;
+  /** Over sizes, per task with at least two sizes: x = parameters. */
+  overSizes: { task: TaskName; test: TrendTest }[];
+}
+
+export interface ComplexityStudy {
+  cells: Cell[];
+  /** Tasks at the reference size, easiest (fewest median steps) first. */
+  taskOrder: TaskName[];
+  sizes: string[];
+  cheap: string[];
+  causal: string[];
+  /** Every measure pair on every cell (cheap x causal, then causal x causal). */
+  pairs: (PairStat & { size: string })[];
+  trends: PairTrend[];
+  /** Sum over the records of recorded training and analysis time, hours. */
+  computeHours: { train: number; analysis: number };
+  kernels: string[];
+  runs: number;
+}
+
+const nonEmbeddingParams = (m: RunRecord['config']['model']) => m.nLayers * (4 * m.dModel * m.dModel + 2 * m.dModel * m.dFF);
+
+export function median(xs: readonly number[]): number {
+  return quantileSorted([...xs].sort((a, b) => a - b), 0.5);
+}
+
+/** Where a skipped run's OOD accuracies were: every candidate above the window, every one below, or some each side. */
+function skipKind(r: RunRecord): keyof Cell['skipped'] {
+  const acc = Object.values(r.analysis.ood.accuracies);
+  const { accLow, accHigh } = r.config.analysis;
+  if (acc.every((a) => a > accHigh)) return 'tooEasy';
+  if (acc.every((a) => a < accLow)) return 'tooHard';
+  return 'straddle';
+}
+
+function cellOf(records: readonly RunRecord[], task: TaskName, size: string, resamples: number): Cell {
+  const rs = records.filter((r) => r.task === task && sizeOf(r.config.model) === size).sort((a, b) => a.seed - b.seed);
+  const m = rs[0].config.model;
+  const maxSteps = Math.max(...rs.map((r) => r.config.train.maxSteps));
+  const steps = rs.map((r) => r.training.steps);
+  const skipped = { tooEasy: 0, tooHard: 0, straddle: 0 };
+  for (const r of rs) if (r.analysis.status !== 'analysed') skipped[skipKind(r)]++;
+  const done = analysed(rs, task);
+  const mattering = done
+    .filter((r) => r.analysis.intervals?.C)
+    .map((r) => mean(r.analysis.components.map((id) => (r.analysis.intervals!.C[id][0] > MATTERS * r.analysis.baseline! ? 1 : 0))));
+  return {
+    task,
+    size,
+    nLayers: m.nLayers,
+    dModel: m.dModel,
+    params: nonEmbeddingParams(m),
+    components: componentCount(m),
+    seeds: rs.map((r) => r.seed),
+    reached: rs.filter((r) => r.training.reachedTarget).length,
+    steps,
+    maxSteps,
+    medianSteps: median(steps),
+    skipped,
+    analysed: done.length,
+    oodLengths: done.map((r) => r.analysis.ood.length!),
+    mattering,
+    gc: pairStat(rs, task, PAPER_PAIR, resamples),
+    trainSeconds: rs.map((r) => (r.remeasured ? r.training.wallMs : r.timingsMs.train) / 1000),
+    analysisSeconds: rs.map((r) => r.timingsMs.analysis / 1000),
+  };
+}
+
+/** Every number of the study. `resamples`/`permutations`: bootstrap and permutation draws (fewer for a quick look). */
+export function complexityStudy(records: readonly RunRecord[], opts: { resamples?: number; permutations?: number } = {}): ComplexityStudy {
+  const resamples = opts.resamples ?? 10_000;
+  const permutations = opts.permutations ?? 10_000;
+  const keys = [...new Set(records.map((r) => `${r.task}\t${sizeOf(r.config.model)}`))];
+  const cells = keys.map((k) => cellOf(records, k.split('\t')[0] as TaskName, k.split('\t')[1], resamples));
+  const sizes = [...new Set(cells.map((c) => c.size))].sort((a, b) => {
+    const ca = cells.find((c) => c.size === a)!;
+    const cb = cells.find((c) => c.size === b)!;
+    return ca.params - cb.params || a.localeCompare(b);
+  });
+  const ref = cells.filter((c) => c.size === REFERENCE_SIZE);
+  const taskOrder = ref.sort((a, b) => a.medianSteps - b.medianSteps || a.task.localeCompare(b.task)).map((c) => c.task);
+  const done = records.filter((r) => r.analysis.status === 'analysed');
+  const { cheap, causal } = studyMeasureLists(done);
+  const list: MeasurePair[] = [...cheap.flatMap((c) => causal.map((k) => ({ cheap: c, causal: k }))), ...causal.flatMap((a, i) => causal.slice(i + 1).map((b) => ({ cheap: a, causal: b })))];
+  const pairs = cells.flatMap((cell) => {
+    const rs = records.filter((r) => sizeOf(r.config.model) === cell.size);
+    return list.map((pair) => ({ ...pairStat(rs, cell.task, pair, resamples), size: cell.size }));
+  });
+  const find = (task: string, size: string, pair: MeasurePair) => pairs.find((p) => p.task === task && p.size === size && p.pair.cheap === pair.cheap && p.pair.causal === pair.causal);
+  const trends = list.map((pair) => {
+    const overTasks = trendTest(
+      taskOrder.map((t) => ({ x: cells.find((c) => c.task === t && c.size === REFERENCE_SIZE)!.medianSteps, ys: find(t, REFERENCE_SIZE, pair)?.rhos ?? [] })),
+      { resamples, permutations, seed: 1 },
+    );
+    const overSizes = [...new Set(cells.map((c) => c.task))]
+      .filter((t) => cells.filter((c) => c.task === t).length >= 2)
+      .map((task) => ({
+        task,
+        test: trendTest(cells.filter((c) => c.task === task).map((c) => ({ x: c.params, ys: find(task, c.size, pair)?.rhos ?? [] })), { resamples, permutations, seed: 2 }),
+      }));
+    return { pair, overTasks, overSizes };
+  });
+  const hours = (f: (r: RunRecord) => number) => records.reduce((s, r) => s + f(r), 0) / 3_600_000;
+  return {
+    cells,
+    taskOrder,
+    sizes,
+    cheap,
+    causal,
+    pairs,
+    trends,
+    computeHours: { train: hours((r) => (r.remeasured ? r.training.wallMs : r.timingsMs.train)), analysis: hours((r) => r.timingsMs.analysis) },
+    kernels: [...new Set(records.map((r) => r.provenance.kernels ?? 'stock'))],
+    runs: records.length,
+  };
+}
+
+/** The cell of a task and size. */
+export function findCell(s: ComplexityStudy, task: string, size: string): Cell | undefined {
+  return s.cells.find((c) => c.task === task && c.size === size);
+}
+
+/** The trend of a pair. */
+export function findTrend(s: ComplexityStudy, pair: MeasurePair): PairTrend | undefined {
+  return s.trends.find((t) => t.pair.cheap === pair.cheap && t.pair.causal === pair.causal);
+}
+
+/** Mean share of components that matter, with its bootstrap interval over seeds. */
+export function matteringInterval(c: Cell, resamples = 10_000): Interval {
+  return bootstrap(c.mattering, mean, { resamples, seed: 0 });
+}

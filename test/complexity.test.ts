@@ -1,0 +1,146 @@
+/**
+ * The complexity study's numbers on hand-made records: the trend test against an exact
+ * enumeration, its within-cell bootstrap, a cell's steps / skips / components that matter / rho by
+ * hand, the task order, the size axis, and reading several stores (sizes from the configuration,
+ * the first store wins a duplicate).
+ */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { spearman } from '../src/analysis/ranks';
+import { getConfig } from '../src/config';
+import { complexityStudy, findCell, findTrend, loadStores } from '../src/report/complexity';
+import { complexityReport } from '../src/report/complexity-report';
+import { trendTest } from '../src/report/stats';
+import { RESULTS_FORMAT, RunRecord } from '../src/results';
+import { MODEL_SIZES, SizeName } from '../src/sizes';
+import { TaskName } from '../src/tasks';
+
+/** Every permutation of xs (for exact p-values by enumeration). */
+function permutations<T>(xs: T[]): T[][] {
+  if (xs.length <= 1) return [xs];
+  return xs.flatMap((x, i) => permutations([...xs.slice(0, i), ...xs.slice(i + 1)]).map((p) => [x, ...p]));
+}
+
+test('trendTest: Spearman over runs with each cell\'s x; permutation p matches exact enumeration; the bootstrap resamples within cells', () => {
+  const groups = [{ x: 1, ys: [0.1, 0.35] }, { x: 2, ys: [0.3] }, { x: 5, ys: [0.4, 0.2, 0.5] }];
+  const xs = [1, 1, 2, 5, 5, 5];
+  const ys = [0.1, 0.35, 0.3, 0.4, 0.2, 0.5];
+  const t = trendTest(groups, { permutations: 40_000, resamples: 2000, seed: 3 });
+  assert.equal(t.rho, spearman(xs, ys));
+  assert.equal(t.runs, 6);
+  assert.equal(t.groups, 3);
+  const perms = permutations(ys);
+  const exact = perms.filter((p) => Math.abs(spearman(xs, p)) >= Math.abs(t.rho) - 1e-12).length / perms.length;
+  assert.ok(Math.abs(t.p - exact) < 0.01, `p ${t.p} vs exact ${exact}`);
+  assert.ok(t.interval.lo <= t.rho && t.rho <= t.interval.hi);
+  // Cells whose runs agree exactly: every within-cell resample is the data itself, so the interval is the point.
+  const flat = trendTest([{ x: 1, ys: [0.9, 0.9] }, { x: 2, ys: [0.5, 0.5, 0.5] }, { x: 3, ys: [0.1] }], { permutations: 100, resamples: 500 });
+  assert.equal(flat.interval.lo, flat.rho);
+  assert.equal(flat.interval.hi, flat.rho);
+  assert.ok(flat.rho < -0.9);
+  // Not finite values are left out; one x only: no trend.
+  assert.equal(trendTest([{ x: 1, ys: [0.1, NaN, 0.2] }, { x: 2, ys: [0.3] }]).runs, 3);
+  assert.ok(Number.isNaN(trendTest([{ x: 1, ys: [0.1, 0.2, 0.3] }]).rho));
+});
+
+const IDS = ['L0.H0', 'L0.H1', 'L0.MLP', 'L1.H0', 'L1.H1', 'L1.MLP'];
+
+/** A record of a 2-layer, 1-head model (6 components) with G given and C = G's order permuted by `order`. */
+function rec(task: TaskName, seed: number, opts: { size?: SizeName; steps: number; reached?: boolean; order?: number[]; accuracies?: Record<number, number>; lowerC?: number[] }): RunRecord {
+  const cfg = getConfig('paper');
+  if (opts.size) Object.assign(cfg.model, MODEL_SIZES[opts.size]);
+  const G = Object.fromEntries(IDS.map((id, i) => [id, i + 1]));
+  const order = opts.order ?? [0, 1, 2, 3, 4, 5];
+  const C = Object.fromEntries(IDS.map((id, i) => [id, (order[i] + 1) / 10]));
+  const lower = opts.lowerC ?? IDS.map(() => 0);
+  const skipped = !!opts.accuracies;
+  return {
+    format: RESULTS_FORMAT,
+    preset: 'paper',
+    task,
+    seed,
+    config: cfg,
+    provenance: { kernels: 'native' } as RunRecord['provenance'],
+    training: { steps: opts.steps, reachedTarget: opts.reached ?? true, stopReason: 'target', finalAcc: 0.9, wallMs: 60_000, msPerStep: 1, losses: [], evals: [] },
+    timingsMs: { train: 60_000, analysis: 120_000 },
+    analysis: skipped
+      ? { status: 'skipped', ood: { length: null, accuracies: opts.accuracies!, samples: 10, range: [0.2, 0.75] }, components: IDS, scores: {}, timingsMs: {} }
+      : {
+          status: 'analysed',
+          ood: { length: 9, accuracies: { 8: 0.8, 9: 0.5 }, samples: 10, range: [0.2, 0.75] },
+          components: IDS,
+          baseline: 0.5,
+          scores: { G, C },
+          intervals: { C: Object.fromEntries(IDS.map((id, i) => [id, [lower[i], 1] as [number, number]])) },
+          timingsMs: {},
+        },
+  } as RunRecord;
+}
+
+test('complexityStudy: a cell by hand (steps, skips, what matters, rho), tasks ordered by median steps, sizes by parameters', () => {
+  const records = [
+    // copy at the paper size: 100, 300 steps; C in G's order (rho 1); components with C's interval above 0.05 matter (a tenth of the baseline 0.5).
+    rec('copy', 1, { steps: 100, lowerC: [0.06, 0.05, 0, 0.2, 0.3, 0.01] }),
+    rec('copy', 2, { steps: 300 }),
+    // sort: 900 and 15,000 (never reached); C reverses G (rho -1); one run skipped (all above the window), one straddling.
+    rec('sort', 1, { steps: 900, order: [5, 4, 3, 2, 1, 0] }),
+    rec('sort', 2, { steps: 15000, reached: false, order: [5, 4, 3, 2, 1, 0] }),
+    rec('sort', 3, { steps: 700, accuracies: { 8: 0.9, 9: 0.8 } }),
+    rec('sort', 4, { steps: 800, accuracies: { 8: 0.9, 9: 0.1 } }),
+    // reverse: 400 steps, C swaps two (rho by spearman), at two sizes.
+    rec('reverse', 1, { steps: 400, order: [1, 0, 2, 3, 4, 5] }),
+    rec('reverse', 2, { steps: 400, order: [0, 1, 2, 3, 5, 4] }),
+    rec('reverse', 1, { steps: 2000, size: 'l2-d128', order: [5, 4, 3, 2, 1, 0] }),
+    rec('reverse', 2, { steps: 2400, size: 'l2-d128', order: [4, 5, 3, 2, 1, 0] }),
+  ];
+  const s = complexityStudy(records, { resamples: 200, permutations: 200 });
+  assert.deepEqual(s.taskOrder, ['copy', 'reverse', 'sort'], 'median steps 200 < 400 < 850');
+  assert.deepEqual(s.sizes, ['l2-d128', 'l4-d128']);
+  const copy = findCell(s, 'copy', 'l4-d128')!;
+  assert.equal(copy.medianSteps, 200);
+  assert.deepEqual(copy.mattering, [3 / 6, 0], 'L0.H0 (0.06), L1.H0, L1.H1 are above 0.05; 0.05 itself is not');
+  assert.deepEqual(copy.gc.rhos, [1, 1]);
+  const sort = findCell(s, 'sort', 'l4-d128')!;
+  assert.equal(sort.medianSteps, (800 + 900) / 2, 'every run counts, skipped ones too');
+  assert.equal(sort.reached, 3);
+  assert.deepEqual(sort.skipped, { tooEasy: 1, tooHard: 0, straddle: 1 });
+  assert.equal(sort.analysed, 2);
+  assert.deepEqual(sort.gc.rhos, [-1, -1]);
+  const rev = findCell(s, 'reverse', 'l4-d128')!;
+  const swapped = spearman([1, 2, 3, 4, 5, 6], [2, 1, 3, 4, 5, 6]);
+  assert.deepEqual(rev.gc.rhos, [swapped, swapped]);
+  assert.equal(rev.params, 4 * (4 * 128 * 128 + 2 * 128 * 512));
+  assert.equal(findCell(s, 'reverse', 'l2-d128')!.params, rev.params / 2);
+  const gc = findTrend(s, { cheap: 'G', causal: 'C' })!;
+  assert.equal(gc.overTasks.rho, spearman([200, 200, 400, 400, 850, 850], [1, 1, swapped, swapped, -1, -1]));
+  assert.deepEqual(gc.overSizes.map((o) => o.task), ['reverse'], 'only reversal has two sizes');
+  const small = spearman([1, 2, 3, 4, 5, 6], [5, 6, 4, 3, 2, 1]);
+  assert.equal(gc.overSizes[0].test.rho, spearman([1, 1, 2, 2], [-1, small, swapped, swapped]));
+  const md = complexityReport(s);
+  assert.match(md, /Copying < Reversal < Sorting/);
+  assert.match(md, /\| Sorting \| l4-d128 \| 20 \| 4 \| 3 \/ 4 \| 850 \[700–15000\] \| 2 \(1 above 0\.75 at every length; 1 jumping over the window\) \|/);
+  assert.match(md, /No OOD length in the window\*\*: 2 of 10 runs/);
+});
+
+test('loadStores: <store>/<preset>/ and <store>/<size>/<preset>/; the size comes from the configuration; the first store wins a duplicate', () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gcg-stores-'));
+  const write = (dir: string, r: RunRecord) => {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, `${r.task}_seed${r.seed}.json`), JSON.stringify(r));
+  };
+  const a = path.join(tmp, 'grid');
+  const b = path.join(tmp, 'study');
+  write(path.join(a, 'l2-d128', 'paper'), rec('reverse', 1, { steps: 10, size: 'l2-d128' }));
+  write(path.join(a, 'l4-d128', 'paper'), rec('copy', 1, { steps: 20 }));
+  write(path.join(b, 'paper'), { ...rec('copy', 1, { steps: 30 }) });
+  write(path.join(b, 'paper'), rec('sort', 1, { steps: 40 }));
+  write(path.join(b, 'authors'), { ...rec('sort', 2, { steps: 50 }), preset: 'authors' });
+  const r = loadStores([a, b, path.join(tmp, 'missing')], 'paper');
+  assert.deepEqual(r.records.map((x) => `${x.task} ${x.config.model.nLayers} ${x.training.steps}`).sort(), ['copy 4 20', 'reverse 2 10', 'sort 4 40']);
+  assert.deepEqual(r.duplicates, [`${path.join(b, 'paper')}: copy l4-d128 seed 1`]);
+  assert.deepEqual(r.folders, [path.join(a, 'l2-d128', 'paper'), path.join(a, 'l4-d128', 'paper'), path.join(b, 'paper')]);
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
