@@ -85,6 +85,12 @@ test('Figures 3 and 4: pruning bars and per-seed rho', () => {
   assert.deepEqual((f4b.layout.xaxis as { categoryarray: string[] }).categoryarray, ['1', '2', '3', '10']);
   assert.throws(() => figure3(records[2]), /no pruning results/);
   assert.deepEqual(Object.keys(paperFigures(records)).sort(), ['figure1', 'figure2', 'figure3', 'figure4', 'training']);
+  // A task beyond the paper's two gets Figures 2 and 3 too (Sorting first when it is there).
+  const copies = records.map((r) => ({ ...r, task: 'histogram' as const }));
+  const own = paperFigures(copies);
+  assert.deepEqual(Object.keys(own).sort(), ['figure1', 'figure2', 'figure3', 'figure4', 'training']);
+  assert.match(String((own.figure2.layout.title as { text: string }).text), /Histogram/);
+  assert.match(String((paperFigures([...copies, ...records]).figure2.layout.title as { text: string }).text), /Sorting/);
 });
 
 test('export writes HTML always, and valid SVG, PNG and vector PDF with a browser', async (t) => {

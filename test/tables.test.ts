@@ -59,6 +59,13 @@ test('Tables 2, 4, 5: the chosen seed and per-seed rows', () => {
   assert.deepEqual(sortRows.map((r) => [r.seed, r.chosen]), [[1, true], [2, false]], 'seeds 1 and 2 tie on 4 misaligned; the first wins');
   assert.deepEqual(t.table4.map((r) => [r.seed, r.status, r.oodLength, r.rho]), [[1, 'analysed', 9, 0.2], [2, 'analysed', 9, 0.6], [3, 'skipped', null, null]]);
   assert.deepEqual(t.table5.map((r) => [r.seed, r.heroes, r.bloats]), [[1, 0, 0]]);
+  assert.deepEqual(t.seedTables, [], "the paper's two tasks have Tables 4 and 5");
+  // Any other task gets the same seed-by-seed table, in registry order.
+  const more = allTables([...records, { ...record('sort', 7, 0.4, [A, A, B, A, A, H]), task: 'histogram' }, { ...record('reverse', 5, null, []), task: 'copy' }]);
+  assert.deepEqual(more.seedTables.map((s) => [s.task, s.rows.map((r) => [r.task, r.seed, r.status, r.rho])]), [
+    ['copy', [['Copying', 5, 'skipped', null]]],
+    ['histogram', [['Histogram', 7, 'analysed', 0.4]]],
+  ]);
 });
 
 test('tables in the terminal: every row, every cell whole, columns split into blocks that fit, the key columns repeated', () => {

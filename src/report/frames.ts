@@ -4,6 +4,7 @@
  */
 import * as path from 'node:path';
 import { writeFileAtomic } from '../files';
+import { getTask } from '../tasks';
 import { AllTables, roundRow } from './tables';
 
 // danfojs-node ships without type declarations that fit strict TypeScript; this is the part we use.
@@ -30,7 +31,9 @@ export function toDataFrame(rows: readonly object[]): DataFrameLike | null {
   return new dfd.DataFrame(data, { columns, config: { tableMaxColInConsole: 40 } });
 }
 
-export const TABLE_TITLES: Record<keyof AllTables, string> = {
+type PaperTable = Exclude<keyof AllTables, 'seedTables'>;
+
+export const TABLE_TITLES: Record<PaperTable, string> = {
   table1: 'Table 1: gradient-causal alignment per task (rho: mean ± population sd over analysed seeds)',
   table2: 'Table 2: pruning the two most extreme Heroes / Bloats, OOD exact match (chosen = the authors\' seed rule)',
   table3: 'Table 3: how often each component is a Hidden Hero / Gradient Bloat',
@@ -88,7 +91,7 @@ export function formatTable(rows: readonly object[], width = 100, keyColumns = 1
 }
 
 /** The columns that name a table's rows (repeated in every block when a table is split). */
-const KEY_COLUMNS: Record<keyof AllTables, number> = { table1: 1, table2: 2, table3: 3, table4: 2, table5: 2, table6: 2 };
+const KEY_COLUMNS: Record<PaperTable, number> = { table1: 1, table2: 2, table3: 3, table4: 2, table5: 2, table6: 2 };
 
 /**
  * Prints every table, every row (split into column blocks that fit the terminal); writes each as
@@ -96,15 +99,18 @@ const KEY_COLUMNS: Record<keyof AllTables, number> = { table1: 1, table2: 2, tab
  */
 export function printTables(tables: AllTables, csvDir?: string, width = process.stdout.columns || 120): string[] {
   const written: string[] = [];
-  for (const key of Object.keys(TABLE_TITLES) as (keyof AllTables)[]) {
-    console.log(`\n${TABLE_TITLES[key]} (${tables[key].length} rows)`);
-    console.log(formatTable(tables[key], width, KEY_COLUMNS[key]).join('\n'));
-    const df = toDataFrame(tables[key]);
+  const print = (title: string, rows: readonly object[], keyColumns: number, name: string) => {
+    console.log(`\n${title} (${rows.length} rows)`);
+    console.log(formatTable(rows, width, keyColumns).join('\n'));
+    const df = toDataFrame(rows);
     if (csvDir && df) {
-      const file = path.join(csvDir, `${key}.csv`);
+      const file = path.join(csvDir, `${name}.csv`);
       writeFileAtomic(file, dfd.toCSV(df));
       written.push(file);
     }
-  }
+  };
+  for (const key of Object.keys(TABLE_TITLES) as PaperTable[]) print(TABLE_TITLES[key], tables[key], KEY_COLUMNS[key], key);
+  // Tables 4 and 5 for the tasks beyond the paper's two: seeds_<task>.csv.
+  for (const { task, rows } of tables.seedTables) print(`Seed by seed, ${getTask(task).label} (as Tables 4 and 5)`, rows, 2, `seeds_${task}`);
   return written;
 }

@@ -6,7 +6,7 @@
  * paper (../shared/PROTOCOL.md).
  */
 import type { RunRecord } from '../results';
-import { getTask, TaskName } from '../tasks';
+import { getTask, PAPER_TASKS, TaskName } from '../tasks';
 import { analysed, rhoOf, tasksIn } from './records';
 import { mean } from './stats';
 
@@ -123,7 +123,7 @@ export interface SeedRow {
   bloats: number | null;
 }
 
-/** Tables 4 (Sorting) and 5 (Reversal): one row per seed, skipped seeds included. */
+/** Tables 4 (Sorting) and 5 (Reversal), and the same for any other task: one row per seed, skipped seeds included. */
 export function seedTable(records: readonly RunRecord[], task: TaskName): SeedRow[] {
   return records
     .filter((r) => r.task === task)
@@ -181,6 +181,8 @@ export interface AllTables {
   table4: SeedRow[];
   table5: SeedRow[];
   table6: Table6Row[];
+  /** Tables 4 and 5's seed-by-seed rows for every other task the records hold (registry order). */
+  seedTables: { task: TaskName; rows: SeedRow[] }[];
 }
 
 export function allTables(records: readonly RunRecord[]): AllTables {
@@ -191,6 +193,9 @@ export function allTables(records: readonly RunRecord[]): AllTables {
     table4: seedTable(records, 'sort'),
     table5: seedTable(records, 'reverse'),
     table6: table6(records, 'sort'),
+    seedTables: tasksIn(records)
+      .filter((t) => !PAPER_TASKS.includes(t))
+      .map((task) => ({ task, rows: seedTable(records, task) })),
   };
 }
 
