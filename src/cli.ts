@@ -83,7 +83,8 @@ Commands
   help      This text
 
 Options
-  --task T        ${TASKS.join(' | ')}                        (train, run; default sort; demo: reverse)
+  --task T        ${TASKS.join(' | ')}
+                  (train, run; default sort; demo: reverse)
   --seed N        integer seed                            (train; default 42)
   --preset P      ${PRESETS.join(' | ')}: paper = the paper's text where explicit;
                   authors = the authors' published code, choice for choice  (default paper)
@@ -93,8 +94,8 @@ Options
   --tasks A,B     sweep: tasks                            (default reverse,sort)
   --seeds A,B     sweep: seeds                            (default the paper's 10)
   --workers N     sweep: parallel worker processes        (default 1)
-  --sizes A,B     sweep: model sizes, each into <results>/<size>/<preset>/ (${SIZES.join(', ')};
-                  l4-d128 is the paper's model)           (default: none, the settings' own size)
+  --sizes A,B     sweep: model sizes (layers x d_model), each into <results>/<size>/<preset>/:
+                  ${SIZES.join(', ')}; l4-d128 is the paper's model  (default: none)
   --index I       sweep: run only job I of the grid (0-based; sizes, then tasks, then seeds)
   --list          sweep: number the grid's jobs with their state and stop; measures: list the measures
   --ood-lengths   candidate OOD lengths, comma-separated, each longer than data.maxLen  (default 8,9,10,11)
@@ -430,8 +431,9 @@ async function runSweep(opts: Opts): Promise<number> {
     for (const line of describeJobs(jobs, preset)) console.log(line);
     return 0;
   }
-  let lengths: number[] | undefined;
-  for (const j of jobs) lengths = oodLengths(opts, j.cfg, [j.task]);
+  // The candidate OOD lengths against every size's settings and every task, before any work.
+  const lengths = oodLengths(opts, cfg, tasks);
+  for (const j of jobs) oodLengths(opts, j.cfg, [j.task]);
   const lockStaleMinutes = parseLockStale(opts);
   const dir = checkOutputDir('--results', opts.results);
   console.log(describeBackend(await initBackend()));
