@@ -113,7 +113,7 @@ test('the task registry: every task list comes from it; names fit results file n
     const task = getTask(t);
     assert.equal(task.name, t);
     assert.match(t, /^[a-z][a-z0-9-]*$/, 'a task name is part of <task>_seed<seed>.json');
-    assert.ok(task.label && task.color && task.description && task.oodLengths.length);
+    assert.ok(task.label && task.color && task.description && task.why && task.oodLengths.length);
     const ex = sampleExample(t, 6, new Rng(5));
     assert.ok(Math.max(...ex.x, ...ex.y) < task.vocabSize, `${t}: tokens within its vocabulary`);
   }

@@ -66,6 +66,12 @@ The paper's thesis is that the gap between gradient importance and causal import
 
   parts.push(`## Conclusions\n\n${verdicts(s).join('\n')}`);
 
+  const ordered = [...s.taskOrder, ...tasks.filter((t) => !s.taskOrder.includes(t))];
+  parts.push(`## The tasks\n\n${table(
+    ['task', 'the model outputs', 'why it is here'],
+    ordered.map((t) => [label(t), getTask(t).description, getTask(t).why ?? '–']),
+  )}\n\nEach is one file in \`src/tasks/\` (its target function tested on hand-written cases in \`test/tasks.test.ts\`). Same format as the paper's: \`START x1..xN SEP\`, then N output digits and END; trained on N = 3..7, OOD lengths 8..11.`);
+
   const cellRows = s.cells
     .slice()
     .sort((a, b) => a.params - b.params || s.taskOrder.indexOf(a.task) - s.taskOrder.indexOf(b.task))
@@ -95,7 +101,7 @@ The paper's thesis is that the gap between gradient importance and causal import
   if (s.sizes.length > 1) {
     parts.push(`## rho (G, C) by task and size (mean [95% interval], runs)\n\n${table(
       ['task', ...s.sizes],
-      s.taskOrder.concat(tasks.filter((t) => !s.taskOrder.includes(t))).map((t) => [label(t), ...s.sizes.map((z) => ((c) => (c ? `${f2(c.gc.rho.estimate)} ${ivs(c.gc.rho, f2)} (${c.gc.rhos.filter(Number.isFinite).length})` : '–'))(findCell(s, t, z)))]),
+      ordered.map((t) => [label(t), ...s.sizes.map((z) => ((c) => (c ? `${f2(c.gc.rho.estimate)} ${ivs(c.gc.rho, f2)} (${c.gc.rhos.filter(Number.isFinite).length})` : '–'))(findCell(s, t, z)))]),
     )}`);
   }
 

@@ -11,6 +11,7 @@ export const copy: Task = {
   label: 'Copying',
   color: '#1f77b4',
   description: 'output the digits unchanged',
+  why: 'easier than reversal: each output reads one input at a fixed distance back',
   vocabSize: DIGIT_VOCAB_SIZE,
   sampleInput: digitInput,
   target: (x) => x.slice(),

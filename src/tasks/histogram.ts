@@ -15,6 +15,7 @@ export const histogram: Task = {
   label: 'Histogram',
   color: '#8c564b',
   description: `output, at each position, how often its digit occurs (digits 1..${HISTOGRAM_VALUES})`,
+  why: 'counting: each output needs its own input and a count of it over the whole input',
   vocabSize: DIGIT_VOCAB_SIZE,
   sampleInput: (n: number, rng: Rng) => Array.from({ length: n }, () => rng.int(1, HISTOGRAM_VALUES)),
   target: (x) => x.map((d) => x.filter((e) => e === d).length),

@@ -7,6 +7,7 @@ export const reverse: Task = {
   label: 'Reversal',
   color: '#2ca02c',
   description: 'output the digits in reverse order',
+  why: "the paper's simple task: each output reads one input at a position that moves with the output's",
   vocabSize: DIGIT_VOCAB_SIZE,
   sampleInput: digitInput,
   target: (x) => x.slice().reverse(),

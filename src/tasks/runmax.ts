@@ -11,6 +11,7 @@ export const runmax: Task = {
   label: 'Running max',
   color: '#ff7f0e',
   description: 'output the largest digit so far at each position',
+  why: 'a prefix operation: a comparison over the inputs up to a position (between reversal and sorting)',
   vocabSize: DIGIT_VOCAB_SIZE,
   sampleInput: digitInput,
   target: (x) => {

@@ -7,6 +7,7 @@ export const sort: Task = {
   label: 'Sorting',
   color: '#9467bd',
   description: 'output the digits sorted ascending, repeats kept',
+  why: "the paper's complex task: each output depends on every input (a comparison and a count)",
   vocabSize: DIGIT_VOCAB_SIZE,
   sampleInput: digitInput,
   target: (x) => x.slice().sort((a, b) => a - b),

@@ -14,6 +14,8 @@ export interface Task {
   readonly color: string;
   /** One line: what the model must output. */
   readonly description: string;
+  /** One line: why the task is in the project, what it asks of a model (COMPLEXITY.md lists it). */
+  readonly why?: string;
   /** Tokens its sequences use (the model's `model.vocabSize` must be at least this). */
   readonly vocabSize: number;
   /** The N input tokens of one sequence of length N. */
