@@ -26,6 +26,12 @@ function tally(tests: { pair: MeasurePair; test: TrendTest }[]): { falls: Measur
   };
 }
 
+/** The tasks easiest first with their median steps, `<` between different medians and `=` between equal ones. */
+function ordering(s: ComplexityStudy): string {
+  const steps = (t: string) => findCell(s, t, REFERENCE_SIZE)!.medianSteps;
+  return s.taskOrder.map((t, i) => `${i ? (steps(t) === steps(s.taskOrder[i - 1]) ? ' = ' : ' < ') : ''}${label(t)} ${Math.round(steps(t))}`).join('');
+}
+
 function verdicts(s: ComplexityStudy): string[] {
   const out: string[] = [];
   const gc = findTrend(s, PAPER_PAIR);
@@ -33,7 +39,7 @@ function verdicts(s: ComplexityStudy): string[] {
   if (gc && s.taskOrder.length >= 3) {
     const t = gc.overTasks;
     out.push(
-      `- **"The gap widens with task complexity"**, over ${s.taskOrder.length} tasks at the paper's size (${s.taskOrder.map(label).join(' < ')}, by median steps to the target): under (G, C) the trend of rho over complexity is ${trendCell(t)} (Spearman over ${t.runs} runs; negative = the paper's direction). ${sig(t) ? (t.rho < 0 ? '**Holds** at p < 0.05.' : '**Reversed** at p < 0.05.') : '**No trend** at p < 0.05.'}`,
+      `- **"The gap widens with task complexity"**, over ${s.taskOrder.length} tasks at the paper's size (${ordering(s)}, by median steps to the target): under (G, C) the trend of rho over complexity is ${trendCell(t)} (Spearman over ${t.runs} runs; negative = the paper's direction). ${sig(t) ? (t.rho < 0 ? '**Holds** at p < 0.05.' : '**Reversed** at p < 0.05.') : '**No trend** at p < 0.05.'}`,
     );
     const k = tally(cheapPairs.map((x) => ({ pair: x.pair, test: x.overTasks })));
     out.push(`  Under all ${k.total} (cheap, causal) pairs: falls with complexity under ${k.falls.length}${k.falls.length ? ` (${k.falls.map(pairName).join(', ')})` : ''}, rises under ${k.rises.length}${k.rises.length ? ` (${k.rises.map(pairName).join(', ')})` : ''}, no trend at p < 0.05 under ${k.none}.`);
@@ -96,7 +102,7 @@ The paper's thesis is that the gap between gradient importance and causal import
   parts.push(`## The cells: task x size\n\n${table(
     ['task', 'size', 'components', 'runs', 'reached target', 'steps: median [range]', 'no OOD length', 'OOD length: median [range]', 'share that matters', 'rho (G, C)', 'minutes: train / analysis (median)'],
     cellRows,
-  )}\n\nTasks at the paper's size, easiest first (median steps): ${s.taskOrder.map((t) => `${label(t)} ${Math.round(findCell(s, t, REFERENCE_SIZE)!.medianSteps)}`).join(', ')}.`);
+  )}\n\nTasks at the paper's size, easiest first (median steps): ${ordering(s)}.`);
 
   if (s.sizes.length > 1) {
     parts.push(`## rho (G, C) by task and size (mean [95% interval], runs)\n\n${table(
