@@ -173,7 +173,8 @@ export function complexityStudy(records: readonly RunRecord[], opts: { resamples
   const list: MeasurePair[] = [...cheap.flatMap((c) => causal.map((k) => ({ cheap: c, causal: k }))), ...causal.flatMap((a, i) => causal.slice(i + 1).map((b) => ({ cheap: a, causal: b })))];
   const pairs = cells.flatMap((cell) => {
     const rs = records.filter((r) => sizeOf(r.config.model) === cell.size);
-    return list.map((pair) => ({ ...pairStat(rs, cell.task, pair, resamples), size: cell.size }));
+    // (G, C) is the cell's own statistic: not computed twice.
+    return list.map((pair) => ({ ...(pair.cheap === PAPER_PAIR.cheap && pair.causal === PAPER_PAIR.causal ? cell.gc : pairStat(rs, cell.task, pair, resamples)), size: cell.size }));
   });
   const find = (task: string, size: string, pair: MeasurePair) => pairs.find((p) => p.task === task && p.size === size && p.pair.cheap === pair.cheap && p.pair.causal === pair.causal);
   const trends = list.map((pair) => {
