@@ -7,11 +7,18 @@
  * sgemm (OpenBLAS on Linux; Accelerate on macOS, written but untested), where op transposes when
  * asked: A is [m, k] (or [k, m] transposed), B is [k, n] (or [n, k]), C is [m, n], row-major.
  * Built by scripts/build-native.js during `npm ci`; loaded by src/native.ts.
+ *
+ * Also: watchSignals() / pendingSignal(), so that a long synchronous computation can be stopped
+ * cleanly (src/interrupt.ts). Node runs a JavaScript signal handler only when its event loop is free,
+ * which a training loop never is; here SIGINT and SIGTERM only set a flag, which the loops poll
+ * (pendingSignal) and turn into an exception that releases locks and removes temporary files.
  */
 #include <node_api.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <signal.h>
+#include <string.h>
 #ifdef GCG_ACCELERATE
 #include <Accelerate/Accelerate.h>
 #else
@@ -96,8 +103,38 @@ static napi_value Unary(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+static volatile sig_atomic_t pending_signal = 0;
+
+static void on_signal(int sig) {
+  if (!pending_signal) pending_signal = sig;
+}
+
+/* watchSignals(): SIGINT and SIGTERM set the flag instead of ending the process. */
+static napi_value WatchSignals(napi_env env, napi_callback_info info) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  if (sigaction(SIGINT, &sa, NULL) != 0 || sigaction(SIGTERM, &sa, NULL) != 0) {
+    napi_throw_error(env, NULL, "watchSignals: sigaction failed");
+  }
+  return NULL;
+}
+
+/* pendingSignal(): the number of the first SIGINT/SIGTERM received since watchSignals(), or 0. */
+static napi_value PendingSignal(napi_env env, napi_callback_info info) {
+  napi_value v;
+  napi_create_int32(env, (int32_t)pending_signal, &v);
+  return v;
+}
+
 static napi_value Init(napi_env env, napi_value exports) {
   napi_value fn;
+  napi_create_function(env, "watchSignals", NAPI_AUTO_LENGTH, WatchSignals, NULL, &fn);
+  napi_set_named_property(env, exports, "watchSignals", fn);
+  napi_create_function(env, "pendingSignal", NAPI_AUTO_LENGTH, PendingSignal, NULL, &fn);
+  napi_set_named_property(env, exports, "pendingSignal", fn);
   napi_create_function(env, "sgemm", NAPI_AUTO_LENGTH, Sgemm, NULL, &fn);
   napi_set_named_property(env, exports, "sgemm", fn);
   napi_create_function(env, "unary", NAPI_AUTO_LENGTH, Unary, NULL, &fn);

@@ -33,6 +33,25 @@ interface Header {
   tensors: { name: string; shape: number[]; offset: number; length: number }[];
 }
 
+/** Which run a checkpoint belongs to: what every reader checks before using it (never its file name). */
+export interface RunIdentity {
+  task: string;
+  seed: number;
+  preset: string;
+}
+
+/**
+ * Why a checkpoint's metadata is not the run `want` (null: it is): a checkpoint copied or renamed
+ * from another run, another task or another preset.
+ */
+export function identityProblem(meta: Pick<CheckpointMeta, 'task' | 'seed' | 'preset'>, want: RunIdentity): string | null {
+  const got = `preset ${meta.preset}, task ${meta.task}, seed ${meta.seed}`;
+  if (meta.task !== want.task || Number(meta.seed) !== want.seed || meta.preset !== want.preset) {
+    return `holds ${got}, not this run (preset ${want.preset}, task ${want.task}, seed ${want.seed}): a file copied or renamed from another run`;
+  }
+  return null;
+}
+
 export class CheckpointError extends Error {
   constructor(file: string, problem: string) {
     super(`checkpoint ${file}: ${problem}`);

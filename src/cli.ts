@@ -11,7 +11,7 @@ import { runStudy } from './study';
 import { checkOodLengths } from './analysis/ood';
 import { analyzeModel } from './analysis/pipeline';
 import { describeBackend, initBackend } from './backend';
-import { loadCheckpoint } from './checkpoint';
+import { CheckpointError, loadCheckpoint, readCheckpointHeader } from './checkpoint';
 import {
   checkPreset,
   checkSeed,
@@ -29,7 +29,8 @@ import {
   TaskName,
   TASKS,
 } from './config';
-import { checkOutputDir, checkOutputFile, cleanStaleTemps, writeFileAtomic } from './files';
+import { checkOutputDir, checkOutputFile, checkReadableDir, cleanStaleTemps, WriteBatch, writeFileAtomic } from './files';
+import { exitCodeOf, InterruptedError, runCleanups, watchSignals } from './interrupt';
 import { DEFAULT_STALE_MINUTES, EXIT_LOCKED, RunLock, RunLockedError } from './lock';
 import { provenance } from './provenance';
 import { exportFigures } from './report/export';
@@ -40,12 +41,13 @@ import { measuresReport } from './report/measures-report';
 import { printTables } from './report/frames';
 import { loadReproductionInput, reproductionReport } from './report/reproduction';
 import { allTables } from './report/tables';
-import { checkCheckpointConflict, checkRunConflicts, reanalyze, RunConflictError, runOne, runPaths, RunRecord, scanRecords, trainingOutcome, trainToCheckpoint, warnRejected } from './results';
+import { checkCheckpointConflict, checkOneSettings, checkRunConflicts, reanalyze, RunConflictError, runOne, runPaths, RunRecord, scanRecords, trainingOutcome, trainToCheckpoint, warnRejected } from './results';
 import { DEMO_OVERRIDES, describeDemo, describeDemoFiles, runDemo } from './demo';
 import { complexityStudy, loadStores } from './report/complexity';
 import { complexityFigures } from './report/complexity-figures';
 import { complexityReport } from './report/complexity-report';
 import { describeJobs, sweep, sweepJob, sweepJobs } from './sweep';
+import { verifyStore } from './verify';
 import { checkSize, SIZES } from './sizes';
 import { getTask } from './tasks';
 import { describeStop, TrainingDivergedError, TrainResult } from './train';
@@ -78,6 +80,9 @@ Commands
             <store>/<preset>/ and <store>/<size>/<preset>/; default results/complexity,results/measures)
   reproduction  REPRODUCTION.md: the paper's tables, figures and claims beside ours under both
             presets, with bootstrap intervals and verdicts (--results DIR, --report FILE)
+  verify    Check every results file and checkpoint under --results (default results) as every
+            reader does: name, folder, shape, Eq. 3 recomputed, seal, checkpoint identity;
+            --seal adds the seal to valid records written before seals (exit 1 on any problem)
   config    Print the resolved configuration of a preset (with --set overrides) as JSON
   backend   Print which TensorFlow.js backend loads here
   help      This text
@@ -103,8 +108,11 @@ Options
                   not generalise; the run records it and is never called out of distribution)
   --replace       run/sweep/train: redo work in the output folder made with other settings
                   (default: refuse, naming the settings that differ)
-  --lock-stale M  run/sweep/analyze: minutes without a heartbeat after which a run's lock held
-                  from another machine may be taken over      (default ${DEFAULT_STALE_MINUTES})
+  --lock-stale M  run/sweep/analyze/measures: minutes without a heartbeat after which another
+                  process's lock on a run may be taken over (this process's setting decides;
+                  a holder on this machine that no longer runs is taken over at once)  (default ${DEFAULT_STALE_MINUTES})
+  --mix-kernels   run/sweep/demo: add runs to a folder whose work was made on other kernels or another
+                  backend (default: refuse; one folder, one kind of kernels)
   --checkpoint F  analyze: the checkpoint to analyse
   --csv DIR       tables: also write table1.csv .. table6.csv there
   --fig-dir DIR   figures: output folder                  (default figures/<preset>)
@@ -113,9 +121,15 @@ Options
   --measures A,B  measures: which measures besides G and C    (default all but G-layerWV)
   --no-retrain    measures: leave runs whose checkpoint is missing (default: retrain them)
   --study DIR     measures-report: the study's store      (default results/measures)
+  --seal          verify: add the seal (sha256) to valid records written before seals
 
-Interrupting: Ctrl-C or a kill at any point loses at most the steps since the last stopping
-check; run the same command again to resume (README: "Interrupting and resuming").
+Interrupting: Ctrl-C or SIGTERM (scancel) stops at the next forward pass, saves the training state
+of that step, releases the run's lock and exits 130 / 143; kill -9 loses at most the steps since the
+last stopping check. A full disk leaves every file as it was (exit 1). Run the same command again to
+resume (README: "Interrupting and resuming").
+
+Exit status: 0 done, 1 failed, 2 bad input or a refused overwrite (nothing done), 3 the run is
+held by another process, 130 / 143 stopped by SIGINT / SIGTERM.
 
 Environment
   GCG_BACKEND=tensorflow|wasm|cpu   force a backend (default: the first that loads, in that order)
@@ -130,9 +144,9 @@ ${describeSettings()}
 /** The options each command takes (anything else is an error naming the command's options). */
 const COMMAND_OPTIONS: Record<string, readonly string[]> = {
   train: ['task', 'seed', 'preset', 'set', 'out', 'replace'],
-  demo: ['task', 'seed', 'preset', 'set', 'out', 'ood-lengths', 'allow-id-lengths', 'replace'],
-  run: ['task', 'seed', 'preset', 'set', 'results', 'ood-lengths', 'allow-id-lengths', 'replace', 'lock-stale'],
-  sweep: ['preset', 'set', 'results', 'tasks', 'seeds', 'sizes', 'index', 'list', 'workers', 'ood-lengths', 'allow-id-lengths', 'replace', 'lock-stale'],
+  demo: ['task', 'seed', 'preset', 'set', 'out', 'ood-lengths', 'allow-id-lengths', 'replace', 'mix-kernels'],
+  run: ['task', 'seed', 'preset', 'set', 'results', 'ood-lengths', 'allow-id-lengths', 'replace', 'lock-stale', 'mix-kernels'],
+  sweep: ['preset', 'set', 'results', 'tasks', 'seeds', 'sizes', 'index', 'list', 'workers', 'ood-lengths', 'allow-id-lengths', 'replace', 'lock-stale', 'mix-kernels'],
   analyze: ['preset', 'set', 'results', 'checkpoint', 'ood-lengths', 'allow-id-lengths', 'lock-stale'],
   tables: ['preset', 'results', 'csv'],
   figures: ['preset', 'results', 'fig-dir'],
@@ -140,6 +154,7 @@ const COMMAND_OPTIONS: Record<string, readonly string[]> = {
   measures: ['preset', 'results', 'out', 'measures', 'no-retrain', 'list', 'lock-stale'],
   'measures-report': ['preset', 'study', 'report', 'fig-dir'],
   'complexity-report': ['preset', 'results', 'report', 'fig-dir'],
+  verify: ['results', 'seal'],
   config: ['preset', 'set'],
   backend: [],
   help: [],
@@ -161,6 +176,8 @@ const OPTIONS = {
   'allow-id-lengths': { type: 'boolean' },
   replace: { type: 'boolean' },
   'lock-stale': { type: 'string' },
+  'mix-kernels': { type: 'boolean' },
+  seal: { type: 'boolean' },
   checkpoint: { type: 'string' },
   csv: { type: 'string' },
   'fig-dir': { type: 'string' },
@@ -207,7 +224,10 @@ function parse(command: string, argv: string[]) {
       throw new ConfigError(`${flag}: unknown option; ${command} takes: ${allowed.map((o) => `--${o}`).join(', ') || 'no options'}`);
     }
     if ((e as { code?: string }).code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
-      throw new ConfigError(`${flag}: ${/argument missing|requires/.test((e as Error).message) ? 'needs a value' : 'takes no value'}; see gcg --help`);
+      const msg = (e as Error).message;
+      if (/does not take an argument/.test(msg)) throw new ConfigError(`${flag}: takes no value; see gcg --help`);
+      const next = /ambiguous/.test(msg) ? ` (it is followed by ${JSON.stringify(args[args.indexOf(flag) + 1] ?? '')}, another option)` : '';
+      throw new ConfigError(`${flag}: needs a value${next}; see gcg --help`);
     }
     throw new ConfigError((e as Error).message);
   }
@@ -249,6 +269,7 @@ function oodLengths(opts: Opts, cfg?: ExperimentConfig, tasks: readonly TaskName
 
 /** An existing folder to read results from: an error naming --results if it is missing or not a folder. */
 function resultsToRead(dir: string): string {
+  checkReadableDir('--results', dir);
   if (!fs.existsSync(dir)) throw new ConfigError(`--results: ${JSON.stringify(dir)} does not exist; allowed: a results folder (made by run or sweep)`);
   if (!fs.statSync(dir).isDirectory()) throw new ConfigError(`--results: ${JSON.stringify(dir)} is a file; allowed: a results folder (made by run or sweep)`);
   return dir;
@@ -256,8 +277,10 @@ function resultsToRead(dir: string): string {
 
 /** The finished runs of a preset in a results folder; an error naming --results when there are none. Files not counted are named. */
 function finishedRuns(dir: string, preset: PresetName): RunRecord[] {
-  const { records, rejected } = scanRecords(resultsToRead(dir), preset);
+  checkReadableDir('--results', path.join(resultsToRead(dir), preset));
+  const { records, rejected } = scanRecords(dir, preset);
   warnRejected(rejected);
+  checkOneSettings(path.join(dir, preset), records);
   if (!records.length) {
     throw new ConfigError(`--results: ${JSON.stringify(dir)} holds no finished run of preset ${preset}${rejected.length ? ` (${rejected.length} file(s) not counted, named above)` : ''}; allowed: a folder with <preset>/<task>_seed<seed>.json files (run a sweep first)`);
   }
@@ -275,8 +298,8 @@ async function runTrain(opts: Opts): Promise<TrainResult> {
   const base = path.join(out, `${preset}_${task}_seed${seed}`);
   const partial = `${base}.partial.ckpt`;
   if (!opts.replace) {
-    checkCheckpointConflict(`${base}.ckpt`, cfg, '--out folder', 'retrain and replace it');
-    checkCheckpointConflict(partial, cfg, '--out folder', 'start training afresh and replace it');
+    checkCheckpointConflict(`${base}.ckpt`, cfg, '--out folder', 'retrain and replace it', { preset, task, seed });
+    checkCheckpointConflict(partial, cfg, '--out folder', 'start training afresh and replace it', { preset, task, seed });
   }
   cleanStaleTemps(out);
   const lock = RunLock.acquire(`${base}.lock`);
@@ -332,7 +355,7 @@ async function runDemoCommand(opts: Opts): Promise<void> {
     `demo: the paper's analysis of one model, end to end: preset ${preset}, ${task}, seed ${seed}, ` +
       `a ${cfg.model.nLayers}-layer ${cfg.model.nHeads}-head d_model ${cfg.model.dModel} transformer (${took}, ${info.kernels} kernels)`,
   );
-  const r = await runDemo({ dir: out, preset, task, seed, cfg, oodLengths: lengths, allowIdLengths: opts['allow-id-lengths'], replace: opts.replace, log: (l) => console.log(l) });
+  const r = await runDemo({ dir: out, preset, task, seed, cfg, oodLengths: lengths, allowIdLengths: opts['allow-id-lengths'], replace: opts.replace, mixKernels: opts['mix-kernels'], log: (l) => console.log(l) });
   for (const l of [...describeDemo(r.record), ...describeDemoFiles(r.files)]) console.log(l);
 }
 
@@ -352,6 +375,8 @@ type Opts = {
   'allow-id-lengths'?: boolean;
   replace?: boolean;
   'lock-stale'?: string;
+  'mix-kernels'?: boolean;
+  seal?: boolean;
   checkpoint?: string;
   csv?: string;
   'fig-dir'?: string;
@@ -401,10 +426,11 @@ async function runRun(opts: Opts): Promise<void> {
   const lengths = oodLengths(opts, cfg, [task]);
   const lockStaleMinutes = parseLockStale(opts);
   const dir = checkOutputDir('--results', opts.results);
+  checkOutputDir('--results', path.join(dir, preset));
   if (!opts.replace) checkRunConflicts(dir, preset, task, seed, cfg);
   console.log(describeBackend(await initBackend()));
   const { record, skipped } = runOne({
-    dir, preset, task, seed, cfg, oodLengths: lengths, allowIdLengths: opts['allow-id-lengths'], replace: opts.replace, lockStaleMinutes, log: (l) => console.log(l),
+    dir, preset, task, seed, cfg, oodLengths: lengths, allowIdLengths: opts['allow-id-lengths'], replace: opts.replace, lockStaleMinutes, mixKernels: opts['mix-kernels'], log: (l) => console.log(l),
   });
   const paths = runPaths(dir, preset, task, seed);
   console.log(skipped ? `already finished: ${paths.results}` : `${describeAnalysis(record.analysis)}\nwrote ${paths.results} (the trained model: ${paths.checkpoint})`);
@@ -436,8 +462,9 @@ async function runSweep(opts: Opts): Promise<number> {
   for (const j of jobs) oodLengths(opts, j.cfg, [j.task]);
   const lockStaleMinutes = parseLockStale(opts);
   const dir = checkOutputDir('--results', opts.results);
+  for (const d of new Set((index === undefined ? jobs : [jobs[index]]).map((j) => path.join(j.dir, preset)))) checkOutputDir('--results', d);
   console.log(describeBackend(await initBackend()));
-  const s = await sweep({ ...grid, dir, index, workers, oodLengths: lengths, allowIdLengths: opts['allow-id-lengths'], replace: opts.replace, lockStaleMinutes });
+  const s = await sweep({ ...grid, dir, index, workers, oodLengths: lengths, allowIdLengths: opts['allow-id-lengths'], replace: opts.replace, lockStaleMinutes, mixKernels: opts['mix-kernels'] });
   console.log(
     `sweep finished: ${s.done} done, ${s.skipped} already there, ${s.elsewhere.length} in progress elsewhere, ${s.failed.length} failed, in ${(s.wallMs / 1000).toFixed(1)} s` +
       (s.elsewhere.length ? '\n(runs in progress elsewhere are left to their process; run the sweep again later to check they finished)' : ''),
@@ -468,6 +495,12 @@ async function runAnalyze(opts: Opts): Promise<number> {
     return failures.length ? 1 : 0;
   }
   if (!fs.existsSync(opts.checkpoint)) throw new ConfigError(`--checkpoint: ${JSON.stringify(opts.checkpoint)} does not exist; allowed: a .ckpt file written by train, run or sweep`);
+  try {
+    readCheckpointHeader(opts.checkpoint); // a file that is no checkpoint is bad input (exit 2), before any work
+  } catch (e) {
+    if (e instanceof CheckpointError) throw new ConfigError(`--checkpoint: ${e.message.replace(/^checkpoint /, '')}; allowed: a .ckpt file written by train, run or sweep`);
+    throw e;
+  }
   console.log(describeBackend(await initBackend()));
   const ck = loadCheckpoint(opts.checkpoint);
   const preset = checkPreset(String(ck.meta.preset));
@@ -508,12 +541,14 @@ async function runMeasuresReport(opts: Opts): Promise<number> {
   const figDir = checkOutputDir('--fig-dir', opts['fig-dir'] ?? path.join('figures', 'measures'));
   const { records, rejected } = scanRecords(opts.study!, preset);
   warnRejected(rejected);
+  checkOneSettings(path.join(opts.study!, preset), records);
   if (!records.length) throw new ConfigError(`--study: ${JSON.stringify(path.join(opts.study!, preset))} holds no record of the measures study (run gcg measures first); ${file} was not rewritten`);
   await initBackend();
   const study = measuresStudy(records);
-  const r = await exportFigures(measuresFigures(records, study), figDir);
+  const batch = new WriteBatch(); // the report and its figures replace the old ones together
+  const r = await exportFigures(measuresFigures(records, study), figDir, { batch });
   const rel = (f: string) => path.relative(path.dirname(path.resolve(file)), path.resolve(f)).split(path.sep).join('/');
-  writeFileAtomic(file, measuresReport(study, { figures: r.written.map(rel), source: opts.study }));
+  batch.add(file, measuresReport(study, { figures: r.written.map(rel), source: opts.study })).commit();
   console.log(`wrote ${file} from ${records.length} records in ${opts.study} and ${r.written.length} figure files to ${figDir}${r.imagesSkipped ? ` (SVG/PNG/PDF skipped: ${r.imagesSkipped})` : ''}`);
   return 0;
 }
@@ -531,14 +566,15 @@ async function runComplexityReport(opts: Opts): Promise<number> {
   if (!records.length) throw new ConfigError(`--results: ${stores.map((s) => JSON.stringify(s)).join(', ')} hold no finished run of preset ${preset} (in <store>/${preset}/ or <store>/<size>/${preset}/); ${file} was not rewritten`);
   await initBackend(); // the measure registry names each measure's kind
   const study = complexityStudy(records);
-  const r = await exportFigures(complexityFigures(study), figDir);
+  const batch = new WriteBatch(); // the report and its figures replace the old ones together
+  const r = await exportFigures(complexityFigures(study), figDir, { batch });
   const rel = (f: string) => path.relative(path.dirname(path.resolve(file)), path.resolve(f)).split(path.sep).join('/');
-  writeFileAtomic(file, complexityReport(study, { figures: r.written.map(rel), sources: folders.map(rel) }));
+  batch.add(file, complexityReport(study, { figures: r.written.map(rel), sources: folders.map(rel) })).commit();
   console.log(`wrote ${file} from ${records.length} records in ${folders.length} folders and ${r.written.length} figure files to ${figDir}${r.imagesSkipped ? ` (SVG/PNG/PDF skipped: ${r.imagesSkipped})` : ''}`);
   return 0;
 }
 
-/** Exit statuses: 0 done, 1 failed, 2 bad input or a refused overwrite (nothing was done), 3 the run is locked by another process. */
+/** Exit statuses: 0 done, 1 failed, 2 bad input or a refused overwrite (nothing was done), 3 the run is locked by another process, 130 / 143 stopped by SIGINT / SIGTERM. */
 export async function main(argv: string[]): Promise<number> {
   const [command = 'help', ...rest] = argv;
   try {
@@ -603,6 +639,15 @@ export async function main(argv: string[]): Promise<number> {
         return await runMeasuresReport(opts);
       case 'complexity-report':
         return await runComplexityReport(opts);
+      case 'verify': {
+        const v = verifyStore(resultsToRead(opts.results), { seal: opts.seal });
+        for (const p of v.problems) console.error(`PROBLEM: ${p.file}: ${p.problem}`);
+        console.log(
+          `verified ${v.records} results files and ${v.checkpoints} checkpoints in ${v.folders.length} folders under ${opts.results}: ${v.problems.length} problem(s)` +
+            (v.sealed.length ? `; sealed ${v.sealed.length} records` : v.unsealed ? `; ${v.unsealed} valid records carry no seal (--seal adds it)` : ''),
+        );
+        return v.problems.length ? 1 : 0;
+      }
       case 'config':
         console.log(JSON.stringify(getConfig(checkPreset(opts.preset), parseOverrides(opts.set)), null, 2));
         return 0;
@@ -613,6 +658,11 @@ export async function main(argv: string[]): Promise<number> {
         return 2;
     }
   } catch (e) {
+    if (e instanceof InterruptedError) {
+      runCleanups();
+      console.error(`stopped (${e.message}); locks released, nothing half-written kept: run the same command again to resume`);
+      return exitCodeOf(e.signal);
+    }
     if (e instanceof ConfigError || e instanceof RunConflictError) {
       console.error(`error: ${e.message}`);
       return 2;
@@ -627,5 +677,7 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
+  // SIGINT/SIGTERM stop a command cleanly (src/interrupt.ts): only here, not when main() is called from a test.
+  watchSignals();
   main(process.argv.slice(2)).then((code) => process.exit(code));
 }

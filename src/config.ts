@@ -317,12 +317,21 @@ const LONGEST_EVAL_LENGTH = 11;
  * Peak bytes of one forward and backward pass over `batch` sequences of `tokens` tokens,
  * measured with tf.profile on the wasm backend (4.22.0) and fitted per token and layer:
  * 376 bytes per unit of d_model, 74 per unit of d_ff, 36 per head and key position (within 1%
- * at 64 and 256 sequences, d_model 128 / 256, d_ff 512 / 1024, 4 / 8 heads, 16 / 24 tokens).
- * It is conservative: the paper's model trains at 900 sequences of 16 tokens on wasm and aborts at
- * 1000 (the heap's limit), where this estimate allows 567 within MEMORY_BUDGET_BYTES.
+ * at 64 and 256 sequences, d_model 128 / 256, d_ff 512 / 1024, 4 / 8 heads, 16 / 24 tokens),
+ * plus 64 bytes per token and unit of the vocabulary (the one-hot input, the logits, their softmax
+ * and gradients: 61-62 measured at vocabularies of 8,192 and 16,384). It is conservative: the
+ * paper's model trains at 900 sequences of 16 tokens on wasm and aborts at 1000 (the heap's limit),
+ * where this estimate allows about 560 within MEMORY_BUDGET_BYTES.
  */
 export function passBytes(m: ModelConfig, batch: number, tokens: number): number {
-  return batch * tokens * m.nLayers * (376 * m.dModel + 74 * m.dFF + 36 * m.nHeads * tokens);
+  return batch * tokens * (m.nLayers * (376 * m.dModel + 74 * m.dFF + 36 * m.nHeads * tokens) + VOCAB_BYTES_PER_TOKEN * m.vocabSize);
+}
+const VOCAB_BYTES_PER_TOKEN = 64;
+
+/** What the vocabulary alone takes of a pass, when it is a large part (for the memory rule's message). */
+function vocabShare(m: ModelConfig, batch: number, tokens: number): string {
+  const bytes = batch * tokens * VOCAB_BYTES_PER_TOKEN * m.vocabSize;
+  return bytes > passBytes(m, batch, tokens) / 4 ? ` (model.vocabSize=${m.vocabSize} alone takes ${gib(bytes)} of it)` : '';
 }
 
 /** Weights, gradients and Adam's two moments: four float32 copies of every parameter. */
@@ -334,12 +343,40 @@ export function trainingStateBytes(m: ModelConfig): number {
 
 const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(1)} GiB`;
 
+/** Every setting of one section checked against its rule (a notebook may hand any object to a function). */
+function checkSection(cfg: unknown, section: keyof ExperimentConfig): void {
+  const values = (cfg as Record<string, Record<string, unknown>> | null)?.[section];
+  if (!values || typeof values !== 'object') throw new ConfigError(`config ${section}: missing; expected an object of settings (getConfig(preset, overrides) makes a complete one)`);
+  for (const key of Object.keys(CONFIG_RULES).filter((k) => k.startsWith(`${section}.`))) checkValue(key, values[key.slice(section.length + 1)]);
+}
+
+/**
+ * The analysis settings alone (analyzeModel takes only these): every value against its rule, the
+ * OOD window, and the measure names against the registry.
+ */
+export function validateAnalysisConfig(a: AnalysisConfig): AnalysisConfig {
+  checkSection({ analysis: a }, 'analysis');
+  if (a.accHigh <= a.accLow) {
+    throw new ConfigError(`config analysis.accHigh: ${a.accHigh} is not above analysis.accLow=${a.accLow} (the window [accLow, accHigh] would hold no accuracy or one); allowed: a number > analysis.accLow`);
+  }
+  measureNameCheck?.(a.measures);
+  return a;
+}
+
+/**
+ * Set by the measure registry (src/analysis/importance.ts) when it loads: checks measure names, so
+ * that getConfig refuses an unknown one as the command line does. Not set where no measure can run
+ * (a report reading records), where names are not checked.
+ */
+let measureNameCheck: ((names: readonly string[]) => void) | null = null;
+export function setMeasureNameCheck(check: (names: readonly string[]) => void): void {
+  measureNameCheck = check;
+}
+
 /** Throws a ConfigError naming the key and what is allowed, for any invalid field or combination. */
 export function validateConfig(cfg: ExperimentConfig): ExperimentConfig {
-  for (const key of Object.keys(CONFIG_RULES)) {
-    const [section, field] = key.split('.');
-    checkValue(key, (cfg as unknown as Record<string, Record<string, unknown>>)[section]?.[field]);
-  }
+  if (!cfg || typeof cfg !== 'object') throw new ConfigError(`config: got ${shown(cfg)}; expected a configuration (getConfig(preset, overrides) makes one)`);
+  for (const section of ['model', 'data', 'train', 'analysis'] as const) checkSection(cfg, section);
   const { model: m, data: d, train: t, analysis: a } = cfg;
   const fail = (key: string, got: string, allowed: string) => {
     throw new ConfigError(`config ${key}: ${got}; allowed: ${allowed}`);
@@ -370,13 +407,20 @@ export function validateConfig(cfg: ExperimentConfig): ExperimentConfig {
   const step = passBytes(m, t.batchSize, trainTokens) + state;
   if (step > MEMORY_BUDGET_BYTES) {
     const fit = Math.max(0, Math.floor((MEMORY_BUDGET_BYTES - state) / passBytes(m, 1, trainTokens)));
-    fail('train.batchSize', `${t.batchSize} sequences of up to ${trainTokens} tokens need about ${gib(step)} per training step with this model`, `at most ${MEMORY_BUDGET_BYTES / 2 ** 30} GiB: train.batchSize <= ${fit} for this model and data.maxLen (or a smaller model)`);
+    if (fit < 1) fail('model.dModel', `a model of ${m.nLayers} layers, d_model ${m.dModel}, d_ff ${m.dFF}, vocabulary ${m.vocabSize} needs more than ${MEMORY_BUDGET_BYTES / 2 ** 30} GiB for a training step of one sequence`, 'a smaller model (model.nLayers, model.dModel, model.dFF, model.vocabSize)');
+    fail('train.batchSize', `${t.batchSize} sequences of up to ${trainTokens} tokens need about ${gib(step)} per training step with this model${vocabShare(m, t.batchSize, trainTokens)}`, `at most ${MEMORY_BUDGET_BYTES / 2 ** 30} GiB: train.batchSize <= ${fit} for this model and data.maxLen (or a smaller model${vocabShare(m, t.batchSize, trainTokens) ? ', e.g. a smaller model.vocabSize' : ''})`);
   }
   const evalTokens = 2 * Math.max(d.maxLen, LONGEST_EVAL_LENGTH) + 2;
   const grad = passBytes(m, a.gradBatchSize, evalTokens) + state;
   if (grad > MEMORY_BUDGET_BYTES) {
     const fit = Math.max(0, Math.floor((MEMORY_BUDGET_BYTES - state) / passBytes(m, 1, evalTokens)));
-    fail('analysis.gradBatchSize', `${a.gradBatchSize} sequences of up to ${evalTokens} tokens need about ${gib(grad)} per gradient batch with this model`, `at most ${MEMORY_BUDGET_BYTES / 2 ** 30} GiB: analysis.gradBatchSize <= ${fit} for this model`);
+    if (fit < 1) fail('model.dModel', `a model of ${m.nLayers} layers, d_model ${m.dModel}, d_ff ${m.dFF}, vocabulary ${m.vocabSize} needs more than ${MEMORY_BUDGET_BYTES / 2 ** 30} GiB for a gradient pass over one evaluation sequence of ${evalTokens} tokens`, 'a smaller model (model.nLayers, model.dModel, model.dFF, model.vocabSize)');
+    fail(
+      'analysis.gradBatchSize',
+      `${a.gradBatchSize} sequences of up to ${evalTokens} tokens need about ${gib(grad)} per gradient batch of the analysis (Eq. 1 and the component means) with this model${vocabShare(m, a.gradBatchSize, evalTokens)}; ` +
+        'every trained model carries the analysis settings it is later analysed with, so train checks them too',
+      `at most ${MEMORY_BUDGET_BYTES / 2 ** 30} GiB: analysis.gradBatchSize <= ${fit} for this model (set it along with the model)`,
+    );
   }
   // C keeps the residual stream entering every block for the whole evaluation set (eval.ts ResidCache).
   const cache = a.evalSamples * evalTokens * m.dModel * m.nLayers * 4;
@@ -454,6 +498,7 @@ export function getConfig(preset: PresetName | string = 'paper', overrides: Deep
       (cfg as unknown as Record<string, Record<string, unknown>>)[section][field] = value;
     }
   }
+  measureNameCheck?.(cfg.analysis.measures);
   return validateConfig(cfg);
 }
 

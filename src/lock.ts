@@ -13,7 +13,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { processAlive, tempName } from './files';
+import { createExclusive, processAlive } from './files';
 
 export interface LockHolder {
   host: string;
@@ -44,29 +44,14 @@ export function describeHolder(h: LockHolder | null): string {
   return h ? `host ${h.host}, pid ${h.pid}, since ${h.startedAt}` : 'an unreadable lock file';
 }
 
-/**
- * Creates `file` with its whole content, or returns false if it exists. The content is written to
- * a temporary file first and hard-linked into place (atomic, and exclusive on local and network
- * file systems), so a process killed at any moment never leaves an empty or half-written lock.
- */
-function createWhole(file: string, content: string): boolean {
-  const tmp = tempName(file);
-  fs.writeFileSync(tmp, content);
-  try {
-    fs.linkSync(tmp, file);
-    return true;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    return false;
-  } finally {
-    fs.rmSync(tmp, { force: true });
-  }
-}
-
+/** The holder a lock file names, or null when its content is not a valid holder (garbage, a hand edit, a cut-off file). */
 function parseHolder(text: string | null): LockHolder | null {
   try {
     const h = JSON.parse(text ?? '');
-    return typeof h.host === 'string' && typeof h.pid === 'number' ? h : null;
+    const valid =
+      h && typeof h === 'object' && typeof h.host === 'string' && h.host.length > 0 &&
+      Number.isInteger(h.pid) && h.pid > 0 && typeof h.startedAt === 'string';
+    return valid ? h : null;
   } catch {
     return null;
   }
@@ -80,18 +65,35 @@ function readHolder(file: string): LockHolder | null {
   }
 }
 
-/** Why a lock may be taken over (null: it is live). */
-export function staleReason(file: string, now = Date.now()): string | null {
+/** A lock path that is not a plain file (a folder, say) cannot be used: an error naming it. */
+function checkLockPath(file: string): void {
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(file);
+  } catch {
+    return;
+  }
+  if (!st.isFile()) throw new Error(`${file} is ${st.isDirectory() ? 'a folder' : 'not a plain file'}, where a run's lock file belongs: move it away`);
+}
+
+/**
+ * Why a lock may be taken over (null: it is live). The reader's own `staleMinutes` decides (what the
+ * lock file says is not trusted): a holder on this host whose pid no longer runs is gone at once; any
+ * other lock, a lock whose content is not a valid holder included, is stale after `staleMinutes`
+ * without a heartbeat.
+ */
+export function staleReason(file: string, now = Date.now(), staleMinutes = DEFAULT_STALE_MINUTES): string | null {
   let st: fs.Stats;
   try {
     st = fs.statSync(file);
   } catch {
     return 'gone';
   }
+  const staleMs = staleMinutes * 60_000;
   const h = readHolder(file);
-  const staleMs = h?.staleMs ?? DEFAULT_STALE_MINUTES * 60_000;
   if (h && h.host === os.hostname() && !processAlive(h.pid)) return `its holder (pid ${h.pid} on this host) no longer runs`;
-  if (now - st.mtimeMs > staleMs) return `no heartbeat for ${Math.round((now - st.mtimeMs) / 60_000)} min (limit ${Math.round(staleMs / 60_000)} min)`;
+  const age = now - st.mtimeMs;
+  if (age > staleMs) return `${h ? 'no heartbeat' : 'an unreadable lock file, untouched'} for ${(age / 60_000).toFixed(1)} min (limit ${staleMinutes} min)`;
   return null;
 }
 
@@ -104,7 +106,8 @@ export class RunLock {
 
   /**
    * Takes the lock or throws RunLockedError. `onTakeover` hears why a stale lock was taken over.
-   * `staleMinutes`: recorded in the lock, it is what other processes apply to it.
+   * `staleMinutes`: after how long without a heartbeat this process takes another's lock over
+   * (recorded in the lock for information; each reader applies its own).
    */
   static acquire(file: string, opts: { staleMinutes?: number; onTakeover?: (why: string) => void; heartbeatMs?: number } = {}): RunLock {
     const holder: LockHolder = {
@@ -114,14 +117,15 @@ export class RunLock {
       heartbeatMs: opts.heartbeatMs ?? HEARTBEAT_MS,
       staleMs: (opts.staleMinutes ?? DEFAULT_STALE_MINUTES) * 60_000,
     };
+    checkLockPath(file);
     for (let attempt = 0; attempt < 3; attempt++) {
-      if (createWhole(file, JSON.stringify(holder))) {
+      if (createExclusive(file, JSON.stringify(holder))) {
         const lock = new RunLock(file, holder);
         lock.startHeartbeat();
         return lock;
       }
       const before = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : null;
-      const why = staleReason(file);
+      const why = staleReason(file, Date.now(), opts.staleMinutes ?? DEFAULT_STALE_MINUTES);
       if (!why) throw new RunLockedError(file, readHolder(file));
       if (why === 'gone') continue;
       // Rename the stale lock away; only one of several processes doing this gets it.
@@ -170,8 +174,9 @@ export class RunLock {
   }
 }
 
-/** The holder of a live lock on `file`, or null when it is free or stale. */
-export function liveHolder(file: string): LockHolder | null {
+/** Who holds a live lock on `file` (in words), or null when it is free or stale (by the reader's `staleMinutes`). */
+export function liveHolder(file: string, staleMinutes = DEFAULT_STALE_MINUTES): string | null {
   if (!fs.existsSync(file)) return null;
-  return staleReason(file) ? null : readHolder(file);
+  if (staleReason(file, Date.now(), staleMinutes)) return null;
+  return describeHolder(readHolder(file));
 }

@@ -19,6 +19,7 @@
  * Components (the paper's S, |S| = L*H + L): heads `L{l}.H{h}` and MLPs `L{l}.MLP`.
  */
 import { tf } from './backend';
+import { checkInterrupted } from './interrupt';
 import type { ModelConfig } from './config';
 import { activeKernels } from './native';
 import { Rng } from './rng';
@@ -331,6 +332,7 @@ export class Transformer {
    * Call inside tf.tidy (or dispose the result).
    */
   forward(tokens: tf.Tensor2D, opts: ForwardOptions = {}): ForwardResult {
+    checkInterrupted(); // a command stopped by SIGINT/SIGTERM stops here (src/interrupt.ts)
     const { nLayers: L, dModel: D } = this.cfg;
     const [B, T] = tokens.shape;
     if (this.cfg.positions === 'learned' && T > this.cfg.maxPositions) {

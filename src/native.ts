@@ -12,6 +12,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { addonPath } from './addon';
 
 export type KernelsName = 'native' | 'stock';
 
@@ -44,13 +45,6 @@ const stockKernels = new Map<string, tf.KernelConfig>();
 const stock = (name: string, args: KernelArgs) => (stockKernels.get(name)!.kernelFunc as Kernel)(args);
 let addon: Addon | null = null;
 let active: KernelsName = 'stock';
-
-/** build/gcg_native.node at the project root (from src/ or dist/src/). */
-function addonPath(): string {
-  let dir = __dirname;
-  for (let i = 0; i < 4 && !fs.existsSync(path.join(dir, 'package.json')); i++) dir = path.dirname(dir);
-  return path.join(dir, 'build', 'gcg_native.node');
-}
 
 function loadAddon(): Addon | string {
   const file = addonPath();

@@ -11,8 +11,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { checkOodLengths } from './analysis/ood';
 import { describeBackend, initBackend } from './backend';
-import { loadCheckpoint } from './checkpoint';
-import { checkTaskConfig, DeepPartial, ExperimentConfig, getConfig, PAPER_TASKS, PresetName, TaskName } from './config';
+import { identityProblem, loadCheckpoint } from './checkpoint';
+import { checkPreset, checkSeed, checkTask, checkTaskConfig, DeepPartial, ExperimentConfig, getConfig, PAPER_TASKS, PresetName, TaskName } from './config';
 import { makeDir, writeFileAtomic } from './files';
 import { Transformer } from './model';
 import { KernelsName, withKernels } from './native';
@@ -270,6 +270,10 @@ export class NotebookSession {
  * small configuration; under GCG_NOTEBOOK_RECOMPUTE=1 nothing is read from results/.
  */
 export async function notebookSession(p: { preset: PresetName; task: TaskName; seed: number; overrides?: DeepPartial<ExperimentConfig> }): Promise<NotebookSession> {
+  // The same checks as the command line's: a seed of -1, 1.5 or "abc" would name files the store then refuses.
+  checkPreset(p.preset);
+  checkTask(p.task);
+  checkSeed(p.seed);
   const env = notebookEnv();
   const cfg = getConfig(p.preset, env.small ? merge(SMALL_OVERRIDES, p.overrides ?? {}) : (p.overrides ?? {}));
   const oodLengths = env.small ? SMALL_OOD_LENGTHS : undefined;
@@ -339,6 +343,16 @@ export function trainedRun(
     );
     return { model, record, training: record.training };
   }
-  const { model } = loadCheckpoint(paths.checkpoint);
-  return { model, record, training: record.training };
+  const ck = loadCheckpoint(paths.checkpoint);
+  // The checkpoint must be this record's model, whatever its file name says.
+  const other = identityProblem(ck.meta, { preset: opts.preset, task: opts.task, seed: opts.seed });
+  const diff = configDiffValues(ck.config, record.config, ['model', 'data', 'train']);
+  if (other || diff.length || ck.meta.steps !== record.training.steps) {
+    ck.model.dispose();
+    throw new Error(
+      `${paths.checkpoint} ${other ?? `is not the model of ${paths.results} (${diff.map((d) => d.key).join(', ') || `${ck.meta.steps} steps, the record ${record.training.steps}`} differ)`}; ` +
+        'move it away and run this cell again to retrain the record\'s model',
+    );
+  }
+  return { model: ck.model, record, training: record.training };
 }

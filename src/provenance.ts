@@ -50,8 +50,16 @@ export interface Provenance {
   versions: Record<string, string | null>;
   gitCommit: string | null;
   platform: string;
+  /** The CPU's model name (the native kernels round differently per CPU; absent in older records). */
+  cpu?: string;
   cpus: number;
   createdAt: string;
+}
+
+/** The backend and kernels a record or checkpoint was made with, in words (`wasm native`, `wasm stock`, `tensorflow`). */
+export function kernelsLabel(p: { backend?: unknown; kernels?: unknown }): string {
+  const backend = String(p.backend ?? 'unknown');
+  return backend === 'wasm' ? `wasm ${String(p.kernels ?? 'stock')}` : backend;
 }
 
 export function provenance(): Provenance {
@@ -69,6 +77,7 @@ export function provenance(): Provenance {
     },
     gitCommit: gitCommit(),
     platform: `${os.platform()}-${os.arch()}`,
+    cpu: os.cpus()[0]?.model?.trim() ?? 'unknown',
     cpus: os.cpus().length,
     createdAt: new Date().toISOString(),
   };

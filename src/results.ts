@@ -16,12 +16,15 @@ import { checkMeasures } from './analysis/importance';
 import type { Remeasured } from './study';
 import { checkOodLengths } from './analysis/ood';
 import { analyzeModel, AnalysisResult } from './analysis/pipeline';
-import { CheckpointError, checkpointConfig, loadCheckpoint, readCheckpointHeader, saveCheckpoint, saveTrainingCheckpoint, trainStateOf } from './checkpoint';
-import { checkTaskConfig, completeConfig, ExperimentConfig, PRESETS, PresetName, TASKS, TaskName, validateConfig } from './config';
-import { cleanStaleTemps, makeDir, setAside, writeFileAtomic } from './files';
+import { CheckpointError, checkpointConfig, CheckpointMeta, identityProblem, loadCheckpoint, LoadedCheckpoint, readCheckpointHeader, RunIdentity, saveCheckpoint, saveTrainingCheckpoint, trainStateOf } from './checkpoint';
+import { checkPreset, checkSeed, checkTask, checkTaskConfig, completeConfig, ConfigError, ExperimentConfig, PRESETS, PresetName, TASKS, TaskName, validateConfig } from './config';
+import { cleanStaleTemps, makeDir, setAside, WriteBatch, WriteError, writeFileAtomic } from './files';
+import { InterruptedError, onInterrupt } from './interrupt';
 import { RunLock } from './lock';
 import type { Transformer } from './model';
-import { provenance, Provenance } from './provenance';
+import { kernelsLabel, provenance, Provenance } from './provenance';
+import { recordProblem, sealRecord } from './record-check';
+import { SizeName, SIZES, sizeOf } from './sizes';
 import { getTask } from './tasks';
 import { EvalPoint, train, TrainResult, TrainState } from './train';
 
@@ -50,6 +53,8 @@ export interface RunRecord {
   timingsMs: { train: number; analysis: number };
   /** Records of the measures study (src/study.ts): where the model and its record came from, and how G and C compare. */
   remeasured?: Remeasured;
+  /** The record's seal: SHA-256 of its JSON without this field (src/record-check.ts); absent in records written before seals. */
+  sha256?: string;
 }
 
 export function runPaths(dir: string, preset: string, task: string, seed: number) {
@@ -96,7 +101,10 @@ export function inspectRecord(file: string): RecordCheck {
   if (!rec.config || typeof rec.config !== 'object' || !rec.config.model || !rec.config.train || !rec.config.analysis) return bad('has no configuration');
   if (!rec.training || typeof rec.training.steps !== 'number') return bad('has no training outcome');
   if (!rec.analysis || (rec.analysis.status !== 'analysed' && rec.analysis.status !== 'skipped')) return bad('has no finished analysis');
-  return { status: 'ok', record: { ...rec, config: completeConfig(rec.config, rec.preset) } };
+  const config = completeConfig(rec.config, rec.preset);
+  const problem = recordProblem(rec as unknown as Record<string, unknown>, config);
+  if (problem) return bad(problem);
+  return { status: 'ok', record: { ...rec, config } };
 }
 
 /** The record if the file is a complete, well-formed results file matching its name and folder, else null. */
@@ -131,6 +139,25 @@ export function scanRecords(dir: string, preset?: string): { records: RunRecord[
   return { records, rejected };
 }
 
+/**
+ * Refuses a folder whose records were made with different settings (a re-analysis stopped half-way,
+ * a run redone with --replace and other settings, two sweeps with different --set): counted
+ * together they would mix two experiments. The error names each group of settings and its files.
+ */
+export function checkOneSettings(folder: string, records: readonly RunRecord[]): void {
+  if (records.length < 2) return;
+  const first = records[0];
+  const others = records.filter((r) => configDiff(first.config, r.config).length);
+  if (!others.length) return;
+  const diff = configDiffValues(first.config, others[0].config);
+  const name = (r: RunRecord) => `${r.task}_seed${r.seed}.json`;
+  const same = records.filter((r) => !configDiff(first.config, r.config).length);
+  throw new ConfigError(
+    `${folder} mixes records made with different settings (${diff.map((d) => `${d.key}: ${JSON.stringify(d.a)} in ${same.length} records (${same.slice(0, 4).map(name).join(', ')}${same.length > 4 ? ', ...' : ''}), ${JSON.stringify(d.b)} in ${others.length} (${others.slice(0, 4).map(name).join(', ')}${others.length > 4 ? ', ...' : ''})`).join('; ')}); ` +
+      'counting them together would mix two experiments: finish the re-analysis (gcg analyze with the same --set) or move the odd records to a folder of their own',
+  );
+}
+
 /** Prints one warning line per results file that was not counted. */
 export function warnRejected(rejected: readonly RejectedFile[]): void {
   for (const r of rejected) console.warn(`warning: not counted: ${r.file} ${r.reason}`);
@@ -157,6 +184,8 @@ export interface RunOptions {
   replace?: boolean;
   /** Minutes without a heartbeat after which another machine's lock on this run may be taken over. */
   lockStaleMinutes?: number;
+  /** Allow work on other kernels or another backend than the folder's (default: refuse; see checkStoreKernels). */
+  mixKernels?: boolean;
   log?: (line: string) => void;
 }
 
@@ -201,12 +230,12 @@ export function checkNoConflict(file: string, existing: RunRecord, cfg: Experime
   }
 }
 
-/** The configuration a checkpoint at `file` was made with, or null when there is none or it is unreadable. */
-function checkpointTraining(file: string): ExperimentConfig | null {
+/** The configuration and metadata of a checkpoint at `file`, or null when there is none or it is unreadable. */
+function checkpointTraining(file: string): { cfg: ExperimentConfig; meta: CheckpointMeta } | null {
   if (!fs.existsSync(file)) return null;
   try {
     const { header } = readCheckpointHeader(file);
-    return checkpointConfig(file, header);
+    return { cfg: checkpointConfig(file, header), meta: header.meta };
   } catch (e) {
     if (e instanceof CheckpointError) return null; // unusable: set aside when the run starts
     throw e;
@@ -222,19 +251,67 @@ export function checkRunConflicts(dir: string, preset: PresetName, task: TaskNam
   const paths = runPaths(dir, preset, task, seed);
   const rec = readRecord(paths.results);
   if (rec) checkNoConflict(paths.results, rec, cfg);
-  checkCheckpointConflict(paths.checkpoint, cfg, '--results folder', 'retrain and replace it');
-  checkCheckpointConflict(paths.partial, cfg, '--results folder', 'start training afresh and replace it');
+  const want = { preset, task, seed };
+  checkCheckpointConflict(paths.checkpoint, cfg, '--results folder', 'retrain and replace it', want);
+  checkCheckpointConflict(paths.partial, cfg, '--results folder', 'start training afresh and replace it', want);
 }
 
-/** Throws RunConflictError if `file` is a checkpoint trained with other model, data or training settings. */
-export function checkCheckpointConflict(file: string, cfg: ExperimentConfig, where: string, replaceDoes: string): void {
+/**
+ * Throws RunConflictError if `file` is a checkpoint of another run (`want`: its metadata says which,
+ * whatever its name) or trained with other model, data or training settings.
+ */
+export function checkCheckpointConflict(file: string, cfg: ExperimentConfig, where: string, replaceDoes: string, want: RunIdentity): void {
   const trained = checkpointTraining(file);
   if (!trained) return;
-  const diff = configDiffValues(trained, cfg, TRAINING_SECTIONS);
+  const other = identityProblem(trained.meta, want);
+  if (other) throw new RunConflictError(`${file} ${other}; move it away, or add --replace to set it aside (kept, renamed) and ${replaceDoes.replace(/ and replace it$/, '')}`);
+  const diff = configDiffValues(trained.cfg, cfg, TRAINING_SECTIONS);
   if (diff.length) {
     throw new RunConflictError(
       `${file} holds a model trained with other settings (differs in ${describeDiff(diff)}); ` +
         `use another ${where}, or add --replace to ${replaceDoes}`,
+    );
+  }
+}
+
+/**
+ * The backend and kernels of the work already in a results folder (`label`), from the first
+ * record, checkpoint or training checkpoint that says (records made before kernels were recorded:
+ * stock), or null for an empty folder.
+ */
+export function storeKernels(folder: string): { label: string; file: string } | null {
+  if (!fs.existsSync(folder)) return null;
+  for (const f of fs.readdirSync(folder).sort()) {
+    const file = path.join(folder, f);
+    try {
+      if (RESULTS_NAME.test(f)) {
+        const rec = JSON.parse(fs.readFileSync(file, 'utf8'));
+        if (rec?.provenance?.backend) return { label: kernelsLabel(rec.provenance), file };
+      } else if (/_seed\d+(\.partial)?\.ckpt$/.test(f)) {
+        const { header } = readCheckpointHeader(file);
+        if (header.meta.backend) return { label: kernelsLabel(header.meta), file };
+      }
+    } catch {
+      /* unreadable files are dealt with by the run that meets them */
+    }
+  }
+  return null;
+}
+
+/**
+ * Refuses to add work made on other kernels (or another backend) to a results folder: the same
+ * seed trains to a different model on each, so a folder mixing them measures two things at once.
+ * `mixKernels` (--mix-kernels) allows it.
+ */
+export function checkStoreKernels(folder: string, mixKernels = false): void {
+  if (mixKernels) return;
+  const there = storeKernels(folder);
+  const now = kernelsLabel(provenance());
+  if (there && there.label !== now) {
+    throw new RunConflictError(
+      `${folder} holds work made on ${there.label} (${path.basename(there.file)}), and this process runs on ${now}: ` +
+        'the same seed trains to a different model on each, so one folder must not mix them; use another --results folder, ' +
+        `run with the same kernels (GCG_KERNELS=${there.label.split(' ')[1] ?? 'stock'}; GCG_BACKEND), or add --mix-kernels to mix them knowingly`,
     );
   }
 }
@@ -246,6 +323,11 @@ export function checkCheckpointConflict(file: string, cfg: ExperimentConfig, whe
 export function runOne(opts: RunOptions): { record: RunRecord; skipped: boolean } {
   const { dir, preset, task, seed, cfg } = opts;
   const log = opts.log ?? (() => undefined);
+  // The command line's checks, at this entry too (notebooks call it directly).
+  checkPreset(preset);
+  checkTask(task);
+  checkSeed(seed);
+  validateConfig(cfg);
   checkTaskConfig(task, cfg);
   checkMeasures(cfg.analysis.measures);
   checkOodLengths(opts.oodLengths ?? getTask(task).oodLengths, cfg, opts.allowIdLengths);
@@ -267,10 +349,11 @@ export function runOne(opts: RunOptions): { record: RunRecord; skipped: boolean 
       log(`warning: ${paths.results} ${existing.reason}; moved aside to ${setAside(paths.results)}, the run is redone`);
     }
     if (!opts.replace) checkRunConflicts(dir, preset, task, seed, cfg);
+    checkStoreKernels(folder, opts.mixKernels);
     let model: Transformer | null = null;
     let training: TrainingOutcome | null = null;
     const t0 = performance.now();
-    const reused = reuseCheckpoint(paths.checkpoint, cfg, log);
+    const reused = reuseCheckpoint(paths.checkpoint, cfg, { preset, task, seed }, log);
     if (reused) {
       ({ model, training } = reused);
       log(`${task} seed ${seed}: reusing trained checkpoint ${paths.checkpoint}`);
@@ -307,8 +390,11 @@ export function trainToCheckpoint(opts: {
 }): { model: Transformer; training: TrainingOutcome; result: TrainResult } {
   const { task, seed, cfg, log } = opts;
   const prov = provenance();
-  const meta = { task, seed, preset: opts.preset, steps: 0, backend: prov.backend, kernels: prov.kernels, provenance: prov };
-  const resume = loadPartial(opts.partial, cfg, log);
+  // Which run this is (task, seed, preset; the size and every training setting are in the config it is saved with): every reader checks it.
+  const meta = { task, seed, preset: opts.preset, size: sizeOf(cfg.model), steps: 0, backend: prov.backend, kernels: prov.kernels, provenance: prov };
+  const want = { preset: opts.preset, task, seed };
+  setAsideForeign(opts.checkpoint, want, log); // another run's model under this name is kept, never overwritten
+  const resume = loadPartial(opts.partial, cfg, want, log);
   log(resume ? `${task} seed ${seed}: resuming training at step ${resume.state.step} from ${opts.partial}` : `${task} seed ${seed}: training`);
   const result = train({
     task,
@@ -330,13 +416,15 @@ export function trainToCheckpoint(opts: {
  * checkpoint that cannot be used (damaged, or without its training record) is moved aside, never
  * overwritten; one with other settings is left where it is (runOne refuses it unless --replace).
  */
-function reuseCheckpoint(file: string, cfg: ExperimentConfig, log: (line: string) => void): { model: Transformer; training: TrainingOutcome } | null {
+function reuseCheckpoint(file: string, cfg: ExperimentConfig, want: RunIdentity, log: (line: string) => void): { model: Transformer; training: TrainingOutcome } | null {
   if (!fs.existsSync(file)) return null;
   try {
     const ck = loadCheckpoint(file);
-    if (!configDiffValues(ck.config, cfg, TRAINING_SECTIONS).length && ck.meta.training) return { model: ck.model, training: ck.meta.training as TrainingOutcome };
+    const other = identityProblem(ck.meta, want);
+    if (!other && !configDiffValues(ck.config, cfg, TRAINING_SECTIONS).length && ck.meta.training) return { model: ck.model, training: ck.meta.training as TrainingOutcome };
     ck.model.dispose();
-    if (!ck.meta.training) log(`warning: ${file} has no training record; moved aside to ${setAside(file)}, retraining`);
+    if (other) log(`warning: ${file} ${other}; moved aside to ${setAside(file)}, retraining`);
+    else if (!ck.meta.training) log(`warning: ${file} has no training record; moved aside to ${setAside(file)}, retraining`);
     else log(`${file}: replacing a model trained with other settings (--replace)`);
   } catch (e) {
     if (!(e instanceof CheckpointError)) throw e;
@@ -345,11 +433,24 @@ function reuseCheckpoint(file: string, cfg: ExperimentConfig, log: (line: string
   return null;
 }
 
+/** Moves a readable checkpoint of another run (by its metadata) out of this run's way, keeping it. */
+function setAsideForeign(file: string, want: RunIdentity, log: (line: string) => void): void {
+  const there = checkpointTraining(file);
+  const other = there && identityProblem(there.meta, want);
+  if (other) log(`warning: ${file} ${other}; moved aside to ${setAside(file)}`);
+}
+
 /** The model and state of a usable training checkpoint (same training settings), else null (a damaged one is moved aside). */
-export function loadPartial(file: string, cfg: ExperimentConfig, log: (line: string) => void): { model: Transformer; state: TrainState } | null {
+export function loadPartial(file: string, cfg: ExperimentConfig, want: RunIdentity, log: (line: string) => void): { model: Transformer; state: TrainState } | null {
   if (!fs.existsSync(file)) return null;
   try {
     const ck = loadCheckpoint(file);
+    const other = identityProblem(ck.meta, want);
+    if (other) {
+      ck.model.dispose();
+      log(`warning: ${file} ${other}; moved aside to ${setAside(file)}, training from scratch`);
+      return null;
+    }
     if (configDiffValues(ck.config, cfg, TRAINING_SECTIONS).length) {
       ck.model.dispose();
       log(`${file}: replacing a training checkpoint made with other settings (--replace)`);
@@ -377,15 +478,19 @@ export function trainingOutcome(r: TrainResult): TrainingOutcome {
   };
 }
 
-/** Analyses a trained model (then disposes it) and writes its results file atomically. */
-function analyzeAndWrite(opts: RunOptions & { model: Transformer; training: TrainingOutcome; trainMs: number; log: (line: string) => void; lock: RunLock }): RunRecord {
-  const { dir, preset, task, seed, cfg, model } = opts;
+/** Analyses a trained model (then disposes it): the results record of the run. */
+function analyzeRun(opts: RunOptions & { model: Transformer; training: TrainingOutcome; trainMs: number; log: (line: string) => void }): RunRecord {
+  const { preset, task, seed, cfg, model } = opts;
   opts.log(`${task} seed ${seed}: analysing`);
   const t0 = performance.now();
-  const analysis = analyzeModel({ model, task, seed, cfg: cfg.analysis, oodLengths: opts.oodLengths });
-  model.dispose();
+  let analysis: AnalysisResult;
+  try {
+    analysis = analyzeModel({ model, task, seed, cfg: cfg.analysis, oodLengths: opts.oodLengths });
+  } finally {
+    model.dispose();
+  }
   if ((opts.oodLengths ?? getTask(task).oodLengths).some((n) => n <= cfg.data.maxLen)) analysis.ood.withinTraining = true;
-  const record: RunRecord = {
+  return sealRecord({
     format: RESULTS_FORMAT,
     preset,
     task,
@@ -395,19 +500,61 @@ function analyzeAndWrite(opts: RunOptions & { model: Transformer; training: Trai
     training: opts.training,
     analysis,
     timingsMs: { train: opts.trainMs, analysis: performance.now() - t0 },
-  };
-  const file = runPaths(dir, preset, task, seed).results;
-  if (!opts.lock.held()) throw new Error(`${file}: not written: another process took this run's lock over while it ran (${opts.lock.file}); its own result will stand`);
+  });
+}
+
+/** Refuses to write a run's results when another process took its lock over meanwhile. */
+function checkStillHeld(file: string, lock: RunLock): void {
+  if (!lock.held()) throw new Error(`${file}: not written: another process took this run's lock over while it ran (${lock.file}); its own result will stand`);
+}
+
+/** Analyses a trained model (then disposes it) and writes its results file atomically. */
+function analyzeAndWrite(opts: RunOptions & { model: Transformer; training: TrainingOutcome; trainMs: number; log: (line: string) => void; lock: RunLock }): RunRecord {
+  const record = analyzeRun(opts);
+  const file = runPaths(opts.dir, opts.preset, opts.task, opts.seed).results;
+  checkStillHeld(file, opts.lock);
   writeFileAtomic(file, JSON.stringify(record, null, 1));
   return record;
 }
 
 /**
+ * Why a checkpoint must not be re-analysed into the results file beside it (null: it may): no
+ * training record, another run's metadata, another size than its folder's, or other training
+ * settings than the results file it would replace.
+ */
+function reanalysisProblem(ck: LoadedCheckpoint, want: RunIdentity, resultsFile: string, folderSize: SizeName | null): string | null {
+  if (!ck.meta.training) return 'its metadata has no training record';
+  if (!(TASKS as readonly string[]).includes(want.task)) return `unknown task ${JSON.stringify(want.task)}`;
+  const other = identityProblem(ck.meta, want);
+  if (other) return `it ${other}`;
+  const size = sizeOf(ck.config.model);
+  if (folderSize && size !== folderSize) return `it holds a model of size ${size} but sits in the folder of size ${folderSize}`;
+  const existing = inspectRecord(resultsFile);
+  const diff = existing.status === 'ok' ? configDiffValues(existing.record.config, ck.config, TRAINING_SECTIONS) : [];
+  if (diff.length) {
+    const what = diff.map((d) => `${d.key}: ${JSON.stringify(d.a)} in the results file, ${JSON.stringify(d.b)} in the checkpoint`).join('; ');
+    return `it was trained with other settings than ${resultsFile} (${what}): not that run's model; its results are left as they are`;
+  }
+  return null;
+}
+
+/** The model size a results folder names (`<store>/<size>/<preset>/`), or null. */
+function sizeOfFolder(presetDir: string): SizeName | null {
+  const name = path.basename(path.dirname(path.resolve(presetDir)));
+  return (SIZES as readonly string[]).includes(name) ? (name as SizeName) : null;
+}
+
+/**
  * Re-runs the analysis on every trained checkpoint of a preset in the results store (no
  * retraining) and rewrites the results files: after a change to the analysis code, or to study an
- * analysis setting (`analysis` overrides; training settings cannot change here). A checkpoint that
- * cannot be analysed (damaged, misnamed, or its run locked by another process) does not stop the
- * others: every failure is returned.
+ * analysis setting (`analysis` overrides; training settings cannot change here).
+ *
+ * Every checkpoint is checked before it is used: its metadata must name the run its file name
+ * says, its training settings must be those of the results file it replaces (and of the size its
+ * folder names). The new results files are written as one batch (WriteBatch): nothing is replaced
+ * until every run is analysed, so an interrupted re-analysis leaves the store as it was. A
+ * checkpoint that cannot be analysed does not stop the others: every failure is returned, and the
+ * runs that were analysed are written.
  */
 export function reanalyze(opts: {
   dir: string;
@@ -423,38 +570,56 @@ export function reanalyze(opts: {
   const name = /^([a-z][a-z0-9-]*)_seed(\d+)\.ckpt$/;
   const files = fs.existsSync(sub) ? fs.readdirSync(sub).filter((f) => name.test(f)).sort() : [];
   for (const f of cleanStaleTemps(sub)) log(`removed ${path.join(sub, f)} (a temporary file left by a stopped process)`);
+  const size = sizeOfFolder(sub);
   const records: RunRecord[] = [];
   const failures: RejectedFile[] = [];
-  for (const f of files) {
-    const file = path.join(sub, f);
-    const [, task, seed] = name.exec(f)!;
-    let lock: RunLock | null = null;
-    try {
-      lock = RunLock.acquire(runPaths(opts.dir, opts.preset, task, Number(seed)).lock, { staleMinutes: opts.lockStaleMinutes, onTakeover: log });
-      const ck = loadCheckpoint(file);
-      const training = ck.meta.training as TrainingOutcome | undefined;
-      const problem = !training
-        ? 'its metadata has no training record'
-        : !(TASKS as readonly string[]).includes(task)
-          ? `unknown task ${JSON.stringify(task)}`
-        : ck.meta.task !== task || Number(ck.meta.seed) !== Number(seed) || ck.meta.preset !== opts.preset
-          ? `it holds preset ${ck.meta.preset}, task ${ck.meta.task}, seed ${ck.meta.seed}, not what its name and folder say`
-          : null;
-      if (problem) {
-        ck.model.dispose();
-        throw new Error(problem);
+  const locks: RunLock[] = [];
+  const batch = new WriteBatch();
+  const dropCleanup = onInterrupt(() => {
+    batch.abort();
+    for (const l of locks) l.release();
+  });
+  try {
+    for (const f of files) {
+      const file = path.join(sub, f);
+      const [, task, seed] = name.exec(f)!;
+      const paths = runPaths(opts.dir, opts.preset, task, Number(seed));
+      let lock: RunLock | null = null;
+      try {
+        lock = RunLock.acquire(paths.lock, { staleMinutes: opts.lockStaleMinutes, onTakeover: log });
+        const ck = loadCheckpoint(file);
+        const problem = reanalysisProblem(ck, { preset: opts.preset, task, seed: Number(seed) }, paths.results, size);
+        if (problem) {
+          ck.model.dispose();
+          throw new Error(problem);
+        }
+        const training = ck.meta.training as TrainingOutcome;
+        const cfg = validateConfig({ ...ck.config, analysis: { ...ck.config.analysis, ...opts.analysis } });
+        checkTaskConfig(task as TaskName, cfg);
+        checkOodLengths(opts.oodLengths ?? getTask(task).oodLengths, cfg, opts.allowIdLengths);
+        log(`${f}: analysing`);
+        const record = analyzeRun({ dir: opts.dir, preset: opts.preset, task: task as TaskName, seed: Number(seed), cfg, oodLengths: opts.oodLengths, model: ck.model, training, trainMs: 0, log });
+        batch.add(paths.results, JSON.stringify(record, null, 1));
+        records.push(record);
+        locks.push(lock);
+        lock = null; // held until the batch is written
+      } catch (e) {
+        if (e instanceof InterruptedError || e instanceof WriteError) throw e;
+        failures.push({ file, reason: (e as Error).message });
+        log(`${f}: FAILED: ${(e as Error).message}`);
+      } finally {
+        lock?.release();
       }
-      const cfg = validateConfig({ ...ck.config, analysis: { ...ck.config.analysis, ...opts.analysis } });
-      checkTaskConfig(task as TaskName, cfg);
-      checkOodLengths(opts.oodLengths ?? getTask(task).oodLengths, cfg, opts.allowIdLengths);
-      log(`${f}: analysing`);
-      records.push(analyzeAndWrite({ dir: opts.dir, preset: opts.preset, task: task as TaskName, seed: Number(seed), cfg, oodLengths: opts.oodLengths, model: ck.model, training: training!, trainMs: 0, log, lock }));
-    } catch (e) {
-      failures.push({ file, reason: (e as Error).message });
-      log(`${f}: FAILED: ${(e as Error).message}`);
-    } finally {
-      lock?.release();
     }
+    for (const [i, l] of locks.entries()) checkStillHeld(runPaths(opts.dir, opts.preset, records[i].task, records[i].seed).results, l);
+    batch.commit();
+    if (records.length) log(`wrote ${records.length} results files at once`);
+  } catch (e) {
+    batch.abort();
+    throw e;
+  } finally {
+    dropCleanup();
+    for (const l of locks) l.release();
   }
   return { records, failures };
 }

@@ -17,6 +17,8 @@ import { analyzeModel } from './analysis/pipeline';
 import { loadCheckpoint } from './checkpoint';
 import { ExperimentConfig, PresetName } from './config';
 import { makeDir, writeFileAtomic } from './files';
+import { sealRecord } from './record-check';
+import { InterruptedError } from './interrupt';
 import { RunLock, RunLockedError } from './lock';
 import { KernelsName, withKernels } from './native';
 import { formatDuration } from './progress';
@@ -108,6 +110,7 @@ export function runStudy(opts: StudyOptions): StudySummary {
       log(`[${formatDuration(Date.now() - t0)}] ${name}: wrote ${paths.results} in ${formatDuration(record.timingsMs.analysis)} (G within ${r.gMaxRelDiff.toExponential(1)} of the record's, C differs in ${r.cDiffering.length} of ${record.analysis.components.length})`);
       summary.done.push(name);
     } catch (e) {
+      if (e instanceof InterruptedError) throw e;
       log(`${name}: FAILED: ${(e as Error).message}`);
       summary.failed.push({ file: paths.results, error: (e as Error).message });
     } finally {
@@ -163,7 +166,7 @@ function remeasure(rec: RunRecord, cfg: ExperimentConfig, opts: StudyOptions, lo
     gMaxRelDiff: Math.max(...ids.map((id) => Math.abs((analysis.scores.G?.[id] ?? NaN) - G0[id]))) / scale,
     cDiffering: ids.filter((id) => analysis.scores.C?.[id] !== rec.analysis.scores.C[id]),
   };
-  return {
+  return sealRecord({
     format: RESULTS_FORMAT,
     preset: rec.preset,
     task: rec.task,
@@ -174,5 +177,5 @@ function remeasure(rec: RunRecord, cfg: ExperimentConfig, opts: StudyOptions, lo
     analysis,
     timingsMs: { train: 0, analysis: performance.now() - t0 },
     remeasured,
-  };
+  });
 }

@@ -16,12 +16,14 @@
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
-import { ConfigError, ExperimentConfig, getConfig, parseOverrides, PresetName, TaskName } from './config';
+import { checkSeed, checkTask, ConfigError, ExperimentConfig, getConfig, parseOverrides, PresetName, TaskName, validateConfig } from './config';
 import { makeDir } from './files';
+import { InterruptedError, SignalName, takeOverInterrupt } from './interrupt';
 import { describeHolder, EXIT_LOCKED, liveHolder, RunLockedError } from './lock';
 import { formatDuration } from './progress';
-import { checkNoConflict, checkRunConflicts, configDiff, inspectRecord, readRecord, runOne, runPaths } from './results';
+import { checkNoConflict, checkRunConflicts, checkStoreKernels, configDiff, inspectRecord, readRecord, runOne, runPaths } from './results';
 import { SizeName, sizedSettings } from './sizes';
 
 export interface SweepOptions {
@@ -44,6 +46,8 @@ export interface SweepOptions {
   replace?: boolean;
   /** Minutes without a heartbeat after which another machine's lock may be taken over. */
   lockStaleMinutes?: number;
+  /** Allow runs on other kernels or another backend than the folder's (default: refuse). */
+  mixKernels?: boolean;
   log?: (line: string) => void;
 }
 
@@ -90,6 +94,9 @@ export interface SweepSummary {
 
 export async function sweep(opts: SweepOptions): Promise<SweepSummary> {
   const log = opts.log ?? ((l: string) => console.log(l));
+  for (const seed of opts.seeds) checkSeed(seed);
+  for (const task of opts.tasks) checkTask(task);
+  validateConfig(opts.cfg);
   const grid = sweepJobs(opts);
   const jobs = opts.index === undefined ? grid : [sweepJob(grid, opts.index)];
   const pending = jobs.filter((j) => {
@@ -105,6 +112,7 @@ export async function sweep(opts: SweepOptions): Promise<SweepSummary> {
   });
   // Every conflict is refused before any work starts.
   if (!opts.replace) for (const j of pending) checkRunConflicts(j.dir, opts.preset, j.task, j.seed, j.cfg);
+  for (const d of new Set(pending.map((j) => path.join(j.dir, opts.preset)))) checkStoreKernels(d, opts.mixKernels);
   const skipped = jobs.length - pending.length;
   const which = opts.index === undefined ? `${jobs.length} runs` : `job ${opts.index} of ${grid.length} (${jobName(jobs[0])})`;
   log(`sweep preset=${opts.preset}: ${which}, ${skipped} already finished, ${pending.length} to do, ${opts.workers} worker(s)`);
@@ -127,19 +135,20 @@ export async function sweep(opts: SweepOptions): Promise<SweepSummary> {
     failed.push({ task: j.task, seed: j.seed, size: j.size, error });
     report(j, `FAILED: ${error}`);
   };
-  const holderOf = (j: SweepJob) => liveHolder(runPaths(j.dir, opts.preset, j.task, j.seed).lock);
+  const holderOf = (j: SweepJob) => liveHolder(runPaths(j.dir, opts.preset, j.task, j.seed).lock, opts.lockStaleMinutes);
 
   if (opts.workers <= 1) {
     for (const j of pending) {
       const holder = holderOf(j);
       if (holder) {
-        heldElsewhere(j, describeHolder(holder));
+        heldElsewhere(j, holder);
         continue;
       }
       try {
         const { record, skipped } = runOne({ ...opts, dir: j.dir, cfg: j.cfg, task: j.task, seed: j.seed, log });
         report(j, (skipped ? 'finished by another process: ' : '') + summarize(record.analysis.status, record.analysis.classification?.rho));
       } catch (e) {
+        if (e instanceof InterruptedError) throw e;
         if (e instanceof RunLockedError) heldElsewhere(j, describeHolder(e.holder));
         else fail(j, (e as Error).message);
       }
@@ -147,11 +156,20 @@ export async function sweep(opts: SweepOptions): Promise<SweepSummary> {
   } else {
     const queue = pending.slice();
     const cli = path.join(__dirname, 'cli.js');
+    // A SIGINT/SIGTERM to the sweep goes to every worker (each stops cleanly: its lock released, its
+    // training state saved), no new run starts, and the sweep waits for them before it stops.
+    const children = new Set<ReturnType<typeof spawn>>();
+    let stopping: SignalName | null = null;
+    const stopAll = (sig: SignalName) => {
+      stopping = sig;
+      log(`${sig}: stopping ${children.size} worker(s) and waiting for them`);
+      for (const c of children) c.kill(sig);
+    };
     const worker = async () => {
-      for (let job = queue.shift(); job; job = queue.shift()) {
+      for (let job = stopping ? undefined : queue.shift(); job; job = stopping ? undefined : queue.shift()) {
         const holder = holderOf(job);
         if (holder) {
-          heldElsewhere(job, describeHolder(holder));
+          heldElsewhere(job, holder);
           continue;
         }
         const args = [cli, 'run', '--task', job.task, '--seed', String(job.seed), '--preset', opts.preset, '--results', job.dir];
@@ -160,24 +178,32 @@ export async function sweep(opts: SweepOptions): Promise<SweepSummary> {
         if (opts.replace) args.push('--replace');
         if (opts.lockStaleMinutes !== undefined) args.push('--lock-stale', String(opts.lockStaleMinutes));
         if (opts.allowIdLengths) args.push('--allow-id-lengths');
+        if (opts.mixKernels) args.push('--mix-kernels');
         // Each worker's own output (training checks, phases) goes to <task>_seed<seed>.log beside its results.
         const paths = runPaths(job.dir, opts.preset, job.task, job.seed);
         makeDir(path.dirname(paths.log));
         const out = fs.openSync(paths.log, 'a');
         const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-          const child = spawn(process.execPath, args, { stdio: ['ignore', out, 'pipe'], env: { ...process.env, CI: 'true' } });
+          // Its own process group: a terminal's Ctrl-C reaches the sweep, which passes it on once.
+          const child = spawn(process.execPath, args, { stdio: ['ignore', out, 'pipe'], env: { ...process.env, CI: 'true' }, detached: true });
+          children.add(child);
           let err = '';
           child.stderr!.on('data', (d) => (err += d));
-          child.on('close', (c) => resolve({ code: c, stderr: err }));
+          child.on('close', (c, sig) => {
+            children.delete(child);
+            resolve({ code: c ?? (sig ? 128 + (os.constants.signals[sig] ?? 0) : null), stderr: err });
+          });
         });
         fs.closeSync(out);
         const rec = readRecord(paths.results);
-        if (code === EXIT_LOCKED) heldElsewhere(job, stderr.trim().split('\n').pop() ?? 'another process');
+        if (code === 130 || code === 143) report(job, `stopped (${stderr.trim().split('\n').pop() ?? ''})`);
+        else if (code === EXIT_LOCKED) heldElsewhere(job, stderr.trim().split('\n').pop() ?? 'another process');
         else if (code === 0 && rec) report(job, summarize(rec.analysis.status, rec.analysis.classification?.rho));
         else fail(job, `worker exited with ${code}: ${stderr.trim().split('\n').pop() ?? ''}`);
       }
     };
-    await Promise.all(Array.from({ length: Math.min(opts.workers, pending.length) }, worker));
+    await takeOverInterrupt(stopAll, () => Promise.all(Array.from({ length: Math.min(opts.workers, pending.length) }, worker)));
+    if (stopping) throw new InterruptedError(stopping, 'every worker stopped');
   }
   return { done: pending.length - failed.length - elsewhere.length, skipped, elsewhere, failed, wallMs: Date.now() - t0 };
 }
@@ -190,7 +216,7 @@ export function describeJobs(jobs: readonly SweepJob[], preset: PresetName): str
     const holder = liveHolder(p.lock);
     const state =
       c.status === 'ok' ? (configDiff(c.record.config, j.cfg).length ? 'finished with other settings' : 'finished')
-      : holder ? `in progress (${describeHolder(holder)})`
+      : holder ? `in progress (${holder})`
       : fs.existsSync(p.partial) || fs.existsSync(p.checkpoint) ? 'partly done'
       : 'to do';
     return `${String(j.index).padStart(5)}  ${(j.size ?? '-').padEnd(8)} ${j.task.padEnd(10)} ${String(j.seed).padEnd(10)} ${state}`;

@@ -8,7 +8,8 @@
  * checks), so changing the check's sample size does not change the batches a model trains on.
  */
 import { tf } from './backend';
-import { checkTaskConfig, ExperimentConfig, TaskName } from './config';
+import { checkSeed, checkTask, checkTaskConfig, ExperimentConfig, TaskName, validateConfig } from './config';
+import { checkInterrupted, holdInterrupts, InterruptedError, pendingSignal } from './interrupt';
 import { lossFromLogits, sampleAccuracy, targetWeights, tokensTensor } from './eval';
 import { Transformer } from './model';
 import { ProgressBar, progressWanted } from './progress';
@@ -63,7 +64,10 @@ export interface TrainOptions {
   model?: Transformer;
   /** Continue a stopped run: `model` must hold the weights saved with this state. */
   resume?: TrainState;
-  /** Called every `checkpointEvery` steps (and not after the last) with the state to save for a resume. */
+  /**
+   * Called every `checkpointEvery` steps (and not after the last) with the state to save for a
+   * resume; also at the step where a watched SIGINT/SIGTERM stops training (src/interrupt.ts).
+   */
   onCheckpoint?: (model: Transformer, state: TrainState) => void;
   /** Steps between onCheckpoint calls (default: every stopping check, train.evalEvery). */
   checkpointEvery?: number;
@@ -160,6 +164,10 @@ export function restoreAdamState(optimizer: tf.Optimizer, model: Transformer, st
 
 export function train(opts: TrainOptions): TrainResult {
   const { cfg, task, seed } = opts;
+  // The same checks as the command line's, at this entry too (a notebook may have edited cfg since getConfig).
+  checkTask(task);
+  checkSeed(seed);
+  validateConfig(cfg);
   checkTaskConfig(task, cfg);
   const r = opts.resume;
   if (r && !opts.model) throw new Error('train: resume needs the model saved with the state (opts.model)');
@@ -188,33 +196,48 @@ export function train(opts: TrainOptions): TrainResult {
     evalRng: evalRng.state(),
     adam: adamState(optimizer, model),
   });
+  const startStep = step;
   try {
     while (step < cfg.train.maxSteps) {
-      const s0 = Date.now();
-      const loss = trainStep(model, optimizer, stream.next(), vars);
-      const ms = Date.now() - s0;
-      stepMs += ms;
-      step++;
-      losses.push(loss);
-      if (!Number.isFinite(loss)) throw new TrainingDivergedError(step, loss, losses, evals);
-      const last = evals.length ? evals[evals.length - 1].acc : NaN;
-      bar.update(step, `loss ${loss.toFixed(3)} exact match ${Number.isNaN(last) ? '-' : `${(100 * last).toFixed(1)}%`}`);
-      if (opts.onStep?.({ step, loss, ms }) === 'stop') {
-        stopReason = 'stopped';
-        break;
+      const signal = pendingSignal();
+      if (signal) {
+        // Stopped by SIGINT/SIGTERM between two steps: the state here resumes bit for bit.
+        if (opts.onCheckpoint && step > startStep) {
+          opts.onCheckpoint(model, state());
+          throw new InterruptedError(signal, `training state at step ${step} saved`);
+        }
+        checkInterrupted();
       }
-      if (step % cfg.train.evalEvery === 0) {
-        const acc = sampleAccuracy(model, task, evalRng, cfg.train.evalSamples, stoppingCheckLength(cfg));
-        const point = { step, acc };
-        evals.push(point);
-        bar.clear();
-        opts.onEval?.(point);
-        if (acc >= cfg.train.targetAcc) {
-          stopReason = 'target';
+      const release = holdInterrupts();
+      try {
+        const s0 = Date.now();
+        const loss = trainStep(model, optimizer, stream.next(), vars);
+        const ms = Date.now() - s0;
+        stepMs += ms;
+        step++;
+        losses.push(loss);
+        if (!Number.isFinite(loss)) throw new TrainingDivergedError(step, loss, losses, evals);
+        const last = evals.length ? evals[evals.length - 1].acc : NaN;
+        bar.update(step, `loss ${loss.toFixed(3)} exact match ${Number.isNaN(last) ? '-' : `${(100 * last).toFixed(1)}%`}`);
+        if (opts.onStep?.({ step, loss, ms }) === 'stop') {
+          stopReason = 'stopped';
           break;
         }
+        if (step % cfg.train.evalEvery === 0) {
+          const acc = sampleAccuracy(model, task, evalRng, cfg.train.evalSamples, stoppingCheckLength(cfg));
+          const point = { step, acc };
+          evals.push(point);
+          bar.clear();
+          opts.onEval?.(point);
+          if (acc >= cfg.train.targetAcc) {
+            stopReason = 'target';
+            break;
+          }
+        }
+        if (opts.onCheckpoint && step % checkpointEvery === 0 && step < cfg.train.maxSteps) opts.onCheckpoint(model, state());
+      } finally {
+        release();
       }
-      if (opts.onCheckpoint && step % checkpointEvery === 0 && step < cfg.train.maxSteps) opts.onCheckpoint(model, state());
     }
   } finally {
     optimizer.dispose();

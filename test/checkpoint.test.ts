@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { before, test } from 'node:test';
 import { tf } from '../src/backend';
 import { CheckpointError, loadCheckpoint, saveCheckpoint, saveTrainingCheckpoint, trainStateOf } from '../src/checkpoint';
+import { provenance } from '../src/provenance';
 import { runOne, runPaths } from '../src/results';
 import { train, TrainState } from '../src/train';
 import { tokensTensor } from '../src/eval';
@@ -112,7 +113,7 @@ test('runOne resumes a run killed mid-training from its training checkpoint, and
     seed: 4,
     cfg: tcfg,
     progress: false,
-    onCheckpoint: (m, st) => saveTrainingCheckpoint(paths.partial, m, tcfg, meta, st),
+    onCheckpoint: (m, st) => saveTrainingCheckpoint(paths.partial, m, tcfg, { ...meta, seed: 4, backend: provenance().backend, kernels: provenance().kernels }, st),
     onStep: (i) => (i.step === 21 ? 'stop' : undefined),
   }).model.dispose();
   const lines: string[] = [];

@@ -9,7 +9,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { spearman } from '../src/analysis/ranks';
+import { classifyMeasures, spearman } from '../src/analysis/ranks';
+import { componentIds } from '../src/record-check';
 import { getConfig } from '../src/config';
 import { complexityStudy, findCell, findTrend, loadStores } from '../src/report/complexity';
 import { complexityReport } from '../src/report/complexity-report';
@@ -128,9 +129,14 @@ test('complexityStudy: a cell by hand (steps, skips, what matters, rho), tasks o
 
 test('loadStores: <store>/<preset>/ and <store>/<size>/<preset>/; the size comes from the configuration; the first store wins a duplicate', () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gcg-stores-'));
+  // Records on disk are checked when read (src/record-check.ts): every component of the model, and Eq. 3 from G and C.
   const write = (dir: string, r: RunRecord) => {
+    const ids = componentIds(r.config.model);
+    const G = Object.fromEntries(ids.map((id, i) => [id, i + 1]));
+    const C = Object.fromEntries(ids.map((id, i) => [id, (ids.length - i) / 10]));
+    const analysis = { ...r.analysis, components: ids, scores: { G, C }, intervals: {}, classification: classifyMeasures({ G, C }, ids, 'G', 'C', { ...r.config.analysis, seed: r.seed }) };
     fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(path.join(dir, `${r.task}_seed${r.seed}.json`), JSON.stringify(r));
+    fs.writeFileSync(path.join(dir, `${r.task}_seed${r.seed}.json`), JSON.stringify({ ...r, analysis }));
   };
   const a = path.join(tmp, 'grid');
   const b = path.join(tmp, 'study');

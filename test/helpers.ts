@@ -1,5 +1,12 @@
 /** Shared set-up for the tests: the backend under test and small configurations. */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { BackendName, initBackend } from '../src/backend';
+import { saveCheckpoint } from '../src/checkpoint';
+import { main } from '../src/cli';
+import { Transformer } from '../src/model';
+import { provenance } from '../src/provenance';
 import { DeepPartial, ExperimentConfig, getConfig } from '../src/config';
 import { withKernels } from '../src/native';
 
@@ -30,4 +37,57 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 /** Runs `fn` on tfjs's stock kernels (the committed results were made with them), then puts back the kernels that were in place. */
 export function withStockKernels<T>(fn: () => T): T {
   return withKernels('stock', fn);
+}
+
+/** The CLI's entry (dist/src/cli.js), for tests that start real processes. */
+export const CLI = path.join(__dirname, '..', 'src', 'cli.js');
+/** A fresh temporary folder. */
+export const tmp = (name: string) => fs.mkdtempSync(path.join(os.tmpdir(), `gcg-${name}-`));
+/** A Node stack trace in a message (no error shown to a user may carry one). */
+export const STACK = /\n\s+at .+\(.*:\d+:\d+\)|\n\s+at [^\s]+:\d+:\d+/;
+
+/** The CLI in this process, its output captured. */
+export async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const saved = { log: console.log, error: console.error, warn: console.warn };
+  console.log = (...a: unknown[]) => void out.push(a.join(' '));
+  console.error = (...a: unknown[]) => void err.push(a.join(' '));
+  console.warn = console.error;
+  try {
+    const code = await main(args);
+    return { code, stdout: out.join('\n'), stderr: err.join('\n') };
+  } finally {
+    Object.assign(console, saved);
+  }
+}
+
+/** A tiny model, analysed inside its training lengths (it does not generalise): seconds per run. */
+export const TINY = [
+  'model.nLayers=1', 'model.nHeads=2', 'model.dModel=16', 'model.dFF=32', 'data.minLen=2', 'data.maxLen=3',
+  'train.maxSteps=20', 'train.evalEvery=10', 'train.batchSize=16', 'train.evalSamples=32',
+  'analysis.gradBatches=1', 'analysis.gradBatchSize=8', 'analysis.meanBatches=1', 'analysis.evalSamples=16',
+  'analysis.oodPickSamples=16', 'analysis.idSamples=16', 'analysis.idLength=3', 'analysis.tieDraws=10',
+  'analysis.accLow=0', 'analysis.accHigh=1', 'analysis.variants=false', 'analysis.redraws=0',
+];
+export const TINY_ARGS = [...TINY.flatMap((s) => ['--set', s]), '--ood-lengths', '3', '--allow-id-lengths'];
+/** TINY (and `extra` assignments) as a configuration object. */
+export const tinyCfg = (extra: string[] = []) => {
+  const over: Record<string, Record<string, unknown>> = {};
+  for (const s of [...TINY, ...extra]) {
+    const [k, v] = s.split('=');
+    const [sec, f] = k.split('.');
+    (over[sec] ??= {})[f] = v === 'true' ? true : v === 'false' ? false : Number(v);
+  }
+  return getConfig('paper', over as DeepPartial<ExperimentConfig>);
+};
+
+/** A finished checkpoint (weights at initialisation, with a training record) at `file`, made on this process's backend and kernels. */
+export function fakeFinishedCheckpoint(file: string, cfg: ExperimentConfig, task: string, seed: number, preset = 'paper'): void {
+  const model = Transformer.init(cfg.model, seed);
+  const training = { steps: 600, reachedTarget: true, stopReason: 'target', finalAcc: 0.9, wallMs: 1, msPerStep: 1, losses: [1], evals: [] };
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const prov = provenance();
+  saveCheckpoint(file, model, cfg, { task, seed, preset, steps: 600, backend: prov.backend, kernels: prov.kernels, training });
+  model.dispose();
 }

@@ -5,7 +5,7 @@
  * pipeline looks measures up by name (analysis.measures) and needs no other change.
  */
 import { tf } from '../backend';
-import { AnalysisConfig, ConfigError, TaskName } from '../config';
+import { AnalysisConfig, ConfigError, setMeasureNameCheck, TaskName } from '../config';
 import { accuracy, batchLoss, exactMatch, ResidCache, tokensTensor } from '../eval';
 import { componentGradNorms } from '../grads';
 import { Component, componentHook, componentPatch, hooks, Patch, Transformer, withWeightGradientsFor } from '../model';
@@ -276,6 +276,7 @@ export function checkMeasures(names: readonly string[], setting = 'analysis.meas
 }
 
 const REGISTRY = new Map<string, ImportanceMeasure>();
+setMeasureNameCheck((names) => checkMeasures(names));
 
 export function registerMeasure(m: ImportanceMeasure): ImportanceMeasure {
   if (REGISTRY.has(m.name)) throw new Error(`importance measure ${m.name} is already registered`);

@@ -19,6 +19,18 @@ export interface OodPick {
   withinTraining?: boolean;
 }
 
+/** Candidate lengths as a list: distinct integers in [1, 99], at least one (returns how to name them in an error). */
+export function checkOodLengthList(lengths: readonly number[], flag = 'oodLengths'): string {
+  const given = !Array.isArray(lengths)
+    ? JSON.stringify(lengths)
+    : TASKS.some((t) => getTask(t).oodLengths === lengths) ? `the default ${lengths.join(',')}` : JSON.stringify(lengths.join(','));
+  if (!Array.isArray(lengths) || !lengths.length || lengths.some((n) => !Number.isInteger(n) || n < 1 || n > 99)) {
+    throw new ConfigError(`${flag}: got ${given}; allowed: comma-separated integers in [1, 99]`);
+  }
+  if (new Set(lengths).size !== lengths.length) throw new ConfigError(`${flag}: got ${given}, which repeats a length; allowed: distinct integers`);
+  return given;
+}
+
 /**
  * Checks candidate OOD lengths before any work: integers, no repeats, each longer than every
  * training length (else it is not out of distribution) and, with learned positions, short enough
@@ -27,11 +39,7 @@ export interface OodPick {
  */
 export function checkOodLengths(lengths: readonly number[], cfg: ExperimentConfig, allowWithinTraining = false, flag = '--ood-lengths'): readonly number[] {
   const { minLen, maxLen } = cfg.data;
-  const given = TASKS.some((t) => getTask(t).oodLengths === lengths) ? `the default ${lengths.join(',')}` : JSON.stringify(lengths.join(','));
-  if (!lengths.length || lengths.some((n) => !Number.isInteger(n) || n < 1 || n > 99)) {
-    throw new ConfigError(`${flag}: got ${given}; allowed: comma-separated integers in [1, 99]`);
-  }
-  if (new Set(lengths).size !== lengths.length) throw new ConfigError(`${flag}: got ${given}, which repeats a length; allowed: distinct integers`);
+  const given = checkOodLengthList(lengths, flag);
   const inside = lengths.filter((n) => n >= minLen && n <= maxLen);
   const shorter = lengths.filter((n) => n < minLen);
   if (!allowWithinTraining && (inside.length || shorter.length)) {

@@ -3,13 +3,13 @@
  * and classes (Eq. 3) -> pruning (Tables 2 and 6). Returns plain numbers (no tensors), with the
  * wall time of each phase. Knows nothing of files.
  */
-import type { AnalysisConfig, TaskName } from '../config';
+import { AnalysisConfig, checkSeed, checkTask, TaskName, validateAnalysisConfig } from '../config';
 import type { Transformer } from '../model';
 import { Rng } from '../rng';
 import { sampleExamples } from '../tasks';
 import { checkMeasures, getMeasure, ImportanceContext } from './importance';
 import './measures'; // registers the activation-based measures
-import { OodPick, pickOodLength } from './ood';
+import { checkOodLengthList, OodPick, pickOodLength } from './ood';
 import { pruningAnalysis, PruningResult } from './prune';
 import { Classification, classifyComponents, classifyMeasures } from './ranks';
 
@@ -61,6 +61,11 @@ export function oodEvalSet(task: TaskName, length: number, seed: number, samples
 
 export function analyzeModel(opts: AnalyzeOptions): AnalysisResult {
   const { model, task, seed, cfg } = opts;
+  // The same checks as the command line's, at this entry too (a notebook may hand it anything).
+  checkTask(task);
+  checkSeed(seed);
+  validateAnalysisConfig(cfg);
+  if (opts.oodLengths !== undefined) checkOodLengthList(opts.oodLengths);
   checkMeasures(cfg.measures);
   const timingsMs: Record<string, number> = {};
   const components = model.components().map((c) => c.id);

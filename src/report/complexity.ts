@@ -15,7 +15,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { TaskName } from '../config';
-import { RejectedFile, RunRecord, scanRecords } from '../results';
+import { checkOneSettings, RejectedFile, RunRecord, scanRecords } from '../results';
 import { componentCount, sizeOf } from '../sizes';
 import { pairStat, PairStat, studyMeasureLists } from './measures';
 import { analysed, MeasurePair, PAPER_PAIR } from './records';
@@ -39,6 +39,7 @@ export function loadStores(stores: readonly string[], preset: string): { records
     const subs = fs.readdirSync(store, { withFileTypes: true }).filter((d) => d.isDirectory() && fs.existsSync(path.join(store, d.name, preset))).map((d) => path.join(store, d.name));
     for (const dir of [...(fs.existsSync(path.join(store, preset)) ? [store] : []), ...subs.sort()]) {
       const scan = scanRecords(dir, preset);
+      checkOneSettings(path.join(dir, preset), scan.records);
       if (scan.records.length) folders.push(path.join(dir, preset));
       rejected.push(...scan.rejected);
       for (const r of scan.records) {

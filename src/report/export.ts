@@ -7,7 +7,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { makeDir, writeFileAtomic } from '../files';
+import { makeDir, WriteBatch } from '../files';
+import { onInterrupt } from '../interrupt';
 import { projectRoot } from '../provenance';
 import type { PlotlyFigure } from './figures';
 
@@ -75,7 +76,8 @@ export async function renderImages(
 ): Promise<Record<string, Partial<Record<ImageFormat, Buffer>>>> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { chromium } = require('playwright-core') as typeof import('playwright-core');
-  const browser = await chromium.launch({ executablePath: chromiumPath, args: CHROMIUM_ARGS });
+  // Signals stay ours (src/interrupt.ts): Playwright would otherwise install its own SIGINT/SIGTERM handlers.
+  const browser = await chromium.launch({ executablePath: chromiumPath, args: CHROMIUM_ARGS, handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false });
   try {
     const page = await browser.newPage();
     await page.setContent('<html><body><div id="fig"></div></body></html>');
@@ -134,18 +136,36 @@ function sized(fig: PlotlyFigure): PlotlyFigure {
 /**
  * Writes `<dir>/<name>.html` for every figure and, when a browser is found, `<name>.svg`,
  * `<name>.png` and `<name>.pdf`. Under CI=true a missing browser is an error (CI installs Chromium).
+ * The files are written as one batch: none replaces an old one until all are rendered, so an
+ * interrupted or failed export leaves the folder as it was. Given `batch`, the files join it and
+ * the caller commits (a report and its figures together).
  */
 export async function exportFigures(
   figs: Record<string, PlotlyFigure>,
   dir: string,
-  opts: { formats?: ImageFormat[]; chromiumPath?: string } = {},
+  opts: { formats?: ImageFormat[]; chromiumPath?: string; batch?: WriteBatch } = {},
 ): Promise<ExportResult> {
   makeDir(dir);
+  const batch = opts.batch ?? new WriteBatch();
+  const dropCleanup = onInterrupt(() => batch.abort());
+  try {
+    const r = await stageFigures(figs, dir, batch, opts);
+    if (!opts.batch) batch.commit();
+    return r;
+  } catch (e) {
+    batch.abort();
+    throw e;
+  } finally {
+    dropCleanup();
+  }
+}
+
+async function stageFigures(figs: Record<string, PlotlyFigure>, dir: string, batch: WriteBatch, opts: { formats?: ImageFormat[]; chromiumPath?: string }): Promise<ExportResult> {
   const written: string[] = [];
   const plotlySrc = path.relative(path.resolve(dir), plotlyScriptPath()).split(path.sep).join('/');
   for (const [name, fig] of Object.entries(figs)) {
     const file = path.join(dir, `${name}.html`);
-    writeFileAtomic(file, figureHtml(fig, name, plotlySrc));
+    batch.add(file, figureHtml(fig, name, plotlySrc));
     written.push(file);
   }
   const formats = opts.formats ?? [...IMAGE_FORMATS];
@@ -159,7 +179,7 @@ export async function exportFigures(
   for (const [name, byFormat] of Object.entries(images)) {
     for (const [format, bytes] of Object.entries(byFormat)) {
       const file = path.join(dir, `${name}.${format}`);
-      writeFileAtomic(file, bytes!);
+      batch.add(file, bytes!);
       written.push(file);
     }
   }

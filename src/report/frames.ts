@@ -3,7 +3,7 @@
  * terminal's width) and as danfojs-node DataFrames for CSV export.
  */
 import * as path from 'node:path';
-import { writeFileAtomic } from '../files';
+import { WriteBatch } from '../files';
 import { getTask } from '../tasks';
 import { AllTables, roundRow } from './tables';
 
@@ -99,18 +99,21 @@ const KEY_COLUMNS: Record<PaperTable, number> = { table1: 1, table2: 2, table3: 
  */
 export function printTables(tables: AllTables, csvDir?: string, width = process.stdout.columns || 120): string[] {
   const written: string[] = [];
+  // The CSVs are written as one batch: an interrupted or failed write leaves the old set as it was.
+  const batch = new WriteBatch();
   const print = (title: string, rows: readonly object[], keyColumns: number, name: string) => {
     console.log(`\n${title} (${rows.length} rows)`);
     console.log(formatTable(rows, width, keyColumns).join('\n'));
     const df = toDataFrame(rows);
     if (csvDir && df) {
       const file = path.join(csvDir, `${name}.csv`);
-      writeFileAtomic(file, dfd.toCSV(df));
+      batch.add(file, dfd.toCSV(df) as string);
       written.push(file);
     }
   };
   for (const key of Object.keys(TABLE_TITLES) as PaperTable[]) print(TABLE_TITLES[key], tables[key], KEY_COLUMNS[key], key);
   // Tables 4 and 5 for the tasks beyond the paper's two: seeds_<task>.csv.
   for (const { task, rows } of tables.seedTables) print(`Seed by seed, ${getTask(task).label} (as Tables 4 and 5)`, rows, 2, `seeds_${task}`);
+  batch.commit();
   return written;
 }

@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { PresetName } from '../config';
-import { RejectedFile, RunRecord, scanRecords } from '../results';
+import { checkOneSettings, RejectedFile, RunRecord, scanRecords } from '../results';
 
 export const PRESETS: PresetName[] = ['paper', 'authors'];
 
@@ -31,6 +31,7 @@ export function loadReproductionInput(resultsDir: string, figuresDir?: string, r
   const rejected: RejectedFile[] = [];
   const scan = (dir: string, p: PresetName) => {
     const s = scanRecords(dir, p);
+    checkOneSettings(path.join(dir, p), s.records);
     rejected.push(...s.rejected.map((r) => ({ ...r, file: path.relative(relativeTo, r.file) })));
     return s.records;
   };
