@@ -103,6 +103,30 @@ static napi_value Unary(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+#ifndef GCG_ACCELERATE
+/* OpenBLAS's own description of itself (weak: another CBLAS without them still links). */
+extern char *openblas_get_config(void) __attribute__((weak));
+extern char *openblas_get_corename(void) __attribute__((weak));
+#endif
+
+/*
+ * blasInfo(): the BLAS and the kernel family it chose for this CPU ("OpenBLAS 0.3.21 DYNAMIC_ARCH
+ * ...; core Haswell"). OpenBLAS picks its kernels per CPU at load time (OPENBLAS_CORETYPE pins
+ * them), and the kernels round differently: results record which ran.
+ */
+static napi_value BlasInfo(napi_env env, napi_callback_info info) {
+  char buf[512];
+#ifdef GCG_ACCELERATE
+  snprintf(buf, sizeof buf, "Accelerate");
+#else
+  if (openblas_get_config && openblas_get_corename) snprintf(buf, sizeof buf, "%s; core %s", openblas_get_config(), openblas_get_corename());
+  else snprintf(buf, sizeof buf, "a CBLAS that does not describe itself");
+#endif
+  napi_value v;
+  napi_create_string_utf8(env, buf, NAPI_AUTO_LENGTH, &v);
+  return v;
+}
+
 static volatile sig_atomic_t pending_signal = 0;
 
 static void on_signal(int sig) {
@@ -131,6 +155,8 @@ static napi_value PendingSignal(napi_env env, napi_callback_info info) {
 
 static napi_value Init(napi_env env, napi_value exports) {
   napi_value fn;
+  napi_create_function(env, "blasInfo", NAPI_AUTO_LENGTH, BlasInfo, NULL, &fn);
+  napi_set_named_property(env, exports, "blasInfo", fn);
   napi_create_function(env, "watchSignals", NAPI_AUTO_LENGTH, WatchSignals, NULL, &fn);
   napi_set_named_property(env, exports, "watchSignals", fn);
   napi_create_function(env, "pendingSignal", NAPI_AUTO_LENGTH, PendingSignal, NULL, &fn);

@@ -18,7 +18,13 @@
  *   ratio=...           right after ours, when /usr/bin/python3 has torch; ratio = ours / torch
  *   ratio_stock=...     the stock kernels' step / torch (when native ran above)
  *
- * Options: --steps N (timed steps, default 30), --no-torch, --no-analysis, --checkpoint FILE.
+ * First, every backend that loads here side by side, each in a process of its own (one line each):
+ *   backend=wasm kernels=native train_step_ms=... cpu_ms_per_step=...
+ *   backend=wasm kernels=stock ...; backend=tensorflow ...; backend=cpu ... (or why it is unavailable)
+ * then the figures above on the default backend (the fastest that loads: src/backend.ts defaultOrder).
+ *
+ * Options: --steps N (timed steps, default 30), --no-torch, --no-analysis, --checkpoint FILE,
+ * --one (only the default backend's figures: what each side-by-side process runs).
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -41,9 +47,32 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
+/** One line per backend (and kernels), each measured in a fresh process: the same step, side by side. */
+function sideBySide(steps: number): void {
+  const combos: { backend: string; kernels?: string; steps: number }[] = [
+    { backend: 'wasm', kernels: 'native', steps },
+    { backend: 'wasm', kernels: 'stock', steps },
+    { backend: 'tensorflow', steps },
+    { backend: 'cpu', steps: Math.min(steps, 5) }, // seconds a step
+  ];
+  for (const c of combos) {
+    const env = { ...process.env, GCG_BACKEND: c.backend, ...(c.kernels ? { GCG_KERNELS: c.kernels } : {}), TF_CPP_MIN_LOG_LEVEL: '2' };
+    const r = spawnSync(process.execPath, [__filename, '--one', '--no-analysis', '--no-torch', '--steps', String(c.steps)], { encoding: 'utf8', env });
+    const get = (key: string) => new RegExp(`^${key}=(.+)$`, 'm').exec(r.stdout ?? '')?.[1];
+    const name = `backend=${c.backend}${c.kernels ? ` kernels=${c.kernels}` : ''}`;
+    if (r.status !== 0 || !get('train_step_ms')) {
+      const why = (r.stderr ?? '').trim().split('\n').filter((l) => /error/i.test(l)).pop() ?? `exit ${r.status}`;
+      console.log(`${name} unavailable (${why.replace(/^error: /, '').slice(0, 160)})`);
+      continue;
+    }
+    console.log(`${name} train_step_ms=${get('train_step_ms')} cpu_ms_per_step=${get('cpu_ms_per_step')} steps=${c.steps}`);
+  }
+}
+
 async function main() {
   const args = process.argv.slice(2);
   const steps = args.includes('--steps') ? Number(args[args.indexOf('--steps') + 1]) : 30;
+  if (!args.includes('--one')) sideBySide(steps);
   const info = await initBackend();
   console.error(describeBackend(info));
   console.log(`backend=${info.backend}`);
@@ -57,16 +86,21 @@ async function main() {
   const stepMs = (warmup: number) => {
     for (let i = 0; i < warmup; i++) trainStep(model, optimizer, batch, vars);
     const times: number[] = [];
+    const cpu0 = process.cpuUsage();
     for (let i = 0; i < steps; i++) {
       const t0 = performance.now();
       trainStep(model, optimizer, batch, vars);
       times.push(performance.now() - t0);
     }
+    const cpu = process.cpuUsage(cpu0);
+    cpuMsPerStep = (cpu.user + cpu.system) / 1000 / steps;
     return median(times);
   };
+  let cpuMsPerStep = NaN;
   const ours = stepMs(5);
   console.log(`kernels=${activeKernels()}`);
   console.log(`train_step_ms=${ours.toFixed(1)}`);
+  console.log(`cpu_ms_per_step=${cpuMsPerStep.toFixed(1)}`);
   let stockMs: number | null = null;
   if (info.backend === 'wasm' && activeKernels() === 'native') {
     // The same step on tfjs's stock kernels, for the before/after figure; then back to native.

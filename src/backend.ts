@@ -1,10 +1,12 @@
 /**
- * TensorFlow.js backend selection: tfjs-node (native libtensorflow) if it loads, else wasm, else
- * the pure-JS cpu backend. `GCG_BACKEND=tensorflow|wasm|cpu` forces one (and fails loudly if that
- * one cannot load). Every command reports `backendInfo()` and every result file records it.
+ * TensorFlow.js backend selection, fastest first as measured (defaultOrder): wasm with the native
+ * kernels where they load, else tfjs-node (native libtensorflow), else wasm on its stock kernels,
+ * else the pure-JS cpu backend. `GCG_BACKEND=tensorflow|wasm|cpu` forces one (and fails loudly if
+ * that one cannot load). Every command reports `backendInfo()` and every result file records it.
  *
  * `@tensorflow/tfjs-node` downloads libtensorflow in its install script, which fails on machines
- * that reach only the npm registry, so it is an optional dependency, installed under the alias
+ * that reach only the npm registry (`npm run setup:tfjs-node` builds it offline from a TensorFlow
+ * wheel: scripts/setup-tfjs-node.sh), so it is an optional dependency, installed under the alias
  * `tfjs-node-native` (danfojs-node's own `@tensorflow/tfjs-node` is overridden to plain
  * `@tensorflow/tfjs`, and the two must not share a folder). What loaded is checked with
  * `tf.getBackend()`, never inferred from what a `require` resolved.
@@ -12,7 +14,7 @@
 // The umbrella package: tfjs-core's API, the cpu backend and every op's gradient registered
 // (tfjs-core alone registers no gradients).
 import * as tf from '@tensorflow/tfjs';
-import { activeKernels, forcedKernels, KernelsName, useKernels } from './native';
+import { activeKernels, forcedKernels, KernelsName, nativeAddonLoads, useKernels } from './native';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 export const BACKENDS: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
@@ -74,6 +76,16 @@ export function forcedBackend(value = process.env.GCG_BACKEND): BackendName | un
 }
 
 /**
+ * The backends to try, fastest first, as measured (\`npm run bench\`, README "Backends"): wasm with
+ * the native kernels, then tensorflow (tfjs-node), then wasm on its stock kernels, then cpu. A
+ * GCG_KERNELS setting asks for the wasm backend's kernels, so wasm comes first then.
+ */
+export function defaultOrder(kernelMode: ReturnType<typeof forcedKernels>): BackendName[] {
+  if (kernelMode !== 'auto' || nativeAddonLoads() === true) return ['wasm', 'tensorflow', 'cpu'];
+  return ['tensorflow', 'wasm', 'cpu'];
+}
+
+/**
  * Initialises the fastest backend that loads (or the forced one). Idempotent: later calls return
  * the first call's result unless `force` names a different backend.
  */
@@ -82,8 +94,8 @@ export async function initBackend(force?: BackendName): Promise<BackendInfo> {
   if (current && (!wanted || wanted === current.backend)) return current;
   if (pending && !wanted) return pending;
   pending = (async () => {
-    const candidates = wanted ? [wanted] : BACKENDS;
     const kernelMode = forcedKernels(); // a bad GCG_KERNELS is an error, not a reason to pass over wasm
+    const candidates = wanted ? [wanted] : defaultOrder(kernelMode);
     const skipped: BackendInfo['skipped'] = [];
     for (const name of candidates) {
       try {
@@ -175,8 +187,9 @@ export function registerSharingCopies(): void {
  * explicitly and keeps the matMul plain. Batched products (attention's [batch, head] stacks) run
  * in that scalar loop whatever the flags, which reads strided operands directly: there the flags
  * cost nothing and an explicit transpose would only add a kernel, so they keep the stock form, as
- * do all products when the native kernels run (src/native.ts: sgemm takes the flags at full speed).
- * Registered for every backend, so results do not depend on which backend ran.
+ * do all products when the native kernels run (src/native.ts: sgemm takes the flags at full speed)
+ * and on the tensorflow and cpu backends, whose matMul takes them at full speed too. The wasm stock
+ * path (the committed results') is unchanged.
  */
 export function registerFastMatMulGradient(): void {
   if (fastGradRegistered) return;
@@ -189,8 +202,10 @@ export function registerFastMatMulGradient(): void {
       const g = dy as tf.Tensor;
       const [a, b] = saved;
       const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean };
-      // Batched products, and every product on the native kernels (CBLAS takes transposes as flags).
-      if (batched(a) || batched(b) || activeKernels() === 'native') {
+      // Batched products, every product on the native kernels (CBLAS takes transposes as flags), and
+      // every product on tensorflow and cpu (their matMul takes the flags at full speed: an explicit
+      // Transpose cost tensorflow ~130 ms of a step).
+      if (batched(a) || batched(b) || activeKernels() === 'native' || tf.getBackend() !== 'wasm') {
         if (!transposeA && !transposeB) return { a: () => mm(g, b, false, true), b: () => mm(a, g, true, false) };
         if (!transposeA && transposeB) return { a: () => mm(g, b), b: () => mm(g, a, true, false) };
         if (transposeA && !transposeB) return { a: () => mm(b, g, false, true), b: () => mm(a, g) };

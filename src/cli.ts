@@ -132,8 +132,12 @@ Exit status: 0 done, 1 failed, 2 bad input or a refused overwrite (nothing done)
 held by another process, 130 / 143 stopped by SIGINT / SIGTERM.
 
 Environment
-  GCG_BACKEND=tensorflow|wasm|cpu   force a backend (default: the first that loads, in that order)
+  GCG_BACKEND=tensorflow|wasm|cpu   force a backend (default, fastest first as measured: wasm with the
+                                    native kernels, tensorflow, wasm stock, cpu)
   GCG_KERNELS=native|stock          wasm matrix products on OpenBLAS (default where built) or tfjs's own
+  GCG_BLAS_CORE=portable|auto|NAME  OpenBLAS's kernel family: portable (default: Haswell on every x86-64
+                                    CPU with AVX2, so machines agree), auto (OpenBLAS's choice per CPU),
+                                    or a family; an OPENBLAS_CORETYPE already set is kept
   CI=true                           no progress bars
 
 Settings (--set key=value; the paper preset's default first):
@@ -678,6 +682,11 @@ export async function main(argv: string[]): Promise<number> {
 
 if (require.main === module) {
   // SIGINT/SIGTERM stop a command cleanly (src/interrupt.ts): only here, not when main() is called from a test.
-  watchSignals();
+  try {
+    watchSignals();
+  } catch (e) {
+    console.error(`error: ${(e as Error).message}`);
+    process.exit(2);
+  }
   main(process.argv.slice(2)).then((code) => process.exit(code));
 }

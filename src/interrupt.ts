@@ -19,7 +19,8 @@
  * tidily.
  */
 import * as fs from 'node:fs';
-import { addonPath } from './addon';
+import { addonPath, requireAddon } from './addon';
+import { ConfigError } from './config';
 
 export type SignalName = 'SIGINT' | 'SIGTERM';
 
@@ -63,14 +64,14 @@ export function watchSignals(): { how: 'flag' } | { how: 'default'; reason: stri
   const file = addonPath();
   if (!fs.existsSync(file)) return { how: 'default', reason: `${file} is not built` };
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const loaded = require(file) as Partial<SignalAddon>;
+    const loaded = requireAddon() as Partial<SignalAddon>;
     if (typeof loaded.watchSignals !== 'function' || typeof loaded.pendingSignal !== 'function') {
       return { how: 'default', reason: `${file} was built from older sources (node scripts/build-native.js rebuilds it)` };
     }
     loaded.watchSignals();
     addon = loaded as SignalAddon;
   } catch (e) {
+    if (e instanceof ConfigError) throw e; // a bad GCG_BLAS_CORE
     return { how: 'default', reason: (e as Error).message.split('\n')[0] };
   }
   timer = setInterval(() => {

@@ -293,9 +293,13 @@ export class Transformer {
   }
 
   /** Current weights as plain arrays (a copy). */
+  /**
+   * Every weight as a plain array, copied: on the tensorflow and cpu backends dataSync() hands out
+   * the tensor's own storage, so writing into it would edit the live model.
+   */
   toArrays(): Record<string, { shape: number[]; data: Float32Array }> {
     const out: Record<string, { shape: number[]; data: Float32Array }> = {};
-    for (const [name, v] of Object.entries(this.params)) out[name] = { shape: v.shape.slice(), data: v.dataSync() as Float32Array };
+    for (const [name, v] of Object.entries(this.params)) out[name] = { shape: v.shape.slice(), data: Float32Array.from(v.dataSync() as Float32Array) };
     return out;
   }
 

@@ -12,7 +12,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { addonPath } from './addon';
+import { addonPath, requireAddon } from './addon';
+import { ConfigError } from './config';
 
 export type KernelsName = 'native' | 'stock';
 
@@ -35,6 +36,8 @@ interface Addon {
   sgemm(heap: ArrayBufferLike, aOff: number, bOff: number, cOff: number, batchA: number, batchB: number, m: number, n: number, k: number, transA: number, transB: number): void;
   /** y = f(x) elementwise over n floats: op 0 expf, 1 erff. */
   unary(heap: ArrayBufferLike, xOff: number, yOff: number, n: number, op: number): void;
+  /** The BLAS and the kernel family it chose (absent in addons built from older sources). */
+  blasInfo?(): string;
 }
 
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
@@ -49,15 +52,13 @@ let active: KernelsName = 'stock';
 function loadAddon(): Addon | string {
   const file = addonPath();
   if (!fs.existsSync(file)) return `${path.relative(process.cwd(), file) || file} is not built (npm ci builds it where a C compiler and OpenBLAS are present: apt-get install libopenblas-dev)`;
-  // The wasm backend is single-threaded and sweeps run one process per core: one BLAS thread each.
-  process.env.OPENBLAS_NUM_THREADS ??= '1';
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const loaded = require(file) as Partial<Addon>;
+    const loaded = requireAddon() as Partial<Addon>;
     const missing = (['sgemm', 'unary'] as const).filter((f) => typeof loaded[f] !== 'function');
     if (missing.length) return `${file} lacks ${missing.join(', ')} (built from older sources: node scripts/build-native.js rebuilds it)`;
     return loaded as Addon;
   } catch (e) {
+    if (e instanceof ConfigError) throw e; // a bad GCG_BLAS_CORE is the user's to fix
     return `${file} does not load (${(e as Error).message.split('\n')[0]})`;
   }
 }
@@ -160,6 +161,24 @@ export function forcedKernels(value = process.env.GCG_KERNELS): KernelsName | 'a
   if (value === undefined || value === '') return 'auto';
   if (value !== 'native' && value !== 'stock') throw new Error(`GCG_KERNELS=${JSON.stringify(value)} is not a kernel choice; allowed: native, stock (unset: native where it loads)`);
   return value;
+}
+
+/** Whether the native kernels' addon loads here (true), or why not: for choosing the default backend before any is set up. */
+export function nativeAddonLoads(): true | string {
+  const loaded = addon ?? loadAddon();
+  if (typeof loaded === 'string') return loaded;
+  addon = loaded;
+  return true;
+}
+
+/**
+ * The BLAS behind the native kernels and the kernel family it chose for this CPU (e.g.
+ * "OpenBLAS 0.3.21 ... ; core Haswell"), or null when the native kernels do not run. OpenBLAS
+ * chooses per CPU, and its families round differently; OPENBLAS_CORETYPE pins the family.
+ */
+export function blasKernels(): string | null {
+  if (active !== 'native' || !addon) return null;
+  return addon.blasInfo ? addon.blasInfo() : 'unknown (the addon predates blasInfo: node scripts/build-native.js rebuilds it)';
 }
 
 /** The kernels in place now. */

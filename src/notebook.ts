@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { checkOodLengths } from './analysis/ood';
 import { describeBackend, initBackend } from './backend';
-import { identityProblem, loadCheckpoint } from './checkpoint';
+import { loadCheckpoint } from './checkpoint';
 import { checkPreset, checkSeed, checkTask, checkTaskConfig, DeepPartial, ExperimentConfig, getConfig, PAPER_TASKS, PresetName, TaskName } from './config';
 import { makeDir, writeFileAtomic } from './files';
 import { Transformer } from './model';
@@ -21,7 +21,7 @@ import { projectRoot } from './provenance';
 import { findChromium, PLOTLY_VERSION, renderImages } from './report/export';
 import type { PlotlyFigure } from './report/figures';
 import { roundRow } from './report/tables';
-import { configDiff, configDiffValues, loadRecords, readRecord, runOne, RunOptions, runPaths, RunRecord, TrainingOutcome, trainToCheckpoint } from './results';
+import { configDiff, configDiffValues, loadRecords, notRecordsModel, readRecord, runOne, RunOptions, runPaths, RunRecord, TrainingOutcome, trainToCheckpoint } from './results';
 import { Rng } from './rng';
 import { sweep } from './sweep';
 import { BatchStream, getTask } from './tasks';
@@ -345,14 +345,10 @@ export function trainedRun(
   }
   const ck = loadCheckpoint(paths.checkpoint);
   // The checkpoint must be this record's model, whatever its file name says.
-  const other = identityProblem(ck.meta, { preset: opts.preset, task: opts.task, seed: opts.seed });
-  const diff = configDiffValues(ck.config, record.config, ['model', 'data', 'train']);
-  if (other || diff.length || ck.meta.steps !== record.training.steps) {
+  const problem = notRecordsModel(ck, record, paths.results);
+  if (problem) {
     ck.model.dispose();
-    throw new Error(
-      `${paths.checkpoint} ${other ?? `is not the model of ${paths.results} (${diff.map((d) => d.key).join(', ') || `${ck.meta.steps} steps, the record ${record.training.steps}`} differ)`}; ` +
-        'move it away and run this cell again to retrain the record\'s model',
-    );
+    throw new Error(`${paths.checkpoint} ${problem}; move it away and run this cell again to retrain the record's model`);
   }
   return { model: ck.model, record, training: record.training };
 }

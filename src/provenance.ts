@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { backendInfo, tf } from './backend';
-import { activeKernels } from './native';
+import { activeKernels, blasKernels } from './native';
 
 /** The project root (the folder holding package.json), from src/ or dist/src/. */
 export function projectRoot(): string {
@@ -50,8 +50,10 @@ export interface Provenance {
   versions: Record<string, string | null>;
   gitCommit: string | null;
   platform: string;
-  /** The CPU's model name (the native kernels round differently per CPU; absent in older records). */
+  /** The CPU's model name (absent in older records). */
   cpu?: string;
+  /** The BLAS and its kernel family behind the native kernels (they round differently per family; OPENBLAS_CORETYPE pins it); null on other kernels; absent in older records. */
+  blas?: string | null;
   cpus: number;
   createdAt: string;
 }
@@ -78,6 +80,7 @@ export function provenance(): Provenance {
     gitCommit: gitCommit(),
     platform: `${os.platform()}-${os.arch()}`,
     cpu: os.cpus()[0]?.model?.trim() ?? 'unknown',
+    blas: blasKernels(),
     cpus: os.cpus().length,
     createdAt: new Date().toISOString(),
   };

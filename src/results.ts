@@ -274,22 +274,29 @@ export function checkCheckpointConflict(file: string, cfg: ExperimentConfig, whe
   }
 }
 
+/** The kernel family in a BLAS description ("...; core Haswell" -> "Haswell"), or null when not recorded. */
+function blasCore(blas: unknown): string | null {
+  return typeof blas === 'string' ? (/; core (\S+)/.exec(blas)?.[1] ?? null) : null;
+}
+
 /**
- * The backend and kernels of the work already in a results folder (`label`), from the first
- * record, checkpoint or training checkpoint that says (records made before kernels were recorded:
- * stock), or null for an empty folder.
+ * The backend and kernels of the work already in a results folder (`label`, and the native
+ * kernels' BLAS kernel family where recorded), from the first record, checkpoint or training
+ * checkpoint that says (records made before kernels were recorded: stock), or null for an empty
+ * folder.
  */
-export function storeKernels(folder: string): { label: string; file: string } | null {
+export function storeKernels(folder: string): { label: string; core: string | null; file: string } | null {
   if (!fs.existsSync(folder)) return null;
   for (const f of fs.readdirSync(folder).sort()) {
     const file = path.join(folder, f);
     try {
       if (RESULTS_NAME.test(f)) {
         const rec = JSON.parse(fs.readFileSync(file, 'utf8'));
-        if (rec?.provenance?.backend) return { label: kernelsLabel(rec.provenance), file };
+        if (rec?.provenance?.backend) return { label: kernelsLabel(rec.provenance), core: blasCore(rec.provenance.blas), file };
       } else if (/_seed\d+(\.partial)?\.ckpt$/.test(f)) {
         const { header } = readCheckpointHeader(file);
-        if (header.meta.backend) return { label: kernelsLabel(header.meta), file };
+        const prov = header.meta.provenance as Provenance | undefined;
+        if (header.meta.backend) return { label: kernelsLabel(header.meta), core: blasCore(prov?.blas), file };
       }
     } catch {
       /* unreadable files are dealt with by the run that meets them */
@@ -299,21 +306,24 @@ export function storeKernels(folder: string): { label: string; file: string } | 
 }
 
 /**
- * Refuses to add work made on other kernels (or another backend) to a results folder: the same
- * seed trains to a different model on each, so a folder mixing them measures two things at once.
- * `mixKernels` (--mix-kernels) allows it.
+ * Refuses to add work made on other kernels (or another backend, or the native kernels on another
+ * BLAS kernel family) to a results folder: the same seed trains to a different model on each, so a
+ * folder mixing them measures two things at once. `mixKernels` (--mix-kernels) allows it.
  */
 export function checkStoreKernels(folder: string, mixKernels = false): void {
   if (mixKernels) return;
   const there = storeKernels(folder);
-  const now = kernelsLabel(provenance());
-  if (there && there.label !== now) {
-    throw new RunConflictError(
-      `${folder} holds work made on ${there.label} (${path.basename(there.file)}), and this process runs on ${now}: ` +
-        'the same seed trains to a different model on each, so one folder must not mix them; use another --results folder, ' +
-        `run with the same kernels (GCG_KERNELS=${there.label.split(' ')[1] ?? 'stock'}; GCG_BACKEND), or add --mix-kernels to mix them knowingly`,
-    );
-  }
+  if (!there) return;
+  const prov = provenance();
+  const now = kernelsLabel(prov);
+  const core = blasCore(prov.blas);
+  const differ = there.label !== now ? `${there.label}` : there.core && core && there.core !== core ? `${there.label} with OpenBLAS's ${there.core} kernels` : null;
+  if (!differ) return;
+  const fix = there.label !== now ? `GCG_KERNELS=${there.label.split(' ')[1] ?? 'stock'}; GCG_BACKEND` : `OPENBLAS_CORETYPE=${there.core}`;
+  throw new RunConflictError(
+    `${folder} holds work made on ${differ} (${path.basename(there.file)}), and this process runs on ${now}${there.label === now ? ` with ${core} kernels` : ''}: ` +
+      `the same seed trains to a different model on each, so one folder must not mix them; use another --results folder, run with the same kernels (${fix}), or add --mix-kernels to mix them knowingly`,
+  );
 }
 
 /**
@@ -531,10 +541,26 @@ function reanalysisProblem(ck: LoadedCheckpoint, want: RunIdentity, resultsFile:
   if (folderSize && size !== folderSize) return `it holds a model of size ${size} but sits in the folder of size ${folderSize}`;
   const existing = inspectRecord(resultsFile);
   const diff = existing.status === 'ok' ? configDiffValues(existing.record.config, ck.config, TRAINING_SECTIONS) : [];
-  if (diff.length) {
-    const what = diff.map((d) => `${d.key}: ${JSON.stringify(d.a)} in the results file, ${JSON.stringify(d.b)} in the checkpoint`).join('; ');
-    return `it was trained with other settings than ${resultsFile} (${what}): not that run's model; its results are left as they are`;
-  }
+  if (diff.length) return `it was trained with other settings than ${resultsFile} (${recordVsCheckpoint(diff)}): not that run's model; its results are left as they are`;
+  return null;
+}
+
+/** Settings in which a results file (`a`) and a checkpoint (`b`) differ, in words. */
+function recordVsCheckpoint(diff: ReturnType<typeof configDiffValues>): string {
+  return diff.map((d) => `${d.key}: ${JSON.stringify(d.a)} in the results file, ${JSON.stringify(d.b)} in the checkpoint`).join('; ');
+}
+
+/**
+ * Why a checkpoint is not the model a results record analysed (null: it is): another run's
+ * metadata, other training settings, or another step count. `ck` may be a loaded checkpoint or a
+ * header with its configuration completed.
+ */
+export function notRecordsModel(ck: { config: ExperimentConfig; meta: CheckpointMeta }, rec: RunRecord, resultsFile: string): string | null {
+  const other = identityProblem(ck.meta, { preset: rec.preset, task: rec.task, seed: rec.seed });
+  if (other) return other;
+  const diff = configDiffValues(rec.config, ck.config, TRAINING_SECTIONS);
+  if (diff.length) return `was trained with other settings than ${resultsFile} (${recordVsCheckpoint(diff)})`;
+  if (ck.meta.steps !== rec.training.steps) return `stopped after ${ck.meta.steps} steps, ${resultsFile} after ${rec.training.steps}: not that run's model`;
   return null;
 }
 

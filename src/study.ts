@@ -23,7 +23,7 @@ import { RunLock, RunLockedError } from './lock';
 import { KernelsName, withKernels } from './native';
 import { formatDuration } from './progress';
 import { provenance } from './provenance';
-import { configDiffValues, inspectRecord, loadRecords, RESULTS_FORMAT, runPaths, RunRecord, trainToCheckpoint } from './results';
+import { configDiffValues, inspectRecord, loadRecords, notRecordsModel, RESULTS_FORMAT, runPaths, RunRecord, trainToCheckpoint } from './results';
 
 /** The measures the study computes besides G and C: every registered one but G-layerWV (the authors' last-section variant of G, whose heads tie by layer). */
 export function studyMeasures(): string[] {
@@ -128,10 +128,10 @@ function remeasure(rec: RunRecord, cfg: ExperimentConfig, opts: StudyOptions, lo
   let model;
   if (fs.existsSync(src.checkpoint)) {
     const ck = loadCheckpoint(src.checkpoint);
-    const diff = configDiffValues(ck.config, rec.config, ['model', 'data', 'train']);
-    if (diff.length || ck.meta.task !== rec.task || Number(ck.meta.seed) !== rec.seed || ck.meta.steps !== rec.training.steps) {
+    const problem = notRecordsModel(ck, rec, src.results);
+    if (problem) {
       ck.model.dispose();
-      throw new Error(`${src.checkpoint} is not the model of ${src.results} (${diff.map((d) => d.key).join(', ') || `task/seed/steps ${ck.meta.task}/${ck.meta.seed}/${ck.meta.steps}`} differ); move it away to retrain`);
+      throw new Error(`${src.checkpoint} ${problem}; move it away to retrain`);
     }
     model = ck.model;
   } else {

@@ -138,8 +138,9 @@ export function adamState(optimizer: tf.Optimizer, model: Transformer): TrainSta
   const m: Record<string, Float32Array> = {};
   const v: Record<string, Float32Array> = {};
   keys.forEach((k, i) => {
-    m[k] = o.accumulatedFirstMoment[i].variable.dataSync() as Float32Array;
-    v[k] = o.accumulatedSecondMoment[i].variable.dataSync() as Float32Array;
+    // Copies: on the tensorflow and cpu backends dataSync() is the optimizer's own storage.
+    m[k] = Float32Array.from(o.accumulatedFirstMoment[i].variable.dataSync() as Float32Array);
+    v[k] = Float32Array.from(o.accumulatedSecondMoment[i].variable.dataSync() as Float32Array);
   });
   return { accBeta1: o.accBeta1.dataSync()[0], accBeta2: o.accBeta2.dataSync()[0], m, v };
 }

@@ -11,7 +11,7 @@ import { identityProblem, readCheckpointHeader } from './checkpoint';
 import { completeConfig, PRESETS, PresetName } from './config';
 import { writeFileAtomic } from './files';
 import { sealRecord } from './record-check';
-import { configDiffValues, inspectRecord } from './results';
+import { inspectRecord, notRecordsModel } from './results';
 
 export interface VerifyReport {
   folders: string[];
@@ -69,12 +69,10 @@ export function verifyStore(dir: string, opts: { seal?: boolean } = {}): VerifyR
         const { header } = readCheckpointHeader(file);
         const other = identityProblem(header.meta, { preset, task: m[1], seed: Number(m[2]) });
         if (other) throw new Error(other);
-        const rec = m[3] ? null : inspectRecord(path.join(folder, `${m[1]}_seed${m[2]}.json`));
-        if (rec?.status === 'ok') {
-          const diff = configDiffValues(rec.record.config, completeConfig(header.config, preset), ['model', 'data', 'train']);
-          if (diff.length) throw new Error(`was trained with other settings than its results file (${diff.map((d) => `${d.key}: ${JSON.stringify(d.a)} there, ${JSON.stringify(d.b)} here`).join('; ')})`);
-          if (header.meta.steps !== rec.record.training.steps) throw new Error(`stopped after ${header.meta.steps} steps, its results file after ${rec.record.training.steps}`);
-        }
+        const recordFile = path.join(folder, `${m[1]}_seed${m[2]}.json`);
+        const rec = m[3] ? null : inspectRecord(recordFile);
+        const problem = rec?.status === 'ok' ? notRecordsModel({ config: completeConfig(header.config, preset), meta: header.meta }, rec.record, recordFile) : null;
+        if (problem) throw new Error(problem);
       } catch (e) {
         report.problems.push({ file, problem: (e as Error).message.replace(/^checkpoint [^:]+: /, '') });
       }

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { forcedBackend, initBackend, registerFastMatMulGradient, tf } from '../src/backend';
+import { defaultOrder, forcedBackend, initBackend, registerFastMatMulGradient, tf } from '../src/backend';
+import { nativeAddonLoads } from '../src/native';
 import { lossFromLogits, targetWeights, tokensTensor } from '../src/eval';
 import { Transformer } from '../src/model';
 import { Rng } from '../src/rng';
@@ -29,6 +30,14 @@ test('exactly one copy of @tensorflow/tfjs-core is installed', () => {
   };
   walk(path.join(ROOT, 'node_modules'), 0);
   assert.deepEqual(found.map((p) => path.relative(ROOT, p)), [path.join('node_modules', '@tensorflow', 'tfjs-core')]);
+});
+
+test('the default backend is chosen by measurement: wasm first where the native kernels load or GCG_KERNELS asks for wasm\'s kernels, else tensorflow', () => {
+  assert.deepEqual(defaultOrder('stock'), ['wasm', 'tensorflow', 'cpu']);
+  assert.deepEqual(defaultOrder('native'), ['wasm', 'tensorflow', 'cpu']);
+  const loads = nativeAddonLoads();
+  assert.deepEqual(defaultOrder('auto'), loads === true ? ['wasm', 'tensorflow', 'cpu'] : ['tensorflow', 'wasm', 'cpu'], String(loads));
+  if (process.env.CI) assert.equal(loads, true, 'CI builds the native kernels (.ci/run installs OpenBLAS)');
 });
 
 test('GCG_BACKEND is validated', () => {

@@ -4,7 +4,8 @@ import { tf } from '../src/backend';
 import { tokensTensor } from '../src/eval';
 import { componentPatch, hooks, linear, listComponents, parseComponent, paramSpecs, Transformer } from '../src/model';
 import { Rng } from '../src/rng';
-import { DIGIT_VOCAB_SIZE, makeBatch, sampleExamples } from '../src/tasks';
+import { BatchStream, DIGIT_VOCAB_SIZE, makeBatch, sampleExamples } from '../src/tasks';
+import { adamState, makeOptimizer, trainStep } from '../src/train';
 import { maxAbsDiff, setupBackend, tinyConfig } from './helpers';
 
 before(async () => {
@@ -162,4 +163,24 @@ test('linear (hand-written gradient) equals x @ W + b with the stock gradients, 
       assert.ok(maxAbsDiff(g.dataSync(), stock[i].dataSync()) < 1e-4, `gradient ${['x', 'W', 'b'][i]} for ${rows}x${inDim}x${outDim}`);
     });
   }
+});
+
+test('toArrays and the saved Adam state are copies: editing them leaves the model and the optimizer as they were (every backend)', () => {
+  const model = Transformer.init(tinyConfig().model, 3);
+  const name = 'blocks.1.attn.W_v.bias';
+  const before = model.params[name].dataSync()[0];
+  const arrays = model.toArrays();
+  arrays[name].data[0] = 12345;
+  assert.equal(model.params[name].dataSync()[0], before);
+  assert.notEqual(model.toArrays()[name].data, arrays[name].data);
+  const cfg = tinyConfig({ train: { batchSize: 8 } });
+  const opt = makeOptimizer(cfg);
+  const stream = new BatchStream('sort', { ...cfg.data, batchSize: 8 }, new Rng(1, 'copies'));
+  trainStep(model, opt, stream.next(), Object.values(model.params));
+  const state = adamState(opt, model)!;
+  const m0 = state.m[name][0];
+  state.m[name][0] = 999;
+  assert.equal(adamState(opt, model)!.m[name][0], m0);
+  opt.dispose();
+  model.dispose();
 });

@@ -2,8 +2,9 @@
  * The native kernels (src/native.ts) against tfjs's stock wasm kernels: matrix products on random
  * shapes (2-D, batched, transposed, broadcast, odd sizes, an output large enough to grow the wasm
  * memory), Exp and Erf, one training step's loss and every gradient, and the steps a small run
- * takes to its training target (within the seed-to-seed spread). Under CI=true the native build must be
- * there (.ci/run installs OpenBLAS); elsewhere the tests are skipped with the reason.
+ * takes to its training target (within the seed-to-seed spread). They run on the wasm backend whatever the
+ * default. Under CI=true the native build must be there (.ci/run installs OpenBLAS); elsewhere the tests
+ * are skipped with the reason.
  */
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
@@ -11,7 +12,9 @@ import { tf } from '../src/backend';
 import { getConfig } from '../src/config';
 import { lossFromLogits, targetWeights, tokensTensor } from '../src/eval';
 import { Transformer } from '../src/model';
-import { activeKernels, useKernels, WASM_BACKEND_VERSION } from '../src/native';
+import { blasCoreChoice } from '../src/addon';
+import { activeKernels, blasKernels, useKernels, WASM_BACKEND_VERSION, withKernels } from '../src/native';
+import { provenance } from '../src/provenance';
 import { Rng } from '../src/rng';
 import { BatchStream } from '../src/tasks';
 import { train } from '../src/train';
@@ -20,10 +23,10 @@ import { maxAbsDiff, setupBackend, tinyConfig } from './helpers';
 let skip: string | false = false;
 
 before(async () => {
-  const info = await setupBackend();
-  if (info.backend !== 'wasm') skip = `backend is ${info.backend}`;
-  else if (info.kernels !== 'native') skip = `native kernels not available: ${info.kernelsReason}`;
-  if (skip && process.env.CI && info.backend === 'wasm') throw new Error(`CI runs the native path: ${skip}`);
+  // Always on wasm, whatever the default backend (GCG_BACKEND included): the kernels are wasm's.
+  const info = await setupBackend('wasm');
+  if (info.kernels !== 'native') skip = `native kernels not available: ${info.kernelsReason}`;
+  if (skip && process.env.CI) throw new Error(`CI runs the native path: ${skip}`);
 });
 
 /** The same computation under the stock and the native kernels. */
@@ -163,4 +166,26 @@ test('a small run reaches its training target in as many steps as on the stock k
   const spread = Math.max(...steps.stock) - Math.min(...steps.stock);
   const gap = Math.abs(median(steps.native) - median(steps.stock));
   assert.ok(gap <= spread + cfg.train.evalEvery, `median steps to target: native ${steps.native}, stock ${steps.stock} (spread ${spread}, checked every ${cfg.train.evalEvery})`);
+});
+
+test('OpenBLAS kernel family: portable by default (Haswell on x86-64 with AVX2 and FMA), a set OPENBLAS_CORETYPE is kept, auto or a name when asked', () => {
+  const avx2 = ['fpu', 'sse2', 'avx', 'avx2', 'fma', 'avx512f'];
+  assert.equal(blasCoreChoice({}, avx2, 'x64').set, 'Haswell');
+  assert.equal(blasCoreChoice({ GCG_BLAS_CORE: 'portable' }, avx2, 'x64').set, 'Haswell');
+  assert.equal(blasCoreChoice({}, ['fpu', 'sse2', 'avx'], 'x64').set, null, 'no AVX2: OpenBLAS chooses (Haswell kernels would not run)');
+  assert.equal(blasCoreChoice({}, ['avx2'], 'x64').set, null, 'no FMA');
+  assert.equal(blasCoreChoice({}, avx2, 'arm64').set, null);
+  assert.equal(blasCoreChoice({}, null, 'x64').set, null);
+  assert.equal(blasCoreChoice({ OPENBLAS_CORETYPE: 'SkylakeX' }, avx2, 'x64').set, null, 'kept');
+  assert.equal(blasCoreChoice({ OPENBLAS_CORETYPE: 'SkylakeX', GCG_BLAS_CORE: 'Zen' }, avx2, 'x64').set, null, 'kept even when a family is asked');
+  assert.equal(blasCoreChoice({ GCG_BLAS_CORE: 'auto' }, avx2, 'x64').set, null);
+  assert.equal(blasCoreChoice({ GCG_BLAS_CORE: 'SkylakeX' }, avx2, 'x64').set, 'SkylakeX');
+  assert.throws(() => blasCoreChoice({ GCG_BLAS_CORE: 'sky lake' }, avx2, 'x64'), /GCG_BLAS_CORE="sky lake" is not a kernel family; allowed: portable \(default\), auto/);
+});
+
+test('provenance names the BLAS kernel family the native kernels run on', (t) => {
+  if (skip) return t.skip(skip);
+  assert.match(blasKernels() ?? '', /; core [A-Za-z0-9]+$/);
+  assert.equal(provenance().blas, blasKernels());
+  assert.equal(withKernels('stock', () => blasKernels()), null);
 });

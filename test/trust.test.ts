@@ -18,7 +18,8 @@ import { RunLock, RunLockedError, staleReason } from '../src/lock';
 import { Transformer } from '../src/model';
 import { withKernels } from '../src/native';
 import { notebookSession, trainedRun } from '../src/notebook';
-import { recordHash } from '../src/record-check';
+import { provenance } from '../src/provenance';
+import { recordHash, sealRecord } from '../src/record-check';
 import { exportFigures } from '../src/report/export';
 import { printTables } from '../src/report/frames';
 import { allTables } from '../src/report/tables';
@@ -438,6 +439,19 @@ test('a results folder holds one kind of kernels: a run on others is refused bef
     return runOne({ dir, preset: 'paper', task: 'sort', seed: 2, cfg, oodLengths: [3], allowIdLengths: true, mixKernels: true });
   });
   assert.equal(native.record.provenance.kernels, 'native');
+  // The native kernels on another BLAS kernel family round differently too.
+  const blas = provenance().blas;
+  if (blas) {
+    const dir2 = tmp('kernels-core');
+    fs.mkdirSync(path.join(dir2, 'paper'));
+    const rec = JSON.parse(fs.readFileSync(runPaths(dir, 'paper', 'sort', 2).results, 'utf8'));
+    rec.provenance.blas = blas.replace(/; core \S+/, '; core SomeOtherCore');
+    fs.writeFileSync(runPaths(dir2, 'paper', 'sort', 2).results, JSON.stringify(sealRecord(rec)));
+    assert.throws(
+      () => withKernels('native', () => runOne({ dir: dir2, preset: 'paper', task: 'sort', seed: 3, cfg, oodLengths: [3], allowIdLengths: true })),
+      /holds work made on wasm native with OpenBLAS's SomeOtherCore kernels .* \(OPENBLAS_CORETYPE=SomeOtherCore\)/,
+    );
+  }
   // The same for a sweep, before any run starts.
   const s = await withKernels('native', () => cli('sweep', '--results', dir, '--tasks', 'sort', '--seeds', '3', ...TINY_ARGS));
   assert.equal(s.code, 2);
