@@ -1,5 +1,5 @@
 /**
- * `node dist/scripts/weights-hash.js [--steps N] [--task T] [--seed S]`: the SHA-256 of the
+ * `node dist/scripts/weights-hash.js [--steps N] [--task T] [--seed S] [--preset P]`: the SHA-256 of the
  * weights and every loss after N training steps of the paper's model (default 40, sort, seed 42)
  * on the backend and kernels in force (GCG_BACKEND, GCG_KERNELS). Two commits that print the same
  * hash train bit for bit the same: how a change meant to be numerically neutral is proved
@@ -19,13 +19,14 @@ async function main(): Promise<void> {
   const steps = Number(arg('steps', '40'));
   const task = arg('task', 'sort') as TaskName;
   const seed = Number(arg('seed', '42'));
+  const preset = arg('preset', 'paper');
   console.log(describeBackend(await initBackend()));
-  const cfg = getConfig('paper', { train: { maxSteps: steps, evalEvery: 10 * steps } });
+  const cfg = getConfig(preset, { train: { maxSteps: steps, evalEvery: 10 * steps } });
   const r = train({ task, seed, cfg, progress: false });
   const h = createHash('sha256');
   for (const [name, a] of Object.entries(r.model.toArrays())) h.update(name).update(Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength));
   h.update(Float64Array.from(r.losses));
-  console.log(`weights_losses_sha256=${h.digest('hex').slice(0, 16)} steps=${steps} task=${task} seed=${seed} last_loss=${r.losses[r.losses.length - 1]}`);
+  console.log(`weights_losses_sha256=${h.digest('hex').slice(0, 16)} steps=${steps} preset=${preset} task=${task} seed=${seed} last_loss=${r.losses[r.losses.length - 1]}`);
   r.model.dispose();
 }
 

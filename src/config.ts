@@ -9,7 +9,8 @@
  * remains available as an override.
  */
 
-import { BatchLayout, DIGIT_VOCAB_SIZE, getTask, TaskName, TASKS } from './tasks';
+import { closest } from './suggest';
+import { BatchLayout, DIGIT_VOCAB_SIZE, getTask, longestEvalLength, longestSequence, TaskName, TASKS } from './tasks';
 
 export type { BatchLayout, TaskName } from './tasks';
 export { PAPER_TASKS, TASKS } from './tasks';
@@ -42,7 +43,7 @@ export interface ModelConfig {
   dModel: number; // residual stream width (paper: 128); must be divisible by nHeads
   dFF: number; // MLP hidden width (paper: 512)
   positions: Positions; // positional embedding: 'none' (authors' code) or 'learned' (paper text)
-  maxPositions: number; // rows of the learned position table: longest sequence ever fed (2*11 + 2)
+  maxPositions: number; // rows of the learned position table: longest sequence ever fed (2*11 + 2 for the paper's tasks)
   init: InitScheme; // weight initialisation
   lnEps: number; // LayerNorm epsilon (PyTorch default 1e-5)
   vocabSize: number; // tokens the embedding and the unembedding hold: at least the task's (digit tasks: 104)
@@ -207,7 +208,7 @@ export const CONFIG_RULES: Record<string, Rule> = {
   'model.dModel': { kind: 'int', min: 1, max: 4096, doc: 'residual stream width; a multiple of model.nHeads (paper: 128)' },
   'model.dFF': { kind: 'int', min: 1, max: 16384, doc: 'MLP hidden width (paper: 512)' },
   'model.positions': { kind: 'enum', values: ['none', 'learned'], doc: "positional embedding: none (the authors' code) or learned (the paper's text)" },
-  'model.maxPositions': { kind: 'int', min: 1, max: 4096, doc: 'rows of the learned position table (2 * longest N + 2)' },
+  'model.maxPositions': { kind: 'int', min: 1, max: 4096, doc: 'rows of the learned position table (the longest sequence: 2 * longest N + 2 for the paper\'s tasks)' },
   'model.init': { kind: 'enum', values: ['pytorch', 'normal'], doc: "weight initialisation: PyTorch's defaults or N(0, 0.02)" },
   'model.lnEps': { kind: 'number', min: 0, max: 1, exclusiveMin: true, doc: 'LayerNorm epsilon' },
   'model.vocabSize': { kind: 'int', min: 1, max: 65536, doc: "tokens of the embedding and unembedding; at least the task's vocabulary (digit tasks: 104)" },
@@ -310,8 +311,6 @@ function checkValue(key: string, value: unknown, typed?: string): void {
  * the optimizer and the evaluation caches.
  */
 export const MEMORY_BUDGET_BYTES = 3 * 2 ** 30;
-/** The longest sequence the paper evaluates (N = 11) is 2 * 11 + 2 tokens. */
-const LONGEST_EVAL_LENGTH = 11;
 
 /**
  * Peak bytes of one forward and backward pass over `batch` sequences of `tokens` tokens,
@@ -393,24 +392,26 @@ export function validateConfig(cfg: ExperimentConfig): ExperimentConfig {
   if (a.idLength < d.minLen || a.idLength > d.maxLen) {
     fail('analysis.idLength', `${a.idLength} is outside the training lengths data.minLen..data.maxLen = ${range} (it is the in-distribution length)`, `an integer in [${d.minLen}, ${d.maxLen}]`);
   }
+  // The longest sequence trained or evaluated: the registered tasks' answer lengths and OOD lengths decide (2N + 2 for the paper's, N = 11).
+  const longestN = Math.max(d.maxLen, longestEvalLength());
   if (m.positions === 'learned') {
-    const need = 2 * Math.max(d.maxLen, LONGEST_EVAL_LENGTH) + 2;
+    const need = longestSequence(longestN);
     if (m.maxPositions < need) {
-      fail('model.maxPositions', `${m.maxPositions} rows cannot hold the ${need} tokens of a length-${Math.max(d.maxLen, LONGEST_EVAL_LENGTH)} sequence (model.positions="learned", data.maxLen=${d.maxLen})`, `an integer >= ${need} (2 * max(data.maxLen, 11) + 2)`);
+      fail('model.maxPositions', `${m.maxPositions} rows cannot hold the ${need} tokens of a length-${longestN} sequence (model.positions="learned", data.maxLen=${d.maxLen})`, `an integer >= ${need} (the longest sequence of a registered task at max(data.maxLen, its longest OOD length ${longestEvalLength()}))`);
     }
   }
   const state = trainingStateBytes(m);
   if (state > MEMORY_BUDGET_BYTES / 2) {
     fail('model.dModel', `a model of ${m.nLayers} layers, d_model ${m.dModel}, d_ff ${m.dFF} needs about ${gib(state)} for its weights, gradients and Adam's moments`, `a model within ${MEMORY_BUDGET_BYTES / 2 ** 31} GiB of training state (fewer model.nLayers, a smaller model.dModel or model.dFF)`);
   }
-  const trainTokens = 2 * d.maxLen + 2;
+  const trainTokens = longestSequence(d.maxLen);
   const step = passBytes(m, t.batchSize, trainTokens) + state;
   if (step > MEMORY_BUDGET_BYTES) {
     const fit = Math.max(0, Math.floor((MEMORY_BUDGET_BYTES - state) / passBytes(m, 1, trainTokens)));
     if (fit < 1) fail('model.dModel', `a model of ${m.nLayers} layers, d_model ${m.dModel}, d_ff ${m.dFF}, vocabulary ${m.vocabSize} needs more than ${MEMORY_BUDGET_BYTES / 2 ** 30} GiB for a training step of one sequence`, 'a smaller model (model.nLayers, model.dModel, model.dFF, model.vocabSize)');
     fail('train.batchSize', `${t.batchSize} sequences of up to ${trainTokens} tokens need about ${gib(step)} per training step with this model${vocabShare(m, t.batchSize, trainTokens)}`, `at most ${MEMORY_BUDGET_BYTES / 2 ** 30} GiB: train.batchSize <= ${fit} for this model and data.maxLen (or a smaller model${vocabShare(m, t.batchSize, trainTokens) ? ', e.g. a smaller model.vocabSize' : ''})`);
   }
-  const evalTokens = 2 * Math.max(d.maxLen, LONGEST_EVAL_LENGTH) + 2;
+  const evalTokens = longestSequence(longestN);
   const grad = passBytes(m, a.gradBatchSize, evalTokens) + state;
   if (grad > MEMORY_BUDGET_BYTES) {
     const fit = Math.max(0, Math.floor((MEMORY_BUDGET_BYTES - state) / passBytes(m, 1, evalTokens)));
@@ -503,7 +504,8 @@ export function getConfig(preset: PresetName | string = 'paper', overrides: Deep
 }
 
 function unknownKey(key: string): ConfigError {
-  return new ConfigError(`config ${key}: unknown key; allowed keys: ${Object.keys(CONFIG_RULES).join(', ')}`);
+  const near = closest(key, Object.keys(CONFIG_RULES));
+  return new ConfigError(`config ${key}: unknown key${near ? ` (did you mean ${near}?)` : ''}; allowed keys: ${Object.keys(CONFIG_RULES).join(', ')}`);
 }
 
 /**

@@ -23,6 +23,27 @@ test('--help lists the commands and settings', () => {
   assert.equal(r.stdout.split('Settings (--set')[1].match(/; default /g)!.length, Object.keys(CONFIG_RULES).length);
 });
 
+test('each command has its own help; help and argument errors answer without loading TensorFlow; mistypes get a suggestion', () => {
+  const r = run('run', '--help');
+  assert.equal(r.status, 0);
+  assert.match(r.stdout, /^Usage: gcg run \[options\]/);
+  assert.match(r.stdout, /Train \+ analyse one \(task, seed\)/);
+  assert.match(r.stdout, /--results DIR/);
+  assert.doesNotMatch(r.stdout, /--fig-dir|--csv|Settings \(--set/, 'only its own options; the settings are in gcg --help');
+  assert.ok(r.stdout.split('\n').length < 40, 'a page, not the whole help');
+  assert.doesNotMatch(run('backend', '--help').stdout, /Options/);
+  // The entry point loads no TensorFlow: help and argument errors are instant.
+  const probe = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(CLI)}); console.log(Object.keys(require.cache).filter((k) => /tfjs|tensorflow/.test(k)).length)`], { encoding: 'utf8' });
+  assert.equal(probe.stdout.trim(), '0', probe.stderr);
+  const typo = run('swep');
+  assert.equal(typo.status, 2);
+  assert.match(typo.stderr, /unknown command "swep" \(did you mean sweep\?\)/);
+  const key = run('run', '--set', 'model.nLayer=2');
+  assert.equal(key.status, 2);
+  assert.match(key.stderr, /config model\.nLayer: unknown key \(did you mean model\.nLayers\?\)/);
+  assert.doesNotMatch(run('run', '--set', 'zzz.qqq=1').stderr, /did you mean/, 'no suggestion when nothing is near');
+});
+
 test('bad input is rejected before any work, naming the setting and what is allowed', () => {
   const cases: [string[], RegExp][] = [
     [['train', '--task', 'sorting'], /task: unknown task "sorting"; allowed: reverse, sort/],

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { test } from 'node:test';
 import {
   checkPreset,
@@ -97,4 +99,17 @@ test('unknown presets, tasks and bad seeds are named', () => {
   throwsNaming(() => checkSeed(1.5), 'seed');
   assert.equal(checkTask('sort'), 'sort');
   assert.equal(checkSeed(42), 42);
+});
+
+test('both presets resolve to exactly the configuration of their committed runs (every setting those runs record)', () => {
+  const root = path.join(__dirname, '..', '..', 'results');
+  for (const preset of ['paper', 'authors'] as const) {
+    const stored = JSON.parse(fs.readFileSync(path.join(root, preset, 'sort_seed42.json'), 'utf8')).config;
+    const now = getConfig(preset);
+    for (const section of ['model', 'data', 'train', 'analysis'] as const) {
+      for (const [key, value] of Object.entries(stored[section])) {
+        assert.deepEqual((now[section] as unknown as Record<string, unknown>)[key], value, `${preset}: ${section}.${key}`);
+      }
+    }
+  }
 });

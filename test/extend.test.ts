@@ -1,6 +1,7 @@
 /**
- * How much a new task or measure touches. A copy of the sources gets a throwaway task (a file in
- * src/tasks/ and one line in the registry, nothing else), is compiled, and runs through the CLI's
+ * How much a new task or measure touches. A copy of the sources gets a throwaway task whose answer
+ * is twice as long as its input (a file in src/tasks/ and one line in the registry, nothing else),
+ * is compiled, and runs through the CLI's
  * `run` (train, OOD pick, G, C, classes, pruning) and `tables`; the task lists everywhere include
  * it. A throwaway measure is one registerMeasure call: a run records it, and the measure table,
  * Eq. 3 and Figure 1 take it in place of G.
@@ -25,18 +26,20 @@ import { record } from './records';
 
 const root = path.join(__dirname, '..', '..');
 
-const COPY_TASK = `/** Echo (a throwaway task for test/extend.test.ts): y = x. */
+/** A throwaway task whose answer is twice as long as its input: the layout follows its answerLength. */
+const NEW_TASK = `/** Duplicate (a throwaway task for test/extend.test.ts): y = x twice. */
 import { digitInput, DIGIT_VOCAB_SIZE } from './format';
 import type { Task } from './task';
 
-export const echo: Task = {
-  name: 'echo',
-  label: 'Echo',
+export const duplicate: Task = {
+  name: 'duplicate',
+  label: 'Duplicate',
   color: '#1f77b4',
-  description: 'output the digits unchanged',
+  description: 'output the digits twice',
   vocabSize: DIGIT_VOCAB_SIZE,
   sampleInput: digitInput,
-  target: (x) => x.slice(),
+  target: (x) => [...x, ...x],
+  answerLength: (n) => 2 * n,
   oodLengths: [3],
 };
 `;
@@ -50,12 +53,12 @@ test('a new task is one file and one registry line: it trains, is analysed and t
   fs.writeFileSync(path.join(tmp, 'tsconfig.json'), JSON.stringify({ ...tsconfig, include: ['src/**/*.ts'] }));
 
   // The two edits a new task takes.
-  fs.writeFileSync(path.join(tmp, 'src', 'tasks', 'echo.ts'), COPY_TASK);
+  fs.writeFileSync(path.join(tmp, 'src', 'tasks', 'duplicate.ts'), NEW_TASK);
   const index = path.join(tmp, 'src', 'tasks', 'index.ts');
   const before = fs.readFileSync(index, 'utf8');
   const after = before
-    .replace("import { sort } from './sort';", "import { sort } from './sort';\nimport { echo } from './echo';")
-    .replace('{ reverse, sort, copy, runmax, histogram } as const', '{ reverse, sort, copy, runmax, histogram, echo } as const');
+    .replace("import { sort } from './sort';", "import { sort } from './sort';\nimport { duplicate } from './duplicate';")
+    .replace('{ reverse, sort, copy, runmax, histogram } as const', '{ reverse, sort, copy, runmax, histogram, duplicate } as const');
   assert.notEqual(after, before);
   fs.writeFileSync(index, after);
 
@@ -68,21 +71,26 @@ test('a new task is one file and one registry line: it trains, is analysed and t
     'analysis.oodPickSamples=32', 'analysis.idSamples=16', 'analysis.idLength=3', 'analysis.tieDraws=10', 'analysis.accLow=0', 'analysis.accHigh=1',
     'analysis.variants=false', 'analysis.redraws=0'];
   const results = path.join(tmp, 'results');
-  const r = cli('run', '--task', 'echo', '--seed', '1', '--results', results, '--allow-id-lengths', ...tiny.flatMap((s) => ['--set', s]));
+  const r = cli('run', '--task', 'duplicate', '--seed', '1', '--results', results, '--allow-id-lengths', ...tiny.flatMap((s) => ['--set', s]));
   assert.equal(r.status, 0, r.stdout + r.stderr);
-  const rec = JSON.parse(fs.readFileSync(path.join(results, 'paper', 'echo_seed1.json'), 'utf8'));
-  assert.equal(rec.task, 'echo');
+  const rec = JSON.parse(fs.readFileSync(path.join(results, 'paper', 'duplicate_seed1.json'), 'utf8'));
+  assert.equal(rec.task, 'duplicate');
   assert.equal(rec.analysis.status, 'analysed');
   assert.equal(rec.analysis.ood.length, 3, "the task's own OOD lengths are used");
   assert.equal(Object.keys(rec.analysis.scores.G).length, 3);
 
   const t = cli('tables', '--results', results, '--preset', 'paper');
   assert.equal(t.status, 0, t.stderr);
-  assert.match(t.stdout, /Echo/, "tables name the task by its label");
+  assert.match(t.stdout, /Duplicate/, "tables name the task by its label");
+  // Its batches put the whole doubled answer where the model is trained on it (START x SEP x x, END last).
+  const probe = spawnSync(process.execPath, ['-e', `const t = require(${JSON.stringify(path.join(tmp, 'dist', 'src', 'tasks', 'index.js'))});
+    const b = t.makeBatch([{ x: [5, 6], y: t.solve('duplicate', [5, 6]) }]);
+    console.log(JSON.stringify({ T: b.T, tokens: [...b.tokens], targets: [...b.targets] }));`], { encoding: 'utf8' });
+  assert.deepEqual(JSON.parse(probe.stdout), { T: 8, tokens: [101, 5, 6, 102, 5, 6, 5, 6], targets: [-1, -1, -1, 5, 6, 5, 6, 103] }, probe.stderr);
   const bad = cli('run', '--task', 'nope');
   assert.equal(bad.status, 2);
-  assert.match(bad.stderr, /unknown task "nope"; allowed: reverse, sort, copy, runmax, histogram, echo/);
-  assert.match(cli('help').stdout, /--task T +reverse \| sort \| copy \| runmax \| histogram \| echo/);
+  assert.match(bad.stderr, /unknown task "nope"; allowed: reverse, sort, copy, runmax, histogram, duplicate/);
+  assert.match(cli('help').stdout, /--task T +reverse \| sort \| copy \| runmax \| histogram \| duplicate/);
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Rng } from '../src/rng';
 import { checkTask, checkTaskConfig, completeConfig, ExperimentConfig, getConfig } from '../src/config';
-import { BatchStream, DIGIT_VOCAB_SIZE, END, getTask, IGNORE, makeBatch, PAD, sampleExample, PAPER_TASKS, sampleExamples, SEP, solve, START, TASK_REGISTRY, TASKS } from '../src/tasks';
+import { BatchStream, checkExample, DIGIT_VOCAB_SIZE, END, getTask, IGNORE, longestEvalLength, longestSequence, makeBatch, PAD, sampleExample, PAPER_TASKS, sampleExamples, SEP, sequenceTokens, solve, START, Task, TASK_REGISTRY, TASKS } from '../src/tasks';
 import { train } from '../src/train';
 
 test('targets: reversal reverses, sorting sorts ascending with repeats kept', () => {
@@ -128,4 +128,26 @@ test("model.vocabSize: the digit tasks' 104 by default, refused below a task's v
   assert.throws(() => train({ task: 'sort', seed: 1, cfg: small, progress: false }), /model\.vocabSize: 50 cannot hold/);
   const { vocabSize: _omitted, ...oldModel } = getConfig('authors').model;
   assert.equal(completeConfig({ ...getConfig('authors'), model: oldModel as ExperimentConfig['model'] }, 'authors').model.vocabSize, 104);
+});
+
+test('the layout follows the answer length: a task answering with 2N tokens gets them all as targets, both layouts; a target that contradicts answerLength is refused', () => {
+  // contiguous: START x SEP y, END predicted last; rows as long as they need.
+  const b = makeBatch([{ x: [5, 6], y: [5, 6, 5, 6] }, { x: [7], y: [7, 7] }], 'contiguous');
+  assert.equal(b.T, sequenceTokens(2, 4));
+  assert.deepEqual([...b.tokens], [START, 5, 6, SEP, 5, 6, 5, 6, START, 7, SEP, 7, 7, PAD, PAD, PAD]);
+  assert.deepEqual([...b.targets], [IGNORE, IGNORE, IGNORE, 5, 6, 5, 6, END, IGNORE, IGNORE, 7, 7, END, IGNORE, IGNORE, IGNORE]);
+  // separate: the padded input, then the padded answer.
+  const s = makeBatch([{ x: [5, 6], y: [5, 6, 5, 6] }, { x: [7], y: [7, 7] }], 'separate');
+  assert.equal(s.T, sequenceTokens(2, 4));
+  assert.deepEqual([...s.tokens.slice(8)], [START, 7, SEP, PAD, 7, 7, PAD, PAD]);
+  assert.deepEqual([...s.targets.slice(8)], [IGNORE, IGNORE, IGNORE, 7, 7, END, IGNORE, IGNORE]);
+  // The paper's tasks: N answer tokens, 2N + 2 positions, as before.
+  assert.equal(makeBatch(sampleExamples('sort', 3, new Rng(1), 7)).T, 16);
+  for (const t of TASKS) assert.equal(getTask(t).answerLength(9), 9, t);
+  assert.equal(longestSequence(11), 24);
+  assert.equal(longestEvalLength(), 11);
+  // A task whose target does not say what its answerLength says is refused, naming it.
+  const liar: Task = { ...getTask('copy'), name: 'liar', target: (x) => [...x, ...x] };
+  assert.throws(() => checkExample(liar, { x: [1, 2], y: liar.target([1, 2]) }), /task liar: its target for a length-2 input has 4 tokens, but its answerLength\(2\) says 2/);
+  assert.doesNotThrow(() => checkExample({ ...liar, answerLength: (n) => 2 * n }, { x: [1, 2], y: [1, 2, 1, 2] }));
 });

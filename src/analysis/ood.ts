@@ -7,7 +7,7 @@ import { AnalysisConfig, ConfigError, ExperimentConfig, TaskName } from '../conf
 import { sampleAccuracy } from '../eval';
 import type { Transformer } from '../model';
 import { Rng } from '../rng';
-import { getTask, TASKS } from '../tasks';
+import { getTask, longestSequence, TASKS } from '../tasks';
 
 export interface OodPick {
   length: number | null;
@@ -50,9 +50,9 @@ export function checkOodLengths(lengths: readonly number[], cfg: ExperimentConfi
     );
   }
   if (cfg.model.positions === 'learned') {
-    const tooLong = lengths.filter((n) => 2 * n + 2 > cfg.model.maxPositions);
+    const tooLong = lengths.filter((n) => longestSequence(n) > cfg.model.maxPositions);
     if (tooLong.length) {
-      throw new ConfigError(`${flag}: got ${given}, but ${tooLong.join(', ')} need more than model.maxPositions=${cfg.model.maxPositions} positions; allowed: lengths N with 2N+2 <= ${cfg.model.maxPositions}`);
+      throw new ConfigError(`${flag}: got ${given}, but ${tooLong.join(', ')} need more than model.maxPositions=${cfg.model.maxPositions} positions; allowed: lengths N whose longest sequence (2N+2 for the paper's tasks) fits in ${cfg.model.maxPositions}`);
     }
   }
   return lengths;

@@ -3,7 +3,7 @@
  * back (N + 1 tokens), a fixed relative lookup; reversal needs an offset that changes with the
  * position. Without positional embeddings (both presets) the model must still count positions.
  */
-import { digitInput, DIGIT_VOCAB_SIZE, PAPER_OOD_LENGTHS } from './format';
+import { digitInput, DIGIT_VOCAB_SIZE, PAPER_OOD_LENGTHS, sameLength } from './format';
 import type { Task } from './task';
 
 export const copy: Task = {
@@ -15,5 +15,6 @@ export const copy: Task = {
   vocabSize: DIGIT_VOCAB_SIZE,
   sampleInput: digitInput,
   target: (x) => x.slice(),
+  answerLength: sameLength,
   oodLengths: PAPER_OOD_LENGTHS,
 };

@@ -4,7 +4,7 @@
  * (a lookup, as in copying) and a count over the whole input; the counts (1..N) are digit tokens.
  */
 import type { Rng } from '../rng';
-import { DIGIT_VOCAB_SIZE, PAPER_OOD_LENGTHS } from './format';
+import { DIGIT_VOCAB_SIZE, PAPER_OOD_LENGTHS, sameLength } from './format';
 import type { Task } from './task';
 
 /** Histogram inputs are digits 1..HISTOGRAM_VALUES. */
@@ -19,5 +19,6 @@ export const histogram: Task = {
   vocabSize: DIGIT_VOCAB_SIZE,
   sampleInput: (n: number, rng: Rng) => Array.from({ length: n }, () => rng.int(1, HISTOGRAM_VALUES)),
   target: (x) => x.map((d) => x.filter((e) => e === d).length),
+  answerLength: sameLength,
   oodLengths: PAPER_OOD_LENGTHS,
 };

@@ -4,7 +4,7 @@
  * new task is a file and one line below. Sampling and batching are task-independent.
  */
 import type { Rng } from '../rng';
-import { BatchLayout, Example, makeBatch, Batch } from './format';
+import { BatchLayout, Example, makeBatch, Batch, sequenceTokens } from './format';
 import { reverse } from './reverse';
 import { sort } from './sort';
 import { copy } from './copy';
@@ -40,8 +40,28 @@ export function solve(task: TaskName, x: readonly number[]): number[] {
 }
 
 export function sampleExample(task: TaskName, n: number, rng: Rng): Example {
-  const x = getTask(task).sampleInput(n, rng);
-  return { x, y: solve(task, x) };
+  const t = getTask(task);
+  const x = t.sampleInput(n, rng);
+  return checkExample(t, { x, y: t.target(x) });
+}
+
+/** An example as its task states it: n input tokens and answerLength(n) answer tokens (else an error naming the task). */
+export function checkExample(t: Task, ex: Example): Example {
+  const n = ex.x.length;
+  if (ex.y.length !== t.answerLength(n)) {
+    throw new Error(`task ${t.name}: its target for a length-${n} input has ${ex.y.length} tokens, but its answerLength(${n}) says ${t.answerLength(n)}; the sequence layout follows answerLength: make the two agree`);
+  }
+  return ex;
+}
+
+/** The longest candidate OOD length of any registered task (what the evaluation and the analysis must hold). */
+export function longestEvalLength(): number {
+  return Math.max(...TASKS.map((t) => Math.max(...getTask(t).oodLengths)));
+}
+
+/** Positions of the longest sequence of input length n over the registered tasks (2n + 2 for the paper's). */
+export function longestSequence(n: number): number {
+  return Math.max(...TASKS.map((t) => sequenceTokens(n, getTask(t).answerLength(n))));
 }
 
 /**

@@ -1,5 +1,5 @@
 /** Sequence reversal (the paper's simple task): y = x read backwards. */
-import { digitInput, DIGIT_VOCAB_SIZE, PAPER_OOD_LENGTHS } from './format';
+import { digitInput, DIGIT_VOCAB_SIZE, PAPER_OOD_LENGTHS, sameLength } from './format';
 import type { Task } from './task';
 
 export const reverse: Task = {
@@ -11,5 +11,6 @@ export const reverse: Task = {
   vocabSize: DIGIT_VOCAB_SIZE,
   sampleInput: digitInput,
   target: (x) => x.slice().reverse(),
+  answerLength: sameLength,
   oodLengths: PAPER_OOD_LENGTHS,
 };

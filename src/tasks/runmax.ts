@@ -3,7 +3,7 @@
  * first i inputs: a lookup of where the prefix ends (as in copying) and a comparison over it (as in
  * sorting, but over a prefix only and without counting repeats).
  */
-import { digitInput, DIGIT_VOCAB_SIZE, PAPER_OOD_LENGTHS } from './format';
+import { digitInput, DIGIT_VOCAB_SIZE, PAPER_OOD_LENGTHS, sameLength } from './format';
 import type { Task } from './task';
 
 export const runmax: Task = {
@@ -18,5 +18,6 @@ export const runmax: Task = {
     let m = -Infinity;
     return x.map((d) => (m = Math.max(m, d)));
   },
+  answerLength: sameLength,
   oodLengths: PAPER_OOD_LENGTHS,
 };

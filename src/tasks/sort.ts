@@ -1,5 +1,5 @@
 /** Sorting (the paper's complex task): y = x in ascending order, repeats kept. */
-import { digitInput, DIGIT_VOCAB_SIZE, PAPER_OOD_LENGTHS } from './format';
+import { digitInput, DIGIT_VOCAB_SIZE, PAPER_OOD_LENGTHS, sameLength } from './format';
 import type { Task } from './task';
 
 export const sort: Task = {
@@ -11,5 +11,6 @@ export const sort: Task = {
   vocabSize: DIGIT_VOCAB_SIZE,
   sampleInput: digitInput,
   target: (x) => x.slice().sort((a, b) => a - b),
+  answerLength: sameLength,
   oodLengths: PAPER_OOD_LENGTHS,
 };

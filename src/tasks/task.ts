@@ -22,6 +22,12 @@ export interface Task {
   sampleInput(n: number, rng: Rng): number[];
   /** The target for an input: the tokens the model must produce before END. */
   target(x: readonly number[]): number[];
+  /**
+   * How many tokens the target of a length-n input has (n for the paper's tasks): the sequence
+   * layout (format.ts sequenceTokens), the memory rule and the position table's size follow from
+   * it, and every drawn example is checked against it.
+   */
+  answerLength(n: number): number;
   /** Candidate out-of-distribution lengths, in the order the OOD rule tries them. */
   readonly oodLengths: readonly number[];
 }
