@@ -9,12 +9,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ConfigError } from './config';
+import { projectRoot } from './project-root';
 
 /** build/gcg_native.node at the project root (from src/ or dist/src/). */
 export function addonPath(): string {
-  let dir = __dirname;
-  for (let i = 0; i < 4 && !fs.existsSync(path.join(dir, 'package.json')); i++) dir = path.dirname(dir);
-  return path.join(dir, 'build', 'gcg_native.node');
+  return path.join(projectRoot(), 'build', 'gcg_native.node');
 }
 
 /** The kernel family every x86-64 CPU with AVX2 and FMA can run, Intel or AMD. */

@@ -8,16 +8,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { backendInfo, tf } from './backend';
 import { activeKernels, blasKernels } from './native';
+import { projectRoot } from './project-root';
 
-/** The project root (the folder holding package.json), from src/ or dist/src/. */
-export function projectRoot(): string {
-  let dir = __dirname;
-  for (let i = 0; i < 4; i++) {
-    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
-    dir = path.dirname(dir);
-  }
-  throw new Error(`package.json not found above ${__dirname}`);
-}
+export { projectRoot };
 
 export function packageVersion(): string {
   return JSON.parse(fs.readFileSync(path.join(projectRoot(), 'package.json'), 'utf8')).version;

@@ -25,11 +25,11 @@ import { formatDuration } from './progress';
 import { provenance } from './provenance';
 import { configDiffValues, inspectRecord, loadRecords, notRecordsModel, RESULTS_FORMAT, runPaths, RunRecord, trainToCheckpoint } from './results';
 
-/** The measures the study computes besides G and C: every registered one but G-layerWV (the authors' last-section variant of G, whose heads tie by layer). */
+/** The measures the study computes besides the paper's pair (G, C): every registered one but the authors' variant of G (whose heads tie by layer). */
 export function studyMeasures(): string[] {
   return listMeasures()
-    .map((m) => m.name)
-    .filter((n) => !['G', 'C', 'G-layerWV'].includes(n));
+    .filter((m) => !m.paper && !m.authorsVariant)
+    .map((m) => m.name);
 }
 
 /** Where a remeasured record came from, and how its G and C compare with the source record's. */

@@ -6,6 +6,7 @@
  */
 import { tf } from '../backend';
 import { AnalysisConfig, ConfigError, setMeasureNameCheck, TaskName } from '../config';
+import { declareMeasure, MeasureInfo, measureInfo } from './measure-info';
 import { accuracy, batchLoss, exactMatch, ResidCache, tokensTensor } from '../eval';
 import { componentGradNorms } from '../grads';
 import { Component, componentHook, componentPatch, hooks, Patch, Transformer, withWeightGradientsFor } from '../model';
@@ -258,12 +259,8 @@ export function componentMeans(
   return out;
 }
 
-export interface ImportanceMeasure {
-  name: string;
-  /** One line a reader of the paper recognises. */
-  description: string;
-  /** `cheap`: from gradients, in G's place; `causal`: from an intervention's effect, in C's place. */
-  kind: 'cheap' | 'causal';
+/** A measure's computation, on its info (name, kind, description, flags: analysis/measure-info.ts, no tensors). */
+export interface ImportanceMeasure extends MeasureInfo {
   compute(ctx: ImportanceContext): Record<string, number>;
   /** Each component's 95% interval, where the measure has one (null: not under these settings); shares compute's passes. */
   intervals?(ctx: ImportanceContext): Record<string, [number, number]> | null;
@@ -278,8 +275,11 @@ export function checkMeasures(names: readonly string[], setting = 'analysis.meas
 const REGISTRY = new Map<string, ImportanceMeasure>();
 setMeasureNameCheck((names) => checkMeasures(names));
 
+/** Registers a measure's computation; a built-in one takes its info from measure-info.ts, a new one declares it there. */
 export function registerMeasure(m: ImportanceMeasure): ImportanceMeasure {
   if (REGISTRY.has(m.name)) throw new Error(`importance measure ${m.name} is already registered`);
+  const { compute: _c, intervals: _i, ...info } = m;
+  declareMeasure(info);
   REGISTRY.set(m.name, m);
   return m;
 }
@@ -359,6 +359,6 @@ export function meanAblation(ctx: ImportanceContext): Record<string, number> {
   return out;
 }
 
-registerMeasure({ name: 'G', kind: 'cheap', description: 'Eq. 1: mean Frobenius norm of the loss gradient w.r.t. the component weights', compute: gradientMagnitude });
-registerMeasure({ name: 'G-layerWV', kind: 'cheap', description: "Eq. 1 as the authors' last section computes it: a head's G is its whole layer's W_V gradient norm", compute: gradientMagnitudeLayerWV });
+registerMeasure({ ...measureInfo('G'), compute: gradientMagnitude });
+registerMeasure({ ...measureInfo('G-layerWV'), compute: gradientMagnitudeLayerWV });
 // C and the other causal measures: measures/ablations.ts.

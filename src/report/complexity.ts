@@ -15,7 +15,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { TaskName } from '../config';
-import { checkOneSettings, RejectedFile, RunRecord, scanRecords } from '../results';
+import { checkOneSettings, RejectedFile, RunRecord, scanRecords } from '../store';
 import { componentCount, sizeOf } from '../sizes';
 import { pairStat, PairStat, studyMeasureLists } from './measures';
 import { analysed, MeasurePair, PAPER_PAIR } from './records';

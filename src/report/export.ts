@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { makeDir, WriteBatch } from '../files';
 import { onInterrupt } from '../interrupt';
-import { projectRoot } from '../provenance';
+import { projectRoot } from '../project-root';
 import type { PlotlyFigure } from './figures';
 
 export type ImageFormat = 'svg' | 'png' | 'pdf';

@@ -4,7 +4,7 @@
  * and `figures` exports them (src/report/export.ts).
  */
 import type { ComponentClass } from '../analysis/ranks';
-import type { RunRecord } from '../results';
+import type { RunRecord } from '../store';
 import { getTask, TaskName, TASKS } from '../tasks';
 import { analysed, MeasurePair, PAPER_PAIR, pairClassification, rhoOf, tasksIn } from './records';
 

@@ -3,9 +3,10 @@
  * and causal x causal, per task, intervals in the cell text), the components of the best and the
  * worst pair as rank scatter plots, and each cheap measure's cost against its agreement.
  */
+import { allMeasureInfo } from '../analysis/measure-info';
 import { averageRanks } from '../analysis/ranks';
 import type { TaskName } from '../config';
-import type { RunRecord } from '../results';
+import type { RunRecord } from '../store';
 import { getTask } from '../tasks';
 import type { PlotlyFigure } from './figures';
 import { f2 } from './markdown';
@@ -144,6 +145,6 @@ export function measuresFigures(records: readonly RunRecord[], s: MeasuresStudy)
     measures_agreement: heatmaps(s, 'Agreement of cheap (rows) and causal (columns) measures<br>mean Spearman rho over seeds [95% bootstrap interval]', s.cheap, s.causal, (t, r, c) => findPair(s.pairs, t, r, c)),
     measures_causal_agreement: heatmaps(s, 'The causal measures against each other<br>mean Spearman rho over seeds [95% bootstrap interval]', s.causal, s.causal, (t, r, c) => findPair(s.causalPairs, t, r, c) ?? findPair(s.causalPairs, t, c, r), true),
     measures_best_worst: rankScatter(records, s),
-    measures_cost: costAgreement(s, ['C', 'C-CE']),
+    measures_cost: costAgreement(s, allMeasureInfo().filter((m) => m.eq2Ablation).map((m) => m.name)),
   };
 }

@@ -3,7 +3,7 @@
  * measure tracks causal importance, under which ablation, and which of the paper's conclusions
  * hold under which choices. Every number in it is computed from the study's records.
  */
-import { getMeasure } from '../analysis/importance';
+import { measureInfo } from '../analysis/measure-info';
 import { getTask } from '../tasks';
 import { f2, f3, ivs, pct, table } from './markdown';
 import { bloatEarlyShare, findPair, GapTest, heroLateShare, MeasuresStudy, PairStat } from './measures';
@@ -71,7 +71,7 @@ The paper compares one cheap measure, G (Eq. 1), with one causal measure, C (Eq.
   parts.push(`## The measures\n\n${table(
     ['measure', 'kind', 'what it is', ...s.tasks.map((t) => `seconds per run, ${label(t)}`)],
     [
-      ...[...s.cheap, ...s.causal].map((m) => [`\`${m}\``, getMeasure(m).kind, getMeasure(m).description, ...s.tasks.map((t) => f2(s.costs.find((c) => c.measure === m && c.task === t)?.seconds))]),
+      ...[...s.cheap, ...s.causal].map((m) => [`\`${m}\``, measureInfo(m).kind, measureInfo(m).description, ...s.tasks.map((t) => f2(s.costs.find((c) => c.measure === m && c.task === t)?.seconds))]),
       ['all', '', 'the whole run: every measure, the OOD pick and the means', ...s.tasks.map((t) => f2(s.totalSeconds[t]))],
     ],
   )}\n\nCosts are the wall seconds each record took, averaged over its task's runs (the records' provenance names the machine's cores, the backend and the kernels; other processes sharing the cores inflate all measures alike, so compare measures with each other). Measures that share passes show only their own extra time: C carries mean ablation's passes and C-CE reads the same ones; each ablation's exact-match measure carries the passes its cross-entropy measure reads; weightGradNorm and taylor each take one backward pass per batch; G's time includes Eq. 1's gradient passes.`);

@@ -6,10 +6,10 @@
  * against each other; the reversal-vs-sorting difference of rho under every pair with an exact
  * permutation test; each measure's cost per run.
  */
-import { getMeasure } from '../analysis/importance';
+import { measureInfo } from '../analysis/measure-info';
 import { classifyMeasures } from '../analysis/ranks';
 import type { TaskName } from '../config';
-import type { RunRecord } from '../results';
+import type { RunRecord } from '../store';
 import { analysed, lateShare, MeasurePair, tasksIn } from './records';
 import { bootstrap, Interval, mean, permutationTest, PermutationTest } from './stats';
 
@@ -63,7 +63,7 @@ export function studyMeasureLists(records: readonly RunRecord[]): { cheap: strin
   const names = Object.keys(records[0]?.analysis.scores ?? {}).filter((n) => records.every((r) => r.analysis.status !== 'analysed' || n in r.analysis.scores));
   const kindOf = (n: string) => {
     try {
-      return getMeasure(n).kind;
+      return measureInfo(n).kind;
     } catch {
       return 'unknown';
     }

@@ -3,7 +3,7 @@
  * the same trained models, where Table 1 differs from the paper and what explains it, which
  * protocol the paper's numbers match, and the training-side ablation sweeps.
  */
-import { configDiff, RunRecord } from '../results';
+import { configDiff, RunRecord } from '../store';
 import { getTask } from '../tasks';
 import { f2, f3, ivs, pct, table } from './markdown';
 import { PAPER, PAPER_TASKS } from './paper';

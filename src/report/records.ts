@@ -2,7 +2,7 @@
 import type { ProtocolVariant } from '../analysis/pipeline';
 import { Classification, classifyMeasures } from '../analysis/ranks';
 import { AnalysisConfig, TASKS, TaskName } from '../config';
-import type { RunRecord } from '../results';
+import type { RunRecord } from '../store';
 
 /** The analysed runs of `task`, by seed. */
 export const analysed = (records: readonly RunRecord[], task: TaskName): RunRecord[] =>

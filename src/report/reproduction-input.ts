@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { PresetName } from '../config';
-import { checkOneSettings, RejectedFile, RunRecord, scanRecords } from '../results';
+import { checkOneSettings, RejectedFile, RunRecord, scanRecords } from '../store';
 
 export const PRESETS: PresetName[] = ['paper', 'authors'];
 

@@ -9,7 +9,7 @@
  */
 import * as path from 'node:path';
 import type { AnalysisConfig, PresetName, TaskName } from '../config';
-import { configDiff } from '../results';
+import { configDiff } from '../store';
 import { getTask } from '../tasks';
 import { agree, f2, f3, ivs, pct, pts, table } from './markdown';
 import { PAPER, PAPER_DERIVED, PAPER_TASKS } from './paper';

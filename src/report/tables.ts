@@ -5,7 +5,7 @@
  * Table 1's +/- is a population standard deviation (n), Table 6's a sample one (n - 1), as in the
  * paper (../shared/PROTOCOL.md).
  */
-import type { RunRecord } from '../results';
+import type { RunRecord } from '../store';
 import { getTask, PAPER_TASKS, TaskName } from '../tasks';
 import { analysed, rhoOf, tasksIn } from './records';
 import { mean } from './stats';

@@ -17,6 +17,7 @@ import { Component, componentHook, componentPatch, Patch } from '../../model';
 import { Rng } from '../../rng';
 import { Example, makeBatch, sampleExamples } from '../../tasks';
 import { ImportanceContext, ImportanceMeasure, meanAblation, registerMeasure } from '../importance';
+import { measureInfo } from '../measure-info';
 import { componentOutput } from './outputs';
 
 export type Ablation = 'mean' | 'positionMean' | 'zero' | 'resample';
@@ -170,26 +171,15 @@ const intervalOf = (ctx: ImportanceContext, ablation: Ablation, score: 'acc' | '
  * authors' unpaired, after-W_O protocol) meanAblation itself, without one.
  */
 export const C = registerMeasure({
-  name: 'C',
-  kind: 'causal',
-  description: 'Eq. 2: exact-match accuracy drop under mean ablation (pooled mean over batch and positions)',
+  ...measureInfo('C'),
   compute: (ctx) => (cIsEffects(ctx) ? scoreOf(ctx, 'mean', 'acc') : meanAblation(ctx)),
   intervals: (ctx) => (cIsEffects(ctx) ? intervalOf(ctx, 'mean', 'acc') : null),
 });
 
-const LABEL: Record<Ablation, string> = {
-  mean: 'mean ablation (pooled mean over batch and positions)',
-  positionMean: 'mean ablation per position (one mean vector per position)',
-  zero: 'zero ablation',
-  resample: 'resample ablation (the activation on another OOD sequence of the same length, averaged over draws)',
-};
-
+/** A causal measure: an ablation scored by exact match (`acc`) or cross-entropy (`ce`); its name and description: measure-info.ts. */
 function causal(name: string, ablation: Ablation, score: 'acc' | 'ce'): ImportanceMeasure {
-  const what = score === 'acc' ? 'exact-match accuracy drop' : 'mean cross-entropy increase';
   return registerMeasure({
-    name,
-    kind: 'causal',
-    description: `${what} under ${LABEL[ablation]}; heads before W_O, on the fixed evaluation set`,
+    ...measureInfo(name),
     compute: (ctx) => scoreOf(ctx, ablation, score),
     intervals: (ctx) => intervalOf(ctx, ablation, score),
   });

@@ -6,11 +6,10 @@
  */
 import { tf } from '../../backend';
 import { registerMeasure } from '../importance';
+import { measureInfo } from '../measure-info';
 import { meanOverBatches } from './outputs';
 
 export const attributionPatching = registerMeasure({
-  name: 'attributionPatching',
-  description: 'first-order estimate of the loss change under mean ablation, sum (mu - a) . dL/da (Nanda 2022; Kramar et al. 2024)',
-  kind: 'cheap',
+  ...measureInfo('attributionPatching'),
   compute: (ctx) => meanOverBatches(ctx, (_c, a, g, mu) => tf.sum(tf.mul(tf.sub(mu, a), g))),
 });

@@ -13,6 +13,7 @@ import { tokensTensor } from '../../eval';
 import { Component, componentHook, componentPatch, Transformer } from '../../model';
 import { Batch } from '../../tasks';
 import { registerMeasure } from '../importance';
+import { measureInfo } from '../measure-info';
 import { componentOutput } from './outputs';
 
 /**
@@ -35,9 +36,7 @@ export function integratedGradient(model: Transformer, batch: Batch, cache: Acti
 }
 
 export const integratedGradients = registerMeasure({
-  name: 'integratedGradients',
-  description: 'integrated gradients from the output to its mean, k steps: the loss change of mean ablation, attributed (Sundararajan et al. 2017)',
-  kind: 'cheap',
+  ...measureInfo('integratedGradients'),
   compute: (ctx) => {
     const means = ctx.means();
     const out: Record<string, number> = Object.fromEntries(ctx.components.map((c) => [c.id, 0]));

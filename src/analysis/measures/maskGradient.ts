@@ -5,11 +5,10 @@
  */
 import { tf } from '../../backend';
 import { registerMeasure } from '../importance';
+import { measureInfo } from '../measure-info';
 import { meanOverBatches } from './outputs';
 
 export const maskGradient = registerMeasure({
-  name: 'maskGradient',
-  description: "|dL/dm| at m = 1 for a multiplier m on the component's output (Michel et al. 2019)",
-  kind: 'cheap',
+  ...measureInfo('maskGradient'),
   compute: (ctx) => meanOverBatches(ctx, (_c, a, g) => tf.abs(tf.sum(tf.mul(a, g))) as tf.Scalar),
 });

@@ -6,11 +6,10 @@
  */
 import { tf } from '../../backend';
 import { registerMeasure } from '../importance';
+import { measureInfo } from '../measure-info';
 import { meanOverWeightGrads } from './weights';
 
 export const taylor = registerMeasure({
-  name: 'taylor',
-  description: "first-order Taylor estimate of removing the component's weights, |sum w . dL/dw| (Molchanov et al. 2017, 2019)",
-  kind: 'cheap',
+  ...measureInfo('taylor'),
   compute: (ctx) => meanOverWeightGrads(ctx, (w, g) => tf.abs(tf.addN(w.map((x, i) => tf.sum(tf.mul(x, g[i]))))) as tf.Scalar),
 });

@@ -5,11 +5,10 @@
  */
 import { tf } from '../../backend';
 import { registerMeasure } from '../importance';
+import { measureInfo } from '../measure-info';
 import { meanOverWeightGrads } from './weights';
 
 export const weightGradNorm = registerMeasure({
-  name: 'weightGradNorm',
-  description: "Frobenius norm of the loss gradient over all of the component's weights (Eq. 1 over W_Q, W_K, W_V, W_O or both MLP matrices)",
-  kind: 'cheap',
+  ...measureInfo('weightGradNorm'),
   compute: (ctx) => meanOverWeightGrads(ctx, (_w, g) => tf.sqrt(tf.addN(g.map((x) => tf.sum(tf.square(x))))) as tf.Scalar),
 });
