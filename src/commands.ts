@@ -23,9 +23,7 @@ import {
   TaskName,
   TASKS,
 } from './config';
-import { checkOutputDir, checkOutputFile, checkReadableDir, cleanStaleTemps, WriteBatch, writeFileAtomic } from './files';
-import { RunLock } from './lock';
-import { provenance } from './provenance';
+import { checkOutputDir, checkOutputFile, checkReadableDir, WriteBatch, writeFileAtomic } from './files';
 import { exportFigures } from './report/export';
 import { paperFigures } from './report/figures';
 import { measuresStudy } from './report/measures';
@@ -34,7 +32,7 @@ import { measuresReport } from './report/measures-report';
 import { printTables } from './report/frames';
 import { loadReproductionInput, reproductionReport } from './report/reproduction';
 import { allTables } from './report/tables';
-import { checkCheckpointConflict, checkOneSettings, checkRunConflicts, reanalyze, runOne, runPaths, RunRecord, scanRecords, trainingOutcome, trainToCheckpoint, warnRejected } from './results';
+import { checkOneSettings, checkRunConflicts, reanalyze, runOne, runPaths, RunRecord, scanRecords, trainOne, warnRejected } from './results';
 import { DEMO_OVERRIDES, describeDemo, describeDemoFiles, runDemo } from './demo';
 import { complexityStudy, loadStores } from './report/complexity';
 import { complexityFigures } from './report/complexity-figures';
@@ -44,7 +42,8 @@ import { verifyStore } from './verify';
 import { checkSize, SIZES } from './sizes';
 import { Opts, parseInt1, parseIntList, parseLockStale, parseSeed } from './cli-args';
 import { getTask } from './tasks';
-import { describeStop, TrainingDivergedError, TrainResult } from './train';
+import { describeStop, TrainResult } from './train';
+
 /** The candidate OOD lengths (undefined: each task's own), checked against the run's configuration and tasks before any work. */
 function oodLengths(opts: Opts, cfg?: ExperimentConfig, tasks: readonly TaskName[] = []): number[] | undefined {
   const given = opts['ood-lengths'] === undefined ? undefined : parseIntList('--ood-lengths', opts['ood-lengths'], 1, 99);
@@ -84,47 +83,22 @@ async function runTrain(opts: Opts): Promise<TrainResult> {
   const cfg = getConfig(preset, parseOverrides(opts.set));
   checkTaskConfig(task, cfg);
   const out = checkOutputDir('--out', opts.out);
-  const base = path.join(out, `${preset}_${task}_seed${seed}`);
-  const partial = `${base}.partial.ckpt`;
-  if (!opts.replace) {
-    checkCheckpointConflict(`${base}.ckpt`, cfg, '--out folder', 'retrain and replace it', { preset, task, seed });
-    checkCheckpointConflict(partial, cfg, '--out folder', 'start training afresh and replace it', { preset, task, seed });
-  }
-  cleanStaleTemps(out);
-  const lock = RunLock.acquire(`${base}.lock`);
-  try {
-    const info = await initBackend();
-    console.log(describeBackend(info));
-    console.log(`train preset=${preset} task=${task} seed=${seed} model=L${cfg.model.nLayers}xH${cfg.model.nHeads} d=${cfg.model.dModel}`);
-    let result;
-    try {
-      ({ result } = trainToCheckpoint({
-        task,
-        seed,
-        preset,
-        cfg,
-        checkpoint: `${base}.ckpt`,
-        partial,
-        log: (l) => console.log(l),
-        onEval: (e) => console.log(`  step ${e.step}: training-distribution exact match ${(100 * e.acc).toFixed(1)}%`),
-      }));
-    } catch (e) {
-      if (e instanceof TrainingDivergedError) {
-        const rec = { preset, task, seed, config: cfg, provenance: provenance(), error: e.message, losses: e.losses, evals: e.evals };
-        writeFileAtomic(`${base}.train.json`, JSON.stringify(rec, null, 1));
-        console.error(`${e.message}\nwrote ${base}.train.json`);
-      }
-      throw e;
-    }
-    const prov = provenance();
-    const record = { preset, task, seed, config: cfg, provenance: prov, ...trainingOutcome(result), checkpoint: `${base}.ckpt` };
-    writeFileAtomic(`${base}.train.json`, JSON.stringify(record, null, 1));
-    console.log(`${describeStop(result.stopReason, result.steps, cfg)} in ${(result.wallMs / 1000).toFixed(1)} s (${result.msPerStep.toFixed(1)} ms/step on ${prov.backend})`);
-    console.log(`wrote ${base}.ckpt and ${base}.train.json`);
-    return result;
-  } finally {
-    lock.release();
-  }
+  const info = await initBackend();
+  console.log(describeBackend(info));
+  console.log(`train preset=${preset} task=${task} seed=${seed} model=L${cfg.model.nLayers}xH${cfg.model.nHeads} d=${cfg.model.dModel}`);
+  const { result, checkpoint, record } = trainOne({
+    out,
+    preset,
+    task,
+    seed,
+    cfg,
+    replace: opts.replace,
+    log: (l) => console.log(l),
+    onEval: (e) => console.log(`  step ${e.step}: training-distribution exact match ${(100 * e.acc).toFixed(1)}%`),
+  });
+  console.log(`${describeStop(result.stopReason, result.steps, cfg)} in ${(result.wallMs / 1000).toFixed(1)} s (${result.msPerStep.toFixed(1)} ms/step on ${info.backend})`);
+  console.log(`wrote ${checkpoint} and ${record}`);
+  return result;
 }
 
 async function runDemoCommand(opts: Opts): Promise<void> {

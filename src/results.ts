@@ -42,7 +42,7 @@ import {
 } from './store';
 import { SizeName, SIZES, sizeOf } from './sizes';
 import { getTask } from './tasks';
-import { EvalPoint, train, TrainResult, TrainState } from './train';
+import { EvalPoint, train, TrainingDivergedError, TrainResult, TrainState } from './train';
 
 
 export * from './store';
@@ -255,6 +255,51 @@ export function trainToCheckpoint(opts: {
   saveCheckpoint(opts.checkpoint, result.model, cfg, { ...meta, steps: result.steps, training });
   fs.rmSync(opts.partial, { force: true });
   return { model: result.model, training, result };
+}
+
+/**
+ * `gcg train`: one (task, seed) trained to `<out>/<preset>_<task>_seed<seed>.ckpt` and its training
+ * record `.train.json` (configuration, provenance, curves, outcome; for a run that diverged, the
+ * curves and the error), under the run's lock; work in the folder made with other settings or for
+ * another run is refused before any training (unless `replace`). Resumes from the training
+ * checkpoint as runOne does.
+ */
+export function trainOne(opts: {
+  out: string;
+  preset: PresetName;
+  task: TaskName;
+  seed: number;
+  cfg: ExperimentConfig;
+  replace?: boolean;
+  log: (line: string) => void;
+  onEval?: (e: EvalPoint) => void;
+}): { result: TrainResult; checkpoint: string; record: string } {
+  const { out, preset, task, seed, cfg } = opts;
+  const base = path.join(out, `${preset}_${task}_seed${seed}`);
+  const files = { checkpoint: `${base}.ckpt`, partial: `${base}.partial.ckpt`, record: `${base}.train.json`, lock: `${base}.lock` };
+  if (!opts.replace) {
+    checkCheckpointConflict(files.checkpoint, cfg, '--out folder', 'retrain and replace it', { preset, task, seed });
+    checkCheckpointConflict(files.partial, cfg, '--out folder', 'start training afresh and replace it', { preset, task, seed });
+  }
+  cleanStaleTemps(out);
+  const lock = RunLock.acquire(files.lock);
+  try {
+    let result: TrainResult;
+    try {
+      ({ result } = trainToCheckpoint({ task, seed, preset, cfg, checkpoint: files.checkpoint, partial: files.partial, log: opts.log, onEval: opts.onEval }));
+    } catch (e) {
+      if (e instanceof TrainingDivergedError) {
+        writeFileAtomic(files.record, JSON.stringify({ preset, task, seed, config: cfg, provenance: provenance(), error: e.message, losses: e.losses, evals: e.evals }, null, 1));
+        opts.log(`${e.message}; wrote ${files.record}`);
+      }
+      throw e;
+    }
+    const record = { preset, task, seed, config: cfg, provenance: provenance(), ...trainingOutcome(result), checkpoint: files.checkpoint };
+    writeFileAtomic(files.record, JSON.stringify(record, null, 1));
+    return { result, checkpoint: files.checkpoint, record: files.record };
+  } finally {
+    lock.release();
+  }
 }
 
 /**
