@@ -6,6 +6,7 @@
 import type { ComponentClass } from '../analysis/ranks';
 import type { RunRecord } from '../store';
 import { getTask, TaskName, TASKS } from '../tasks';
+import { PAPER } from './paper';
 import { analysed, MeasurePair, PAPER_PAIR, pairClassification, rhoOf, tasksIn } from './records';
 
 export interface PlotlyFigure {
@@ -118,7 +119,7 @@ export function figure1(records: readonly RunRecord[], pair: MeasurePair = PAPER
  * Figure 2: Heroes and Bloats per layer (counts over seeds), and each component's mean Delta over
  * seeds, coloured by the class that mean would have (dashed lines: the +/- threshold).
  */
-export function figure2(records: readonly RunRecord[], task: TaskName = 'sort'): PlotlyFigure {
+export function figure2(records: readonly RunRecord[], task: TaskName = PAPER.figureTask): PlotlyFigure {
   const rs = analysed(records, task);
   const comps = rs[0]?.analysis.components ?? [];
   const layers = [...new Set(comps.map((id) => id.split('.')[0]))];
@@ -339,7 +340,7 @@ export function trainingCurves(records: readonly RunRecord[]): PlotlyFigure {
 export function paperFigures(records: readonly RunRecord[]): Record<string, PlotlyFigure> {
   const figs: Record<string, PlotlyFigure> = { figure1: figure1(records), figure4: figure4(records), training: trainingCurves(records) };
   // The paper draws Figures 2 and 3 for Sorting; without it, the first task (registry order) that has analysed runs.
-  const task: TaskName = analysed(records, 'sort').length ? 'sort' : (TASKS.find((t) => analysed(records, t).length) ?? 'sort');
+  const task: TaskName = analysed(records, PAPER.figureTask).length ? PAPER.figureTask : (TASKS.find((t) => analysed(records, t).length) ?? PAPER.figureTask);
   const rs = analysed(records, task).filter((r) => r.analysis.pruning);
   if (rs.length) {
     figs.figure2 = figure2(records, task);

@@ -78,6 +78,10 @@ export const PAPER = {
   },
   /** Section 3.3: pruning the Heroes costs this much OOD accuracy (Table 2's sorting seed: 65.0 -> 33.0). */
   heroPruneDrop: 0.32,
+  /** The task of that Hero cost, of Figures 2 and 3 and of Table 6: Sorting. */
+  figureTask: 'sort' as TaskName,
+  /** The seed-by-seed tables' titles (Tables 4 and 5). */
+  seedTableTitles: { sort: 'Table 4: Sorting', reverse: 'Table 5: Reversal' } as Partial<Record<TaskName, string>>,
   /** Section 3.3: Bloat pruning is harmless when the ID change is above -5 points, and at worst a 39-point drop. */
   harmlessBound: 0.05,
   worstBloatDrop: 0.39,

@@ -123,7 +123,7 @@ function sectionSeeds(input: ReproductionInput): string {
       }
       rows.push(row);
     }
-    out.push(`### ${task === 'sort' ? 'Table 4: Sorting' : 'Table 5: Reversal'}`, '', table(['seed', 'paper: N / acc / rho / H-B', 'ours, paper preset: N / acc / rho / H-B / steps', 'ours, authors preset: N / acc / rho / H-B / steps'], rows), '');
+    out.push(`### ${PAPER.seedTableTitles[task] ?? `Seed by seed: ${getTask(task).label}`}`, '', table(['seed', 'paper: N / acc / rho / H-B', 'ours, paper preset: N / acc / rho / H-B / steps', 'ours, authors preset: N / acc / rho / H-B / steps'], rows), '');
   }
   return out.join('\n');
 }
@@ -155,7 +155,7 @@ function sectionTable2(input: ReproductionInput, B: number): string {
       if (hDrops.length) {
         const iv = bootstrap(hDrops, mean, { resamples: B, seed: 5 });
         const bv = bootstrap(bDrops, mean, { resamples: B, seed: 6 });
-        notes.push(`- ${p} preset, ${getTask(task).label}: pruning the top two Heroes loses ${pts(iv.estimate)} points on average ${ivs(iv, pts)} over ${hDrops.length} seeds with Heroes; the top two Bloats lose ${pts(bv.estimate)} ${ivs(bv, pts)} over ${bDrops.length} seeds with Bloats.${task === 'sort' ? ` Paper's ${Math.round(100 * PAPER.heroPruneDrop)}-point Hero cost: ${agree(PAPER.heroPruneDrop, iv)}.` : ''}`);
+        notes.push(`- ${p} preset, ${getTask(task).label}: pruning the top two Heroes loses ${pts(iv.estimate)} points on average ${ivs(iv, pts)} over ${hDrops.length} seeds with Heroes; the top two Bloats lose ${pts(bv.estimate)} ${ivs(bv, pts)} over ${bDrops.length} seeds with Bloats.${task === PAPER.figureTask ? ` Paper's ${Math.round(100 * PAPER.heroPruneDrop)}-point Hero cost: ${agree(PAPER.heroPruneDrop, iv)}.` : ''}`);
       }
     }
     out.push(`### ${getTask(task).label}`, '', table(['', 'pruned Heroes / Bloats', 'baseline', 'Heroes pruned', 'Bloats pruned'], rows), '', ...notes, '');

@@ -7,6 +7,7 @@
  */
 import type { RunRecord } from '../store';
 import { getTask, PAPER_TASKS, TaskName } from '../tasks';
+import { PAPER } from './paper';
 import { analysed, rhoOf, tasksIn } from './records';
 import { mean } from './stats';
 
@@ -156,7 +157,7 @@ export interface Table6Row {
 }
 
 /** Pruning every Bloat: in-distribution accuracy before and after, per seed, then mean ± sample sd of the drop (before - after). */
-export function table6(records: readonly RunRecord[], task: TaskName = 'sort'): Table6Row[] {
+export function table6(records: readonly RunRecord[], task: TaskName = PAPER.figureTask): Table6Row[] {
   const rs = analysed(records, task).filter((r) => r.analysis.pruning);
   const rows: Table6Row[] = rs.map((r) => {
     const p = r.analysis.pruning!.allBloats;
