@@ -6,7 +6,7 @@
  */
 import { tf } from './backend';
 import { batchLoss } from './eval';
-import { Patch, Transformer, withWeightGradientsFor } from './model';
+import { Patch, Transformer } from './model';
 import type { Batch } from './tasks';
 
 /** Activations by hook point name (`blocks.{l}.attn.hook_z`, ...), as one forward pass saw them. */
@@ -79,8 +79,9 @@ export function activationGrads(
       if (opts.keepActivations) activations[hook] = tf.keep(a);
       return tf.add(a, d);
     };
-    const f = (...ds: tf.Tensor[]) => batchLoss(model, batch, [...patches, ...hookNames.map((hook, i) => ({ hook, value: addend(hook, ds[i]) }))]);
-    const { value, grads } = withWeightGradientsFor([], () => tf.valueAndGrads(f)(zeros));
+    // No weight gradient is wanted: only the activations'.
+    const f = (...ds: tf.Tensor[]) => batchLoss(model, batch, [...patches, ...hookNames.map((hook, i) => ({ hook, value: addend(hook, ds[i]) }))], new Set());
+    const { value, grads } = tf.valueAndGrads(f)(zeros);
     const loss = value.dataSync()[0];
     value.dispose();
     return { loss, grads: Object.fromEntries(hookNames.map((h, i) => [h, grads[i]])), activations };

@@ -39,8 +39,8 @@ export function lossFromLogits(logits: tf.Tensor3D, weights: tf.Tensor3D): tf.Sc
 }
 
 /** The batch's loss as a scalar tensor (inside tf.tidy or a gradient function). */
-export function batchLoss(model: Transformer, batch: Batch, patches?: readonly Patch[]): tf.Scalar {
-  const { logits } = model.forward(tokensTensor(batch), { patches });
+export function batchLoss(model: Transformer, batch: Batch, patches?: readonly Patch[], weightGrads?: ReadonlySet<number> | null): tf.Scalar {
+  const { logits } = model.forward(tokensTensor(batch), { patches, weightGrads });
   return lossFromLogits(logits, targetWeights(batch, model.cfg.vocabSize));
 }
 

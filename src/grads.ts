@@ -6,7 +6,7 @@
 import { tf } from './backend';
 import type { Batch } from './tasks';
 import { batchLoss } from './eval';
-import { Component, componentWeight, Patch, Transformer, withWeightGradientsFor } from './model';
+import { Component, componentWeight, Patch, Transformer, weightGradsFor } from './model';
 
 export interface ComponentGrads {
   loss: number;
@@ -25,7 +25,7 @@ export function componentGrads(
   const paramNames = [...new Set(where.map((w) => w.param))];
   const vars = paramNames.map((n) => model.params[n]);
   return tf.tidy(() => {
-    const { value, grads } = withWeightGradientsFor(vars, () => tf.variableGrads(() => batchLoss(model, batch, patches), vars));
+    const { value, grads } = tf.variableGrads(() => batchLoss(model, batch, patches, weightGradsFor(vars)), vars);
     const out: Record<string, tf.Tensor2D> = {};
     components.forEach((c, i) => {
       const w = where[i];

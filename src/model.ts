@@ -109,6 +109,12 @@ export interface ForwardOptions {
    * block is patched, since they would compute the same values again.
    */
   from?: { layer: number; resid: tf.Tensor };
+  /**
+   * Compute weight gradients only for the variables with these ids (weightGradsFor(vars); absent:
+   * all): a differentiation that wants a few weights' gradients (Eq. 1) or none (gradients w.r.t.
+   * activations) skips the others.
+   */
+  weightGrads?: ReadonlySet<number> | null;
 }
 
 export interface ForwardResult {
@@ -190,22 +196,9 @@ function makeVariable(data: Float32Array, shape: number[]): tf.Variable {
   return v;
 }
 
-/**
- * The weights whose gradients the current differentiation wants (null: all). Set only by
- * `withWeightGradientsFor`; `linear` skips dW / db for any other weight (returning zeros the
- * engine then discards), which is what makes Eq. 1 cheaper than a training step.
- */
-let wantedGrads: Set<number> | null = null;
-
-/** Runs `fn` (a differentiation) computing weight gradients only for `vars`; scoped, restored after. */
-export function withWeightGradientsFor<T>(vars: readonly tf.Variable[], fn: () => T): T {
-  const outer = wantedGrads;
-  wantedGrads = new Set(vars.map((v) => v.id));
-  try {
-    return fn();
-  } finally {
-    wantedGrads = outer;
-  }
+/** The ids of `vars`: what ForwardOptions.weightGrads takes (weight gradients for these only). */
+export function weightGradsFor(vars: readonly tf.Variable[]): ReadonlySet<number> {
+  return new Set(vars.map((v) => v.id));
 }
 
 /**
@@ -213,30 +206,36 @@ export function withWeightGradientsFor<T>(vars: readonly tf.Variable[], fn: () =
  * one reduces db with a Sum over axis 0, which the wasm backend does by transposing first (slow:
  * ~16% of a training step), and would take dW through a transposed matMul. Here
  * dx = dy @ W^T, dW = x^T @ dy (explicit transposes, of the smaller operand) and db = 1^T @ dy.
- * Same values as the plain ops; a test compares the two.
+ * Same values as the plain ops; a test compares the two. `needW` / `needB` false: that gradient
+ * is not computed (zeros the engine then discards), which is what makes Eq. 1 cheaper than a
+ * training step.
  */
-const linearImpl = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-  const [x, W, b] = args as tf.Tensor2D[];
-  const save = args[3] as tf.GradSaveFunc;
-  const needW = wantedGrads === null || wantedGrads.has(W.id);
-  const needB = wantedGrads === null || wantedGrads.has(b.id);
-  save([x, W]);
-  return {
-    value: tf.add(tf.matMul(x, W), b),
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [xs, Ws] = saved;
-      const ones = tf.ones([1, dy.shape[0] as number]);
-      const native = activeKernels() === 'native'; // CBLAS takes transposes as flags (src/native.ts): no Transpose kernels
-      // dW = x^T @ dy; on the stock kernels transposing whichever of x and dy is smaller (Transpose is slow on wasm).
-      const dW = !needW ? tf.zerosLike(Ws) : native ? tf.matMul(xs, dy, true) : xs.size <= dy.size ? tf.matMul(tf.transpose(xs), dy) : tf.transpose(tf.matMul(tf.transpose(dy), xs));
-      const db = needB ? tf.reshape(tf.matMul(ones, dy), [dy.shape[1] as number]) : tf.zeros([dy.shape[1] as number]);
-      return [native ? tf.matMul(dy, Ws, false, true) : tf.matMul(dy, tf.transpose(Ws)), dW, db];
-    },
-  };
-});
+function linearWithGrads(needW: boolean, needB: boolean) {
+  return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [x, W, b] = args as tf.Tensor2D[];
+    const save = args[3] as tf.GradSaveFunc;
+    save([x, W]);
+    return {
+      value: tf.add(tf.matMul(x, W), b),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, Ws] = saved;
+        const ones = tf.ones([1, dy.shape[0] as number]);
+        const native = activeKernels() === 'native'; // CBLAS takes transposes as flags (src/native.ts): no Transpose kernels
+        // dW = x^T @ dy; on the stock kernels transposing whichever of x and dy is smaller (Transpose is slow on wasm).
+        const dW = !needW ? tf.zerosLike(Ws) : native ? tf.matMul(xs, dy, true) : xs.size <= dy.size ? tf.matMul(tf.transpose(xs), dy) : tf.transpose(tf.matMul(tf.transpose(dy), xs));
+        const db = needB ? tf.reshape(tf.matMul(ones, dy), [dy.shape[1] as number]) : tf.zeros([dy.shape[1] as number]);
+        return [native ? tf.matMul(dy, Ws, false, true) : tf.matMul(dy, tf.transpose(Ws)), dW, db];
+      },
+    };
+  });
+}
+const LINEAR = [[linearWithGrads(false, false), linearWithGrads(false, true)], [linearWithGrads(true, false), linearWithGrads(true, true)]];
 
-export function linear(x: tf.Tensor, W: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
-  return linearImpl(x, W, b) as tf.Tensor2D;
+/** y = x @ W + b (see linearWithGrads); `weightGrads`: the variables whose gradients are wanted (absent: all). */
+export function linear(x: tf.Tensor, W: tf.Tensor, b: tf.Tensor, weightGrads?: ReadonlySet<number> | null): tf.Tensor2D {
+  const needW = !weightGrads || weightGrads.has(W.id);
+  const needB = !weightGrads || weightGrads.has(b.id);
+  return LINEAR[Number(needW)][Number(needB)](x, W, b) as tf.Tensor2D;
 }
 
 const SQRT1_2 = Math.SQRT1_2;
@@ -250,6 +249,9 @@ function layerNorm(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, eps: number): tf.Te
   const { mean, variance } = tf.moments(x, -1, true);
   return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), g), b);
 }
+
+/** A linear layer as forward passes it down (the weight gradients it wants fixed). */
+type Linear = (x: tf.Tensor, W: tf.Tensor, b: tf.Tensor) => tf.Tensor2D;
 
 export class Transformer {
   readonly cfg: ModelConfig;
@@ -377,15 +379,16 @@ export class Transformer {
       x = hook(hooks.embed, x);
     }
     const mask = this.causalMask(T); // [query_pos, key_pos]
+    const lin: Linear = (x, W, b) => linear(x, W, b, opts.weightGrads);
 
     for (let l = start; l < L; l++) {
       // Block.forward: x = x + attn(ln1(x)); x = x + mlp(ln2(x))
       x = hook(hooks.residPre(l), x);
-      x = tf.add(x, hook(hooks.attnOut(l), this.attention(l, this.ln(`blocks.${l}.ln1`, x), mask, hook)));
-      x = tf.add(x, hook(hooks.mlpOut(l), this.mlp(l, this.ln(`blocks.${l}.ln2`, x))));
+      x = tf.add(x, hook(hooks.attnOut(l), this.attention(l, this.ln(`blocks.${l}.ln1`, x), mask, hook, lin)));
+      x = tf.add(x, hook(hooks.mlpOut(l), this.mlp(l, this.ln(`blocks.${l}.ln2`, x), lin)));
     }
     x = hook(hooks.residFinal, x);
-    const logits = tf.reshape(linear(tf.reshape(this.ln('ln_f', x), [B * T, D]), P['out.weight'], P['out.bias']), [B, T, this.cfg.vocabSize]) as tf.Tensor3D;
+    const logits = tf.reshape(lin(tf.reshape(this.ln('ln_f', x), [B * T, D]), P['out.weight'], P['out.bias']), [B, T, this.cfg.vocabSize]) as tf.Tensor3D;
     return { logits, cache };
   }
 
@@ -399,7 +402,7 @@ export class Transformer {
    * (hook_z), concatenated and projected by W_O. `hook` applies patches and caching at
    * hook_pattern and hook_z. [batch, pos, d_model] -> [batch, pos, d_model]
    */
-  private attention(l: number, h: tf.Tensor, mask: tf.Tensor2D, hook: (name: string, x: tf.Tensor) => tf.Tensor): tf.Tensor {
+  private attention(l: number, h: tf.Tensor, mask: tf.Tensor2D, hook: (name: string, x: tf.Tensor) => tf.Tensor, linear: Linear): tf.Tensor {
     const { nHeads: H, dModel: D } = this.cfg;
     const dh = this.dHead;
     const [B, T] = h.shape;
@@ -417,7 +420,7 @@ export class Transformer {
   }
 
   /** The MLP of block l on its normalised input h: W2 gelu(W1 h + b1) + b2. [batch, pos, d_model] -> [batch, pos, d_model] */
-  private mlp(l: number, h: tf.Tensor): tf.Tensor {
+  private mlp(l: number, h: tf.Tensor, linear: Linear): tf.Tensor {
     const D = this.cfg.dModel;
     const [B, T] = h.shape;
     const P = this.params;

@@ -9,7 +9,7 @@ import { AnalysisConfig, ConfigError, setMeasureNameCheck, TaskName } from '../c
 import { declareMeasure, MeasureInfo, measureInfo } from './measure-info';
 import { accuracy, batchLoss, exactMatch, ResidCache, tokensTensor } from '../eval';
 import { componentGradNorms } from '../grads';
-import { Component, componentHook, componentPatch, hooks, Patch, Transformer, withWeightGradientsFor } from '../model';
+import { Component, componentHook, componentPatch, hooks, Patch, Transformer, weightGradsFor } from '../model';
 import { Rng } from '../rng';
 import { Batch, Example, makeBatch, sampleExamples } from '../tasks';
 
@@ -334,7 +334,7 @@ export function gradientMagnitudeLayerWV(ctx: ImportanceContext): Record<string,
     const batch = makeBatch(sampleExamples(ctx.task, ctx.cfg.gradBatchSize, rng, ctx.length));
     const norms = tf.tidy(() => {
       const vars = names.map((n) => ctx.model.params[n]);
-      const { grads } = withWeightGradientsFor(vars, () => tf.variableGrads(() => batchLoss(ctx.model, batch), vars));
+      const { grads } = tf.variableGrads(() => batchLoss(ctx.model, batch, undefined, weightGradsFor(vars)), vars);
       return tf.stack(vars.map((v) => tf.norm(grads[v.name]))).dataSync();
     });
     layers.forEach((l, i) => sums.set(`L${l}`, (sums.get(`L${l}`) ?? 0) + norms[i]));

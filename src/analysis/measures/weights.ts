@@ -6,7 +6,7 @@
  */
 import { tf } from '../../backend';
 import { batchLoss } from '../../eval';
-import { Component, Transformer, withWeightGradientsFor } from '../../model';
+import { Component, Transformer, weightGradsFor } from '../../model';
 import type { ImportanceContext } from '../importance';
 
 /** One block of a parameter: rows [r0, r1) and columns [c0, c1) of a [in, out] weight. */
@@ -45,7 +45,7 @@ export function meanOverWeightGrads(ctx: ImportanceContext, score: (w: tf.Tensor
   const batches = ctx.gradBatches();
   for (const batch of batches) {
     const values = tf.tidy(() => {
-      const { grads } = withWeightGradientsFor(vars, () => tf.variableGrads(() => batchLoss(model, batch), vars));
+      const { grads } = tf.variableGrads(() => batchLoss(model, batch, undefined, weightGradsFor(vars)), vars);
       return tf.stack(slices.map((ss) => score(ss.map((s) => sliceOf(model.params[s.param], s)), ss.map((s) => sliceOf(grads[model.params[s.param].name], s))))).dataSync();
     });
     ctx.components.forEach((c, i) => (sums[c.id] += values[i]));
