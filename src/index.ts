@@ -4,6 +4,7 @@ export * from './backend';
 export * from './rng';
 export * from './tasks';
 export * from './model';
+export * from './torch-io';
 export * from './activations';
 export * from './eval';
 export * from './grads';

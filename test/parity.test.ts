@@ -11,7 +11,8 @@ import { before, test } from 'node:test';
 import { tf } from '../src/backend';
 import { accuracy, batchLoss, exactMatch, tokensTensor } from '../src/eval';
 import { componentGradNorms } from '../src/grads';
-import { componentHook, componentPatch, fromTorchStateDict, toTorchStateDict, Transformer } from '../src/model';
+import { componentHook, componentPatch, Transformer } from '../src/model';
+import { fromTorchStateDict, toTorchStateDict } from '../src/torch-io';
 import { makeBatch } from '../src/tasks';
 import { setupBackend, tinyConfig } from './helpers';
 
