@@ -48,7 +48,7 @@ const dh = 16;
 const accOf = (m: Transformer) => accuracy(exactMatch(m, evalSet));
 
 test('component means equal the mean of the cached hook values over the same batches', () => {
-  const means = componentMeans(model, 'reverse', LENGTH, 2, 16, new Rng(9));
+  const means = componentMeans(model, { task: 'reverse', length: LENGTH, batches: 2, batchSize: 16, rng: new Rng(9) });
   const rng = new Rng(9);
   const batches = [0, 1].map(() => makeBatch(sampleExamples('reverse', 16, rng, LENGTH)));
   for (const id of ['L1.H1', 'L0.MLP']) {

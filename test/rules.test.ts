@@ -20,9 +20,9 @@ test("pruning targets: the two most extreme of a class, or the first two in comp
   const ids = ['L0.H0', 'L0.H1', 'L1.H0', 'L1.H1', 'L2.MLP'];
   const delta = [-6, 9, -12, -8, 7];
   const classes = ['HiddenHero', 'GradientBloat', 'HiddenHero', 'HiddenHero', 'GradientBloat'] as const;
-  assert.deepEqual(pruningTargets(ids, delta, classes, 'HiddenHero', 'extreme'), ['L1.H0', 'L1.H1']);
-  assert.deepEqual(pruningTargets(ids, delta, classes, 'HiddenHero', 'name-order'), ['L0.H0', 'L1.H0']);
-  assert.deepEqual(pruningTargets(ids, delta, classes, 'GradientBloat', 'extreme'), ['L0.H1', 'L2.MLP']);
-  assert.deepEqual(pruningTargets(ids, delta, classes, 'GradientBloat', 'name-order', 1), ['L0.H1']);
-  assert.deepEqual(pruningTargets(ids, delta, ['Aligned', 'Aligned', 'Aligned', 'Aligned', 'Aligned'], 'HiddenHero', 'name-order'), []);
+  assert.deepEqual(pruningTargets({ ids, delta, classes, cls: 'HiddenHero', select: 'extreme' }), ['L1.H0', 'L1.H1']);
+  assert.deepEqual(pruningTargets({ ids, delta, classes, cls: 'HiddenHero', select: 'name-order' }), ['L0.H0', 'L1.H0']);
+  assert.deepEqual(pruningTargets({ ids, delta, classes, cls: 'GradientBloat', select: 'extreme' }), ['L0.H1', 'L2.MLP']);
+  assert.deepEqual(pruningTargets({ ids, delta, classes, cls: 'GradientBloat', select: 'name-order', k: 1 }), ['L0.H1']);
+  assert.deepEqual(pruningTargets({ ids, delta, classes: ['Aligned', 'Aligned', 'Aligned', 'Aligned', 'Aligned'], cls: 'HiddenHero', select: 'name-order' }), []);
 });

@@ -78,14 +78,14 @@ export class ImportanceContext {
 
   /** Each component's mean output over the OOD distribution (heads: [d_head] before W_O; MLPs: [d_model]). */
   means(): Record<string, Float32Array> {
-    this.meansCache ??= componentMeans(this.model, this.task, this.length, this.cfg.meanBatches, this.cfg.gradBatchSize, new Rng(this.seed, this.stream('means')));
+    this.meansCache ??= componentMeans(this.model, { task: this.task, length: this.length, batches: this.cfg.meanBatches, batchSize: this.cfg.gradBatchSize, rng: new Rng(this.seed, this.stream('means')) });
     return this.meansCache;
   }
 
   /** Each component's mean output per position, on the same sequences as means() (heads: [pos, d_head]; MLPs: [pos, d_model]). */
   positionMeans(): Record<string, Float32Array> {
     return this.memo('positionMeans', () =>
-      componentMeans(this.model, this.task, this.length, this.cfg.meanBatches, this.cfg.gradBatchSize, new Rng(this.seed, this.stream('means')), this.model.components(), true),
+      componentMeans(this.model, { task: this.task, length: this.length, batches: this.cfg.meanBatches, batchSize: this.cfg.gradBatchSize, rng: new Rng(this.seed, this.stream('means')), perPosition: true }),
     );
   }
 
@@ -218,14 +218,20 @@ export function accuracyWith(
  */
 export function componentMeans(
   model: Transformer,
-  task: TaskName,
-  length: number,
-  batches: number,
-  batchSize: number,
-  rng: Rng,
-  components: readonly Component[] = model.components(),
-  perPosition = false,
+  opts: {
+    task: TaskName;
+    /** The sequence length N of every batch. */
+    length: number;
+    batches: number;
+    batchSize: number;
+    rng: Rng;
+    /** Default: every component of the model. */
+    components?: readonly Component[];
+    /** One mean vector per position instead of one over positions. */
+    perPosition?: boolean;
+  },
 ): Record<string, Float32Array> {
+  const { task, length, batches, batchSize, rng, components = model.components(), perPosition = false } = opts;
   const hookNames = [...new Set(components.map(componentHook))];
   const sums: Record<string, Float64Array> = {};
   let count = 0;

@@ -42,7 +42,17 @@ export function mostExtreme(ids: readonly string[], delta: readonly number[], cl
  * Table 2's pruning targets among a class: the `k` most extreme ('extreme'), or the first `k` in
  * component order ('name-order', the authors' code).
  */
-export function pruningTargets(ids: readonly string[], delta: readonly number[], classes: readonly ComponentClass[], cls: ComponentClass, select: AnalysisConfig['pruneSelect'], k = 2): string[] {
+export function pruningTargets(opts: {
+  ids: readonly string[];
+  delta: readonly number[];
+  classes: readonly ComponentClass[];
+  /** The class to prune. */
+  cls: ComponentClass;
+  select: AnalysisConfig['pruneSelect'];
+  /** How many (default 2, as Table 2). */
+  k?: number;
+}): string[] {
+  const { ids, delta, classes, cls, select, k = 2 } = opts;
   return select === 'extreme' ? mostExtreme(ids, delta, classes, cls, k) : ids.filter((_, i) => classes[i] === cls).slice(0, k);
 }
 
@@ -96,8 +106,8 @@ export function pruningAnalysis(opts: {
 }): PruningResult {
   const { model, cfg, means, ids, delta, classes } = opts;
   const idSet = sampleExamples(opts.task, cfg.idSamples, new Rng(opts.seed, 'id-eval'), cfg.idLength);
-  const heroes = pruningTargets(ids, delta, classes, 'HiddenHero', cfg.pruneSelect);
-  const bloats = pruningTargets(ids, delta, classes, 'GradientBloat', cfg.pruneSelect);
+  const heroes = pruningTargets({ ids, delta, classes, cls: 'HiddenHero', select: cfg.pruneSelect });
+  const bloats = pruningTargets({ ids, delta, classes, cls: 'GradientBloat', select: cfg.pruneSelect });
   const acc = (pruned: string[], set: Example[]) => prunedAccuracy(model, pruned, means, cfg.headAblation, set);
   const maybe = (pruned: string[], set: Example[]) => (pruned.length ? acc(pruned, set) : null);
   const idBefore = acc([], idSet);
