@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Training-side protocol differences (../shared/PROTOCOL.md), one at a time, each a sweep of its own
+# Training-side protocol differences (PROTOCOL.md), one at a time, each a sweep of its own
 # under results/ablations/<name>/, compared in REPRODUCTION.md with the preset's own runs on the
 # same seeds. Resumable like every sweep: run it again after a stop.
 #

@@ -14,8 +14,9 @@
  *                       model is a trained checkpoint with --checkpoint FILE, else fresh weights
  *                       (the cost does not depend on the weights: every evaluation is one batched
  *                       pass, every G batch one backward pass)
- *   torch_step_ms=...   the same step in PyTorch (../shared/bench/torch_step.py, one thread), run
- *   ratio=...           right after ours, when /usr/bin/python3 has torch; ratio = ours / torch
+ *   torch=...           the PyTorch version of the yardstick (scripts/torch_step.py: the same step in
+ *   torch_step_ms=...   PyTorch, one thread), run right after ours with .venv-torch/bin/python when
+ *   ratio=...           that venv exists, else /usr/bin/python3 (Debian's torch); ratio = ours / torch
  *   ratio_stock=...     the stock kernels' step / torch (when native ran above)
  *
  * First, every backend that loads here side by side, each in a process of its own (one line each):
@@ -134,19 +135,19 @@ async function main() {
     for (const [phase, ms] of Object.entries(a.timingsMs)) console.log(`analysis_${phase}_s=${(ms / 1000).toFixed(1)}`);
   }
 
-  const script = path.join(projectRoot(), '..', 'shared', 'bench', 'torch_step.py');
   if (args.includes('--no-torch')) return;
-  if (!fs.existsSync(script)) {
-    console.error(`torch yardstick skipped: ${script} not found`);
-    return;
-  }
-  const r = spawnSync('/usr/bin/python3', [script, '--threads', '1', '--steps', String(steps)], { encoding: 'utf8' });
+  const script = path.join(projectRoot(), 'scripts', 'torch_step.py');
+  // The PyTorch a user would pick (a venv with a current build) where there is one, else Debian's.
+  const venv = path.join(projectRoot(), '.venv-torch', 'bin', 'python');
+  const python = fs.existsSync(venv) ? venv : '/usr/bin/python3';
+  const r = spawnSync(python, [script, '--threads', '1', '--steps', String(steps)], { encoding: 'utf8' });
   const m = /median_ms_per_step=([\d.]+)/.exec(r.stdout ?? '');
   if (r.status !== 0 || !m) {
     console.error(`torch yardstick skipped: ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}`);
-    console.error('  (apt-get install -y python3-torch libopenblas0-pthread)');
+    console.error('  (python3 -m venv .venv-torch && .venv-torch/bin/pip install torch; or apt-get install -y python3-torch)');
     return;
   }
+  console.log(`torch=${/torch=(\S+)/.exec(r.stdout)?.[1] ?? 'unknown'}`);
   const torchMs = Number(m[1]);
   console.log(`torch_step_ms=${torchMs.toFixed(1)}`);
   console.log(`ratio=${(ours / torchMs).toFixed(2)}`);

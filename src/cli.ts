@@ -11,6 +11,7 @@ import { closest, commandHelp, COMMAND_OPTIONS, helpText, parse, preflight } fro
 import { ConfigError } from './config';
 import { exitCodeOf, InterruptedError, runCleanups, watchSignals } from './interrupt';
 import { EXIT_LOCKED, RunLockedError } from './lock';
+import { RunConflictError } from './store';
 
 /**
  * Exit statuses: 0 done, 1 failed, 2 bad input or a refused overwrite (nothing was done), 3 the run
@@ -42,8 +43,8 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`stopped (${e.message}); locks released, nothing half-written kept: run the same command again to resume`);
       return exitCodeOf(e.signal);
     }
-    // RunConflictError (src/results.ts): refused before any work, like bad input.
-    if (e instanceof ConfigError || (e instanceof Error && e.name === 'RunConflictError')) {
+    // Refused before any work: bad input, or work in the folder that the run would replace.
+    if (e instanceof ConfigError || e instanceof RunConflictError) {
       console.error(`error: ${e.message}`);
       return 2;
     }

@@ -2,7 +2,7 @@
  * One typed configuration for a run, its commented defaults, the two protocol presets and
  * validation of user overrides (CLI `--set key=value` or a notebook cell's partial object).
  *
- * The presets differ only where ../shared/PROTOCOL.md says the paper's text and the authors'
+ * The presets differ only where PROTOCOL.md says the paper's text and the authors'
  * published code differ. Both use NO positional embedding: with learned positions (the paper's
  * text) an independent reimplementation reached 0% OOD accuracy on every reversal seed, so no
  * OOD length in [20%, 75%] exists and the analysis cannot run. `model.positions = "learned"`

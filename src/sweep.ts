@@ -20,7 +20,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { checkSeed, checkTask, ConfigError, ExperimentConfig, getConfig, parseOverrides, PresetName, TaskName, validateConfig } from './config';
 import { makeDir } from './files';
-import { InterruptedError, SignalName, takeOverInterrupt } from './interrupt';
+import { exitCodeOf, InterruptedError, SignalName, takeOverInterrupt } from './interrupt';
 import { describeHolder, EXIT_LOCKED, liveHolder, RunLockedError } from './lock';
 import { formatDuration } from './progress';
 import { checkNoConflict, checkRunConflicts, checkStoreKernels, configDiff, inspectRecord, readRecord, runOne, runPaths } from './results';
@@ -196,7 +196,7 @@ export async function sweep(opts: SweepOptions): Promise<SweepSummary> {
         });
         fs.closeSync(out);
         const rec = readRecord(paths.results);
-        if (code === 130 || code === 143) report(job, `stopped (${stderr.trim().split('\n').pop() ?? ''})`);
+        if (code === exitCodeOf('SIGINT') || code === exitCodeOf('SIGTERM')) report(job, `stopped (${stderr.trim().split('\n').pop() ?? ''})`);
         else if (code === EXIT_LOCKED) heldElsewhere(job, stderr.trim().split('\n').pop() ?? 'another process');
         else if (code === 0 && rec) report(job, summarize(rec.analysis.status, rec.analysis.classification?.rho));
         else fail(job, `worker exited with ${code}: ${stderr.trim().split('\n').pop() ?? ''}`);

@@ -1,6 +1,6 @@
 /**
- * Parity with an independent PyTorch implementation (test/fixtures/parity-tiny.json, a copy of
- * ../shared/fixtures/parity-tiny.json): loading PyTorch-layout weights must reproduce its logits,
+ * Parity with an independent PyTorch implementation (test/fixtures/parity-tiny.json, made by it):
+ * loading PyTorch-layout weights must reproduce its logits,
  * loss, exact match, per-component gradient norms (Eq. 1's per-batch term), mean outputs and the
  * loss after each mean ablation.
  */

@@ -1,5 +1,6 @@
 /**
- * The paper's published numbers (the version in ../shared/paper/gradient-causal-gap.txt), typed in
+ * The published numbers of Ye, "The Gradient-Causal Gap: Why Gradient Importance Fails on Complex
+ * Tasks" (ICLR 2026 LIT workshop; the version this project was built against), typed in
  * from its text and tables, so the reproduction report can set ours beside them. These are the
  * reference values a reproduction is compared with; nothing here is computed.
  */

@@ -49,7 +49,7 @@ function header(input: ReproductionInput): string {
   lines.push(table(['preset', 'runs', 'backend', 'code (git commit)', 'training compute', 'analysis compute', 'configuration'], rows));
   lines.push(
     '',
-    'Compute is summed over runs (core-hours of one single-threaded process each). The full configuration of each preset: `node dist/src/cli.js config --preset <preset>`; each results file records its own. `paper` follows the paper\'s text where it is explicit and can run (no positional embedding, since learned positions leave no OOD length: ../shared/PROTOCOL.md, and measured here in the `positions-learned` sweep at the end), `authors` follows the authors\' published script choice for choice.',
+    'Compute is summed over runs (core-hours of one single-threaded process each). The full configuration of each preset: `node dist/src/cli.js config --preset <preset>`; each results file records its own. `paper` follows the paper\'s text where it is explicit and can run (no positional embedding, since learned positions leave no OOD length: PROTOCOL.md, and measured here in the `positions-learned` sweep at the end), `authors` follows the authors\' published script choice for choice.',
   );
   if (input.rejected?.length) {
     lines.push(

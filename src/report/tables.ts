@@ -3,7 +3,7 @@
  * Rows are plain objects (testable); `toDataFrame` wraps them for danfo printing and CSV.
  *
  * Table 1's +/- is a population standard deviation (n), Table 6's a sample one (n - 1), as in the
- * paper (../shared/PROTOCOL.md).
+ * paper (PROTOCOL.md).
  */
 import type { RunRecord } from '../store';
 import { getTask, PAPER_TASKS, TaskName } from '../tasks';

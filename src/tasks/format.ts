@@ -1,5 +1,5 @@
 /**
- * The token format of the digit tasks (../shared/PROTOCOL.md, "Tasks and tokens") and batching.
+ * The token format of the digit tasks (PROTOCOL.md, "Tasks and tokens") and batching.
  *
  * A sequence of N digits x1..xN (integers 1..99, uniform, with replacement) is shown as
  * `START x1..xN SEP`; the model must continue with `y1..yM END`, where y is the task's target for
