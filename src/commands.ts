@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { checkMeasures, listMeasures } from './analysis/importance';
+import { checkMeasures, listMeasures } from './analysis/registry';
 import { runStudy } from './study';
 import { checkOodLengths } from './analysis/ood';
 import { analyzeModel } from './analysis/pipeline';
@@ -16,7 +16,6 @@ import {
   checkTaskConfig,
   ConfigError,
   ExperimentConfig,
-  getConfig,
   parseOverrides,
   PresetName,
   PRESETS,
@@ -32,13 +31,15 @@ import { measuresReport } from './report/measures-report';
 import { printTables } from './report/frames';
 import { loadReproductionInput, reproductionReport } from './report/reproduction';
 import { allTables } from './report/tables';
-import { checkOneSettings, checkRunConflicts, reanalyze, runOne, runPaths, RunRecord, scanRecords, trainOne, warnRejected } from './results';
+import { checkRunConflicts } from './conflicts';
+import { checkOneSettings, reanalyze, runOne, runPaths, RunRecord, scanRecords, trainOne, warnRejected } from './results';
 import { DEMO_OVERRIDES, describeDemo, describeDemoFiles, runDemo } from './demo';
 import { complexityStudy, loadStores } from './report/complexity';
 import { complexityFigures } from './report/complexity-figures';
 import { complexityReport } from './report/complexity-report';
 import { describeJobs, sweep, sweepJob, sweepJobs } from './sweep';
 import { verifyStore } from './verify';
+import { resolveRun, resolveSettings } from './run-spec';
 import { checkSize, SIZES } from './sizes';
 import { Opts, parseInt1, parseIntList, parseLockStale, parseSeed } from './cli-args';
 import { getTask } from './tasks';
@@ -77,11 +78,7 @@ function finishedRuns(dir: string, preset: PresetName): RunRecord[] {
 
 async function runTrain(opts: Opts): Promise<TrainResult> {
   // Validate everything, the output folder included, before any work.
-  const task = checkTask(opts.task);
-  const seed = parseSeed(opts.seed);
-  const preset = checkPreset(opts.preset);
-  const cfg = getConfig(preset, parseOverrides(opts.set));
-  checkTaskConfig(task, cfg);
+  const { task, seed, preset, cfg } = resolveRun({ preset: opts.preset, task: opts.task, seed: parseSeed(opts.seed), settings: opts.set });
   const out = checkOutputDir('--out', opts.out);
   const info = await initBackend();
   console.log(describeBackend(info));
@@ -102,10 +99,7 @@ async function runTrain(opts: Opts): Promise<TrainResult> {
 }
 
 async function runDemoCommand(opts: Opts): Promise<void> {
-  const task = checkTask(opts.task);
-  const seed = parseSeed(opts.seed);
-  const preset = checkPreset(opts.preset);
-  const cfg = getConfig(preset, parseOverrides([...DEMO_OVERRIDES, ...opts.set]));
+  const { task, seed, preset, cfg } = resolveRun({ preset: opts.preset, task: opts.task, seed: parseSeed(opts.seed), settings: [...DEMO_OVERRIDES, ...opts.set] });
   const lengths = oodLengths(opts, cfg, [task]);
   const out = checkOutputDir('--out', path.join(opts.out, 'demo'));
   if (!opts.replace) checkRunConflicts(out, preset, task, seed, cfg);
@@ -140,10 +134,7 @@ function describeAnalysis(a: ReturnType<typeof analyzeModel>): string {
 }
 
 async function runRun(opts: Opts): Promise<void> {
-  const task = checkTask(opts.task);
-  const seed = parseSeed(opts.seed);
-  const preset = checkPreset(opts.preset);
-  const cfg = getConfig(preset, parseOverrides(opts.set));
+  const { task, seed, preset, cfg } = resolveRun({ preset: opts.preset, task: opts.task, seed: parseSeed(opts.seed), settings: opts.set });
   const lengths = oodLengths(opts, cfg, [task]);
   const lockStaleMinutes = parseLockStale(opts);
   const dir = checkOutputDir('--results', opts.results);
@@ -158,9 +149,7 @@ async function runRun(opts: Opts): Promise<void> {
 }
 
 async function runSweep(opts: Opts): Promise<number> {
-  const preset = checkPreset(opts.preset);
-  const overrides = opts.set;
-  const cfg = getConfig(preset, parseOverrides(overrides));
+  const { preset, cfg } = resolveSettings(opts.preset, opts.set);
   const tasks = opts.tasks.split(',').map((t) => checkTask(t.trim()));
   if (new Set(tasks).size !== tasks.length) throw new ConfigError(`--tasks: got ${JSON.stringify(opts.tasks)}, which repeats a task; allowed: distinct tasks among ${TASKS.join(', ')}`);
   const seeds = parseIntList('--seeds', opts.seeds, 0, 2 ** 32 - 1);
@@ -169,7 +158,7 @@ async function runSweep(opts: Opts): Promise<number> {
   const workers = parseInt1('--workers', opts.workers, 1, 64);
   const index = opts.index === undefined ? undefined : parseInt1('--index', opts.index, 0, 1_000_000);
   if (index !== undefined && workers > 1) throw new ConfigError(`--workers: got ${workers} with --index, which runs one job; allowed: 1 (start more array tasks instead)`);
-  const grid = { dir: opts.results, preset, tasks, seeds, sizes, cfg, overrides };
+  const grid = { dir: opts.results, preset, tasks, seeds, sizes, overrides: opts.set };
   const jobs = sweepJobs(grid); // checks every size's settings
   if (index !== undefined) sweepJob(jobs, index);
   if (opts.list) {
@@ -224,10 +213,11 @@ async function runAnalyze(opts: Opts): Promise<number> {
   }
   console.log(describeBackend(await initBackend()));
   const ck = loadCheckpoint(opts.checkpoint);
-  const preset = checkPreset(String(ck.meta.preset));
-  const analysis = { ...ck.config.analysis, ...(sets.analysis ?? {}) };
-  const cfg = getConfig(preset, { ...ck.config, analysis });
-  const task = checkTask(String(ck.meta.task));
+  // The model's own settings, with the analysis settings given: resolved as any run is.
+  const { task, cfg } = resolveRun({
+    preset: String(ck.meta.preset), task: String(ck.meta.task), seed: Number(ck.meta.seed),
+    settings: { ...ck.config, analysis: { ...ck.config.analysis, ...(sets.analysis ?? {}) } },
+  });
   const lengths = oodLengths(opts, cfg, [task]);
   const a = analyzeModel({ model: ck.model, task, seed: Number(ck.meta.seed), cfg: cfg.analysis, oodLengths: lengths, onPhase: (p) => console.log(`  ${p}...`) });
   if ((lengths ?? getTask(task).oodLengths).some((n) => n <= cfg.data.maxLen)) a.ood.withinTraining = true;
@@ -354,7 +344,7 @@ export async function runCommand(command: string, opts: Opts): Promise<number> {
       return v.problems.length ? 1 : 0;
     }
     case 'config':
-      console.log(JSON.stringify(getConfig(checkPreset(opts.preset), parseOverrides(opts.set)), null, 2));
+      console.log(JSON.stringify(resolveSettings(opts.preset, opts.set).cfg, null, 2));
       return 0;
     case 'backend':
       console.log(describeBackend(await initBackend()));

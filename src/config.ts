@@ -363,7 +363,7 @@ export function validateAnalysisConfig(a: AnalysisConfig): AnalysisConfig {
 }
 
 /**
- * Set by the measure registry (src/analysis/importance.ts) when it loads: checks measure names, so
+ * Set by the measure registry (src/analysis/registry.ts) when it loads: checks measure names, so
  * that getConfig refuses an unknown one as the command line does. Not set where no measure can run
  * (a report reading records), where names are not checked.
  */

@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { checkOodLengths } from './analysis/ood';
 import { describeBackend, initBackend } from './backend';
 import { loadCheckpoint } from './checkpoint';
-import { checkPreset, checkSeed, checkTask, checkTaskConfig, DeepPartial, ExperimentConfig, getConfig, PAPER_TASKS, PresetName, TaskName } from './config';
+import { DeepPartial, ExperimentConfig, getConfig, PAPER_TASKS, PresetName, TaskName } from './config';
 import { makeDir, writeFileAtomic } from './files';
 import { Transformer } from './model';
 import { KernelsName, withKernels } from './native';
@@ -21,8 +21,10 @@ import { projectRoot } from './provenance';
 import { findChromium, PLOTLY_VERSION, renderImages } from './report/export';
 import type { PlotlyFigure } from './report/figures';
 import { roundRow } from './report/tables';
-import { configDiff, configDiffValues, loadRecords, notRecordsModel, readRecord, runOne, RunOptions, runPaths, RunRecord, TrainingOutcome, trainToCheckpoint } from './results';
+import { notRecordsModel } from './conflicts';
+import { configDiff, configDiffValues, loadRecords, readRecord, runOne, RunOptions, runPaths, RunRecord, TrainingOutcome, trainToCheckpoint } from './results';
 import { Rng } from './rng';
+import { resolveRun, settingsOf } from './run-spec';
 import { sweep } from './sweep';
 import { BatchStream, getTask } from './tasks';
 import { makeOptimizer, trainStep } from './train';
@@ -231,7 +233,7 @@ export class NotebookSession {
   async sweep(seeds: readonly number[], tasks: readonly TaskName[] = PAPER_TASKS): Promise<RunRecord[]> {
     if (!this.committed) {
       this.announce(seeds, tasks);
-      await sweep({ dir: this.dir, preset: this.preset, tasks: [...tasks], seeds: [...seeds], cfg: this.cfg, overrides: [], workers: 1, oodLengths: this.oodLengths, allowIdLengths: this.allowIdLengths });
+      await sweep({ dir: this.dir, preset: this.preset, tasks: [...tasks], seeds: [...seeds], overrides: settingsOf(this.preset, this.cfg), workers: 1, oodLengths: this.oodLengths, allowIdLengths: this.allowIdLengths });
     }
     return this.records().filter((r) => seeds.includes(r.seed) && tasks.includes(r.task));
   }
@@ -271,13 +273,9 @@ export class NotebookSession {
  */
 export async function notebookSession(p: { preset: PresetName; task: TaskName; seed: number; overrides?: DeepPartial<ExperimentConfig> }): Promise<NotebookSession> {
   // The same checks as the command line's: a seed of -1, 1.5 or "abc" would name files the store then refuses.
-  checkPreset(p.preset);
-  checkTask(p.task);
-  checkSeed(p.seed);
   const env = notebookEnv();
-  const cfg = getConfig(p.preset, env.small ? merge(SMALL_OVERRIDES, p.overrides ?? {}) : (p.overrides ?? {}));
+  const { cfg } = resolveRun({ ...p, settings: env.small ? merge(SMALL_OVERRIDES, p.overrides ?? {}) : (p.overrides ?? {}) });
   const oodLengths = env.small ? SMALL_OOD_LENGTHS : undefined;
-  checkTaskConfig(p.task, cfg);
   checkOodLengths(oodLengths ?? getTask(p.task).oodLengths, cfg, env.small, 'the OOD lengths');
   const backend = await initBackend();
   console.log(describeBackend(backend));

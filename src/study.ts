@@ -12,7 +12,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { checkMeasures, listMeasures } from './analysis/importance';
+import { checkMeasures, listMeasures } from './analysis/registry';
 import { analyzeModel } from './analysis/pipeline';
 import { loadCheckpoint } from './checkpoint';
 import { ExperimentConfig, PresetName } from './config';
@@ -23,7 +23,8 @@ import { RunLock, RunLockedError } from './lock';
 import { KernelsName, withKernels } from './native';
 import { formatDuration } from './progress';
 import { provenance } from './provenance';
-import { configDiffValues, inspectRecord, loadRecords, notRecordsModel, RESULTS_FORMAT, runPaths, RunRecord, trainToCheckpoint } from './results';
+import { notRecordsModel } from './conflicts';
+import { configDiffValues, inspectRecord, loadRecords, RESULTS_FORMAT, runPaths, RunRecord, trainToCheckpoint } from './results';
 
 /** The measures the study computes besides the paper's pair (G, C): every registered one but the authors' variant of G (whose heads tie by layer). */
 export function studyMeasures(): string[] {

@@ -18,26 +18,31 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { checkSeed, checkTask, ConfigError, ExperimentConfig, getConfig, parseOverrides, PresetName, TaskName, validateConfig } from './config';
+import { checkSeed, checkTask, ConfigError, ExperimentConfig, PresetName, TaskName } from './config';
 import { makeDir } from './files';
 import { exitCodeOf, InterruptedError, SignalName, takeOverInterrupt } from './interrupt';
 import { describeHolder, EXIT_LOCKED, liveHolder, RunLockedError } from './lock';
 import { formatDuration } from './progress';
-import { checkNoConflict, checkRunConflicts, checkStoreKernels, configDiff, inspectRecord, readRecord, runOne, runPaths } from './results';
-import { SizeName, sizedSettings } from './sizes';
+import { checkRunConflicts, checkStoreKernels } from './conflicts';
+import { checkNoConflict, configDiff, inspectRecord, readRecord, runOne, runPaths } from './results';
+import { resolveSettings, Settings } from './run-spec';
+import { SizeName } from './sizes';
 
 export interface SweepOptions {
   dir: string;
   preset: PresetName;
   tasks: TaskName[];
   seeds: number[];
-  /** Model sizes (each into `<dir>/<size>/`); absent: one grid of cfg's own size, into `<dir>/`. */
+  /** Model sizes (each into `<dir>/<size>/`); absent: one grid of the settings' own size, into `<dir>/`. */
   sizes?: SizeName[];
   /** Run only the job of this number (sweepJobs); absent: every job. */
   index?: number;
-  cfg: ExperimentConfig;
-  /** The --set overrides that produced cfg (passed on to worker processes). */
-  overrides: string[];
+  /**
+   * Settings over the preset: `--set` assignments or a partial configuration object (default: none).
+   * Every job's configuration is resolved from them (src/run-spec.ts), and worker processes are
+   * given the same settings as assignments, so in-process and worker runs cannot disagree.
+   */
+  overrides?: Settings;
   workers: number;
   oodLengths?: readonly number[];
   /** Candidate lengths inside the training lengths are allowed (tiny test models; see checkOodLengths). */
@@ -59,17 +64,18 @@ export interface SweepJob {
   seed: number;
   dir: string; // the results folder of its size (runs go to <dir>/<preset>/)
   cfg: ExperimentConfig;
-  overrides: string[]; // --set assignments that give cfg (the size's included)
+  overrides: string[]; // the --set assignments that give cfg from the preset (the size's included)
 }
 
 /** The sweep's jobs, numbered from 0: sizes outermost, then tasks, then seeds. Every size's settings are checked here. */
-export function sweepJobs(opts: Pick<SweepOptions, 'dir' | 'preset' | 'tasks' | 'seeds' | 'sizes' | 'cfg' | 'overrides'>): SweepJob[] {
-  const grids = opts.sizes?.length
-    ? opts.sizes.map((size) => {
-        const overrides = sizedSettings(opts.overrides, size);
-        return { size, dir: path.join(opts.dir, size), overrides, cfg: getConfig(opts.preset, parseOverrides(overrides)) };
-      })
-    : [{ size: null, dir: opts.dir, overrides: opts.overrides, cfg: opts.cfg }];
+export function sweepJobs(opts: Pick<SweepOptions, 'dir' | 'preset' | 'tasks' | 'seeds' | 'sizes' | 'overrides'>): SweepJob[] {
+  if ('cfg' in opts) throw new ConfigError("sweep: takes overrides only (--set assignments or a partial configuration), not cfg; allowed: overrides: ['model.nLayers=2'] or { model: { nLayers: 2 } }");
+  for (const seed of opts.seeds) checkSeed(seed);
+  for (const task of opts.tasks) checkTask(task);
+  const grids = (opts.sizes?.length ? opts.sizes : [null]).map((size) => {
+    const r = resolveSettings(opts.preset, opts.overrides ?? [], size);
+    return { size: r.size, dir: size ? path.join(opts.dir, size) : opts.dir, overrides: r.settings, cfg: r.cfg };
+  });
   return grids.flatMap((g) => opts.tasks.flatMap((task) => opts.seeds.map((seed) => ({ ...g, task, seed })))).map((j, index) => ({ index, ...j }));
 }
 
@@ -94,9 +100,6 @@ export interface SweepSummary {
 
 export async function sweep(opts: SweepOptions): Promise<SweepSummary> {
   const log = opts.log ?? ((l: string) => console.log(l));
-  for (const seed of opts.seeds) checkSeed(seed);
-  for (const task of opts.tasks) checkTask(task);
-  validateConfig(opts.cfg);
   const grid = sweepJobs(opts);
   const jobs = opts.index === undefined ? grid : [sweepJob(grid, opts.index)];
   const pending = jobs.filter((j) => {

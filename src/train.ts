@@ -8,7 +8,8 @@
  * checks), so changing the check's sample size does not change the batches a model trains on.
  */
 import { tf } from './backend';
-import { checkSeed, checkTask, checkTaskConfig, ExperimentConfig, TaskName, validateConfig } from './config';
+import { ExperimentConfig, TaskName } from './config';
+import { checkRun } from './run-spec';
 import { checkInterrupted, holdInterrupts, InterruptedError, pendingSignal } from './interrupt';
 import { lossFromLogits, sampleAccuracy, targetWeights, tokensTensor } from './eval';
 import { Transformer } from './model';
@@ -165,11 +166,7 @@ export function restoreAdamState(optimizer: tf.Optimizer, model: Transformer, st
 
 export function train(opts: TrainOptions): TrainResult {
   const { cfg, task, seed } = opts;
-  // The same checks as the command line's, at this entry too (a notebook may have edited cfg since getConfig).
-  checkTask(task);
-  checkSeed(seed);
-  validateConfig(cfg);
-  checkTaskConfig(task, cfg);
+  checkRun(task, seed, cfg); // the command line's checks, at this entry too (a notebook may have edited cfg since)
   const r = opts.resume;
   if (r && !opts.model) throw new Error('train: resume needs the model saved with the state (opts.model)');
   const t0 = Date.now() - (r?.wallMs ?? 0);

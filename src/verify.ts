@@ -11,7 +11,8 @@ import { identityProblem, readCheckpointHeader } from './checkpoint';
 import { completeConfig, PRESETS, PresetName } from './config';
 import { writeFileAtomic } from './files';
 import { sealRecord } from './record-check';
-import { inspectRecord, notRecordsModel } from './results';
+import { notRecordsModel } from './conflicts';
+import { inspectRecord } from './results';
 
 export interface VerifyReport {
   folders: string[];

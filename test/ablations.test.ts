@@ -9,7 +9,9 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { runWithCache } from '../src/activations';
-import { getMeasure, ImportanceContext, meanAblation } from '../src/analysis/importance';
+import { ImportanceContext } from '../src/analysis/context';
+import { meanAblation } from '../src/analysis/measures/ablations';
+import { getMeasure } from '../src/analysis/registry';
 import { ablationEffects, componentOutput, pairedInterval, resampleEffects } from '../src/analysis/measures';
 import { analyzeModel } from '../src/analysis/pipeline';
 import { tf } from '../src/backend';

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { accuracyWith, componentMeans, eq1Mean, getMeasure, gradientMagnitude, ImportanceContext, listMeasures, withPatches } from '../src/analysis/importance';
+import { accuracyWith, componentMeans, eq1Mean, getMeasure, gradientMagnitude, ImportanceContext, listMeasures, withPatches } from '../src/analysis';
 import { analyzeModel } from '../src/analysis/pipeline';
 import { prunedAccuracy } from '../src/analysis/prune';
 import { tf } from '../src/backend';

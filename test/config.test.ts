@@ -13,6 +13,7 @@ import {
   PRESET_CONFIGS,
   validateConfig,
 } from '../src/config';
+import { checkRun, resolveRun, settingsOf } from '../src/run-spec';
 
 test('defaults are the paper model: L=4, H=4, d_model=128, d_ff=512, Adam 1e-3, batch 64, 15k steps, 90%', () => {
   const c = getConfig();
@@ -112,4 +113,30 @@ test('both presets resolve to exactly the configuration of their committed runs 
       }
     }
   }
+});
+
+test('resolveRun: one resolution for every face (assignments or an object, a size, the task and seed checked together)', () => {
+  const fromCli = resolveRun({ preset: 'authors', task: 'sort', seed: 7, size: 'l2-d128', settings: ['train.lr=0.002', 'analysis.measures=Cpos,taylor'] });
+  const fromCell = resolveRun({ preset: 'authors', task: 'sort', seed: 7, size: 'l2-d128', settings: { train: { lr: 0.002 }, analysis: { measures: ['Cpos', 'taylor'] } } });
+  assert.deepEqual(fromCell.cfg, fromCli.cfg);
+  assert.deepEqual([fromCli.preset, fromCli.task, fromCli.seed, fromCli.size, fromCli.cfg.model.nLayers, fromCli.cfg.train.lr, fromCli.cfg.data.layout], ['authors', 'sort', 7, 'l2-d128', 2, 0.002, 'separate']);
+  // Its settings give the same configuration back (what a sweep worker is handed), and settingsOf is their inverse.
+  assert.deepEqual(getConfig('authors', parseOverrides(fromCell.settings)), fromCli.cfg);
+  assert.deepEqual(settingsOf('authors', fromCli.cfg), ['model.nLayers=2', 'train.lr=0.002', 'analysis.measures=Cpos,taylor']);
+  assert.deepEqual(settingsOf('paper', getConfig('paper')), []);
+  assert.deepEqual(resolveRun({ task: 'reverse', seed: 42 }).cfg, getConfig('paper'), 'the default is the paper preset, unchanged');
+  // Each part is checked, before any work, with the setting named.
+  assert.throws(() => resolveRun({ task: 'sorting', seed: 1 }), /task: unknown task "sorting"; allowed: reverse, sort/);
+  assert.throws(() => resolveRun({ task: 'sort', seed: -1 }), /seed: got -1; allowed: an integer in \[0, 4294967295\]/);
+  assert.throws(() => resolveRun({ task: 'sort', seed: 1, preset: 'paperr' }), /preset: unknown preset "paperr"/);
+  assert.throws(() => resolveRun({ task: 'sort', seed: 1, size: 'l3-d128' }), /--sizes: unknown size "l3-d128"/);
+  assert.throws(() => resolveRun({ task: 'sort', seed: 1, settings: ['train.lrr=0.1'] }), /config train.lrr: unknown key \(did you mean train.lr\?\)/);
+  assert.throws(() => resolveRun({ task: 'sort', seed: 1, settings: { train: { lr: -1 } } }), /config train.lr/);
+  assert.throws(() => resolveRun({ task: 'sort', seed: 1, settings: ['model.vocabSize=50'] }), /model.vocabSize: 50 cannot hold task sort's 104 tokens/);
+  assert.throws(() => resolveRun({ task: 'sort', seed: 1, size: 'l2-d128', settings: ['model.dModel=64'] }), /--set model.dModel=64: --sizes sets/);
+  // An entry handed a configuration built elsewhere checks it by the same rules.
+  const edited = getConfig('paper');
+  edited.model.vocabSize = 50;
+  assert.throws(() => checkRun('sort', 1, edited), /model.vocabSize: 50 cannot hold task sort's 104 tokens/);
+  assert.throws(() => checkRun('sort', 1.5, getConfig('paper')), /seed: got 1.5/);
 });

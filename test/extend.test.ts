@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { registerMeasure } from '../src/analysis/importance';
+import { registerMeasure } from '../src/analysis/registry';
 import { analyzeModel } from '../src/analysis/pipeline';
 import { classifyMeasures } from '../src/analysis/ranks';
 import { tf } from '../src/backend';

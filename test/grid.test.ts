@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { getConfig } from '../src/config';
+import { getConfig, parseOverrides } from '../src/config';
 import { RunLock } from '../src/lock';
 import { readRecord, runPaths } from '../src/results';
 import { componentCount, MODEL_SIZES, sizedSettings, sizeOf, sizeOverrides, SIZES } from '../src/sizes';
@@ -29,8 +29,7 @@ const cli = (args: string[], env: Record<string, string> = {}) =>
   spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, CI: 'true', ...env } });
 
 test('the grid: index = (size, task, seed) with sizes outermost and seeds innermost; each size its own folder and model', () => {
-  const cfg = getConfig('paper');
-  const jobs = sweepJobs({ dir: 'R', preset: 'paper', tasks: ['reverse', 'copy'], seeds: [7, 8, 9], sizes: ['l2-d128', 'l4-d64'], cfg, overrides: ['train.lr=0.002'] });
+  const jobs = sweepJobs({ dir: 'R', preset: 'paper', tasks: ['reverse', 'copy'], seeds: [7, 8, 9], sizes: ['l2-d128', 'l4-d64'], overrides: ['train.lr=0.002'] });
   assert.equal(jobs.length, 12);
   const hand = [];
   for (const size of ['l2-d128', 'l4-d64']) for (const task of ['reverse', 'copy']) for (const seed of [7, 8, 9]) hand.push(`${size} ${task} ${seed}`);
@@ -47,9 +46,17 @@ test('the grid: index = (size, task, seed) with sizes outermost and seeds innerm
   assert.throws(() => sweepJob(jobs, 12), /--index: got 12; allowed: an integer in \[0, 11\] \(this grid has 12 jobs/);
   assert.throws(() => sweepJob(jobs, -1), /--index: got -1/);
   // Without sizes: the settings' own model, into the folder itself.
-  const plain = sweepJobs({ dir: 'R', preset: 'paper', tasks: ['sort'], seeds: [1, 2], cfg, overrides: [] });
+  const plain = sweepJobs({ dir: 'R', preset: 'paper', tasks: ['sort'], seeds: [1, 2] });
   assert.deepEqual(plain.map((x) => [x.index, x.size, x.dir, x.seed]), [[0, null, 'R', 1], [1, null, 'R', 2]]);
-  assert.equal(plain[0].cfg, cfg);
+  assert.deepEqual(plain[0].cfg, getConfig('paper'));
+  // A notebook's object and the command line's assignments are one sweep: the same jobs, the same worker settings.
+  const asObject = sweepJobs({ dir: 'R', preset: 'paper', tasks: ['reverse', 'copy'], seeds: [7, 8, 9], sizes: ['l2-d128', 'l4-d64'], overrides: { train: { lr: 0.002 } } });
+  assert.deepEqual(asObject.map((x) => x.cfg), jobs.map((x) => x.cfg));
+  assert.deepEqual(asObject[10].overrides, ['model.dModel=64', 'model.dFF=256', 'train.lr=0.002']);
+  assert.deepEqual(getConfig('paper', parseOverrides(asObject[10].overrides)), j.cfg, "a worker given the job's assignments resolves the same configuration");
+  // Sweeps take overrides only: a configuration beside them could disagree with what workers run.
+  assert.throws(() => sweepJobs({ dir: 'R', preset: 'paper', tasks: ['sort'], seeds: [1], cfg: getConfig('paper') } as never), /sweep: takes overrides only/);
+  assert.throws(() => sweepJobs({ dir: 'R', preset: 'paper', tasks: ['sort'], seeds: [1], sizes: ['l2-d128'], overrides: { model: { nLayers: 3 } } }), /config model.nLayers: the size l2-d128 sets/);
 });
 
 test('sizes: the paper model is l4-d128; --set may not also set the size; a record names its size from its configuration', () => {

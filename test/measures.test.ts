@@ -8,7 +8,8 @@
  */
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { getMeasure, ImportanceContext } from '../src/analysis/importance';
+import { ImportanceContext } from '../src/analysis/context';
+import { getMeasure } from '../src/analysis/registry';
 import { componentWeights } from '../src/analysis/measures';
 import '../src/analysis/pipeline';
 import { tf } from '../src/backend';

@@ -1,7 +1,7 @@
 /**
  * What each importance measure is, with no tensors: its name, kind, one-line description and the
  * flags that reports and studies go by. The computations register against these names
- * (importance.ts registerMeasure); reports, the CLI's help and record checks read them here
+ * (registry.ts registerMeasure); reports, the CLI's help and record checks read them here
  * without loading TensorFlow. A new measure declares itself when it registers.
  */
 

@@ -7,8 +7,9 @@ import { AnalysisConfig, checkSeed, checkTask, TaskName, validateAnalysisConfig 
 import type { Transformer } from '../model';
 import { Rng } from '../rng';
 import { sampleExamples } from '../tasks';
-import { checkMeasures, getMeasure, ImportanceContext } from './importance';
-import './measures'; // registers the activation-based measures
+import { ImportanceContext } from './context';
+import './measures'; // registers every measure
+import { checkMeasures, getMeasure } from './registry';
 import { checkOodLengthList, OodPick, pickOodLength } from './ood';
 import { pruningAnalysis, PruningResult } from './prune';
 import { Classification, classifyComponents, classifyMeasures } from './ranks';

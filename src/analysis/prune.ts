@@ -10,7 +10,9 @@ import type { AnalysisConfig, TaskName } from '../config';
 import type { Transformer } from '../model';
 import { Rng } from '../rng';
 import { Example, sampleExamples } from '../tasks';
-import { accuracyWith, getMeasure, ImportanceContext } from './importance';
+import type { ImportanceContext } from './context';
+import { accuracyWith } from './patching';
+import { getMeasure } from './registry';
 import { averageRanks, classify, ComponentClass } from './ranks';
 
 /** Accuracy on `examples` with every listed component replaced by its mean (nothing listed: the baseline). */

@@ -16,7 +16,8 @@ import { SequenceScores, tokensTensor } from '../../eval';
 import { Component, componentHook, componentPatch, Patch } from '../../model';
 import { Rng } from '../../rng';
 import { Example, makeBatch, sampleExamples } from '../../tasks';
-import { ImportanceContext, ImportanceMeasure, meanAblation, registerMeasure } from '../importance';
+import type { ImportanceContext } from '../context';
+import { ImportanceMeasure, registerMeasure } from '../registry';
 import { measureInfo } from '../measure-info';
 import { componentOutput } from './outputs';
 
@@ -164,6 +165,20 @@ const intervalOf = (ctx: ImportanceContext, ablation: Ablation, score: 'acc' | '
   const e = ablationEffects(ctx, ablation);
   return Object.fromEntries(ctx.components.map((c) => [c.id, e[c.id][score === 'acc' ? 'accCI' : 'ceCI']]));
 };
+
+/**
+ * Eq. 2: C_i = Acc_base - Acc_ablated(i -> mu_i), mu_i the component's mean output at the OOD length,
+ * under the context's scoring (paired or not) and head ablation (before or after W_O). The registered
+ * measure C below gives the same numbers with an interval when it can.
+ */
+export function meanAblation(ctx: ImportanceContext): Record<string, number> {
+  const means = ctx.means();
+  const base = ctx.baseline();
+  const rng = new Rng(ctx.seed, ctx.stream('C'));
+  const out: Record<string, number> = {};
+  for (const c of ctx.components) out[c.id] = base - ctx.ablatedAccuracy({ [c.id]: means[c.id] }, rng);
+  return out;
+}
 
 /**
  * Eq. 2, C_i = Acc_base - Acc_ablated(i -> mu_i): with paired scoring and heads removed before W_O,

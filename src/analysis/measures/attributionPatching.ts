@@ -5,7 +5,7 @@
  * Eq. 1's batches. Positive: ablating the component raises the loss.
  */
 import { tf } from '../../backend';
-import { registerMeasure } from '../importance';
+import { registerMeasure } from '../registry';
 import { measureInfo } from '../measure-info';
 import { meanOverBatches } from './outputs';
 

@@ -1,4 +1,5 @@
-/** The importance measures of the measures study (issue 18), one file each; importing this registers them. */
+/** The importance measures, one file each (G first, then the measures study's, issue 18); importing this registers them. */
+export * from './gradient';
 export * from './outputs';
 export * from './weights';
 export * from './weightGradNorm';

@@ -12,7 +12,7 @@ import { tf } from '../../backend';
 import { tokensTensor } from '../../eval';
 import { Component, componentHook, componentPatch, Transformer } from '../../model';
 import { Batch } from '../../tasks';
-import { registerMeasure } from '../importance';
+import { registerMeasure } from '../registry';
 import { measureInfo } from '../measure-info';
 import { componentOutput } from './outputs';
 

@@ -4,7 +4,7 @@
  * |sum over sequences and positions of a . dL/da|; averaged over Eq. 1's batches.
  */
 import { tf } from '../../backend';
-import { registerMeasure } from '../importance';
+import { registerMeasure } from '../registry';
 import { measureInfo } from '../measure-info';
 import { meanOverBatches } from './outputs';
 

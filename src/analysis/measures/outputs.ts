@@ -6,7 +6,7 @@
 import { activationGrads } from '../../activations';
 import { tf } from '../../backend';
 import { Component, componentHook } from '../../model';
-import type { ImportanceContext } from '../importance';
+import type { ImportanceContext } from '../context';
 
 /** Component c's output within its hook's value: head h's slice of hook_z [batch, pos, d_head], or the MLP's hook_mlp_out [batch, pos, d_model]. */
 export function componentOutput(c: Component, hookValue: tf.Tensor): tf.Tensor {

@@ -5,7 +5,7 @@
  * its weights; averaged over Eq. 1's batches.
  */
 import { tf } from '../../backend';
-import { registerMeasure } from '../importance';
+import { registerMeasure } from '../registry';
 import { measureInfo } from '../measure-info';
 import { meanOverWeightGrads } from './weights';
 

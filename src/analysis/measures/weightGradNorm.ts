@@ -4,7 +4,7 @@
  * MLP matrices): the Frobenius norm of the loss gradient over all of them, averaged over Eq. 1's batches.
  */
 import { tf } from '../../backend';
-import { registerMeasure } from '../importance';
+import { registerMeasure } from '../registry';
 import { measureInfo } from '../measure-info';
 import { meanOverWeightGrads } from './weights';
 

@@ -7,7 +7,7 @@
 import { tf } from '../../backend';
 import { batchLoss } from '../../eval';
 import { Component, Transformer, weightGradsFor } from '../../model';
-import type { ImportanceContext } from '../importance';
+import type { ImportanceContext } from '../context';
 
 /** One block of a parameter: rows [r0, r1) and columns [c0, c1) of a [in, out] weight. */
 export interface WeightSlice {
