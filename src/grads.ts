@@ -6,7 +6,13 @@
 import { tf } from './backend';
 import type { Batch } from './tasks';
 import { batchLoss } from './eval';
-import { Component, componentWeight, Patch, Transformer, weightGradsFor } from './model';
+import { Component, Patch, Transformer, weightGradsFor } from './model';
+
+/** Where a component's weights live for Eq. 1: heads, their W_V columns; MLPs, the second layer's weight. */
+export function componentWeight(c: Component, dHead: number): { param: string; cols?: [number, number] } {
+  if (c.kind === 'head') return { param: `blocks.${c.layer}.attn.W_v.weight`, cols: [c.head! * dHead, (c.head! + 1) * dHead] };
+  return { param: `blocks.${c.layer}.mlp.2.weight` };
+}
 
 export interface ComponentGrads {
   loss: number;

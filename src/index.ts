@@ -23,7 +23,8 @@ export { BatchStream, getTask, makeBatch, PAPER_TASKS, sampleExample, sampleExam
 export type { Batch, Example, Task, TaskName } from './tasks';
 
 // The model: a transformer with named hook points and patches.
-export { componentPatch, componentWeight, hooks, listComponents, parseComponent, Transformer } from './model';
+export { componentPatch, hooks, listComponents, parseComponent, Transformer } from './model';
+export { componentGradNorms, componentWeight } from './grads';
 export type { Component, ForwardOptions, ForwardResult, Patch } from './model';
 export { fromTorchStateDict, toTorchStateDict } from './torch-io';
 export type { TorchStateDict } from './torch-io';

@@ -480,9 +480,3 @@ function applyPatches(x: tf.Tensor, patches: readonly Patch[]): tf.Tensor {
   }
   return x;
 }
-
-/** Where a component's weights live for Eq. 1: heads, their W_V columns; MLPs, the second layer's weight. */
-export function componentWeight(c: Component, dHead: number): { param: string; cols?: [number, number] } {
-  if (c.kind === 'head') return { param: `blocks.${c.layer}.attn.W_v.weight`, cols: [c.head! * dHead, (c.head! + 1) * dHead] };
-  return { param: `blocks.${c.layer}.mlp.2.weight` };
-}
