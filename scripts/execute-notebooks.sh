@@ -9,6 +9,7 @@ export GCG_NOTEBOOK_RECOMPUTE="${GCG_NOTEBOOK_RECOMPUTE:-1}"
 export GCG_NOTEBOOK_STATIC=1
 export GCG_NOTEBOOK_RESULTS="${GCG_NOTEBOOK_RESULTS:-$(mktemp -d)}"
 for nb in "$root"/notebooks/[0-9][0-9]-*.ipynb; do
+  case "$nb" in *-mine.ipynb) continue ;; esac   # a reader's own copies (README)
   start=$(date +%s)
   bash "$root/scripts/jupyter.sh" nbconvert --to notebook --execute --inplace "$nb"
   echo "$(basename "$nb"): $(( $(date +%s) - start )) s, $(stat -c %s "$nb") bytes"

@@ -21,7 +21,7 @@ const COMMAND_DOCS: Record<string, string> = {
   train: `  train     Train one (task, seed) to a checkpoint and a JSON record`,
   demo: `  demo      The main job: one seed (default: reversal, seed 42) trained and analysed the paper's
             way; prints G and C per component, rho, the Hidden Heroes and Gradient Bloats, and
-            writes that seed's Figure 1 (<out>/demo/; ~4 min on 2 cores)`,
+            writes that seed's Figure 1 (<out>/demo/); says how long it will take before it starts`,
   run: `  run       Train + analyse one (task, seed) into <results>/<preset>/<task>_seed<seed>.json`,
   sweep: `  sweep     run over tasks x seeds (x --sizes); skips finished runs, redoes unfinished ones;
             --list numbers the grid's jobs, --index I runs job I (one Slurm array task:
@@ -29,8 +29,8 @@ const COMMAND_DOCS: Record<string, string> = {
   analyze: `  analyze   Re-run the analysis on trained models, no retraining: every checkpoint of a preset
             in the results store (rewrites its results files), or one --checkpoint FILE (prints)`,
   tables: `  tables    Tables 1-6 from the results store (--results DIR, --preset P); --csv DIR writes CSVs`,
-  figures: `  figures   Figures 1-4 and training curves from the results store, as HTML, SVG and PNG
-            (--fig-dir DIR, default figures/<preset>; SVG/PNG need Chromium, see environment.md)`,
+  figures: `  figures   Figures 1-4 and training curves from the results store, as HTML, SVG, PNG and PDF
+            (--fig-dir DIR, default figures/<preset>; SVG/PNG/PDF need Chromium, see environment.md)`,
   measures: `  measures  The measures study: every cheap and causal measure on the trained model of each
             analysed run of a preset (its checkpoint, or retrained from its record) into
             <out>/<preset>/ (default out: results/measures); start it in several terminals to

@@ -3,7 +3,9 @@
  * trains, analyses, or writes reports. Loaded by src/cli.ts only once a command line has parsed.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import { describeRho } from './analysis/ranks';
 import { checkMeasures, listMeasures } from './analysis/registry';
 import { runStudy } from './study';
 import { checkOodLengths } from './analysis/ood';
@@ -32,7 +34,9 @@ import { printTables } from './report/frames';
 import { loadReproductionInput, reproductionReport } from './report/reproduction';
 import { allTables } from './report/tables';
 import { checkRunConflicts } from './conflicts';
-import { checkOneSettings, reanalyze, runOne, runPaths, RunRecord, scanRecords, trainOne, warnRejected } from './results';
+import { checkOneSettings, configDiff, readRecord, reanalyze, runOne, runPaths, RunRecord, scanRecords, trainOne, TrainingOutcome, warnRejected } from './results';
+import { describeEstimate, estimateRun, measureStepMs } from './estimate';
+import { formatDuration } from './progress';
 import { DEMO_OVERRIDES, describeDemo, describeDemoFiles, runDemo } from './demo';
 import { complexityStudy, loadStores } from './report/complexity';
 import { complexityFigures } from './report/complexity-figures';
@@ -105,15 +109,19 @@ async function runDemoCommand(opts: Opts): Promise<void> {
   if (!opts.replace) checkRunConflicts(out, preset, task, seed, cfg);
   const info = await initBackend();
   console.log(describeBackend(info));
-  // Measured on a fresh clone here (2 cores): reversal 1.5 / 4.5 min, sorting 3 / 8 min on the native / stock kernels.
-  const minutes = info.kernels === 'native' ? { reverse: 1.5, sort: 3 } : { reverse: 4.5, sort: 8 };
-  const took = task === 'reverse' ? `~${minutes.reverse} min here; --task sort: ~${minutes.sort} min` : task === 'sort' ? `~${minutes.sort} min here` : 'not timed here';
+  const t0 = Date.now();
+  const cpu0 = process.cpuUsage();
   console.log(
     `demo: the paper's analysis of one model, end to end: preset ${preset}, ${task}, seed ${seed}, ` +
-      `a ${cfg.model.nLayers}-layer ${cfg.model.nHeads}-head d_model ${cfg.model.dModel} transformer (${took}, ${info.kernels} kernels)`,
+      `a ${cfg.model.nLayers}-layer ${cfg.model.nHeads}-head d_model ${cfg.model.dModel} transformer, ${info.kernels} kernels`,
   );
+  // The time it will take, measured now (a few training steps) rather than asserted.
+  const done = readRecord(runPaths(out, preset, task, seed).results);
+  console.log(done && !configDiff(done.config, cfg).length ? 'already computed: reading it (seconds)' : `estimated ${describeEstimate(estimateRun({ cfg, preset, task, msPerStep: measureStepMs(cfg, task) }))}`);
   const r = await runDemo({ dir: out, preset, task, seed, cfg, oodLengths: lengths, allowIdLengths: opts['allow-id-lengths'], replace: opts.replace, mixKernels: opts['mix-kernels'], log: (l) => console.log(l) });
   for (const l of [...describeDemo(r.record), ...describeDemoFiles(r.files)]) console.log(l);
+  const cpu = process.cpuUsage(cpu0);
+  console.log(`took ${formatDuration(Date.now() - t0)} wall, ${((cpu.user + cpu.system) / 1e6).toFixed(0)} s CPU (${info.kernels} kernels, ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores)`);
 }
 
 function describeAnalysis(a: ReturnType<typeof analyzeModel>): string {
@@ -122,7 +130,7 @@ function describeAnalysis(a: ReturnType<typeof analyzeModel>): string {
   const name = (cls: string) => a.components.filter((_, i) => c.classes[i] === cls).join(' ') || '-';
   const lines = [
     `${a.ood.withinTraining ? 'evaluation length (inside the training lengths, not out of distribution)' : 'OOD length'} ${a.ood.length} (accuracy ${(100 * a.ood.accuracies[a.ood.length!]).toFixed(1)}%), baseline ${(100 * a.baseline!).toFixed(1)}%`,
-    `rho = ${c.rho == null || Number.isNaN(c.rho) ? "undefined (a score is constant)" : c.rho.toFixed(3)}; Hidden Heroes: ${name('HiddenHero')}; Gradient Bloats: ${name('GradientBloat')}`,
+    `rho = ${describeRho(c.rho, a.scores)}; Hidden Heroes: ${name('HiddenHero')}; Gradient Bloats: ${name('GradientBloat')}`,
   ];
   if (a.pruning) {
     const pct = (x: number | null) => (x === null ? '-' : `${(100 * x).toFixed(1)}%`);
@@ -219,9 +227,15 @@ async function runAnalyze(opts: Opts): Promise<number> {
     settings: { ...ck.config, analysis: { ...ck.config.analysis, ...(sets.analysis ?? {}) } },
   });
   const lengths = oodLengths(opts, cfg, [task]);
+  const outcome = ck.meta.training as TrainingOutcome | undefined;
+  const untrained = outcome && !outcome.reachedTarget
+    ? `warning: this model never reached the training target (train.targetAcc=${cfg.train.targetAcc}): it stopped at step ${outcome.steps} (${outcome.stopReason}) with training-distribution exact match ${outcome.finalAcc === null ? 'unknown' : `${(100 * outcome.finalAcc).toFixed(1)}%`}; the paper analyses trained models only, so read rho and the classes below as those of an unfinished model`
+    : null;
+  if (untrained) console.error(untrained);
   const a = analyzeModel({ model: ck.model, task, seed: Number(ck.meta.seed), cfg: cfg.analysis, oodLengths: lengths, onPhase: (p) => console.log(`  ${p}...`) });
   if ((lengths ?? getTask(task).oodLengths).some((n) => n <= cfg.data.maxLen)) a.ood.withinTraining = true;
   console.log(describeAnalysis(a));
+  if (untrained) console.error(untrained.replace(/; the paper .*$/, '; the numbers above are of an unfinished model'));
   ck.model.dispose();
   return 0;
 }
@@ -257,7 +271,7 @@ async function runMeasuresReport(opts: Opts): Promise<number> {
   await initBackend();
   const study = measuresStudy(records);
   const batch = new WriteBatch(); // the report and its figures replace the old ones together
-  const r = await exportFigures(measuresFigures(records, study), figDir, { batch });
+  const r = await exportFigures(measuresFigures(records, study), figDir, { batch, log: (l) => console.log(l) });
   const rel = (f: string) => path.relative(path.dirname(path.resolve(file)), path.resolve(f)).split(path.sep).join('/');
   batch.add(file, measuresReport(study, { figures: r.written.map(rel), source: opts.study })).commit();
   console.log(`wrote ${file} from ${records.length} records in ${opts.study} and ${r.written.length} figure files to ${figDir}${r.imagesSkipped ? ` (SVG/PNG/PDF skipped: ${r.imagesSkipped})` : ''}`);
@@ -278,9 +292,9 @@ async function runComplexityReport(opts: Opts): Promise<number> {
   await initBackend(); // the measure registry names each measure's kind
   const study = complexityStudy(records);
   const batch = new WriteBatch(); // the report and its figures replace the old ones together
-  const r = await exportFigures(complexityFigures(study), figDir, { batch });
+  const r = await exportFigures(complexityFigures(study), figDir, { batch, log: (l) => console.log(l) });
   const rel = (f: string) => path.relative(path.dirname(path.resolve(file)), path.resolve(f)).split(path.sep).join('/');
-  batch.add(file, complexityReport(study, { figures: r.written.map(rel), sources: folders.map(rel) })).commit();
+  batch.add(file, complexityReport(study, { figures: r.written.map(rel), sources: folders.map((f) => f.split(path.sep).join('/')) })).commit(); // the folders as --results named them
   console.log(`wrote ${file} from ${records.length} records in ${folders.length} folders and ${r.written.length} figure files to ${figDir}${r.imagesSkipped ? ` (SVG/PNG/PDF skipped: ${r.imagesSkipped})` : ''}`);
   return 0;
 }
@@ -314,8 +328,8 @@ export async function runCommand(command: string, opts: Opts): Promise<number> {
       const preset = checkPreset(opts.preset);
       const dir = checkOutputDir('--fig-dir', opts['fig-dir'] ?? path.join('figures', preset));
       const records = finishedRuns(opts.results, preset);
-      const r = await exportFigures(paperFigures(records), dir);
-      console.log(`wrote ${r.written.length} files to ${dir}${r.imagesSkipped ? `\nSVG/PNG skipped: ${r.imagesSkipped}` : ''}`);
+      const r = await exportFigures(paperFigures(records), dir, { log: (l) => console.log(l) });
+      console.log(`wrote ${r.written.length} files to ${dir}${r.imagesSkipped ? `\nSVG/PNG/PDF skipped: ${r.imagesSkipped}` : ''}`);
       return 0;
     }
     case 'reproduction': {

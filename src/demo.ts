@@ -7,6 +7,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { describeRho } from './analysis/ranks';
 import { projectRoot } from './provenance';
 import { exportFigures } from './report/export';
 import { figure1 } from './report/figures';
@@ -47,7 +48,7 @@ export function describeDemo(record: RunRecord): string[] {
     `G (Eq. 1: gradient norm) and C (Eq. 2: exact-match drop when mean-ablated) per component, at OOD length N=${a.ood.length} (baseline exact match ${pct(a.baseline!)}):`,
     ...formatTable(rows, 120, 1),
     '',
-    `rho = ${Number.isFinite(c.rho) ? c.rho.toFixed(3) : 'undefined (a score is constant)'}: Spearman correlation of G and C (Eq. 3); 1 would mean the gradient ranks components as ablation does`,
+    `rho = ${describeRho(c.rho, a.scores)}: Spearman correlation of G and C (Eq. 3); 1 would mean the gradient ranks components as ablation does`,
     `Hidden Heroes (Delta <= -${record.config.analysis.threshold}: causally important, small gradient): ${named('HiddenHero')}`,
     `Gradient Bloats (Delta >= ${record.config.analysis.threshold}: large gradient, causally unimportant): ${named('GradientBloat')}`,
   ];

@@ -78,4 +78,5 @@ export { complexityFigures } from './report/complexity-figures';
 export { complexityReport } from './report/complexity-report';
 
 // Notebooks.
-export { committedResultsDir, notebookEnv, notebookSession, NotebookSession, showFigure, showMarkdown, showTable, trainedRun } from './notebook';
+export { committedResultsDir, estimateRun, describeEstimate } from './estimate';
+export { notebookEnv, notebookSession, NotebookSession, showFigure, showMarkdown, showTable, trainedRun } from './notebook';

@@ -11,6 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { checkOodLengths } from './analysis/ood';
 import { describeBackend, initBackend } from './backend';
+import { committedResultsDir, describeEstimate, estimateRun, measureStepMs } from './estimate';
 import { loadCheckpoint } from './checkpoint';
 import { DeepPartial, ExperimentConfig, getConfig, PAPER_TASKS, PresetName, TaskName } from './config';
 import { makeDir, writeFileAtomic } from './files';
@@ -20,14 +21,13 @@ import { formatDuration } from './progress';
 import { projectRoot } from './provenance';
 import { findChromium, PLOTLY_VERSION, renderImages } from './report/export';
 import type { PlotlyFigure } from './report/figures';
+import { FONT_FILE, fontFaceLink, styled } from './report/style';
 import { roundRow } from './report/tables';
 import { notRecordsModel } from './conflicts';
 import { configDiff, configDiffValues, loadRecords, readRecord, runOne, RunOptions, runPaths, RunRecord, TrainingOutcome, trainToCheckpoint } from './results';
-import { Rng } from './rng';
 import { resolveRun, settingsOf } from './run-spec';
 import { sweep } from './sweep';
-import { BatchStream, getTask } from './tasks';
-import { makeOptimizer, trainStep } from './train';
+import { getTask } from './tasks';
 
 interface TslabDisplay {
   html(s: string): void;
@@ -56,12 +56,18 @@ export async function showFigure(fig: PlotlyFigure, display: TslabDisplay = tsla
     return;
   }
   const id = `gcg-fig-${process.pid}-${figureCount++}`;
-  // Served by `npm run notebooks` (Jupyter's root is the project folder); Plotly's CDN otherwise.
-  display.html(`<div id="${id}"></div>
+  // As wide as the notebook's column (the exported width is a maximum), at the figure's height, in
+  // the project's font; plotly.js and the font are served by `npm run notebooks` (Jupyter's root is
+  // the project folder), Plotly's CDN and a sans-serif otherwise.
+  const spec = styled(fig);
+  const { width, height } = spec.layout as { width?: number; height?: number };
+  const layout = { ...spec.layout, width: undefined, autosize: true };
+  display.html(`<style>${fontFaceLink(`/files/${FONT_FILE.split(path.sep).join('/')}`)}</style>
+<div id="${id}" style="width: 100%; max-width: ${width ?? 900}px; height: ${height ?? 500}px"></div>
 <script>
 (function () {
-  const fig = ${JSON.stringify(fig).replace(/</g, '\\u003c')};
-  function draw() { window.Plotly.newPlot('${id}', fig.data, fig.layout); }
+  const fig = ${JSON.stringify({ data: spec.data, layout }).replace(/</g, '\\u003c')};
+  function draw() { window.Plotly.newPlot('${id}', fig.data, fig.layout, { responsive: true }); }
   if (window.Plotly) return draw();
   const local = document.createElement('script');
   local.src = '/files/node_modules/plotly.js-dist/plotly.js';
@@ -126,11 +132,6 @@ export function notebookEnv(): { small: boolean; recomputeForced: boolean; stati
   };
 }
 
-/** The committed results store (results/ at the project root). */
-export function committedResultsDir(): string {
-  return path.join(projectRoot(), 'results');
-}
-
 /** Where notebooks keep the runs they compute: runs/notebook/ (GCG_NOTEBOOK_RESULTS overrides it). */
 export function notebookRunsDir(): string {
   return process.env.GCG_NOTEBOOK_RESULTS || path.join(projectRoot(), 'runs', 'notebook');
@@ -147,41 +148,6 @@ function merge(base: DeepPartial<ExperimentConfig>, over: DeepPartial<Experiment
 /** A short key for a configuration and its candidate lengths: the name of its folder under runs/notebook/. */
 export function settingsKey(cfg: ExperimentConfig, oodLengths?: readonly number[]): string {
   return createHash('sha256').update(JSON.stringify({ cfg, oodLengths: oodLengths ?? null })).digest('hex').slice(0, 10);
-}
-
-/** Mean wall time of a training step of this configuration here, from a few real steps. */
-export function measureStepMs(cfg: ExperimentConfig, task: TaskName, steps = 3): number {
-  const model = Transformer.init(cfg.model, 0);
-  const opt = makeOptimizer(cfg);
-  const stream = new BatchStream(task, { ...cfg.data, batchSize: cfg.train.batchSize }, new Rng(0, 'measure'));
-  const vars = Object.values(model.params);
-  trainStep(model, opt, stream.next(), vars); // warm-up
-  const t0 = performance.now();
-  for (let i = 0; i < steps; i++) trainStep(model, opt, stream.next(), vars);
-  const ms = (performance.now() - t0) / steps;
-  opt.dispose();
-  model.dispose();
-  return ms;
-}
-
-/**
- * The analysis time of `cfg` on a model of the committed run `guide`'s size, from that run's phase
- * timings: the phases `cfg` runs, each scaled by how many sequences it scores (the protocol variants
- * and the noise-floor redraws are the long ones).
- */
-export function analysisEstimate(guide: RunRecord, cfg: ExperimentConfig): number {
-  const t = guide.analysis.timingsMs;
-  const g = guide.config.analysis;
-  const a = cfg.analysis;
-  const ratio = (x: number, y: number) => (y > 0 ? x / y : 1);
-  return (
-    (t.oodPick ?? 0) * ratio(a.oodPickSamples, g.oodPickSamples) +
-    (t.G ?? 0) * ratio(a.gradBatches * a.gradBatchSize, g.gradBatches * g.gradBatchSize) +
-    (t.means ?? 0) * ratio(a.meanBatches * a.gradBatchSize, g.meanBatches * g.gradBatchSize) +
-    ((t.C ?? 0) + (t.pruning ?? 0)) * ratio(a.evalSamples, g.evalSamples) +
-    (a.variants ? (t.variants ?? 0) : 0) +
-    (t.redraws ?? 0) * ratio(a.redraws, g.redraws)
-  );
 }
 
 /**
@@ -247,21 +213,17 @@ export class NotebookSession {
       .filter((j) => !j.rec || !fs.existsSync(j.paths.checkpoint));
     if (!toCompute.length) return;
     const ms = measureStepMs(this.cfg, toCompute[0].task);
-    let total = 0;
+    const total: [number, number] = [0, 0];
     const lines = toCompute.map(({ task, seed, rec }) => {
-      const guide = rec ?? readRecord(runPaths(committedResultsDir(), this.preset, task, seed).results);
-      const sameTraining = guide && !configDiffValues(guide.config, this.cfg, ['model', 'data', 'train']).length;
-      const steps = sameTraining ? guide.training.steps : this.cfg.train.maxSteps;
-      const trainMs = steps * ms * 1.1; // stopping checks add about a tenth
-      const analysisMs = rec ? 0 : guide && !configDiffValues(guide.config, this.cfg, ['model']).length ? analysisEstimate(guide, this.cfg) * (ms / guide.training.msPerStep) : NaN;
-      total += trainMs + (Number.isFinite(analysisMs) ? analysisMs : 0);
+      const known = rec ?? readRecord(runPaths(committedResultsDir(), this.preset, task, seed).results);
+      const e = estimateRun({ cfg: this.cfg, preset: this.preset, task, msPerStep: ms, known, analysed: !rec });
+      total[0] += e.totalMs[0];
+      total[1] += e.totalMs[1];
       const what = rec ? 'retraining (checkpoints are not committed; same settings give the same weights)' : 'training and analysing';
-      const stepsText = sameTraining ? `${steps} steps (as the run with these settings took)` : `up to train.maxSteps=${steps} steps (early stopping usually ends sooner${guide ? `; the committed run took ${guide.training.steps}` : ''})`;
-      const analysisText = rec ? '' : Number.isFinite(analysisMs) ? `, analysis ~${formatDuration(analysisMs)}` : ', analysis: not estimated (no committed run of this model size to go by)';
-      return `  ${task} seed ${seed}: ${what}: ${stepsText} x ${ms.toFixed(0)} ms/step measured now ~ ${formatDuration(trainMs)}${analysisText}`;
+      return `  ${task} seed ${seed}: ${what} ${describeEstimate(e)}`;
     });
-    const more = toCompute.some((j) => !j.rec) ? ' or more' : '';
-    console.log(`computing ${toCompute.length} run(s) into ${this.dir}, estimated ${formatDuration(total)} in all${more}:\n${lines.join('\n')}`);
+    const all = formatDuration(total[0]) === formatDuration(total[1]) ? formatDuration(total[0]) : `${formatDuration(total[0])}-${formatDuration(total[1])}`;
+    console.log(`computing ${toCompute.length} run(s) into ${this.dir}, estimated ~${all} in all:\n${lines.join('\n')}`);
   }
 
 }

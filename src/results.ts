@@ -157,7 +157,7 @@ export function trainToCheckpoint(opts: {
 }
 
 /**
- * `gcg train`: one (task, seed) trained to `<out>/<preset>_<task>_seed<seed>.ckpt` and its training
+ * `gcg train`: one (task, seed) trained to `<out>/<preset>/<task>_seed<seed>.ckpt` (the layout `run` uses) and its training
  * record `.train.json` (configuration, provenance, curves, outcome; for a run that diverged, the
  * curves and the error), under the run's lock; work in the folder made with other settings or for
  * another run is refused before any training (unless `replace`). Resumes from the training
@@ -174,13 +174,15 @@ export function trainOne(opts: {
   onEval?: (e: EvalPoint) => void;
 }): { result: TrainResult; checkpoint: string; record: string } {
   const { out, preset, task, seed, cfg } = opts;
-  const base = path.join(out, `${preset}_${task}_seed${seed}`);
-  const files = { checkpoint: `${base}.ckpt`, partial: `${base}.partial.ckpt`, record: `${base}.train.json`, lock: `${base}.lock` };
+  // The run's own layout (runPaths), as `run` writes it: `run --results <out>` then reuses this model.
+  const paths = runPaths(out, preset, task, seed);
+  const files = { checkpoint: paths.checkpoint, partial: paths.partial, record: paths.results.replace(/\.json$/, '.train.json'), lock: paths.lock };
+  makeDir(path.dirname(files.checkpoint));
   if (!opts.replace) {
     checkCheckpointConflict(files.checkpoint, cfg, '--out folder', 'retrain and replace it', { preset, task, seed });
     checkCheckpointConflict(files.partial, cfg, '--out folder', 'start training afresh and replace it', { preset, task, seed });
   }
-  cleanStaleTemps(out);
+  cleanStaleTemps(path.dirname(files.checkpoint));
   const lock = RunLock.acquire(files.lock);
   try {
     let result: TrainResult;

@@ -24,7 +24,8 @@ import { exitCodeOf, InterruptedError, SignalName, takeOverInterrupt } from './i
 import { describeHolder, EXIT_LOCKED, liveHolder, RunLockedError } from './lock';
 import { formatDuration } from './progress';
 import { checkRunConflicts, checkStoreKernels } from './conflicts';
-import { checkNoConflict, configDiff, inspectRecord, readRecord, runOne, runPaths } from './results';
+import { describeRho } from './analysis/ranks';
+import { checkNoConflict, configDiff, inspectRecord, readRecord, runOne, runPaths, RunRecord } from './results';
 import { resolveSettings, Settings } from './run-spec';
 import { SizeName } from './sizes';
 
@@ -149,7 +150,7 @@ export async function sweep(opts: SweepOptions): Promise<SweepSummary> {
       }
       try {
         const { record, skipped } = runOne({ ...opts, dir: j.dir, cfg: j.cfg, task: j.task, seed: j.seed, log });
-        report(j, (skipped ? 'finished by another process: ' : '') + summarize(record.analysis.status, record.analysis.classification?.rho));
+        report(j, (skipped ? 'finished by another process: ' : '') + summarize(record));
       } catch (e) {
         if (e instanceof InterruptedError) throw e;
         if (e instanceof RunLockedError) heldElsewhere(j, describeHolder(e.holder));
@@ -201,7 +202,7 @@ export async function sweep(opts: SweepOptions): Promise<SweepSummary> {
         const rec = readRecord(paths.results);
         if (code === exitCodeOf('SIGINT') || code === exitCodeOf('SIGTERM')) report(job, `stopped (${stderr.trim().split('\n').pop() ?? ''})`);
         else if (code === EXIT_LOCKED) heldElsewhere(job, stderr.trim().split('\n').pop() ?? 'another process');
-        else if (code === 0 && rec) report(job, summarize(rec.analysis.status, rec.analysis.classification?.rho));
+        else if (code === 0 && rec) report(job, summarize(rec));
         else fail(job, `worker exited with ${code}: ${stderr.trim().split('\n').pop() ?? ''}`);
       }
     };
@@ -226,7 +227,9 @@ export function describeJobs(jobs: readonly SweepJob[], preset: PresetName): str
   });
 }
 
-function summarize(status: string, rho: number | null | undefined): string {
+function summarize(rec: RunRecord): string {
+  const { status, scores } = rec.analysis;
+  const rho = rec.analysis.classification?.rho;
   if (status !== 'analysed') return 'recorded as skipped: no OOD length in range';
-  return `analysed, rho=${rho == null || Number.isNaN(rho) ? "undefined (a score is constant)" : rho.toFixed(3)}`;
+  return `analysed, rho=${describeRho(rho, scores)}`;
 }

@@ -115,7 +115,7 @@ test('zero ablation plugs in through the measure registry and equals the hand co
     w['blocks.0.mlp.2.bias'].data.fill(0);
   });
   assert.ok(Math.abs(Z['L0.MLP'] - (accOf(model) - accOf(byHand))) <= 1 / 300 + 1e-9);
-  assert.throws(() => getMeasure('no-such-measure'), /unknown importance measure "no-such-measure"; registered: G, G-layerWV, weightGradNorm, /);
+  assert.throws(() => getMeasure('no-such-measure'), /unknown importance measure "no-such-measure"; registered: G, G-layerWV, C, weightGradNorm, /);
   byHand.dispose();
 });
 

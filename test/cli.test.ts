@@ -67,7 +67,7 @@ test('train writes a checkpoint and a JSON record with config, preset, seed, bac
     '--set', 'model.nLayers=1', '--set', 'model.dModel=16', '--set', 'model.dFF=32', '--set', 'train.maxSteps=20', '--set', 'train.evalEvery=10');
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /backend=(tensorflow|wasm|cpu)/);
-  const rec = JSON.parse(fs.readFileSync(path.join(out, 'authors_reverse_seed3.train.json'), 'utf8'));
+  const rec = JSON.parse(fs.readFileSync(path.join(out, 'authors', 'reverse_seed3.train.json'), 'utf8'));
   assert.equal(rec.preset, 'authors');
   assert.equal(rec.task, 'reverse');
   assert.equal(rec.seed, 3);
@@ -78,10 +78,17 @@ test('train writes a checkpoint and a JSON record with config, preset, seed, bac
   assert.ok(['tensorflow', 'wasm', 'cpu'].includes(rec.provenance.backend));
   assert.equal(rec.provenance.versions['tfjs-core'], '4.22.0');
   await setupBackend();
-  const ck = loadCheckpoint(path.join(out, 'authors_reverse_seed3.ckpt'));
+  const file = path.join(out, 'authors', 'reverse_seed3.ckpt');
+  const ck = loadCheckpoint(file);
   assert.equal(ck.meta.steps, 20);
   assert.equal(ck.config.model.nLayers, 1);
   ck.model.dispose();
+  // 20 steps never reach the target: analysing it says so, before and after the numbers.
+  const a = run('analyze', '--checkpoint', file, '--set', 'analysis.oodPickSamples=8', '--set', 'analysis.accLow=0', '--set', 'analysis.accHigh=1',
+    '--set', 'analysis.gradBatches=1', '--set', 'analysis.gradBatchSize=4', '--set', 'analysis.meanBatches=1', '--set', 'analysis.evalSamples=8', '--set', 'analysis.idSamples=4', '--set', 'analysis.tieDraws=2', '--set', 'analysis.variants=false', '--set', 'analysis.redraws=0');
+  assert.equal(a.status, 0, a.stderr);
+  assert.match(a.stderr, /warning: this model never reached the training target \(train\.targetAcc=0\.9\): it stopped at step 20 \(maxSteps\) with training-distribution exact match \d+\.\d%/);
+  assert.match(a.stderr, /the numbers above are of an unfinished model/);
 });
 
 test('demo: one seed trained and analysed, G and C per component, rho, the classes, Figure 1, and where everything is', () => {

@@ -14,6 +14,7 @@ import { componentIds } from '../src/record-check';
 import { getConfig } from '../src/config';
 import { complexityStudy, findCell, findTrend, loadStores } from '../src/report/complexity';
 import { complexityReport } from '../src/report/complexity-report';
+import { complexityFigures } from '../src/report/complexity-figures';
 import { trendTest } from '../src/report/stats';
 import { RESULTS_FORMAT, RunRecord } from '../src/results';
 import { MODEL_SIZES, SizeName } from '../src/sizes';
@@ -121,10 +122,22 @@ test('complexityStudy: a cell by hand (steps, skips, what matters, rho), tasks o
   const small = spearman([1, 2, 3, 4, 5, 6], [5, 6, 4, 3, 2, 1]);
   assert.equal(gc.overSizes[0].test.rho, spearman([1, 1, 2, 2], [-1, small, swapped, swapped]));
   const md = complexityReport(s);
+  assert.match(md, /\*\*The answer\.\*\* Over 3 tasks at the paper's size, ordered by how many steps the paper's model needs to learn them, the agreement of G and C \(rho\) (falls|rises|does not fall significantly) as tasks get harder \(trend -?\d\.\d\d/);
+  assert.ok(md.indexOf('**The answer.**') < md.indexOf('## Conclusions'));
   assert.match(md, /Copying 200 < Reversal 400 < Sorting 850, by median steps/);
   assert.match(md, /\| Copying \| output the digits unchanged \| easier than reversal: each output reads one input at a fixed distance back \|/);
   assert.match(md, /\| Sorting \| l4-d128 \| 20 \| 4 \| 3 \/ 4 \| 850 \[700–15000\] \| 2 \(1 above 0\.75 at every length; 1 jumping over the window\) \|/);
   assert.match(md, /No OOD length in the window\*\*: 2 of 10 runs/);
+  assert.doesNotMatch(md, /Under all \d+ \(cheap, causal\) pairs/, 'with (G, C) the only pair there is no tally of pairs');
+  // A scratch store with no run at the paper's size: said so, not an empty ordering.
+  const scratch = complexityReport(complexityStudy(records.filter((r) => r.config.model.nLayers === 2), { resamples: 50, permutations: 50 }));
+  assert.match(scratch, /easiest first \(median steps\): none \(no task has runs at the paper's size, l4-d128\)\./);
+  assert.doesNotMatch(scratch, /: \./);
+  // Figures: a marker shape per size, log axes labelled with plain numbers.
+  const figs = complexityFigures(s);
+  const means = figs.complexity_sizes.data.filter((t) => t.name === 'Reversal l2-d128' || t.name === 'Reversal l4-d128').map((t) => (t.marker as { symbol: string }).symbol);
+  assert.deepEqual(means, ['circle', 'diamond']);
+  assert.deepEqual((figs.complexity_tasks.layout.xaxis as { ticktext: string[] }).ticktext, ['200', '500', '1,000'], 'median steps 200, 400, 850');
 });
 
 test('loadStores: <store>/<preset>/ and <store>/<size>/<preset>/; the size comes from the configuration; the first store wins a duplicate', () => {

@@ -11,7 +11,8 @@ import { pickOodLength } from '../src/analysis/ood';
 import { loadCheckpoint } from '../src/checkpoint';
 import { readRecord, runPaths, RunRecord } from '../src/results';
 import { getTask } from '../src/tasks';
-import { analysisEstimate, sameKernelsNote, showFigure, showTable, SMALL_OOD_LENGTHS, SMALL_OVERRIDES, trainedRun } from '../src/notebook';
+import { analysisEstimate } from '../src/estimate';
+import { sameKernelsNote, showFigure, showTable, SMALL_OOD_LENGTHS, SMALL_OVERRIDES, trainedRun } from '../src/notebook';
 import { setupBackend, withStockKernels } from './helpers';
 
 const sink = () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { averageRanks, classify, classifyComponents, classifyMeasures, ordinalRanks, spearman } from '../src/analysis/ranks';
+import { averageRanks, classify, classifyComponents, classifyMeasures, describeRho, ordinalRanks, spearman } from '../src/analysis/ranks';
 import { mostExtreme } from '../src/analysis/prune';
 import { Rng } from '../src/rng';
 
@@ -104,4 +104,11 @@ test('Eq. 3 for any pair of recorded measures: (G, C) is the paper\'s classifica
   assert.ok(Math.abs(gz.rho - 1) < 1e-12);
   assert.deepEqual(gz.counts, { heroes: 0, bloats: 0 });
   assert.throws(() => classifyMeasures(scores, components, 'G', 'resample', opts), /no scores recorded for measure "resample"; recorded: G, C, Czero/);
+});
+
+test('rho in words: its value, or which score left it undefined', () => {
+  assert.equal(describeRho(0.50607), '0.506');
+  assert.equal(describeRho(NaN, { G: { a: 1, b: 2 }, C: { a: 0, b: 0 } }), 'undefined (C is 0 for every component: no single ablation changes the exact match at this length)');
+  assert.equal(describeRho(null, { G: { a: 0.25, b: 0.25 }, C: { a: 0.1, b: 0 } }), 'undefined (G is 0.25 for every component)');
+  assert.equal(describeRho(undefined), 'undefined (G or C is the same for every component)');
 });

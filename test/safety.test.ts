@@ -194,10 +194,10 @@ test('a finished checkpoint without results is not replaced by a run with other 
   assert.equal(p.code, 2);
   assert.match(p.stderr, /sort_seed7\.partial\.ckpt holds a model trained with other settings/);
   const out = tmp('train-conflict');
-  fakeFinishedCheckpoint(path.join(out, 'paper_sort_seed7.ckpt'), tinyCfg(['train.maxSteps=600']), 'sort', 7);
+  fakeFinishedCheckpoint(path.join(out, 'paper', 'sort_seed7.ckpt'), tinyCfg(['train.maxSteps=600']), 'sort', 7);
   const t = await cli('train', '--task', 'sort', '--seed', '7', '--out', out, ...TINY.flatMap((s) => ['--set', s]));
   assert.equal(t.code, 2);
-  assert.match(t.stderr, /paper_sort_seed7\.ckpt holds a model trained with other settings .*use another --out folder, or add --replace/);
+  assert.match(t.stderr, /sort_seed7\.ckpt holds a model trained with other settings .*use another --out folder, or add --replace/);
   // --replace: the user asked for it.
   const ok = await cli('run', '--task', 'sort', '--seed', '7', '--results', dir, ...TINY_ARGS, '--replace');
   assert.equal(ok.code, 0, ok.stderr);
@@ -414,7 +414,7 @@ test('train killed (SIGKILL) mid-run resumes from its training checkpoint, bit f
   const set = [...TINY.filter((s) => !s.startsWith('train.maxSteps') && !s.startsWith('train.evalEvery')), 'train.maxSteps=600', 'train.evalEvery=10', 'train.targetAcc=1'].flatMap((s) => ['--set', s]);
   const killed = tmp('train-kill');
   const args = [CLI, 'train', '--task', 'reverse', '--seed', '4', '--out', killed, ...set];
-  const partial = path.join(killed, 'paper_reverse_seed4.partial.ckpt');
+  const partial = path.join(killed, 'paper', 'reverse_seed4.partial.ckpt');
   const child = spawn(process.execPath, args, { stdio: 'ignore', env: { ...process.env, CI: 'true' } });
   await new Promise<void>((resolve, reject) => {
     const t0 = Date.now();
@@ -427,7 +427,7 @@ test('train killed (SIGKILL) mid-run resumes from its training checkpoint, bit f
     }, 5);
   });
   await new Promise((r) => child.on('close', r));
-  assert.equal(fs.existsSync(path.join(killed, 'paper_reverse_seed4.ckpt')), false, 'killed before the end');
+  assert.equal(fs.existsSync(path.join(killed, 'paper', 'reverse_seed4.ckpt')), false, 'killed before the end');
   const again = spawnSync(process.execPath, args, { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
   assert.equal(again.status, 0, again.stderr);
   assert.match(again.stdout, /resuming training at step \d+ from/);
@@ -435,10 +435,10 @@ test('train killed (SIGKILL) mid-run resumes from its training checkpoint, bit f
   const whole = tmp('train-whole');
   const ref = spawnSync(process.execPath, [CLI, 'train', '--task', 'reverse', '--seed', '4', '--out', whole, ...set], { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
   assert.equal(ref.status, 0, ref.stderr);
-  const rec = (d: string) => JSON.parse(fs.readFileSync(path.join(d, 'paper_reverse_seed4.train.json'), 'utf8'));
+  const rec = (d: string) => JSON.parse(fs.readFileSync(path.join(d, 'paper', 'reverse_seed4.train.json'), 'utf8'));
   assert.deepEqual(rec(killed).losses, rec(whole).losses);
   assert.equal(rec(killed).losses.length, 600);
-  const [a, b] = [killed, whole].map((d) => loadCheckpoint(path.join(d, 'paper_reverse_seed4.ckpt')).model);
+  const [a, b] = [killed, whole].map((d) => loadCheckpoint(path.join(d, 'paper', 'reverse_seed4.ckpt')).model);
   const wa = a.toArrays();
   const wb = b.toArrays();
   for (const k of Object.keys(wa)) assert.deepEqual(wa[k].data, wb[k].data, k);

@@ -108,4 +108,8 @@ test('top-k overlap, Spearman per run and the task difference\'s exact permutati
   assert.deepEqual(s.totalSeconds, { reverse: 3, sort: 3 });
   const md = measuresReport(s);
   assert.match(md, /of 1 pairs, 0 show a higher mean rho on Reversal at p < 0.05/);
+  // The report opens with its answer, from the same numbers: rho 1 on Reversal, -1 on Sorting, p = 0.1 (no difference at 0.05).
+  assert.match(md, /\n\*\*The answer\.\*\* The paper's claim that gradient and causal importance agree less on the complex task \(Sorting\) than on the simple one \(Reversal\) is undecided across the 1 \(cheap, causal\) measure pairs here: 0 agree better on Sorting at p < 0.05, 0 on Reversal, 1 show no difference/);
+  assert.match(md, /The cheap measure that tracks a causal one best is G \(mean rho with C 1\.00 on Reversal, -1\.00 on Sorting\)/);
+  assert.ok(md.indexOf('**The answer.**') < md.indexOf('## Conclusions'));
 });

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { test } from 'node:test';
 import { Rng } from '../src/rng';
 import { checkTask, checkTaskConfig, completeConfig, ExperimentConfig, getConfig } from '../src/config';
@@ -150,4 +152,14 @@ test('the layout follows the answer length: a task answering with 2N tokens gets
   const liar: Task = { ...getTask('copy'), name: 'liar', target: (x) => [...x, ...x] };
   assert.throws(() => checkExample(liar, { x: [1, 2], y: liar.target([1, 2]) }), /task liar: its target for a length-2 input has 4 tokens, but its answerLength\(2\) says 2/);
   assert.doesNotThrow(() => checkExample({ ...liar, answerLength: (n) => 2 * n }, { x: [1, 2], y: [1, 2, 1, 2] }));
+});
+
+test("the notebooks' task setting names every registered task", () => {
+  const dir = path.join(__dirname, '..', '..', 'notebooks');
+  const lines = fs.readdirSync(dir).filter((f) => f.endsWith('.ipynb') && !f.endsWith('-mine.ipynb')).flatMap((f) => fs.readFileSync(path.join(dir, f), 'utf8').split('\n').filter((l) => l.includes('const TASK: gcg.TaskName')).map((l) => ({ f, l })));
+  assert.ok(lines.length >= 7, `${lines.length} notebooks set TASK`);
+  for (const { f, l } of lines) {
+    const comment = l.slice(l.indexOf('//'));
+    assert.deepEqual([...comment.matchAll(/'([a-z]+)'/g)].map((m) => m[1]).sort(), [...TASKS].sort(), `${f}: ${comment}`);
+  }
 });

@@ -246,10 +246,10 @@ test('a checkpoint renamed for another seed, task or preset is refused before an
   assert.equal(fs.readdirSync(path.join(dir, 'paper')).filter((f) => f.includes('.partial.ckpt.rejected-')).length, 1, 'the other run\'s file is kept');
   // train: the same checks on its own file names.
   const out = tmp('train-identity');
-  fakeFinishedCheckpoint(path.join(out, 'paper_sort_seed5.partial.ckpt'), cfg, 'sort', 6);
+  fakeFinishedCheckpoint(path.join(out, 'paper', 'sort_seed5.partial.ckpt'), cfg, 'sort', 6);
   const t = await cli('train', '--out', out, '--task', 'sort', '--seed', '5', ...TINY.flatMap((s) => ['--set', s]));
   assert.equal(t.code, 2);
-  assert.match(t.stderr, /paper_sort_seed5\.partial\.ckpt holds preset paper, task sort, seed 6/);
+  assert.match(t.stderr, /sort_seed5\.partial\.ckpt holds preset paper, task sort, seed 6/);
 });
 
 test('analyze refuses a checkpoint whose model is not its results file\'s (another size placed over it) and keeps that analysis', async () => {
@@ -309,15 +309,15 @@ test('SIGINT during train: exit 130, the state at that step saved, the lock rele
   const m = /stopped \(interrupted by SIGINT: training state at step (\d+) saved\); locks released/.exec(p.out());
   assert.ok(m, p.out());
   assert.ok(Number(m[1]) > 100 && Number(m[1]) < 400 && Number(m[1]) % 50 !== 0, `stopped between two stopping checks: step ${m[1]}`);
-  assert.deepEqual(filesIn(out), ['paper_reverse_seed3.partial.ckpt'], 'no lock and no temporary file left');
-  assert.equal(readCheckpointHeader(path.join(out, 'paper_reverse_seed3.partial.ckpt')).header.meta.steps, Number(m[1]));
+  assert.deepEqual(filesIn(path.join(out, 'paper')), ['reverse_seed3.partial.ckpt'], 'no lock and no temporary file left');
+  assert.equal(readCheckpointHeader(path.join(out, 'paper', 'reverse_seed3.partial.ckpt')).header.meta.steps, Number(m[1]));
   const again = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
   assert.equal(again.status, 0, again.stderr);
   assert.match(again.stdout, new RegExp(`resuming training at step ${m[1]} from`));
   const whole = tmp('sigint-whole');
   const ref = spawnSync(process.execPath, [CLI, 'train', '--task', 'reverse', '--seed', '3', '--out', whole, ...set], { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
   assert.equal(ref.status, 0, ref.stderr);
-  const [a, b] = [out, whole].map((d) => loadCheckpoint(path.join(d, 'paper_reverse_seed3.ckpt')));
+  const [a, b] = [out, whole].map((d) => loadCheckpoint(path.join(d, 'paper', 'reverse_seed3.ckpt')));
   assert.deepEqual(a.meta.training, { ...(b.meta.training as object), wallMs: (a.meta.training as { wallMs: number }).wallMs, msPerStep: (a.meta.training as { msPerStep: number }).msPerStep });
   const [wa, wb] = [a.model.toArrays(), b.model.toArrays()];
   for (const k of Object.keys(wa)) assert.deepEqual(wa[k].data, wb[k].data, k);

@@ -148,3 +148,19 @@ export function classifyMeasures(scores: Readonly<Record<string, Record<string, 
   };
   return classifyComponents(column(cheap), column(causal), opts);
 }
+
+/**
+ * rho in words: its value, or, when Spearman's rho is undefined, which score left it so (a score
+ * equal for every component has no ranking: C is 0 everywhere when no single ablation changes the
+ * exact match at the chosen length).
+ */
+export function describeRho(rho: number | null | undefined, scores: Partial<Record<'G' | 'C', Record<string, number>>> = {}): string {
+  if (rho != null && Number.isFinite(rho)) return rho.toFixed(3);
+  const constant = (['G', 'C'] as const).filter((k) => {
+    const v = Object.values(scores[k] ?? {});
+    return v.length > 0 && v.every((x) => x === v[0]);
+  });
+  if (!constant.length) return 'undefined (G or C is the same for every component)';
+  const why = constant.map((k) => `${k} is ${Number(Object.values(scores[k]!)[0].toPrecision(3))} for every component`).join(' and ');
+  return `undefined (${why}${constant.includes('C') ? ': no single ablation changes the exact match at this length' : ''})`;
+}

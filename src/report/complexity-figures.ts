@@ -8,18 +8,23 @@ import { getTask } from '../tasks';
 import { Cell, ComplexityStudy, REFERENCE_SIZE } from './complexity';
 import type { PlotlyFigure } from './figures';
 import { f2 } from './markdown';
+import { logAxis } from './style';
+import { SizeName, SIZES } from '../sizes';
+
+/** One marker per registered size (complexity_sizes), in SIZES order. */
+const SIZE_SYMBOLS = ['circle', 'diamond', 'square', 'triangle-up', 'star'];
 
 const label = (t: string) => getTask(t).label;
 /** Plotly draws null as a gap; NaN (a rho of constant scores, an interval of one seed) breaks its colour bars. */
 const fin = (x: number | undefined) => (x !== undefined && Number.isFinite(x) ? x : null);
 
 /** Per-run points (jittered a little along x) and the cell's mean with its interval, one trace pair per cell. */
-function cellTraces(cells: readonly Cell[], x: (c: Cell) => number, name: (c: Cell) => string, color: (c: Cell) => string, jitter: number): Record<string, unknown>[] {
+function cellTraces(cells: readonly Cell[], x: (c: Cell) => number, name: (c: Cell) => string, color: (c: Cell) => string, jitter: number, symbol: (c: Cell) => string = () => 'diamond'): Record<string, unknown>[] {
   return cells.flatMap((c) => {
     const rhos = c.gc.rhos;
     const xs = rhos.map((_, i) => x(c) * (1 + jitter * (i - (rhos.length - 1) / 2) / Math.max(1, rhos.length)));
     return [
-      { type: 'scatter', mode: 'markers', x: xs, y: rhos.map(fin), name: `${name(c)}: runs`, legendgroup: name(c), showlegend: false, marker: { color: color(c), size: 6, opacity: 0.45 }, text: c.gc.seeds.map((s) => `seed ${s}`), hovertemplate: `${name(c)} %{text}: rho %{y:.3f}<extra></extra>` },
+      { type: 'scatter', mode: 'markers', x: xs, y: rhos.map(fin), name: `${name(c)}: runs`, legendgroup: name(c), showlegend: false, marker: { color: color(c), size: 6, opacity: 0.45, symbol: `${symbol(c)}-open` }, text: c.gc.seeds.map((s) => `seed ${s}`), hovertemplate: `${name(c)} %{text}: rho %{y:.3f}<extra></extra>` },
       {
         type: 'scatter',
         mode: 'markers',
@@ -27,7 +32,7 @@ function cellTraces(cells: readonly Cell[], x: (c: Cell) => number, name: (c: Ce
         y: [fin(c.gc.rho.estimate)],
         name: name(c),
         legendgroup: name(c),
-        marker: { color: color(c), size: 12, symbol: 'diamond', line: { width: 1, color: '#333' } },
+        marker: { color: color(c), size: 12, symbol: symbol(c), line: { width: 1, color: '#333' } },
         error_y: { type: 'data', symmetric: false, array: [fin(c.gc.rho.hi - c.gc.rho.estimate)], arrayminus: [fin(c.gc.rho.estimate - c.gc.rho.lo)], color: color(c) },
         hovertemplate: `${name(c)}: mean rho %{y:.3f} [${f2(c.gc.rho.lo)}, ${f2(c.gc.rho.hi)}]<extra></extra>`,
       },
@@ -40,8 +45,8 @@ function overTasks(s: ComplexityStudy): PlotlyFigure {
   return {
     data: cellTraces(cells, (c) => c.medianSteps, (c) => label(c.task), (c) => getTask(c.task).color, 0.12),
     layout: {
-      title: { text: `Agreement of G and C against task complexity (the paper's model, ${REFERENCE_SIZE})<br>Spearman rho per run; diamond: mean over seeds [95% bootstrap interval]` },
-      xaxis: { title: { text: `median training steps to ${Math.round(100 * 0.9)}% exact match (log scale)` }, type: 'log' },
+      title: { text: `Agreement of G and C against task complexity<br><sub>the paper's model (${REFERENCE_SIZE}); open markers: each run's Spearman rho; diamond: mean over seeds [95% bootstrap interval]</sub>` },
+      xaxis: logAxis(cells.map((c) => c.medianSteps), `median training steps to ${Math.round(100 * 0.9)}% exact match (log scale)`),
       yaxis: { title: { text: 'rho (G, C)' }, range: [-1, 1] },
       width: 820,
       height: 520,
@@ -55,14 +60,14 @@ function overSizes(s: ComplexityStudy): PlotlyFigure {
     const cells = s.cells.filter((c) => c.task === t).sort((a, b) => a.params - b.params);
     return [
       { type: 'scatter', mode: 'lines', x: cells.map((c) => c.params), y: cells.map((c) => fin(c.gc.rho.estimate)), line: { color: getTask(t).color, dash: 'dot' }, legendgroup: label(t), showlegend: false, hoverinfo: 'skip' },
-      ...cellTraces(cells, (c) => c.params, (c) => `${label(c.task)} ${c.size}`, () => getTask(t).color, 0.15).map((tr) => ({ ...tr, legendgroup: label(t) })),
+      ...cellTraces(cells, (c) => c.params, (c) => `${label(c.task)} ${c.size}`, () => getTask(t).color, 0.15, (c) => SIZE_SYMBOLS[SIZES.indexOf(c.size as SizeName) % SIZE_SYMBOLS.length]).map((tr) => ({ ...tr, legendgroup: label(t) })),
     ];
   });
   return {
     data,
     layout: {
-      title: { text: 'Agreement of G and C against model size<br>Spearman rho per run; diamond: mean over seeds [95% bootstrap interval]' },
-      xaxis: { title: { text: 'non-embedding parameters (log scale)' }, type: 'log' },
+      title: { text: "Agreement of G and C against model size<br><sub>open markers: each run's Spearman rho; filled: mean over seeds [95% bootstrap interval]; a marker shape per size</sub>" },
+      xaxis: logAxis(s.cells.map((c) => c.params), 'non-embedding parameters (log scale)'),
       yaxis: { title: { text: 'rho (G, C)' }, range: [-1, 1] },
       width: 820,
       height: 520,
@@ -92,10 +97,10 @@ function pairsByTask(s: ComplexityStudy): PlotlyFigure {
     layout: {
       title: { text: `Every measure pair's mean rho by task, easiest first (${REFERENCE_SIZE})` },
       yaxis: { autorange: 'reversed' },
-      width: 260 + 110 * s.taskOrder.length,
-      height: Math.max(420, 160 + 17 * rows.length),
-      margin: { l: 260 },
-      font: { size: 10 },
+      width: 300 + 120 * s.taskOrder.length,
+      height: Math.max(420, 170 + 22 * rows.length),
+      margin: { l: 290 },
+      font: { size: 12 },
     },
   };
 }

@@ -28,8 +28,17 @@ function tally(tests: { pair: MeasurePair; test: TrendTest }[]): { falls: Measur
 
 /** The tasks easiest first with their median steps, `<` between different medians and `=` between equal ones. */
 function ordering(s: ComplexityStudy): string {
+  const tasks = s.taskOrder.filter((t) => findCell(s, t, REFERENCE_SIZE));
+  if (!tasks.length) return `none (no task has runs at the paper's size, ${REFERENCE_SIZE})`;
   const steps = (t: string) => findCell(s, t, REFERENCE_SIZE)!.medianSteps;
-  return s.taskOrder.map((t, i) => `${i ? (steps(t) === steps(s.taskOrder[i - 1]) ? ' = ' : ' < ') : ''}${label(t)} ${Math.round(steps(t))}`).join('');
+  return tasks.map((t, i) => `${i ? (steps(t) === steps(tasks[i - 1]) ? ' = ' : ' < ') : ''}${label(t)} ${Math.round(steps(t))}`).join('');
+}
+
+/** How the other (cheap, causal) pairs' trends go, or nothing when no other pair was recorded. */
+function tallyLine(k: ReturnType<typeof tally>, over: string): string[] {
+  if (k.total <= 1) return [];
+  const list = (ps: MeasurePair[]) => (!ps.length ? '' : ps.length <= 8 ? ` (${ps.map(pairName).join(', ')})` : ' (each in "Every measure pair" below)');
+  return [`  Under all ${k.total} (cheap, causal) pairs: falls with ${over} under ${k.falls.length}${list(k.falls)}, rises under ${k.rises.length}${list(k.rises)}, no trend at p < 0.05 under ${k.none}.`];
 }
 
 function verdicts(s: ComplexityStudy): string[] {
@@ -41,8 +50,7 @@ function verdicts(s: ComplexityStudy): string[] {
     out.push(
       `- **"The gap widens with task complexity"**, over ${s.taskOrder.length} tasks at the paper's size (${ordering(s)}, by median steps to the target): under (G, C) the trend of rho over complexity is ${trendCell(t)} (Spearman over ${t.runs} runs; negative = the paper's direction). ${sig(t) ? (t.rho < 0 ? '**Holds** at p < 0.05.' : '**Reversed** at p < 0.05.') : '**No trend** at p < 0.05.'}`,
     );
-    const k = tally(cheapPairs.map((x) => ({ pair: x.pair, test: x.overTasks })));
-    out.push(`  Under all ${k.total} (cheap, causal) pairs: falls with complexity under ${k.falls.length}${k.falls.length ? ` (${k.falls.map(pairName).join(', ')})` : ''}, rises under ${k.rises.length}${k.rises.length ? ` (${k.rises.map(pairName).join(', ')})` : ''}, no trend at p < 0.05 under ${k.none}.`);
+    out.push(...tallyLine(tally(cheapPairs.map((x) => ({ pair: x.pair, test: x.overTasks }))), 'complexity'));
   } else out.push(`- **Task complexity**: fewer than three tasks at the paper's size (${REFERENCE_SIZE}) have runs: no trend test yet.`);
   const sizeTasks = gc?.overSizes ?? [];
   if (gc && sizeTasks.length) {
@@ -51,14 +59,50 @@ function verdicts(s: ComplexityStudy): string[] {
       out.push(
         `- **Does it change with model size?** ${label(task)} over ${sizes.map((c) => c.size).join(', ')}: the trend of rho (G, C) over parameters is ${trendCell(test)}. ${sig(test) ? (test.rho < 0 ? 'Agreement **falls** with size at p < 0.05.' : 'Agreement **rises** with size at p < 0.05.') : 'No trend at p < 0.05.'}`,
       );
-      const k = tally(cheapPairs.map((x) => ({ pair: x.pair, test: x.overSizes.find((o) => o.task === task)!.test })));
-      out.push(`  Under all ${k.total} (cheap, causal) pairs: falls with size under ${k.falls.length}, rises under ${k.rises.length}, no trend under ${k.none}.`);
+      out.push(...tallyLine(tally(cheapPairs.map((x) => ({ pair: x.pair, test: x.overSizes.find((o) => o.task === task)!.test }))), 'size'));
     }
   } else out.push('- **Model size**: no task has runs at two sizes yet: no trend test.');
+  const conflicts = indicatorConflicts(s);
+  if (conflicts.length) {
+    const share = (t: string) => f2(matteringInterval(findCell(s, t, REFERENCE_SIZE)!).estimate);
+    const steps = (t: string) => Math.round(findCell(s, t, REFERENCE_SIZE)!.medianSteps);
+    out.push(
+      `- **The two complexity indicators disagree** on ${conflicts.length} pair${conflicts.length > 1 ? 's' : ''} of tasks: ${conflicts.map(({ harder, easier }) => `${label(harder)} needs more steps than ${label(easier)} (${steps(harder)} vs ${steps(easier)}) but a smaller share of its components matters (${share(harder)} vs ${share(easier)})`).join('; ')}. The trend tests order tasks by steps only; ordered by the share that matters, the task order (and so the trend) would differ.`,
+    );
+  }
   const skipped = s.cells.reduce((n, c) => n + c.skipped.tooEasy + c.skipped.tooHard + c.skipped.straddle, 0);
   const total = s.cells.reduce((n, c) => n + c.seeds.length, 0);
   out.push(`- **No OOD length in the window**: ${skipped} of ${total} runs (by cell below). Such a run is recorded with its accuracy at every candidate length and status "skipped"; it has no G, C or rho and is left out of every mean and test here (counted, never dropped silently).`);
   return out;
+}
+
+/** Pairs of tasks (at the paper's size) that the two complexity indicators order differently: more steps but a smaller share that matters, or the reverse. */
+function indicatorConflicts(s: ComplexityStudy): { harder: string; easier: string }[] {
+  const cells = s.taskOrder.map((t) => findCell(s, t, REFERENCE_SIZE)).filter((c): c is NonNullable<typeof c> => !!c && c.mattering.length > 0);
+  const out: { harder: string; easier: string }[] = [];
+  for (const [i, a] of cells.entries()) {
+    for (const b of cells.slice(i + 1)) {
+      // taskOrder is by median steps: b needs at least as many as a.
+      if (b.medianSteps > a.medianSteps && matteringInterval(b).estimate < matteringInterval(a).estimate) out.push({ harder: b.task, easier: a.task });
+    }
+  }
+  return out;
+}
+
+/** The study's answer in a sentence or two a reader of the paper understands, every number from the study. */
+export function complexityAnswer(s: ComplexityStudy): string {
+  const gc = findTrend(s, PAPER_PAIR);
+  if (!gc || s.taskOrder.length < 3) return `Not yet: fewer than three tasks at the paper's size (${REFERENCE_SIZE}) have runs, so there is no trend to test.`;
+  const t = gc.overTasks;
+  const verb = !sig(t) ? 'does not fall significantly' : t.rho < 0 ? 'falls' : 'rises';
+  const out = [
+    `Over ${s.taskOrder.length} tasks at the paper's size, ordered by how many steps the paper's model needs to learn them, the agreement of G and C (rho) ${verb} as tasks get harder (trend ${trendCell(t)}, ${t.runs} runs)${!sig(t) && t.rho < 0 ? ': the paper\'s direction, but not distinguishable from no trend with these runs' : ''}.`,
+  ];
+  const sizes = gc.overSizes.map(({ task, test }) => `${label(task)} ${trendCell(test)}`);
+  if (sizes.length) out.push(`Against model size the trend is ${sizes.join('; ')}${gc.overSizes.every(({ test }) => !sig(test)) ? ': no change at p < 0.05' : ''}.`);
+  const split = [t, ...gc.overSizes.map((o) => o.test)].filter((x) => !sig(x) && Number.isFinite(x.interval.lo) && (x.interval.lo > 0 || x.interval.hi < 0));
+  if (split.length) out.push(`(Where an interval excludes 0 but p >= 0.05, the two methods disagree: the bootstrap resamples runs within each cell, the permutation test relabels them; the stability study makes them one.)`);
+  return out.join(' ');
 }
 
 export function complexityReport(s: ComplexityStudy, opts: { figures?: string[]; sources?: string[] } = {}): string {
@@ -70,6 +114,7 @@ Generated by \`gcg complexity-report\` from ${s.runs} run records${opts.sources?
 
 The paper's thesis is that the gap between gradient importance and causal importance widens with task complexity, tested there on two tasks. Here complexity is measured, not assumed: a task's complexity is the median number of training steps the paper's model needs to reach ${Math.round(100 * 0.9)}% training-distribution exact match (train.targetAcc; a run that never gets there counts as train.maxSteps), shown beside the share of components that matter (removing one by mean ablation loses at least ${Math.round(100 * MATTERS)}% of the baseline's exact match, at the low end of C's 95% interval). A trend is Spearman's rho between a cell's complexity (or its model's non-embedding parameters) and each run's rho, with a two-sided permutation p-value (runs relabelled) and a 95% bootstrap interval (runs resampled within each cell). Every rho cell gives the mean over seeds with a 95% percentile bootstrap interval over seeds; with 3-10 seeds these intervals are rough.`);
 
+  parts.push(`**The answer.** ${complexityAnswer(s)}`);
   parts.push(`## Conclusions\n\n${verdicts(s).join('\n')}`);
 
   const ordered = [...s.taskOrder, ...tasks.filter((t) => !s.taskOrder.includes(t))];

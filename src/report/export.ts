@@ -11,6 +11,7 @@ import { makeDir, WriteBatch } from '../files';
 import { onInterrupt } from '../interrupt';
 import { projectRoot } from '../project-root';
 import type { PlotlyFigure } from './figures';
+import { FONT_FILE, FONT_NAME, fontFaceCss, fontFaceLink, styled } from './style';
 
 export type ImageFormat = 'svg' | 'png' | 'pdf';
 /** Every format exportFigures writes besides HTML, by default. */
@@ -38,11 +39,11 @@ export function findChromium(explicit = process.env.GCG_CHROMIUM): { path: strin
 }
 
 /** A standalone HTML page for one figure; `plotlySrc` is the script URL relative to the page. */
-export function figureHtml(fig: PlotlyFigure, title: string, plotlySrc: string): string {
-  const spec = JSON.stringify(fig).replace(/</g, '\\u003c');
+export function figureHtml(fig: PlotlyFigure, title: string, plotlySrc: string, fontSrc?: string): string {
+  const spec = JSON.stringify(styled(fig)).replace(/</g, '\\u003c');
   return `<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>${title.replace(/</g, '&lt;')}</title>
-<script src="${plotlySrc}"></script>
+${fontSrc ? `<style>${fontFaceLink(fontSrc)}</style>\n` : ''}<script src="${plotlySrc}"></script>
 <script>window.Plotly || document.write('<script src="https://cdn.plot.ly/plotly-${PLOTLY_VERSION}.min.js"><\\/script>')</script>
 </head><body>
 <div id="fig"></div>
@@ -73,35 +74,38 @@ export async function renderImages(
   figs: Record<string, PlotlyFigure>,
   formats: readonly ImageFormat[],
   chromiumPath: string,
+  log?: (line: string) => void,
 ): Promise<Record<string, Partial<Record<ImageFormat, Buffer>>>> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { chromium } = require('playwright-core') as typeof import('playwright-core');
   // Signals stay ours (src/interrupt.ts): Playwright would otherwise install its own SIGINT/SIGTERM handlers.
   const browser = await chromium.launch({ executablePath: chromiumPath, args: CHROMIUM_ARGS, handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false });
   try {
-    const page = await browser.newPage();
-    await page.setContent('<html><body><div id="fig"></div></body></html>');
-    await page.addScriptTag({ path: plotlyScriptPath() });
-    const out: Record<string, Partial<Record<ImageFormat, Buffer>>> = {};
-    for (const [name, fig] of Object.entries(figs)) {
-      out[name] = {};
-      for (const format of formats) {
-        if (format === 'pdf') {
-          out[name].pdf = await printPdf(browser, fig);
-          continue;
-        }
-        const url: string = await page.evaluate(
-          ([f, fmt]) => {
-            const w = globalThis as unknown as { Plotly: { toImage(fig: unknown, o: unknown): Promise<string> } };
-            const spec = f as unknown as { layout: { width: number; height: number } };
-            return w.Plotly.toImage(f, { format: fmt, width: spec.layout.width, height: spec.layout.height, scale: fmt === 'png' ? 2 : 1 });
-          },
-          [sized(fig), format] as const,
-        );
-        const comma = url.indexOf(',');
-        const payload = url.slice(comma + 1);
-        out[name][format] = url.slice(0, comma).endsWith(';base64') ? Buffer.from(payload, 'base64') : Buffer.from(decodeURIComponent(payload), 'utf8');
+    // Two pages, each with the font and plotly.js loaded once: PNG at twice the size, SVG and PDF at 1:1.
+    const font = fontFaceCss();
+    const pages = new Map<number, import('playwright-core').Page>();
+    const pageAt = async (scale: number) => {
+      if (!pages.has(scale)) {
+        const page = await browser.newPage({ deviceScaleFactor: scale });
+        await page.setContent(`<html><head><style>${font} @page { margin: 0 } html, body { margin: 0; background: white }</style></head><body><div id="fig"></div></body></html>`);
+        await page.addScriptTag({ path: plotlyScriptPath() });
+        await page.evaluate(async (name) => {
+          const d = globalThis as unknown as { document: { fonts: { load(font: string): Promise<unknown>; ready: Promise<unknown> } } };
+          await d.document.fonts.load(`13px '${name}'`);
+          await d.document.fonts.ready;
+        }, FONT_NAME);
+        pages.set(scale, page);
       }
+      return pages.get(scale)!;
+    };
+    const out: Record<string, Partial<Record<ImageFormat, Buffer>>> = {};
+    const names = Object.keys(figs);
+    for (const [i, [name, fig]] of Object.entries(figs).entries()) {
+      const t0 = Date.now();
+      const spec = sized(styled(fig));
+      out[name] = {};
+      for (const format of formats) out[name][format] = await drawIn(await pageAt(format === 'png' ? 2 : 1), spec, font, format);
+      log?.(`  [${i + 1}/${names.length}] ${name}: ${formats.join(', ')} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
     }
     return out;
   } finally {
@@ -109,22 +113,47 @@ export async function renderImages(
   }
 }
 
-/** A vector PDF of one figure: drawn by Plotly as SVG in a page of the figure's size, printed by the browser. */
-async function printPdf(browser: import('playwright-core').Browser, fig: PlotlyFigure): Promise<Buffer> {
-  const spec = sized(fig);
+/**
+ * One figure in one format, drawn by Plotly in a page of the figure's size with the project's font
+ * loaded: PNG, a screenshot (at the page's scale, 2); SVG, Plotly's own, the font embedded and its
+ * random element ids made fixed; PDF, the browser's (vector) print, its dates fixed. Drawn twice on
+ * one machine, each comes out byte for byte the same.
+ */
+async function drawIn(page: import('playwright-core').Page, spec: PlotlyFigure, font: string, format: ImageFormat): Promise<Buffer> {
   const { width, height } = spec.layout as { width: number; height: number };
-  const page = await browser.newPage({ viewport: { width, height } });
-  try {
-    await page.setContent('<html><head><style>@page { margin: 0 } html, body { margin: 0 }</style></head><body><div id="fig"></div></body></html>');
-    await page.addScriptTag({ path: plotlyScriptPath() });
-    await page.evaluate(async (f) => {
-      const w = globalThis as unknown as { Plotly: { newPlot(id: string, d: unknown, l: unknown, c: unknown): Promise<unknown> } };
-      await w.Plotly.newPlot('fig', f.data, f.layout, { staticPlot: true });
-    }, spec);
-    return await page.pdf({ width: `${width}px`, height: `${height}px`, printBackground: true, pageRanges: '1' });
-  } finally {
-    await page.close();
-  }
+  await page.setViewportSize({ width, height });
+  const svg = await page.evaluate(
+    async ([f, wantSvg]) => {
+      const w = globalThis as unknown as { Plotly: { purge(id: string): void; newPlot(id: string, d: unknown, l: unknown, c: unknown): Promise<unknown>; toImage(fig: unknown, o: unknown): Promise<string> } };
+      const spec = f as unknown as { data: unknown; layout: { width: number; height: number } };
+      w.Plotly.purge('fig');
+      await w.Plotly.newPlot('fig', spec.data, spec.layout, { staticPlot: true });
+      return wantSvg ? await w.Plotly.toImage(spec, { format: 'svg', width: spec.layout.width, height: spec.layout.height }) : '';
+    },
+    [spec, format === 'svg'] as const,
+  );
+  if (format === 'png') return await page.screenshot({ type: 'png', clip: { x: 0, y: 0, width, height } });
+  if (format === 'svg') return Buffer.from(fixedSvg(decodeURIComponent(svg.slice(svg.indexOf(',') + 1)), font), 'utf8');
+  return fixedPdf(await page.pdf({ width: `${width}px`, height: `${height}px`, printBackground: true, pageRanges: '1' }));
+}
+
+/** Plotly's SVG with its random figure id (in every defs, clip path and gradient id) replaced by a fixed one, and the project's font embedded. */
+export function fixedSvg(svg: string, font: string): string {
+  const uid = /id="defs-([0-9a-z]+)"/.exec(svg)?.[1];
+  const fixed = uid ? svg.split(uid).join('gcgfig') : svg;
+  return fixed.replace(/(<svg[^>]*>)/, `$1<style>${font}</style>`);
+}
+
+/** A PDF with its creation and modification dates (and document ids, where present) fixed: the same figure prints to the same bytes. */
+export function fixedPdf(pdf: Buffer): Buffer {
+  let text = pdf.toString('latin1');
+  // Dates keep their length (the cross-reference table holds byte offsets): D:YYYYMMDDHHmmSS... -> 2000-01-01 00:00:00.
+  text = text.replace(/\(D:\d{14}([^)]*)\)/g, (_m, rest: string) => `(D:20000101000000${rest.replace(/\d/g, '0')})`);
+  // The same in XMP metadata: dates (2026-12-03T18:15:30+00:00) and document uuids.
+  text = text.replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d/g, '2000-01-01T00:00:00');
+  text = text.replace(/uuid:[0-9a-fA-F-]{36}/g, (m) => `uuid:${m.slice(5).replace(/[0-9a-fA-F]/g, '0')}`);
+  text = text.replace(/\/ID \[<([0-9A-Fa-f]+)> <([0-9A-Fa-f]+)>\]/g, (_m, a: string, b: string) => `/ID [<${'0'.repeat(a.length)}> <${'0'.repeat(b.length)}>]`);
+  return Buffer.from(text, 'latin1');
 }
 
 /** The figure with its layout's size filled in (900 x 500 px where it names none): what every image format is drawn at. */
@@ -143,7 +172,7 @@ function sized(fig: PlotlyFigure): PlotlyFigure {
 export async function exportFigures(
   figs: Record<string, PlotlyFigure>,
   dir: string,
-  opts: { formats?: ImageFormat[]; chromiumPath?: string; batch?: WriteBatch } = {},
+  opts: { formats?: ImageFormat[]; chromiumPath?: string; batch?: WriteBatch; /** One line per figure rendered (progress). */ log?: (line: string) => void } = {},
 ): Promise<ExportResult> {
   makeDir(dir);
   const batch = opts.batch ?? new WriteBatch();
@@ -160,12 +189,14 @@ export async function exportFigures(
   }
 }
 
-async function stageFigures(figs: Record<string, PlotlyFigure>, dir: string, batch: WriteBatch, opts: { formats?: ImageFormat[]; chromiumPath?: string }): Promise<ExportResult> {
+async function stageFigures(figs: Record<string, PlotlyFigure>, dir: string, batch: WriteBatch, opts: { formats?: ImageFormat[]; chromiumPath?: string; log?: (line: string) => void }): Promise<ExportResult> {
   const written: string[] = [];
-  const plotlySrc = path.relative(path.resolve(dir), plotlyScriptPath()).split(path.sep).join('/');
+  const rel = (f: string) => path.relative(path.resolve(dir), f).split(path.sep).join('/');
+  const plotlySrc = rel(plotlyScriptPath());
+  const fontSrc = rel(path.join(projectRoot(), FONT_FILE));
   for (const [name, fig] of Object.entries(figs)) {
     const file = path.join(dir, `${name}.html`);
-    batch.add(file, figureHtml(fig, name, plotlySrc));
+    batch.add(file, figureHtml(fig, name, plotlySrc, fontSrc));
     written.push(file);
   }
   const formats = opts.formats ?? [...IMAGE_FORMATS];
@@ -175,7 +206,8 @@ async function stageFigures(figs: Record<string, PlotlyFigure>, dir: string, bat
     if (process.env.CI) throw new Error(browser.reason);
     return { written, imagesSkipped: browser.reason };
   }
-  const images = await renderImages(figs, formats, browser.path);
+  opts.log?.(`rendering ${Object.keys(figs).length} figures as ${formats.join(', ')} in Chromium`);
+  const images = await renderImages(figs, formats, browser.path, opts.log);
   for (const [name, byFormat] of Object.entries(images)) {
     for (const [format, bytes] of Object.entries(byFormat)) {
       const file = path.join(dir, `${name}.${format}`);

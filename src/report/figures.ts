@@ -8,6 +8,7 @@ import type { RunRecord } from '../store';
 import { getTask, TaskName, TASKS } from '../tasks';
 import { PAPER } from './paper';
 import { analysed, MeasurePair, PAPER_PAIR, pairClassification, rhoOf, tasksIn } from './records';
+import { logAxis } from './style';
 
 export interface PlotlyFigure {
   data: Record<string, unknown>[];
@@ -72,7 +73,7 @@ export function figure1(records: readonly RunRecord[], pair: MeasurePair = PAPER
           if (k.classes[i] !== cls) return;
           x.push(g[i]);
           y.push(c[i]);
-          text.push(`seed ${r.seed} ${id}, Delta ${k.delta[i]}`);
+          text.push(`${id}, seed ${r.seed}: Delta ${k.delta[i]}`);
         });
       }
       data.push({
@@ -84,7 +85,7 @@ export function figure1(records: readonly RunRecord[], pair: MeasurePair = PAPER
         x,
         y,
         text,
-        hoverinfo: 'text+x+y',
+        hovertemplate: `%{text}<br>${pair.cheap} %{x:.2f}, ${pair.causal} %{y:.2f} (normalised)<extra>${CLASS_LABEL[cls]}</extra>`,
         marker: { color: CLASS_COLORS[cls], size: 7, opacity: 0.8 },
         xaxis: `x${axis}`,
         yaxis: `y${axis}`,
@@ -92,10 +93,10 @@ export function figure1(records: readonly RunRecord[], pair: MeasurePair = PAPER
     }
   });
   const layout: Record<string, unknown> = {
-    title: { text: `${paperPair ? 'Figure 1: the Gradient-Causal Gap' : `${pair.cheap} against ${pair.causal}`} (scores min-max normalised per seed)${presetLabel(records)}` },
+    title: { text: `${paperPair ? 'Figure 1: the Gradient-Causal Gap' : `${pair.cheap} against ${pair.causal}`}${presetLabel(records).replace(/^ \((.*)\)$/, ', $1')}<br><sub>each component of every seed, scores min-max normalised per seed</sub>` },
     grid: { rows: 1, columns: tasks.length, pattern: 'independent' },
     legend: LEGEND_BELOW,
-    margin: { b: 150 },
+    margin: { t: 130, b: 150 },
     annotations: tasks.map((task, p) => ({
       text: ((rs) => (rs.length === 1 ? `${getTask(task).label} seed ${rs[0].seed} (rho = ${fmtRho(meanRho(records, task, pair))})` : `${getTask(task).label} (mean rho over ${rs.length} seeds = ${fmtRho(meanRho(records, task, pair))})`))(analysed(records, task)),
       showarrow: false,
@@ -152,6 +153,7 @@ export function figure2(records: readonly RunRecord[], task: TaskName = PAPER.fi
       marker: { color: CLASS_COLORS[cls], opacity: cls === 'Aligned' ? 0.6 : 1 },
       xaxis: 'x2',
       yaxis: 'y2',
+      legend: 'legend2',
     };
   });
   const line = (y: number) => ({ type: 'line', xref: 'x2 domain', yref: 'y2', x0: 0, x1: 1, y0: y, y1: y, line: { dash: 'dash', color: '#444', width: 1 } });
@@ -162,11 +164,13 @@ export function figure2(records: readonly RunRecord[], task: TaskName = PAPER.fi
       ...deltaBars,
     ],
     layout: {
-      title: { text: `Figure 2: where Heroes and Bloats sit, ${getTask(task).label} (${rs.length} seeds)${presetLabel(rs)}` },
+      title: { text: `Figure 2: where Heroes and Bloats sit, ${getTask(task).label}, ${rs.length} seeds${presetLabel(rs).replace(/^ \((.*)\)$/, ', $1')}` },
       grid: { rows: 1, columns: 2, pattern: 'independent' },
       barmode: 'group',
-      legend: LEGEND_BELOW,
-      margin: { b: 200 },
+      // One legend under each panel: the counts' classes on the left, mean Delta's on the right.
+      legend: { x: 0, xanchor: 'left', y: -0.38, yanchor: 'top', title: { text: 'per layer, summed over seeds' } },
+      legend2: { x: 0.55, xanchor: 'left', y: -0.38, yanchor: 'top', title: { text: 'per component, mean over seeds' } },
+      margin: { b: 250 },
       shapes: [line(t), line(-t)],
       xaxis: { title: { text: 'layer' } },
       yaxis: { title: { text: 'occurrences over seeds' } },
@@ -271,6 +275,7 @@ export function trainingCurves(records: readonly RunRecord[]): PlotlyFigure {
   const tasks = tasksIn(records);
   const longest = Math.max(1, ...records.map((r) => r.training.losses.length));
   const block = Math.max(1, Math.ceil(longest / 300));
+  const lossValues: number[] = [];
   for (const task of tasks) {
     const rs = records.filter((r) => r.task === task).sort((a, b) => a.seed - b.seed);
     const color = getTask(task).color;
@@ -279,6 +284,7 @@ export function trainingCurves(records: readonly RunRecord[]): PlotlyFigure {
     const keep = full.n.map((n) => n >= Math.min(3, rs.length));
     const pick = (xs: number[]) => xs.filter((_, i) => keep[i]);
     const band = { step: pick(full.step), median: pick(full.median), lo: pick(full.lo), hi: pick(full.hi), n: pick(full.n) };
+    lossValues.push(...band.median, ...(rs.length > 1 ? [...band.lo, ...band.hi] : []));
     const label = rs.length > 1 ? `${getTask(task).label}: median of ${rs.length} seeds` : `${getTask(task).label} seed ${rs[0].seed}`;
     if (rs.length > 1) {
       data.push({ type: 'scatter', mode: 'lines', x: band.step, y: band.hi, line: { width: 0 }, hoverinfo: 'skip', showlegend: false, legendgroup: task });
@@ -314,15 +320,16 @@ export function trainingCurves(records: readonly RunRecord[]): PlotlyFigure {
     });
   }
   const target = records[0]?.config.train.targetAcc;
+  const lossNote = [block > 1 ? `averaged over blocks of ${block} steps` : '', records.length > tasks.length ? 'median while >= 3 seeds train' : ''].filter(Boolean).join('; ');
   return {
     data,
     layout: {
-      title: { text: `Training: loss and training-distribution exact match${presetLabel(records)}` },
+      title: { text: `Training: loss and training-distribution exact match${presetLabel(records).replace(/^ \((.*)\)$/, ', $1')}${lossNote ? `<br><sub>loss ${lossNote}</sub>` : ''}` },
       grid: { rows: 1, columns: 2, pattern: 'independent' },
       legend: LEGEND_BELOW,
       margin: { b: 170 },
-      xaxis: { title: { text: `step${[block > 1 ? `loss averaged over blocks of ${block} steps` : '', records.length > tasks.length ? 'median while >= 3 seeds train' : ''].filter(Boolean).join('; ').replace(/^(.+)$/, ' ($1)')}` } },
-      yaxis: { title: { text: 'cross-entropy' }, type: 'log' },
+      xaxis: { title: { text: 'step' } },
+      yaxis: logAxis(lossValues, 'cross-entropy (log scale)'),
       xaxis2: { title: { text: 'step' } },
       yaxis2: { title: { text: 'exact match' }, range: [0, 1], tickformat: '.0%' },
       shapes: target === undefined ? [] : [{ type: 'line', xref: 'x2 domain', yref: 'y2', x0: 0, x1: 1, y0: target, y1: target, line: { dash: 'dash', color: '#444', width: 1 } }],

@@ -12,12 +12,17 @@ import type { PlotlyFigure } from './figures';
 import { f2 } from './markdown';
 import { findPair, MeasuresStudy, PairStat } from './measures';
 import { analysed, MeasurePair } from './records';
+import { logAxis } from './style';
 
 const label = (t: string) => getTask(t).label;
 const cellText = (p: PairStat | undefined) => (p ? `${f2(p.rho.estimate)}<br>[${f2(p.rho.lo)}, ${f2(p.rho.hi)}]` : '');
 
-/** One heat map per task side by side: rows, columns, a PairStat per cell. */
+/**
+ * One heat map per task, stacked (each as wide as the column allows): rows, columns, a PairStat per
+ * cell, its mean rho and interval written in the cell.
+ */
 function heatmaps(s: MeasuresStudy, title: string, rows: string[], cols: string[], cell: (task: TaskName, r: string, c: string) => PairStat | undefined, diagonalOne = false): PlotlyFigure {
+  const n = s.tasks.length;
   const data = s.tasks.map((task, i) => {
     const z = rows.map((r) => cols.map((c) => (diagonalOne && r === c ? 1 : (cell(task, r, c)?.rho.estimate ?? null))));
     return {
@@ -27,28 +32,29 @@ function heatmaps(s: MeasuresStudy, title: string, rows: string[], cols: string[
       z,
       text: rows.map((r) => cols.map((c) => (diagonalOne && r === c ? '1' : cellText(cell(task, r, c))))),
       texttemplate: '%{text}',
-      hovertemplate: '%{y} vs %{x}: mean rho %{text}<extra></extra>',
+      textfont: { size: 11 },
+      hovertemplate: `${label(task)}: %{y} vs %{x}: mean rho %{text}<extra></extra>`,
       zmin: -1,
       zmax: 1,
       colorscale: 'RdBu',
-      showscale: i === s.tasks.length - 1,
-      colorbar: { title: { text: 'mean rho' } },
+      showscale: i === 0,
+      colorbar: { title: { text: 'mean rho' }, len: 0.5, y: 1, yanchor: 'top' },
       xaxis: `x${i ? i + 1 : ''}`,
       yaxis: `y${i ? i + 1 : ''}`,
     };
   });
+  const panel = 70 + 44 * rows.length; // px per task: its rows and its column labels
   const layout: Record<string, unknown> = {
     title: { text: title },
-    grid: { rows: 1, columns: s.tasks.length, pattern: 'independent' },
-    annotations: s.tasks.map((t, i) => ({ text: `${label(t)} (${s.runs[t]} seeds)`, showarrow: false, xref: `x${i ? i + 1 : ''} domain`, yref: `y${i ? i + 1 : ''} domain`, x: 0.5, y: 1.06 })),
-    width: Math.max(900, 560 * s.tasks.length + 160),
-    height: 130 + 62 * rows.length,
-    margin: { l: 150, b: 120, t: 90 },
-    font: { size: 11 },
+    grid: { rows: n, columns: 1, pattern: 'independent', ygap: 0.3 },
+    annotations: s.tasks.map((t, i) => ({ text: `${label(t)} (${s.runs[t]} seeds)`, showarrow: false, xref: `x${i ? i + 1 : ''} domain`, yref: `y${i ? i + 1 : ''} domain`, x: 0.5, y: 1, yanchor: 'bottom', font: { size: 14 } })),
+    width: 900,
+    height: 150 + n * (panel + 60),
+    margin: { l: 160, r: 40, b: 90, t: 110 },
   };
   s.tasks.forEach((_, i) => {
-    layout[`xaxis${i ? i + 1 : ''}`] = { tickangle: -35 };
-    layout[`yaxis${i ? i + 1 : ''}`] = { autorange: 'reversed', showticklabels: i === 0 };
+    layout[`xaxis${i ? i + 1 : ''}`] = { tickangle: -30 };
+    layout[`yaxis${i ? i + 1 : ''}`] = { autorange: 'reversed' };
   });
   return { data, layout };
 }
@@ -90,12 +96,13 @@ function rankScatter(records: readonly RunRecord[], s: MeasuresStudy): PlotlyFig
   });
   const rhoText = (pair: MeasurePair) => s.tasks.map((t) => `${label(t)} ${f2(findPair(s.pairs, t, pair.cheap, pair.causal)?.rho.estimate ?? NaN)}`).join(', ');
   const layout: Record<string, unknown> = {
-    title: { text: 'The best and the worst pair<br>each component of every run, by rank (1 = least important; ties averaged)' },
+    title: { text: 'The best and the worst pair<br><sub>each component of every run, by rank (1 = least important; ties averaged)</sub>' },
+    margin: { t: 130, b: 150 },
     grid: { rows: 1, columns: 2, pattern: 'independent' },
     annotations: pairs.map((p, i) => ({ text: `${i ? 'worst' : 'best'}: ${p.cheap} vs ${p.causal} (mean rho ${rhoText(p)})`, showarrow: false, xref: `x${i ? 2 : ''} domain`, yref: `y${i ? 2 : ''} domain`, x: 0.5, y: 1.08 })),
     width: 1100,
     height: 520,
-    legend: { orientation: 'h', y: -0.18 },
+    legend: { orientation: 'h', x: 0, y: -0.26, yanchor: 'top' },
   };
   pairs.forEach((p, i) => {
     layout[`xaxis${i ? 2 : ''}`] = { title: { text: `rank under ${p.cheap}` } };
@@ -104,37 +111,64 @@ function rankScatter(records: readonly RunRecord[], s: MeasuresStudy): PlotlyFig
   return { data, layout };
 }
 
-/** Each cheap measure's seconds per run against its mean rho with the given causal measures (error bars: 95% intervals over seeds). */
+/**
+ * What each cheap measure costs and what it buys: per measure (a row each, so no label covers
+ * another), its seconds per run (left, log scale) and its mean rho with the given causal measures
+ * (right; 95% intervals over seeds), one colour per task.
+ */
 function costAgreement(s: MeasuresStudy, against: readonly string[]): PlotlyFigure {
   const symbols = ['circle', 'diamond-open', 'square-open', 'x'];
+  const causal = against.filter((k) => s.causal.includes(k));
+  const rows = [...s.cheap].reverse(); // the first measure on top
   const data: Record<string, unknown>[] = [];
+  const seconds: number[] = [];
   s.tasks.forEach((task) => {
-    against.filter((k) => s.causal.includes(k)).forEach((causal, a) => {
-      const ps = s.cheap.map((c) => findPair(s.pairs, task, c, causal)!);
-      const secs = s.cheap.map((c) => s.costs.find((x) => x.measure === c && x.task === task)?.seconds ?? NaN);
+    const secs = rows.map((c) => s.costs.find((x) => x.measure === c && x.task === task)?.seconds ?? NaN);
+    seconds.push(...secs);
+    data.push({
+      type: 'scatter',
+      mode: 'markers',
+      orientation: 'h',
+      name: `${label(task)}: seconds per run`,
+      legendgroup: task,
+      x: secs.map((v) => (Number.isFinite(v) ? v : null)),
+      y: rows,
+      hovertemplate: `${label(task)}, %{y}: %{x:.1f} s per run<extra></extra>`,
+      marker: { color: getTask(task).color, symbol: 'square', size: 10 },
+    });
+    causal.forEach((k, a) => {
+      const ps = rows.map((c) => findPair(s.pairs, task, c, k)!);
       data.push({
         type: 'scatter',
-        mode: a === 0 ? 'markers+text' : 'markers',
-        name: `${label(task)}, against ${causal}`,
-        x: secs,
-        y: ps.map((p) => p.rho.estimate),
-        text: s.cheap,
-        textposition: 'top center',
-        textfont: { size: 9 },
-        error_y: { type: 'data', symmetric: false, array: ps.map((p) => p.rho.hi - p.rho.estimate), arrayminus: ps.map((p) => p.rho.estimate - p.rho.lo), thickness: 1 },
-        marker: { color: getTask(task).color, symbol: symbols[a % symbols.length], size: 9 },
+        mode: 'markers',
+        orientation: 'h',
+        name: `${label(task)}: mean rho with ${k}`,
+        legendgroup: task,
+        x: ps.map((p) => p.rho.estimate),
+        y: rows,
+        error_x: { type: 'data', symmetric: false, array: ps.map((p) => p.rho.hi - p.rho.estimate), arrayminus: ps.map((p) => p.rho.estimate - p.rho.lo), thickness: 1.2, width: 3 },
+        hovertemplate: `${label(task)}, %{y} vs ${k}: mean rho %{x:.2f}<extra></extra>`,
+        marker: { color: getTask(task).color, symbol: symbols[a % symbols.length], size: 10 },
+        xaxis: 'x2',
+        yaxis: 'y2',
       });
     });
   });
   return {
     data,
     layout: {
-      title: { text: 'Cost against agreement: seconds per run (log scale) and mean rho with a causal measure' },
-      xaxis: { type: 'log', title: { text: 'seconds per run (this machine)' }, tickvals: [1, 2, 5, 10, 20, 50, 100, 200, 500], ticktext: ['1', '2', '5', '10', '20', '50', '100', '200', '500'] },
-      yaxis: { title: { text: 'mean rho over seeds (95% interval)' }, range: [-0.5, 1.05] },
+      title: { text: `What a cheap measure costs and what it buys<br><sub>seconds per run on the machines that ran the study (log scale); mean rho with ${causal.join(' and ')} over seeds [95% interval]</sub>` },
+      grid: { rows: 1, columns: 2, pattern: 'independent' },
+      scattermode: 'group',
+      scattergap: 0.5,
+      xaxis: { ...logAxis(seconds, 'seconds per run'), domain: [0, 0.36] },
+      yaxis: { type: 'category', categoryorder: 'array', categoryarray: rows },
+      xaxis2: { title: { text: 'mean rho over seeds' }, range: [-0.5, 1.05], domain: [0.44, 1], zeroline: true },
+      yaxis2: { type: 'category', categoryorder: 'array', categoryarray: rows, showticklabels: false },
       width: 900,
-      height: 560,
-      legend: { orientation: 'h', y: -0.2 },
+      height: 200 + 70 * rows.length,
+      margin: { l: 160, r: 30, t: 100, b: 200 },
+      legend: { orientation: 'h', x: 0, y: -0.24, yanchor: 'top' },
     },
   };
 }

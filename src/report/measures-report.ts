@@ -7,11 +7,14 @@ import { measureInfo } from '../analysis/measure-info';
 import { getTask } from '../tasks';
 import { f2, f3, ivs, pct, table } from './markdown';
 import { bloatEarlyShare, findPair, GapTest, heroLateShare, MeasuresStudy, PairStat } from './measures';
+import { extremePair } from './measures-figures';
 import { PAPER_PAIR } from './records';
 
 const cell = (p: PairStat | undefined) => (p ? `${f2(p.rho.estimate)} ${ivs(p.rho, f2)}` : '–');
 const pv = (p: number) => (p < 0.001 ? '<0.001' : p.toFixed(3));
 const label = (t: string) => getTask(t).label;
+/** A measure's own seconds per run; a -CE measure with none reads its exact-match measure's passes, and says so. */
+const costCell = (m: string, secs: number | undefined) => (secs !== undefined && secs < 0.005 && m.endsWith('-CE') ? `0 (reads \`${m.slice(0, -3)}\`'s passes)` : f2(secs));
 
 /** The conclusions of the paper, each checked under every pair. */
 function verdicts(s: MeasuresStudy): string[] {
@@ -32,8 +35,9 @@ function verdicts(s: MeasuresStudy): string[] {
       `- **"The gap widens with task complexity"** (rho lower on ${label(b)} than on ${label(a)}): of ${s.gaps.length} pairs, ${same.length} show a higher mean rho on ${label(a)} at p < 0.05 (exact two-sided permutation test over seeds), ${reversed.length} the opposite, ${s.gaps.length - same.length - reversed.length} no difference at that level.` +
         (gcGap ? ` Under the paper's pair (G, C): difference ${f3(gcGap.test.observed)}, p = ${pv(gcGap.test.p)}.` : ''),
     );
-    if (same.length) out.push(`  Holds under: ${same.map((g) => `(${g.pair.cheap}, ${g.pair.causal})`).join(', ')}.`);
-    if (reversed.length) out.push(`  Reversed under: ${reversed.map((g) => `(${g.pair.cheap}, ${g.pair.causal})`).join(', ')}.`);
+    const list = (gs: GapTest[]) => (gs.length <= 8 ? gs.map((g) => `(${g.pair.cheap}, ${g.pair.causal})`).join(', ') : `${gs.length} pairs, each in "${label(a)} vs ${label(b)} under every pair" below`);
+    if (same.length) out.push(`  Holds under: ${list(same)}.`);
+    if (reversed.length) out.push(`  Reversed under: ${list(reversed)}.`);
   }
   const heroPairs = s.tasks.map((t) => `${label(t)} ${s.pairs.filter((p) => p.task === t && p.heroes > 0).length} of ${nPairs}`).join(', ');
   out.push(`- **"Hidden Heroes exist"** (Delta <= -threshold in at least one seed): ${heroPairs} pairs.`);
@@ -44,17 +48,45 @@ function verdicts(s: MeasuresStudy): string[] {
   const withBloats = s.pairs.filter((p) => p.bloats >= 3);
   out.push(`- **"Gradient Bloats cluster in early layers"** (the paper: L0-L1): more than half of the Bloats are in the earlier half for ${early.length} of the ${withBloats.length} cells with at least 3 Bloats.`);
   if (s.causalPairs.length) {
-    for (const t of s.tasks) {
+    const perTask = s.tasks.map((t) => {
       const cc = s.causalPairs.filter((p) => p.task === t);
       const gcp = findPair(s.pairs, t, PAPER_PAIR.cheap, PAPER_PAIR.causal);
       const lo = cc.reduce((m, p) => (p.rho.estimate < m.rho.estimate ? p : m), cc[0]);
       const below = gcp ? cc.filter((p) => p.rho.estimate <= gcp.rho.estimate).length : 0;
-      out.push(
-        `- **Do the ablations agree among themselves?** ${label(t)}: mean rho between causal measures ranges from ${f2(lo.rho.estimate)} (${lo.pair.cheap} vs ${lo.pair.causal}) to ${f2(Math.max(...cc.map((p) => p.rho.estimate)))}; ${below} of ${cc.length} causal pairs agree no better than G agrees with C (${f2(gcp?.rho.estimate ?? NaN)}).`,
-      );
-    }
+      return `${label(t)}: mean rho between causal measures from ${f2(lo.rho.estimate)} (${lo.pair.cheap} vs ${lo.pair.causal}) to ${f2(Math.max(...cc.map((p) => p.rho.estimate)))}, and ${below} of ${cc.length} causal pairs agree no better than G agrees with C (${f2(gcp?.rho.estimate ?? NaN)})`;
+    });
+    out.push(`- **Do the ablations agree among themselves?** ${perTask.join('; ')}.`);
   }
   return out;
+}
+
+/**
+ * The study's answer in a few sentences a reader of the paper understands, every number from the
+ * study: which way the paper's complexity claim goes across pairs, the measure that tracks causal
+ * importance best, and what the per-position ablation does to (G, C).
+ */
+export function measuresAnswer(s: MeasuresStudy): string {
+  const out: string[] = [];
+  if (s.gaps.length) {
+    const { a, b } = s.gaps[0];
+    const sig = s.gaps.filter((g) => g.test.p < 0.05);
+    const same = sig.filter((g) => g.test.observed > 0).length;
+    const other = sig.filter((g) => g.test.observed < 0).length;
+    const way = other > s.gaps.length / 2 ? 'runs the other way under most of' : other > same ? 'runs the other way more often than not across' : same > s.gaps.length / 2 ? 'holds under most of' : same > other ? 'holds more often than not across' : 'is undecided across';
+    out.push(
+      `The paper's claim that gradient and causal importance agree less on the complex task (${label(b)}) than on the simple one (${label(a)}) ${way} the ${s.gaps.length} (cheap, causal) measure pairs here: ${other} agree better on ${label(b)} at p < 0.05, ${same} on ${label(a)}, ${s.gaps.length - same - other} show no difference at that level.`,
+    );
+  }
+  const best = extremePair(s, 'best');
+  const bestRho = s.tasks.map((t) => `${f2(findPair(s.pairs, t, best.cheap, best.causal)?.rho.estimate)} on ${label(t)}`).join(', ');
+  const gcRho = s.tasks.map((t) => `${f2(findPair(s.pairs, t, PAPER_PAIR.cheap, PAPER_PAIR.causal)?.rho.estimate)}`).join(' and ');
+  out.push(`The cheap measure that tracks a causal one best is ${best.cheap} (mean rho with ${best.causal} ${bestRho}); the paper's G reaches ${gcRho} with C.`);
+  const pos = s.causal.find((c) => measureInfo(c).description.includes('per position') && !c.endsWith('-CE'));
+  if (pos) {
+    const gp = s.tasks.map((t) => ({ t, p: findPair(s.pairs, t, PAPER_PAIR.cheap, pos) })).filter((x) => x.p);
+    out.push(`The choice of ablation matters as much as the choice of measure: with C's mean taken per position (${pos}) instead of pooled over positions, G's agreement is ${gp.map((x) => `${f2(x.p!.rho.estimate)} ${ivs(x.p!.rho, f2)} on ${label(x.t)}`).join(' and ')}.`);
+  }
+  return out.join(' ');
 }
 
 export function measuresReport(s: MeasuresStudy, opts: { figures?: string[]; source?: string } = {}): string {
@@ -66,12 +98,13 @@ Generated by \`gcg measures-report\` from the study's records${opts.source ? ` (
 
 The paper compares one cheap measure, G (Eq. 1), with one causal measure, C (Eq. 2: exact-match drop under mean ablation, pooled over batch and positions). Here ${s.cheap.length} cheap measures meet ${s.causal.length} causal ones. rho is Spearman's rank correlation over the 20 components of a run; each cell gives its mean over seeds and a 95% percentile bootstrap interval over seeds.`);
 
+  parts.push(`**The answer.** ${measuresAnswer(s)}`);
   parts.push(`## Conclusions\n\n${verdicts(s).join('\n')}`);
 
   parts.push(`## The measures\n\n${table(
     ['measure', 'kind', 'what it is', ...s.tasks.map((t) => `seconds per run, ${label(t)}`)],
     [
-      ...[...s.cheap, ...s.causal].map((m) => [`\`${m}\``, measureInfo(m).kind, measureInfo(m).description, ...s.tasks.map((t) => f2(s.costs.find((c) => c.measure === m && c.task === t)?.seconds))]),
+      ...[...s.cheap, ...s.causal].map((m) => [`\`${m}\``, measureInfo(m).kind, measureInfo(m).description, ...s.tasks.map((t) => costCell(m, s.costs.find((c) => c.measure === m && c.task === t)?.seconds))]),
       ['all', '', 'the whole run: every measure, the OOD pick and the means', ...s.tasks.map((t) => f2(s.totalSeconds[t]))],
     ],
   )}\n\nCosts are the wall seconds each record took, averaged over its task's runs (the records' provenance names the machine's cores, the backend and the kernels; other processes sharing the cores inflate all measures alike, so compare measures with each other). Measures that share passes show only their own extra time: C carries mean ablation's passes and C-CE reads the same ones; each ablation's exact-match measure carries the passes its cross-entropy measure reads; weightGradNorm and taylor each take one backward pass per batch; G's time includes Eq. 1's gradient passes.`);
