@@ -128,6 +128,7 @@ test('complexityStudy: a cell by hand (steps, skips, what matters, rho), tasks o
   assert.match(md, /\| Copying \| output the digits unchanged \| easier than reversal: each output reads one input at a fixed distance back \|/);
   assert.match(md, /\| Sorting \| l4-d128 \| 20 \| 4 \| 3 \/ 4 \| 850 \[700–15000\] \| 2 \(1 above 0\.75 at every length; 1 jumping over the window\) \|/);
   assert.match(md, /No OOD length in the window\*\*: 2 of 10 runs/);
+  assert.match(md, /\| Sorting \| l4-d128 \|[^\n]*\| -1\.00 \(runs: -1\.00, -1\.00\) \|/, 'two analysed runs: the runs, no interval');
   assert.doesNotMatch(md, /Under all \d+ \(cheap, causal\) pairs/, 'with (G, C) the only pair there is no tally of pairs');
   // A scratch store with no run at the paper's size: said so, not an empty ordering.
   const scratch = complexityReport(complexityStudy(records.filter((r) => r.config.model.nLayers === 2), { resamples: 50, permutations: 50 }));

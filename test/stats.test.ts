@@ -42,14 +42,20 @@ test('the Monte Carlo permutation test agrees with the exact one', () => {
   assert.ok(Math.abs(mc.p - exact.p) < 0.002, `${mc.p} vs ${exact.p}`);
 });
 
-test('bootstrap: constant data, a two-point sample by hand, determinism, too few items', () => {
+test('bootstrap: constant data, a three-point sample by hand, determinism, no interval for fewer than 3 items', () => {
   const c = bootstrap([2, 2, 2], mean);
   assert.deepEqual([c.estimate, c.lo, c.hi], [2, 2, 2]);
-  // Means of resamples of [0, 10] are 0, 5, 10 with probabilities 1/4, 1/2, 1/4.
-  const t = bootstrap([0, 10], mean, { resamples: 4000 });
-  assert.equal(t.estimate, 5);
+  // Means of resamples of [0, 0, 30] are 0, 10, 20, 30 with probabilities 8/27, 12/27, 6/27, 1/27:
+  // the 2.5% quantile is 0, and the 97.5% one is 30 (P(mean <= 20) = 26/27 < 0.975).
+  const t = bootstrap([0, 0, 30], mean, { resamples: 4000 });
+  assert.equal(t.estimate, 10);
   assert.equal(t.lo, 0);
-  assert.equal(t.hi, 10);
+  assert.equal(t.hi, 30);
+  // Two runs: the estimate, no interval (it would say nothing).
+  const two = bootstrap([0, 10], mean);
+  assert.equal(two.estimate, 5);
+  assert.ok(Number.isNaN(two.lo) && Number.isNaN(two.hi));
+  assert.ok(Number.isNaN(bootstrap2([1, 2], [0, 0, 0], (p, q) => mean(p) - mean(q)).lo));
   const x = [0.1, 0.5, 0.3, 0.9, 0.2];
   assert.deepEqual(bootstrap(x, mean, { seed: 3 }), bootstrap(x, mean, { seed: 3 }));
   const iv = bootstrap(x, mean);

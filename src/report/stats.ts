@@ -25,15 +25,19 @@ export function quantileSorted(sorted: readonly number[], q: number): number {
   return i + 1 < sorted.length ? sorted[i] + f * (sorted[i + 1] - sorted[i]) : sorted[i];
 }
 
+/** Fewer items than this get no interval (the estimate alone; a report shows the runs): an interval from two runs says nothing. */
+export const MIN_INTERVAL_ITEMS = 3;
+
 /**
  * Percentile bootstrap of `stat` over one sample: resample the items with replacement
- * `resamples` times. Resamples on which the statistic is not finite are dropped.
+ * `resamples` times. Resamples on which the statistic is not finite are dropped. No interval for
+ * fewer than MIN_INTERVAL_ITEMS items.
  */
 export function bootstrap<T>(items: readonly T[], stat: (xs: readonly T[]) => number, opts: { resamples?: number; level?: number; seed?: number } = {}): Interval {
   const resamples = opts.resamples ?? 10_000;
   const level = opts.level ?? 0.95;
   const estimate = items.length ? stat(items) : NaN;
-  if (items.length < 2) return { estimate, lo: NaN, hi: NaN, level, resamples: 0 };
+  if (items.length < MIN_INTERVAL_ITEMS) return { estimate, lo: NaN, hi: NaN, level, resamples: 0 };
   const rng = new Rng(opts.seed ?? 0, 'bootstrap');
   const vals: number[] = [];
   const buf: T[] = new Array(items.length);
@@ -54,7 +58,8 @@ function percentileInterval(estimate: number, vals: number[], level: number): In
 
 /**
  * Percentile bootstrap of a statistic of two independent samples (each resampled on its own),
- * e.g. a difference of means between two tasks.
+ * e.g. a difference of means between two tasks; no interval when either has fewer than
+ * MIN_INTERVAL_ITEMS items.
  */
 export function bootstrap2<T>(
   a: readonly T[],
@@ -65,7 +70,7 @@ export function bootstrap2<T>(
   const resamples = opts.resamples ?? 10_000;
   const level = opts.level ?? 0.95;
   const estimate = a.length && b.length ? stat(a, b) : NaN;
-  if (a.length < 2 || b.length < 2) return { estimate, lo: NaN, hi: NaN, level, resamples: 0 };
+  if (a.length < MIN_INTERVAL_ITEMS || b.length < MIN_INTERVAL_ITEMS) return { estimate, lo: NaN, hi: NaN, level, resamples: 0 };
   const rng = new Rng(opts.seed ?? 0, 'bootstrap2');
   const vals: number[] = [];
   const ba: T[] = new Array(a.length);
