@@ -88,7 +88,8 @@ test('train writes a checkpoint and a JSON record with config, preset, seed, bac
     '--set', 'analysis.gradBatches=1', '--set', 'analysis.gradBatchSize=4', '--set', 'analysis.meanBatches=1', '--set', 'analysis.evalSamples=8', '--set', 'analysis.idSamples=4', '--set', 'analysis.tieDraws=2', '--set', 'analysis.variants=false', '--set', 'analysis.redraws=0');
   assert.equal(a.status, 0, a.stderr);
   assert.match(a.stderr, /warning: this model never reached the training target \(train\.targetAcc=0\.9\): it stopped at step 20 \(maxSteps\) with training-distribution exact match \d+\.\d%/);
-  assert.match(a.stderr, /the numbers above are of an unfinished model/);
+  assert.match(a.stderr, /the paper analyses trained models only, so read rho and the classes below as those of an unfinished model/, 'said before the numbers');
+  assert.match(a.stderr, /the numbers above are of an unfinished model/, 'and again after them');
 });
 
 test('demo: one seed trained and analysed, G and C per component, rho, the classes, Figure 1, and where everything is', () => {

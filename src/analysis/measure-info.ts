@@ -19,6 +19,9 @@ export interface MeasureInfo {
   authorsVariant?: boolean;
   /** The pooled-mean ablation of Eq. 2 (C, and C as a cross-entropy increase): what the others' cost is set against. */
   eq2Ablation?: boolean;
+  /** A causal measure's ablation and score: which value replaces the component, and exact match (`acc`) or cross-entropy (`ce`). */
+  ablation?: Ablation;
+  score?: 'acc' | 'ce';
 }
 
 type Ablation = 'mean' | 'positionMean' | 'zero' | 'resample';
@@ -32,14 +35,14 @@ const ABLATION: Record<Ablation, string> = {
 /** A causal measure of ablations.ts: an ablation scored by exact match (`acc`) or by cross-entropy (`ce`). */
 function ablationInfo(name: string, ablation: Ablation, score: 'acc' | 'ce', flags: Partial<MeasureInfo> = {}): MeasureInfo {
   const what = score === 'acc' ? 'exact-match accuracy drop' : 'mean cross-entropy increase';
-  return { name, kind: 'causal', description: `${what} under ${ABLATION[ablation]}; heads before W_O, on the fixed evaluation set`, ...flags };
+  return { name, kind: 'causal', description: `${what} under ${ABLATION[ablation]}; heads before W_O, on the fixed evaluation set`, ablation, score, ...flags };
 }
 
 /** The built-in measures, in registry order (the order tables and figures list them in). */
 const BUILT_IN: readonly MeasureInfo[] = [
   { name: 'G', kind: 'cheap', description: 'Eq. 1: mean Frobenius norm of the loss gradient w.r.t. the component weights', paper: true },
   { name: 'G-layerWV', kind: 'cheap', description: "Eq. 1 as the authors' last section computes it: a head's G is its whole layer's W_V gradient norm", authorsVariant: true },
-  { name: 'C', kind: 'causal', description: 'Eq. 2: exact-match accuracy drop under mean ablation (pooled mean over batch and positions)', paper: true, eq2Ablation: true },
+  { name: 'C', kind: 'causal', description: 'Eq. 2: exact-match accuracy drop under mean ablation (pooled mean over batch and positions)', paper: true, eq2Ablation: true, ablation: 'mean', score: 'acc' },
   { name: 'weightGradNorm', kind: 'cheap', description: "Frobenius norm of the loss gradient over all of the component's weights (Eq. 1 over W_Q, W_K, W_V, W_O or both MLP matrices)" },
   { name: 'taylor', kind: 'cheap', description: "first-order Taylor estimate of removing the component's weights, |sum w . dL/dw| (Molchanov et al. 2017, 2019)" },
   { name: 'maskGradient', kind: 'cheap', description: "|dL/dm| at m = 1 for a multiplier m on the component's output (Michel et al. 2019)" },

@@ -40,10 +40,17 @@ export function meanRho(records: readonly RunRecord[], task: TaskName, pair: Mea
 
 const fmtRho = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : 'undefined');
 
-/** ` (preset paper)`, so that figures of the two presets cannot be mistaken for each other. */
+/** The records' presets, `paper` or `authors + paper` ('' for none): every title names them, so that figures of the two presets cannot be mistaken for each other. */
+const presetsOf = (records: readonly RunRecord[]) => [...new Set(records.map((r) => r.preset))].join(' + ');
+
+/** ` (preset paper)`: the preset after a title. */
 export function presetLabel(records: readonly RunRecord[]): string {
-  const presets = [...new Set(records.map((r) => r.preset))];
-  return presets.length ? ` (preset ${presets.join(' + ')})` : '';
+  return presetsOf(records) ? ` (preset ${presetsOf(records)})` : '';
+}
+
+/** `, preset paper`: the preset as a title's last clause. */
+export function presetClause(records: readonly RunRecord[]): string {
+  return presetsOf(records) ? `, preset ${presetsOf(records)}` : '';
 }
 
 /** A legend below the plot, across: it never covers data or gets clipped at the right edge. */
@@ -93,7 +100,7 @@ export function figure1(records: readonly RunRecord[], pair: MeasurePair = PAPER
     }
   });
   const layout: Record<string, unknown> = {
-    title: { text: `${paperPair ? 'Figure 1: the Gradient-Causal Gap' : `${pair.cheap} against ${pair.causal}`}${presetLabel(records).replace(/^ \((.*)\)$/, ', $1')}<br><sub>each component of every seed, scores min-max normalised per seed</sub>` },
+    title: { text: `${paperPair ? 'Figure 1: the Gradient-Causal Gap' : `${pair.cheap} against ${pair.causal}`}${presetClause(records)}<br><sub>each component of every seed, scores min-max normalised per seed</sub>` },
     grid: { rows: 1, columns: tasks.length, pattern: 'independent' },
     legend: LEGEND_BELOW,
     margin: { t: 130, b: 150 },
@@ -164,7 +171,7 @@ export function figure2(records: readonly RunRecord[], task: TaskName = PAPER.fi
       ...deltaBars,
     ],
     layout: {
-      title: { text: `Figure 2: where Heroes and Bloats sit, ${getTask(task).label}, ${rs.length} seeds${presetLabel(rs).replace(/^ \((.*)\)$/, ', $1')}` },
+      title: { text: `Figure 2: where Heroes and Bloats sit, ${getTask(task).label}, ${rs.length} seeds${presetClause(rs)}` },
       grid: { rows: 1, columns: 2, pattern: 'independent' },
       barmode: 'group',
       // One legend under each panel: the counts' classes on the left, mean Delta's on the right.
@@ -324,7 +331,7 @@ export function trainingCurves(records: readonly RunRecord[]): PlotlyFigure {
   return {
     data,
     layout: {
-      title: { text: `Training: loss and training-distribution exact match${presetLabel(records).replace(/^ \((.*)\)$/, ', $1')}${lossNote ? `<br><sub>loss ${lossNote}</sub>` : ''}` },
+      title: { text: `Training: loss and training-distribution exact match${presetClause(records)}${lossNote ? `<br><sub>loss ${lossNote}</sub>` : ''}` },
       grid: { rows: 1, columns: 2, pattern: 'independent' },
       legend: LEGEND_BELOW,
       margin: { b: 170 },

@@ -3,7 +3,7 @@
  * measure tracks causal importance, under which ablation, and which of the paper's conclusions
  * hold under which choices. Every number in it is computed from the study's records.
  */
-import { measureInfo } from '../analysis/measure-info';
+import { allMeasureInfo, measureInfo } from '../analysis/measure-info';
 import { getTask } from '../tasks';
 import { f2, f3, ivs, pct, table } from './markdown';
 import { bloatEarlyShare, findPair, GapTest, heroLateShare, MeasuresStudy, PairStat } from './measures';
@@ -13,8 +13,12 @@ import { PAPER_PAIR } from './records';
 const cell = (p: PairStat | undefined) => (p ? `${f2(p.rho.estimate)} ${ivs(p.rho, f2)}` : '–');
 const pv = (p: number) => (p < 0.001 ? '<0.001' : p.toFixed(3));
 const label = (t: string) => getTask(t).label;
-/** A measure's own seconds per run; a -CE measure with none reads its exact-match measure's passes, and says so. */
-const costCell = (m: string, secs: number | undefined) => (secs !== undefined && secs < 0.005 && m.endsWith('-CE') ? `0 (reads \`${m.slice(0, -3)}\`'s passes)` : f2(secs));
+/** A measure's own seconds per run; a cross-entropy measure with none reads the passes of the exact-match measure of its ablation, and says so. */
+function costCell(m: string, secs: number | undefined): string {
+  const info = measureInfo(m);
+  const reads = info.score === 'ce' ? allMeasureInfo().find((x) => x.ablation === info.ablation && x.score === 'acc') : undefined;
+  return secs !== undefined && secs < 0.005 && reads ? `0 (reads \`${reads.name}\`'s passes)` : f2(secs);
+}
 
 /** The conclusions of the paper, each checked under every pair. */
 function verdicts(s: MeasuresStudy): string[] {
@@ -81,7 +85,7 @@ export function measuresAnswer(s: MeasuresStudy): string {
   const bestRho = s.tasks.map((t) => `${f2(findPair(s.pairs, t, best.cheap, best.causal)?.rho.estimate)} on ${label(t)}`).join(', ');
   const gcRho = s.tasks.map((t) => `${f2(findPair(s.pairs, t, PAPER_PAIR.cheap, PAPER_PAIR.causal)?.rho.estimate)}`).join(' and ');
   out.push(`The cheap measure that tracks a causal one best is ${best.cheap} (mean rho with ${best.causal} ${bestRho}); the paper's G reaches ${gcRho} with C.`);
-  const pos = s.causal.find((c) => measureInfo(c).description.includes('per position') && !c.endsWith('-CE'));
+  const pos = s.causal.find((c) => measureInfo(c).ablation === 'positionMean' && measureInfo(c).score === 'acc');
   if (pos) {
     const gp = s.tasks.map((t) => ({ t, p: findPair(s.pairs, t, PAPER_PAIR.cheap, pos) })).filter((x) => x.p);
     out.push(`The choice of ablation matters as much as the choice of measure: with C's mean taken per position (${pos}) instead of pooled over positions, G's agreement is ${gp.map((x) => `${f2(x.p!.rho.estimate)} ${ivs(x.p!.rho, f2)} on ${label(x.t)}`).join(' and ')}.`);
