@@ -60,7 +60,10 @@ const OPTION_DOCS: Record<string, string> = {
   out: `  --out DIR       where train/demo write                  (default runs)`,
   results: `  --results DIR   results store for run/sweep             (default results)`,
   tasks: `  --tasks A,B     sweep: tasks                            (default reverse,sort)`,
-  seeds: `  --seeds A,B     sweep: seeds                            (default the paper's 10)`,
+  seeds: `  --seeds A,B     sweep: seeds (default the paper's 10); run: train these seeds stacked in one
+                  pass (each gets the model it gets alone, bit for bit), then analyse each`,
+  'seeds-per-job': `  --seeds-per-job K  sweep: train up to K seeds of one size and task stacked in one pass
+                  (one process, one --index); each seed's model is the one it gets alone  (default 1)`,
   workers: `  --workers N     sweep: parallel worker processes        (default 1)`,
   sizes: `  --sizes A,B     sweep: model sizes (layers x d_model), each into <results>/<size>/<preset>/:
                   ${SIZES.join(', ')}; l4-d128 is the paper's model  (default: none)`,
@@ -140,8 +143,8 @@ export function commandHelp(command: string): string {
 export const COMMAND_OPTIONS: Record<string, readonly string[]> = {
   train: ['task', 'seed', 'preset', 'set', 'out', 'replace'],
   demo: ['task', 'seed', 'preset', 'set', 'out', 'ood-lengths', 'allow-id-lengths', 'replace', 'mix-kernels'],
-  run: ['task', 'seed', 'preset', 'set', 'results', 'ood-lengths', 'allow-id-lengths', 'replace', 'lock-stale', 'mix-kernels'],
-  sweep: ['preset', 'set', 'results', 'tasks', 'seeds', 'sizes', 'index', 'list', 'workers', 'ood-lengths', 'allow-id-lengths', 'replace', 'lock-stale', 'mix-kernels'],
+  run: ['task', 'seed', 'seeds', 'preset', 'set', 'results', 'ood-lengths', 'allow-id-lengths', 'replace', 'lock-stale', 'mix-kernels'],
+  sweep: ['preset', 'set', 'results', 'tasks', 'seeds', 'sizes', 'index', 'seeds-per-job', 'list', 'workers', 'ood-lengths', 'allow-id-lengths', 'replace', 'lock-stale', 'mix-kernels'],
   analyze: ['preset', 'set', 'results', 'checkpoint', 'ood-lengths', 'allow-id-lengths', 'lock-stale'],
   tables: ['preset', 'results', 'csv'],
   figures: ['preset', 'results', 'fig-dir'],
@@ -166,6 +169,7 @@ const OPTIONS = {
   seeds: { type: 'string' },
   sizes: { type: 'string' },
   index: { type: 'string' },
+  'seeds-per-job': { type: 'string' },
   workers: { type: 'string' },
   'ood-lengths': { type: 'string' },
   'allow-id-lengths': { type: 'boolean' },
@@ -187,6 +191,7 @@ const OPTIONS = {
 /** Defaults that differ by command (over DEFAULTS). */
 const COMMAND_DEFAULTS: Record<string, Record<string, string>> = {
   demo: { task: 'reverse' },
+  run: { seeds: '' }, // run takes --seed; --seeds only when given
   measures: { out: path.join('results', 'measures') },
   'measures-report': { report: 'MEASURES.md', study: path.join('results', 'measures') },
   'complexity-report': { report: 'COMPLEXITY.md', results: [path.join('results', 'complexity'), path.join('results', 'measures')].join(',') },
@@ -276,6 +281,7 @@ export type Opts = {
   seeds: string;
   sizes?: string;
   index?: string;
+  'seeds-per-job'?: string;
   workers: string;
   'ood-lengths'?: string;
   'allow-id-lengths'?: boolean;

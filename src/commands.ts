@@ -41,7 +41,8 @@ import { DEMO_OVERRIDES, describeDemo, describeDemoFiles, runDemo } from './demo
 import { complexityStudy, loadStores } from './report/complexity';
 import { complexityFigures } from './report/complexity-figures';
 import { complexityReport } from './report/complexity-report';
-import { describeJobs, sweep, sweepJob, sweepJobs } from './sweep';
+import { describeJobs, sweep, sweepBatches, sweepJob, sweepJobs } from './sweep';
+import { runBatch } from './run-batch';
 import { verifyStore } from './verify';
 import { resolveRun, resolveSettings } from './run-spec';
 import { checkSize, SIZES } from './sizes';
@@ -141,7 +142,8 @@ function describeAnalysis(a: ReturnType<typeof analyzeModel>): string {
   return lines.join('\n');
 }
 
-async function runRun(opts: Opts): Promise<void> {
+async function runRun(opts: Opts): Promise<number | void> {
+  if (opts.seeds) return runSeeds(opts);
   const { task, seed, preset, cfg } = resolveRun({ preset: opts.preset, task: opts.task, seed: parseSeed(opts.seed), settings: opts.set });
   const lengths = oodLengths(opts, cfg, [task]);
   const lockStaleMinutes = parseLockStale(opts);
@@ -156,6 +158,30 @@ async function runRun(opts: Opts): Promise<void> {
   console.log(skipped ? `already finished: ${paths.results}` : `${describeAnalysis(record.analysis)}\nwrote ${paths.results} (the trained model: ${paths.checkpoint})`);
 }
 
+/** `run --seeds A,B,C`: the seeds trained stacked, then each analysed (src/run-batch.ts). */
+async function runSeeds(opts: Opts): Promise<number> {
+  const seeds = parseIntList('--seeds', opts.seeds, 0, 2 ** 32 - 1);
+  if (new Set(seeds).size !== seeds.length) throw new ConfigError(`--seeds: got ${JSON.stringify(opts.seeds)}, which repeats a seed; allowed: distinct seeds`);
+  const runs = seeds.map((seed) => resolveRun({ preset: opts.preset, task: opts.task, seed, settings: opts.set }));
+  const { task, preset, cfg } = runs[0];
+  const lengths = oodLengths(opts, cfg, [task]);
+  const lockStaleMinutes = parseLockStale(opts);
+  const dir = checkOutputDir('--results', opts.results);
+  checkOutputDir('--results', path.join(dir, preset));
+  if (!opts.replace) for (const seed of seeds) checkRunConflicts(dir, preset, task, seed, cfg);
+  console.log(describeBackend(await initBackend()));
+  const outcomes = runBatch({
+    dir, preset, task, seeds, cfg, oodLengths: lengths, allowIdLengths: opts['allow-id-lengths'], replace: opts.replace, lockStaleMinutes, mixKernels: opts['mix-kernels'], log: (l) => console.log(l),
+  });
+  for (const o of outcomes) {
+    const file = runPaths(dir, preset, task, o.seed).results;
+    if (o.record) console.log(o.skipped ? `seed ${o.seed}: already finished: ${file}` : `seed ${o.seed}: ${describeAnalysis(o.record.analysis)}\nwrote ${file}`);
+    else if (o.elsewhere) console.log(`seed ${o.seed}: in progress elsewhere (${o.elsewhere}): left to that process`);
+    else console.error(`FAILED: ${task} seed ${o.seed}: ${o.error}`);
+  }
+  return outcomes.some((o) => o.error) ? 1 : 0;
+}
+
 async function runSweep(opts: Opts): Promise<number> {
   const { preset, cfg } = resolveSettings(opts.preset, opts.set);
   const tasks = opts.tasks.split(',').map((t) => checkTask(t.trim()));
@@ -165,14 +191,17 @@ async function runSweep(opts: Opts): Promise<number> {
   if (sizes && new Set(sizes).size !== sizes.length) throw new ConfigError(`--sizes: got ${JSON.stringify(opts.sizes)}, which repeats a size; allowed: distinct sizes among ${SIZES.join(', ')}`);
   const workers = parseInt1('--workers', opts.workers, 1, 64);
   const index = opts.index === undefined ? undefined : parseInt1('--index', opts.index, 0, 1_000_000);
+  const seedsPerJob = opts['seeds-per-job'] === undefined ? 1 : parseInt1('--seeds-per-job', opts['seeds-per-job'], 1, 1000);
   if (index !== undefined && workers > 1) throw new ConfigError(`--workers: got ${workers} with --index, which runs one job; allowed: 1 (start more array tasks instead)`);
   const grid = { dir: opts.results, preset, tasks, seeds, sizes, overrides: opts.set };
   const jobs = sweepJobs(grid); // checks every size's settings
-  if (index !== undefined) sweepJob(jobs, index);
+  const units = sweepBatches(jobs, seedsPerJob);
+  const chosen = index === undefined ? jobs : sweepJob(units, index, seedsPerJob > 1 ? `batches of up to ${seedsPerJob} seeds of one size and task` : undefined);
   if (opts.list) {
-    console.log(`${jobs.length} jobs (sizes x tasks x seeds; a Slurm array: sbatch --array=0-${jobs.length - 1} scripts/slurm/sweep.sbatch <these options>)`);
+    const what = seedsPerJob > 1 ? `jobs of up to ${seedsPerJob} seeds trained stacked (${jobs.length} runs)` : 'jobs (sizes x tasks x seeds)';
+    console.log(`${units.length} ${what}; a Slurm array: sbatch --array=0-${units.length - 1} scripts/slurm/sweep.sbatch <these options>`);
     console.log(`index  size     task       seed       state in ${opts.results}`);
-    for (const line of describeJobs(jobs, preset)) console.log(line);
+    for (const line of describeJobs(units, preset)) console.log(line);
     return 0;
   }
   // The candidate OOD lengths against every size's settings and every task, before any work.
@@ -180,9 +209,9 @@ async function runSweep(opts: Opts): Promise<number> {
   for (const j of jobs) oodLengths(opts, j.cfg, [j.task]);
   const lockStaleMinutes = parseLockStale(opts);
   const dir = checkOutputDir('--results', opts.results);
-  for (const d of new Set((index === undefined ? jobs : [jobs[index]]).map((j) => path.join(j.dir, preset)))) checkOutputDir('--results', d);
+  for (const d of new Set(chosen.map((j) => path.join(j.dir, preset)))) checkOutputDir('--results', d);
   console.log(describeBackend(await initBackend()));
-  const s = await sweep({ ...grid, dir, index, workers, oodLengths: lengths, allowIdLengths: opts['allow-id-lengths'], replace: opts.replace, lockStaleMinutes, mixKernels: opts['mix-kernels'] });
+  const s = await sweep({ ...grid, dir, index, seedsPerJob, workers, oodLengths: lengths, allowIdLengths: opts['allow-id-lengths'], replace: opts.replace, lockStaleMinutes, mixKernels: opts['mix-kernels'] });
   console.log(
     `sweep finished: ${s.done} done, ${s.skipped} already there, ${s.elsewhere.length} in progress elsewhere, ${s.failed.length} failed, in ${(s.wallMs / 1000).toFixed(1)} s` +
       (s.elsewhere.length ? '\n(runs in progress elsewhere are left to their process; run the sweep again later to check they finished)' : ''),
@@ -309,8 +338,7 @@ export async function runCommand(command: string, opts: Opts): Promise<number> {
       await runDemoCommand(opts);
       return 0;
     case 'run':
-      await runRun(opts);
-      return 0;
+      return (await runRun(opts)) ?? 0;
     case 'sweep':
       return await runSweep(opts);
     case 'analyze':

@@ -24,13 +24,18 @@ export function tokensTensor(batch: Batch): tf.Tensor2D {
  * target positions of the batch (PyTorch's cross_entropy with ignore_index and mean reduction).
  */
 export function targetWeights(batch: Batch, vocabSize: number): tf.Tensor3D {
+  return tf.tensor3d(lossWeights(batch, vocabSize), [batch.B, batch.T, vocabSize]);
+}
+
+/** targetWeights' values as a plain array. */
+export function lossWeights(batch: Batch, vocabSize: number): Float32Array {
   const { B, T, targets } = batch;
   let count = 0;
   for (const t of targets) if (t !== IGNORE) count++;
   if (count === 0) throw new Error('batch has no target positions');
   const w = new Float32Array(B * T * vocabSize);
   for (let i = 0; i < B * T; i++) if (targets[i] !== IGNORE) w[i * vocabSize + targets[i]] = 1 / count;
-  return tf.tensor3d(w, [B, T, vocabSize]);
+  return w;
 }
 
 /** Mean cross-entropy over target positions, given logits [batch, pos, vocab]. */

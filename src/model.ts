@@ -241,13 +241,27 @@ export function linear(x: tf.Tensor, W: tf.Tensor, b: tf.Tensor, weightGrads?: R
 const SQRT1_2 = Math.SQRT1_2;
 
 /** Exact (erf) GELU, as torch.nn.GELU() computes it. */
-function gelu(x: tf.Tensor): tf.Tensor {
+export function gelu(x: tf.Tensor): tf.Tensor {
   return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, SQRT1_2))));
 }
 
-function layerNorm(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, eps: number): tf.Tensor {
+/** LayerNorm over the last axis; `g` and `b` broadcast against x. */
+export function layerNorm(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, eps: number): tf.Tensor {
   const { mean, variance } = tf.moments(x, -1, true);
   return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), g), b);
+}
+
+const maskData = new Map<number, Float32Array>();
+
+/** Additive causal mask [query_pos, key_pos]: -1e9 above the diagonal (a fresh tensor per call, so nothing outlives a tidy). */
+export function causalMask(T: number): tf.Tensor2D {
+  let data = maskData.get(T);
+  if (!data) {
+    data = new Float32Array(T * T);
+    for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) data[i * T + j] = -1e9;
+    maskData.set(T, data);
+  }
+  return tf.tensor2d(data, [T, T]);
 }
 
 /** A linear layer as forward passes it down (the weight gradients it wants fixed). */
@@ -257,7 +271,6 @@ export class Transformer {
   readonly cfg: ModelConfig;
   readonly params: ParamMap;
   readonly dHead: number;
-  private readonly maskCache = new Map<number, Float32Array>();
 
   constructor(cfg: ModelConfig, params: ParamMap) {
     this.cfg = { ...cfg };
@@ -321,17 +334,6 @@ export class Transformer {
     return out;
   }
 
-  /** Additive causal mask [query_pos, key_pos]: -1e9 above the diagonal (a fresh tensor per call, so nothing outlives a tidy). */
-  private causalMask(T: number): tf.Tensor2D {
-    let data = this.maskCache.get(T);
-    if (!data) {
-      data = new Float32Array(T * T);
-      for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) data[i * T + j] = -1e9;
-      this.maskCache.set(T, data);
-    }
-    return tf.tensor2d(data, [T, T]);
-  }
-
   /**
    * One forward pass. `tokens` is int32 [batch, pos]. Patches are applied at their hook points
    * for this call only; cached values are the ones the rest of the network saw (after patches).
@@ -378,7 +380,7 @@ export class Transformer {
       if (this.cfg.positions === 'learned') x = tf.add(x, tf.slice(P['pos.weight'], [0, 0], [T, D]));
       x = hook(hooks.embed, x);
     }
-    const mask = this.causalMask(T); // [query_pos, key_pos]
+    const mask = causalMask(T); // [query_pos, key_pos]
     const lin: Linear = (x, W, b) => linear(x, W, b, opts.weightGrads);
 
     for (let l = start; l < L; l++) {

@@ -69,13 +69,47 @@ export interface RunOptions {
  * lock throughout (RunLockedError if another process holds it).
  */
 export function runOne(opts: RunOptions): { record: RunRecord; skipped: boolean } {
-  const { dir, preset, task, seed, cfg } = opts;
+  const { preset, task, seed, cfg } = opts;
   const log = opts.log ?? (() => undefined);
-  // The command line's checks, at this entry too (notebooks call it directly).
-  checkPreset(preset);
-  checkRun(task, seed, cfg);
-  checkMeasures(cfg.analysis.measures);
-  checkOodLengths(opts.oodLengths ?? getTask(task).oodLengths, cfg, opts.allowIdLengths);
+  checkRunOptions(opts);
+  const run = prepareRun(opts, log);
+  try {
+    if (run.done) return { record: run.done, skipped: true };
+    const t0 = performance.now();
+    const { model, training } =
+      run.reused ?? trainToCheckpoint({ task, seed, preset, cfg, checkpoint: run.paths.checkpoint, partial: run.paths.partial, log });
+    const record = analyzeAndWrite({ ...opts, model, training, trainMs: performance.now() - t0, log, lock: run.lock });
+    return { record, skipped: false };
+  } finally {
+    run.lock.release();
+  }
+}
+
+/** The command line's checks of a run's options, at every entry (notebooks call the runner directly). */
+export function checkRunOptions(opts: Pick<RunOptions, 'preset' | 'task' | 'seed' | 'cfg' | 'oodLengths' | 'allowIdLengths'>): void {
+  checkPreset(opts.preset);
+  checkRun(opts.task, opts.seed, opts.cfg);
+  checkMeasures(opts.cfg.analysis.measures);
+  checkOodLengths(opts.oodLengths ?? getTask(opts.task).oodLengths, opts.cfg, opts.allowIdLengths);
+}
+
+/** A run taken under its lock: finished already (`done`), with a trained model to reuse, or to be trained. */
+export interface PreparedRun {
+  paths: ReturnType<typeof runPaths>;
+  lock: RunLock;
+  done?: RunRecord;
+  reused?: { model: Transformer; training: TrainingOutcome };
+}
+
+/**
+ * Takes a run's lock (RunLockedError if another process holds it) and finds what is done: a valid
+ * results file (kept unless --replace with other settings; one with other settings is refused), a
+ * finished checkpoint made with the same training settings, or nothing usable (a damaged results
+ * file is moved aside). Conflicts with the folder's other work are refused here. The caller
+ * releases the lock.
+ */
+export function prepareRun(opts: RunOptions, log: (line: string) => void): PreparedRun {
+  const { dir, preset, task, seed, cfg } = opts;
   const paths = runPaths(dir, preset, task, seed);
   const folder = path.dirname(paths.results);
   makeDir(folder);
@@ -86,34 +120,29 @@ export function runOne(opts: RunOptions): { record: RunRecord; skipped: boolean 
     if (existing.status === 'ok') {
       if (!opts.replace) {
         checkNoConflict(paths.results, existing.record, cfg);
-        return { record: existing.record, skipped: true };
+        return { paths, lock, done: existing.record };
       }
-      if (!configDiff(existing.record.config, cfg).length) return { record: existing.record, skipped: true };
+      if (!configDiff(existing.record.config, cfg).length) return { paths, lock, done: existing.record };
       log(`${paths.results}: replacing a finished run made with other settings (--replace)`);
     } else if (existing.status === 'bad') {
       log(`warning: ${paths.results} ${existing.reason}; moved aside to ${setAside(paths.results)}, the run is redone`);
     }
     if (!opts.replace) checkRunConflicts(dir, preset, task, seed, cfg);
     checkStoreKernels(folder, opts.mixKernels);
-    let model: Transformer | null = null;
-    let training: TrainingOutcome | null = null;
-    const t0 = performance.now();
     const reused = reuseCheckpoint(paths.checkpoint, cfg, { preset, task, seed }, log);
-    if (reused) {
-      ({ model, training } = reused);
-      log(`${task} seed ${seed}: reusing trained checkpoint ${paths.checkpoint}`);
-    } else {
-      ({ model, training } = trainToCheckpoint({ task, seed, preset, cfg, checkpoint: paths.checkpoint, partial: paths.partial, log }));
-    }
-    if (!training.reachedTarget) {
-      const acc = training.finalAcc === null ? 'unknown' : `${(100 * training.finalAcc).toFixed(1)}%`;
-      log(`warning: ${task} seed ${seed}: training ended after ${training.steps} steps (${training.stopReason}) at training-distribution exact match ${acc}, below train.targetAcc=${cfg.train.targetAcc}; the analysis runs on this model as it is`);
-    }
-    const record = analyzeAndWrite({ ...opts, model, training, trainMs: performance.now() - t0, log, lock });
-    return { record, skipped: false };
-  } finally {
+    if (reused) log(`${task} seed ${seed}: reusing trained checkpoint ${paths.checkpoint}`);
+    return { paths, lock, reused: reused ?? undefined };
+  } catch (e) {
     lock.release();
+    throw e;
   }
+}
+
+/** What a checkpoint of this run records besides its weights and configuration (its training outcome is added when it finishes). */
+export function checkpointMeta(task: TaskName, seed: number, preset: PresetName, cfg: ExperimentConfig) {
+  const prov = provenance();
+  // Which run this is (task, seed, preset; the size and every training setting are in the config it is saved with): every reader checks it.
+  return { task, seed, preset, size: sizeOf(cfg.model), steps: 0, backend: prov.backend, kernels: prov.kernels, provenance: prov };
 }
 
 /**
@@ -134,9 +163,7 @@ export function trainToCheckpoint(opts: {
   onEval?: (e: EvalPoint) => void;
 }): { model: Transformer; training: TrainingOutcome; result: TrainResult } {
   const { task, seed, cfg, log } = opts;
-  const prov = provenance();
-  // Which run this is (task, seed, preset; the size and every training setting are in the config it is saved with): every reader checks it.
-  const meta = { task, seed, preset: opts.preset, size: sizeOf(cfg.model), steps: 0, backend: prov.backend, kernels: prov.kernels, provenance: prov };
+  const meta = checkpointMeta(task, seed, opts.preset, cfg);
   const want = { preset: opts.preset, task, seed };
   setAsideForeign(opts.checkpoint, want, log); // another run's model under this name is kept, never overwritten
   const resume = loadPartial(opts.partial, cfg, want, log);
@@ -226,7 +253,7 @@ function reuseCheckpoint(file: string, cfg: ExperimentConfig, want: RunIdentity,
 }
 
 /** Moves a readable checkpoint of another run (by its metadata) out of this run's way, keeping it. */
-function setAsideForeign(file: string, want: RunIdentity, log: (line: string) => void): void {
+export function setAsideForeign(file: string, want: RunIdentity, log: (line: string) => void): void {
   const there = checkpointTraining(file);
   const other = there && identityProblem(there.meta, want);
   if (other) log(`warning: ${file} ${other}; moved aside to ${setAside(file)}`);
@@ -300,8 +327,13 @@ function checkStillHeld(file: string, lock: RunLock): void {
   if (!lock.held()) throw new Error(`${file}: not written: another process took this run's lock over while it ran (${lock.file}); its own result will stand`);
 }
 
-/** Analyses a trained model (then disposes it) and writes its results file atomically. */
-function analyzeAndWrite(opts: RunOptions & { model: Transformer; training: TrainingOutcome; trainMs: number; log: (line: string) => void; lock: RunLock }): RunRecord {
+/** Analyses a trained model (then disposes it) and writes its results file atomically; warns first when training ended below its target. */
+export function analyzeAndWrite(opts: RunOptions & { model: Transformer; training: TrainingOutcome; trainMs: number; log: (line: string) => void; lock: RunLock }): RunRecord {
+  const { task, seed, cfg, training } = opts;
+  if (!training.reachedTarget) {
+    const acc = training.finalAcc === null ? 'unknown' : `${(100 * training.finalAcc).toFixed(1)}%`;
+    opts.log(`warning: ${task} seed ${seed}: training ended after ${training.steps} steps (${training.stopReason}) at training-distribution exact match ${acc}, below train.targetAcc=${cfg.train.targetAcc}; the analysis runs on this model as it is`);
+  }
   const record = analyzeRun(opts);
   const file = runPaths(opts.dir, opts.preset, opts.task, opts.seed).results;
   checkStillHeld(file, opts.lock);

@@ -24,6 +24,11 @@ export interface TrainingOutcome {
   msPerStep: number;
   losses: number[];
   evals: { step: number; acc: number }[];
+  /**
+   * Trained stacked with other seeds (src/train-batched.ts; the same weights as alone, bit for bit):
+   * the seeds that shared its steps. msPerStep is then its share of a stacked step.
+   */
+  batched?: { seeds: number[] };
 }
 
 export interface RunRecord {

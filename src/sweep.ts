@@ -26,6 +26,7 @@ import { formatDuration } from './progress';
 import { checkRunConflicts, checkStoreKernels } from './conflicts';
 import { describeRho } from './analysis/ranks';
 import { checkNoConflict, configDiff, inspectRecord, readRecord, runOne, runPaths, RunRecord } from './results';
+import { runBatch } from './run-batch';
 import { resolveSettings, Settings } from './run-spec';
 import { SizeName } from './sizes';
 
@@ -36,8 +37,14 @@ export interface SweepOptions {
   seeds: number[];
   /** Model sizes (each into `<dir>/<size>/`); absent: one grid of the settings' own size, into `<dir>/`. */
   sizes?: SizeName[];
-  /** Run only the job of this number (sweepJobs); absent: every job. */
+  /** Run only the job of this number (sweepJobs; with seedsPerJob > 1, sweepBatches); absent: every job. */
   index?: number;
+  /**
+   * Seeds trained together as one stacked model (src/train-batched.ts; each seed's model is the
+   * one it gets alone, bit for bit): consecutive seeds of one size and task, up to this many per
+   * job (default 1: one run per job). A job is then one process, one Slurm array task.
+   */
+  seedsPerJob?: number;
   /**
    * Settings over the preset: `--set` assignments or a partial configuration object (default: none).
    * Every job's configuration is resolved from them (src/run-spec.ts), and worker processes are
@@ -81,14 +88,31 @@ export function sweepJobs(opts: Pick<SweepOptions, 'dir' | 'preset' | 'tasks' | 
 }
 
 /** The job of that number; an error naming --index and the grid when there is none. */
-export function sweepJob(jobs: readonly SweepJob[], index: number): SweepJob {
+export function sweepJob<T>(jobs: readonly T[], index: number, what = 'sizes x tasks x seeds'): T {
   if (!Number.isInteger(index) || index < 0 || index >= jobs.length) {
-    throw new ConfigError(`--index: got ${index}; allowed: an integer in [0, ${jobs.length - 1}] (this grid has ${jobs.length} jobs: sizes x tasks x seeds; gcg sweep --list numbers them)`);
+    throw new ConfigError(`--index: got ${index}; allowed: an integer in [0, ${jobs.length - 1}] (this grid has ${jobs.length} jobs: ${what}; gcg sweep --list numbers them)`);
   }
   return jobs[index];
 }
 
+/**
+ * The runs grouped for stacked training: consecutive runs of one size and task, at most
+ * `seedsPerJob` each, in the grid's order (with seedsPerJob 1, one run each). Numbered from 0 by
+ * their position: with --seeds-per-job, --index picks one of these.
+ */
+export function sweepBatches(jobs: readonly SweepJob[], seedsPerJob: number): SweepJob[][] {
+  if (!Number.isInteger(seedsPerJob) || seedsPerJob < 1) throw new ConfigError(`--seeds-per-job: got ${seedsPerJob}; allowed: an integer >= 1`);
+  const out: SweepJob[][] = [];
+  for (const j of jobs) {
+    const last = out[out.length - 1];
+    if (last && last.length < seedsPerJob && last[0].dir === j.dir && last[0].task === j.task) last.push(j);
+    else out.push([j]);
+  }
+  return out;
+}
+
 const jobName = (j: SweepJob) => `${j.size ? `${j.size} ` : ''}${j.task} seed ${j.seed}`;
+const batchName = (b: readonly SweepJob[]) => (b.length === 1 ? jobName(b[0]) : `${b[0].size ? `${b[0].size} ` : ''}${b[0].task} seeds ${b.map((j) => j.seed).join(',')}`);
 
 export interface SweepSummary {
   done: number;
@@ -102,7 +126,9 @@ export interface SweepSummary {
 export async function sweep(opts: SweepOptions): Promise<SweepSummary> {
   const log = opts.log ?? ((l: string) => console.log(l));
   const grid = sweepJobs(opts);
-  const jobs = opts.index === undefined ? grid : [sweepJob(grid, opts.index)];
+  const perJob = opts.seedsPerJob ?? 1;
+  const units = sweepBatches(grid, perJob);
+  const jobs = opts.index === undefined ? grid : sweepJob(units, opts.index, perJob > 1 ? `batches of up to ${perJob} seeds of one size and task` : undefined);
   const pending = jobs.filter((j) => {
     const file = runPaths(j.dir, opts.preset, j.task, j.seed).results;
     const c = inspectRecord(file);
@@ -118,8 +144,9 @@ export async function sweep(opts: SweepOptions): Promise<SweepSummary> {
   if (!opts.replace) for (const j of pending) checkRunConflicts(j.dir, opts.preset, j.task, j.seed, j.cfg);
   for (const d of new Set(pending.map((j) => path.join(j.dir, opts.preset)))) checkStoreKernels(d, opts.mixKernels);
   const skipped = jobs.length - pending.length;
-  const which = opts.index === undefined ? `${jobs.length} runs` : `job ${opts.index} of ${grid.length} (${jobName(jobs[0])})`;
-  log(`sweep preset=${opts.preset}: ${which}, ${skipped} already finished, ${pending.length} to do, ${opts.workers} worker(s)`);
+  const which = opts.index === undefined ? `${jobs.length} runs` : `job ${opts.index} of ${units.length} (${batchName(jobs)})`;
+  const stacked = perJob > 1 ? `, up to ${perJob} seeds trained stacked per job` : '';
+  log(`sweep preset=${opts.preset}: ${which}, ${skipped} already finished, ${pending.length} to do, ${opts.workers} worker(s)${stacked}`);
   const t0 = Date.now();
   let finished = 0;
   const failed: SweepSummary['failed'] = [];
@@ -141,7 +168,27 @@ export async function sweep(opts: SweepOptions): Promise<SweepSummary> {
   };
   const holderOf = (j: SweepJob) => liveHolder(runPaths(j.dir, opts.preset, j.task, j.seed).lock, opts.lockStaleMinutes);
 
-  if (opts.workers <= 1) {
+  // Runs another process holds are left to it; the rest go in batches (one run each without seedsPerJob).
+  const free = (b: readonly SweepJob[]) =>
+    b.filter((j) => {
+      const holder = holderOf(j);
+      if (holder) heldElsewhere(j, holder);
+      return !holder;
+    });
+  const batches = sweepBatches(pending, perJob);
+  if (opts.workers <= 1 && perJob > 1) {
+    for (const b of batches) {
+      const todo = free(b);
+      if (!todo.length) continue;
+      const outcomes = runBatch({ ...opts, dir: todo[0].dir, cfg: todo[0].cfg, task: todo[0].task, seeds: todo.map((j) => j.seed), log });
+      outcomes.forEach((o, i) => {
+        const j = todo[i];
+        if (o.record) report(j, (o.skipped ? 'finished by another process: ' : '') + summarize(o.record));
+        else if (o.elsewhere) heldElsewhere(j, o.elsewhere);
+        else fail(j, o.error ?? 'no result');
+      });
+    }
+  } else if (opts.workers <= 1) {
     for (const j of pending) {
       const holder = holderOf(j);
       if (holder) {
@@ -158,7 +205,7 @@ export async function sweep(opts: SweepOptions): Promise<SweepSummary> {
       }
     }
   } else {
-    const queue = pending.slice();
+    const queue = batches.slice();
     const cli = path.join(__dirname, 'cli.js');
     // A SIGINT/SIGTERM to the sweep goes to every worker (each stops cleanly: its lock released, its
     // training state saved), no new run starts, and the sweep waits for them before it stops.
@@ -170,23 +217,23 @@ export async function sweep(opts: SweepOptions): Promise<SweepSummary> {
       for (const c of children) c.kill(sig);
     };
     const worker = async () => {
-      for (let job = stopping ? undefined : queue.shift(); job; job = stopping ? undefined : queue.shift()) {
-        const holder = holderOf(job);
-        if (holder) {
-          heldElsewhere(job, holder);
-          continue;
-        }
-        const args = [cli, 'run', '--task', job.task, '--seed', String(job.seed), '--preset', opts.preset, '--results', job.dir];
+      for (let batch = stopping ? undefined : queue.shift(); batch; batch = stopping ? undefined : queue.shift()) {
+        const todo = free(batch);
+        if (!todo.length) continue;
+        const job = todo[0];
+        const seeds = todo.length === 1 ? ['--seed', String(job.seed)] : ['--seeds', todo.map((j) => j.seed).join(',')];
+        const args = [cli, 'run', '--task', job.task, ...seeds, '--preset', opts.preset, '--results', job.dir];
         for (const s of job.overrides) args.push('--set', s);
         if (opts.oodLengths) args.push('--ood-lengths', opts.oodLengths.join(','));
         if (opts.replace) args.push('--replace');
         if (opts.lockStaleMinutes !== undefined) args.push('--lock-stale', String(opts.lockStaleMinutes));
         if (opts.allowIdLengths) args.push('--allow-id-lengths');
         if (opts.mixKernels) args.push('--mix-kernels');
-        // Each worker's own output (training checks, phases) goes to <task>_seed<seed>.log beside its results.
+        // Each worker's own output (training checks, phases) goes to <task>_seed<seed>.log beside its results (a batch's: <task>_seeds<a>_<b>...log).
         const paths = runPaths(job.dir, opts.preset, job.task, job.seed);
-        makeDir(path.dirname(paths.log));
-        const out = fs.openSync(paths.log, 'a');
+        const logFile = todo.length === 1 ? paths.log : path.join(path.dirname(paths.log), `${job.task}_seeds${todo.map((j) => j.seed).join('_')}.log`);
+        makeDir(path.dirname(logFile));
+        const out = fs.openSync(logFile, 'a');
         const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
           // Its own process group: a terminal's Ctrl-C reaches the sweep, which passes it on once.
           const child = spawn(process.execPath, args, { stdio: ['ignore', out, 'pipe'], env: { ...process.env, CI: 'true' }, detached: true });
@@ -199,11 +246,15 @@ export async function sweep(opts: SweepOptions): Promise<SweepSummary> {
           });
         });
         fs.closeSync(out);
-        const rec = readRecord(paths.results);
-        if (code === exitCodeOf('SIGINT') || code === exitCodeOf('SIGTERM')) report(job, `stopped (${stderr.trim().split('\n').pop() ?? ''})`);
-        else if (code === EXIT_LOCKED) heldElsewhere(job, stderr.trim().split('\n').pop() ?? 'another process');
-        else if (code === 0 && rec) report(job, summarize(rec));
-        else fail(job, `worker exited with ${code}: ${stderr.trim().split('\n').pop() ?? ''}`);
+        const last = stderr.trim().split('\n').pop() ?? '';
+        for (const j of todo) {
+          const rec = readRecord(runPaths(j.dir, opts.preset, j.task, j.seed).results);
+          const ok = rec && !configDiff(rec.config, j.cfg).length;
+          if (code === exitCodeOf('SIGINT') || code === exitCodeOf('SIGTERM')) report(j, `stopped (${last})`);
+          else if (ok) report(j, summarize(rec));
+          else if (code === EXIT_LOCKED || holderOf(j)) heldElsewhere(j, holderOf(j) ?? (last || 'another process'));
+          else fail(j, `worker exited with ${code}: ${last}`);
+        }
       }
     };
     await takeOverInterrupt(stopAll, () => Promise.all(Array.from({ length: Math.min(opts.workers, pending.length) }, worker)));
@@ -212,9 +263,9 @@ export async function sweep(opts: SweepOptions): Promise<SweepSummary> {
   return { done: pending.length - failed.length - elsewhere.length, skipped, elsewhere, failed, wallMs: Date.now() - t0 };
 }
 
-/** Each job of the grid with its state in the results folder (for --list): finished, partly done, in progress, or to do. */
-export function describeJobs(jobs: readonly SweepJob[], preset: PresetName): string[] {
-  return jobs.map((j) => {
+/** Each job of the grid (each run of a batch, under its batch's number) with its state in the results folder (for --list): finished, partly done, in progress, or to do. */
+export function describeJobs(units: readonly (readonly SweepJob[])[], preset: PresetName): string[] {
+  return units.flatMap((b, index) => b.map((j) => ({ ...j, index }))).map((j) => {
     const p = runPaths(j.dir, preset, j.task, j.seed);
     const c = inspectRecord(p.results);
     const holder = liveHolder(p.lock);

@@ -1,0 +1,99 @@
+/**
+ * Seeds trained stacked by the runner (src/run-batch.ts) as a user starts them: `sweep
+ * --seeds-per-job` in one process and with workers, `--index` over batches, and `run --seeds`
+ * killed mid-training and restarted. Every record equals the one of a plain sweep (curves, stopping
+ * checks, the whole analysis), says it was trained stacked, and a second sweep redoes nothing.
+ */
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { loadCheckpoint } from '../src/checkpoint';
+import { readRecord, runPaths, RunRecord } from '../src/results';
+import { CLI, setupBackend, TINY_ARGS, tmp } from './helpers';
+
+const env = { ...process.env, CI: 'true' };
+const gcg = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env });
+const GRID = ['--tasks', 'sort,reverse', '--seeds', '1,2,3', ...TINY_ARGS];
+
+/** A record without what differs between two processes (times, provenance, the seal) and without the batch note. */
+function comparable(r: RunRecord) {
+  const { losses, evals, steps, stopReason, finalAcc } = r.training;
+  return { losses, evals, steps, stopReason, finalAcc, config: r.config, analysis: { ...r.analysis, timingsMs: undefined } };
+}
+
+const RUNS = [['sort', 1], ['sort', 2], ['sort', 3], ['reverse', 1], ['reverse', 2], ['reverse', 3]] as const;
+
+test('sweep --seeds-per-job: the same records as one run per job, in one process, with workers and by --index', async () => {
+  await setupBackend();
+  const plain = tmp('plain');
+  assert.equal(gcg('sweep', '--results', plain, ...GRID).status, 0);
+  const stacked = tmp('stacked');
+  const s = gcg('sweep', '--results', stacked, '--seeds-per-job', '2', ...GRID);
+  assert.equal(s.status, 0, s.stderr);
+  assert.match(s.stdout, /up to 2 seeds trained stacked per job/);
+  assert.match(s.stdout, /sort seeds 1, 2: training stacked \(2 models in one pass\)/);
+  const workers = tmp('workers');
+  assert.equal(gcg('sweep', '--results', workers, '--seeds-per-job', '3', '--workers', '2', ...GRID).status, 0);
+  assert.ok(fs.existsSync(path.join(workers, 'paper', 'reverse_seeds1_2_3.log')), "a batch's worker writes one log");
+  const byIndex = tmp('index');
+  const list = gcg('sweep', '--results', byIndex, '--seeds-per-job', '2', '--list', ...GRID);
+  assert.match(list.stdout, /^4 jobs of up to 2 seeds trained stacked \(6 runs\); a Slurm array: sbatch --array=0-3/m);
+  for (const i of ['0', '1', '2', '3']) assert.equal(gcg('sweep', '--results', byIndex, '--seeds-per-job', '2', '--index', i, ...GRID).status, 0);
+  const bad = gcg('sweep', '--results', byIndex, '--seeds-per-job', '2', '--index', '4', ...GRID);
+  assert.match(bad.stderr, /--index: got 4; allowed: an integer in \[0, 3\] \(this grid has 4 jobs: batches of up to 2 seeds of one size and task/);
+  assert.match(gcg('sweep', '--results', byIndex, '--seeds-per-job', '0', ...GRID).stderr, /--seeds-per-job: got "0"; allowed: one integer in \[1, 1000\]/);
+
+  for (const [task, seed] of RUNS) {
+    const want = readRecord(runPaths(plain, 'paper', task, seed).results)!;
+    assert.equal(want.training.batched, undefined);
+    for (const dir of [stacked, workers, byIndex]) {
+      const got = readRecord(runPaths(dir, 'paper', task, seed).results);
+      assert.ok(got, `${dir} ${task} ${seed}`);
+      assert.deepEqual(comparable(got), comparable(want), `${task} seed ${seed} in ${path.basename(dir)}`);
+    }
+  }
+  assert.deepEqual(readRecord(runPaths(stacked, 'paper', 'sort', 2).results)!.training.batched, { seeds: [1, 2] });
+  assert.equal(readRecord(runPaths(stacked, 'paper', 'sort', 3).results)!.training.batched, undefined, 'a batch of one trains alone');
+  assert.deepEqual(readRecord(runPaths(workers, 'paper', 'reverse', 3).results)!.training.batched, { seeds: [1, 2, 3] });
+  const again = gcg('sweep', '--results', stacked, '--seeds-per-job', '2', ...GRID);
+  assert.match(again.stdout, /6 already finished, 0 to do/);
+});
+
+test('run --seeds killed (SIGKILL) mid-training resumes every seed from its training checkpoint, bit for bit', async () => {
+  const set = [...TINY_ARGS.filter((s, i, a) => !/^train\.(maxSteps|evalEvery)=/.test(s) && !/^train\.(maxSteps|evalEvery)=/.test(a[i + 1] ?? '')), '--set', 'train.maxSteps=400', '--set', 'train.evalEvery=10', '--set', 'train.targetAcc=1'];
+  const killed = tmp('seeds-kill');
+  const args = [CLI, 'run', '--task', 'reverse', '--seeds', '4,5', '--results', killed, ...set];
+  const partial = path.join(killed, 'paper', 'reverse_seed5.partial.ckpt');
+  const child = spawn(process.execPath, args, { stdio: 'ignore', env });
+  await new Promise<void>((resolve, reject) => {
+    const t0 = Date.now();
+    const poll = setInterval(() => {
+      if (fs.existsSync(partial) || Date.now() - t0 > 120_000) {
+        clearInterval(poll);
+        child.kill('SIGKILL');
+        fs.existsSync(partial) ? resolve() : reject(new Error('no training checkpoint appeared'));
+      }
+    }, 5);
+  });
+  await new Promise((r) => child.on('close', r));
+  assert.equal(fs.existsSync(path.join(killed, 'paper', 'reverse_seed4.ckpt')), false, 'killed before the end');
+  const again = spawnSync(process.execPath, args, { encoding: 'utf8', env });
+  assert.equal(again.status, 0, again.stderr);
+  assert.match(again.stdout, /reverse seed 5: resuming training at step \d+ from/);
+  const whole = tmp('seeds-whole');
+  assert.equal(spawnSync(process.execPath, [CLI, 'run', '--task', 'reverse', '--seeds', '4,5', '--results', whole, ...set], { encoding: 'utf8', env }).status, 0);
+  for (const seed of [4, 5]) {
+    const [a, b] = [killed, whole].map((d) => readRecord(runPaths(d, 'paper', 'reverse', seed).results)!);
+    assert.deepEqual(a.training.losses, b.training.losses, `seed ${seed} losses`);
+    assert.equal(a.training.losses.length, 400);
+    assert.equal(fs.existsSync(runPaths(killed, 'paper', 'reverse', seed).partial), false, 'the training checkpoint is removed when done');
+    const [ma, mb] = [killed, whole].map((d) => loadCheckpoint(runPaths(d, 'paper', 'reverse', seed).checkpoint).model);
+    const wa = ma.toArrays();
+    const wb = mb.toArrays();
+    for (const k of Object.keys(wa)) assert.deepEqual(wa[k].data, wb[k].data, `seed ${seed} ${k}`);
+    ma.dispose();
+    mb.dispose();
+  }
+});
