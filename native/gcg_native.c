@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #ifdef GCG_ACCELERATE
 #include <Accelerate/Accelerate.h>
@@ -30,8 +31,8 @@
  * call it throws a JavaScript error naming `name` and returns 0.
  */
 static int read_args(napi_env env, napi_callback_info info, const char *name, size_t count, void **heap, size_t *heapBytes, double *v) {
-  napi_value argv[16];
-  size_t argc = 16;
+  napi_value argv[24];
+  size_t argc = 24;
   char msg[128];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != count + 1) {
     snprintf(msg, sizeof msg, "%s: expected %zu arguments", name, count + 1);
@@ -103,6 +104,192 @@ static napi_value Unary(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/*
+ * gelu(heap, xOff, phiOff, yOff, n): the exact (erf) GELU in one pass (issue 29: the unfused chain
+ * is five kernel calls and five passes over memory forward, more backward): y = (x * 0.5) *
+ * (1 + erf(x / sqrt 2)), rounded step by step as the unfused float32 ops round; also writes
+ * phi = Phi(x) = 0.5 * (1 + erf(x / sqrt 2)) for the backward pass (erff is the costly part).
+ */
+static napi_value Gelu(napi_env env, napi_callback_info info) {
+  void *heap = NULL;
+  size_t heapBytes = 0;
+  double v[4];
+  if (!read_args(env, info, "gelu", 4, &heap, &heapBytes, v)) return NULL;
+  const size_t xOff = (size_t)v[0], phiOff = (size_t)v[1], yOff = (size_t)v[2], n = (size_t)v[3];
+  const size_t bytes = n * sizeof(float);
+  if (xOff + bytes > heapBytes || phiOff + bytes > heapBytes || yOff + bytes > heapBytes) {
+    napi_throw_range_error(env, NULL, "gelu: an operand lies outside the wasm memory");
+    return NULL;
+  }
+  const float *x = (const float *)((char *)heap + xOff);
+  float *phi = (float *)((char *)heap + phiOff), *y = (float *)((char *)heap + yOff);
+  const float c = (float)M_SQRT1_2;
+  for (size_t i = 0; i < n; i++) {
+    const float b = 1.0f + erff(x[i] * c);
+    y[i] = (x[i] * 0.5f) * b;
+    phi[i] = 0.5f * b;
+  }
+  return NULL;
+}
+
+/* geluGrad(heap, xOff, phiOff, dyOff, dxOff, n): dx = dy * (Phi(x) + x * phi(x)), phi(x) the normal density. */
+static napi_value GeluGrad(napi_env env, napi_callback_info info) {
+  void *heap = NULL;
+  size_t heapBytes = 0;
+  double v[5];
+  if (!read_args(env, info, "geluGrad", 5, &heap, &heapBytes, v)) return NULL;
+  const size_t xOff = (size_t)v[0], phiOff = (size_t)v[1], dyOff = (size_t)v[2], dxOff = (size_t)v[3], n = (size_t)v[4];
+  const size_t bytes = n * sizeof(float);
+  if (xOff + bytes > heapBytes || phiOff + bytes > heapBytes || dyOff + bytes > heapBytes || dxOff + bytes > heapBytes) {
+    napi_throw_range_error(env, NULL, "geluGrad: an operand lies outside the wasm memory");
+    return NULL;
+  }
+  const float *x = (const float *)((char *)heap + xOff), *Phi = (const float *)((char *)heap + phiOff), *dy = (const float *)((char *)heap + dyOff);
+  float *dx = (float *)((char *)heap + dxOff);
+  const float invSqrt2Pi = 0.3989422804014327f;
+  for (size_t i = 0; i < n; i++) dx[i] = dy[i] * (Phi[i] + x[i] * invSqrt2Pi * expf(-0.5f * x[i] * x[i]));
+  return NULL;
+}
+
+/*
+ * layerNorm(heap, xOff, gOff, bOff, yOff, meanOff, rstdOff, G, R, D, eps): LayerNorm over the last
+ * axis of x [G, R, D] with group g's gain and bias (g, b [G, D]: a stacked model's seeds; G = 1 for
+ * one model): y = (x - mean) * rstd * gain + bias, rstd = 1 / sqrt(var + eps) (population
+ * variance); each row's mean and rstd are written out ([G * R]) for the backward pass. Sums in double.
+ */
+static napi_value LayerNorm(napi_env env, napi_callback_info info) {
+  void *heap = NULL;
+  size_t heapBytes = 0;
+  double v[10];
+  if (!read_args(env, info, "layerNorm", 10, &heap, &heapBytes, v)) return NULL;
+  const size_t xOff = (size_t)v[0], gOff = (size_t)v[1], bOff = (size_t)v[2], yOff = (size_t)v[3], meanOff = (size_t)v[4], rstdOff = (size_t)v[5];
+  const size_t G = (size_t)v[6], R = (size_t)v[7], D = (size_t)v[8];
+  const double eps = v[9];
+  const size_t f = sizeof(float);
+  if (xOff + G * R * D * f > heapBytes || yOff + G * R * D * f > heapBytes || gOff + G * D * f > heapBytes || bOff + G * D * f > heapBytes ||
+      meanOff + G * R * f > heapBytes || rstdOff + G * R * f > heapBytes) {
+    napi_throw_range_error(env, NULL, "layerNorm: an operand lies outside the wasm memory");
+    return NULL;
+  }
+  const float *x = (const float *)((char *)heap + xOff), *gain = (const float *)((char *)heap + gOff), *bias = (const float *)((char *)heap + bOff);
+  float *y = (float *)((char *)heap + yOff), *mean = (float *)((char *)heap + meanOff), *rstd = (float *)((char *)heap + rstdOff);
+  for (size_t grp = 0; grp < G; grp++) {
+    const float *gg = gain + grp * D, *bb = bias + grp * D;
+    for (size_t r = 0; r < R; r++) {
+      const size_t row = grp * R + r;
+      const float *xr = x + row * D;
+      float *yr = y + row * D;
+      double s = 0;
+      for (size_t j = 0; j < D; j++) s += xr[j];
+      const double mu = s / (double)D;
+      double ss = 0;
+      for (size_t j = 0; j < D; j++) ss += (xr[j] - mu) * (xr[j] - mu);
+      const float m = (float)mu, rs = (float)(1.0 / sqrt(ss / (double)D + eps));
+      mean[row] = m;
+      rstd[row] = rs;
+      for (size_t j = 0; j < D; j++) yr[j] = (xr[j] - m) * rs * gg[j] + bb[j];
+    }
+  }
+  return NULL;
+}
+
+/*
+ * layerNormGrad(heap, xOff, gOff, dyOff, meanOff, rstdOff, dxOff, dgOff, dbOff, G, R, D): the
+ * gradients of layerNorm: dx [G, R, D] = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat))
+ * with dxhat = dy * gain; dgain and dbias [G, D] summed over each group's own rows, in row order.
+ */
+static napi_value LayerNormGrad(napi_env env, napi_callback_info info) {
+  void *heap = NULL;
+  size_t heapBytes = 0;
+  double v[11];
+  if (!read_args(env, info, "layerNormGrad", 11, &heap, &heapBytes, v)) return NULL;
+  const size_t xOff = (size_t)v[0], gOff = (size_t)v[1], dyOff = (size_t)v[2], meanOff = (size_t)v[3], rstdOff = (size_t)v[4];
+  const size_t dxOff = (size_t)v[5], dgOff = (size_t)v[6], dbOff = (size_t)v[7];
+  const size_t G = (size_t)v[8], R = (size_t)v[9], D = (size_t)v[10];
+  const size_t f = sizeof(float);
+  if (xOff + G * R * D * f > heapBytes || dyOff + G * R * D * f > heapBytes || dxOff + G * R * D * f > heapBytes || gOff + G * D * f > heapBytes ||
+      dgOff + G * D * f > heapBytes || dbOff + G * D * f > heapBytes || meanOff + G * R * f > heapBytes || rstdOff + G * R * f > heapBytes) {
+    napi_throw_range_error(env, NULL, "layerNormGrad: an operand lies outside the wasm memory");
+    return NULL;
+  }
+  const float *x = (const float *)((char *)heap + xOff), *gain = (const float *)((char *)heap + gOff), *dy = (const float *)((char *)heap + dyOff);
+  const float *mean = (const float *)((char *)heap + meanOff), *rstd = (const float *)((char *)heap + rstdOff);
+  float *dx = (float *)((char *)heap + dxOff), *dg = (float *)((char *)heap + dgOff), *db = (float *)((char *)heap + dbOff);
+  double *acc = (double *)calloc(2 * D, sizeof(double));
+  if (!acc) {
+    napi_throw_error(env, NULL, "layerNormGrad: out of memory");
+    return NULL;
+  }
+  for (size_t grp = 0; grp < G; grp++) {
+    const float *gg = gain + grp * D;
+    memset(acc, 0, 2 * D * sizeof(double));
+    for (size_t r = 0; r < R; r++) {
+      const size_t row = grp * R + r;
+      const float *xr = x + row * D, *dyr = dy + row * D;
+      float *dxr = dx + row * D;
+      const double m = mean[row], rs = rstd[row];
+      double s1 = 0, s2 = 0;
+      for (size_t j = 0; j < D; j++) {
+        const double xhat = (xr[j] - m) * rs, dxhat = (double)dyr[j] * gg[j];
+        s1 += dxhat;
+        s2 += dxhat * xhat;
+        acc[j] += (double)dyr[j] * xhat;
+        acc[D + j] += dyr[j];
+      }
+      s1 /= (double)D;
+      s2 /= (double)D;
+      for (size_t j = 0; j < D; j++) {
+        const double xhat = (xr[j] - m) * rs;
+        dxr[j] = (float)(rs * ((double)dyr[j] * gg[j] - s1 - xhat * s2));
+      }
+    }
+    for (size_t j = 0; j < D; j++) {
+      dg[grp * D + j] = (float)acc[j];
+      db[grp * D + j] = (float)acc[D + j];
+    }
+  }
+  free(acc);
+  return NULL;
+}
+
+/*
+ * adam(heap, valueOff, mOff, vOff, gOff, newValueOff, newMOff, newVOff, n, beta1, beta2, accBeta1,
+ * accBeta2, eps, lr): one Adam update of one parameter in one pass, operation for operation as
+ * tfjs's AdamOptimizer.applyGradients computes it in float32 (the same roundings, hence the same
+ * bits): m' = m b1 + g (1 - b1); v' = v b2 + g^2 (1 - b2); value' = (m' / (1 - b1^t)) /
+ * (sqrt(v' / (1 - b2^t)) + eps) * (-lr) + value. accBeta1 and accBeta2 are b1^t and b2^t as the
+ * optimizer holds them (float32 values).
+ */
+static napi_value Adam(napi_env env, napi_callback_info info) {
+  void *heap = NULL;
+  size_t heapBytes = 0;
+  double v[14];
+  if (!read_args(env, info, "adam", 14, &heap, &heapBytes, v)) return NULL;
+  const size_t n = (size_t)v[7], bytes = n * sizeof(float);
+  for (int i = 0; i < 7; i++) {
+    if ((size_t)v[i] + bytes > heapBytes) {
+      napi_throw_range_error(env, NULL, "adam: an operand lies outside the wasm memory");
+      return NULL;
+    }
+  }
+  const float *value = (const float *)((char *)heap + (size_t)v[0]), *m = (const float *)((char *)heap + (size_t)v[1]);
+  const float *s = (const float *)((char *)heap + (size_t)v[2]), *g = (const float *)((char *)heap + (size_t)v[3]);
+  float *value2 = (float *)((char *)heap + (size_t)v[4]), *m2 = (float *)((char *)heap + (size_t)v[5]), *s2 = (float *)((char *)heap + (size_t)v[6]);
+  // The scalars as tfjs makes them: JavaScript numbers (doubles) rounded to float32 tensors.
+  const float b1 = (float)v[8], b2 = (float)v[9], omb1 = (float)(1.0 - v[8]), omb2 = (float)(1.0 - v[9]);
+  const float oneMinusAcc1 = 1.0f - (float)v[10], oneMinusAcc2 = 1.0f - (float)v[11];
+  const float eps = (float)v[12], negLr = (float)(-v[13]);
+  for (size_t i = 0; i < n; i++) {
+    const float gi = g[i];
+    const float mi = m[i] * b1 + gi * omb1;
+    const float si = s[i] * b2 + (gi * gi) * omb2;
+    m2[i] = mi;
+    s2[i] = si;
+    value2[i] = ((mi / oneMinusAcc1) / (sqrtf(si / oneMinusAcc2) + eps)) * negLr + value[i];
+  }
+  return NULL;
+}
+
 #ifndef GCG_ACCELERATE
 /* OpenBLAS's own description of itself (weak: another CBLAS without them still links). */
 extern char *openblas_get_config(void) __attribute__((weak));
@@ -165,6 +352,16 @@ static napi_value Init(napi_env env, napi_value exports) {
   napi_set_named_property(env, exports, "sgemm", fn);
   napi_create_function(env, "unary", NAPI_AUTO_LENGTH, Unary, NULL, &fn);
   napi_set_named_property(env, exports, "unary", fn);
+  napi_create_function(env, "gelu", NAPI_AUTO_LENGTH, Gelu, NULL, &fn);
+  napi_set_named_property(env, exports, "gelu", fn);
+  napi_create_function(env, "adam", NAPI_AUTO_LENGTH, Adam, NULL, &fn);
+  napi_set_named_property(env, exports, "adam", fn);
+  napi_create_function(env, "geluGrad", NAPI_AUTO_LENGTH, GeluGrad, NULL, &fn);
+  napi_set_named_property(env, exports, "geluGrad", fn);
+  napi_create_function(env, "layerNorm", NAPI_AUTO_LENGTH, LayerNorm, NULL, &fn);
+  napi_set_named_property(env, exports, "layerNorm", fn);
+  napi_create_function(env, "layerNormGrad", NAPI_AUTO_LENGTH, LayerNormGrad, NULL, &fn);
+  napi_set_named_property(env, exports, "layerNormGrad", fn);
   return exports;
 }
 

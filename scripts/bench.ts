@@ -1,36 +1,46 @@
 /**
  * `npm run bench`: speed figures as key=value lines (a benchmark, not a test: no thresholds).
  *
- *   backend=...         the backend that ran
- *   kernels=...         native (CBLAS matrix products, src/native.ts) or stock (tfjs's wasm kernels)
- *   train_step_ms=...   median wall time of one Adam step of the default model (4/4/128/512),
- *                       batch 64, 16 tokens (the longest training sequence), one thread
- *   train_step_ms_stock=... the same on the stock kernels (when native ran above)
- *   eval_seqs_per_s=... batched teacher-forced exact match at OOD length 10
- *   analysis_s=...      OOD pick + G + C + pruning of one model under the authors'-code preset
- *                       (their sample counts: 100-sequence pick, 50 x 64 for G and the means, 100
- *                       sequences per ablation, their last-section Table 6), at OOD length 10 as
- *                       for their sorting seed 42; then analysis_<phase>_s for each phase. The
- *                       model is a trained checkpoint with --checkpoint FILE, else fresh weights
- *                       (the cost does not depend on the weights: every evaluation is one batched
- *                       pass, every G batch one backward pass)
- *   torch=...           the PyTorch version of the yardstick (scripts/torch_step.py: the same step in
- *   torch_step_ms=...   PyTorch, one thread), run right after ours with .venv-torch/bin/python when
- *   ratio=...           that venv exists, else /usr/bin/python3 (Debian's torch); ratio = ours / torch
- *   ratio_stock=...     the stock kernels' step / torch (when native ran above)
- *
  * First, every backend that loads here side by side, each in a process of its own (one line each):
  *   backend=wasm kernels=native train_step_ms=... cpu_ms_per_step=...
  *   backend=wasm kernels=stock ...; backend=tensorflow ...; backend=cpu ... (or why it is unavailable)
- * then the figures above on the default backend (the fastest that loads: src/backend.ts defaultOrder).
+ * then, on the default backend (the fastest that loads: src/backend.ts defaultOrder), in rounds
+ * interleaved with the PyTorch yardstick (so that a busy machine slows both alike; medians over
+ * rounds):
+ *   backend=..., kernels=...  native (CBLAS products and the fused LayerNorm, GELU and Adam of
+ *                       src/fused.ts) or stock (tfjs's wasm kernels); fused=... which fused ones ran
+ *   train_step_ms=...   one Adam step of the paper's model (4/4/128/512), batch 64, 16 tokens (the
+ *                       longest training sequence), one thread
+ *   cpu_ms_per_step=... its CPU time
+ *   train_step_ms_per_seed=... the same step of K = 10 seeds stacked (src/train-batched.ts), per seed
+ *   kernel_calls_per_step=... tfjs kernel calls of one step (custom-gradient wrappers counted);
+ *   kernel_calls_per_step_unfused=..., train_step_ms_unfused=... the native kernels without the fused ones
+ *   train_step_ms_stock=... the stock kernels' step (when native ran above)
+ *   torch=...           the PyTorch version of the yardstick (scripts/torch_step.py: the same step in
+ *   torch_step_ms=...   PyTorch, one thread; .venv-torch/bin/python when that venv exists, else
+ *                       /usr/bin/python3, Debian's torch 1.13)
+ *   ratio=..., ratio_batched=... train_step_ms and train_step_ms_per_seed over torch_step_ms
+ *   eval_seqs_per_s=... batched teacher-forced exact match at OOD length 10
+ *   analysis_s=...      the paper preset's whole analysis of one model (OOD pick, G, C, pruning, the
+ *                       protocol variants, the noise-floor redraws) at OOD length 10; then
+ *                       analysis_<phase>_s per phase. A trained checkpoint with --checkpoint FILE,
+ *                       else fresh weights (the cost does not depend on the weights: every
+ *                       evaluation is one batched pass, every G batch one backward pass)
+ *   measures_s=...      every measure of the measures study (src/study.ts) on the same model
+ *   sweep_paper_20_min=..., sweep_paper_20_batched_min=... the projected wall time of the paper's
+ *                       20-run sweep (reversal and sorting, 10 seeds) on 2 cores: the committed runs'
+ *                       steps (+10% for the stopping checks) at train_step_ms (one run per worker) or
+ *                       train_step_ms_per_seed (--seeds-per-job 10, one task per worker), plus 20
+ *                       analyses at analysis_s, over 2 workers. A projection from measured parts.
  *
- * Options: --steps N (timed steps, default 30), --no-torch, --no-analysis, --checkpoint FILE,
- * --one (only the default backend's figures: what each side-by-side process runs).
+ * Options: --steps N (timed steps, default 30), --rounds R (default 3), --no-torch, --no-analysis,
+ * --no-measures, --checkpoint FILE, --one (only the default backend's step: what each side-by-side
+ * process runs).
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { describeBackend, initBackend } from '../src/backend';
+import { describeBackend, initBackend, tf } from '../src/backend';
 import { analyzeModel } from '../src/analysis/pipeline';
 import { loadCheckpoint } from '../src/checkpoint';
 import { getConfig } from '../src/config';
@@ -39,7 +49,13 @@ import { Transformer } from '../src/model';
 import { projectRoot } from '../src/provenance';
 import { Rng } from '../src/rng';
 import { makeBatch, sampleExamples } from '../src/tasks';
-import { activeKernels, withKernels } from '../src/native';
+import { activeKernels, fusedKernels, withKernels, withoutFused } from '../src/native';
+import { StackedModel } from '../src/stacked';
+import { stackedStep } from '../src/train-batched';
+import { studyMeasures } from '../src/study';
+import { committedResultsDir } from '../src/estimate';
+import { loadRecords } from '../src/results';
+import { PAPER_SEEDS } from '../src/config';
 import { makeOptimizer, trainStep } from '../src/train';
 
 function median(xs: number[]): number {
@@ -70,72 +86,8 @@ function sideBySide(steps: number): void {
   }
 }
 
-async function main() {
-  const args = process.argv.slice(2);
-  const steps = args.includes('--steps') ? Number(args[args.indexOf('--steps') + 1]) : 30;
-  if (!args.includes('--one')) sideBySide(steps);
-  const info = await initBackend();
-  console.error(describeBackend(info));
-  console.log(`backend=${info.backend}`);
-
-  const cfg = getConfig('paper');
-  const model = Transformer.init(cfg.model, 0);
-  const optimizer = makeOptimizer(cfg);
-  const vars = Object.values(model.params);
-  const batch = makeBatch(sampleExamples('sort', 64, new Rng(0), 7)); // 64 x 16 tokens
-  /** Median wall time of `steps` training steps, after `warmup` untimed ones. */
-  const stepMs = (warmup: number) => {
-    for (let i = 0; i < warmup; i++) trainStep(model, optimizer, batch, vars);
-    const times: number[] = [];
-    const cpu0 = process.cpuUsage();
-    for (let i = 0; i < steps; i++) {
-      const t0 = performance.now();
-      trainStep(model, optimizer, batch, vars);
-      times.push(performance.now() - t0);
-    }
-    const cpu = process.cpuUsage(cpu0);
-    cpuMsPerStep = (cpu.user + cpu.system) / 1000 / steps;
-    return median(times);
-  };
-  let cpuMsPerStep = NaN;
-  const ours = stepMs(5);
-  console.log(`kernels=${activeKernels()}`);
-  console.log(`train_step_ms=${ours.toFixed(1)}`);
-  console.log(`cpu_ms_per_step=${cpuMsPerStep.toFixed(1)}`);
-  let stockMs: number | null = null;
-  if (info.backend === 'wasm' && activeKernels() === 'native') {
-    // The same step on tfjs's stock kernels, for the before/after figure; then back to native.
-    stockMs = withKernels('stock', () => stepMs(3));
-    console.log(`train_step_ms_stock=${stockMs.toFixed(1)}`);
-  }
-
-  const nEval = 2000;
-  const t0 = performance.now();
-  sampleAccuracy(model, 'sort', new Rng(1), nEval, 10);
-  console.log(`eval_seqs_per_s=${(nEval / ((performance.now() - t0) / 1000)).toFixed(0)}`);
-  model.dispose();
-  optimizer.dispose();
-
-  if (!args.includes('--no-analysis')) {
-    const file = args.includes('--checkpoint') ? args[args.indexOf('--checkpoint') + 1] : null;
-    const authors = getConfig('authors');
-    const m = file ? loadCheckpoint(file).model : Transformer.init(authors.model, 0);
-    // accLow 0 accepts the first candidate, so the pick evaluates one length (10) like their seed 42's last candidate.
-    const a = analyzeModel({
-      model: m,
-      task: 'sort',
-      seed: 42,
-      cfg: { ...authors.analysis, accLow: 0, accHigh: 1, variants: false, redraws: 0 },
-      oodLengths: [10],
-    });
-    m.dispose();
-    const total = Object.values(a.timingsMs).reduce((x, y) => x + y, 0);
-    console.log(`analysis_model=${file ?? 'fresh'}`);
-    console.log(`analysis_s=${(total / 1000).toFixed(1)}`);
-    for (const [phase, ms] of Object.entries(a.timingsMs)) console.log(`analysis_${phase}_s=${(ms / 1000).toFixed(1)}`);
-  }
-
-  if (args.includes('--no-torch')) return;
+/** The PyTorch yardstick: `steps` steps in a process of its own; null (and why, on stderr) when it cannot run. */
+function torchStep(steps: number): { version: string; ms: number } | null {
   const script = path.join(projectRoot(), 'scripts', 'torch_step.py');
   // The PyTorch a user would pick (a venv with a current build) where there is one, else Debian's.
   const venv = path.join(projectRoot(), '.venv-torch', 'bin', 'python');
@@ -145,13 +97,137 @@ async function main() {
   if (r.status !== 0 || !m) {
     console.error(`torch yardstick skipped: ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}`);
     console.error('  (python3 -m venv .venv-torch && .venv-torch/bin/pip install torch; or apt-get install -y python3-torch)');
+    return null;
+  }
+  return { version: /torch=(\S+)/.exec(r.stdout)?.[1] ?? 'unknown', ms: Number(m[1]) };
+}
+
+/** Median wall time (and mean CPU time) of `steps` calls of `step` after `warmup` untimed ones. */
+function timeSteps(step: () => void, steps: number, warmup: number): { ms: number; cpuMs: number } {
+  for (let i = 0; i < warmup; i++) step();
+  const times: number[] = [];
+  const cpu0 = process.cpuUsage();
+  for (let i = 0; i < steps; i++) {
+    const t0 = performance.now();
+    step();
+    times.push(performance.now() - t0);
+  }
+  const cpu = process.cpuUsage(cpu0);
+  return { ms: median(times), cpuMs: (cpu.user + cpu.system) / 1000 / steps };
+}
+
+/** tfjs kernel calls of one call of `fn` (custom-gradient wrappers and their inner kernels both counted). */
+async function kernelCalls(fn: () => void): Promise<number> {
+  return (await tf.profile(fn)).kernels.length;
+}
+
+const K = 10;
+
+async function main() {
+  const args = process.argv.slice(2);
+  const opt = (name: string, dflt: number) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : dflt);
+  const steps = opt('--steps', 30);
+  const rounds = opt('--rounds', 3);
+  if (!args.includes('--one')) sideBySide(steps);
+  const info = await initBackend();
+  console.error(describeBackend(info));
+  console.log(`backend=${info.backend}`);
+
+  const cfg = getConfig('paper');
+  const batch = makeBatch(sampleExamples('sort', 64, new Rng(0), 7)); // 64 x 16 tokens
+  const model = Transformer.init(cfg.model, 0);
+  const optimizer = makeOptimizer(cfg);
+  const vars = Object.values(model.params);
+  const single = () => void trainStep(model, optimizer, batch, vars);
+  if (args.includes('--one')) {
+    const r = timeSteps(single, steps, 5);
+    console.log(`kernels=${activeKernels()}`);
+    console.log(`train_step_ms=${r.ms.toFixed(1)}`);
+    console.log(`cpu_ms_per_step=${r.cpuMs.toFixed(1)}`);
     return;
   }
-  console.log(`torch=${/torch=(\S+)/.exec(r.stdout)?.[1] ?? 'unknown'}`);
-  const torchMs = Number(m[1]);
-  console.log(`torch_step_ms=${torchMs.toFixed(1)}`);
-  console.log(`ratio=${(ours / torchMs).toFixed(2)}`);
-  if (stockMs !== null) console.log(`ratio_stock=${(stockMs / torchMs).toFixed(2)}`);
+  const stacked = StackedModel.stack(Array.from({ length: K }, (_, k) => Transformer.init(cfg.model, k)));
+  const stackedOpt = makeOptimizer(cfg);
+  const batches = Array.from({ length: K }, () => batch);
+  const multi = () => void stackedStep(stacked, stackedOpt, batches);
+  const native = info.backend === 'wasm' && activeKernels() === 'native';
+
+  // Rounds: ours (single, K stacked, and the unfused and stock variants) interleaved with PyTorch.
+  const got: Record<string, number[]> = {};
+  const add = (key: string, v: number) => (got[key] ??= []).push(v);
+  let torchVersion: string | null = null;
+  for (let r = 0; r < rounds; r++) {
+    const one = timeSteps(single, steps, r === 0 ? 5 : 1);
+    add('train_step_ms', one.ms);
+    add('cpu_ms_per_step', one.cpuMs);
+    add('train_step_ms_per_seed', timeSteps(multi, Math.max(3, Math.ceil(steps / K)), 1).ms / K);
+    if (native) {
+      add('train_step_ms_unfused', withoutFused(() => timeSteps(single, steps, 1).ms));
+      add('train_step_ms_stock', withKernels('stock', () => timeSteps(single, Math.ceil(steps / 3), 1).ms));
+    }
+    if (!args.includes('--no-torch')) {
+      const t = torchStep(steps);
+      if (t) {
+        torchVersion = t.version;
+        add('torch_step_ms', t.ms);
+      }
+    }
+  }
+  const med = (key: string) => (got[key] ? median(got[key]) : null);
+  console.log(`kernels=${activeKernels()}`);
+  console.log(`fused=${fusedKernels()?.join(',') ?? 'none'}`);
+  for (const key of ['train_step_ms', 'cpu_ms_per_step', 'train_step_ms_per_seed', 'train_step_ms_unfused', 'train_step_ms_stock']) {
+    if (med(key) !== null) console.log(`${key}=${med(key)!.toFixed(1)}`);
+  }
+  console.log(`kernel_calls_per_step=${await kernelCalls(single)}`);
+  if (native) console.log(`kernel_calls_per_step_unfused=${await withoutFused(() => kernelCalls(single))}`);
+  const torchMs = med('torch_step_ms');
+  if (torchMs !== null) {
+    console.log(`torch=${torchVersion}`);
+    console.log(`torch_step_ms=${torchMs.toFixed(1)}`);
+    console.log(`ratio=${(med('train_step_ms')! / torchMs).toFixed(2)}`);
+    console.log(`ratio_batched=${(med('train_step_ms_per_seed')! / torchMs).toFixed(2)}`);
+  }
+  stacked.dispose();
+  stackedOpt.dispose();
+
+  const nEval = 2000;
+  const t0 = performance.now();
+  sampleAccuracy(model, 'sort', new Rng(1), nEval, 10);
+  console.log(`eval_seqs_per_s=${(nEval / ((performance.now() - t0) / 1000)).toFixed(0)}`);
+  model.dispose();
+  optimizer.dispose();
+
+  if (args.includes('--no-analysis')) return;
+  const file = args.includes('--checkpoint') ? args[args.indexOf('--checkpoint') + 1] : null;
+  const analyse = (analysis: typeof cfg.analysis) => {
+    const m = file ? loadCheckpoint(file).model : Transformer.init(cfg.model, 0);
+    try {
+      // accLow 0 accepts the first candidate, so the pick evaluates one length (10).
+      const a = analyzeModel({ model: m, task: 'sort', seed: 42, cfg: { ...analysis, accLow: 0, accHigh: 1 }, oodLengths: [10] });
+      return a.timingsMs;
+    } finally {
+      m.dispose();
+    }
+  };
+  console.log(`analysis_model=${file ?? 'fresh'}`);
+  const phases = analyse(cfg.analysis);
+  const analysisS = Object.values(phases).reduce((x, y) => x + y, 0) / 1000;
+  console.log(`analysis_s=${analysisS.toFixed(1)}`);
+  for (const [phase, ms] of Object.entries(phases)) console.log(`analysis_${phase}_s=${(ms / 1000).toFixed(1)}`);
+  if (!args.includes('--no-measures')) {
+    const all = analyse({ ...cfg.analysis, measures: studyMeasures(), variants: false, redraws: 0 });
+    console.log(`measures_s=${(Object.values(all).reduce((x, y) => x + y, 0) / 1000).toFixed(1)}`);
+  }
+  // The paper sweep's 20 runs: their committed steps at today's step times, analyses at analysis_s, on 2 workers.
+  const paperRuns = loadRecords(committedResultsDir(), 'paper').filter((r) => PAPER_SEEDS.includes(r.seed) && (r.task === 'reverse' || r.task === 'sort'));
+  if (paperRuns.length) {
+    const steps = paperRuns.reduce((a, r) => a + r.training.steps, 0) * 1.1;
+    const project = (msPerStep: number) => (steps * msPerStep + paperRuns.length * analysisS * 1000) / 2 / 60000;
+    console.log(`sweep_paper_runs=${paperRuns.length} sweep_paper_steps=${Math.round(steps / 1.1)}`);
+    console.log(`sweep_paper_20_min=${project(med('train_step_ms')!).toFixed(1)}`);
+    console.log(`sweep_paper_20_batched_min=${project(med('train_step_ms_per_seed')!).toFixed(1)}`);
+  }
 }
 
 main().catch((e) => {

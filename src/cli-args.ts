@@ -22,10 +22,11 @@ const COMMAND_DOCS: Record<string, string> = {
   demo: `  demo      The main job: one seed (default: reversal, seed 42) trained and analysed the paper's
             way; prints G and C per component, rho, the Hidden Heroes and Gradient Bloats, and
             writes that seed's Figure 1 (<out>/demo/); says how long it will take before it starts`,
-  run: `  run       Train + analyse one (task, seed) into <results>/<preset>/<task>_seed<seed>.json`,
+  run: `  run       Train + analyse one (task, seed) into <results>/<preset>/<task>_seed<seed>.json;
+            --seeds A,B,C trains those seeds stacked in one pass, then analyses each`,
   sweep: `  sweep     run over tasks x seeds (x --sizes); skips finished runs, redoes unfinished ones;
             --list numbers the grid's jobs, --index I runs job I (one Slurm array task:
-            scripts/slurm/sweep.sbatch)`,
+            scripts/slurm/sweep.sbatch); --seeds-per-job K trains K seeds per job stacked`,
   analyze: `  analyze   Re-run the analysis on trained models, no retraining: every checkpoint of a preset
             in the results store (rewrites its results files), or one --checkpoint FILE (prints)`,
   tables: `  tables    Tables 1-6 from the results store (--results DIR, --preset P); --csv DIR writes CSVs`,

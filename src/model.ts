@@ -21,7 +21,8 @@
 import { tf } from './backend';
 import { checkInterrupted } from './interrupt';
 import type { ModelConfig } from './config';
-import { activeKernels } from './native';
+import { activeKernels, fusedActive } from './native';
+import { fusedGelu, fusedLayerNorm } from './fused';
 import { Rng } from './rng';
 
 export type ComponentKind = 'head' | 'mlp';
@@ -242,11 +243,13 @@ const SQRT1_2 = Math.SQRT1_2;
 
 /** Exact (erf) GELU, as torch.nn.GELU() computes it. */
 export function gelu(x: tf.Tensor): tf.Tensor {
+  if (fusedActive()) return fusedGelu(x); // one native call (src/fused.ts)
   return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, SQRT1_2))));
 }
 
 /** LayerNorm over the last axis; `g` and `b` broadcast against x. */
 export function layerNorm(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, eps: number): tf.Tensor {
+  if (fusedActive()) return fusedLayerNorm(x, g, b, eps); // one native call (src/fused.ts)
   const { mean, variance } = tf.moments(x, -1, true);
   return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), g), b);
 }

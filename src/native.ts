@@ -36,6 +36,16 @@ interface Addon {
   sgemm(heap: ArrayBufferLike, aOff: number, bOff: number, cOff: number, batchA: number, batchB: number, m: number, n: number, k: number, transA: number, transB: number): void;
   /** y = f(x) elementwise over n floats: op 0 expf, 1 erff. */
   unary(heap: ArrayBufferLike, xOff: number, yOff: number, n: number, op: number): void;
+  /** The exact GELU of n floats in one pass; also writes Phi(x) for the backward pass. */
+  gelu(heap: ArrayBufferLike, xOff: number, phiOff: number, yOff: number, n: number): void;
+  /** GELU's gradient dx = dy * GELU'(x), from x and the Phi(x) the forward pass wrote. */
+  geluGrad(heap: ArrayBufferLike, xOff: number, phiOff: number, dyOff: number, dxOff: number, n: number): void;
+  /** LayerNorm over the last axis of x [G, R, D] with per-group gain and bias [G, D]; writes y, and each row's mean and rstd. */
+  layerNorm(heap: ArrayBufferLike, xOff: number, gOff: number, bOff: number, yOff: number, meanOff: number, rstdOff: number, G: number, R: number, D: number, eps: number): void;
+  /** LayerNorm's gradients: dx [G, R, D], dgain and dbias [G, D] (each group's rows summed in order). */
+  layerNormGrad(heap: ArrayBufferLike, xOff: number, gOff: number, dyOff: number, meanOff: number, rstdOff: number, dxOff: number, dgOff: number, dbOff: number, G: number, R: number, D: number): void;
+  /** One Adam update of one parameter (value, m, v, gradient -> new value, m, v), as tfjs's AdamOptimizer rounds it. */
+  adam(heap: ArrayBufferLike, valueOff: number, mOff: number, vOff: number, gOff: number, newValueOff: number, newMOff: number, newVOff: number, n: number, beta1: number, beta2: number, accBeta1: number, accBeta2: number, eps: number, lr: number): void;
   /** The BLAS and the kernel family it chose (absent in addons built from older sources). */
   blasInfo?(): string;
 }
@@ -54,7 +64,7 @@ function loadAddon(): Addon | string {
   if (!fs.existsSync(file)) return `${path.relative(process.cwd(), file) || file} is not built (npm ci builds it where a C compiler and OpenBLAS are present: apt-get install libopenblas-dev)`;
   try {
     const loaded = requireAddon() as Partial<Addon>;
-    const missing = (['sgemm', 'unary'] as const).filter((f) => typeof loaded[f] !== 'function');
+    const missing = (['sgemm', 'unary', 'gelu', 'geluGrad', 'layerNorm', 'layerNormGrad', 'adam'] as const).filter((f) => typeof loaded[f] !== 'function');
     if (missing.length) return `${file} lacks ${missing.join(', ')} (built from older sources: node scripts/build-native.js rebuilds it)`;
     return loaded as Addon;
   } catch (e) {
@@ -101,6 +111,105 @@ function nativeUnary(name: string, op: number): Kernel {
     if (n > 0) addon!.unary(backend.wasm.HEAPU8.buffer, offset(backend, x), offset(backend, out), n, op);
     return out;
   };
+}
+
+/** GcgGelu: x -> GELU(x) and Phi(x) (kept for the gradient). */
+function nativeGelu(args: KernelArgs): tf.TensorInfo[] {
+  const { x } = args.inputs as { x: tf.TensorInfo };
+  const backend = args.backend as WasmBackendInternals;
+  const y = backend.makeOutput(x.shape, 'float32');
+  const phi = backend.makeOutput(x.shape, 'float32');
+  const n = tf.util.sizeFromShape(x.shape);
+  if (n > 0) addon!.gelu(backend.wasm.HEAPU8.buffer, offset(backend, x), offset(backend, phi), offset(backend, y), n);
+  return [y, phi];
+}
+
+/** GcgGeluGrad: x, phi, dy -> dx. */
+function nativeGeluGrad(args: KernelArgs): tf.TensorInfo {
+  const { x, phi, dy } = args.inputs as Record<string, tf.TensorInfo>;
+  const backend = args.backend as WasmBackendInternals;
+  const dx = backend.makeOutput(x.shape, 'float32');
+  const n = tf.util.sizeFromShape(x.shape);
+  if (n > 0) addon!.geluGrad(backend.wasm.HEAPU8.buffer, offset(backend, x), offset(backend, phi), offset(backend, dy), offset(backend, dx), n);
+  return dx;
+}
+
+/** GcgLayerNorm: x [G, R, D], gain and bias [G, D] -> y [G, R, D], mean and rstd [G, R]. */
+function nativeLayerNorm(args: KernelArgs): tf.TensorInfo[] {
+  const { x, gain, bias } = args.inputs as { x: tf.TensorInfo; gain: tf.TensorInfo; bias: tf.TensorInfo };
+  const backend = args.backend as WasmBackendInternals;
+  const [G, R, D] = x.shape;
+  const y = backend.makeOutput(x.shape, 'float32');
+  const mean = backend.makeOutput([G, R], 'float32');
+  const rstd = backend.makeOutput([G, R], 'float32');
+  if (G * R * D > 0) {
+    const o = (t: tf.TensorInfo) => offset(backend, t);
+    addon!.layerNorm(backend.wasm.HEAPU8.buffer, o(x), o(gain), o(bias), o(y), o(mean), o(rstd), G, R, D, Number(args.attrs!.eps));
+  }
+  return [y, mean, rstd];
+}
+
+/** GcgLayerNormGrad: x, gain, dy, mean, rstd -> dx [G, R, D], dgain and dbias [G, D]. */
+function nativeLayerNormGrad(args: KernelArgs): tf.TensorInfo[] {
+  const { x, gain, dy, mean, rstd } = args.inputs as Record<string, tf.TensorInfo>;
+  const backend = args.backend as WasmBackendInternals;
+  const [G, R, D] = x.shape;
+  const dx = backend.makeOutput(x.shape, 'float32');
+  const dg = backend.makeOutput([G, D], 'float32');
+  const db = backend.makeOutput([G, D], 'float32');
+  if (G * R * D > 0) {
+    const o = (t: tf.TensorInfo) => offset(backend, t);
+    addon!.layerNormGrad(backend.wasm.HEAPU8.buffer, o(x), o(gain), o(dy), o(mean), o(rstd), o(dx), o(dg), o(db), G, R, D);
+  }
+  return [dx, dg, db];
+}
+
+/** GcgAdam: value, m, v, grad -> value', m', v' (attrs: beta1, beta2, accBeta1, accBeta2, eps, lr). */
+function nativeAdam(args: KernelArgs): tf.TensorInfo[] {
+  const { value, m, v, grad } = args.inputs as Record<string, tf.TensorInfo>;
+  const a = args.attrs as Record<string, number>;
+  const backend = args.backend as WasmBackendInternals;
+  const outs = [value, m, v].map(() => backend.makeOutput(value.shape, 'float32'));
+  const n = tf.util.sizeFromShape(value.shape);
+  const o = (t: tf.TensorInfo) => offset(backend, t);
+  if (n > 0) addon!.adam(backend.wasm.HEAPU8.buffer, o(value), o(m), o(v), o(grad), o(outs[0]), o(outs[1]), o(outs[2]), n, a.beta1, a.beta2, a.accBeta1, a.accBeta2, a.eps, a.lr);
+  return outs;
+}
+
+/** Kernels of our own (no tfjs kernel has their name), registered on the wasm backend once the addon loads. */
+const FUSED_KERNELS: Record<string, (args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[]> = {
+  GcgGelu: nativeGelu,
+  GcgGeluGrad: nativeGeluGrad,
+  GcgLayerNorm: nativeLayerNorm,
+  GcgLayerNormGrad: nativeLayerNormGrad,
+  GcgAdam: nativeAdam,
+};
+
+let fusedWanted = true;
+
+/**
+ * Whether the model's LayerNorm and GELU run as one fused native call each, forward and backward,
+ * and Adam as one call per parameter (src/fused.ts): on the native kernels only, never on the
+ * stock ones (committed results).
+ */
+export function fusedActive(): boolean {
+  return fusedWanted && active === 'native' && tf.getBackend() === 'wasm';
+}
+
+/** The fused kernels that run now, for a record's provenance (null: none). */
+export function fusedKernels(): string[] | null {
+  return fusedActive() ? ['LayerNorm', 'GELU', 'Adam'] : null;
+}
+
+/** Runs `fn` with the fused kernels off (the unfused native chain), for the bench's before/after and the tests. */
+export function withoutFused<T>(fn: () => T): T {
+  const before = fusedWanted;
+  fusedWanted = false;
+  try {
+    return fn();
+  } finally {
+    fusedWanted = before;
+  }
 }
 
 /** The kernels replaced on the wasm backend, by tfjs kernel name. */
@@ -152,6 +261,9 @@ export function useKernels(mode: KernelsName | 'auto', wasmVersion: string | nul
     return { kernels: 'stock', reason: why };
   }
   setKernels(true);
+  for (const [name, kernelFunc] of Object.entries(FUSED_KERNELS)) {
+    if (!tf.getKernel(name, 'wasm')) tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc });
+  }
   active = 'native';
   return { kernels: 'native' };
 }

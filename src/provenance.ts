@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { backendInfo, tf } from './backend';
-import { activeKernels, blasKernels } from './native';
+import { activeKernels, blasKernels, fusedKernels } from './native';
 import { projectRoot } from './project-root';
 
 export { projectRoot };
@@ -47,6 +47,8 @@ export interface Provenance {
   cpu?: string;
   /** The BLAS and its kernel family behind the native kernels (they round differently per family; OPENBLAS_CORETYPE pins it); null on other kernels; absent in older records. */
   blas?: string | null;
+  /** The fused native kernels that ran (LayerNorm, GELU, Adam: src/fused.ts); null on other kernels; absent in records made before them. */
+  fused?: string[] | null;
   cpus: number;
   createdAt: string;
 }
@@ -74,6 +76,7 @@ export function provenance(): Provenance {
     platform: `${os.platform()}-${os.arch()}`,
     cpu: os.cpus()[0]?.model?.trim() ?? 'unknown',
     blas: blasKernels(),
+    fused: fusedKernels(),
     cpus: os.cpus().length,
     createdAt: new Date().toISOString(),
   };

@@ -39,7 +39,8 @@ export interface BatchedTrainOptions {
   /**
    * Continue stopped runs: per seed, its saved model and training state, or null to start it
    * afresh. Seeds that resume together must all be at the same step (all fresh, or all saved at
-   * one step), since they share every step from there.
+   * one step), since they share every step from there. The models are consumed (stacked, then
+   * disposed).
    */
   resume?: readonly ({ model: Transformer; state: TrainState } | null)[];
   /** A seed finished (target, train.maxSteps, or asked to stop): its result, with its own model. */

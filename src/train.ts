@@ -12,7 +12,9 @@ import { ExperimentConfig, TaskName } from './config';
 import { checkRun } from './run-spec';
 import { checkInterrupted, holdInterrupts, InterruptedError, pendingSignal } from './interrupt';
 import { lossFromLogits, sampleAccuracy, targetWeights, tokensTensor } from './eval';
+import { fusedAdamApply } from './fused';
 import { Transformer } from './model';
+import { fusedActive } from './native';
 import { ProgressBar, progressWanted } from './progress';
 import { Rng, RngState } from './rng';
 import { BatchStream } from './tasks';
@@ -119,7 +121,11 @@ export function describeStop(reason: StopReason, steps: number, cfg: ExperimentC
 
 export function makeOptimizer(cfg: ExperimentConfig): tf.Optimizer {
   // PyTorch's Adam defaults: beta1 0.9, beta2 0.999, eps 1e-8 (set explicitly: tfjs defaults to 1e-7).
-  return tf.train.adam(cfg.train.lr, 0.9, 0.999, cfg.train.adamEps);
+  const optimizer = tf.train.adam(cfg.train.lr, 0.9, 0.999, cfg.train.adamEps);
+  // On the native kernels each parameter's update is one call (src/fused.ts), the same bits.
+  const composed = optimizer.applyGradients.bind(optimizer);
+  optimizer.applyGradients = (grads) => (fusedActive() ? fusedAdamApply(optimizer, grads) : composed(grads));
+  return optimizer;
 }
 
 /** The fields of tfjs's AdamOptimizer that hold its state (private in its typings; stable across tfjs 4.x). */

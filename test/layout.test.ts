@@ -61,7 +61,7 @@ test('the import graph has no cycle', () => {
 const LAYERS: [string, RegExp][] = [
   ['foundations: random streams, tasks, the tensor-free maths of Eq. 3 and the measures\' names', /^(rng|suggest|progress|project-root|tasks\/.*|analysis\/(measure-info|ranks))$/],
   ['settings, files and records', /^(config|sizes|run-spec|addon|interrupt|files|lock|record-check|store)$/],
-  ['the model and its training', /^(native|backend|model|torch-io|eval|grads|activations|train|stacked|train-batched|checkpoint|provenance)$/],
+  ['the model and its training', /^(native|backend|model|torch-io|eval|grads|activations|fused|train|stacked|train-batched|checkpoint|provenance)$/],
   ['the analysis (G, C, the measures, the OOD pick, pruning)', /^analysis\/.*$/],
   ['reports (tables, figures, markdown) from plain records', /^report\/.*$/],
   ['the runner (runs, sweeps, studies, the store\'s guards, time estimates)', /^(conflicts|results|run-batch|study|sweep|demo|verify|estimate)$/],

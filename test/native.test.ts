@@ -11,13 +11,13 @@ import { before, test } from 'node:test';
 import { tf } from '../src/backend';
 import { getConfig } from '../src/config';
 import { lossFromLogits, targetWeights, tokensTensor } from '../src/eval';
-import { Transformer } from '../src/model';
+import { gelu, layerNorm, Transformer } from '../src/model';
 import { blasCoreChoice } from '../src/addon';
-import { activeKernels, blasKernels, useKernels, WASM_BACKEND_VERSION, withKernels } from '../src/native';
+import { activeKernels, blasKernels, fusedKernels, useKernels, WASM_BACKEND_VERSION, withKernels, withoutFused } from '../src/native';
 import { provenance } from '../src/provenance';
 import { Rng } from '../src/rng';
 import { BatchStream } from '../src/tasks';
-import { train } from '../src/train';
+import { adamState, makeOptimizer, train } from '../src/train';
 import { maxAbsDiff, setupBackend, tinyConfig } from './helpers';
 
 let skip: string | false = false;
@@ -120,6 +120,67 @@ test('Exp and Erf: native equals stock on random, extreme and special values, ot
     assert.ok(maxAbsDiff(big.native, big.stock) < 1e-6 && Math.abs(big.native[3] - (op === 'exp' ? Math.exp(0.5) : 0.5204998778)) < 1e-6, `${op}(0.5) at the end of a 16 MiB output: ${big.native}`);
   }
   x.dispose();
+});
+
+test('fused LayerNorm and GELU (one native call each way) against the stock composed ops: values and gradients within 1e-6; the fused GELU forward equals the unfused native chain bit for bit', (t) => {
+  if (skip) return t.skip(skip);
+  const rng = new Rng(5, 'fused-test');
+  const rand = (shape: number[], scale = 1) => tf.tensor(Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => (rng.next() * 2 - 1) * scale), shape);
+  // One model ([B, T, D] with [D] gain) and three stacked ones ([K, B, T, D] with [K, 1, 1, D] gains), odd sizes.
+  for (const [xShape, gShape] of [[[5, 7, 33], [33]], [[3, 4, 6, 20], [3, 1, 1, 20]]] as const) {
+    const x = rand([...xShape], 3);
+    const g = tf.add(1, rand([...gShape], 0.5));
+    const b = rand([...gShape], 0.5);
+    const w = rand([...xShape]); // a random downstream weighting, so that every gradient is exercised
+    const run = (fn: (x: tf.Tensor) => tf.Tensor, inputs: tf.Tensor[]) =>
+      both(() => {
+        const { value, grads } = tf.valueAndGrads((...xs: tf.Tensor[]) => tf.sum(tf.mul(fn === gelu ? gelu(xs[0]) : layerNorm(xs[0], xs[1], xs[2], 1e-5), w)) as tf.Scalar)(inputs);
+        const y = (fn === gelu ? gelu(inputs[0]) : layerNorm(inputs[0], inputs[1], inputs[2], 1e-5)).dataSync().slice();
+        return { y, loss: value.dataSync()[0], grads: grads.map((d) => d.dataSync().slice()) };
+      });
+    for (const [name, fn, inputs] of [['LayerNorm', layerNorm, [x, g, b]], ['GELU', gelu, [x]]] as const) {
+      const r = run(fn as never, inputs as unknown as tf.Tensor[]);
+      const scale = (a: ArrayLike<number>) => Math.max(1, ...Array.from(a, Math.abs));
+      assert.ok(maxAbsDiff(r.native.y, r.stock.y) <= 1e-6 * scale(r.stock.y), `${name} ${xShape} values: ${maxAbsDiff(r.native.y, r.stock.y)}`);
+      r.stock.grads.forEach((gs, i) => {
+        const d = maxAbsDiff(r.native.grads[i], gs);
+        assert.ok(d <= 1e-6 * scale(gs), `${name} ${xShape} gradient ${i}: ${d} (largest ${scale(gs)})`);
+      });
+    }
+    useKernels('native', WASM_BACKEND_VERSION);
+    const fused = gelu(x).dataSync().slice();
+    const unfused = withoutFused(() => gelu(x).dataSync().slice());
+    assert.deepEqual(fused, unfused, 'the fused GELU rounds as the unfused native ops');
+  }
+  assert.deepEqual(fusedKernels(), ['LayerNorm', 'GELU', 'Adam']);
+  useKernels('stock', WASM_BACKEND_VERSION);
+  assert.equal(fusedKernels(), null, 'never on the stock kernels');
+  useKernels('native', WASM_BACKEND_VERSION);
+});
+
+test("the fused Adam update equals tfjs's composed one bit for bit, step after step, its state where tfjs keeps it", (t) => {
+  if (skip) return t.skip(skip);
+  useKernels('native', WASM_BACKEND_VERSION);
+  const cfg = getConfig('paper');
+  const rng = new Rng(6, 'fused-adam');
+  const shapes = [[7, 5], [33], [1]];
+  const start = shapes.map((s) => Array.from({ length: s.reduce((a, b) => a * b, 1) }, () => rng.next() * 2 - 1));
+  const run = () => {
+    const vars = shapes.map((s, i) => tf.variable(tf.tensor(start[i], s)));
+    const opt = makeOptimizer(cfg);
+    const gradRng = new Rng(7, 'fused-adam-grads');
+    for (let step = 0; step < 5; step++) {
+      const grads: tf.NamedTensorMap = {};
+      vars.forEach((v) => (grads[v.name] = tf.tensor(Array.from({ length: v.size }, () => (gradRng.next() * 2 - 1) * 10 ** (step - 2)), v.shape)));
+      opt.applyGradients(grads);
+    }
+    const model = { params: Object.fromEntries(vars.map((v, i) => [`p${i}`, v])) } as unknown as Transformer;
+    return { values: vars.map((v) => v.dataSync().slice()), state: adamState(opt, model) };
+  };
+  const fused = run();
+  const composed = withoutFused(run);
+  assert.deepEqual(fused.values, composed.values, 'the same weights');
+  assert.deepEqual(fused.state, composed.state, 'the same moments and beta powers');
 });
 
 test("one training step's loss and every gradient: native equals stock within float tolerance", (t) => {
