@@ -8,6 +8,7 @@
  * gradients are the analytic ones (test/native.test.ts checks all against the composed ops).
  */
 import { tf } from './backend';
+import type { AdamInternals } from './train';
 
 /** GELU(x) = x Phi(x), exact (erf), one call each way. */
 export const fusedGelu = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
@@ -54,26 +55,13 @@ export function fusedLayerNorm(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, eps: nu
   return tf.reshape(y, x.shape);
 }
 
-/** The fields of tfjs's AdamOptimizer that hold its state (private in its typings; stable across tfjs 4.x). */
-interface AdamFields {
-  learningRate: number;
-  beta1: number;
-  beta2: number;
-  epsilon: number;
-  accBeta1: tf.Variable;
-  accBeta2: tf.Variable;
-  accumulatedFirstMoment: { originalName: string; variable: tf.Variable }[];
-  accumulatedSecondMoment: { originalName: string; variable: tf.Variable }[];
-  incrementIterations(): void;
-}
-
 /**
  * tfjs's AdamOptimizer.applyGradients with each parameter's update in one native call (GcgAdam),
  * the optimizer's own state kept where tfjs keeps it (moments created alike, in the same order), so
  * that checkpoints, resumes and the stock path read and write it unchanged.
  */
 export function fusedAdamApply(optimizer: tf.Optimizer, grads: tf.NamedTensorMap | { name: string; tensor: tf.Tensor }[]): void {
-  const o = optimizer as unknown as AdamFields;
+  const o = optimizer as unknown as AdamInternals;
   const names = Array.isArray(grads) ? grads.map((g) => g.name) : Object.keys(grads);
   const accBeta1 = o.accBeta1.dataSync()[0];
   const accBeta2 = o.accBeta2.dataSync()[0];

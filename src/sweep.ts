@@ -8,6 +8,9 @@
  * Without sizes, runs go to `<dir>/<preset>/`; with sizes (src/sizes.ts), each size's runs go to
  * `<dir>/<size>/<preset>/`. The jobs are numbered (sweepJobs: sizes outermost, seeds innermost), so
  * `index` runs one job of the grid: a Slurm array task (scripts/slurm/sweep.sbatch) is one index.
+ * With `seedsPerJob` K, a job is up to K consecutive seeds of one size and task, trained stacked in
+ * one process (src/run-batch.ts; each seed's model is the one it gets alone), and `index` numbers
+ * these jobs.
  *
  * Any number of sweeps (on one machine, or on several sharing the folder) may work on one results
  * folder at once: each run is taken under its lock (see lock.ts), and a run another process holds
@@ -180,7 +183,14 @@ export async function sweep(opts: SweepOptions): Promise<SweepSummary> {
     for (const b of batches) {
       const todo = free(b);
       if (!todo.length) continue;
-      const outcomes = runBatch({ ...opts, dir: todo[0].dir, cfg: todo[0].cfg, task: todo[0].task, seeds: todo.map((j) => j.seed), log });
+      let outcomes: ReturnType<typeof runBatch>;
+      try {
+        outcomes = runBatch({ ...opts, dir: todo[0].dir, cfg: todo[0].cfg, task: todo[0].task, seeds: todo.map((j) => j.seed), log });
+      } catch (e) {
+        if (e instanceof InterruptedError) throw e;
+        for (const j of todo) fail(j, (e as Error).message);
+        continue;
+      }
       outcomes.forEach((o, i) => {
         const j = todo[i];
         if (o.record) report(j, (o.skipped ? 'finished by another process: ' : '') + summarize(o.record));

@@ -20,16 +20,7 @@ import { Rng } from './rng';
 import { checkRun } from './run-spec';
 import { StackedModel, stackBatches } from './stacked';
 import { Batch, BatchStream } from './tasks';
-import { describeStop, EvalPoint, makeOptimizer, StopReason, stoppingCheckLength, TrainingDivergedError, TrainResult, TrainState } from './train';
-
-/** The fields of tfjs's AdamOptimizer that hold its state (as src/train.ts reads them). */
-interface AdamInternals {
-  accBeta1: tf.Variable;
-  accBeta2: tf.Variable;
-  accumulatedFirstMoment: { originalName: string; variable: tf.Variable }[];
-  accumulatedSecondMoment: { originalName: string; variable: tf.Variable }[];
-  iterations_: number;
-}
+import { AdamInternals, describeStop, EvalPoint, makeOptimizer, StopReason, stoppingCheckLength, TrainingDivergedError, TrainResult, TrainState } from './train';
 
 export interface BatchedTrainOptions {
   task: TaskName;

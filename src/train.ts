@@ -128,8 +128,13 @@ export function makeOptimizer(cfg: ExperimentConfig): tf.Optimizer {
   return optimizer;
 }
 
-/** The fields of tfjs's AdamOptimizer that hold its state (private in its typings; stable across tfjs 4.x). */
-interface AdamInternals {
+/** The fields of tfjs's AdamOptimizer that hold its settings and state (private in its typings; stable across tfjs 4.x). */
+export interface AdamInternals {
+  learningRate: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  incrementIterations(): void;
   accBeta1: tf.Variable;
   accBeta2: tf.Variable;
   accumulatedFirstMoment: { originalName: string; variable: tf.Variable }[];

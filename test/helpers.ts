@@ -91,3 +91,18 @@ export function fakeFinishedCheckpoint(file: string, cfg: ExperimentConfig, task
   saveCheckpoint(file, model, cfg, { task, seed, preset, steps: 600, backend: prov.backend, kernels: prov.kernels, training });
   model.dispose();
 }
+
+/** SIGKILLs `child` as soon as `file` exists (polling every 5 ms); rejects if it never appears within 2 minutes. Resolves once the child is gone. */
+export async function killWhenExists(child: import('node:child_process').ChildProcess, file: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const t0 = Date.now();
+    const poll = setInterval(() => {
+      if (fs.existsSync(file) || Date.now() - t0 > 120_000) {
+        clearInterval(poll);
+        child.kill('SIGKILL');
+        fs.existsSync(file) ? resolve() : reject(new Error(`${file} never appeared`));
+      }
+    }, 5);
+  });
+  await new Promise((r) => child.on('close', r));
+}

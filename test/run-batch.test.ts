@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { loadCheckpoint } from '../src/checkpoint';
 import { readRecord, runPaths, RunRecord } from '../src/results';
-import { CLI, setupBackend, TINY_ARGS, tmp } from './helpers';
+import { CLI, killWhenExists, setupBackend, TINY_ARGS, tmp } from './helpers';
 
 const env = { ...process.env, CI: 'true' };
 const gcg = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env });
@@ -67,17 +67,7 @@ test('run --seeds killed (SIGKILL) mid-training resumes every seed from its trai
   const args = [CLI, 'run', '--task', 'reverse', '--seeds', '4,5', '--results', killed, ...set];
   const partial = path.join(killed, 'paper', 'reverse_seed5.partial.ckpt');
   const child = spawn(process.execPath, args, { stdio: 'ignore', env });
-  await new Promise<void>((resolve, reject) => {
-    const t0 = Date.now();
-    const poll = setInterval(() => {
-      if (fs.existsSync(partial) || Date.now() - t0 > 120_000) {
-        clearInterval(poll);
-        child.kill('SIGKILL');
-        fs.existsSync(partial) ? resolve() : reject(new Error('no training checkpoint appeared'));
-      }
-    }, 5);
-  });
-  await new Promise((r) => child.on('close', r));
+  await killWhenExists(child, partial);
   assert.equal(fs.existsSync(path.join(killed, 'paper', 'reverse_seed4.ckpt')), false, 'killed before the end');
   const again = spawnSync(process.execPath, args, { encoding: 'utf8', env });
   assert.equal(again.status, 0, again.stderr);

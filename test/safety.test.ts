@@ -16,7 +16,7 @@ import { cleanStaleTemps, tempName } from '../src/files';
 import { RunLock, RunLockedError } from '../src/lock';
 import { loadReproductionInput, reproductionReport } from '../src/report/reproduction';
 import { inspectRecord, readRecord, runPaths, scanRecords } from '../src/results';
-import { CLI, cli, fakeFinishedCheckpoint, setupBackend, STACK, TINY, TINY_ARGS, tinyCfg, tmp } from './helpers';
+import { CLI, cli, fakeFinishedCheckpoint, killWhenExists, setupBackend, STACK, TINY, TINY_ARGS, tinyCfg, tmp } from './helpers';
 
 const ROOT = path.join(__dirname, '..', '..');
 const sha = (file: string) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
@@ -416,17 +416,7 @@ test('train killed (SIGKILL) mid-run resumes from its training checkpoint, bit f
   const args = [CLI, 'train', '--task', 'reverse', '--seed', '4', '--out', killed, ...set];
   const partial = path.join(killed, 'paper', 'reverse_seed4.partial.ckpt');
   const child = spawn(process.execPath, args, { stdio: 'ignore', env: { ...process.env, CI: 'true' } });
-  await new Promise<void>((resolve, reject) => {
-    const t0 = Date.now();
-    const poll = setInterval(() => {
-      if (fs.existsSync(partial) || Date.now() - t0 > 120_000) {
-        clearInterval(poll);
-        child.kill('SIGKILL');
-        fs.existsSync(partial) ? resolve() : reject(new Error('no training checkpoint appeared'));
-      }
-    }, 5);
-  });
-  await new Promise((r) => child.on('close', r));
+  await killWhenExists(child, partial);
   assert.equal(fs.existsSync(path.join(killed, 'paper', 'reverse_seed4.ckpt')), false, 'killed before the end');
   const again = spawnSync(process.execPath, args, { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
   assert.equal(again.status, 0, again.stderr);
