@@ -14,7 +14,7 @@
 // The umbrella package: tfjs-core's API, the cpu backend and every op's gradient registered
 // (tfjs-core alone registers no gradients).
 import * as tf from '@tensorflow/tfjs';
-import { activeKernels, forcedKernels, KernelsName, nativeAddonLoads, useKernels } from './native';
+import { activeKernels, forcedKernels, fusedSetting, KernelsName, nativeAddonLoads, useKernels } from './native';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 export const BACKENDS: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
@@ -95,6 +95,7 @@ export async function initBackend(force?: BackendName): Promise<BackendInfo> {
   if (pending && !wanted) return pending;
   pending = (async () => {
     const kernelMode = forcedKernels(); // a bad GCG_KERNELS is an error, not a reason to pass over wasm
+    fusedSetting(); // and a bad GCG_FUSED, before any work
     const candidates = wanted ? [wanted] : defaultOrder(kernelMode);
     const skipped: BackendInfo['skipped'] = [];
     for (const name of candidates) {

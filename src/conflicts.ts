@@ -77,7 +77,7 @@ export function storeKernels(folder: string): { label: string; core: string | nu
       } else if (/_seed\d+(\.partial)?\.ckpt$/.test(f)) {
         const { header } = readCheckpointHeader(file);
         const prov = header.meta.provenance as Provenance | undefined;
-        if (header.meta.backend) return { label: kernelsLabel(header.meta), core: blasCore(prov?.blas), file };
+        if (header.meta.backend) return { label: kernelsLabel({ ...header.meta, fused: prov?.fused }), core: blasCore(prov?.blas), file };
       }
     } catch {
       /* unreadable files are dealt with by the run that meets them */
@@ -100,7 +100,9 @@ export function checkStoreKernels(folder: string, mixKernels = false): void {
   const core = blasCore(prov.blas);
   const differ = there.label !== now ? `${there.label}` : there.core && core && there.core !== core ? `${there.label} with OpenBLAS's ${there.core} kernels` : null;
   if (!differ) return;
-  const fix = there.label !== now ? `GCG_KERNELS=${there.label.split(' ')[1] ?? 'stock'}; GCG_BACKEND` : `OPENBLAS_CORETYPE=${there.core}`;
+  const kind = there.label.split(' ')[1] ?? 'stock'; // stock, native or native+fused
+  const fused = kind === 'native' ? ' GCG_FUSED=off' : kind === 'native+fused' ? ' GCG_FUSED=on' : '';
+  const fix = there.label !== now ? `GCG_KERNELS=${kind.replace('+fused', '')}${fused}; GCG_BACKEND` : `OPENBLAS_CORETYPE=${there.core}`;
   throw new RunConflictError(
     `${folder} holds work made on ${differ} (${path.basename(there.file)}), and this process runs on ${now}${there.label === now ? ` with ${core} kernels` : ''}: ` +
       `the same seed trains to a different model on each, so one folder must not mix them; use another --results folder, run with the same kernels (${fix}), or add --mix-kernels to mix them knowingly`,

@@ -188,12 +188,23 @@ const FUSED_KERNELS: Record<string, (args: KernelArgs) => tf.TensorInfo | tf.Ten
 let fusedWanted = true;
 
 /**
+ * GCG_FUSED: `off` keeps the native kernels' composed LayerNorm, GELU and Adam (the native numbers
+ * of records made before the fused kernels); unset, empty or `on`: fused. Throws naming the
+ * variable and the allowed values.
+ */
+export function fusedSetting(value = process.env.GCG_FUSED): boolean {
+  if (value === undefined || value === '' || value === 'on') return true;
+  if (value === 'off') return false;
+  throw new ConfigError(`GCG_FUSED=${JSON.stringify(value)} is not a choice; allowed: on (default), off`);
+}
+
+/**
  * Whether the model's LayerNorm and GELU run as one fused native call each, forward and backward,
  * and Adam as one call per parameter (src/fused.ts): on the native kernels only, never on the
- * stock ones (committed results).
+ * stock ones (committed results), and not with GCG_FUSED=off.
  */
 export function fusedActive(): boolean {
-  return fusedWanted && active === 'native' && tf.getBackend() === 'wasm';
+  return fusedWanted && active === 'native' && tf.getBackend() === 'wasm' && fusedSetting();
 }
 
 /** The fused kernels that run now, for a record's provenance (null: none). */

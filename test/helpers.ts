@@ -88,7 +88,7 @@ export function fakeFinishedCheckpoint(file: string, cfg: ExperimentConfig, task
   const training = { steps: 600, reachedTarget: true, stopReason: 'target', finalAcc: 0.9, wallMs: 1, msPerStep: 1, losses: [1], evals: [] };
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const prov = provenance();
-  saveCheckpoint(file, model, cfg, { task, seed, preset, steps: 600, backend: prov.backend, kernels: prov.kernels, training });
+  saveCheckpoint(file, model, cfg, { task, seed, preset, steps: 600, backend: prov.backend, kernels: prov.kernels, provenance: prov, training });
   model.dispose();
 }
 

@@ -450,8 +450,28 @@ test('a results folder holds one kind of kernels: a run on others is refused bef
     fs.writeFileSync(runPaths(dir2, 'paper', 'sort', 2).results, JSON.stringify(sealRecord(rec)));
     assert.throws(
       () => withKernels('native', () => runOne({ dir: dir2, preset: 'paper', task: 'sort', seed: 3, cfg, oodLengths: [3], allowIdLengths: true })),
-      /holds work made on wasm native with OpenBLAS's SomeOtherCore kernels .* \(OPENBLAS_CORETYPE=SomeOtherCore\)/,
+      /holds work made on wasm native\+fused with OpenBLAS's SomeOtherCore kernels .* \(OPENBLAS_CORETYPE=SomeOtherCore\)/,
     );
+  }
+  // The native kernels with and without the fused LayerNorm, GELU and Adam round differently too: a
+  // folder of native work made before them (no provenance.fused) takes no fused work, and GCG_FUSED=off says how to match it.
+  assert.deepEqual(native.record.provenance.fused, ['LayerNorm', 'GELU', 'Adam']);
+  const dir3 = tmp('kernels-fused');
+  fs.mkdirSync(path.join(dir3, 'paper'));
+  const old = JSON.parse(fs.readFileSync(runPaths(dir, 'paper', 'sort', 2).results, 'utf8'));
+  delete old.provenance.fused;
+  fs.writeFileSync(runPaths(dir3, 'paper', 'sort', 2).results, JSON.stringify(sealRecord(old)));
+  const run3 = () => withKernels('native', () => runOne({ dir: dir3, preset: 'paper', task: 'sort', seed: 3, cfg, oodLengths: [3], allowIdLengths: true }));
+  assert.throws(run3, /holds work made on wasm native \(sort_seed2\.json\), and this process runs on wasm native\+fused.*\(GCG_KERNELS=native GCG_FUSED=off; GCG_BACKEND\)/);
+  process.env.GCG_FUSED = 'off';
+  try {
+    assert.equal(run3().record.provenance.fused, null, 'GCG_FUSED=off: the composed ops, as the folder\'s work');
+    process.env.GCG_FUSED = 'maybe';
+    const run4 = () => withKernels('native', () => runOne({ dir: dir3, preset: 'paper', task: 'sort', seed: 4, cfg, oodLengths: [3], allowIdLengths: true }));
+    assert.throws(run4, /GCG_FUSED="maybe" is not a choice; allowed: on \(default\), off/);
+    assert.equal(fs.existsSync(runPaths(dir3, 'paper', 'sort', 4).lock), false, 'no lock left');
+  } finally {
+    delete process.env.GCG_FUSED;
   }
   // The same for a sweep, before any run starts.
   const s = await withKernels('native', () => cli('sweep', '--results', dir, '--tasks', 'sort', '--seeds', '3', ...TINY_ARGS));
