@@ -113,7 +113,7 @@ test('runOne resumes a run killed mid-training from its training checkpoint, and
     seed: 4,
     cfg: tcfg,
     progress: false,
-    onCheckpoint: (m, st) => saveTrainingCheckpoint(paths.partial, m, tcfg, { ...meta, seed: 4, backend: provenance().backend, kernels: provenance().kernels }, st),
+    onCheckpoint: (m, st) => saveTrainingCheckpoint(paths.partial, m, tcfg, { ...meta, seed: 4, backend: provenance().backend, kernels: provenance().kernels, provenance: provenance() }, st),
     onStep: (i) => (i.step === 21 ? 'stop' : undefined),
   }).model.dispose();
   const lines: string[] = [];
