@@ -138,6 +138,11 @@ export function prepareRun(opts: RunOptions, log: (line: string) => void): Prepa
   }
 }
 
+/** A stopping check in the runner's log: `sort seed 42: step 500, training-distribution exact match 91.0%`. */
+export function describeCheck(task: TaskName, seed: number, e: EvalPoint): string {
+  return `${task} seed ${seed}: step ${e.step}, training-distribution exact match ${(100 * e.acc).toFixed(1)}%`;
+}
+
 /** What a checkpoint of this run records besides its weights and configuration (its training outcome is added when it finishes). */
 export function checkpointMeta(task: TaskName, seed: number, preset: PresetName, cfg: ExperimentConfig) {
   const prov = provenance();
@@ -174,7 +179,7 @@ export function trainToCheckpoint(opts: {
     cfg,
     model: resume?.model,
     resume: resume?.state,
-    onEval: opts.onEval ?? ((e) => log(`${task} seed ${seed}: step ${e.step}, training-distribution exact match ${(100 * e.acc).toFixed(1)}%`)),
+    onEval: opts.onEval ?? ((e) => log(describeCheck(task, seed, e))),
     onCheckpoint: (m, state) => saveTrainingCheckpoint(opts.partial, m, cfg, meta, state),
   });
   const training = trainingOutcome(result);

@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import { saveCheckpoint, saveTrainingCheckpoint } from './checkpoint';
 import { describeHolder, RunLockedError } from './lock';
 import type { Transformer } from './model';
-import { analyzeAndWrite, checkpointMeta, checkRunOptions, loadPartial, PreparedRun, prepareRun, RunOptions, setAsideForeign, trainingOutcome } from './results';
+import { analyzeAndWrite, checkpointMeta, describeCheck, checkRunOptions, loadPartial, PreparedRun, prepareRun, RunOptions, setAsideForeign, trainingOutcome } from './results';
 import type { RunRecord, TrainingOutcome } from './store';
 import { TrainState } from './train';
 import { trainBatched } from './train-batched';
@@ -78,7 +78,7 @@ export function runBatch(opts: Omit<RunOptions, 'seed'> & { seeds: readonly numb
         seeds,
         cfg,
         resume: group.map((g) => g.resume),
-        onEval: (seed, e) => log(`${task} seed ${seed}: step ${e.step}, training-distribution exact match ${(100 * e.acc).toFixed(1)}%`),
+        onEval: (seed, e) => log(describeCheck(task, seed, e)),
         onCheckpoint: (seed, m, state) => saveTrainingCheckpoint(runs.get(seed)!.paths.partial, m, cfg, metas.get(seed)!, state),
         onDone: (seed, result) => {
           const training: TrainingOutcome = { ...trainingOutcome(result), ...(seeds.length > 1 ? { batched: { seeds } } : {}) };

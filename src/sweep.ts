@@ -181,18 +181,18 @@ export async function sweep(opts: SweepOptions): Promise<SweepSummary> {
   const batches = sweepBatches(pending, perJob);
   if (opts.workers <= 1 && perJob > 1) {
     for (const b of batches) {
-      const todo = free(b);
-      if (!todo.length) continue;
+      const runnable = free(b);
+      if (!runnable.length) continue;
       let outcomes: ReturnType<typeof runBatch>;
       try {
-        outcomes = runBatch({ ...opts, dir: todo[0].dir, cfg: todo[0].cfg, task: todo[0].task, seeds: todo.map((j) => j.seed), log });
+        outcomes = runBatch({ ...opts, dir: runnable[0].dir, cfg: runnable[0].cfg, task: runnable[0].task, seeds: runnable.map((j) => j.seed), log });
       } catch (e) {
         if (e instanceof InterruptedError) throw e;
-        for (const j of todo) fail(j, (e as Error).message);
+        for (const j of runnable) fail(j, (e as Error).message);
         continue;
       }
       outcomes.forEach((o, i) => {
-        const j = todo[i];
+        const j = runnable[i];
         if (o.record) report(j, (o.skipped ? 'finished by another process: ' : '') + summarize(o.record));
         else if (o.elsewhere) heldElsewhere(j, o.elsewhere);
         else fail(j, o.error ?? 'no result');
@@ -228,10 +228,10 @@ export async function sweep(opts: SweepOptions): Promise<SweepSummary> {
     };
     const worker = async () => {
       for (let batch = stopping ? undefined : queue.shift(); batch; batch = stopping ? undefined : queue.shift()) {
-        const todo = free(batch);
-        if (!todo.length) continue;
-        const job = todo[0];
-        const seeds = todo.length === 1 ? ['--seed', String(job.seed)] : ['--seeds', todo.map((j) => j.seed).join(',')];
+        const runnable = free(batch);
+        if (!runnable.length) continue;
+        const job = runnable[0];
+        const seeds = runnable.length === 1 ? ['--seed', String(job.seed)] : ['--seeds', runnable.map((j) => j.seed).join(',')];
         const args = [cli, 'run', '--task', job.task, ...seeds, '--preset', opts.preset, '--results', job.dir];
         for (const s of job.overrides) args.push('--set', s);
         if (opts.oodLengths) args.push('--ood-lengths', opts.oodLengths.join(','));
@@ -241,7 +241,7 @@ export async function sweep(opts: SweepOptions): Promise<SweepSummary> {
         if (opts.mixKernels) args.push('--mix-kernels');
         // Each worker's own output (training checks, phases) goes to <task>_seed<seed>.log beside its results (a batch's: <task>_seeds<a>_<b>...log).
         const paths = runPaths(job.dir, opts.preset, job.task, job.seed);
-        const logFile = todo.length === 1 ? paths.log : path.join(path.dirname(paths.log), `${job.task}_seeds${todo.map((j) => j.seed).join('_')}.log`);
+        const logFile = runnable.length === 1 ? paths.log : path.join(path.dirname(paths.log), `${job.task}_seeds${runnable.map((j) => j.seed).join('_')}.log`);
         makeDir(path.dirname(logFile));
         const out = fs.openSync(logFile, 'a');
         const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
@@ -257,7 +257,7 @@ export async function sweep(opts: SweepOptions): Promise<SweepSummary> {
         });
         fs.closeSync(out);
         const last = stderr.trim().split('\n').pop() ?? '';
-        for (const j of todo) {
+        for (const j of runnable) {
           const rec = readRecord(runPaths(j.dir, opts.preset, j.task, j.seed).results);
           const ok = rec && !configDiff(rec.config, j.cfg).length;
           if (code === exitCodeOf('SIGINT') || code === exitCodeOf('SIGTERM')) report(j, `stopped (${last})`);
