@@ -27,6 +27,10 @@ const COMMAND_DOCS: Record<string, string> = {
   sweep: `  sweep     run over tasks x seeds (x --sizes); skips finished runs, redoes unfinished ones;
             --list numbers the grid's jobs, --index I runs job I (one Slurm array task:
             scripts/slurm/sweep.sbatch); --seeds-per-job K trains K seeds per job stacked`,
+  stability: `  stability The stability study: for each task and seed, replicas that differ only by the initial
+            weights moved at the last bit (init1..R) or the training batches redrawn (data1..R),
+            beside the seed's own run (base); each into <results>/<replica>/<preset>/ (default
+            results/stability); G, C and the per-position C; takes sweep's options and --replicas R`,
   analyze: `  analyze   Re-run the analysis on trained models, no retraining: every checkpoint of a preset
             in the results store (rewrites its results files), or one --checkpoint FILE (prints)`,
   tables: `  tables    Tables 1-6 from the results store (--results DIR, --preset P); --csv DIR writes CSVs`,
@@ -65,6 +69,7 @@ const OPTION_DOCS: Record<string, string> = {
                   pass (each gets the model it gets alone, bit for bit), then analyse each`,
   'seeds-per-job': `  --seeds-per-job K  sweep: train up to K seeds of one size and task stacked in one pass
                   (one process, one --index); each seed's model is the one it gets alone  (default 1)`,
+  replicas: `  --replicas R    stability: perturbed replicas of each kind per seed (default 4)`,
   workers: `  --workers N     sweep: parallel worker processes        (default 1)`,
   sizes: `  --sizes A,B     sweep: model sizes (layers x d_model), each into <results>/<size>/<preset>/:
                   ${SIZES.join(', ')}; l4-d128 is the paper's model  (default: none)`,
@@ -146,6 +151,7 @@ export const COMMAND_OPTIONS: Record<string, readonly string[]> = {
   demo: ['task', 'seed', 'preset', 'set', 'out', 'ood-lengths', 'allow-id-lengths', 'replace', 'mix-kernels'],
   run: ['task', 'seed', 'seeds', 'preset', 'set', 'results', 'ood-lengths', 'allow-id-lengths', 'replace', 'lock-stale', 'mix-kernels'],
   sweep: ['preset', 'set', 'results', 'tasks', 'seeds', 'sizes', 'index', 'seeds-per-job', 'list', 'workers', 'ood-lengths', 'allow-id-lengths', 'replace', 'lock-stale', 'mix-kernels'],
+  stability: ['preset', 'set', 'results', 'tasks', 'seeds', 'replicas', 'index', 'seeds-per-job', 'list', 'workers', 'ood-lengths', 'allow-id-lengths', 'replace', 'lock-stale', 'mix-kernels'],
   analyze: ['preset', 'set', 'results', 'checkpoint', 'ood-lengths', 'allow-id-lengths', 'lock-stale'],
   tables: ['preset', 'results', 'csv'],
   figures: ['preset', 'results', 'fig-dir'],
@@ -171,6 +177,7 @@ const OPTIONS = {
   sizes: { type: 'string' },
   index: { type: 'string' },
   'seeds-per-job': { type: 'string' },
+  replicas: { type: 'string' },
   workers: { type: 'string' },
   'ood-lengths': { type: 'string' },
   'allow-id-lengths': { type: 'boolean' },
@@ -189,10 +196,14 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
+/** The stability study's default seeds: the paper's first five. */
+const STABILITY_SEEDS = PAPER_SEEDS.slice(0, 5);
+
 /** Defaults that differ by command (over DEFAULTS). */
 const COMMAND_DEFAULTS: Record<string, Record<string, string>> = {
   demo: { task: 'reverse' },
   run: { seeds: '' }, // run takes --seed; --seeds only when given
+  stability: { results: path.join('results', 'stability'), seeds: STABILITY_SEEDS.join(','), replicas: '4' },
   measures: { out: path.join('results', 'measures') },
   'measures-report': { report: 'MEASURES.md', study: path.join('results', 'measures') },
   'complexity-report': { report: 'COMPLEXITY.md', results: [path.join('results', 'complexity'), path.join('results', 'measures')].join(',') },
@@ -283,6 +294,7 @@ export type Opts = {
   sizes?: string;
   index?: string;
   'seeds-per-job'?: string;
+  replicas?: string;
   workers: string;
   'ood-lengths'?: string;
   'allow-id-lengths'?: boolean;

@@ -43,6 +43,7 @@ import { complexityFigures } from './report/complexity-figures';
 import { complexityReport } from './report/complexity-report';
 import { describeJobs, sweep, sweepBatches, sweepJob, sweepJobs } from './sweep';
 import { runBatch } from './run-batch';
+import { checkStudyKernels, stabilityJobs } from './stability';
 import { verifyStore } from './verify';
 import { resolveRun, resolveSettings } from './run-spec';
 import { checkSize, SIZES } from './sizes';
@@ -182,7 +183,8 @@ async function runSeeds(opts: Opts): Promise<number> {
   return outcomes.some((o) => o.error) ? 1 : 0;
 }
 
-async function runSweep(opts: Opts): Promise<number> {
+/** `sweep`, and `stability` (the stability study's grid of replicas: src/stability.ts), which is run as a sweep. */
+async function runSweep(opts: Opts, study: 'stability' | null = null): Promise<number> {
   const { preset, cfg } = resolveSettings(opts.preset, opts.set);
   const tasks = opts.tasks.split(',').map((t) => checkTask(t.trim()));
   if (new Set(tasks).size !== tasks.length) throw new ConfigError(`--tasks: got ${JSON.stringify(opts.tasks)}, which repeats a task; allowed: distinct tasks among ${TASKS.join(', ')}`);
@@ -194,13 +196,16 @@ async function runSweep(opts: Opts): Promise<number> {
   const seedsPerJob = opts['seeds-per-job'] === undefined ? 1 : parseInt1('--seeds-per-job', opts['seeds-per-job'], 1, 1000);
   if (index !== undefined && workers > 1) throw new ConfigError(`--workers: got ${workers} with --index, which runs one job; allowed: 1 (start more array tasks instead)`);
   const grid = { dir: opts.results, preset, tasks, seeds, sizes, overrides: opts.set };
-  const jobs = sweepJobs(grid); // checks every size's settings
+  const replicas = study ? parseInt1('--replicas', opts.replicas ?? '', 1, 1000) : 0;
+  // Checks every size's (every replica's) settings.
+  const jobs = study ? stabilityJobs({ ...grid, replicas }) : sweepJobs(grid);
   const units = sweepBatches(jobs, seedsPerJob);
-  const chosen = index === undefined ? jobs : sweepJob(units, index, seedsPerJob > 1 ? `batches of up to ${seedsPerJob} seeds of one size and task` : undefined);
+  const gridName = study ? 'replicas x tasks x seeds' : 'sizes x tasks x seeds';
+  const chosen = index === undefined ? jobs : sweepJob(units, index, seedsPerJob > 1 ? `batches of up to ${seedsPerJob} seeds of one ${study ? 'replica' : 'size'} and task` : gridName);
   if (opts.list) {
-    const what = seedsPerJob > 1 ? `jobs of up to ${seedsPerJob} seeds trained stacked (${jobs.length} runs)` : 'jobs (sizes x tasks x seeds)';
-    console.log(`${units.length} ${what}; a Slurm array: sbatch --array=0-${units.length - 1} scripts/slurm/sweep.sbatch <these options>`);
-    console.log(`index  size     task       seed       state in ${opts.results}`);
+    const what = seedsPerJob > 1 ? `jobs of up to ${seedsPerJob} seeds trained stacked (${jobs.length} runs)` : `jobs (${gridName})`;
+    console.log(`${units.length} ${what}; a Slurm array: ${study ? 'GCG_COMMAND=stability ' : ''}sbatch --array=0-${units.length - 1} scripts/slurm/sweep.sbatch <these options>`);
+    console.log(`index  ${study ? 'replica' : 'size   '}  task       seed       state in ${opts.results}`);
     for (const line of describeJobs(units, preset)) console.log(line);
     return 0;
   }
@@ -211,12 +216,13 @@ async function runSweep(opts: Opts): Promise<number> {
   const dir = checkOutputDir('--results', opts.results);
   for (const d of new Set(chosen.map((j) => path.join(j.dir, preset)))) checkOutputDir('--results', d);
   console.log(describeBackend(await initBackend()));
-  const s = await sweep({ ...grid, dir, index, seedsPerJob, workers, oodLengths: lengths, allowIdLengths: opts['allow-id-lengths'], replace: opts.replace, lockStaleMinutes, mixKernels: opts['mix-kernels'] });
+  if (study) checkStudyKernels(jobs, preset, opts['mix-kernels']);
+  const s = await sweep({ ...grid, ...(study ? { jobs } : {}), dir, index, seedsPerJob, workers, oodLengths: lengths, allowIdLengths: opts['allow-id-lengths'], replace: opts.replace, lockStaleMinutes, mixKernels: opts['mix-kernels'] });
   console.log(
     `sweep finished: ${s.done} done, ${s.skipped} already there, ${s.elsewhere.length} in progress elsewhere, ${s.failed.length} failed, in ${(s.wallMs / 1000).toFixed(1)} s` +
       (s.elsewhere.length ? '\n(runs in progress elsewhere are left to their process; run the sweep again later to check they finished)' : ''),
   );
-  for (const f of s.failed) console.error(`FAILED: ${f.size ? `${f.size} ` : ''}${f.task} seed ${f.seed}: ${f.error}`);
+  for (const f of s.failed) console.error(`FAILED: ${f.size ? `${f.size} ` : ''}${f.group ? `${f.group} ` : ''}${f.task} seed ${f.seed}: ${f.error}`);
   return s.failed.length ? 1 : 0;
 }
 
@@ -341,6 +347,8 @@ export async function runCommand(command: string, opts: Opts): Promise<number> {
       return (await runRun(opts)) ?? 0;
     case 'sweep':
       return await runSweep(opts);
+    case 'stability':
+      return await runSweep(opts, 'stability');
     case 'analyze':
       return await runAnalyze(opts);
     case 'tables': {

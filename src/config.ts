@@ -64,6 +64,8 @@ export interface TrainConfig {
   evalEvery: number; // check the stopping rule every K steps (authors: 500)
   evalSamples: number; // fresh training-distribution sequences per check (authors: 100)
   stopLength: number; // 0: the check uses lengths minLen..maxLen; N: only length N (the authors' last section retrains with 7)
+  initReplica: number; // 0: the seed's initial weights; r >= 1: each nonzero one moved one unit in the last place, up or down (stability study)
+  dataReplica: number; // 0: the seed's own training batches; r >= 1: batches from another stream, same initial weights (stability study)
 }
 
 export interface AnalysisConfig {
@@ -129,6 +131,8 @@ export const DEFAULT_CONFIG: ExperimentConfig = {
     evalEvery: 100,
     evalSamples: 512,
     stopLength: 0,
+    initReplica: 0,
+    dataReplica: 0,
   },
   analysis: {
     accLow: 0.2,
@@ -223,6 +227,8 @@ export const CONFIG_RULES: Record<string, Rule> = {
   'train.evalEvery': { kind: 'int', min: 1, max: 10_000_000, doc: 'steps between stopping checks (authors: 500)' },
   'train.evalSamples': { kind: 'int', min: 1, max: 1_000_000, doc: 'fresh sequences per stopping check (authors: 100)' },
   'train.stopLength': { kind: 'int', min: 0, max: 99, doc: '0: check on every training length; N: only on length N' },
+  'train.initReplica': { kind: 'int', min: 0, max: 1_000_000, doc: "0: the seed's initial weights; r: the same, each nonzero weight moved one unit in the last place up or down at random (replica r; the stability study)" },
+  'train.dataReplica': { kind: 'int', min: 0, max: 1_000_000, doc: "0: the seed's own training batches; r: batches drawn from replica r's stream, the initial weights unchanged (the stability study)" },
   'analysis.accLow': { kind: 'number', min: 0, max: 1, doc: 'OOD length: the first N with accuracy in [accLow, accHigh] (paper: 0.2)' },
   'analysis.accHigh': { kind: 'number', min: 0, max: 1, doc: 'upper end of that window (paper: 0.75)' },
   'analysis.oodPickSamples': { kind: 'int', min: 1, max: 1_000_000, doc: 'sequences per candidate length when picking N (authors: 100)' },

@@ -38,6 +38,8 @@ export interface SweepOptions {
   preset: PresetName;
   tasks: TaskName[];
   seeds: number[];
+  /** A prepared grid (a study's, e.g. src/stability.ts) run instead of sizes x tasks x seeds. */
+  jobs?: SweepJob[];
   /** Model sizes (each into `<dir>/<size>/`); absent: one grid of the settings' own size, into `<dir>/`. */
   sizes?: SizeName[];
   /** Run only the job of this number (sweepJobs; with seedsPerJob > 1, sweepBatches); absent: every job. */
@@ -74,6 +76,8 @@ export interface SweepJob {
   task: TaskName;
   seed: number;
   dir: string; // the results folder of its size (runs go to <dir>/<preset>/)
+  /** What names its folder in a study's grid (a stability replica: base, init1, data1, ...). */
+  group?: string;
   cfg: ExperimentConfig;
   overrides: string[]; // the --set assignments that give cfg from the preset (the size's included)
 }
@@ -114,21 +118,22 @@ export function sweepBatches(jobs: readonly SweepJob[], seedsPerJob: number): Sw
   return out;
 }
 
-const jobName = (j: SweepJob) => `${j.size ? `${j.size} ` : ''}${j.task} seed ${j.seed}`;
-const batchName = (b: readonly SweepJob[]) => (b.length === 1 ? jobName(b[0]) : `${b[0].size ? `${b[0].size} ` : ''}${b[0].task} seeds ${b.map((j) => j.seed).join(',')}`);
+const groupOf = (j: SweepJob) => [j.size, j.group].filter(Boolean).map((x) => `${x} `).join('');
+const jobName = (j: SweepJob) => `${groupOf(j)}${j.task} seed ${j.seed}`;
+const batchName = (b: readonly SweepJob[]) => (b.length === 1 ? jobName(b[0]) : `${groupOf(b[0])}${b[0].task} seeds ${b.map((j) => j.seed).join(',')}`);
 
 export interface SweepSummary {
   done: number;
   skipped: number;
   /** Runs another process was working on (their locks were live). */
   elsewhere: { task: TaskName; seed: number; size: SizeName | null; holder: string }[];
-  failed: { task: TaskName; seed: number; size: SizeName | null; error: string }[];
+  failed: { task: TaskName; seed: number; size: SizeName | null; group?: string; error: string }[];
   wallMs: number;
 }
 
 export async function sweep(opts: SweepOptions): Promise<SweepSummary> {
   const log = opts.log ?? ((l: string) => console.log(l));
-  const grid = sweepJobs(opts);
+  const grid = opts.jobs ?? sweepJobs(opts);
   const perJob = opts.seedsPerJob ?? 1;
   const units = sweepBatches(grid, perJob);
   const jobs = opts.index === undefined ? grid : sweepJob(units, opts.index, perJob > 1 ? `batches of up to ${perJob} seeds of one size and task` : undefined);
@@ -166,7 +171,7 @@ export async function sweep(opts: SweepOptions): Promise<SweepSummary> {
     report(j, `in progress elsewhere (${holder}): left to that process`);
   };
   const fail = (j: SweepJob, error: string) => {
-    failed.push({ task: j.task, seed: j.seed, size: j.size, error });
+    failed.push({ task: j.task, seed: j.seed, size: j.size, group: j.group, error });
     report(j, `FAILED: ${error}`);
   };
   const holderOf = (j: SweepJob) => liveHolder(runPaths(j.dir, opts.preset, j.task, j.seed).lock, opts.lockStaleMinutes);
@@ -284,7 +289,7 @@ export function describeJobs(units: readonly (readonly SweepJob[])[], preset: Pr
       : holder ? `in progress (${holder})`
       : fs.existsSync(p.partial) || fs.existsSync(p.checkpoint) ? 'partly done'
       : 'to do';
-    return `${String(j.index).padStart(5)}  ${(j.size ?? '-').padEnd(8)} ${j.task.padEnd(10)} ${String(j.seed).padEnd(10)} ${state}`;
+    return `${String(j.index).padStart(5)}  ${(j.size ?? j.group ?? '-').padEnd(8)} ${j.task.padEnd(10)} ${String(j.seed).padEnd(10)} ${state}`;
   });
 }
 

@@ -16,6 +16,7 @@ import { sampleAccuracy } from './eval';
 import { checkInterrupted, holdInterrupts, InterruptedError, pendingSignal } from './interrupt';
 import { Transformer } from './model';
 import { ProgressBar, progressWanted } from './progress';
+import { initialModel, trainDataRng } from './replica';
 import { Rng } from './rng';
 import { checkRun } from './run-spec';
 import { StackedModel, stackBatches } from './stacked';
@@ -73,7 +74,7 @@ export function trainBatched(opts: BatchedTrainOptions): { stackedSteps: number;
   if (startSteps.size > 1) throw new Error(`trainBatched: the seeds resume at different steps (${[...startSteps].join(', ')}); train each step's seeds together`);
   let step = [...startSteps][0];
 
-  const models = opts.seeds.map((seed, k) => resume[k]?.model ?? Transformer.init(cfg.model, seed));
+  const models = opts.seeds.map((seed, k) => resume[k]?.model ?? initialModel(cfg, seed));
   const stacked = StackedModel.stack(models);
   for (const m of models) m.dispose();
   const optimizer = makeOptimizer(cfg);
@@ -83,7 +84,7 @@ export function trainBatched(opts: BatchedTrainOptions): { stackedSteps: number;
     const r = resume[k]?.state;
     return {
       seed,
-      stream: new BatchStream(task, { ...cfg.data, batchSize: cfg.train.batchSize }, r ? Rng.fromState(r.dataRng) : new Rng(seed, 'train-data')),
+      stream: new BatchStream(task, { ...cfg.data, batchSize: cfg.train.batchSize }, r ? Rng.fromState(r.dataRng) : trainDataRng(cfg, seed)),
       evalRng: r ? Rng.fromState(r.evalRng) : new Rng(seed, 'train-eval'),
       losses: r ? r.losses.slice() : [],
       evals: r ? r.evals.slice() : [],

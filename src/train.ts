@@ -6,6 +6,8 @@
  *
  * Random streams of one seed: 'init' (weights), 'train-data' (batches), 'train-eval' (the stopping
  * checks), so changing the check's sample size does not change the batches a model trains on.
+ * A replica of the stability study nudges the initial weights or draws the batches from another
+ * stream (src/replica.ts).
  */
 import { tf } from './backend';
 import { ExperimentConfig, TaskName } from './config';
@@ -17,6 +19,7 @@ import { Transformer } from './model';
 import { fusedActive } from './native';
 import { ProgressBar, progressWanted } from './progress';
 import { Rng, RngState } from './rng';
+import { initialModel, trainDataRng } from './replica';
 import { BatchStream } from './tasks';
 
 export interface EvalPoint {
@@ -181,11 +184,11 @@ export function train(opts: TrainOptions): TrainResult {
   const r = opts.resume;
   if (r && !opts.model) throw new Error('train: resume needs the model saved with the state (opts.model)');
   const t0 = Date.now() - (r?.wallMs ?? 0);
-  const model = opts.model ?? Transformer.init(cfg.model, seed);
+  const model = opts.model ?? initialModel(cfg, seed);
   const optimizer = makeOptimizer(cfg);
   if (r?.adam) restoreAdamState(optimizer, model, r.adam, r.step);
   const vars = Object.values(model.params);
-  const stream = new BatchStream(task, { ...cfg.data, batchSize: cfg.train.batchSize }, r ? Rng.fromState(r.dataRng) : new Rng(seed, 'train-data'));
+  const stream = new BatchStream(task, { ...cfg.data, batchSize: cfg.train.batchSize }, r ? Rng.fromState(r.dataRng) : trainDataRng(cfg, seed));
   const evalRng = r ? Rng.fromState(r.evalRng) : new Rng(seed, 'train-eval');
   const losses: number[] = r ? r.losses.slice() : [];
   const evals: EvalPoint[] = r ? r.evals.slice() : [];

@@ -127,13 +127,16 @@ export interface Redraw {
   expectedHeroes?: number;
   expectedBloats?: number;
   classes: string[];
+  /** The measures of analysis.measures on the same redrawn sequences (absent when it names none). */
+  scores?: Record<string, Record<string, number>>;
 }
 
 /**
- * The noise floor of one model: G, the ablation means and C recomputed `cfg.redraws` times with
- * every sequence drawn afresh (the gradient batches, the means' batches, the evaluation set;
- * random streams '<name>-redraw<k>'), under the run's own settings. The spread of rho and of the
- * classes across redraws is what evaluation sampling alone does to them.
+ * The noise floor of one model: G, the ablation means, C and every measure of analysis.measures
+ * recomputed `cfg.redraws` times with every sequence drawn afresh (the gradient batches, the
+ * means' batches, the evaluation set; random streams '<name>-redraw<k>'), under the run's own
+ * settings. The spread of rho and of the classes across redraws is what evaluation sampling alone
+ * does to them.
  */
 export function redrawNoise(ctxBase: ImportanceContext, components: readonly string[]): Redraw[] {
   const { model, task, length, cfg, seed } = ctxBase;
@@ -148,7 +151,8 @@ export function redrawNoise(ctxBase: ImportanceContext, components: readonly str
       components.map((id) => Cmap[id]),
       { ...cfg, seed },
     );
-    out.push({ redraw: k, baseline: ctx.baseline(), G: Gmap, C: Cmap, rho: cl.rho, ...cl.counts, classes: cl.classes });
+    const scores = cfg.measures.length ? Object.fromEntries(cfg.measures.map((name) => [name, getMeasure(name).compute(ctx)])) : undefined;
+    out.push({ redraw: k, baseline: ctx.baseline(), G: Gmap, C: Cmap, rho: cl.rho, ...cl.counts, classes: cl.classes, ...(scores ? { scores } : {}) });
     ctx.release();
   }
   return out;
