@@ -44,6 +44,9 @@ const COMMAND_DOCS: Record<string, string> = {
   "complexity-report": `  complexity-report  COMPLEXITY.md and figures/complexity/: rho against task complexity and model
             size, with trend tests, from the records in --results (comma-separated stores; each
             <store>/<preset>/ and <store>/<size>/<preset>/; default results/complexity,results/measures)`,
+  "stability-report": `  stability-report  STABILITY.md and figures/stability/ from the stability study's records (--study DIR,
+            default results/stability) and, for the kernels, the same seeds on the other kernel
+            family (--kernels DIR, default results/measures: the committed stock-trained models; '' for none)`,
   reproduction: `  reproduction  REPRODUCTION.md: the paper's tables, figures and claims beside ours under both
             presets, with bootstrap intervals and verdicts (--results DIR, --report FILE)`,
   verify: `  verify    Check every results file and checkpoint under --results (default results) as every
@@ -89,10 +92,13 @@ const OPTION_DOCS: Record<string, string> = {
   csv: `  --csv DIR       tables: also write table1.csv .. table6.csv there`,
   "fig-dir": `  --fig-dir DIR   figures: output folder                  (default figures/<preset>)`,
   report: `  --report FILE   reproduction: the report to write       (default REPRODUCTION.md);
-                  measures-report: default MEASURES.md; complexity-report: COMPLEXITY.md`,
+                  measures-report: default MEASURES.md; complexity-report: COMPLEXITY.md;
+                  stability-report: STABILITY.md`,
   measures: `  --measures A,B  measures: which measures besides G and C    (default all but G-layerWV)`,
   "no-retrain": `  --no-retrain    measures: leave runs whose checkpoint is missing (default: retrain them)`,
-  study: `  --study DIR     measures-report: the study's store      (default results/measures)`,
+  study: `  --study DIR     measures-report: the study's store      (default results/measures);
+                  stability-report: default results/stability`,
+  kernels: `  --kernels DIR   stability-report: a store of the same seeds trained on the other kernel family (default results/measures)`,
   seal: `  --seal          verify: add the seal (sha256) to valid records written before seals`,
 };
 
@@ -159,6 +165,7 @@ export const COMMAND_OPTIONS: Record<string, readonly string[]> = {
   measures: ['preset', 'results', 'out', 'measures', 'no-retrain', 'list', 'lock-stale'],
   'measures-report': ['preset', 'study', 'report', 'fig-dir'],
   'complexity-report': ['preset', 'results', 'report', 'fig-dir'],
+  'stability-report': ['preset', 'study', 'kernels', 'report', 'fig-dir'],
   verify: ['results', 'seal'],
   config: ['preset', 'set'],
   backend: [],
@@ -193,6 +200,7 @@ const OPTIONS = {
   list: { type: 'boolean' },
   'no-retrain': { type: 'boolean' },
   study: { type: 'string' },
+  kernels: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -206,6 +214,7 @@ const COMMAND_DEFAULTS: Record<string, Record<string, string>> = {
   stability: { results: path.join('results', 'stability'), seeds: STABILITY_SEEDS.join(','), replicas: '4' },
   measures: { out: path.join('results', 'measures') },
   'measures-report': { report: 'MEASURES.md', study: path.join('results', 'measures') },
+  'stability-report': { report: 'STABILITY.md', study: path.join('results', 'stability'), kernels: path.join('results', 'measures') },
   'complexity-report': { report: 'COMPLEXITY.md', results: [path.join('results', 'complexity'), path.join('results', 'measures')].join(',') },
 };
 
@@ -310,6 +319,7 @@ export type Opts = {
   list?: boolean;
   'no-retrain'?: boolean;
   study?: string;
+  kernels?: string;
 };
 
 /**

@@ -44,6 +44,9 @@ import { complexityReport } from './report/complexity-report';
 import { describeJobs, sweep, sweepBatches, sweepJob, sweepJobs } from './sweep';
 import { runBatch } from './run-batch';
 import { checkStudyKernels, stabilityJobs } from './stability';
+import { loadStability, stabilityStudy } from './report/stability';
+import { stabilityFigures } from './report/stability-figures';
+import { stabilityReport } from './report/stability-report';
 import { verifyStore } from './verify';
 import { resolveRun, resolveSettings } from './run-spec';
 import { checkSize, SIZES } from './sizes';
@@ -334,6 +337,29 @@ async function runComplexityReport(opts: Opts): Promise<number> {
   return 0;
 }
 
+/** STABILITY.md and its figures from the stability study's records (and the kernels store's, part a). */
+async function runStabilityReport(opts: Opts): Promise<number> {
+  const preset = checkPreset(opts.preset);
+  const file = checkOutputFile('--report', opts.report);
+  const figDir = checkOutputDir('--fig-dir', opts['fig-dir'] ?? path.join('figures', 'stability'));
+  const study = opts.study!;
+  checkReadableDir('--study', study);
+  const kernels = opts.kernels === '' || opts.kernels === undefined ? null : opts.kernels;
+  if (kernels) checkReadableDir('--kernels', kernels);
+  const { input, rejected, notes } = loadStability(study, preset, kernels);
+  warnRejected(rejected);
+  for (const n of notes) console.error(`note: ${n}`);
+  if (!input.runs.length) throw new ConfigError(`--study: ${JSON.stringify(study)} holds no record of the stability study (in <study>/<replica>/${preset}/; run gcg stability first); ${file} was not rewritten`);
+  await initBackend();
+  const s = stabilityStudy(input);
+  const batch = new WriteBatch(); // the report and its figures replace the old ones together
+  const r = await exportFigures(stabilityFigures(s), figDir, { batch, log: (l) => console.log(l) });
+  const rel = (f: string) => path.relative(path.dirname(path.resolve(file)), path.resolve(f)).split(path.sep).join('/');
+  batch.add(file, stabilityReport(s, { figures: r.written.map(rel), source: study.split(path.sep).join('/'), kernelsSource: kernels && input.kernelRuns.length ? kernels.split(path.sep).join('/') : null })).commit();
+  console.log(`wrote ${file} from ${input.runs.length} records in ${study}${input.kernelRuns.length ? ` and ${input.kernelRuns.length} in ${kernels}` : ''}, and ${r.written.length} figure files to ${figDir}${r.imagesSkipped ? ` (SVG/PNG/PDF skipped: ${r.imagesSkipped})` : ''}`);
+  return 0;
+}
+
 /** Runs one parsed command; its exit status. */
 export async function runCommand(command: string, opts: Opts): Promise<number> {
   switch (command) {
@@ -384,6 +410,8 @@ export async function runCommand(command: string, opts: Opts): Promise<number> {
       return await runMeasuresReport(opts);
     case 'complexity-report':
       return await runComplexityReport(opts);
+    case 'stability-report':
+      return await runStabilityReport(opts);
     case 'verify': {
       const v = verifyStore(resultsToRead(opts.results), { seal: opts.seal });
       for (const p of v.problems) console.error(`PROBLEM: ${p.file}: ${p.problem}`);

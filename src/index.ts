@@ -60,11 +60,14 @@ export type { RunRecord } from './store';
 export { sweep, sweepJob, sweepJobs } from './sweep';
 export type { SweepJob, SweepOptions, SweepSummary } from './sweep';
 export { runStudy, studyMeasures } from './study';
+export { stabilityJobs, STABILITY_MEASURES } from './stability';
+export { replicaOf, stabilityReplicas } from './replica';
+export { initialModel, nudgeLastBit, trainDataRng } from './perturb';
 export { verifyStore } from './verify';
 export { writeFileAtomic } from './files';
 export { projectRoot } from './project-root';
 
-// Reports: the paper's tables and figures, the reproduction, the measures and complexity studies.
+// Reports: the paper's tables and figures, the reproduction, the measures, complexity and stability studies.
 export { allTables } from './report/tables';
 export { figure1, figure2, figure3, figure4, paperFigures, trainingCurves } from './report/figures';
 export type { PlotlyFigure } from './report/figures';
@@ -76,6 +79,9 @@ export { measuresReport } from './report/measures-report';
 export { complexityStudy, loadStores, REFERENCE_SIZE } from './report/complexity';
 export { complexityFigures } from './report/complexity-figures';
 export { complexityReport } from './report/complexity-report';
+export { loadStability, ROBUST_SHARE, stabilityStudy, STABILITY_PAIRS } from './report/stability';
+export { stabilityFigures } from './report/stability-figures';
+export { stabilityReport } from './report/stability-report';
 
 // Notebooks.
 export { committedResultsDir, estimateRun, describeEstimate } from './estimate';

@@ -16,7 +16,7 @@ import { loadCheckpoint } from './checkpoint';
 import { DeepPartial, ExperimentConfig, getConfig, PAPER_TASKS, PresetName, TaskName } from './config';
 import { makeDir, writeFileAtomic } from './files';
 import { Transformer } from './model';
-import { KernelsName, withKernels } from './native';
+import { fusedKernels, KernelsName, withKernels } from './native';
 import { formatDuration } from './progress';
 import { projectRoot } from './provenance';
 import { findChromium, PLOTLY_VERSION, renderImages } from './report/export';
@@ -24,7 +24,7 @@ import type { PlotlyFigure } from './report/figures';
 import { FONT_FILE, fontFaceLink, styled } from './report/style';
 import { roundRow } from './report/tables';
 import { notRecordsModel } from './conflicts';
-import { configDiff, configDiffValues, loadRecords, readRecord, runOne, RunOptions, runPaths, RunRecord, TrainingOutcome, trainToCheckpoint } from './results';
+import { configDiff, configDiffValues, kernelsLabel, loadRecords, readRecord, runOne, RunOptions, runPaths, RunRecord, TrainingOutcome, trainToCheckpoint } from './results';
 import { resolveRun, settingsOf } from './run-spec';
 import { sweep } from './sweep';
 import { getTask } from './tasks';
@@ -246,7 +246,7 @@ export async function notebookSession(p: { preset: PresetName; task: TaskName; s
   const committedRec = readRecord(committedFile);
   const diff = committedRec ? configDiffValues(committedRec.config, cfg) : [];
   if (committedRec && !diff.length && !env.recomputeForced && !oodLengths) {
-    console.log(`settings equal the committed run: reading ${path.relative(projectRoot(), committedFile)} (${sameKernelsNote(committedRec, backend)})`);
+    console.log(`settings equal the committed run: reading ${path.relative(projectRoot(), committedFile)} (${sameKernelsNote(committedRec, { ...backend, fused: fusedKernels() })})`);
     return new NotebookSession(p.preset, p.task, p.seed, cfg, oodLengths, env.small, committedResultsDir(), true, env.small);
   }
   const dir = path.join(notebookRunsDir(), `${p.preset}-${settingsKey(cfg, oodLengths)}`);
@@ -262,13 +262,20 @@ export async function notebookSession(p: { preset: PresetName; task: TaskName; s
   return new NotebookSession(p.preset, p.task, p.seed, cfg, oodLengths, env.small, dir, false, env.small);
 }
 
-/** Whether what a notebook recomputes from a record comes out bit for bit the same here, and how to make it so. */
-export function sameKernelsNote(rec: RunRecord, now: { backend: string; kernels: KernelsName }): string {
-  const madeOn = rec.provenance.kernels ?? 'stock';
-  const where = `made on ${rec.provenance.backend}${rec.provenance.backend === 'wasm' ? ` with the ${madeOn} kernels` : ''}`;
+/**
+ * Whether what a notebook recomputes from a record comes out bit for bit the same here, and how to
+ * make it so: the same backend and kernels, the fused ones included (kernelsLabel, as the folder guard).
+ */
+export function sameKernelsNote(rec: RunRecord, now: { backend: string; kernels: KernelsName; fused?: readonly string[] | null }): string {
+  const was = kernelsLabel(rec.provenance);
+  const is = kernelsLabel(now);
+  const kernels = (label: string) => label.replace(/^wasm /, ''); // stock, native or native+fused
+  const where = `made on ${rec.provenance.backend}${rec.provenance.backend === 'wasm' ? ` with the ${kernels(was)} kernels` : ''}`;
   if (now.backend !== rec.provenance.backend) return `${where}; this is ${now.backend}: what is recomputed here rounds differently`;
-  if (now.backend !== 'wasm' || madeOn === now.kernels) return `${where}, as now: what is recomputed here is bit for bit the same`;
-  return `${where}; these are ${now.kernels}: what is recomputed here rounds differently, GCG_KERNELS=${madeOn} recomputes it bit for bit`;
+  if (was === is) return `${where}, as now: what is recomputed here is bit for bit the same`;
+  const madeOn = rec.provenance.kernels ?? 'stock';
+  const fix = `GCG_KERNELS=${madeOn}${madeOn === 'native' ? ` GCG_FUSED=${was.endsWith('+fused') ? 'on' : 'off'}` : ''}`;
+  return `${where}; these are ${kernels(is)}: what is recomputed here rounds differently, ${fix} recomputes it bit for bit`;
 }
 
 /**

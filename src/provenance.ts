@@ -9,8 +9,9 @@ import * as path from 'node:path';
 import { backendInfo, tf } from './backend';
 import { activeKernels, blasKernels, fusedKernels } from './native';
 import { projectRoot } from './project-root';
+import { kernelsLabel } from './store';
 
-export { projectRoot };
+export { kernelsLabel, projectRoot };
 
 export function packageVersion(): string {
   return JSON.parse(fs.readFileSync(path.join(projectRoot(), 'package.json'), 'utf8')).version;
@@ -51,18 +52,6 @@ export interface Provenance {
   fused?: string[] | null;
   cpus: number;
   createdAt: string;
-}
-
-/**
- * The backend and kernels a record or checkpoint was made with, in words (`wasm native+fused`,
- * `wasm native`, `wasm stock`, `tensorflow`): the native kernels with the fused LayerNorm, GELU and
- * Adam round differently from the native kernels without them (records made before them, or with
- * GCG_FUSED=off).
- */
-export function kernelsLabel(p: { backend?: unknown; kernels?: unknown; fused?: unknown }): string {
-  const backend = String(p.backend ?? 'unknown');
-  const fused = Array.isArray(p.fused) && p.fused.length ? '+fused' : '';
-  return backend === 'wasm' ? `wasm ${String(p.kernels ?? 'stock')}${p.kernels === 'native' ? fused : ''}` : backend;
 }
 
 export function provenance(): Provenance {

@@ -1,47 +1,34 @@
 /**
- * A run's replicas (the stability study, STABILITY.md): the same seed trained again with one
- * controlled, recorded perturbation, so that what rounding-level chaos does to a result can be
- * measured apart from what the seed does.
- *
- *  - `train.initReplica = r`: the seed's initial weights, each nonzero one moved one unit in the last
- *    place (float32), up or down at random from the stream 'init-replica<r>' (zeros stay zero);
- *  - `train.dataReplica = r`: the seed's initial weights, the training batches drawn from the stream
- *    'train-data-replica<r>' instead of 'train-data' (the data order, reshuffled).
- *
- * Replica 0 is the run itself: the seed's own weights and batches, bit for bit as before these settings.
+ * The stability study's replicas by name, with no tensors (reports read it): a replica is the
+ * seed's own run (`base`) or that run with one perturbation (src/perturb.ts): the initial weights
+ * moved at the last bit (`init<r>`, train.initReplica = r) or the training batches drawn from another
+ * stream (`data<r>`, train.dataReplica = r). A replica's settings say which it is.
  */
-import type { ExperimentConfig } from './config';
-import { Transformer } from './model';
-import { Rng } from './rng';
+import { ConfigError } from './config';
 
-/** The training batches' stream of a run: the seed's own ('train-data'), or a data replica's. */
-export function trainDataRng(cfg: ExperimentConfig, seed: number): Rng {
-  const r = cfg.train.dataReplica;
-  return new Rng(seed, r > 0 ? `train-data-replica${r}` : 'train-data');
+export type ReplicaKind = 'base' | 'init' | 'data';
+
+export interface Replica {
+  name: string; // its folder: base, init1, data1, ...
+  kind: ReplicaKind;
+  r: number; // 0 for base
 }
 
-/** Each nonzero float32 moved one unit in the last place, up or down in magnitude with one draw each (in place; returns how many moved). */
-export function nudgeLastBit(values: Float32Array, rng: Rng): number {
-  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
-  let moved = 0;
-  for (let i = 0; i < bits.length; i++) {
-    const up = rng.nextUint32() & 1;
-    const magnitude = bits[i] & 0x7fffffff;
-    if (magnitude === 0 || magnitude >= 0x7f800000) continue; // zero stays zero; inf and NaN are never initial weights
-    bits[i] = up ? bits[i] + 1 : bits[i] - 1; // sign-magnitude: +1 grows |x| by one unit in the last place, -1 shrinks it
-    moved++;
-  }
-  return moved;
+/** A replica's name (and its folder in a study): base, init1, data2. */
+export const replicaName = (kind: ReplicaKind, r: number) => (kind === 'base' ? 'base' : `${kind}${r}`);
+
+/** base, then init1, data1, init2, data2, ... up to `replicas` of each kind. */
+export function stabilityReplicas(replicas: number): Replica[] {
+  if (!Number.isInteger(replicas) || replicas < 1 || replicas > 1000) throw new ConfigError(`--replicas: got ${replicas}; allowed: an integer in [1, 1000] (perturbed replicas of each kind per seed; default 4)`);
+  const out: Replica[] = [{ name: 'base', kind: 'base', r: 0 }];
+  for (let r = 1; r <= replicas; r++) out.push({ name: `init${r}`, kind: 'init', r }, { name: `data${r}`, kind: 'data', r });
+  return out;
 }
 
-/** A run's initial model: the seed's weights ('init' stream), nudged at the last bit for an init replica. */
-export function initialModel(cfg: ExperimentConfig, seed: number): Transformer {
-  const model = Transformer.init(cfg.model, seed);
-  const r = cfg.train.initReplica;
-  if (r === 0) return model;
-  const rng = new Rng(seed, `init-replica${r}`);
-  const arrays = model.toArrays();
-  model.dispose();
-  for (const name of Object.keys(arrays)) nudgeLastBit(arrays[name].data, rng);
-  return Transformer.fromArrays(cfg.model, arrays);
+/** Which replica a run is, from its settings (a run with neither setting is a base run). */
+export function replicaOf(cfg: { train: { initReplica?: number; dataReplica?: number } }): Pick<Replica, 'kind' | 'r'> {
+  const i = cfg.train.initReplica ?? 0;
+  const d = cfg.train.dataReplica ?? 0;
+  if (i && d) throw new Error(`a run with both train.initReplica=${i} and train.dataReplica=${d} is no replica of the study`);
+  return i ? { kind: 'init', r: i } : d ? { kind: 'data', r: d } : { kind: 'base', r: 0 };
 }

@@ -1,6 +1,6 @@
 /**
  * The stability study's grid (STABILITY.md): for each (task, seed), replicas that differ from the
- * seed's own run by one controlled, recorded perturbation (src/replica.ts):
+ * seed's own run by one controlled, recorded perturbation (src/perturb.ts; names: src/replica.ts):
  *
  *  - `base`: the seed's run itself, with the noise floor of evaluation (analysis.redraws, every
  *    measure recomputed on redrawn sequences: part d of the study);
@@ -21,15 +21,8 @@ import * as path from 'node:path';
 import { ConfigError, PresetName, TaskName } from './config';
 import { checkStoreKernels } from './conflicts';
 import { resolveSettings } from './run-spec';
+import { Replica, stabilityReplicas } from './replica';
 import { SweepJob } from './sweep';
-
-export type ReplicaKind = 'base' | 'init' | 'data';
-
-export interface Replica {
-  name: string; // its folder: base, init1, data1, ...
-  kind: ReplicaKind;
-  r: number; // 0 for base
-}
 
 /** The measures every replica records besides G and C: the per-position ablation (MEASURES.md: it moves reversal's rho from ~0.6 to ~0). */
 export const STABILITY_MEASURES: readonly string[] = ['Cpos', 'Cpos-CE'];
@@ -37,29 +30,13 @@ export const STABILITY_MEASURES: readonly string[] = ['Cpos', 'Cpos-CE'];
 /** The settings every replica shares (over the user's): no protocol variants, the per-position measures. */
 const STUDY_SETTINGS: readonly string[] = ['analysis.variants=false', `analysis.measures=${STABILITY_MEASURES.join(',')}`];
 
-/** The keys the study sets itself (a user's --set of one is refused). */
-const STUDY_KEYS: readonly string[] = ['train.initReplica', 'train.dataReplica', 'analysis.variants', 'analysis.measures', 'analysis.redraws'];
+/** The keys the study sets itself (a user's --set of one is refused; analysis.variants=false is the study's own value). */
+const STUDY_KEYS: readonly string[] = ['train.initReplica', 'train.dataReplica', 'analysis.measures', 'analysis.variants'];
 
-/** base, then init1, data1, init2, data2, ... up to `replicas` of each kind. */
-export function stabilityReplicas(replicas: number): Replica[] {
-  if (!Number.isInteger(replicas) || replicas < 1 || replicas > 1000) throw new ConfigError(`--replicas: got ${replicas}; allowed: an integer in [1, 1000] (perturbed replicas of each kind per seed; the study asks for at least 4)`);
-  const out: Replica[] = [{ name: 'base', kind: 'base', r: 0 }];
-  for (let r = 1; r <= replicas; r++) out.push({ name: `init${r}`, kind: 'init', r }, { name: `data${r}`, kind: 'data', r });
-  return out;
-}
-
-/** A replica's own settings: its perturbation; the noise floor's redraws on the base run only. */
+/** A replica's own settings: its perturbation; the noise floor's redraws (analysis.redraws, the preset's 2 unless set) on the base run only. */
 function replicaSettings(rep: Replica): string[] {
   if (rep.kind === 'base') return [];
   return [rep.kind === 'init' ? `train.initReplica=${rep.r}` : `train.dataReplica=${rep.r}`, 'analysis.redraws=0'];
-}
-
-/** Which replica a run is, from its settings (a run with neither setting is a base run). */
-export function replicaOf(cfg: { train: { initReplica?: number; dataReplica?: number } }): Pick<Replica, 'kind' | 'r'> {
-  const i = cfg.train.initReplica ?? 0;
-  const d = cfg.train.dataReplica ?? 0;
-  if (i && d) throw new Error(`a run with both train.initReplica=${i} and train.dataReplica=${d} is no replica of the study`);
-  return i ? { kind: 'init', r: i } : d ? { kind: 'data', r: d } : { kind: 'base', r: 0 };
 }
 
 export interface StabilityGrid {
@@ -76,7 +53,7 @@ export interface StabilityGrid {
 export function stabilityJobs(g: StabilityGrid): SweepJob[] {
   for (const s of g.overrides) {
     const key = s.slice(0, s.indexOf('=')).trim();
-    if (STUDY_KEYS.includes(key)) throw new ConfigError(`--set ${s}: the stability study sets ${key} itself (per replica); allowed: any setting but the study's own (${STUDY_KEYS.join(', ')})`);
+    if (STUDY_KEYS.includes(key) && s.trim() !== 'analysis.variants=false') throw new ConfigError(`--set ${s}: the stability study sets ${key} itself (train.initReplica and train.dataReplica per replica, ${STUDY_SETTINGS.join(', ')}); allowed: any other setting`);
   }
   const jobs = stabilityReplicas(g.replicas).flatMap((rep) => {
     const r = resolveSettings(g.preset, [...g.overrides, ...STUDY_SETTINGS, ...replicaSettings(rep)]);

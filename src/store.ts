@@ -203,3 +203,14 @@ export function checkNoConflict(file: string, existing: RunRecord, cfg: Experime
   }
 }
 
+/**
+ * The backend and kernels a record or checkpoint was made with, in words (`wasm native+fused`,
+ * `wasm native`, `wasm stock`, `tensorflow`): the native kernels with the fused LayerNorm, GELU and
+ * Adam round differently from the native kernels without them (records made before them, or with
+ * GCG_FUSED=off).
+ */
+export function kernelsLabel(p: { backend?: unknown; kernels?: unknown; fused?: unknown }): string {
+  const backend = String(p.backend ?? 'unknown');
+  const fused = Array.isArray(p.fused) && p.fused.length ? '+fused' : '';
+  return backend === 'wasm' ? `wasm ${String(p.kernels ?? 'stock')}${p.kernels === 'native' ? fused : ''}` : backend;
+}

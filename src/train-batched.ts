@@ -16,7 +16,7 @@ import { sampleAccuracy } from './eval';
 import { checkInterrupted, holdInterrupts, InterruptedError, pendingSignal } from './interrupt';
 import { Transformer } from './model';
 import { ProgressBar, progressWanted } from './progress';
-import { initialModel, trainDataRng } from './replica';
+import { initialModel, trainDataRng } from './perturb';
 import { Rng } from './rng';
 import { checkRun } from './run-spec';
 import { StackedModel, stackBatches } from './stacked';

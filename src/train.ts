@@ -19,7 +19,7 @@ import { Transformer } from './model';
 import { fusedActive } from './native';
 import { ProgressBar, progressWanted } from './progress';
 import { Rng, RngState } from './rng';
-import { initialModel, trainDataRng } from './replica';
+import { initialModel, trainDataRng } from './perturb';
 import { BatchStream } from './tasks';
 
 export interface EvalPoint {

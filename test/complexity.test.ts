@@ -15,7 +15,7 @@ import { getConfig } from '../src/config';
 import { complexityStudy, findCell, findTrend, loadStores } from '../src/report/complexity';
 import { complexityReport } from '../src/report/complexity-report';
 import { complexityFigures } from '../src/report/complexity-figures';
-import { trendTest } from '../src/report/stats';
+import { bootstrapP, trendTest } from '../src/report/stats';
 import { RESULTS_FORMAT, RunRecord } from '../src/results';
 import { MODEL_SIZES, SizeName } from '../src/sizes';
 import { TaskName } from '../src/tasks';
@@ -26,26 +26,53 @@ function permutations<T>(xs: T[]): T[][] {
   return xs.flatMap((x, i) => permutations([...xs.slice(0, i), ...xs.slice(i + 1)]).map((p) => [x, ...p]));
 }
 
-test('trendTest: Spearman over runs with each cell\'s x; permutation p matches exact enumeration; the bootstrap resamples within cells', () => {
+/** The slope test by exact enumeration: residuals y - b x relabelled every way, |sum (x - mean x) e| at least the observed. */
+function exactSlopeP(xs: number[], ys: number[], b: number): number {
+  const xm = xs.reduce((a, x) => a + x, 0) / xs.length;
+  const stat = (e: number[]) => Math.abs(xs.reduce((a, x, i) => a + (x - xm) * e[i], 0));
+  const e = ys.map((y, i) => y - b * xs[i]);
+  const all = permutations(e);
+  return all.filter((p) => stat(p) >= stat(e) * (1 - 1e-12)).length / all.length;
+}
+
+test('trendTest: the least-squares slope over runs, its permutation test (matches exact enumeration), and the interval that inverts it', () => {
   const groups = [{ x: 1, ys: [0.1, 0.35] }, { x: 2, ys: [0.3] }, { x: 5, ys: [0.4, 0.2, 0.5] }];
   const xs = [1, 1, 2, 5, 5, 5];
   const ys = [0.1, 0.35, 0.3, 0.4, 0.2, 0.5];
-  const t = trendTest(groups, { permutations: 40_000, resamples: 2000, seed: 3 });
-  assert.equal(t.rho, spearman(xs, ys));
+  const t = trendTest(groups, { permutations: 40_000, seed: 3 });
+  // By hand: slope = sum (x - xm)(y - ym) / sum (x - xm)^2.
+  const xm = 19 / 6;
+  const ym = 1.85 / 6;
+  const byHand = xs.reduce((a, x, i) => a + (x - xm) * (ys[i] - ym), 0) / xs.reduce((a, x) => a + (x - xm) ** 2, 0);
+  assert.ok(Math.abs(t.slope - byHand) < 1e-12, `${t.slope} vs ${byHand}`);
   assert.equal(t.runs, 6);
   assert.equal(t.groups, 3);
-  const perms = permutations(ys);
-  const exact = perms.filter((p) => Math.abs(spearman(xs, p)) >= Math.abs(t.rho) - 1e-12).length / perms.length;
+  const exact = exactSlopeP(xs, ys, 0);
   assert.ok(Math.abs(t.p - exact) < 0.01, `p ${t.p} vs exact ${exact}`);
-  assert.ok(t.interval.lo <= t.rho && t.rho <= t.interval.hi);
-  // Cells whose runs agree exactly: every within-cell resample is the data itself, so the interval is the point.
-  const flat = trendTest([{ x: 1, ys: [0.9, 0.9] }, { x: 2, ys: [0.5, 0.5, 0.5] }, { x: 3, ys: [0.1] }], { permutations: 100, resamples: 500 });
-  assert.equal(flat.interval.lo, flat.rho);
-  assert.equal(flat.interval.hi, flat.rho);
-  assert.ok(flat.rho < -0.9);
+  // The interval is the slopes the test does not reject: inside it (its middle) p > 0.05, well outside it p <= 0.05, by exact enumeration.
+  const { lo, hi } = t.interval;
+  assert.ok(lo <= t.slope && t.slope <= hi);
+  assert.ok(exactSlopeP(xs, ys, (lo + hi) / 2) > 0.05);
+  assert.ok(exactSlopeP(xs, ys, lo - 0.3 * (hi - lo)) <= 0.05 && exactSlopeP(xs, ys, hi + 0.3 * (hi - lo)) <= 0.05);
+  // One method: the interval excludes 0 exactly when p < 0.05, whatever the data.
+  const cases = [groups, [{ x: 1, ys: [0.9, 0.8, 0.85] }, { x: 2, ys: [0.5, 0.6] }, { x: 3, ys: [0.1, 0.2, 0.15] }], [{ x: 1, ys: [0.2, 0.9] }, { x: 2, ys: [0.5, 0.1, 0.8] }, { x: 3, ys: [0.3, 0.7] }]];
+  for (const [k, gs] of cases.entries()) {
+    const r = trendTest(gs, { permutations: 4000, seed: k });
+    assert.equal(r.interval.lo > 0 || r.interval.hi < 0, r.p < 0.05, `case ${k}: [${r.interval.lo}, ${r.interval.hi}] p ${r.p}`);
+  }
+  assert.ok(trendTest(cases[1], { permutations: 4000 }).p < 0.05, 'a clear fall');
+  // Runs exactly on a line: the slope, and an interval that is that slope alone.
+  const line = trendTest([{ x: 1, ys: [0.5, 0.5] }, { x: 2, ys: [0.1, 0.1, 0.1] }, { x: 3, ys: [-0.3] }], { permutations: 2000 });
+  assert.ok(Math.abs(line.slope + 0.4) < 1e-12);
+  assert.ok(Math.abs(line.interval.lo + 0.4) < 1e-6 && Math.abs(line.interval.hi + 0.4) < 1e-6, `[${line.interval.lo}, ${line.interval.hi}]`);
+  assert.ok(line.p < 0.05);
   // Not finite values are left out; one x only: no trend.
   assert.equal(trendTest([{ x: 1, ys: [0.1, NaN, 0.2] }, { x: 2, ys: [0.3] }]).runs, 3);
-  assert.ok(Number.isNaN(trendTest([{ x: 1, ys: [0.1, 0.2, 0.3] }]).rho));
+  assert.ok(Number.isNaN(trendTest([{ x: 1, ys: [0.1, 0.2, 0.3] }]).slope));
+  // bootstrapP by hand (the other reports' one method): 2 of 8 values at or below 0, 7 at or above.
+  assert.equal(bootstrapP([-0.2, 0, 0.1, 0.3, 0.4, 0.5, 0.6, 0.7]), 0.5);
+  assert.equal(bootstrapP([-0.2, 0, 0.1, 0.3, 0.4, 0.5, 0.6, 0.7], 0, 'greater'), 0.25);
+  assert.equal(bootstrapP([0.1, 0.2]), 0);
 });
 
 const IDS = ['L0.H0', 'L0.H1', 'L0.MLP', 'L1.H0', 'L1.H1', 'L1.MLP'];
@@ -98,7 +125,7 @@ test('complexityStudy: a cell by hand (steps, skips, what matters, rho), tasks o
     rec('reverse', 1, { steps: 2000, size: 'l2-d128', order: [5, 4, 3, 2, 1, 0] }),
     rec('reverse', 2, { steps: 2400, size: 'l2-d128', order: [4, 5, 3, 2, 1, 0] }),
   ];
-  const s = complexityStudy(records, { resamples: 200, permutations: 200 });
+  const s = complexityStudy(records, { resamples: 200 });
   assert.deepEqual(s.taskOrder, ['copy', 'reverse', 'sort'], 'median steps 200 < 400 < 850');
   assert.deepEqual(s.sizes, ['l2-d128', 'l4-d128']);
   const copy = findCell(s, 'copy', 'l4-d128')!;
@@ -117,12 +144,17 @@ test('complexityStudy: a cell by hand (steps, skips, what matters, rho), tasks o
   assert.equal(rev.params, 4 * (4 * 128 * 128 + 2 * 128 * 512));
   assert.equal(findCell(s, 'reverse', 'l2-d128')!.params, rev.params / 2);
   const gc = findTrend(s, { cheap: 'G', causal: 'C' })!;
-  assert.equal(gc.overTasks.rho, spearman([200, 200, 400, 400, 850, 850], [1, 1, swapped, swapped, -1, -1]));
+  const ols = (xs: number[], ys: number[]) => {
+    const xm = xs.reduce((a, x) => a + x, 0) / xs.length;
+    const ym = ys.reduce((a, y) => a + y, 0) / ys.length;
+    return xs.reduce((a, x, i) => a + (x - xm) * (ys[i] - ym), 0) / xs.reduce((a, x) => a + (x - xm) ** 2, 0);
+  };
+  assert.ok(Math.abs(gc.overTasks.slope - ols([200, 200, 400, 400, 850, 850].map(Math.log10), [1, 1, swapped, swapped, -1, -1])) < 1e-12, 'rho per tenfold steps');
   assert.deepEqual(gc.overSizes.map((o) => o.task), ['reverse'], 'only reversal has two sizes');
   const small = spearman([1, 2, 3, 4, 5, 6], [5, 6, 4, 3, 2, 1]);
-  assert.equal(gc.overSizes[0].test.rho, spearman([1, 1, 2, 2], [-1, small, swapped, swapped]));
+  assert.ok(Math.abs(gc.overSizes[0].test.slope - ols([0, 0, 1, 1], [-1, small, swapped, swapped])) < 1e-12, 'rho per doubling of the parameters (l2-d128 has half of l4-d128)');
   const md = complexityReport(s);
-  assert.match(md, /\*\*The answer\.\*\* Over 3 tasks at the paper's size, ordered by how many steps the paper's model needs to learn them, the agreement of G and C \(rho\) (falls|rises|does not fall significantly) as tasks get harder \(trend -?\d\.\d\d/);
+  assert.match(md, /\*\*The answer\.\*\* Over 3 tasks at the paper's size, ordered by how many steps the paper's model needs to learn them, the agreement of G and C \(rho\) (falls|rises|does not fall significantly) as tasks get harder \(-?\d\.\d\d per tenfold training steps \[-?\d\.\d\d, -?\d\.\d\d\], p /);
   assert.ok(md.indexOf('**The answer.**') < md.indexOf('## Conclusions'));
   assert.match(md, /Copying 200 < Reversal 400 < Sorting 850, by median steps/);
   assert.match(md, /\| Copying \| output the digits unchanged \| easier than reversal: each output reads one input at a fixed distance back \|/);
@@ -131,7 +163,7 @@ test('complexityStudy: a cell by hand (steps, skips, what matters, rho), tasks o
   assert.match(md, /\| Sorting \| l4-d128 \|[^\n]*\| -1\.00 \(runs: -1\.00, -1\.00\) \|/, 'two analysed runs: the runs, no interval');
   assert.doesNotMatch(md, /Under all \d+ \(cheap, causal\) pairs/, 'with (G, C) the only pair there is no tally of pairs');
   // A scratch store with no run at the paper's size: said so, not an empty ordering.
-  const scratch = complexityReport(complexityStudy(records.filter((r) => r.config.model.nLayers === 2), { resamples: 50, permutations: 50 }));
+  const scratch = complexityReport(complexityStudy(records.filter((r) => r.config.model.nLayers === 2), { resamples: 50 }));
   assert.match(scratch, /easiest first \(median steps\): none \(no task has runs at the paper's size, l4-d128\)\./);
   assert.doesNotMatch(scratch, /: \./);
   // Figures: a marker shape per size, log axes labelled with plain numbers.

@@ -60,11 +60,11 @@ test('the import graph has no cycle', () => {
  */
 const LAYERS: [string, RegExp][] = [
   ['foundations: random streams, tasks, the tensor-free maths of Eq. 3 and the measures\' names', /^(rng|suggest|progress|project-root|tasks\/.*|analysis\/(measure-info|ranks))$/],
-  ['settings, files and records', /^(config|sizes|run-spec|addon|interrupt|files|lock|record-check|store)$/],
-  ['the model and its training', /^(native|backend|model|torch-io|eval|grads|activations|fused|train|stacked|train-batched|checkpoint|provenance)$/],
+  ['settings, files and records', /^(config|sizes|replica|run-spec|addon|interrupt|files|lock|record-check|store)$/],
+  ['the model and its training', /^(native|backend|model|torch-io|eval|grads|activations|fused|perturb|train|stacked|train-batched|checkpoint|provenance)$/],
   ['the analysis (G, C, the measures, the OOD pick, pruning)', /^analysis\/.*$/],
   ['reports (tables, figures, markdown) from plain records', /^report\/.*$/],
-  ['the runner (runs, sweeps, studies, the store\'s guards, time estimates)', /^(conflicts|results|run-batch|study|sweep|demo|verify|estimate)$/],
+  ['the runner (runs, sweeps, studies, the store\'s guards, time estimates)', /^(conflicts|results|run-batch|study|stability|sweep|demo|verify|estimate)$/],
   ['faces: the command line, notebooks, the package entry', /^(cli|cli-args|commands|notebook|index)$/],
 ];
 
@@ -108,7 +108,7 @@ test('reading records, writing reports and parsing the command line load no Tens
   const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(JSON.parse(r.stdout), {}, 'modules that loaded TensorFlow');
-  assert.ok(light.includes('report/reproduction') && light.includes('report/measures-report') && light.includes('report/complexity-report'));
+  assert.ok(light.includes('report/reproduction') && light.includes('report/measures-report') && light.includes('report/complexity-report') && light.includes('report/stability-report'));
 });
 
 test('the package entry is curated: every name the notebooks and README call, the rest reachable by path', () => {

@@ -69,6 +69,14 @@ test('a notebook says whether what it recomputes from a record comes out bit for
   );
   assert.equal(sameKernelsNote(rec('wasm', 'native'), { backend: 'tensorflow', kernels: 'stock' }), 'made on wasm with the native kernels; this is tensorflow: what is recomputed here rounds differently');
   assert.equal(sameKernelsNote(rec('tensorflow', 'stock'), { backend: 'tensorflow', kernels: 'stock' }), 'made on tensorflow, as now: what is recomputed here is bit for bit the same');
+  // The fused kernels round LayerNorm differently: native work made without them is not the same as with them.
+  assert.equal(
+    sameKernelsNote(rec('wasm', 'native'), { backend: 'wasm', kernels: 'native', fused: ['LayerNorm', 'GELU', 'Adam'] }),
+    'made on wasm with the native kernels; these are native+fused: what is recomputed here rounds differently, GCG_KERNELS=native GCG_FUSED=off recomputes it bit for bit',
+  );
+  const fusedRec = { provenance: { backend: 'wasm', kernels: 'native', fused: ['LayerNorm', 'GELU', 'Adam'] } } as unknown as RunRecord;
+  assert.equal(sameKernelsNote(fusedRec, { backend: 'wasm', kernels: 'native', fused: ['LayerNorm', 'GELU', 'Adam'] }), 'made on wasm with the native+fused kernels, as now: what is recomputed here is bit for bit the same');
+  assert.match(sameKernelsNote(fusedRec, { backend: 'wasm', kernels: 'native', fused: null }), /these are native: .* GCG_KERNELS=native GCG_FUSED=on recomputes it/);
 });
 
 test('the committed checkpoints match their hashes and are the models of their results records', () => {

@@ -14,8 +14,8 @@ const ROOT = path.join(__dirname, '..', '..');
 const NOTEBOOKS = fs.readdirSync(path.join(ROOT, 'notebooks')).filter((f) => /^\d\d-.*\.ipynb$/.test(f) && !f.endsWith('-mine.ipynb')).sort();
 const jupyter = process.env.JUPYTER ?? '/usr/bin/jupyter';
 
-test('the notebook series is numbered 01..10', () => {
-  assert.deepEqual(NOTEBOOKS.map((f) => f.slice(0, 2)), ['01', '02', '03', '04', '05', '06', '07', '08', '09', '10']);
+test('the notebook series is numbered 01..11', () => {
+  assert.deepEqual(NOTEBOOKS.map((f) => f.slice(0, 2)), ['01', '02', '03', '04', '05', '06', '07', '08', '09', '10', '11']);
 });
 
 test('every notebook executes without error on the small configuration', (t) => {

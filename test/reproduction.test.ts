@@ -31,15 +31,24 @@ const A: ComponentClass = 'Aligned';
 const H: ComponentClass = 'HiddenHero';
 const B: ComponentClass = 'GradientBloat';
 
-test("the report: Table 1 verdicts, the task comparison's exact permutation test, layer shares, Table 6", () => {
+test("the report: Table 1 verdicts, the task comparison's exact permutation test and the interval inverting it, layer shares, Table 6", () => {
   // Our 'paper' preset reproduces the paper's per-seed rho exactly; Heroes always in L1 (the late
   // half of a 2-layer model), Bloats always in L0.
   const recs = (['reverse', 'sort'] as const).flatMap((task) =>
     PAPER.seeds[task].map((s) => record(task, s.seed, s.rho, [B, A, A, H, A, A], [0.9, 0.8])),
   );
   const md = reproductionReport({ presets: { paper: recs }, resamples: 2000 });
-  const p = permutationTest(PAPER.seeds.reverse.map((s) => s.rho), PAPER.seeds.sort.map((s) => s.rho)).p;
-  assert.match(md, new RegExp(`exact one-sided permutation test p = ${p.toPrecision(3).replace('.', '\\.')} \\(184756 relabellings\\)`));
+  const rev = PAPER.seeds.reverse.map((s) => s.rho);
+  const srt = PAPER.seeds.sort.map((s) => s.rho);
+  const p = permutationTest(rev, srt, { alternative: 'two-sided' }).p;
+  assert.match(md, new RegExp(`exact two-sided permutation test p = ${p.toPrecision(3).replace('.', '\\.')} \\(184756 relabellings\\)`));
+  // Its interval inverts the same test: at each end, shifting Reversal's rhos by the end leaves p at the 0.05 boundary.
+  const m = /a drop of (-?\d\.\d+) \[(-?\d\.\d+), (-?\d\.\d+)\] \(the shifts the test below does not reject\)/.exec(md)!;
+  assert.ok(m, 'the drop and its interval');
+  const [lo, hi] = [Number(m[2]), Number(m[3])];
+  const pAt = (d: number) => permutationTest(rev.map((x) => x - d), srt, { alternative: 'two-sided' }).p;
+  assert.ok(pAt(lo + 0.002) > 0.05 && pAt(lo - 0.002) <= 0.05, `lower end ${lo}`);
+  assert.ok(pAt(hi - 0.002) > 0.05 && pAt(hi + 0.002) <= 0.05, `upper end ${hi}`);
   assert.match(md, /paper preset, Reversal: mean rho \*\*agrees\*\* \(paper 0\.726, ours 0\.726/);
   assert.match(md, /paper preset, Sorting: mean rho \*\*agrees\*\* \(paper 0\.318, ours 0\.318/);
   // One Hero and one Bloat per seed: totals 10 against the paper's 7/17 and 33/36, with no spread.

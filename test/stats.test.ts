@@ -1,7 +1,7 @@
 /** The report's statistics against hand-computed cases. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { binomial, bootstrap, bootstrap2, inside, mean, permutationTest, quantileSorted } from '../src/report/stats';
+import { binomial, bootstrap, bootstrap2, inside, mean, permutationTest, quantileSorted, shiftTest } from '../src/report/stats';
 
 test('quantiles interpolate linearly between order statistics (numpy default)', () => {
   assert.equal(quantileSorted([1, 2, 3, 4], 0.25), 1.75);
@@ -67,4 +67,23 @@ test('bootstrap: constant data, a three-point sample by hand, determinism, no in
   assert.ok(Number.isNaN(one.lo) && !inside(1, one));
   const d = bootstrap2([1, 1, 1], [0, 0, 0], (p, q) => mean(p) - mean(q));
   assert.deepEqual([d.estimate, d.lo, d.hi], [1, 1, 1]);
+});
+
+test('shiftTest: the interval is the shifts the exact test does not reject; it excludes 0 exactly when p < 0.05', () => {
+  const a = [0.88, 0.77, 0.68, 0.84, 0.74, 0.56, 0.47, 0.79, 0.73, 0.81];
+  const b = [0.44, 0.36, -0.11, 0.19, 0.6, 0.1, 0.73, 0.37, 0.08, 0.42];
+  const { test: t, interval: iv } = shiftTest(a, b);
+  assert.equal(t.alternative, 'two-sided');
+  assert.equal(t.p, permutationTest(a, b, { alternative: 'two-sided' }).p);
+  assert.ok(t.p < 0.05 && iv.lo > 0, `p ${t.p}, [${iv.lo}, ${iv.hi}]`);
+  const pAt = (d: number) => permutationTest(a.map((x) => x - d), b, { alternative: 'two-sided' }).p;
+  for (const [end, inward] of [[iv.lo, 1], [iv.hi, -1]] as const) {
+    assert.ok(pAt(end + inward * 1e-4) > 0.05, `just inside ${end}`);
+    assert.ok(pAt(end - inward * 1e-3) <= 0.05, `just outside ${end}`);
+  }
+  // Overlapping samples: 0 inside, p >= 0.05.
+  const same = shiftTest([0.5, 0.3, 0.6, 0.4, 0.55], [0.45, 0.35, 0.5, 0.6, 0.3]);
+  assert.ok(same.test.p >= 0.05 && same.interval.lo < 0 && same.interval.hi > 0);
+  // 2 against 2: the smallest two-sided p is 2/6, nothing can be rejected: unbounded.
+  assert.deepEqual(shiftTest([3, 4], [1, 2]).interval.lo, -Infinity);
 });

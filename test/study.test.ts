@@ -104,6 +104,8 @@ test('top-k overlap, Spearman per run and the task difference\'s exact permutati
   assert.ok(Math.abs(gap.test.observed - 2) < 1e-12);
   assert.equal(gap.test.p, 2 / 20, 'two of the C(6, 3) = 20 splits are as extreme (two-sided)');
   assert.ok(gap.test.exact);
+  // 3 seeds against 3: no shift is rejected at 0.05 (the smallest two-sided p is 2/20), so the interval that inverts the test is unbounded.
+  assert.deepEqual([gap.interval.lo, gap.interval.hi], [-Infinity, Infinity]);
   assert.deepEqual(s.costs.filter((c) => c.measure === 'G').map((c) => c.seconds), [2, 2]);
   assert.deepEqual(s.totalSeconds, { reverse: 3, sort: 3 });
   const md = measuresReport(s);

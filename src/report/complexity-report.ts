@@ -7,11 +7,15 @@ import { getTask } from '../tasks';
 import { ComplexityStudy, findCell, findTrend, MATTERS, matteringInterval, median, REFERENCE_SIZE } from './complexity';
 import { f2, ivs, table } from './markdown';
 import { MeasurePair, PAPER_PAIR } from './records';
-import { Interval, MIN_INTERVAL_ITEMS, TrendTest } from './stats';
+import { Interval, MIN_INTERVAL_ITEMS, runsForPower, TrendTest } from './stats';
 
 const label = (t: string) => getTask(t).label;
 const pv = (p: number) => (!Number.isFinite(p) ? '–' : p < 0.001 ? '<0.001' : p.toFixed(3));
-const trendCell = (t: TrendTest | undefined) => (t && Number.isFinite(t.rho) ? `${f2(t.rho)} ${ivs(t.interval, f2)}, p ${pv(t.p)}` : '–');
+const trendCell = (t: TrendTest | undefined) => (t && Number.isFinite(t.slope) ? `${f2(t.slope)} ${ivs(t.interval, f2)}, p ${pv(t.p)}` : '–');
+/** A slope in words: its value per unit of x, its interval and p. */
+const trendPhrase = (t: TrendTest, per: string) => (Number.isFinite(t.slope) ? `${f2(t.slope)} per ${per} ${ivs(t.interval, f2)}, p ${pv(t.p)}` : '–');
+const TENFOLD = 'tenfold training steps';
+const DOUBLING = 'doubling of the parameters';
 const pairName = (p: MeasurePair) => `(${p.cheap}, ${p.causal})`;
 /** A mean with its interval, or, from fewer than MIN_INTERVAL_ITEMS runs, with the runs themselves (no interval). */
 const withRuns = (iv: Interval, runs: readonly number[]) => {
@@ -19,13 +23,18 @@ const withRuns = (iv: Interval, runs: readonly number[]) => {
   return xs.length >= MIN_INTERVAL_ITEMS || !xs.length ? `${f2(iv.estimate)} ${ivs(iv, f2)}` : `${f2(iv.estimate)} (runs: ${xs.map(f2).join(', ')})`;
 };
 const sig = (t: TrendTest) => Number.isFinite(t.p) && t.p < 0.05;
+/** How many runs a slope of this size needs for 80% power, from its interval (stats.ts runsForPower). */
+const powerNote = (t: TrendTest) => {
+  const n = runsForPower(t.interval, t.runs);
+  return Number.isFinite(n) ? `A slope this size would be detected at 80% power (two-sided, 0.05) with about ${n} runs spread as these are (${t.runs} here; normal approximation from the interval's width).` : '';
+};
 
 /** How many pairs' trends fall (the paper's direction), rise, or show nothing at p < 0.05. */
 function tally(tests: { pair: MeasurePair; test: TrendTest }[]): { falls: MeasurePair[]; rises: MeasurePair[]; none: number; total: number } {
-  const ok = tests.filter((t) => Number.isFinite(t.test.rho));
+  const ok = tests.filter((t) => Number.isFinite(t.test.slope));
   return {
-    falls: ok.filter((t) => sig(t.test) && t.test.rho < 0).map((t) => t.pair),
-    rises: ok.filter((t) => sig(t.test) && t.test.rho > 0).map((t) => t.pair),
+    falls: ok.filter((t) => sig(t.test) && t.test.slope < 0).map((t) => t.pair),
+    rises: ok.filter((t) => sig(t.test) && t.test.slope > 0).map((t) => t.pair),
     none: ok.filter((t) => !sig(t.test)).length,
     total: ok.length,
   };
@@ -53,7 +62,7 @@ function verdicts(s: ComplexityStudy): string[] {
   if (gc && s.taskOrder.length >= 3) {
     const t = gc.overTasks;
     out.push(
-      `- **"The gap widens with task complexity"**, over ${s.taskOrder.length} tasks at the paper's size (${ordering(s)}, by median steps to the target): under (G, C) the trend of rho over complexity is ${trendCell(t)} (Spearman over ${t.runs} runs; negative = the paper's direction). ${sig(t) ? (t.rho < 0 ? '**Holds** at p < 0.05.' : '**Reversed** at p < 0.05.') : '**No trend** at p < 0.05.'}`,
+      `- **"The gap widens with task complexity"**, over ${s.taskOrder.length} tasks at the paper's size (${ordering(s)}, by median steps to the target): under (G, C) rho changes by ${trendPhrase(t, TENFOLD)} (the slope over ${t.runs} runs; negative = the paper's direction). ${sig(t) ? (t.slope < 0 ? '**Holds** at p < 0.05.' : '**Reversed** at p < 0.05.') : '**No trend** at p < 0.05.'} ${powerNote(t)}`,
     );
     out.push(...tallyLine(tally(cheapPairs.map((x) => ({ pair: x.pair, test: x.overTasks }))), 'complexity'));
   } else out.push(`- **Task complexity**: fewer than three tasks at the paper's size (${REFERENCE_SIZE}) have runs: no trend test yet.`);
@@ -62,7 +71,7 @@ function verdicts(s: ComplexityStudy): string[] {
     for (const { task, test } of sizeTasks) {
       const sizes = s.cells.filter((c) => c.task === task).sort((a, b) => a.params - b.params);
       out.push(
-        `- **Does it change with model size?** ${label(task)} over ${sizes.map((c) => c.size).join(', ')}: the trend of rho (G, C) over parameters is ${trendCell(test)}. ${sig(test) ? (test.rho < 0 ? 'Agreement **falls** with size at p < 0.05.' : 'Agreement **rises** with size at p < 0.05.') : 'No trend at p < 0.05.'}`,
+        `- **Does it change with model size?** ${label(task)} over ${sizes.map((c) => c.size).join(', ')}: rho (G, C) changes by ${trendPhrase(test, DOUBLING)}. ${sig(test) ? (test.slope < 0 ? 'Agreement **falls** with size at p < 0.05.' : 'Agreement **rises** with size at p < 0.05.') : 'No trend at p < 0.05.'} ${powerNote(test)}`,
       );
       out.push(...tallyLine(tally(cheapPairs.map((x) => ({ pair: x.pair, test: x.overSizes.find((o) => o.task === task)!.test }))), 'size'));
     }
@@ -99,14 +108,12 @@ export function complexityAnswer(s: ComplexityStudy): string {
   const gc = findTrend(s, PAPER_PAIR);
   if (!gc || s.taskOrder.length < 3) return `Not yet: fewer than three tasks at the paper's size (${REFERENCE_SIZE}) have runs, so there is no trend to test.`;
   const t = gc.overTasks;
-  const verb = !sig(t) ? 'does not fall significantly' : t.rho < 0 ? 'falls' : 'rises';
+  const verb = !sig(t) ? 'does not fall significantly' : t.slope < 0 ? 'falls' : 'rises';
   const out = [
-    `Over ${s.taskOrder.length} tasks at the paper's size, ordered by how many steps the paper's model needs to learn them, the agreement of G and C (rho) ${verb} as tasks get harder (trend ${trendCell(t)}, ${t.runs} runs)${!sig(t) && t.rho < 0 ? ': the paper\'s direction, but not distinguishable from no trend with these runs' : ''}.`,
+    `Over ${s.taskOrder.length} tasks at the paper's size, ordered by how many steps the paper's model needs to learn them, the agreement of G and C (rho) ${verb} as tasks get harder (${trendPhrase(t, TENFOLD)}, ${t.runs} runs)${!sig(t) && t.slope < 0 ? ': the paper\'s direction, but not distinguishable from no trend with these runs' : ''}.`,
   ];
-  const sizes = gc.overSizes.map(({ task, test }) => `${label(task)} ${trendCell(test)}`);
-  if (sizes.length) out.push(`Against model size the trend is ${sizes.join('; ')}${gc.overSizes.every(({ test }) => !sig(test)) ? ': no change at p < 0.05' : ''}.`);
-  const split = [t, ...gc.overSizes.map((o) => o.test)].filter((x) => !sig(x) && Number.isFinite(x.interval.lo) && (x.interval.lo > 0 || x.interval.hi < 0));
-  if (split.length) out.push(`(Where an interval excludes 0 but p >= 0.05, the two methods disagree: the bootstrap resamples runs within each cell, the permutation test relabels them; the stability study makes them one.)`);
+  const sizes = gc.overSizes.map(({ task, test }) => `${label(task)} ${trendCell(test)}`); // per doubling of the parameters
+  if (sizes.length) out.push(`Against model size (per doubling of the parameters): ${sizes.join('; ')}${gc.overSizes.every(({ test }) => !sig(test)) ? ': no change at p < 0.05' : ''}.`);
   return out.join(' ');
 }
 
@@ -117,7 +124,7 @@ export function complexityReport(s: ComplexityStudy, opts: { figures?: string[];
 
 Generated by \`gcg complexity-report\` from ${s.runs} run records${opts.sources?.length ? ` in ${opts.sources.map((x) => `\`${x}\``).join(', ')}` : ''}: ${tasks.length} tasks, ${s.sizes.length} model size${s.sizes.length === 1 ? '' : 's'} (${s.sizes.join(', ')}; \`l4-d128\` is the paper's model). Do not edit by hand: rerun the sweeps (\`scripts/complexity.sh\`; they skip finished runs) and \`gcg complexity-report\` (README, "The complexity study").
 
-The paper's thesis is that the gap between gradient importance and causal importance widens with task complexity, tested there on two tasks. Here complexity is measured, not assumed: a task's complexity is the median number of training steps the paper's model needs to reach ${Math.round(100 * 0.9)}% training-distribution exact match (train.targetAcc; a run that never gets there counts as train.maxSteps), shown beside the share of components that matter (removing one by mean ablation loses at least ${Math.round(100 * MATTERS)}% of the baseline's exact match, at the low end of C's 95% interval). A trend is Spearman's rho between a cell's complexity (or its model's non-embedding parameters) and each run's rho, with a two-sided permutation p-value (runs relabelled) and a 95% bootstrap interval (runs resampled within each cell). Every rho cell gives the mean over seeds with a 95% percentile bootstrap interval over seeds; with 3-10 seeds these intervals are rough, and a cell of fewer than 3 runs shows its runs instead of an interval.`);
+The paper's thesis is that the gap between gradient importance and causal importance widens with task complexity, tested there on two tasks. Here complexity is measured, not assumed: a task's complexity is the median number of training steps the paper's model needs to reach ${Math.round(100 * 0.9)}% training-distribution exact match (train.targetAcc; a run that never gets there counts as train.maxSteps), shown beside the share of components that matter (removing one by mean ablation loses at least ${Math.round(100 * MATTERS)}% of the baseline's exact match, at the low end of C's 95% interval). A trend is the least-squares slope of each run's rho on log10 of its cell's complexity (the change in rho per tenfold training steps) or on log2 of its model's non-embedding parameters (per doubling), with one method for its test and its interval: the permutation test of a regression slope (the residuals of rho after the slope relabelled over the runs, 10,000 times, seeded), p at slope 0 (no trend), and the 95% interval of every slope that test does not reject, so an interval excludes 0 exactly when p < 0.05. Every rho cell gives the mean over seeds with a 95% percentile bootstrap interval over seeds; with 3-10 seeds these intervals are rough, and a cell of fewer than 3 runs shows its runs instead of an interval.`);
 
   parts.push(`**The answer.** ${complexityAnswer(s)}`);
   parts.push(`## Conclusions\n\n${verdicts(s).join('\n')}`);
@@ -162,7 +169,7 @@ The paper's thesis is that the gap between gradient importance and causal import
   }
 
   const sizeTasks = s.trends[0]?.overSizes.map((o) => o.task) ?? [];
-  parts.push(`## Every measure pair: trend over task complexity${sizeTasks.length ? ' and over size' : ''}\n\nSpearman's rho of the pair's per-run rho against complexity (tasks at ${REFERENCE_SIZE}, by median steps)${sizeTasks.length ? ' and against parameters (per task)' : ''} [95% bootstrap interval], permutation p. Negative: agreement falls as the task gets harder (the paper's thesis) or the model bigger.\n\n${table(
+  parts.push(`## Every measure pair: trend over task complexity${sizeTasks.length ? ' and over size' : ''}\n\nThe slope of the pair's per-run rho on log10 of complexity (tasks at ${REFERENCE_SIZE}, by median steps: change per tenfold steps)${sizeTasks.length ? ' and on log2 of the parameters (per task: change per doubling)' : ''} [95% interval inverting the permutation test], p. Negative: agreement falls as the task gets harder (the paper's thesis) or the model bigger.\n\n${table(
     ['pair', ...s.taskOrder.map((t) => `mean rho, ${label(t)}`), 'trend over tasks', ...sizeTasks.map((t) => `trend over sizes, ${label(t)}`)],
     s.trends.map((tr) => [
       pairName(tr.pair),

@@ -9,8 +9,8 @@
  * needs to reach train.targetAcc (a run that never reaches it counts as train.maxSteps), beside the
  * share of components that matter (removing one loses at least a tenth of the baseline's exact
  * match, at the low end of C's 95% interval). The trend tests are
- * Spearman's rho between a cell's complexity (or size) and each run's rho, with a permutation
- * p-value and a bootstrap interval (stats.ts trendTest).
+ * slopes of each run's rho on log10 of its cell's complexity (or log2 of its size), each with its
+ * permutation test and the interval that inverts it (stats.ts trendTest).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -86,9 +86,9 @@ export interface Cell {
 
 export interface PairTrend {
   pair: MeasurePair;
-  /** Over tasks at the reference size: x = the task's median steps. */
+  /** Over tasks at the reference size: x = log10 of the task's median steps (the slope: change in rho per tenfold steps). */
   overTasks: TrendTest;
-  /** Over sizes, per task with at least two sizes: x = parameters. */
+  /** Over sizes, per task with at least two sizes: x = log2 of the parameters (the slope: change in rho per doubling). */
   overSizes: { task: TaskName; test: TrendTest }[];
 }
 
@@ -156,10 +156,9 @@ function cellOf(records: readonly RunRecord[], task: TaskName, size: string, res
   };
 }
 
-/** Every number of the study. `resamples`/`permutations`: bootstrap and permutation draws (fewer for a quick look). */
-export function complexityStudy(records: readonly RunRecord[], opts: { resamples?: number; permutations?: number } = {}): ComplexityStudy {
+/** Every number of the study. `resamples`: bootstrap draws per interval, and relabellings per trend test (fewer for a quick look). */
+export function complexityStudy(records: readonly RunRecord[], opts: { resamples?: number } = {}): ComplexityStudy {
   const resamples = opts.resamples ?? 10_000;
-  const permutations = opts.permutations ?? 10_000;
   const keys = [...new Set(records.map((r) => `${r.task}\t${sizeOf(r.config.model)}`))];
   const cells = keys.map((k) => cellOf(records, k.split('\t')[0] as TaskName, k.split('\t')[1], resamples));
   const sizes = [...new Set(cells.map((c) => c.size))].sort((a, b) => {
@@ -180,14 +179,14 @@ export function complexityStudy(records: readonly RunRecord[], opts: { resamples
   const find = (task: string, size: string, pair: MeasurePair) => pairs.find((p) => p.task === task && p.size === size && p.pair.cheap === pair.cheap && p.pair.causal === pair.causal);
   const trends = list.map((pair) => {
     const overTasks = trendTest(
-      taskOrder.map((t) => ({ x: cells.find((c) => c.task === t && c.size === REFERENCE_SIZE)!.medianSteps, ys: find(t, REFERENCE_SIZE, pair)?.rhos ?? [] })),
-      { resamples, permutations, seed: 1 },
+      taskOrder.map((t) => ({ x: Math.log10(cells.find((c) => c.task === t && c.size === REFERENCE_SIZE)!.medianSteps), ys: find(t, REFERENCE_SIZE, pair)?.rhos ?? [] })),
+      { permutations: resamples, seed: 1 },
     );
     const overSizes = [...new Set(cells.map((c) => c.task))]
       .filter((t) => cells.filter((c) => c.task === t).length >= 2)
       .map((task) => ({
         task,
-        test: trendTest(cells.filter((c) => c.task === task).map((c) => ({ x: c.params, ys: find(task, c.size, pair)?.rhos ?? [] })), { resamples, permutations, seed: 2 }),
+        test: trendTest(cells.filter((c) => c.task === task).map((c) => ({ x: Math.log2(c.params), ys: find(task, c.size, pair)?.rhos ?? [] })), { permutations: resamples, seed: 2 }),
       }));
     return { pair, overTasks, overSizes };
   });

@@ -11,7 +11,7 @@ import { classifyMeasures } from '../analysis/ranks';
 import type { TaskName } from '../config';
 import type { RunRecord } from '../store';
 import { analysed, lateShare, MeasurePair, tasksIn } from './records';
-import { bootstrap, Interval, mean, permutationTest, PermutationTest } from './stats';
+import { bootstrap, Interval, mean, PermutationTest, shiftTest } from './stats';
 
 /** One pair on one task, over that task's runs (seeds). */
 export interface PairStat {
@@ -33,12 +33,13 @@ export interface PairStat {
   earlyBloats: number;
 }
 
-/** The difference of mean rho between two tasks under one pair, with its exact permutation test (two-sided). */
+/** The difference of mean rho between two tasks under one pair: the exact two-sided permutation test over seeds and the 95% interval that inverts it (stats.ts shiftTest). */
 export interface GapTest {
   pair: MeasurePair;
   a: TaskName;
   b: TaskName;
   test: PermutationTest;
+  interval: Interval;
 }
 
 export interface MeasuresStudy {
@@ -129,7 +130,8 @@ export function measuresStudy(records: readonly RunRecord[], opts: { resamples?:
       for (const k of causal) {
         const ra = pairs.find((p) => p.task === a && p.pair.cheap === c && p.pair.causal === k)!.rhos.filter(Number.isFinite);
         const rb = pairs.find((p) => p.task === b && p.pair.cheap === c && p.pair.causal === k)!.rhos.filter(Number.isFinite);
-        gaps.push({ pair: { cheap: c, causal: k }, a, b, test: permutationTest(ra, rb, { alternative: 'two-sided' }) });
+        const t = shiftTest(ra, rb);
+        gaps.push({ pair: { cheap: c, causal: k }, a, b, test: t.test, interval: t.interval });
       }
     }
   }

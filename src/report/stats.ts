@@ -1,11 +1,13 @@
 /**
- * Statistics over seeds for the reproduction report: percentile bootstrap confidence intervals
- * (seeded, so a report rebuilds identically), exact two-sample permutation tests and a trend test.
+ * Statistics over seeds for the reports, each claim's interval and test from one method:
+ * percentile bootstrap confidence intervals (seeded, so a report rebuilds identically) with the
+ * test of the same resamples (bootstrapP); exact two-sample permutation tests with the interval
+ * that inverts them (shiftTest); and a trend's slope with its permutation test and inverted
+ * interval (trendTest).
  *
  * With 10 seeds a bootstrap interval is rough (it is too narrow by about sqrt(9/10) and cannot
  * leave the range of the data); the report says so where it uses one.
  */
-import { spearman as spearmanRho } from '../analysis/ranks';
 import { Rng } from '../rng';
 
 export interface Interval {
@@ -67,10 +69,43 @@ export function bootstrap2<T>(
   stat: (x: readonly T[], y: readonly T[]) => number,
   opts: { resamples?: number; level?: number; seed?: number } = {},
 ): Interval {
+  return bootstrap2Test(a, b, stat, opts).interval;
+}
+
+/** A bootstrap interval and the test of the same resamples (so the interval excludes the null value when p < 1 - level, to within one resample). */
+export interface BootstrapTest {
+  interval: Interval;
+  /** Against `nullValue` (default 0): see bootstrapP. NaN without an interval. */
+  p: number;
+  alternative: 'two-sided' | 'greater';
+}
+
+/**
+ * The p-value of resampled values against `nullValue`: two-sided, twice the smaller share of
+ * values at or beyond it on either side (at most 1); 'greater' (the statistic exceeds it), the
+ * share at or below it. The central 95% percentile interval excludes the null value when, and (to within
+ * one resample at its edge) only when, the two-sided p is below 0.05.
+ */
+export function bootstrapP(vals: readonly number[], nullValue = 0, alternative: BootstrapTest['alternative'] = 'two-sided'): number {
+  if (!vals.length) return NaN;
+  const below = vals.filter((v) => v <= nullValue).length / vals.length;
+  if (alternative === 'greater') return below;
+  const above = vals.filter((v) => v >= nullValue).length / vals.length;
+  return Math.min(1, 2 * Math.min(below, above));
+}
+
+/** bootstrap2's interval with the test of its own resamples (bootstrapP against `nullValue`, default 0). */
+export function bootstrap2Test<T>(
+  a: readonly T[],
+  b: readonly T[],
+  stat: (x: readonly T[], y: readonly T[]) => number,
+  opts: { resamples?: number; level?: number; seed?: number; nullValue?: number; alternative?: BootstrapTest['alternative'] } = {},
+): BootstrapTest {
   const resamples = opts.resamples ?? 10_000;
   const level = opts.level ?? 0.95;
+  const alternative = opts.alternative ?? 'two-sided';
   const estimate = a.length && b.length ? stat(a, b) : NaN;
-  if (a.length < MIN_INTERVAL_ITEMS || b.length < MIN_INTERVAL_ITEMS) return { estimate, lo: NaN, hi: NaN, level, resamples: 0 };
+  if (a.length < MIN_INTERVAL_ITEMS || b.length < MIN_INTERVAL_ITEMS) return { interval: { estimate, lo: NaN, hi: NaN, level, resamples: 0 }, p: NaN, alternative };
   const rng = new Rng(opts.seed ?? 0, 'bootstrap2');
   const vals: number[] = [];
   const ba: T[] = new Array(a.length);
@@ -81,7 +116,7 @@ export function bootstrap2<T>(
     const v = stat(ba, bb);
     if (Number.isFinite(v)) vals.push(v);
   }
-  return percentileInterval(estimate, vals, level);
+  return { interval: percentileInterval(estimate, vals, level), p: bootstrapP(vals, opts.nullValue ?? 0, alternative), alternative };
 }
 
 export const mean = (xs: readonly number[]): number => (xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : NaN);
@@ -152,6 +187,45 @@ export function permutationTest(
   return { observed, p: count / (resamples + 1), alternative, exact: false, permutations: resamples + 1 };
 }
 
+/** A two-sample comparison whose interval and test are one method: the exact permutation test and the interval that inverts it. */
+export interface ShiftTest {
+  test: PermutationTest; // two-sided, mean(a) - mean(b)
+  /** Every shift d for which the two-sided test of (a - d) against b gives p > 1 - level; infinite ends when no shift is rejected that far (too few items to reject at that level). */
+  interval: Interval;
+}
+
+/**
+ * The difference of means mean(a) - mean(b) with the two-sided permutation test (exact when the
+ * splits are few enough, as permutationTest) and its 95% interval by inversion: the shifts d for
+ * which the test of (a - d) against b does not reject at 0.05 (found by bisection). The interval
+ * excludes 0 exactly when p < 0.05 (up to the bisection's precision at its ends). With few items no
+ * shift can be rejected (3 vs 3: the smallest two-sided p is 2/20): the interval is then unbounded.
+ */
+export function shiftTest(a: readonly number[], b: readonly number[], opts: { level?: number; maxExact?: number; resamples?: number; seed?: number } = {}): ShiftTest {
+  const level = opts.level ?? 0.95;
+  const alpha = 1 - level;
+  const test = permutationTest(a, b, { ...opts, alternative: 'two-sided' });
+  const estimate = test.observed;
+  if (!Number.isFinite(estimate)) return { test, interval: { estimate, lo: NaN, hi: NaN, level, resamples: 0 } };
+  const pOf = (d: number) => permutationTest(a.map((x) => x - d), b, { ...opts, alternative: 'two-sided' }).p;
+  const all = [...a, ...b];
+  const span = Math.max(...all) - Math.min(...all) || 1;
+  // One end: from the estimate (never rejected: p = 1 there) outwards to a shift that is rejected, then bisection.
+  const end = (dir: 1 | -1) => {
+    const far = estimate + dir * 4 * span;
+    if (pOf(far) > alpha) return dir * Infinity;
+    let inside = estimate;
+    let outside = far;
+    for (let i = 0; i < 40 && Math.abs(outside - inside) > 1e-6 * span; i++) {
+      const mid = (inside + outside) / 2;
+      if (pOf(mid) > alpha) inside = mid;
+      else outside = mid;
+    }
+    return inside;
+  };
+  return { test, interval: { estimate, lo: end(-1), hi: end(1), level, resamples: test.permutations } };
+}
+
 /** n choose k as a float (exact below 2^53). */
 export function binomial(n: number, k: number): number {
   if (k < 0 || k > n) return 0;
@@ -160,46 +234,99 @@ export function binomial(n: number, k: number): number {
   return Math.round(r);
 }
 
-/** A monotone trend of per-run values y over a group-level x (task complexity, model size). */
+/** A trend of per-run values y over a group-level x (task complexity, model size): a slope, its test and the interval that inverts it. */
 export interface TrendTest {
-  /** Spearman's rho between x and y over all runs (each run has its group's x; ties averaged). */
-  rho: number;
-  /** Two-sided permutation p-value: y shuffled across all runs `permutations - 1` times (seeded); the observed counts. */
+  /** Least-squares slope of y on x over all runs (each run has its group's x). */
+  slope: number;
+  /** The slopes b that the permutation test of "y - b x has no trend in x" does not reject at 0.05 (bisection; an end is infinite when nothing that far is rejected). */
+  interval: Interval;
+  /** Two-sided permutation p against no trend (the same test at b = 0): below 0.05 exactly when the interval excludes 0 (up to the bisection's precision at its ends). */
   p: number;
   permutations: number;
-  /** 95% percentile bootstrap interval of rho, runs resampled within each group. */
-  interval: Interval;
   runs: number;
   groups: number;
 }
 
 /**
- * Spearman trend test over groups: is y monotone in x? (The complexity question: does rho(G, C)
- * fall as tasks get harder or models bigger?) Under the null, y does not depend on the group, so
- * every relabelling of the runs is equally likely; the interval keeps each group's size.
+ * Trend test over groups: does y change with x? (The complexity question: does rho (G, C) fall as
+ * tasks get harder or models bigger?) The statistic is the least-squares slope of y on x. The test
+ * of a slope b permutes the residuals y - b x over all runs (under "the slope is b" they are
+ * exchangeable: the permutation test of a regression slope), with `permutations` random
+ * relabellings, seeded, the same ones for every b, the observed one counted; p is that test at
+ * b = 0 (the permutation test of Pearson's correlation of x and y), and the 95% interval is every b
+ * it does not reject.
  */
-export function trendTest(groups: readonly { x: number; ys: readonly number[] }[], opts: { resamples?: number; permutations?: number; seed?: number } = {}): TrendTest {
+export function trendTest(groups: readonly { x: number; ys: readonly number[] }[], opts: { permutations?: number; seed?: number; level?: number } = {}): TrendTest {
+  const level = opts.level ?? 0.95;
   const gs = groups.map((g) => ({ x: g.x, ys: g.ys.filter(Number.isFinite) })).filter((g) => g.ys.length);
   const xs = gs.flatMap((g) => g.ys.map(() => g.x));
   const ys = gs.flatMap((g) => g.ys);
-  const rho = xs.length >= 3 && new Set(xs).size >= 2 ? spearmanRho(xs, ys) : NaN;
-  const empty: Interval = { estimate: rho, lo: NaN, hi: NaN, level: 0.95, resamples: 0 };
-  if (!Number.isFinite(rho)) return { rho, p: NaN, permutations: 0, interval: empty, runs: ys.length, groups: gs.length };
-  const permutations = opts.permutations ?? 10_000;
+  const n = ys.length;
+  if (n < 3 || new Set(xs).size < 2) return { slope: NaN, interval: { estimate: NaN, lo: NaN, hi: NaN, level, resamples: 0 }, p: NaN, permutations: 0, runs: n, groups: gs.length };
+  const xm = mean(xs);
+  const c = xs.map((x) => x - xm);
+  const B = c.reduce((a, ci) => a + ci * ci, 0); // = sum c_i x_i
+  const A = c.reduce((a, ci, i) => a + ci * ys[i], 0); // = sum c_i y_i
+  const slope = A / B;
+  // Relabelling pi: T_pi(b) = sum_i c_i (y - b x)_pi(i) = A_pi - b B_pi; observed: T(b) = A - b B.
+  const K = opts.permutations ?? 10_000;
   const rng = new Rng(opts.seed ?? 0, 'trend');
-  const eps = 1e-12;
-  let count = 1;
-  for (let r = 1; r < permutations; r++) {
-    const v = spearmanRho(xs, rng.shuffle(ys));
-    if (Math.abs(v) >= Math.abs(rho) - eps) count++;
+  const Ap = new Float64Array(K);
+  const Bp = new Float64Array(K);
+  const order = Array.from({ length: n }, (_, i) => i);
+  for (let k = 0; k < K; k++) {
+    const pi = rng.shuffle(order);
+    let a = 0;
+    let b = 0;
+    for (let i = 0; i < n; i++) {
+      a += c[i] * ys[pi[i]];
+      b += c[i] * xs[pi[i]];
+    }
+    Ap[k] = a;
+    Bp[k] = b;
   }
-  const boot = new Rng(opts.seed ?? 0, 'trend-bootstrap');
-  const vals: number[] = [];
-  const resamples = opts.resamples ?? 10_000;
-  for (let r = 0; r < resamples; r++) {
-    const y = gs.flatMap((g) => g.ys.map(() => g.ys[Math.floor(boot.next() * g.ys.length)]));
-    const v = spearmanRho(xs, y);
-    if (Number.isFinite(v)) vals.push(v);
-  }
-  return { rho, p: count / permutations, permutations, interval: percentileInterval(rho, vals, 0.95), runs: ys.length, groups: gs.length };
+  const pAt = (b: number) => {
+    const observed = Math.abs(A - b * B) * (1 - 1e-12);
+    let count = 1;
+    for (let k = 0; k < K; k++) if (Math.abs(Ap[k] - b * Bp[k]) >= observed) count++;
+    return count / (K + 1);
+  };
+  const alpha = 1 - level;
+  const span = (Math.max(...ys) - Math.min(...ys) || 1) / (Math.max(...xs) - Math.min(...xs));
+  // One end: from the slope (never rejected: T = 0 there) outwards to a slope that is rejected, then bisection.
+  const end = (dir: 1 | -1) => {
+    const far = slope + dir * 8 * span;
+    if (pAt(far) > alpha) return dir * Infinity;
+    let inside = slope;
+    let outside = far;
+    for (let i = 0; i < 50 && Math.abs(outside - inside) > 1e-7 * span; i++) {
+      const mid = (inside + outside) / 2;
+      if (pAt(mid) > alpha) inside = mid;
+      else outside = mid;
+    }
+    return inside;
+  };
+  return { slope, interval: { estimate: slope, lo: end(-1), hi: end(1), level, resamples: K + 1 }, p: pAt(0), permutations: K + 1, runs: n, groups: gs.length };
 }
+
+const Z975 = 1.959963984540054;
+const Z80 = 0.8416212335729143;
+
+/** Items per group for 80% power (two-sided alpha 0.05, normal approximation) to detect a difference `delta` of two group means whose items vary with variance `v`. */
+export function seedsForPower(delta: number, v: number): number {
+  if (!(Math.abs(delta) > 0) || !Number.isFinite(v)) return Infinity;
+  return Math.ceil((2 * (Z975 + Z80) ** 2 * Math.max(0, v)) / delta ** 2);
+}
+
+/**
+ * Runs for 80% power (two-sided alpha 0.05, normal approximation) to detect an effect of the size
+ * estimated, from an estimate on `n` runs and its 95% interval: the standard error read off the
+ * interval's width (width / (2 x 1.96)), shrinking as 1 / sqrt(runs). Infinite without an effect or
+ * a finite interval.
+ */
+export function runsForPower(iv: Interval, n: number): number {
+  const se = (iv.hi - iv.lo) / (2 * Z975);
+  if (!(Math.abs(iv.estimate) > 0) || !Number.isFinite(se) || !(se > 0)) return Infinity;
+  return Math.ceil(n * (((Z975 + Z80) * se) / Math.abs(iv.estimate)) ** 2);
+}
+
