@@ -187,6 +187,27 @@ export function permutationTest(
   return { observed, p: count / (resamples + 1), alternative, exact: false, permutations: resamples + 1 };
 }
 
+/**
+ * The interval that inverts a test: every value v the test does not reject (pAt(v) > alpha). From
+ * `estimate` (never rejected) outwards on each side to a value `reach` away, which must be rejected
+ * (else that end is infinite: nothing that far is rejected), then bisection to within 1e-7 of reach.
+ */
+function invertTest(pAt: (v: number) => number, estimate: number, reach: number, alpha: number): [number, number] {
+  const end = (dir: 1 | -1) => {
+    const far = estimate + dir * reach;
+    if (pAt(far) > alpha) return dir * Infinity;
+    let inside = estimate;
+    let outside = far;
+    for (let i = 0; i < 50 && Math.abs(outside - inside) > 1e-7 * reach; i++) {
+      const mid = (inside + outside) / 2;
+      if (pAt(mid) > alpha) inside = mid;
+      else outside = mid;
+    }
+    return inside;
+  };
+  return [end(-1), end(1)];
+}
+
 /** A two-sample comparison whose interval and test are one method: the exact permutation test and the interval that inverts it. */
 export interface ShiftTest {
   test: PermutationTest; // two-sided, mean(a) - mean(b)
@@ -209,21 +230,8 @@ export function shiftTest(a: readonly number[], b: readonly number[], opts: { le
   if (!Number.isFinite(estimate)) return { test, interval: { estimate, lo: NaN, hi: NaN, level, resamples: 0 } };
   const pOf = (d: number) => permutationTest(a.map((x) => x - d), b, { ...opts, alternative: 'two-sided' }).p;
   const all = [...a, ...b];
-  const span = Math.max(...all) - Math.min(...all) || 1;
-  // One end: from the estimate (never rejected: p = 1 there) outwards to a shift that is rejected, then bisection.
-  const end = (dir: 1 | -1) => {
-    const far = estimate + dir * 4 * span;
-    if (pOf(far) > alpha) return dir * Infinity;
-    let inside = estimate;
-    let outside = far;
-    for (let i = 0; i < 40 && Math.abs(outside - inside) > 1e-6 * span; i++) {
-      const mid = (inside + outside) / 2;
-      if (pOf(mid) > alpha) inside = mid;
-      else outside = mid;
-    }
-    return inside;
-  };
-  return { test, interval: { estimate, lo: end(-1), hi: end(1), level, resamples: test.permutations } };
+  const [lo, hi] = invertTest(pOf, estimate, 4 * (Math.max(...all) - Math.min(...all) || 1), alpha);
+  return { test, interval: { estimate, lo, hi, level, resamples: test.permutations } };
 }
 
 /** n choose k as a float (exact below 2^53). */
@@ -291,22 +299,9 @@ export function trendTest(groups: readonly { x: number; ys: readonly number[] }[
     for (let k = 0; k < K; k++) if (Math.abs(Ap[k] - b * Bp[k]) >= observed) count++;
     return count / (K + 1);
   };
-  const alpha = 1 - level;
   const span = (Math.max(...ys) - Math.min(...ys) || 1) / (Math.max(...xs) - Math.min(...xs));
-  // One end: from the slope (never rejected: T = 0 there) outwards to a slope that is rejected, then bisection.
-  const end = (dir: 1 | -1) => {
-    const far = slope + dir * 8 * span;
-    if (pAt(far) > alpha) return dir * Infinity;
-    let inside = slope;
-    let outside = far;
-    for (let i = 0; i < 50 && Math.abs(outside - inside) > 1e-7 * span; i++) {
-      const mid = (inside + outside) / 2;
-      if (pAt(mid) > alpha) inside = mid;
-      else outside = mid;
-    }
-    return inside;
-  };
-  return { slope, interval: { estimate: slope, lo: end(-1), hi: end(1), level, resamples: K + 1 }, p: pAt(0), permutations: K + 1, runs: n, groups: gs.length };
+  const [lo, hi] = invertTest(pAt, slope, 8 * span, 1 - level); // T = 0 at the slope itself: never rejected
+  return { slope, interval: { estimate: slope, lo, hi, level, resamples: K + 1 }, p: pAt(0), permutations: K + 1, runs: n, groups: gs.length };
 }
 
 const Z975 = 1.959963984540054;
