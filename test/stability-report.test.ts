@@ -88,6 +88,10 @@ test('a study of hand-made runs: rho per replica, robust classes counted only wh
   assert.equal(h.baseHero, 3);
   assert.ok(Math.abs(h.pHero - (1 + 2 / 3 + 1 / 3) / 3) < 1e-12);
   assert.deepEqual(gc.counts, { robustHeroes: 1, robustBloats: 0, baseHeroes: 3, baseBloats: 0 });
+  // The layer claim: one robust Hero (at one seed) gets no interval and no test; the per-run Heroes (at three seeds) do: all in L0, none late.
+  assert.equal(gc.heroesLate.robust.members, 1);
+  assert.ok(Number.isNaN(gc.heroesLate.robust.share.lo) && Number.isNaN(gc.heroesLate.robust.p));
+  assert.deepEqual([gc.heroesLate.base.members, gc.heroesLate.base.inLayers, gc.heroesLate.base.share.lo, gc.heroesLate.base.share.hi], [3, 0, 0, 0]);
   // Evaluation: each base run's rho on its own sequences and on the two redraws.
   assert.equal(gc.seeds[0].evalRhos.length, 3);
   assert.equal(gc.seeds[0].evalRhos[1], spearman(G, heroC.map((c, i) => (i === 1 ? c + 0.5 : c))));

@@ -42,7 +42,7 @@ function perSeedRows(p: PairStudy): (string | number)[][] {
 
 function claimCell(c: LayerClaim): string {
   if (!c.members) return 'none';
-  return `${c.inLayers} of ${c.members}: ${pct(c.share.estimate)} ${Number.isFinite(c.share.lo) ? `[${pct(c.share.lo)}, ${pct(c.share.hi)}], p ${pv(c.p)}` : '(no interval: fewer than 3 seeds)'}`;
+  return `${c.inLayers} of ${c.members}: ${pct(c.share.estimate)} ${Number.isFinite(c.share.lo) ? `[${pct(c.share.lo)}, ${pct(c.share.hi)}], p ${pv(c.p)}` : '(no interval: members at fewer than 3 seeds)'}`;
 }
 
 /** Survives: the share's interval lies above one half (p < 0.05 from the same resamples). */
@@ -116,7 +116,7 @@ export function stabilityReport(s: StabilityStudy, opts: { figures?: string[]; s
   }
 
   out.push('## The paper\'s per-component claims, with robust classes', '');
-  out.push(`Share of the class in the layers the paper names (later half: L2-L3 of 4; earlier half: L0-L1), pooled over seeds [95% interval, seeds resampled], p against one half; "holds" when the interval lies above one half. Pruning: Table 2 on each run's own classes, the exact-match drop from pruning its two most extreme Heroes minus that from pruning its two most extreme Bloats (positive: the paper's asymmetry), mean over seeds of each seed's mean over its runs, and the seeds at which it is positive in at least ${pct(ROBUST_SHARE)} of the runs.`, '');
+  out.push(`Share of the class in the layers the paper names (later half: L2-L3 of 4; earlier half: L0-L1), pooled over seeds [95% interval, the seeds holding members resampled; none when fewer than 3 seeds hold any], p against one half; "holds" when the interval lies above one half. Pruning: Table 2 on each run's own classes, the exact-match drop from pruning its two most extreme Heroes minus that from pruning its two most extreme Bloats (positive: the paper's asymmetry), mean over seeds of each seed's mean over its runs, and the seeds at which it is positive in at least ${pct(ROBUST_SHARE)} of the runs.`, '');
   out.push(
     table(
       ['task', 'pair', 'Heroes in L2-L3: robust', 'per-run', 'verdict (robust)', 'Bloats in L0-L1: robust', 'per-run', 'verdict (robust)', 'pruning gap', 'p', 'robust seeds'],

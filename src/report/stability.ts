@@ -372,7 +372,8 @@ function pairStudy(task: TaskName, pair: MeasurePair, runs: RunRecord[], kernelR
       return { members, inside };
     };
     const c = count(marks);
-    const units: SeedValues[] = marks.map((_, k) => ({ replicas: [k], evaluation: [] }));
+    // The seeds that hold members of the class are resampled (the others add nothing to the share); fewer than 3: no interval.
+    const units: SeedValues[] = marks.map((_, k) => ({ replicas: [k], evaluation: [] })).filter((u) => marks[u.replicas[0]].some(Boolean));
     const { iv, p } = nestedBootstrap([units], ([us]) => {
       const r = count(us.map((u) => marks[u.replicas[0]]));
       return r.members ? r.inside / r.members : NaN;
