@@ -1,27 +1,40 @@
 #!/usr/bin/env bash
 # The complexity study's sweeps (COMPLEXITY.md), into results/complexity/<size>/paper/:
-#   tasks: the added tasks (copy, runmax, histogram) on the paper's model, l4-d128;
-#   sizes: the paper's two tasks on 2 and 6 layers (their l4-d128 runs are the measures study's,
-#          results/measures/paper/, read by the report beside these).
+#   tasks:  the five tasks (copy, reverse, runmax, sort, histogram) on the paper's model, l4-d128;
+#   sizes:  the paper's two tasks on 2 and 6 layers (l2-d128, l6-d128);
+#   widths: the paper's two tasks at half and double width (l4-d64, l4-d256).
+# Every grid first runs seeds 42..1010 (FIRST_SEEDS), then the paper's model gets five more
+# (MORE_SEEDS), so that a sweep cut off part way leaves every cell with as many seeds as it could.
 # Every run records every measure of the measures study (no protocol variants or redraws).
-# Resumable like every sweep: run it again after a stop; any number of copies may run at once.
+# One study, one kernel family: every model is trained on the wasm backend's native kernels
+# without the fused ones (the family the study began on; the report refuses a mix, and a results
+# folder refuses work made on other kernels). Resumable like every sweep: run it again after a
+# stop; any number of copies may run at once.
 #
-#   bash scripts/complexity.sh [tasks|sizes ...]       (default: both; WORKERS=1)
-#   SLURM=1 bash scripts/complexity.sh                 (each grid as one Slurm job array instead)
-#   node dist/src/cli.js complexity-report             (then: COMPLEXITY.md, figures/complexity/)
+#   bash scripts/complexity.sh [tasks|sizes|widths ...]   (default: all; WORKERS=1)
+#   SLURM=1 bash scripts/complexity.sh                    (each grid as one Slurm job array instead)
+#   node dist/src/cli.js complexity-report                (then: COMPLEXITY.md, figures/complexity/)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 [ -f dist/src/cli.js ] || npm run build
+export GCG_BACKEND=wasm GCG_KERNELS=native GCG_FUSED=off
 measures="$(node dist/src/cli.js measures --list | awk '{print $1}' | grep -vx -e G -e C -e G-layerWV | paste -sd, -)"
 common=(--results results/complexity --set "analysis.measures=${measures}" --set analysis.variants=false --set analysis.redraws=0)
+first="${FIRST_SEEDS:-42,123,456,789,1010}"
+more="${MORE_SEEDS:-2020,3030,4040,5050,6060}"
 
-# name | sizes | tasks | seeds
+# name | sizes | tasks | seeds   (in the order they run)
 grids=(
-  "tasks|l4-d128|copy,runmax,histogram|${TASK_SEEDS:-42,123,456,789,1010}"
-  "sizes|l2-d128,l6-d128|reverse,sort|${SIZE_SEEDS:-42,123,456}"
+  "tasks|l4-d128|copy,reverse,runmax,sort,histogram|${first}"
+  "sizes|l2-d128,l6-d128|reverse,sort|${first}"
+  "widths|l4-d64,l4-d256|reverse,sort|${first}"
+  "tasks|l4-d128|copy,reverse,runmax,sort,histogram|${more}"
 )
 want=("$@")
+for w in "${want[@]}"; do
+  case "$w" in tasks|sizes|widths) ;; *) echo "error: grid ${w}; allowed: tasks, sizes, widths" >&2; exit 2 ;; esac
+done
 for entry in "${grids[@]}"; do
   IFS='|' read -r name sizes tasks seeds <<<"$entry"
   if [ ${#want[@]} -gt 0 ] && [[ ! " ${want[*]} " =~ " ${name} " ]]; then continue; fi

@@ -43,7 +43,8 @@ const COMMAND_DOCS: Record<string, string> = {
   "measures-report": `  measures-report  MEASURES.md and figures/measures/ from the study's records (--study DIR)`,
   "complexity-report": `  complexity-report  COMPLEXITY.md and figures/complexity/: rho against task complexity and model
             size, with trend tests, from the records in --results (comma-separated stores; each
-            <store>/<preset>/ and <store>/<size>/<preset>/; default results/complexity,results/measures)`,
+            <store>/<preset>/ and <store>/<size>/<preset>/; default results/complexity); every model
+            trained on one kernel family (--mix-kernels to read a mix)`,
   "stability-report": `  stability-report  STABILITY.md and figures/stability/ from the stability study's records (--study DIR,
             default results/stability) and, for the kernels, the same seeds on the other kernel
             family (--kernels DIR, default results/measures: the committed stock-trained models; '' for none)`,
@@ -87,7 +88,8 @@ const OPTION_DOCS: Record<string, string> = {
                   process's lock on a run may be taken over (this process's setting decides;
                   a holder on this machine that no longer runs is taken over at once)  (default ${DEFAULT_STALE_MINUTES})`,
   "mix-kernels": `  --mix-kernels   run/sweep/demo: add runs to a folder whose work was made on other kernels or another
-                  backend (default: refuse; one folder, one kind of kernels)`,
+                  backend (default: refuse; one folder, one kind of kernels); complexity-report:
+                  read models trained on different kernel families together (default: refuse)`,
   checkpoint: `  --checkpoint F  analyze: the checkpoint to analyse`,
   csv: `  --csv DIR       tables: also write table1.csv .. table6.csv there`,
   "fig-dir": `  --fig-dir DIR   figures: output folder                  (default figures/<preset>)`,
@@ -164,7 +166,7 @@ export const COMMAND_OPTIONS: Record<string, readonly string[]> = {
   reproduction: ['results', 'report'],
   measures: ['preset', 'results', 'out', 'measures', 'no-retrain', 'list', 'lock-stale'],
   'measures-report': ['preset', 'study', 'report', 'fig-dir'],
-  'complexity-report': ['preset', 'results', 'report', 'fig-dir'],
+  'complexity-report': ['preset', 'results', 'report', 'fig-dir', 'mix-kernels'],
   'stability-report': ['preset', 'study', 'kernels', 'report', 'fig-dir'],
   verify: ['results', 'seal'],
   config: ['preset', 'set'],
@@ -215,7 +217,7 @@ const COMMAND_DEFAULTS: Record<string, Record<string, string>> = {
   measures: { out: path.join('results', 'measures') },
   'measures-report': { report: 'MEASURES.md', study: path.join('results', 'measures') },
   'stability-report': { report: 'STABILITY.md', study: path.join('results', 'stability'), kernels: path.join('results', 'measures') },
-  'complexity-report': { report: 'COMPLEXITY.md', results: [path.join('results', 'complexity'), path.join('results', 'measures')].join(',') },
+  'complexity-report': { report: 'COMPLEXITY.md', results: path.join('results', 'complexity') },
 };
 
 const DEFAULTS = { task: 'sort', seed: '42', preset: 'paper', out: 'runs', results: 'results', tasks: PAPER_TASKS.join(','), seeds: PAPER_SEEDS.join(','), workers: '1', report: 'REPRODUCTION.md' };

@@ -323,7 +323,7 @@ async function runComplexityReport(opts: Opts): Promise<number> {
   const figDir = checkOutputDir('--fig-dir', opts['fig-dir'] ?? path.join('figures', 'complexity'));
   const stores = opts.results.split(',').map((s) => s.trim()).filter(Boolean);
   for (const s of stores) resultsToRead(s);
-  const { records, rejected, duplicates, folders } = loadStores(stores, preset);
+  const { records, rejected, duplicates, folders } = loadStores(stores, preset, { mixKernels: opts['mix-kernels'] });
   warnRejected(rejected);
   for (const d of duplicates) console.error(`note: ${d} is also in an earlier store: the earlier one is used`);
   if (!records.length) throw new ConfigError(`--results: ${stores.map((s) => JSON.stringify(s)).join(', ')} hold no finished run of preset ${preset} (in <store>/${preset}/ or <store>/<size>/${preset}/); ${file} was not rewritten`);

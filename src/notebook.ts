@@ -13,7 +13,7 @@ import { checkOodLengths } from './analysis/ood';
 import { describeBackend, initBackend } from './backend';
 import { committedResultsDir, describeEstimate, estimateRun, measureStepMs } from './estimate';
 import { loadCheckpoint } from './checkpoint';
-import { DeepPartial, ExperimentConfig, getConfig, PAPER_TASKS, PresetName, TaskName } from './config';
+import { ConfigError, DeepPartial, ExperimentConfig, getConfig, PAPER_TASKS, PresetName, TaskName } from './config';
 import { makeDir, writeFileAtomic } from './files';
 import { Transformer } from './model';
 import { fusedKernels, KernelsName, withKernels } from './native';
@@ -195,11 +195,20 @@ export class NotebookSession {
     return loadRecords(this.dir, this.preset).filter((r) => this.committed || !configDiff(r.config, this.cfg).length);
   }
 
-  /** Trains and analyses (tasks x seeds) under these settings into this session's folder (finished runs are kept), then returns their records. */
-  async sweep(seeds: readonly number[], tasks: readonly TaskName[] = PAPER_TASKS): Promise<RunRecord[]> {
+  /**
+   * Trains and analyses (tasks x seeds) under these settings into this session's folder (finished
+   * runs are kept), then returns their records. `seedsPerJob` K trains up to K seeds of a task
+   * stacked in one pass (each seed's model is the one it gets alone, bit for bit; its record says
+   * it was trained batched), `workers` runs that many jobs at once in worker processes (both
+   * default 1, as `gcg sweep --seeds-per-job K --workers N`).
+   */
+  async sweep(seeds: readonly number[], tasks: readonly TaskName[] = PAPER_TASKS, opts: { seedsPerJob?: number; workers?: number } = {}): Promise<RunRecord[]> {
+    for (const [name, v] of [['seedsPerJob', opts.seedsPerJob], ['workers', opts.workers]] as const) {
+      if (v !== undefined && (!Number.isInteger(v) || v < 1 || v > 1000)) throw new ConfigError(`sweep: ${name} got ${JSON.stringify(v)}; allowed: an integer in [1, 1000] (default 1)`);
+    }
     if (!this.committed) {
       this.announce(seeds, tasks);
-      await sweep({ dir: this.dir, preset: this.preset, tasks: [...tasks], seeds: [...seeds], overrides: settingsOf(this.preset, this.cfg), workers: 1, oodLengths: this.oodLengths, allowIdLengths: this.allowIdLengths });
+      await sweep({ dir: this.dir, preset: this.preset, tasks: [...tasks], seeds: [...seeds], overrides: settingsOf(this.preset, this.cfg), workers: opts.workers ?? 1, seedsPerJob: opts.seedsPerJob ?? 1, oodLengths: this.oodLengths, allowIdLengths: this.allowIdLengths });
     }
     return this.records().filter((r) => seeds.includes(r.seed) && tasks.includes(r.task));
   }

@@ -214,3 +214,15 @@ export function kernelsLabel(p: { backend?: unknown; kernels?: unknown; fused?: 
   const fused = Array.isArray(p.fused) && p.fused.length ? '+fused' : '';
   return backend === 'wasm' ? `wasm ${String(p.kernels ?? 'stock')}${p.kernels === 'native' ? fused : ''}` : backend;
 }
+
+/**
+ * The backend and kernels a record's model was trained on (kernelsLabel): its own provenance's, or,
+ * for a record of the measures study (which remeasures trained models; its provenance says where it
+ * was measured), its source run's. Older remeasured records name only the source's kernels (their
+ * sources are wasm runs made before the fused kernels).
+ */
+export function trainedOn(r: Pick<RunRecord, 'provenance' | 'remeasured'>): string {
+  const m = r.remeasured;
+  if (!m) return kernelsLabel(r.provenance);
+  return m.trainedOn ?? `wasm ${m.trainingKernels}`;
+}

@@ -22,7 +22,7 @@ import { InterruptedError } from './interrupt';
 import { RunLock, RunLockedError } from './lock';
 import { KernelsName, withKernels } from './native';
 import { formatDuration } from './progress';
-import { provenance } from './provenance';
+import { kernelsLabel, provenance } from './provenance';
 import { notRecordsModel } from './conflicts';
 import { configDiffValues, inspectRecord, loadRecords, RESULTS_FORMAT, runPaths, RunRecord, trainToCheckpoint } from './results';
 
@@ -38,6 +38,8 @@ export interface Remeasured {
   source: string; // the source results file
   sourceCommit: string | null;
   trainingKernels: KernelsName; // the kernels the model was trained on (the source record's)
+  /** The source record's backend and kernels in words (store.ts kernelsLabel, fused or not); absent in records made before it was recorded. */
+  trainedOn?: string;
   checkpoint: 'reused' | 'retrained';
   sameOodLength: boolean;
   /** max_i |G_i - G_i(source)| / max_i |G_i(source)|. */
@@ -162,6 +164,7 @@ function remeasure(rec: RunRecord, cfg: ExperimentConfig, opts: StudyOptions, lo
     source: src.results,
     sourceCommit: rec.provenance.gitCommit ?? null,
     trainingKernels,
+    trainedOn: kernelsLabel(rec.provenance),
     checkpoint,
     sameOodLength: analysis.ood.length === rec.analysis.ood.length,
     gMaxRelDiff: Math.max(...ids.map((id) => Math.abs((analysis.scores.G?.[id] ?? NaN) - G0[id]))) / scale,

@@ -11,13 +11,14 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { classifyMeasures, spearman } from '../src/analysis/ranks';
 import { componentIds } from '../src/record-check';
-import { getConfig } from '../src/config';
+import { ConfigError, getConfig } from '../src/config';
 import { complexityStudy, findCell, findTrend, loadStores } from '../src/report/complexity';
 import { complexityReport } from '../src/report/complexity-report';
 import { complexityFigures } from '../src/report/complexity-figures';
 import { bootstrapP, trendTest } from '../src/report/stats';
 import { RESULTS_FORMAT, RunRecord } from '../src/results';
 import { MODEL_SIZES, SizeName } from '../src/sizes';
+import { trainedOn } from '../src/store';
 import { TaskName } from '../src/tasks';
 
 /** Every permutation of xs (for exact p-values by enumeration). */
@@ -173,17 +174,19 @@ test('complexityStudy: a cell by hand (steps, skips, what matters, rho), tasks o
   assert.deepEqual((figs.complexity_tasks.layout.xaxis as { ticktext: string[] }).ticktext, ['200', '500', '1,000'], 'median steps 200, 400, 850');
 });
 
+// Records on disk are checked when read (src/record-check.ts): every component of the model, and Eq. 3 from G and C.
+function writeRecord(dir: string, r: RunRecord): void {
+  const ids = componentIds(r.config.model);
+  const G = Object.fromEntries(ids.map((id, i) => [id, i + 1]));
+  const C = Object.fromEntries(ids.map((id, i) => [id, (ids.length - i) / 10]));
+  const analysis = { ...r.analysis, components: ids, scores: { G, C }, intervals: {}, classification: classifyMeasures({ G, C }, ids, 'G', 'C', { ...r.config.analysis, seed: r.seed }) };
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, `${r.task}_seed${r.seed}.json`), JSON.stringify({ ...r, analysis }));
+}
+
 test('loadStores: <store>/<preset>/ and <store>/<size>/<preset>/; the size comes from the configuration; the first store wins a duplicate', () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gcg-stores-'));
-  // Records on disk are checked when read (src/record-check.ts): every component of the model, and Eq. 3 from G and C.
-  const write = (dir: string, r: RunRecord) => {
-    const ids = componentIds(r.config.model);
-    const G = Object.fromEntries(ids.map((id, i) => [id, i + 1]));
-    const C = Object.fromEntries(ids.map((id, i) => [id, (ids.length - i) / 10]));
-    const analysis = { ...r.analysis, components: ids, scores: { G, C }, intervals: {}, classification: classifyMeasures({ G, C }, ids, 'G', 'C', { ...r.config.analysis, seed: r.seed }) };
-    fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(path.join(dir, `${r.task}_seed${r.seed}.json`), JSON.stringify({ ...r, analysis }));
-  };
+  const write = writeRecord;
   const a = path.join(tmp, 'grid');
   const b = path.join(tmp, 'study');
   write(path.join(a, 'l2-d128', 'paper'), rec('reverse', 1, { steps: 10, size: 'l2-d128' }));
@@ -195,5 +198,44 @@ test('loadStores: <store>/<preset>/ and <store>/<size>/<preset>/; the size comes
   assert.deepEqual(r.records.map((x) => `${x.task} ${x.config.model.nLayers} ${x.training.steps}`).sort(), ['copy 4 20', 'reverse 2 10', 'sort 4 40']);
   assert.deepEqual(r.duplicates, [`${path.join(b, 'paper')}: copy l4-d128 seed 1`]);
   assert.deepEqual(r.folders, [path.join(a, 'l2-d128', 'paper'), path.join(a, 'l4-d128', 'paper'), path.join(b, 'paper')]);
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+test('one kernel family per study: trainedOn reads a remeasured record\'s source; loadStores refuses a mix (naming each family\'s cells) unless mixKernels, and the report says which', () => {
+  const native = { backend: 'wasm', kernels: 'native' } as RunRecord['provenance'];
+  const fused = { ...native, fused: ['LayerNorm', 'GELU', 'Adam'] } as RunRecord['provenance'];
+  const remeasured = (trainingKernels: 'stock' | 'native', on?: string) => ({ source: 'x.json', sourceCommit: null, trainingKernels, ...(on ? { trainedOn: on } : {}), checkpoint: 'reused' as const, sameOodLength: true, gMaxRelDiff: 0, cDiffering: [] });
+  assert.equal(trainedOn({ provenance: native }), 'wasm native');
+  assert.equal(trainedOn({ provenance: fused }), 'wasm native+fused');
+  // The measures study's records say where they were measured (native) and, in remeasured, where the model was trained.
+  assert.equal(trainedOn({ provenance: native, remeasured: remeasured('stock') }), 'wasm stock', 'older records: the source kernels, on wasm');
+  assert.equal(trainedOn({ provenance: native, remeasured: remeasured('native', 'wasm native+fused') }), 'wasm native+fused');
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gcg-families-'));
+  const study = path.join(tmp, 'complexity');
+  const other = path.join(tmp, 'measures');
+  for (const seed of [1, 2, 3]) {
+    writeRecord(path.join(study, 'l4-d128', 'paper'), { ...rec('copy', seed, { steps: 20 }), provenance: native });
+    writeRecord(path.join(study, 'l2-d128', 'paper'), { ...rec('reverse', seed, { steps: 30, size: 'l2-d128' }), provenance: native });
+    writeRecord(path.join(other, 'paper'), { ...rec('sort', seed, { steps: 40 }), provenance: native, remeasured: remeasured('stock') });
+  }
+  assert.deepEqual(loadStores([study], 'paper').records.length, 6, 'one family: read');
+  assert.throws(
+    () => loadStores([study, other], 'paper'),
+    (e: Error) =>
+      e instanceof ConfigError &&
+      e.message.includes('trained on 2 kernel families (wasm native: 6 runs (copy l4-d128, reverse l2-d128); wasm stock: 3 runs (sort l4-d128))') &&
+      e.message.includes('--mix-kernels'),
+  );
+  const mixed = loadStores([study, other], 'paper', { mixKernels: true });
+  assert.equal(mixed.records.length, 9);
+  const s = complexityStudy(mixed.records, { resamples: 50 });
+  assert.deepEqual(s.kernels, ['wasm native', 'wasm stock']);
+  assert.equal(s.remeasured, 3);
+  const md = complexityReport(s);
+  assert.match(md, /\*\*The models were trained on 2 kernel families \(wasm native, wasm stock; read with --mix-kernels\)/);
+  assert.match(md, /the 3 records of the measures study carry their source run's training time/);
+  const one = complexityReport(complexityStudy(loadStores([study], 'paper').records, { resamples: 50 }));
+  assert.match(one, /Every model was trained on one kernel family \(wasm native\)/);
+  assert.doesNotMatch(one, /records of the measures study/);
   fs.rmSync(tmp, { recursive: true, force: true });
 });

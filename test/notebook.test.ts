@@ -6,13 +6,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { before, test } from 'node:test';
 import { backendInfo } from '../src/backend';
-import { getConfig } from '../src/config';
+import { ConfigError, getConfig } from '../src/config';
 import { pickOodLength } from '../src/analysis/ood';
 import { loadCheckpoint } from '../src/checkpoint';
 import { readRecord, runPaths, RunRecord } from '../src/results';
 import { getTask } from '../src/tasks';
 import { analysisEstimate } from '../src/estimate';
-import { sameKernelsNote, showFigure, showTable, SMALL_OOD_LENGTHS, SMALL_OVERRIDES, trainedRun } from '../src/notebook';
+import { notebookSession, sameKernelsNote, showFigure, showTable, SMALL_OOD_LENGTHS, SMALL_OVERRIDES, trainedRun } from '../src/notebook';
 import { setupBackend, withStockKernels } from './helpers';
 
 const sink = () => {
@@ -58,6 +58,25 @@ test('a run whose checkpoint is missing is retrained to the same weights, on the
   for (const k of Object.keys(w1)) assert.deepEqual(w2[k].data, w1[k].data, k);
   assert.ok(fs.existsSync(runPaths(dir, 'paper', 'sort', 5).checkpoint));
   again.model.dispose();
+});
+
+test('a notebook session sweeps with seeds trained stacked (seedsPerJob), as gcg sweep --seeds-per-job does; bad values refused before any work', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gcg-nbsweep-'));
+  const saved = { ...process.env };
+  Object.assign(process.env, { GCG_NOTEBOOK_RESULTS: dir, GCG_NOTEBOOK_SMALL: '1', GCG_NOTEBOOK_RECOMPUTE: '1' });
+  try {
+    const nb = await notebookSession({ preset: 'paper', task: 'sort', seed: 1 });
+    for (const bad of [0, 1.5, -2]) {
+      await assert.rejects(nb.sweep([1, 2], ['sort'], { seedsPerJob: bad }), (e: Error) => e instanceof ConfigError && e.message.includes(`sweep: seedsPerJob got ${bad}; allowed: an integer in [1, 1000]`));
+    }
+    await assert.rejects(nb.sweep([1, 2], ['sort'], { workers: 0 }), /sweep: workers got 0; allowed/);
+    assert.deepEqual(fs.readdirSync(dir).flatMap((d) => fs.readdirSync(path.join(dir, d))), ['settings.json'], 'nothing computed');
+    const recs = await nb.sweep([1, 2], ['sort'], { seedsPerJob: 2 });
+    assert.deepEqual(recs.map((r) => r.seed).sort(), [1, 2]);
+    for (const r of recs) assert.deepEqual(r.training.batched, { seeds: [1, 2] }, `seed ${r.seed}: trained stacked with seed ${3 - r.seed}`);
+  } finally {
+    for (const k of ['GCG_NOTEBOOK_RESULTS', 'GCG_NOTEBOOK_SMALL', 'GCG_NOTEBOOK_RECOMPUTE']) if (saved[k] === undefined) delete process.env[k]; else process.env[k] = saved[k];
+  }
 });
 
 test('a notebook says whether what it recomputes from a record comes out bit for bit the same here', () => {

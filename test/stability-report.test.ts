@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { classifyComponents, spearman } from '../src/analysis/ranks';
 import { getConfig } from '../src/config';
-import { nestedBootstrap, pooledVariance, SeedValues, stabilityStudy, varianceParts } from '../src/report/stability';
+import { decompose, decomposition, nestedBootstrap, pooledVariance, SeedValues, stabilityStudy, varianceParts } from '../src/report/stability';
 import { runsForPower, seedsForPower } from '../src/report/stats';
 import type { RunRecord } from '../src/results';
 import { IDS } from './records';
@@ -34,18 +34,34 @@ test('seedsForPower: 2 (z_.975 + z_.8)^2 v / delta^2, rounded up; runsForPower f
   assert.equal(runsForPower({ estimate: 0.1, lo: -Infinity, hi: 0.3, level: 0.95, resamples: 1 }, 30), Infinity);
 });
 
-test('nestedBootstrap: no interval under 3 seeds; the interval excludes the null value when p < 0.05', () => {
+test('nestedBootstrap: no interval under 3 seeds; the interval excludes the null value exactly when p < 0.05; the decomposition\'s parts from one set of draws', () => {
   const seeds = (xs: number[][]): SeedValues[] => xs.map((r) => ({ replicas: r, evaluation: [] }));
-  const diff = ([a, b]: SeedValues[][]) => a.reduce((s, u) => s + u.replicas.reduce((x, y) => x + y, 0) / u.replicas.length, 0) / a.length - b.reduce((s, u) => s + u.replicas.reduce((x, y) => x + y, 0) / u.replicas.length, 0) / b.length;
-  const two = nestedBootstrap([seeds([[1], [2]]), seeds([[0], [1], [2]])], diff);
+  const meanOfSeeds = (us: SeedValues[]) => us.reduce((s, u) => s + u.replicas.reduce((x, y) => x + y, 0) / u.replicas.length, 0) / us.length;
+  const two = nestedBootstrap(seeds([[1], [2]]), meanOfSeeds);
   assert.ok(Number.isNaN(two.iv.lo) && Number.isNaN(two.p));
-  assert.equal(two.iv.estimate, 0.5);
-  const far = nestedBootstrap([seeds([[0.8, 0.82], [0.75, 0.7], [0.9, 0.85], [0.8, 0.78]]), seeds([[0.3, 0.35], [0.4, 0.2], [0.25, 0.3], [0.33, 0.31]])], diff, { resamples: 2000 });
-  assert.ok(far.iv.lo > 0 && far.p < 0.05, JSON.stringify(far));
-  const near = nestedBootstrap([seeds([[0.5, 0.7], [0.3, 0.6], [0.4, 0.5], [0.6, 0.2]]), seeds([[0.45, 0.5], [0.6, 0.4], [0.3, 0.7], [0.5, 0.5]])], diff, { resamples: 2000 });
-  assert.ok(near.iv.lo < 0 && near.iv.hi > 0 && near.p >= 0.05, JSON.stringify(near));
+  assert.equal(two.iv.estimate, 1.5);
+  const far = nestedBootstrap(seeds([[0.8, 0.82], [0.75, 0.7], [0.9, 0.85], [0.8, 0.78]]), meanOfSeeds, { resamples: 2000, nullValue: 0.5 });
+  assert.ok(far.iv.lo > 0.5 && far.p < 0.05, JSON.stringify(far));
+  const near = nestedBootstrap(seeds([[0.5, 0.7], [0.3, 0.6], [0.4, 0.5], [0.6, 0.2]]), meanOfSeeds, { resamples: 2000, nullValue: 0.5 });
+  assert.ok(near.iv.lo < 0.5 && near.iv.hi > 0.5 && near.p >= 0.05, JSON.stringify(near));
+  // Within a seed the replicas are resampled too: seeds whose replicas differ widen the interval over seeds with one value each (same seed means).
+  const spread = nestedBootstrap(seeds([[0, 2], [1, 3], [2, 4]]), meanOfSeeds, { resamples: 4000 });
+  const flat = nestedBootstrap(seeds([[1], [2], [3]]), meanOfSeeds, { resamples: 4000 });
+  assert.equal(spread.iv.estimate, flat.iv.estimate);
+  assert.ok(spread.iv.hi - spread.iv.lo > flat.iv.hi - flat.iv.lo, `${JSON.stringify(spread.iv)} vs ${JSON.stringify(flat.iv)}`);
+  // decomposition: every part's interval from one set of draws, the same as bootstrapping each part on its own with the same generator seed.
+  const units: SeedValues[] = [[0.5, 0.7, 0.6], [0.3, 0.2], [0.9, 0.6, 0.8], [0.4, 0.45]].map((r, k) => ({ replicas: r, evaluation: [0.1 * k, 0.1 * k + 0.05, 0.1 * k - 0.02] }));
+  const d = decomposition(units, 7, 800);
+  const total = (x: ReturnType<typeof decompose>) => x.between + x.within;
+  const alone = (f: (x: ReturnType<typeof decompose>) => number) => nestedBootstrap(units, (us) => f(decompose(us)), { seed: 7, resamples: 800 }).iv;
+  assert.deepEqual(d.between, alone((x) => x.between));
+  assert.deepEqual(d.chaos, alone((x) => x.chaos));
+  assert.deepEqual(d.evaluationShare, alone((x) => x.evaluation / total(x)));
+  assert.deepEqual(d.chaosShare, alone((x) => x.chaos / total(x)));
+  assert.equal(d.runs, 10);
+  assert.ok(Number.isNaN(decomposition(units.slice(0, 2), 7, 800).chaos.lo), 'two seeds: no interval');
   // The same seed of the generator gives the same interval (a report rebuilds identically).
-  assert.deepEqual(nestedBootstrap([seeds([[1, 2], [3, 4], [5, 7]])], ([a]) => a[0].replicas[0], { resamples: 500 }), nestedBootstrap([seeds([[1, 2], [3, 4], [5, 7]])], ([a]) => a[0].replicas[0], { resamples: 500 }));
+  assert.deepEqual(nestedBootstrap(seeds([[1, 2], [3, 4], [5, 7]]), (a) => a[0].replicas[0], { resamples: 500 }), nestedBootstrap(seeds([[1, 2], [3, 4], [5, 7]]), (a) => a[0].replicas[0], { resamples: 500 }));
 });
 
 /** A hand-made analysed run: G, C and Cpos given, Eq. 3 computed as the pipeline does (threshold 2, so six components can hold a class). */

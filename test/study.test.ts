@@ -16,6 +16,7 @@ import { RunLock } from '../src/lock';
 import { measuresStudy, pairStat, topOverlap } from '../src/report/measures';
 import { measuresReport } from '../src/report/measures-report';
 import { loadRecords, RunRecord, runPaths } from '../src/results';
+import { kernelsLabel, trainedOn } from '../src/store';
 import { studyMeasures } from '../src/study';
 import { setupBackend } from './helpers';
 
@@ -62,6 +63,8 @@ test('gcg measures remeasures every run: G and C equal the records\', a missing 
     assert.deepEqual(r.remeasured!.cDiffering, []);
     assert.ok(r.remeasured!.sameOodLength);
     assert.equal(r.remeasured!.checkpoint, r.task === 'reverse' && r.seed === 2 ? 'retrained' : 'reused');
+    assert.equal(r.remeasured!.trainedOn, kernelsLabel(src.provenance), 'the source run\'s kernels in words');
+    assert.equal(trainedOn(r), kernelsLabel(src.provenance));
     assert.deepEqual(Object.keys(r.analysis.scores), ['G', 'C', ...studyMeasures()]);
     for (const m of ['C', ...studyMeasures().filter((m) => m.startsWith('C'))]) assert.ok(r.analysis.intervals![m], `${m} has intervals`);
     assert.deepEqual(r.config.analysis.measures, studyMeasures());

@@ -14,8 +14,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { TaskName } from '../config';
-import { checkOneSettings, RejectedFile, RunRecord, scanRecords } from '../store';
+import { ConfigError, TaskName } from '../config';
+import { checkOneSettings, RejectedFile, RunRecord, scanRecords, trainedOn } from '../store';
 import { componentCount, sizeOf } from '../sizes';
 import { pairStat, PairStat, studyMeasureLists } from './measures';
 import { analysed, MeasurePair, PAPER_PAIR } from './records';
@@ -27,8 +27,14 @@ export const MATTERS = 0.1;
 /** The size the task axis is measured at: the paper's model. */
 export const REFERENCE_SIZE = 'l4-d128';
 
-/** Every record of a preset in these stores: `<store>/<preset>/` and `<store>/<size>/<preset>/` (folders: those holding records). The first store wins a (task, size, seed) found twice. */
-export function loadStores(stores: readonly string[], preset: string): { records: RunRecord[]; rejected: RejectedFile[]; duplicates: string[]; folders: string[] } {
+/**
+ * Every record of a preset in these stores: `<store>/<preset>/` and `<store>/<size>/<preset>/`
+ * (folders: those holding records). The first store wins a (task, size, seed) found twice. Refused
+ * when the models were trained on different kernel families (store.ts trainedOn), unless
+ * `mixKernels`: the same seed trains to a different model on each, so a trend across cells of
+ * different families would measure the kernels with the tasks.
+ */
+export function loadStores(stores: readonly string[], preset: string, opts: { mixKernels?: boolean } = {}): { records: RunRecord[]; rejected: RejectedFile[]; duplicates: string[]; folders: string[] } {
   const records: RunRecord[] = [];
   const rejected: RejectedFile[] = [];
   const duplicates: string[] = [];
@@ -52,7 +58,28 @@ export function loadStores(stores: readonly string[], preset: string): { records
       }
     }
   }
+  if (!opts.mixKernels) checkOneFamily(records);
   return { records, rejected, duplicates, folders };
+}
+
+/** The kernel families the records' models were trained on, each with its cells (`task size`, sorted). */
+export function trainingFamilies(records: readonly RunRecord[]): { family: string; cells: string[]; runs: number }[] {
+  const families = [...new Set(records.map(trainedOn))].sort();
+  return families.map((family) => {
+    const rs = records.filter((r) => trainedOn(r) === family);
+    return { family, cells: [...new Set(rs.map((r) => `${r.task} ${sizeOf(r.config.model)}`))].sort(), runs: rs.length };
+  });
+}
+
+/** Refuses records whose models were trained on more than one kernel family, naming each family's cells. */
+export function checkOneFamily(records: readonly RunRecord[]): void {
+  const fams = trainingFamilies(records);
+  if (fams.length <= 1) return;
+  const where = fams.map((f) => `${f.family}: ${f.runs} runs (${f.cells.join(', ')})`).join('; ');
+  throw new ConfigError(
+    `--results: the models were trained on ${fams.length} kernel families (${where}); the same seed trains to a different model on each, so one study must not mix them: ` +
+      'allowed: stores of one family (the committed complexity study: wasm native with GCG_FUSED=off, as scripts/complexity.sh runs it), or --mix-kernels to read them together knowingly',
+  );
 }
 
 /** One (task, size) cell. */
@@ -104,7 +131,10 @@ export interface ComplexityStudy {
   trends: PairTrend[];
   /** Sum over the records of recorded training and analysis time, hours. */
   computeHours: { train: number; analysis: number };
+  /** The kernel families the models were trained on (store.ts trainedOn): one, unless loaded with mixKernels. */
   kernels: string[];
+  /** Records of the measures study among them (their provenance is the measuring run's; their training time the source run's). */
+  remeasured: number;
   runs: number;
 }
 
@@ -200,7 +230,8 @@ export function complexityStudy(records: readonly RunRecord[], opts: { resamples
     pairs,
     trends,
     computeHours: { train: hours((r) => (r.remeasured ? r.training.wallMs : r.timingsMs.train)), analysis: hours((r) => r.timingsMs.analysis) },
-    kernels: [...new Set(records.map((r) => r.provenance.kernels ?? 'stock'))],
+    kernels: trainingFamilies(records).map((f) => f.family),
+    remeasured: records.filter((r) => r.remeasured).length,
     runs: records.length,
   };
 }

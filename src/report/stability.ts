@@ -16,10 +16,10 @@ import * as path from 'node:path';
 import { classifyMeasures } from '../analysis/ranks';
 import { ConfigError, PresetName, TaskName } from '../config';
 import { replicaName, replicaOf, ReplicaKind } from '../replica';
-import { kernelsLabel, RejectedFile, RunRecord, scanRecords } from '../store';
+import { kernelsLabel, RejectedFile, RunRecord, scanRecords, trainedOn } from '../store';
 import { Rng } from '../rng';
 import { layerOf, MeasurePair, pairClassification } from './records';
-import { bootstrapP, Interval, mean, MIN_INTERVAL_ITEMS, quantileSorted, seedsForPower, shiftTest } from './stats';
+import { bootstrapP, Interval, mean, MIN_INTERVAL_ITEMS, percentileInterval, seedsForPower, shiftTest } from './stats';
 
 /** The pairs the study decomposes: the paper's, and the per-position mean ablation's (MEASURES.md). */
 export const STABILITY_PAIRS: readonly MeasurePair[] = [
@@ -187,32 +187,37 @@ export interface SeedValues {
 
 /** The percentile interval and the two-sided p against `nullValue` of one set of resampled values. */
 function summarize(estimate: number, vals: number[], nullValue: number): { iv: Interval; p: number } {
-  vals.sort((a, b) => a - b);
-  const iv = { estimate, lo: quantileSorted(vals, 0.025), hi: quantileSorted(vals, 0.975), level: 0.95, resamples: vals.length };
-  return { iv, p: bootstrapP(vals, nullValue) };
+  return { iv: percentileInterval(estimate, vals, 0.95), p: bootstrapP(vals, nullValue) };
 }
 
 const none = (estimate: number): Interval => ({ estimate, lo: NaN, hi: NaN, level: 0.95, resamples: 0 });
 
 /**
- * The nested bootstrap: each sample (a task) resampled on its own: its seeds with replacement, then
- * within each drawn seed its replicas and its evaluation values with replacement. `stat` sees the
- * resampled samples. No interval (and p NaN) when any sample has fewer than MIN_INTERVAL_ITEMS seeds.
+ * The nested bootstrap's draws of one task's seeds: its seeds with replacement, then within each
+ * drawn seed its replicas and its evaluation values with replacement; `visit` sees each draw.
+ */
+function nestedDraws(seeds: readonly SeedValues[], seed: number, resamples: number, visit: (drawn: SeedValues[]) => void): void {
+  const rng = new Rng(seed, 'nested-bootstrap');
+  const pick = <T>(xs: readonly T[]): T[] => xs.map(() => xs[Math.floor(rng.next() * xs.length)]);
+  for (let k = 0; k < resamples; k++) visit(pick(seeds).map((u) => ({ replicas: pick(u.replicas), evaluation: pick(u.evaluation) })));
+}
+
+/**
+ * The nested bootstrap of a statistic of one task's seeds (nestedDraws): its percentile interval and
+ * two-sided p against `nullValue`. No interval (and p NaN) under MIN_INTERVAL_ITEMS seeds.
  */
 export function nestedBootstrap(
-  samples: readonly (readonly SeedValues[])[],
-  stat: (resampled: SeedValues[][]) => number,
+  seeds: readonly SeedValues[],
+  stat: (resampled: SeedValues[]) => number,
   opts: { seed?: number; nullValue?: number; resamples?: number } = {},
 ): { iv: Interval; p: number } {
-  const estimate = stat(samples.map((s) => s.slice()));
-  if (samples.some((s) => s.length < MIN_INTERVAL_ITEMS)) return { iv: none(estimate), p: NaN };
-  const rng = new Rng(opts.seed ?? 0, 'nested-bootstrap');
-  const pick = <T>(xs: readonly T[]): T[] => xs.map(() => xs[Math.floor(rng.next() * xs.length)]);
+  const estimate = stat(seeds.slice());
+  if (seeds.length < MIN_INTERVAL_ITEMS) return { iv: none(estimate), p: NaN };
   const vals: number[] = [];
-  for (let k = 0; k < (opts.resamples ?? RESAMPLES); k++) {
-    const v = stat(samples.map((s) => pick(s).map((u) => ({ replicas: pick(u.replicas), evaluation: pick(u.evaluation) }))));
+  nestedDraws(seeds, opts.seed ?? 0, opts.resamples ?? RESAMPLES, (drawn) => {
+    const v = stat(drawn);
     if (Number.isFinite(v)) vals.push(v);
-  }
+  });
   return summarize(estimate, vals, opts.nullValue ?? 0);
 }
 
@@ -229,20 +234,23 @@ export function decompose(seeds: readonly SeedValues[]): { between: number; with
   return { between, within, evaluation, chaos: within - evaluation };
 }
 
-function decomposition(seeds: readonly SeedValues[], salt: number, resamples: number): Decomposition {
-  const part = (f: (d: ReturnType<typeof decompose>) => number) => nestedBootstrap([seeds], ([s]) => f(decompose(s)), { seed: salt, resamples }).iv;
-  const total = (d: ReturnType<typeof decompose>) => d.between + d.within;
-  return {
-    seeds: seeds.length,
-    runs: seeds.reduce((a, s) => a + s.replicas.length, 0),
-    between: part((d) => d.between),
-    within: part((d) => d.within),
-    evaluation: part((d) => d.evaluation),
-    chaos: part((d) => d.chaos),
-    betweenShare: part((d) => d.between / total(d)),
-    chaosShare: part((d) => d.chaos / total(d)),
-    evaluationShare: part((d) => d.evaluation / total(d)),
+/** Every part of `decompose` and its share of the total, each with its nested-bootstrap interval (one set of draws for all). */
+export function decomposition(seeds: readonly SeedValues[], salt: number, resamples: number): Decomposition {
+  const parts = (d: ReturnType<typeof decompose>) => {
+    const total = d.between + d.within;
+    return { between: d.between, within: d.within, evaluation: d.evaluation, chaos: d.chaos, betweenShare: d.between / total, chaosShare: d.chaos / total, evaluationShare: d.evaluation / total };
   };
+  type Parts = ReturnType<typeof parts>;
+  const estimate = parts(decompose(seeds));
+  const keys = Object.keys(estimate) as (keyof Parts)[];
+  const vals = Object.fromEntries(keys.map((k) => [k, [] as number[]])) as Record<keyof Parts, number[]>;
+  if (seeds.length >= MIN_INTERVAL_ITEMS)
+    nestedDraws(seeds, salt, resamples, (drawn) => {
+      const d = parts(decompose(drawn));
+      for (const k of keys) if (Number.isFinite(d[k])) vals[k].push(d[k]);
+    });
+  const iv = (k: keyof Parts) => (seeds.length >= MIN_INTERVAL_ITEMS ? summarize(estimate[k], vals[k], 0).iv : none(estimate[k]));
+  return { seeds: seeds.length, runs: seeds.reduce((a, s) => a + s.replicas.length, 0), ...(Object.fromEntries(keys.map((k) => [k, iv(k)])) as Record<keyof Parts, Interval>) };
 }
 
 // ---------------------------------------------------------------- from records
@@ -374,14 +382,14 @@ function pairStudy(task: TaskName, pair: MeasurePair, runs: RunRecord[], kernelR
     const c = count(marks);
     // The seeds that hold members of the class are resampled (the others add nothing to the share); fewer than 3: no interval.
     const units: SeedValues[] = marks.map((_, k) => ({ replicas: [k], evaluation: [] })).filter((u) => marks[u.replicas[0]].some(Boolean));
-    const { iv, p } = nestedBootstrap([units], ([us]) => {
+    const { iv, p } = nestedBootstrap(units, (us) => {
       const r = count(us.map((u) => marks[u.replicas[0]]));
       return r.members ? r.inside / r.members : NaN;
     }, { seed: 100 * salt + saltK, nullValue: 0.5, resamples });
     return { members: c.members, inLayers: c.inside, share: iv, p };
   };
   const gaps: SeedValues[] = seeds.map((s) => ({ replicas: s.replicas.map((r) => r.pruneGap).filter((g): g is number => g !== null), evaluation: [] })).filter((u) => u.replicas.length);
-  const pr = nestedBootstrap([gaps], ([us]) => mean(us.map((u) => mean(u.replicas))), { seed: 100 * salt + 9, resamples });
+  const pr = nestedBootstrap(gaps, (us) => mean(us.map((u) => mean(u.replicas))), { seed: 100 * salt + 9, resamples });
   return {
     task,
     pair,
@@ -445,9 +453,6 @@ function compareTasks(a: PairStudy, b: PairStudy): TaskComparison {
 /** A replica folder's name. */
 const REPLICA_FOLDER = /^(base|init[1-9]\d*|data[1-9]\d*)$/;
 
-/** The family a record's model was trained on: a remeasured record's source's, else its own. */
-export const trainingFamily = (r: RunRecord): string => r.remeasured?.trainingKernels ?? String(r.provenance.kernels ?? 'stock');
-
 /** Analysis settings a replica and the kernels store's run must share to be compared (all but which extra measures, variants and redraws). */
 const COMPARED_ANALYSIS = (r: RunRecord) => JSON.stringify({ ...r.config.analysis, measures: undefined, variants: undefined, redraws: undefined });
 const TRAINING = (r: RunRecord) => JSON.stringify({ model: r.config.model, data: r.config.data, train: { ...r.config.train, initReplica: 0, dataReplica: 0 } });
@@ -477,7 +482,7 @@ export function loadStability(dir: string, preset: PresetName, kernelsDir: strin
     const where = labels.map((l) => `${l}: ${[...new Set(runs.filter((r) => kernelsLabel(r.provenance) === l).map((r) => replicaName(replicaOf(r.config).kind, replicaOf(r.config).r)))].join(', ')}`);
     throw new ConfigError(`--study: ${JSON.stringify(dir)} mixes kernel families (${where.join('; ')}): one study's replicas must share one family, or the chaos measured is the kernels'; allowed: a study run on one family (rerun the odd replicas into another folder)`);
   }
-  const family = runs.length ? trainingFamily(runs[0]) : null;
+  const family = runs.length ? trainedOn(runs[0]) : null;
   let kernelRuns: RunRecord[] = [];
   let otherKernels: string | null = null;
   if (kernelsDir) {
@@ -486,7 +491,7 @@ export function loadStability(dir: string, preset: PresetName, kernelsDir: strin
     kernelRuns = s.records.filter((k) => {
       const base = bases.get(`${k.task}/${k.seed}`);
       if (!base) return false;
-      if (trainingFamily(k) === family) {
+      if (trainedOn(k) === family) {
         notes.push(`${kernelsDir}: ${k.task} seed ${k.seed} was trained on ${family} kernels, the study's own family: not used for part (a)`);
         return false;
       }
@@ -496,7 +501,7 @@ export function loadStability(dir: string, preset: PresetName, kernelsDir: strin
       }
       return true;
     });
-    otherKernels = [...new Set(kernelRuns.map(trainingFamily))].join(', ') || null;
+    otherKernels = [...new Set(kernelRuns.map(trainedOn))].join(', ') || null;
   }
   return { input: { runs, kernelRuns, kernelsLabel: labels[0] ?? 'none', otherKernels }, rejected, notes };
 }

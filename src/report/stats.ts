@@ -52,7 +52,7 @@ export function bootstrap<T>(items: readonly T[], stat: (xs: readonly T[]) => nu
 }
 
 /** The central `level` interval of the resampled values (sorted in place). */
-function percentileInterval(estimate: number, vals: number[], level: number): Interval {
+export function percentileInterval(estimate: number, vals: number[], level: number): Interval {
   vals.sort((a, b) => a - b);
   const q = (1 - level) / 2;
   return { estimate, lo: quantileSorted(vals, q), hi: quantileSorted(vals, 1 - q), level, resamples: vals.length };
