@@ -31,7 +31,7 @@ import { describeRho } from './analysis/ranks';
 import { checkNoConflict, configDiff, inspectRecord, readRecord, runOne, runPaths, RunRecord } from './results';
 import { runBatch } from './run-batch';
 import { resolveSettings, Settings } from './run-spec';
-import { SizeName } from './sizes';
+import { SizeName, SIZES } from './sizes';
 
 export interface SweepOptions {
   dir: string;
@@ -150,7 +150,10 @@ export async function sweep(opts: SweepOptions): Promise<SweepSummary> {
   });
   // Every conflict is refused before any work starts.
   if (!opts.replace) for (const j of pending) checkRunConflicts(j.dir, opts.preset, j.task, j.seed, j.cfg);
-  for (const d of new Set(pending.map((j) => path.join(j.dir, opts.preset)))) checkStoreKernels(d, opts.mixKernels);
+  // One folder, one kind of kernels; and a sweep over sizes keeps its whole store (every size's folder, not only those it writes) on one.
+  const folders = new Set(pending.map((j) => path.join(j.dir, opts.preset)));
+  if (pending.length && opts.sizes && !opts.jobs) for (const size of SIZES) folders.add(path.join(opts.dir, size, opts.preset));
+  for (const d of folders) checkStoreKernels(d, opts.mixKernels);
   const skipped = jobs.length - pending.length;
   const which = opts.index === undefined ? `${jobs.length} runs` : `job ${opts.index} of ${units.length} (${batchName(jobs)})`;
   const stacked = perJob > 1 ? `, up to ${perJob} seeds trained stacked per job` : '';

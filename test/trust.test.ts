@@ -477,6 +477,15 @@ test('a results folder holds one kind of kernels: a run on others is refused bef
   const s = await withKernels('native', () => cli('sweep', '--results', dir, '--tasks', 'sort', '--seeds', '3', ...TINY_ARGS));
   assert.equal(s.code, 2);
   assert.match(s.stderr, /holds work made on wasm stock/);
+  // A sweep over sizes keeps its whole store on one kind: a size folder it does not write to counts too (a study's report reads them all).
+  const store = tmp('kernels-sizes');
+  fs.mkdirSync(path.join(store, 'l2-d128', 'paper'), { recursive: true });
+  fs.copyFileSync(runPaths(dir, 'paper', 'sort', 1).results, runPaths(path.join(store, 'l2-d128'), 'paper', 'sort', 1).results);
+  const sizes = await withKernels('native', () => cli('sweep', '--results', store, '--sizes', 'l4-d64', '--tasks', 'sort', '--seeds', '3', ...TINY.filter((x) => !x.startsWith('model.')).flatMap((x) => ['--set', x]), '--ood-lengths', '3', '--allow-id-lengths'));
+  assert.equal(sizes.code, 2, sizes.stdout + sizes.stderr);
+  assert.match(sizes.stderr, /l2-d128.paper holds work made on wasm stock \(sort_seed1\.json\)/);
+  const made = path.join(store, 'l4-d64', 'paper');
+  assert.deepEqual(fs.existsSync(made) ? filesIn(made) : [], [], 'no work started');
 });
 
 // ---------------------------------------------------------------------------------------------
