@@ -17,6 +17,9 @@ export interface Replica {
 /** A replica's name (and its folder in a study): base, init1, data2. */
 export const replicaName = (kind: ReplicaKind, r: number) => (kind === 'base' ? 'base' : `${kind}${r}`);
 
+/** A replica folder's name (base, init<r>, data<r>; r >= 1). */
+export const REPLICA_FOLDER = /^(base|init[1-9]\d*|data[1-9]\d*)$/;
+
 /** base, then init1, data1, init2, data2, ... up to `replicas` of each kind. */
 export function stabilityReplicas(replicas: number): Replica[] {
   if (!Number.isInteger(replicas) || replicas < 1 || replicas > 1000) throw new ConfigError(`--replicas: got ${replicas}; allowed: an integer in [1, 1000] (perturbed replicas of each kind per seed; default 4)`);

@@ -17,11 +17,12 @@
  * The grid runs replicas outermost (base, init1, data1, init2, data2, ...), so a study cut off
  * part way has every seed at the same number of replicas.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError, PresetName, TaskName } from './config';
 import { checkStoreKernels } from './conflicts';
 import { resolveSettings } from './run-spec';
-import { Replica, stabilityReplicas } from './replica';
+import { Replica, REPLICA_FOLDER, stabilityReplicas } from './replica';
 import { SweepJob } from './sweep';
 
 /** The measures every replica records besides G and C: the per-position ablation (MEASURES.md: it moves reversal's rho from ~0.6 to ~0). */
@@ -63,7 +64,11 @@ export function stabilityJobs(g: StabilityGrid): SweepJob[] {
   return jobs.map((j, index) => ({ index, ...j }));
 }
 
-/** Every replica folder of the study against this process's kernels: one study, one kernel family (before any work). */
+/** Every replica folder of the study (the grid's and any other already in its store) against this process's kernels: one study, one kernel family (before any work). */
 export function checkStudyKernels(jobs: readonly SweepJob[], preset: PresetName, mixKernels = false): void {
-  for (const d of new Set(jobs.map((j) => path.join(j.dir, preset)))) checkStoreKernels(d, mixKernels);
+  const folders = new Set(jobs.map((j) => path.join(j.dir, preset)));
+  for (const root of new Set(jobs.map((j) => path.dirname(j.dir)))) {
+    if (fs.existsSync(root)) for (const f of fs.readdirSync(root).sort()) if (REPLICA_FOLDER.test(f)) folders.add(path.join(root, f, preset));
+  }
+  for (const d of folders) checkStoreKernels(d, mixKernels);
 }

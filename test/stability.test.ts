@@ -197,6 +197,12 @@ test('gcg stability: every replica a run of its own folder, stacked or not the s
   const stock = spawnSync(process.execPath, [CLI, 'stability', '--results', c, ...args], { encoding: 'utf8', env: { ...env, GCG_KERNELS: 'stock' } });
   assert.equal(stock.status, 2, stock.stdout + stock.stderr);
   assert.match(stock.stderr, /base.paper holds work made on wasm native/);
+  // A replica folder outside the grid asked for counts too: the study's store is one family.
+  const d = tmp('stab-d');
+  fs.cpSync(path.join(a, 'init1'), path.join(d, 'init2'), { recursive: true });
+  const outside = spawnSync(process.execPath, [CLI, 'stability', '--results', d, ...args], { encoding: 'utf8', env: { ...env, GCG_KERNELS: 'stock' } });
+  assert.equal(outside.status, 2, outside.stdout + outside.stderr);
+  assert.match(outside.stderr, /init2.paper holds work made on wasm native/);
   const mixed = spawnSync(process.execPath, [CLI, 'stability', '--results', c, '--mix-kernels', ...args], { encoding: 'utf8', env: { ...env, GCG_KERNELS: 'stock' } });
   assert.equal(mixed.status, 0, mixed.stderr);
   const refused = report(c);

@@ -15,7 +15,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { classifyMeasures } from '../analysis/ranks';
 import { ConfigError, PresetName, TaskName } from '../config';
-import { replicaName, replicaOf, ReplicaKind } from '../replica';
+import { REPLICA_FOLDER, replicaName, replicaOf, ReplicaKind } from '../replica';
 import { kernelsLabel, RejectedFile, RunRecord, scanRecords, trainedOn } from '../store';
 import { Rng } from '../rng';
 import { layerOf, MeasurePair, pairClassification } from './records';
@@ -450,8 +450,6 @@ function compareTasks(a: PairStudy, b: PairStudy): TaskComparison {
 
 // ---------------------------------------------------------------- the stores
 
-/** A replica folder's name. */
-const REPLICA_FOLDER = /^(base|init[1-9]\d*|data[1-9]\d*)$/;
 
 /** Analysis settings a replica and the kernels store's run must share to be compared (all but which extra measures, variants and redraws). */
 const COMPARED_ANALYSIS = (r: RunRecord) => JSON.stringify({ ...r.config.analysis, measures: undefined, variants: undefined, redraws: undefined });
