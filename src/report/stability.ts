@@ -450,7 +450,6 @@ function compareTasks(a: PairStudy, b: PairStudy): TaskComparison {
 
 // ---------------------------------------------------------------- the stores
 
-
 /** Analysis settings a replica and the kernels store's run must share to be compared (all but which extra measures, variants and redraws). */
 const COMPARED_ANALYSIS = (r: RunRecord) => JSON.stringify({ ...r.config.analysis, measures: undefined, variants: undefined, redraws: undefined });
 const TRAINING = (r: RunRecord) => JSON.stringify({ model: r.config.model, data: r.config.data, train: { ...r.config.train, initReplica: 0, dataReplica: 0 } });
