@@ -41,8 +41,8 @@ const COMMAND_DOCS: Record<string, string> = {
             <out>/<preset>/ (default out: results/measures); start it in several terminals to
             use more cores; --list names the measures`,
   "measures-report": `  measures-report  MEASURES.md and figures/measures/ from the study's records (--study DIR)`,
-  "complexity-report": `  complexity-report  COMPLEXITY.md and figures/complexity/: rho against task complexity and model
-            size, with trend tests, from the records in --results (comma-separated stores; each
+  "complexity-report": `  complexity-report  COMPLEXITY.md and figures/complexity/: rho against task complexity, depth
+            and width, with trend tests, from the records in --results (comma-separated stores; each
             <store>/<preset>/ and <store>/<size>/<preset>/; default results/complexity); every model
             trained on one kernel family (--mix-kernels to read a mix)`,
   "stability-report": `  stability-report  STABILITY.md and figures/stability/ from the stability study's records (--study DIR,

@@ -17,7 +17,7 @@ import { complexityReport } from '../src/report/complexity-report';
 import { complexityFigures } from '../src/report/complexity-figures';
 import { bootstrapP, trendTest } from '../src/report/stats';
 import { RESULTS_FORMAT, RunRecord } from '../src/results';
-import { MODEL_SIZES, SizeName } from '../src/sizes';
+import { MODEL_SIZES, ModelSize, SizeName } from '../src/sizes';
 import { trainedOn } from '../src/store';
 import { TaskName } from '../src/tasks';
 
@@ -78,10 +78,11 @@ test('trendTest: the least-squares slope over runs, its permutation test (matche
 
 const IDS = ['L0.H0', 'L0.H1', 'L0.MLP', 'L1.H0', 'L1.H1', 'L1.MLP'];
 
-/** A record of a 2-layer, 1-head model (6 components) with G given and C = G's order permuted by `order`. */
-function rec(task: TaskName, seed: number, opts: { size?: SizeName; steps: number; reached?: boolean; order?: number[]; accuracies?: Record<number, number>; lowerC?: number[] }): RunRecord {
+/** A record of a 2-layer, 1-head model (6 components) with G given and C = G's order permuted by `order`; `model`: settings of a size of its own. */
+function rec(task: TaskName, seed: number, opts: { size?: SizeName; model?: Partial<ModelSize>; steps: number; reached?: boolean; order?: number[]; accuracies?: Record<number, number>; lowerC?: number[] }): RunRecord {
   const cfg = getConfig('paper');
   if (opts.size) Object.assign(cfg.model, MODEL_SIZES[opts.size]);
+  if (opts.model) Object.assign(cfg.model, opts.model);
   const G = Object.fromEntries(IDS.map((id, i) => [id, i + 1]));
   const order = opts.order ?? [0, 1, 2, 3, 4, 5];
   const C = Object.fromEntries(IDS.map((id, i) => [id, (order[i] + 1) / 10]));
@@ -151,9 +152,9 @@ test('complexityStudy: a cell by hand (steps, skips, what matters, rho), tasks o
     return xs.reduce((a, x, i) => a + (x - xm) * (ys[i] - ym), 0) / xs.reduce((a, x) => a + (x - xm) ** 2, 0);
   };
   assert.ok(Math.abs(gc.overTasks.slope - ols([200, 200, 400, 400, 850, 850].map(Math.log10), [1, 1, swapped, swapped, -1, -1])) < 1e-12, 'rho per tenfold steps');
-  assert.deepEqual(gc.overSizes.map((o) => o.task), ['reverse'], 'only reversal has two sizes');
+  assert.deepEqual(gc.overSizes.map((o) => `${o.axis} ${o.task}`), ['depth reverse'], 'only reversal has two sizes, both on the depth axis');
   const small = spearman([1, 2, 3, 4, 5, 6], [5, 6, 4, 3, 2, 1]);
-  assert.ok(Math.abs(gc.overSizes[0].test.slope - ols([0, 0, 1, 1], [-1, small, swapped, swapped])) < 1e-12, 'rho per doubling of the parameters (l2-d128 has half of l4-d128)');
+  assert.ok(Math.abs(gc.overSizes[0].test.slope - ols([1, 1, 2, 2], [-1, small, swapped, swapped])) < 1e-12, 'rho per doubling of the layers (log2 of 2 and 4)');
   const md = complexityReport(s);
   assert.match(md, /\*\*The answer\.\*\* Over 3 tasks at the paper's size, ordered by how many steps the paper's model needs to learn them, the agreement of G and C \(rho\) (falls|rises|does not fall significantly) as tasks get harder \(-?\d\.\d\d per tenfold training steps \[-?\d\.\d\d, -?\d\.\d\d\], p /);
   assert.ok(md.indexOf('**The answer.**') < md.indexOf('## Conclusions'));
@@ -161,6 +162,8 @@ test('complexityStudy: a cell by hand (steps, skips, what matters, rho), tasks o
   assert.match(md, /\| Copying \| output the digits unchanged \| easier than reversal: each output reads one input at a fixed distance back \|/);
   assert.match(md, /\| Sorting \| l4-d128 \| 20 \| 4 \| 3 \/ 4 \| 850 \[700–15000\] \| 2 \(1 above 0\.75 at every length; 1 jumping over the window\) \|/);
   assert.match(md, /No OOD length in the window\*\*: 2 of 10 runs/);
+  assert.match(md, /Note: Copying l4-d128 has 2 analysed runs, Reversal l4-d128 has 2 analysed runs, Sorting l4-d128 has 2 analysed runs; the slope leans on those runs\./, 'a trend through a cell of fewer than 3 runs says so (sorting: 2 of 4)');
+  assert.match(md, /Note: Reversal l2-d128 has 2 analysed runs, Reversal l4-d128 has 2 analysed runs; the slope/);
   assert.match(md, /\| Sorting \| l4-d128 \|[^\n]*\| -1\.00 \(runs: -1\.00, -1\.00\) \|/, 'two analysed runs: the runs, no interval');
   assert.doesNotMatch(md, /Under all \d+ \(cheap, causal\) pairs/, 'with (G, C) the only pair there is no tally of pairs');
   // A scratch store with no run at the paper's size: said so, not an empty ordering.
@@ -171,7 +174,52 @@ test('complexityStudy: a cell by hand (steps, skips, what matters, rho), tasks o
   const figs = complexityFigures(s);
   const means = figs.complexity_sizes.data.filter((t) => t.name === 'Reversal l2-d128' || t.name === 'Reversal l4-d128').map((t) => (t.marker as { symbol: string }).symbol);
   assert.deepEqual(means, ['circle', 'diamond']);
+  assert.equal(figs.complexity_sizes.layout.xaxis2, undefined, 'no width cells: the depth panel alone');
   assert.deepEqual((figs.complexity_tasks.layout.xaxis as { ticktext: string[] }).ticktext, ['200', '500', '1,000'], 'median steps 200, 400, 850');
+});
+
+test('complexityStudy: depth and width are separate size axes through the paper\'s model, each with its own trend; the report says when they go opposite ways', () => {
+  const runs = (size: SizeName | undefined, order: number[], model?: Partial<ModelSize>) => [1, 2, 3, 4].map((seed) => rec('reverse', seed, { size, model, steps: 400, order }));
+  const rev = [1, 0, 2, 3, 4, 5]; // rho 0.94 (one swap)
+  const records = [
+    ...runs(undefined, rev), // l4-d128, the paper's model: on both axes
+    ...runs('l2-d128', [5, 4, 3, 2, 1, 0]), // shallower: rho -1 (depth: rises)
+    ...runs('l4-d64', [0, 1, 2, 3, 4, 5]), // narrower: rho 1 (width: falls)
+    ...runs(undefined, [5, 4, 3, 2, 1, 0], { nLayers: 2, dModel: 64, dFF: 256 }), // shallower and narrower: on neither axis
+    ...runs(undefined, [5, 4, 3, 2, 1, 0], { dFF: 256 }), // a narrower MLP alone: not the width axis (d_ff is 4 x d_model there)
+  ];
+  const s = complexityStudy(records, { resamples: 4000 });
+  const gc = findTrend(s, { cheap: 'G', causal: 'C' })!;
+  assert.deepEqual(gc.overSizes.map((o) => `${o.axis} ${o.task} ${o.test.runs}`), ['depth reverse 8', 'width reverse 8'], 'the l2-d64 and narrow-MLP runs are in neither trend');
+  const one = spearman([1, 2, 3, 4, 5, 6], [2, 1, 3, 4, 5, 6]);
+  const depth = gc.overSizes[0].test;
+  const width = gc.overSizes[1].test;
+  assert.ok(Math.abs(depth.slope - (one - -1)) < 1e-12, 'per doubling of the layers: 2 -> 4 is one doubling');
+  assert.ok(Math.abs(width.slope - (one - 1)) < 1e-12, 'per doubling of d_model: 64 -> 128 is one doubling');
+  assert.ok(depth.p < 0.05 && width.p < 0.05, `two separated groups of 4: p = 2/70 (${depth.p}, ${width.p})`);
+  const md = complexityReport(s);
+  assert.match(md, /Does it change with depth\?\*\* Reversal over l2-d128 \(2 layers\), l4-d128 \(4 layers\): rho \(G, C\) changes by 1\.94 per doubling of the layers [^\n]*Agreement \*\*rises\*\* with depth/);
+  assert.match(md, /Does it change with width\?\*\* Reversal over l4-d64 \(d_model 64\), l4-d128 \(d_model 128\): rho \(G, C\) changes by -0\.06 per doubling of d_model [^\n]*Agreement \*\*falls\*\* with width/);
+  assert.match(md, /Depth and width move it opposite ways\*\* for Reversal/);
+  assert.match(md, /On neither size axis\*\* \(in the tables, in no size trend\): Reversal l2-d64-h4-ff256, Reversal l4-d128-h4-ff256\./);
+  assert.match(md, /\| trend over depth, Reversal \| trend over width, Reversal \|/);
+  // Both significant the same way: no "opposite" sentence.
+  const same = complexityReport(complexityStudy([...records.slice(0, 8), ...runs('l4-d64', [1, 0, 3, 2, 5, 4])], { resamples: 4000 }));
+  assert.match(same, /Agreement \*\*rises\*\* with width/);
+  assert.doesNotMatch(same, /opposite ways/);
+  // Opposite signs, but width not significant (d_model 64: rho 1, 1, 1, 0.89 against 0.94): no sentence either.
+  const narrow = [...runs('l4-d64', [0, 1, 2, 3, 4, 5]).slice(0, 3), rec('reverse', 4, { size: 'l4-d64', steps: 400, order: [1, 0, 3, 2, 4, 5] })];
+  const weak = complexityStudy([...records.slice(0, 8), ...narrow], { resamples: 4000 });
+  const weakWidth = findTrend(weak, { cheap: 'G', causal: 'C' })!.overSizes[1].test;
+  assert.ok(weakWidth.slope < 0 && weakWidth.p >= 0.05, `${weakWidth.slope} p ${weakWidth.p}`);
+  assert.doesNotMatch(complexityReport(weak), /opposite ways/);
+  assert.doesNotMatch(md, /Note: /, 'every cell has 4 runs');
+  assert.doesNotMatch(complexityReport(complexityStudy([...records.slice(0, 8), ...narrow.slice(0, 3)], { resamples: 200 })), /Note: /, '3 runs are enough');
+  // The figure: a panel per axis (layers, d_model); the paper's model in the legend once.
+  const fig = complexityFigures(s).complexity_sizes;
+  const means = fig.data.filter((t) => t.showlegend !== false && t.mode === 'markers' && (t.x as number[]).length === 1);
+  assert.deepEqual(means.map((t) => `${t.name} ${t.xaxis} ${(t.x as number[])[0]}`), ['Reversal l2-d128 x 2', 'Reversal l4-d128 x 4', 'Reversal l4-d64 x2 64']);
+  assert.deepEqual((fig.layout.xaxis2 as { tickvals: number[] }).tickvals, [64, 128]);
 });
 
 // Records on disk are checked when read (src/record-check.ts): every component of the model, and Eq. 3 from G and C.

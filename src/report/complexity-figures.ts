@@ -1,15 +1,16 @@
 /**
  * The complexity study's figures (figures/complexity/, notebook 10): rho (G, C) against task
- * complexity at the paper's size, rho (G, C) against model size per task, and every measure pair's
+ * complexity at the paper's size, rho (G, C) against depth and against width per task (two panels,
+ * the size axes of complexity.ts), and every measure pair's
  * mean rho by task (easiest first) as a heat map. Each run is a point; each cell a mean with its
  * 95% bootstrap interval over seeds.
  */
 import { getTask } from '../tasks';
-import { Cell, ComplexityStudy, REFERENCE_SIZE } from './complexity';
+import { axisCells, Cell, ComplexityStudy, REFERENCE_SIZE, SIZE_AXES, SIZE_AXIS_NAMES } from './complexity';
 import type { PlotlyFigure } from './figures';
 import { f2 } from './markdown';
 import { logAxis } from './style';
-import { SizeName, SIZES } from '../sizes';
+import { MODEL_SIZES, SizeName, SIZES } from '../sizes';
 
 /** One marker per registered size (complexity_sizes), in SIZES order. */
 const SIZE_SYMBOLS = ['circle', 'diamond', 'square', 'triangle-up', 'star'];
@@ -54,22 +55,43 @@ function overTasks(s: ComplexityStudy): PlotlyFigure {
   };
 }
 
+/** Two panels side by side: rho against depth (layers at the paper's width) and against width (d_model at its depth), a line per task. */
 function overSizes(s: ComplexityStudy): PlotlyFigure {
-  const tasks = [...new Set(s.cells.map((c) => c.task))].filter((t) => s.cells.filter((c) => c.task === t).length >= 2);
-  const data = tasks.flatMap((t) => {
-    const cells = s.cells.filter((c) => c.task === t).sort((a, b) => a.params - b.params);
-    return [
-      { type: 'scatter', mode: 'lines', x: cells.map((c) => c.params), y: cells.map((c) => fin(c.gc.rho.estimate)), line: { color: getTask(t).color, dash: 'dot' }, legendgroup: label(t), showlegend: false, hoverinfo: 'skip' },
-      ...cellTraces(cells, (c) => c.params, (c) => `${label(c.task)} ${c.size}`, () => getTask(t).color, 0.15, (c) => SIZE_SYMBOLS[SIZES.indexOf(c.size as SizeName) % SIZE_SYMBOLS.length]).map((tr) => ({ ...tr, legendgroup: label(t) })),
-    ];
+  const tasks = [...new Set(s.cells.map((c) => c.task))];
+  const axes: Record<string, unknown> = {};
+  // A panel per axis that has a trend (a small grid may have one axis only).
+  const panels = SIZE_AXIS_NAMES.filter((axis) => tasks.some((t) => axisCells(s.cells, t, axis).length));
+  const data = panels.flatMap((axis, k) => {
+    const setting = SIZE_AXES[axis].setting;
+    const xref = k ? `x${k + 1}` : 'x';
+    const values = [...new Set(tasks.flatMap((t) => axisCells(s.cells, t, axis).map((c) => c[setting])))].sort((a, b) => a - b);
+    axes[k ? `xaxis${k + 1}` : 'xaxis'] = {
+      type: 'log',
+      domain: panels.length === 1 ? [0, 1] : k ? [0.54, 1] : [0, 0.46],
+      anchor: 'y',
+      title: { text: axis === 'depth' ? `depth: layers (at d_model ${MODEL_SIZES[REFERENCE_SIZE].dModel})` : `width: d_model (at ${MODEL_SIZES[REFERENCE_SIZE].nLayers} layers)` },
+      tickvals: values,
+      ticktext: values.map(String),
+      ...(values.length ? { range: [Math.log10(values[0]) - 0.08, Math.log10(values[values.length - 1]) + 0.08] } : {}),
+    };
+    return tasks.flatMap((t) => {
+      const cells = axisCells(s.cells, t, axis);
+      if (!cells.length) return [];
+      const traces = [
+        { type: 'scatter', mode: 'lines', x: cells.map((c) => c[setting]), y: cells.map((c) => fin(c.gc.rho.estimate)), line: { color: getTask(t).color, dash: 'dot' }, legendgroup: label(t), showlegend: false, hoverinfo: 'skip' },
+        ...cellTraces(cells, (c) => c[setting], (c) => `${label(c.task)} ${c.size}`, () => getTask(t).color, 0.15, (c) => SIZE_SYMBOLS[SIZES.indexOf(c.size as SizeName) % SIZE_SYMBOLS.length]),
+      ];
+      // The paper's model is on both axes: in the legend once.
+      return traces.map((tr) => ({ ...tr, xaxis: xref, legendgroup: label(t), ...(k && tr.name === `${label(t)} ${REFERENCE_SIZE}` ? { showlegend: false } : {}) }));
+    });
   });
   return {
     data,
     layout: {
-      title: { text: "Agreement of G and C against model size<br><sub>open markers: each run's Spearman rho; filled: mean over seeds [95% bootstrap interval]; a marker shape per size</sub>" },
-      xaxis: logAxis(s.cells.map((c) => c.params), 'non-embedding parameters (log scale)'),
+      title: { text: `Agreement of G and C against ${panels.join(' and against ')}<br><sub>open markers: each run's Spearman rho; filled: mean over seeds [95% bootstrap interval]; a marker shape per size</sub>` },
+      ...axes,
       yaxis: { title: { text: 'rho (G, C)' }, range: [-1, 1] },
-      width: 820,
+      width: panels.length === 1 ? 820 : 1000,
       height: 520,
     },
   };
@@ -108,7 +130,7 @@ function pairsByTask(s: ComplexityStudy): PlotlyFigure {
 export function complexityFigures(s: ComplexityStudy): Record<string, PlotlyFigure> {
   const out: Record<string, PlotlyFigure> = {};
   if (s.taskOrder.length) out.complexity_tasks = overTasks(s);
-  if (s.cells.some((c) => s.cells.some((d) => d.task === c.task && d.size !== c.size))) out.complexity_sizes = overSizes(s);
+  if (s.trends[0]?.overSizes.length) out.complexity_sizes = overSizes(s);
   if (s.taskOrder.length && s.trends.length) out.complexity_pairs = pairsByTask(s);
   return out;
 }

@@ -4,7 +4,7 @@
  * number in it is computed from the records of the stores it names.
  */
 import { getTask } from '../tasks';
-import { ComplexityStudy, findCell, findTrend, MATTERS, matteringInterval, median, REFERENCE_SIZE } from './complexity';
+import { axisCells, Cell, ComplexityStudy, findCell, findTrend, MATTERS, matteringInterval, median, onAxis, REFERENCE_SIZE, SIZE_AXES, SIZE_AXIS_NAMES, SizeAxis, sizeTrend } from './complexity';
 import { f2, ivs, table } from './markdown';
 import { MeasurePair, PAPER_PAIR } from './records';
 import { Interval, MIN_INTERVAL_ITEMS, runsForPower, TrendTest } from './stats';
@@ -15,7 +15,8 @@ const trendCell = (t: TrendTest | undefined) => (t && Number.isFinite(t.slope) ?
 /** A slope in words: its value per unit of x, its interval and p. */
 const trendPhrase = (t: TrendTest, per: string) => (Number.isFinite(t.slope) ? `${f2(t.slope)} per ${per} ${ivs(t.interval, f2)}, p ${pv(t.p)}` : '–');
 const TENFOLD = 'tenfold training steps';
-const DOUBLING = 'doubling of the parameters';
+/** A cell's setting on a size axis, in words. */
+const axisValue = (axis: SizeAxis, c: { nLayers: number; dModel: number }) => (axis === 'depth' ? `${c.nLayers} layers` : `d_model ${c.dModel}`);
 const pairName = (p: MeasurePair) => `(${p.cheap}, ${p.causal})`;
 /** A mean with its interval, or, from fewer than MIN_INTERVAL_ITEMS runs, with the runs themselves (no interval). */
 const withRuns = (iv: Interval, runs: readonly number[]) => {
@@ -23,6 +24,13 @@ const withRuns = (iv: Interval, runs: readonly number[]) => {
   return xs.length >= MIN_INTERVAL_ITEMS || !xs.length ? `${f2(iv.estimate)} ${ivs(iv, f2)}` : `${f2(iv.estimate)} (runs: ${xs.map(f2).join(', ')})`;
 };
 const sig = (t: TrendTest) => Number.isFinite(t.p) && t.p < 0.05;
+/** Cells of a trend with fewer than MIN_INTERVAL_ITEMS analysed runs, said plainly: the slope leans on their few runs. */
+const thinNote = (cells: readonly Cell[]) => {
+  const thin = cells.filter((c) => c.gc.rhos.filter(Number.isFinite).length < MIN_INTERVAL_ITEMS);
+  if (!thin.length) return '';
+  const n = (c: Cell) => c.gc.rhos.filter(Number.isFinite).length;
+  return ` Note: ${thin.map((c) => `${label(c.task)} ${c.size} has ${n(c)} analysed run${n(c) === 1 ? '' : 's'}`).join(', ')}; the slope leans on ${thin.length === 1 && n(thin[0]) === 1 ? 'that run' : 'those runs'}.`;
+};
 /** How many runs a slope of this size needs for 80% power, from its interval (stats.ts runsForPower). */
 const powerNote = (t: TrendTest) => {
   const n = runsForPower(t.interval, t.runs);
@@ -62,20 +70,27 @@ function verdicts(s: ComplexityStudy): string[] {
   if (gc && s.taskOrder.length >= 3) {
     const t = gc.overTasks;
     out.push(
-      `- **"The gap widens with task complexity"**, over ${s.taskOrder.length} tasks at the paper's size (${ordering(s)}, by median steps to the target): under (G, C) rho changes by ${trendPhrase(t, TENFOLD)} (the slope over ${t.runs} runs; negative = the paper's direction). ${sig(t) ? (t.slope < 0 ? '**Holds** at p < 0.05.' : '**Reversed** at p < 0.05.') : '**No trend** at p < 0.05.'} ${powerNote(t)}`,
+      `- **"The gap widens with task complexity"**, over ${s.taskOrder.length} tasks at the paper's size (${ordering(s)}, by median steps to the target): under (G, C) rho changes by ${trendPhrase(t, TENFOLD)} (the slope over ${t.runs} runs; negative = the paper's direction). ${sig(t) ? (t.slope < 0 ? '**Holds** at p < 0.05.' : '**Reversed** at p < 0.05.') : '**No trend** at p < 0.05.'} ${powerNote(t)}${thinNote(s.taskOrder.map((task) => findCell(s, task, REFERENCE_SIZE)!))}`,
     );
     out.push(...tallyLine(tally(cheapPairs.map((x) => ({ pair: x.pair, test: x.overTasks }))), 'complexity'));
   } else out.push(`- **Task complexity**: fewer than three tasks at the paper's size (${REFERENCE_SIZE}) have runs: no trend test yet.`);
-  const sizeTasks = gc?.overSizes ?? [];
-  if (gc && sizeTasks.length) {
-    for (const { task, test } of sizeTasks) {
-      const sizes = s.cells.filter((c) => c.task === task).sort((a, b) => a.params - b.params);
+  const sizeTrends = gc?.overSizes ?? [];
+  if (gc && sizeTrends.length) {
+    for (const { axis, task, test } of sizeTrends) {
+      const on = axisCells(s.cells, task, axis);
       out.push(
-        `- **Does it change with model size?** ${label(task)} over ${sizes.map((c) => c.size).join(', ')}: rho (G, C) changes by ${trendPhrase(test, DOUBLING)}. ${sig(test) ? (test.slope < 0 ? 'Agreement **falls** with size at p < 0.05.' : 'Agreement **rises** with size at p < 0.05.') : 'No trend at p < 0.05.'} ${powerNote(test)}`,
+        `- **Does it change with ${axis}?** ${label(task)} over ${on.map((c) => `${c.size} (${axisValue(axis, c)})`).join(', ')}: rho (G, C) changes by ${trendPhrase(test, SIZE_AXES[axis].per)}. ${sig(test) ? (test.slope < 0 ? `Agreement **falls** with ${axis} at p < 0.05.` : `Agreement **rises** with ${axis} at p < 0.05.`) : 'No trend at p < 0.05.'} ${powerNote(test)}${thinNote(on)}`,
       );
-      out.push(...tallyLine(tally(cheapPairs.map((x) => ({ pair: x.pair, test: x.overSizes.find((o) => o.task === task)!.test }))), 'size'));
+      out.push(...tallyLine(tally(cheapPairs.map((x) => ({ pair: x.pair, test: sizeTrend(x, axis, task)! }))), axis));
     }
-  } else out.push('- **Model size**: no task has runs at two sizes yet: no trend test.');
+    const opposite = [...new Set(sizeTrends.map((t) => t.task))].filter((task) => {
+      const [d, w] = SIZE_AXIS_NAMES.map((axis) => sizeTrend(gc, axis, task));
+      return d && w && sig(d) && sig(w) && Math.sign(d.slope) !== Math.sign(w.slope);
+    });
+    if (opposite.length) out.push(`- **Depth and width move it opposite ways** for ${opposite.map(label).join(' and ')} (both at p < 0.05): "bigger models" has no single direction here, which is why the two axes have separate trends.`);
+    const offAxes = s.cells.filter((c) => !SIZE_AXIS_NAMES.some((axis) => onAxis(c, axis)));
+    if (offAxes.length) out.push(`- **On neither size axis** (in the tables, in no size trend): ${offAxes.map((c) => `${label(c.task)} ${c.size}`).join(', ')}.`);
+  } else out.push('- **Model size**: no task has runs at two sizes on one axis (depth or width) yet: no trend test.');
   const conflicts = indicatorConflicts(s);
   if (conflicts.length) {
     const share = (t: string) => f2(matteringInterval(findCell(s, t, REFERENCE_SIZE)!).estimate);
@@ -112,8 +127,10 @@ export function complexityAnswer(s: ComplexityStudy): string {
   const out = [
     `Over ${s.taskOrder.length} tasks at the paper's size, ordered by how many steps the paper's model needs to learn them, the agreement of G and C (rho) ${verb} as tasks get harder (${trendPhrase(t, TENFOLD)}, ${t.runs} runs)${!sig(t) && t.slope < 0 ? ': the paper\'s direction, but not distinguishable from no trend with these runs' : ''}.`,
   ];
-  const sizes = gc.overSizes.map(({ task, test }) => `${label(task)} ${trendCell(test)}`); // per doubling of the parameters
-  if (sizes.length) out.push(`Against model size (per doubling of the parameters): ${sizes.join('; ')}${gc.overSizes.every(({ test }) => !sig(test)) ? ': no change at p < 0.05' : ''}.`);
+  for (const axis of SIZE_AXIS_NAMES) {
+    const trends = gc.overSizes.filter((o) => o.axis === axis);
+    if (trends.length) out.push(`Against ${axis} (per ${SIZE_AXES[axis].per}): ${trends.map(({ task, test }) => `${label(task)} ${trendCell(test)}`).join('; ')}${trends.every(({ test }) => !sig(test)) ? ': no change at p < 0.05' : ''}.`);
+  }
   return out.join(' ');
 }
 
@@ -130,7 +147,7 @@ export function complexityReport(s: ComplexityStudy, opts: { figures?: string[];
 
 Generated by \`gcg complexity-report\` from ${s.runs} run records${opts.sources?.length ? ` in ${opts.sources.map((x) => `\`${x}\``).join(', ')}` : ''}: ${tasks.length} tasks, ${s.sizes.length} model size${s.sizes.length === 1 ? '' : 's'} (${s.sizes.join(', ')}; \`l4-d128\` is the paper's model). Do not edit by hand: rerun the sweeps (\`scripts/complexity.sh\`; they skip finished runs) and \`gcg complexity-report\` (README, "The complexity study").
 
-The paper's thesis is that the gap between gradient importance and causal importance widens with task complexity, tested there on two tasks. Here complexity is measured, not assumed: a task's complexity is the median number of training steps the paper's model needs to reach ${Math.round(100 * 0.9)}% training-distribution exact match (train.targetAcc; a run that never gets there counts as train.maxSteps), shown beside the share of components that matter (removing one by mean ablation loses at least ${Math.round(100 * MATTERS)}% of the baseline's exact match, at the low end of C's 95% interval). A trend is the least-squares slope of each run's rho on log10 of its cell's complexity (the change in rho per tenfold training steps) or on log2 of its model's non-embedding parameters (per doubling), with one method for its test and its interval: the permutation test of a regression slope (the residuals of rho after the slope relabelled over the runs, 10,000 times, seeded), p at slope 0 (no trend), and the 95% interval of every slope that test does not reject, so an interval excludes 0 exactly when p < 0.05. Every rho cell gives the mean over seeds with a 95% percentile bootstrap interval over seeds; with 3-10 seeds these intervals are rough, and a cell of fewer than 3 runs shows its runs instead of an interval. ${kernelsSentence(s)}`);
+The paper's thesis is that the gap between gradient importance and causal importance widens with task complexity, tested there on two tasks. Here complexity is measured, not assumed: a task's complexity is the median number of training steps the paper's model needs to reach ${Math.round(100 * 0.9)}% training-distribution exact match (train.targetAcc; a run that never gets there counts as train.maxSteps), shown beside the share of components that matter (removing one by mean ablation loses at least ${Math.round(100 * MATTERS)}% of the baseline's exact match, at the low end of C's 95% interval). A trend is the least-squares slope of each run's rho on log10 of its cell's complexity (the change in rho per tenfold training steps) or on log2 of its model's depth (layers at the paper's width) or width (d_model at the paper's depth; two axes, each with its own trend, as depth and width need not move rho the same way), per doubling, with one method for its test and its interval: the permutation test of a regression slope (the residuals of rho after the slope relabelled over the runs, 10,000 times, seeded), p at slope 0 (no trend), and the 95% interval of every slope that test does not reject, so an interval excludes 0 exactly when p < 0.05. Every rho cell gives the mean over seeds with a 95% percentile bootstrap interval over seeds; with 3-10 seeds these intervals are rough, and a cell of fewer than 3 runs shows its runs instead of an interval. ${kernelsSentence(s)}`);
 
   parts.push(`**The answer.** ${complexityAnswer(s)}`);
   parts.push(`## Conclusions\n\n${verdicts(s).join('\n')}`);
@@ -174,14 +191,14 @@ The paper's thesis is that the gap between gradient importance and causal import
     )}`);
   }
 
-  const sizeTasks = s.trends[0]?.overSizes.map((o) => o.task) ?? [];
-  parts.push(`## Every measure pair: trend over task complexity${sizeTasks.length ? ' and over size' : ''}\n\nThe slope of the pair's per-run rho on log10 of complexity (tasks at ${REFERENCE_SIZE}, by median steps: change per tenfold steps)${sizeTasks.length ? ' and on log2 of the parameters (per task: change per doubling)' : ''} [95% interval inverting the permutation test], p. Negative: agreement falls as the task gets harder (the paper's thesis) or the model bigger.\n\n${table(
-    ['pair', ...s.taskOrder.map((t) => `mean rho, ${label(t)}`), 'trend over tasks', ...sizeTasks.map((t) => `trend over sizes, ${label(t)}`)],
+  const sizeCols = (s.trends[0]?.overSizes ?? []).map(({ axis, task }) => ({ axis, task }));
+  parts.push(`## Every measure pair: trend over task complexity${sizeCols.length ? ', depth and width' : ''}\n\nThe slope of the pair's per-run rho on log10 of complexity (tasks at ${REFERENCE_SIZE}, by median steps: change per tenfold steps)${sizeCols.length ? ' and on log2 of the depth or the width (per task: change per doubling of the layers, of d_model)' : ''} [95% interval inverting the permutation test], p. Negative: agreement falls as the task gets harder (the paper's thesis) or the model deeper or wider.\n\n${table(
+    ['pair', ...s.taskOrder.map((t) => `mean rho, ${label(t)}`), 'trend over tasks', ...sizeCols.map(({ axis, task }) => `trend over ${axis}, ${label(task)}`)],
     s.trends.map((tr) => [
       pairName(tr.pair),
       ...s.taskOrder.map((t) => f2(s.pairs.find((p) => p.task === t && p.size === REFERENCE_SIZE && p.pair.cheap === tr.pair.cheap && p.pair.causal === tr.pair.causal)?.rho.estimate)),
       trendCell(tr.overTasks),
-      ...sizeTasks.map((t) => trendCell(tr.overSizes.find((o) => o.task === t)?.test)),
+      ...sizeCols.map(({ axis, task }) => trendCell(sizeTrend(tr, axis, task))),
     ]),
   )}\n\nThe last ${s.causal.length * (s.causal.length - 1) / 2} rows pair causal measures with each other: whether the ablations agree among themselves, and whether that too changes with complexity.`);
 

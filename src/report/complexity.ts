@@ -9,14 +9,16 @@
  * needs to reach train.targetAcc (a run that never reaches it counts as train.maxSteps), beside the
  * share of components that matter (removing one loses at least a tenth of the baseline's exact
  * match, at the low end of C's 95% interval). The trend tests are
- * slopes of each run's rho on log10 of its cell's complexity (or log2 of its size), each with its
- * permutation test and the interval that inverts it (stats.ts trendTest).
+ * slopes of each run's rho on log10 of its cell's complexity, or on log2 of its depth or of its
+ * width (two axes through the paper's model, each with its own trend: one slope over the parameters
+ * would mix depth and width, which can move rho opposite ways), each with its permutation test and
+ * the interval that inverts it (stats.ts trendTest).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError, TaskName } from '../config';
 import { checkOneSettings, RejectedFile, RunRecord, scanRecords, trainedOn } from '../store';
-import { componentCount, sizeOf } from '../sizes';
+import { componentCount, MODEL_SIZES, sizeOf } from '../sizes';
 import { pairStat, PairStat, studyMeasureLists } from './measures';
 import { analysed, MeasurePair, PAPER_PAIR } from './records';
 import { bootstrap, Interval, mean, quantileSorted, trendTest, TrendTest } from './stats';
@@ -26,6 +28,31 @@ export const MATTERS = 0.1;
 
 /** The size the task axis is measured at: the paper's model. */
 export const REFERENCE_SIZE = 'l4-d128';
+
+/**
+ * The size axes, both through the paper's model (REFERENCE_SIZE): depth is the number of layers at
+ * its width; width is d_model (the MLP 4 x as wide, as in every registered size) at its depth and
+ * heads. x is log2 of the axis's setting, so a slope is the change in rho per doubling of it.
+ */
+export const SIZE_AXES = {
+  depth: { setting: 'nLayers', per: 'doubling of the layers' },
+  width: { setting: 'dModel', per: 'doubling of d_model' },
+} as const;
+export type SizeAxis = keyof typeof SIZE_AXES;
+export const SIZE_AXIS_NAMES = Object.keys(SIZE_AXES) as SizeAxis[];
+
+/** Whether a model lies on a size axis: it differs from the paper's model in that axis's setting at most (width: d_ff moves with d_model). */
+export function onAxis(m: Pick<Cell, 'nLayers' | 'nHeads' | 'dModel' | 'dFF'>, axis: SizeAxis): boolean {
+  const ref = MODEL_SIZES[REFERENCE_SIZE];
+  if (axis === 'depth') return m.dModel === ref.dModel && m.dFF === ref.dFF && m.nHeads === ref.nHeads;
+  return m.nLayers === ref.nLayers && m.nHeads === ref.nHeads && m.dFF * ref.dModel === ref.dFF * m.dModel;
+}
+
+/** A task's cells on a size axis, smallest first (none when fewer than two sizes: no trend). */
+export function axisCells(cells: readonly Cell[], task: string, axis: SizeAxis): Cell[] {
+  const on = cells.filter((c) => c.task === task && onAxis(c, axis)).sort((a, b) => a[SIZE_AXES[axis].setting] - b[SIZE_AXES[axis].setting]);
+  return on.length >= 2 ? on : [];
+}
 
 /**
  * Every record of a preset in these stores: `<store>/<preset>/` and `<store>/<size>/<preset>/`
@@ -87,8 +114,10 @@ export interface Cell {
   task: TaskName;
   size: string;
   nLayers: number;
+  nHeads: number;
   dModel: number;
-  /** Non-embedding parameters: the size axis (grows with depth and with width). */
+  dFF: number;
+  /** Non-embedding parameters (grow with depth and with width; the tables' order of sizes). */
   params: number;
   components: number;
   seeds: number[];
@@ -115,8 +144,8 @@ export interface PairTrend {
   pair: MeasurePair;
   /** Over tasks at the reference size: x = log10 of the task's median steps (the slope: change in rho per tenfold steps). */
   overTasks: TrendTest;
-  /** Over sizes, per task with at least two sizes: x = log2 of the parameters (the slope: change in rho per doubling). */
-  overSizes: { task: TaskName; test: TrendTest }[];
+  /** Over each size axis, per task with at least two sizes on it: x = log2 of the axis's setting (the slope: change in rho per doubling). */
+  overSizes: { axis: SizeAxis; task: TaskName; test: TrendTest }[];
 }
 
 export interface ComplexityStudy {
@@ -168,7 +197,9 @@ function cellOf(records: readonly RunRecord[], task: TaskName, size: string, res
     task,
     size,
     nLayers: m.nLayers,
+    nHeads: m.nHeads,
     dModel: m.dModel,
+    dFF: m.dFF,
     params: nonEmbeddingParams(m),
     components: componentCount(m),
     seeds: rs.map((r) => r.seed),
@@ -212,12 +243,15 @@ export function complexityStudy(records: readonly RunRecord[], opts: { resamples
       taskOrder.map((t) => ({ x: Math.log10(cells.find((c) => c.task === t && c.size === REFERENCE_SIZE)!.medianSteps), ys: find(t, REFERENCE_SIZE, pair)?.rhos ?? [] })),
       { permutations: resamples, seed: 1 },
     );
-    const overSizes = [...new Set(cells.map((c) => c.task))]
-      .filter((t) => cells.filter((c) => c.task === t).length >= 2)
-      .map((task) => ({
-        task,
-        test: trendTest(cells.filter((c) => c.task === task).map((c) => ({ x: Math.log2(c.params), ys: find(task, c.size, pair)?.rhos ?? [] })), { permutations: resamples, seed: 2 }),
-      }));
+    const overSizes = SIZE_AXIS_NAMES.flatMap((axis) =>
+      [...new Set(cells.map((c) => c.task))]
+        .filter((t) => axisCells(cells, t, axis).length)
+        .map((task) => ({
+          axis,
+          task,
+          test: trendTest(axisCells(cells, task, axis).map((c) => ({ x: Math.log2(c[SIZE_AXES[axis].setting]), ys: find(task, c.size, pair)?.rhos ?? [] })), { permutations: resamples, seed: 2 }),
+        })),
+    );
     return { pair, overTasks, overSizes };
   });
   const hours = (f: (r: RunRecord) => number) => records.reduce((s, r) => s + f(r), 0) / 3_600_000;
@@ -239,6 +273,11 @@ export function complexityStudy(records: readonly RunRecord[], opts: { resamples
 /** The cell of a task and size. */
 export function findCell(s: ComplexityStudy, task: string, size: string): Cell | undefined {
   return s.cells.find((c) => c.task === task && c.size === size);
+}
+
+/** A pair's trend over one size axis for one task. */
+export function sizeTrend(t: PairTrend, axis: SizeAxis, task: string): TrendTest | undefined {
+  return t.overSizes.find((o) => o.axis === axis && o.task === task)?.test;
 }
 
 /** The trend of a pair. */
