@@ -226,3 +226,17 @@ export function trainedOn(r: Pick<RunRecord, 'provenance' | 'remeasured'>): stri
   if (!m) return kernelsLabel(r.provenance);
   return m.trainedOn ?? `wasm ${m.trainingKernels}`;
 }
+
+/** The kernel families the records' models were trained on (trainedOn), sorted, each with its run count and the units (`unit` names a run's: its cell, its replica) it holds, sorted. */
+export function trainingFamilies(records: readonly RunRecord[], unit: (r: RunRecord) => string): { family: string; units: string[]; runs: number }[] {
+  return [...new Set(records.map(trainedOn))].sort().map((family) => {
+    const rs = records.filter((r) => trainedOn(r) === family);
+    return { family, units: [...new Set(rs.map(unit))].sort(), runs: rs.length };
+  });
+}
+
+/** The families of records that must share one, in words (`wasm native: 3 runs (a, b); wasm stock: 1 run (c)`), or null when they do. */
+export function familyMix(records: readonly RunRecord[], unit: (r: RunRecord) => string): string | null {
+  const fams = trainingFamilies(records, unit);
+  return fams.length <= 1 ? null : fams.map((f) => `${f.family}: ${f.runs} run${f.runs === 1 ? '' : 's'} (${f.units.join(', ')})`).join('; ');
+}

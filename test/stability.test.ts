@@ -207,6 +207,6 @@ test('gcg stability: every replica a run of its own folder, stacked or not the s
   assert.equal(mixed.status, 0, mixed.stderr);
   const refused = report(c);
   assert.equal(refused.status, 2);
-  assert.match(refused.stderr, /mixes kernel families \(wasm native[^)]*: base, init1; wasm stock: data1\)/);
+  assert.match(refused.stderr, /mixes kernel families \(wasm native[^:]*: 4 runs \(base, init1\); wasm stock: 2 runs \(data1\)\)/);
   assert.match(report(tmp('stab-empty')).stderr, /--study: .* holds no record of the stability study/);
 });

@@ -17,7 +17,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError, TaskName } from '../config';
-import { checkOneSettings, RejectedFile, RunRecord, scanRecords, trainedOn } from '../store';
+import { checkOneSettings, familyMix, RejectedFile, RunRecord, scanRecords, trainingFamilies } from '../store';
 import { componentCount, MODEL_SIZES, sizeOf } from '../sizes';
 import { pairStat, PairStat, studyMeasureLists } from './measures';
 import { analysed, MeasurePair, PAPER_PAIR } from './records';
@@ -89,22 +89,14 @@ export function loadStores(stores: readonly string[], preset: string, opts: { mi
   return { records, rejected, duplicates, folders };
 }
 
-/** The kernel families the records' models were trained on, each with its cells (`task size`, sorted). */
-export function trainingFamilies(records: readonly RunRecord[]): { family: string; cells: string[]; runs: number }[] {
-  const families = [...new Set(records.map(trainedOn))].sort();
-  return families.map((family) => {
-    const rs = records.filter((r) => trainedOn(r) === family);
-    return { family, cells: [...new Set(rs.map((r) => `${r.task} ${sizeOf(r.config.model)}`))].sort(), runs: rs.length };
-  });
-}
+const cellName = (r: RunRecord) => `${r.task} ${sizeOf(r.config.model)}`;
 
 /** Refuses records whose models were trained on more than one kernel family, naming each family's cells. */
 export function checkOneFamily(records: readonly RunRecord[]): void {
-  const fams = trainingFamilies(records);
-  if (fams.length <= 1) return;
-  const where = fams.map((f) => `${f.family}: ${f.runs} runs (${f.cells.join(', ')})`).join('; ');
+  const mix = familyMix(records, cellName);
+  if (!mix) return;
   throw new ConfigError(
-    `--results: the models were trained on ${fams.length} kernel families (${where}); the same seed trains to a different model on each, so one study must not mix them: ` +
+    `--results: the models were trained on ${trainingFamilies(records, cellName).length} kernel families (${mix}); the same seed trains to a different model on each, so one study must not mix them: ` +
       'allowed: stores of one family (the committed complexity study: wasm native with GCG_FUSED=off, as scripts/complexity.sh runs it), or --mix-kernels to read them together knowingly',
   );
 }
@@ -264,7 +256,7 @@ export function complexityStudy(records: readonly RunRecord[], opts: { resamples
     pairs,
     trends,
     computeHours: { train: hours((r) => (r.remeasured ? r.training.wallMs : r.timingsMs.train)), analysis: hours((r) => r.timingsMs.analysis) },
-    kernels: trainingFamilies(records).map((f) => f.family),
+    kernels: trainingFamilies(records, cellName).map((f) => f.family),
     remeasured: records.filter((r) => r.remeasured).length,
     runs: records.length,
   };

@@ -16,7 +16,7 @@ import * as path from 'node:path';
 import { classifyMeasures } from '../analysis/ranks';
 import { ConfigError, PresetName, TaskName } from '../config';
 import { REPLICA_FOLDER, replicaName, replicaOf, ReplicaKind } from '../replica';
-import { kernelsLabel, RejectedFile, RunRecord, scanRecords, trainedOn } from '../store';
+import { familyMix, RejectedFile, RunRecord, scanRecords, trainedOn } from '../store';
 import { Rng } from '../rng';
 import { layerOf, MeasurePair, pairClassification } from './records';
 import { bootstrapP, Interval, mean, MIN_INTERVAL_ITEMS, percentileInterval, seedsForPower, shiftTest } from './stats';
@@ -474,11 +474,8 @@ export function loadStability(dir: string, preset: PresetName, kernelsDir: strin
       else runs.push(r);
     }
   }
-  const labels = [...new Set(runs.map((r) => kernelsLabel(r.provenance)))];
-  if (labels.length > 1) {
-    const where = labels.map((l) => `${l}: ${[...new Set(runs.filter((r) => kernelsLabel(r.provenance) === l).map((r) => replicaName(replicaOf(r.config).kind, replicaOf(r.config).r)))].join(', ')}`);
-    throw new ConfigError(`--study: ${JSON.stringify(dir)} mixes kernel families (${where.join('; ')}): one study's replicas must share one family, or the chaos measured is the kernels'; allowed: a study run on one family (rerun the odd replicas into another folder)`);
-  }
+  const mix = familyMix(runs, (r) => replicaName(replicaOf(r.config).kind, replicaOf(r.config).r));
+  if (mix) throw new ConfigError(`--study: ${JSON.stringify(dir)} mixes kernel families (${mix}): one study's replicas must share one family, or the chaos measured is the kernels'; allowed: a study run on one family (rerun the odd replicas into another folder)`);
   const family = runs.length ? trainedOn(runs[0]) : null;
   let kernelRuns: RunRecord[] = [];
   let otherKernels: string | null = null;
@@ -500,5 +497,5 @@ export function loadStability(dir: string, preset: PresetName, kernelsDir: strin
     });
     otherKernels = [...new Set(kernelRuns.map(trainedOn))].join(', ') || null;
   }
-  return { input: { runs, kernelRuns, kernelsLabel: labels[0] ?? 'none', otherKernels }, rejected, notes };
+  return { input: { runs, kernelRuns, kernelsLabel: family ?? 'none', otherKernels }, rejected, notes };
 }
