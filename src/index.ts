@@ -76,7 +76,7 @@ export { loadReproductionInput, reproductionReport } from './report/reproduction
 export { measuresStudy } from './report/measures';
 export { measuresFigures } from './report/measures-figures';
 export { measuresReport } from './report/measures-report';
-export { complexityStudy, loadStores, REFERENCE_SIZE } from './report/complexity';
+export { axisCells, complexityStudy, loadStores, REFERENCE_SIZE, SIZE_AXES } from './report/complexity';
 export { complexityFigures } from './report/complexity-figures';
 export { complexityReport } from './report/complexity-report';
 export { loadStability, ROBUST_SHARE, stabilityStudy, STABILITY_PAIRS } from './report/stability';
