@@ -235,8 +235,9 @@ export function trainingFamilies(records: readonly RunRecord[], unit: (r: RunRec
   });
 }
 
-/** The families of records that must share one, in words (`wasm native: 3 runs (a, b); wasm stock: 1 run (c)`), or null when they do. */
-export function familyMix(records: readonly RunRecord[], unit: (r: RunRecord) => string): string | null {
+/** The families of records that must share one: how many, and in words (`wasm native: 3 runs (a, b); wasm stock: 1 run (c)`); null when they do share one. */
+export function familyMix(records: readonly RunRecord[], unit: (r: RunRecord) => string): { families: number; words: string } | null {
   const fams = trainingFamilies(records, unit);
-  return fams.length <= 1 ? null : fams.map((f) => `${f.family}: ${f.runs} run${f.runs === 1 ? '' : 's'} (${f.units.join(', ')})`).join('; ');
+  if (fams.length <= 1) return null;
+  return { families: fams.length, words: fams.map((f) => `${f.family}: ${f.runs} run${f.runs === 1 ? '' : 's'} (${f.units.join(', ')})`).join('; ') };
 }

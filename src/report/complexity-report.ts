@@ -26,10 +26,9 @@ const withRuns = (iv: Interval, runs: readonly number[]) => {
 const sig = (t: TrendTest) => Number.isFinite(t.p) && t.p < 0.05;
 /** Cells of a trend with fewer than MIN_INTERVAL_ITEMS analysed runs, said plainly: the slope leans on their few runs. */
 const thinNote = (cells: readonly Cell[]) => {
-  const thin = cells.filter((c) => c.gc.rhos.filter(Number.isFinite).length < MIN_INTERVAL_ITEMS);
+  const thin = cells.map((c) => ({ c, n: c.gc.rhos.filter(Number.isFinite).length })).filter(({ n }) => n < MIN_INTERVAL_ITEMS);
   if (!thin.length) return '';
-  const n = (c: Cell) => c.gc.rhos.filter(Number.isFinite).length;
-  return ` Note: ${thin.map((c) => `${label(c.task)} ${c.size} has ${n(c)} analysed run${n(c) === 1 ? '' : 's'}`).join(', ')}; the slope leans on ${thin.length === 1 && n(thin[0]) === 1 ? 'that run' : 'those runs'}.`;
+  return ` Note: ${thin.map(({ c, n }) => `${label(c.task)} ${c.size} has ${n} analysed run${n === 1 ? '' : 's'}`).join(', ')}; the slope leans on ${thin.length === 1 && thin[0].n === 1 ? 'that run' : 'those runs'}.`;
 };
 /** How many runs a slope of this size needs for 80% power, from its interval (stats.ts runsForPower). */
 const powerNote = (t: TrendTest) => {

@@ -96,7 +96,7 @@ export function checkOneFamily(records: readonly RunRecord[]): void {
   const mix = familyMix(records, cellName);
   if (!mix) return;
   throw new ConfigError(
-    `--results: the models were trained on ${trainingFamilies(records, cellName).length} kernel families (${mix}); the same seed trains to a different model on each, so one study must not mix them: ` +
+    `--results: the models were trained on ${mix.families} kernel families (${mix.words}); the same seed trains to a different model on each, so one study must not mix them: ` +
       'allowed: stores of one family (the committed complexity study: wasm native with GCG_FUSED=off, as scripts/complexity.sh runs it), or --mix-kernels to read them together knowingly',
   );
 }

@@ -475,7 +475,7 @@ export function loadStability(dir: string, preset: PresetName, kernelsDir: strin
     }
   }
   const mix = familyMix(runs, (r) => replicaName(replicaOf(r.config).kind, replicaOf(r.config).r));
-  if (mix) throw new ConfigError(`--study: ${JSON.stringify(dir)} mixes kernel families (${mix}): one study's replicas must share one family, or the chaos measured is the kernels'; allowed: a study run on one family (rerun the odd replicas into another folder)`);
+  if (mix) throw new ConfigError(`--study: ${JSON.stringify(dir)} mixes kernel families (${mix.words}): one study's replicas must share one family, or the chaos measured is the kernels'; allowed: a study run on one family (rerun the odd replicas into another folder)`);
   const family = runs.length ? trainedOn(runs[0]) : null;
   let kernelRuns: RunRecord[] = [];
   let otherKernels: string | null = null;
