@@ -26,7 +26,9 @@
  *                       analysis_<phase>_s per phase. A trained checkpoint with --checkpoint FILE,
  *                       else fresh weights (the cost does not depend on the weights: every
  *                       evaluation is one batched pass, every G batch one backward pass)
- *   measures_s=...      every measure of the measures study (src/study.ts) on the same model
+ *   measures_s=...      every measure of the measures study (src/study.ts) on the same model;
+ *                       measures_torch_steps=... it in PyTorch steps (measures_s / torch_step_ms);
+ *                       then measures_<phase>_s per phase (those of 0.05 s or more)
  *   sweep_paper_20_min=..., sweep_paper_20_batched_min=... the projected wall time of the paper's
  *                       20-run sweep (reversal and sorting, 10 seeds) on 2 cores: the committed runs'
  *                       steps (+10% for the stopping checks) at train_step_ms (one run per worker) or
@@ -217,7 +219,10 @@ async function main() {
   for (const [phase, ms] of Object.entries(phases)) console.log(`analysis_${phase}_s=${(ms / 1000).toFixed(1)}`);
   if (!args.includes('--no-measures')) {
     const all = analyse({ ...cfg.analysis, measures: studyMeasures(), variants: false, redraws: 0 });
-    console.log(`measures_s=${(Object.values(all).reduce((x, y) => x + y, 0) / 1000).toFixed(1)}`);
+    const measuresS = Object.values(all).reduce((x, y) => x + y, 0) / 1000;
+    console.log(`measures_s=${measuresS.toFixed(1)}`);
+    if (torchMs !== null) console.log(`measures_torch_steps=${Math.round((measuresS * 1000) / torchMs)}`);
+    for (const [phase, ms] of Object.entries(all)) if (ms >= 50) console.log(`measures_${phase}_s=${(ms / 1000).toFixed(1)}`);
   }
   // The paper sweep's 20 runs: their committed steps at today's step times, analyses at analysis_s, on 2 workers.
   const paperRuns = loadRecords(committedResultsDir(), 'paper').filter((r) => PAPER_SEEDS.includes(r.seed) && (r.task === 'reverse' || r.task === 'sort'));

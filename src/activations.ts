@@ -6,7 +6,7 @@
  */
 import { tf } from './backend';
 import { batchLoss } from './eval';
-import { Patch, Transformer } from './model';
+import { ForwardOptions, Patch, Transformer, weightGradsFor } from './model';
 import type { Batch } from './tasks';
 
 /** Activations by hook point name (`blocks.{l}.attn.hook_z`, ...), as one forward pass saw them. */
@@ -60,7 +60,9 @@ export function runWithCache(
 /**
  * The batch's mean loss and its gradient with respect to the activation at each of `hookNames`,
  * in one backward pass (after `patches`, which apply first): each activation a gets a zero
- * addend d (the patch a -> a + d), and dL/dd at d = 0 is dL/da. Weight gradients are not computed.
+ * addend d (the patch a -> a + d), and dL/dd at d = 0 is dL/da. Weight gradients are computed
+ * only for `opts.weights` (default none), in the same pass: each variable's gradient by name.
+ * With `opts.from` the pass starts at that block from its residual stream (model.ts ForwardOptions).
  * With `keepActivations`, the activations themselves (after `patches`) come back too. The caller
  * disposes the tensors returned.
  */
@@ -69,9 +71,10 @@ export function activationGrads(
   batch: Batch,
   hookNames: readonly string[],
   patches: readonly Patch[] = [],
-  opts: { keepActivations?: boolean } = {},
-): { loss: number; grads: Record<string, tf.Tensor>; activations: Record<string, tf.Tensor> } {
+  opts: { keepActivations?: boolean; weights?: readonly tf.Variable[]; from?: ForwardOptions['from'] } = {},
+): { loss: number; grads: Record<string, tf.Tensor>; activations: Record<string, tf.Tensor>; weightGrads: Record<string, tf.Tensor> } {
   if (new Set(hookNames).size !== hookNames.length) throw new Error(`activationGrads: a hook point is listed twice in ${hookNames.join(', ')}`);
+  const weights = opts.weights ?? [];
   const zeros = hookNames.map((h) => tf.zeros(hookShape(model, h, batch.B, batch.T)));
   const activations: Record<string, tf.Tensor> = {};
   try {
@@ -79,12 +82,17 @@ export function activationGrads(
       if (opts.keepActivations) activations[hook] = tf.keep(a);
       return tf.add(a, d);
     };
-    // No weight gradient is wanted: only the activations'.
-    const f = (...ds: tf.Tensor[]) => batchLoss(model, batch, [...patches, ...hookNames.map((hook, i) => ({ hook, value: addend(hook, ds[i]) }))], new Set());
-    const { value, grads } = tf.valueAndGrads(f)(zeros);
+    // Weight gradients only for the weights asked for (none: only the activations').
+    const f = (...ds: tf.Tensor[]) => batchLoss(model, batch, [...patches, ...hookNames.map((hook, i) => ({ hook, value: addend(hook, ds[i]) }))], weightGradsFor(weights), opts.from);
+    const { value, grads } = tf.valueAndGrads(f)([...zeros, ...weights]);
     const loss = value.dataSync()[0];
     value.dispose();
-    return { loss, grads: Object.fromEntries(hookNames.map((h, i) => [h, grads[i]])), activations };
+    return {
+      loss,
+      grads: Object.fromEntries(hookNames.map((h, i) => [h, grads[i]])),
+      activations,
+      weightGrads: Object.fromEntries(weights.map((w, i) => [w.name, grads[hookNames.length + i]])),
+    };
   } finally {
     for (const z of zeros) z.dispose();
   }

@@ -10,7 +10,7 @@
  */
 import { tf } from './backend';
 import type { TaskName } from './config';
-import { hooks, Patch, Transformer } from './model';
+import { ForwardOptions, hooks, Patch, Transformer } from './model';
 import type { Rng } from './rng';
 import { answerTokens, Batch, Example, IGNORE, makeBatch, promptTokens, sampleExamples } from './tasks';
 
@@ -43,9 +43,9 @@ export function lossFromLogits(logits: tf.Tensor3D, weights: tf.Tensor3D): tf.Sc
   return tf.neg(tf.sum(tf.mul(tf.logSoftmax(logits), weights))) as tf.Scalar;
 }
 
-/** The batch's loss as a scalar tensor (inside tf.tidy or a gradient function). */
-export function batchLoss(model: Transformer, batch: Batch, patches?: readonly Patch[], weightGrads?: ReadonlySet<number> | null): tf.Scalar {
-  const { logits } = model.forward(tokensTensor(batch), { patches, weightGrads });
+/** The batch's loss as a scalar tensor (inside tf.tidy or a gradient function); `from`: start at that block (ForwardOptions). */
+export function batchLoss(model: Transformer, batch: Batch, patches?: readonly Patch[], weightGrads?: ReadonlySet<number> | null, from?: ForwardOptions['from']): tf.Scalar {
+  const { logits } = model.forward(tokensTensor(batch), { patches, weightGrads, from });
   return lossFromLogits(logits, targetWeights(batch, model.cfg.vocabSize));
 }
 

@@ -5,14 +5,15 @@
  * runOne writes it. Everything else is runOne's: each run under its own lock (a run another
  * process holds is left to it), finished runs skipped, finished checkpoints reused, training
  * checkpoints resumed (seeds saved at one step resume together), conflicts refused before any
- * work. A seed whose training diverges fails alone. Records say they were trained stacked
+ * work. Between the training and each seed's analysis its lock is free: another process may
+ * analyse that seed from its checkpoint meanwhile (then it is left to it, or read back finished). A seed whose training diverges fails alone. Records say they were trained stacked
  * (`training.batched`: the seeds they shared their steps with).
  */
 import * as fs from 'node:fs';
 import { saveCheckpoint, saveTrainingCheckpoint } from './checkpoint';
-import { describeHolder, RunLockedError } from './lock';
+import { describeHolder, RunLock, RunLockedError } from './lock';
 import type { Transformer } from './model';
-import { analyzeAndWrite, checkpointMeta, describeCheck, checkRunOptions, loadPartial, PreparedRun, prepareRun, RunOptions, setAsideForeign, trainingOutcome } from './results';
+import { analyzeAndWrite, checkpointMeta, describeCheck, checkRunOptions, inspectRecord, loadPartial, PreparedRun, prepareRun, RunOptions, setAsideForeign, trainingOutcome } from './results';
 import type { RunRecord, TrainingOutcome } from './store';
 import { TrainState } from './train';
 import { trainBatched } from './train-batched';
@@ -90,12 +91,31 @@ export function runBatch(opts: Omit<RunOptions, 'seed'> & { seeds: readonly numb
         onDiverged: (seed, e) => outcomes.set(seed, { seed, error: e.message }),
       });
     }
+    // The analyses: each trained seed's lock is let go now (its checkpoint is saved) and taken again
+    // just before its analysis, so that an idle process (a sweep's other worker) can analyse the
+    // later seeds from their checkpoints meanwhile instead of waiting for this one.
+    for (const seed of trained.keys()) runs.get(seed)!.lock.release();
     for (const seed of opts.seeds) {
       const t = trained.get(seed);
       if (!t) continue;
       trained.delete(seed);
+      const run = runs.get(seed)!;
       try {
-        const record = analyzeAndWrite({ ...opts, seed, ...t, log, lock: runs.get(seed)!.lock });
+        run.lock = RunLock.acquire(run.paths.lock, { staleMinutes: opts.lockStaleMinutes, onTakeover: log });
+      } catch (e) {
+        t.model.dispose();
+        if (!(e instanceof RunLockedError)) throw e;
+        outcomes.set(seed, { seed, elsewhere: describeHolder(e.holder) });
+        continue;
+      }
+      const done = inspectRecord(run.paths.results);
+      if (done.status === 'ok') {
+        t.model.dispose();
+        outcomes.set(seed, { seed, record: done.record, skipped: true });
+        continue;
+      }
+      try {
+        const record = analyzeAndWrite({ ...opts, seed, ...t, log, lock: run.lock });
         outcomes.set(seed, { seed, record });
       } catch (e) {
         if (e instanceof InterruptedError || e instanceof WriteError) throw e;

@@ -10,7 +10,10 @@
  * `index` runs one job of the grid: a Slurm array task (scripts/slurm/sweep.sbatch) is one index.
  * With `seedsPerJob` K, a job is up to K consecutive seeds of one size and task, trained stacked in
  * one process (src/run-batch.ts; each seed's model is the one it gets alone), and `index` numbers
- * these jobs.
+ * these jobs. A batch's process analyses its seeds one after another; with `workers > 1` a worker
+ * that has no batch left to start analyses the later seeds of a running batch from their
+ * checkpoints meanwhile (each run's lock decides who does which), so the last batch's analyses do
+ * not run on one core while the others idle.
  *
  * Any number of sweeps (on one machine, or on several sharing the folder) may work on one results
  * folder at once: each run is taken under its lock (see lock.ts), and a run another process holds
@@ -131,6 +134,9 @@ export interface SweepSummary {
   wallMs: number;
 }
 
+/** How often an idle worker looks for trained, unanalysed seeds of a running stacked batch (ms). */
+const STEAL_POLL_MS = 1000;
+
 export async function sweep(opts: SweepOptions): Promise<SweepSummary> {
   const log = opts.log ?? ((l: string) => console.log(l));
   const grid = opts.jobs ?? sweepJobs(opts);
@@ -234,45 +240,78 @@ export async function sweep(opts: SweepOptions): Promise<SweepSummary> {
       log(`${sig}: stopping ${children.size} worker(s) and waiting for them`);
       for (const c of children) c.kill(sig);
     };
+    /** Runs `runnable` (one run, or seeds trained stacked) in a child process; resolves with its exit code and last stderr line. */
+    const spawnRun = async (runnable: SweepJob[]): Promise<{ code: number | null; last: string }> => {
+      const job = runnable[0];
+      const seeds = runnable.length === 1 ? ['--seed', String(job.seed)] : ['--seeds', runnable.map((j) => j.seed).join(',')];
+      const args = [cli, 'run', '--task', job.task, ...seeds, '--preset', opts.preset, '--results', job.dir];
+      for (const s of job.overrides) args.push('--set', s);
+      if (opts.oodLengths) args.push('--ood-lengths', opts.oodLengths.join(','));
+      if (opts.replace) args.push('--replace');
+      if (opts.lockStaleMinutes !== undefined) args.push('--lock-stale', String(opts.lockStaleMinutes));
+      if (opts.allowIdLengths) args.push('--allow-id-lengths');
+      if (opts.mixKernels) args.push('--mix-kernels');
+      // Each worker's own output (training checks, phases) goes to <task>_seed<seed>.log beside its results (a batch's: <task>_seeds<a>_<b>...log).
+      const paths = runPaths(job.dir, opts.preset, job.task, job.seed);
+      const logFile = runnable.length === 1 ? paths.log : path.join(path.dirname(paths.log), `${job.task}_seeds${runnable.map((j) => j.seed).join('_')}.log`);
+      makeDir(path.dirname(logFile));
+      const out = fs.openSync(logFile, 'a');
+      const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        // Its own process group: a terminal's Ctrl-C reaches the sweep, which passes it on once.
+        const child = spawn(process.execPath, args, { stdio: ['ignore', out, 'pipe'], env: { ...process.env, CI: 'true' }, detached: true });
+        children.add(child);
+        let err = '';
+        child.stderr!.on('data', (d) => (err += d));
+        child.on('close', (c, sig) => {
+          children.delete(child);
+          resolve({ code: c ?? (sig ? 128 + (os.constants.signals[sig] ?? 0) : null), stderr: err });
+        });
+      });
+      fs.closeSync(out);
+      return { code, last: stderr.trim().split('\n').pop() ?? '' };
+    };
+    const recordOf = (j: SweepJob) => {
+      const rec = readRecord(runPaths(j.dir, opts.preset, j.task, j.seed).results);
+      return rec && !configDiff(rec.config, j.cfg).length ? rec : null;
+    };
+    // Runs of stacked batches that another of this sweep's workers took from their checkpoints (they report them).
+    const analysing = new Set<SweepJob>();
+    const running = new Set<SweepJob>(); // the runs of batches whose process is running
     const worker = async () => {
       for (let batch = stopping ? undefined : queue.shift(); batch; batch = stopping ? undefined : queue.shift()) {
         const runnable = free(batch);
         if (!runnable.length) continue;
-        const job = runnable[0];
-        const seeds = runnable.length === 1 ? ['--seed', String(job.seed)] : ['--seeds', runnable.map((j) => j.seed).join(',')];
-        const args = [cli, 'run', '--task', job.task, ...seeds, '--preset', opts.preset, '--results', job.dir];
-        for (const s of job.overrides) args.push('--set', s);
-        if (opts.oodLengths) args.push('--ood-lengths', opts.oodLengths.join(','));
-        if (opts.replace) args.push('--replace');
-        if (opts.lockStaleMinutes !== undefined) args.push('--lock-stale', String(opts.lockStaleMinutes));
-        if (opts.allowIdLengths) args.push('--allow-id-lengths');
-        if (opts.mixKernels) args.push('--mix-kernels');
-        // Each worker's own output (training checks, phases) goes to <task>_seed<seed>.log beside its results (a batch's: <task>_seeds<a>_<b>...log).
-        const paths = runPaths(job.dir, opts.preset, job.task, job.seed);
-        const logFile = runnable.length === 1 ? paths.log : path.join(path.dirname(paths.log), `${job.task}_seeds${runnable.map((j) => j.seed).join('_')}.log`);
-        makeDir(path.dirname(logFile));
-        const out = fs.openSync(logFile, 'a');
-        const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-          // Its own process group: a terminal's Ctrl-C reaches the sweep, which passes it on once.
-          const child = spawn(process.execPath, args, { stdio: ['ignore', out, 'pipe'], env: { ...process.env, CI: 'true' }, detached: true });
-          children.add(child);
-          let err = '';
-          child.stderr!.on('data', (d) => (err += d));
-          child.on('close', (c, sig) => {
-            children.delete(child);
-            resolve({ code: c ?? (sig ? 128 + (os.constants.signals[sig] ?? 0) : null), stderr: err });
-          });
-        });
-        fs.closeSync(out);
-        const last = stderr.trim().split('\n').pop() ?? '';
+        for (const j of runnable) running.add(j);
+        const { code, last } = await spawnRun(runnable);
+        for (const j of runnable) running.delete(j);
         for (const j of runnable) {
-          const rec = readRecord(runPaths(j.dir, opts.preset, j.task, j.seed).results);
-          const ok = rec && !configDiff(rec.config, j.cfg).length;
+          if (analysing.has(j)) continue;
+          const rec = recordOf(j);
           if (code === exitCodeOf('SIGINT') || code === exitCodeOf('SIGTERM')) report(j, `stopped (${last})`);
-          else if (ok) report(j, summarize(rec));
+          else if (rec) report(j, summarize(rec));
           else if (code === EXIT_LOCKED || holderOf(j)) heldElsewhere(j, holderOf(j) ?? (last || 'another process'));
           else fail(j, `worker exited with ${code}: ${last}`);
         }
+      }
+      // Nothing left to start: analyse, from their checkpoints, the seeds of stacked batches whose
+      // training is done and whose analysis nobody has begun (their batch's process would reach
+      // them one after another), until no batch of this sweep is still running.
+      while (perJob > 1 && !stopping) {
+        const next = [...running]
+          .reverse()
+          .find((j) => !analysing.has(j) && fs.existsSync(runPaths(j.dir, opts.preset, j.task, j.seed).checkpoint) && !recordOf(j) && !holderOf(j));
+        if (!next) {
+          if (!running.size) break;
+          await new Promise((r) => setTimeout(r, STEAL_POLL_MS));
+          continue;
+        }
+        analysing.add(next);
+        const { code, last } = await spawnRun([next]);
+        const rec = recordOf(next);
+        if (rec) report(next, summarize(rec));
+        else if (code === EXIT_LOCKED || holderOf(next)) analysing.delete(next); // its batch's process got there first: it reports it
+        else if (code === exitCodeOf('SIGINT') || code === exitCodeOf('SIGTERM')) report(next, `stopped (${last})`);
+        else fail(next, `worker exited with ${code}: ${last}`);
       }
     };
     await takeOverInterrupt(stopAll, () => Promise.all(Array.from({ length: Math.min(opts.workers, pending.length) }, worker)));

@@ -124,3 +124,44 @@ test('several patches at one hook point apply in the order given, each to what t
   assert.ok(head1(addThenHead).every((v) => v === 0), '1 added, then zeroed');
   zero.dispose();
 });
+
+test('head patches go in by masks with the bits of replacing the heads one by one: constants of each shape, functions, cols, two on one head', () => {
+  const m4 = Transformer.init(tinyConfig({ model: { nHeads: 4 } }).model, 3);
+  const b = batchOf(8); // 6 sequences, 10 positions
+  const [B, T, dh] = [6, 10, m4.dHead];
+  const hook = hooks.z(1);
+  const seeded = (shape: number[], seed: number) => tf.randomNormal(shape, 0, 1, 'float32', seed);
+  const [v0, v2, v3] = [seeded([dh], 1), seeded([T, dh], 2), seeded([B, T, 2], 3)];
+  const patches: Patch[] = [
+    { hook, head: 0, value: v0 }, // one vector for every position
+    { hook, head: 2, value: v2 }, // one vector per position
+    { hook, head: 1, value: (a) => tf.mul(a, -2) },
+    { hook, head: 0, value: (a) => tf.add(a, 1) }, // on what the first patch put in
+    { hook, head: 3, cols: [1, 3], value: v3 }, // two columns of head 3, per sequence
+  ];
+  const run = (ps: Patch[]) => tf.tidy(() => {
+    const r = m4.forward(tokensTensor(b), { patches: ps, cache: [hook] });
+    return { z: r.cache[hook].dataSync().slice(), logits: r.logits.dataSync().slice() };
+  });
+  // By hand: the heads unstacked, each replaced in turn, stacked again.
+  const want = tf.tidy(() => {
+    const z = m4.forward(tokensTensor(b), { cache: [hook] }).cache[hook];
+    const heads = tf.unstack(z, 2); // head x [batch, pos, d_head]
+    heads[0] = tf.broadcastTo(v0, [B, T, dh]);
+    heads[2] = tf.broadcastTo(v2, [B, T, dh]);
+    heads[1] = tf.mul(heads[1], -2);
+    heads[0] = tf.add(heads[0], 1);
+    heads[3] = tf.concat([tf.slice(heads[3], [0, 0, 0], [B, T, 1]), v3, tf.slice(heads[3], [0, 0, 3], [B, T, dh - 3])], -1);
+    return tf.stack(heads, 2);
+  });
+  const got = run(patches);
+  assert.deepEqual(got.z, want.dataSync());
+  assert.deepEqual(got.logits, run([{ hook, value: want }]).logits, 'what follows the patched heads is the same too');
+  assert.notDeepEqual(got.logits, run([]).logits);
+  // A constant for a whole MLP output: the same bits as broadcasting it by hand.
+  const d = seeded([cfg.model.dModel], 4);
+  assert.deepEqual(run([{ hook: hooks.mlpOut(0), value: d }]).logits, run([{ hook: hooks.mlpOut(0), value: (a) => tf.broadcastTo(d, a.shape) }]).logits);
+  assert.throws(() => run([{ hook: hooks.mlpOut(0), value: seeded([2, B, T, cfg.model.dModel], 5) }]), /patch blocks\.0\.hook_mlp_out: its value of shape \[2,6,10,16\] does not broadcast to the activation's \[6,10,16\]/);
+  for (const t of [want, v0, v2, v3, d]) t.dispose();
+  m4.dispose();
+});

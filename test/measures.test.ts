@@ -10,11 +10,12 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { ImportanceContext } from '../src/analysis/context';
 import { getMeasure } from '../src/analysis/registry';
-import { componentWeights } from '../src/analysis/measures';
+import { componentOutput, componentWeights, integratedGradient } from '../src/analysis/measures';
+import { activationGrads, runWithCache } from '../src/activations';
 import '../src/analysis/pipeline';
 import { tf } from '../src/backend';
-import { batchLoss } from '../src/eval';
-import { Component, componentPatch, Transformer } from '../src/model';
+import { batchLoss, tokensTensor } from '../src/eval';
+import { Component, componentHook, componentPatch, hooks, Transformer } from '../src/model';
 import { train } from '../src/train';
 import { setupBackend, tinyConfig } from './helpers';
 
@@ -139,4 +140,42 @@ test("the Taylor score |sum w . dL/dw| equals a central finite difference in a s
 test('the measures say which side they take: cheap (G\'s place) or causal (C\'s place)', () => {
   assert.deepEqual(['G', 'weightGradNorm', 'taylor', 'maskGradient', 'attributionPatching', 'integratedGradients'].map((m) => getMeasure(m).kind), ['cheap', 'cheap', 'cheap', 'cheap', 'cheap', 'cheap']);
   assert.deepEqual(['C', 'C-CE', 'Cpos', 'Cpos-CE', 'Czero', 'Czero-CE', 'Cresample', 'Cresample-CE'].map((m) => getMeasure(m).kind), Array(8).fill('causal'));
+});
+
+test('the gradient measures share one pass: with the others each gives its bits alone, and after the first the others run no kernel', async () => {
+  const names = ['weightGradNorm', 'taylor', 'maskGradient', 'attributionPatching'];
+  const settings = (measures: string[]) => ctx.withConfig({ ...cfg.analysis, gradBatches: 3, measures });
+  const alone = names.map((n) => getMeasure(n).compute(settings([n])));
+  const together = settings(names);
+  assert.deepEqual(getMeasure(names[0]).compute(together), alone[0]);
+  for (let i = 1; i < names.length; i++) {
+    let got: Record<string, number> = {};
+    const prof = await tf.profile(() => void (got = getMeasure(names[i]).compute(together)));
+    assert.equal(prof.kernels.length, 0, `${names[i]} reads the shared pass`);
+    assert.deepEqual(got, alone[i], names[i]);
+  }
+  assert.ok(alone.every((s) => Object.values(s).every((v) => Number.isFinite(v) && v !== 0)));
+});
+
+test("integrated gradients start each step at the component's block: the bits of every step through the whole model", () => {
+  const batch = ctx.gradBatches()[0];
+  const k = 4;
+  for (const c of model.components().filter((x) => x.layer === 1)) {
+    const hook = componentHook(c);
+    const mu = tf.tensor1d(ctx.means()[c.id]);
+    const { logits, cache } = runWithCache(model, tokensTensor(batch), { hooks: [hook, hooks.residPre(c.layer)] });
+    // By hand: each step's gradient from a pass through every block (activationGrads from the embedding).
+    const delta = tf.sub(mu, componentOutput(c, cache.get(hook)));
+    let sum = 0;
+    for (let j = 0; j < k; j++) {
+      const g = activationGrads(model, batch, [hook], [componentPatch(c, (x) => tf.add(x, tf.mul(tf.sub(mu, x), (j + 0.5) / k)))]).grads[hook];
+      sum += tf.tidy(() => tf.sum(tf.mul(delta, componentOutput(c, g))).dataSync()[0]);
+      g.dispose();
+    }
+    const got = integratedGradient(model, batch, cache, c, mu, k);
+    assert.equal(got, sum / k, c.id);
+    assert.notEqual(got, 0);
+    for (const t of [mu, logits, delta]) t.dispose();
+    cache.dispose();
+  }
 });

@@ -11,7 +11,9 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { loadCheckpoint } from '../src/checkpoint';
 import { readRecord, runPaths, RunRecord } from '../src/results';
-import { CLI, killWhenExists, setupBackend, TINY_ARGS, tmp } from './helpers';
+import { RunLock } from '../src/lock';
+import { runBatch } from '../src/run-batch';
+import { CLI, killWhenExists, setupBackend, TINY_ARGS, tinyCfg, tmp } from './helpers';
 
 const env = { ...process.env, CI: 'true' };
 const gcg = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env });
@@ -85,5 +87,53 @@ test('run --seeds killed (SIGKILL) mid-training resumes every seed from its trai
     for (const k of Object.keys(wa)) assert.deepEqual(wa[k].data, wb[k].data, `seed ${seed} ${k}`);
     ma.dispose();
     mb.dispose();
+  }
+});
+
+test('sweep --seeds-per-job with workers: a worker with no batch left analyses the later seeds of a running batch from their checkpoints, each run reported once', async () => {
+  const grid = ['--tasks', 'sort', '--seeds', '1,2,3,4', ...TINY_ARGS, '--set', 'analysis.gradBatches=400']; // analyses of a few seconds
+  const one = tmp('steal-one');
+  assert.equal(gcg('sweep', '--results', one, '--seeds-per-job', '4', ...grid).status, 0);
+  const two = tmp('steal-two');
+  const r = gcg('sweep', '--results', two, '--seeds-per-job', '4', '--workers', '2', ...grid);
+  assert.equal(r.status, 0, r.stderr);
+  const seeds = [1, 2, 3, 4];
+  const ownLog = seeds.filter((s) => fs.existsSync(runPaths(two, 'paper', 'sort', s).log));
+  assert.ok(ownLog.length >= 1 && !ownLog.includes(1), `the idle worker analysed the batch's later seeds (${ownLog.join(', ') || 'none'})`);
+  for (const s of ownLog) assert.match(fs.readFileSync(runPaths(two, 'paper', 'sort', s).log, 'utf8'), new RegExp(`sort seed ${s}: reusing trained checkpoint`));
+  for (const s of seeds) {
+    assert.equal(r.stdout.split('\n').filter((l) => new RegExp(`^\\[\\d/4\\] sort seed ${s} `).test(l)).length, 1, `seed ${s} reported once:\n${r.stdout}`);
+    const got = readRecord(runPaths(two, 'paper', 'sort', s).results)!;
+    assert.deepEqual(comparable(got), comparable(readRecord(runPaths(one, 'paper', 'sort', s).results)!), `seed ${s}`);
+    assert.deepEqual(got.training.batched, { seeds });
+  }
+});
+
+test('a stacked batch reads back a seed another process finished after the training, and leaves one it holds to it, analysing neither', async () => {
+  await setupBackend();
+  const plain = tmp('batch-plain');
+  assert.equal(gcg('sweep', '--results', plain, '--tasks', 'sort', '--seeds', '2', ...TINY_ARGS).status, 0);
+  const dir = tmp('batch-shared');
+  const at = (s: number) => runPaths(dir, 'paper', 'sort', s);
+  let held: RunLock | null = null;
+  const lines: string[] = [];
+  const log = (l: string) => {
+    lines.push(l);
+    if (l !== 'sort seed 1: analysing') return;
+    // Meanwhile another process finishes seed 2 from its checkpoint and takes seed 3.
+    fs.copyFileSync(runPaths(plain, 'paper', 'sort', 2).results, at(2).results);
+    held = RunLock.acquire(at(3).lock);
+  };
+  const [one, two, three] = runBatch({ dir, preset: 'paper', task: 'sort', cfg: tinyCfg(), seeds: [1, 2, 3], oodLengths: [3], allowIdLengths: true, log });
+  try {
+    assert.ok(one.record && !one.skipped);
+    assert.ok(two.skipped);
+    assert.deepEqual(two.record, readRecord(runPaths(plain, 'paper', 'sort', 2).results));
+    assert.match(three.elsewhere ?? '', new RegExp(`pid ${process.pid}`));
+    assert.ok(held, 'the log reached seed 1\'s analysis');
+    assert.deepEqual(lines.filter((l) => / analysing$/.test(l)), ['sort seed 1: analysing']);
+    assert.ok(fs.existsSync(at(3).checkpoint) && !fs.existsSync(at(3).results), "seed 3's checkpoint is left for the process that holds it");
+  } finally {
+    (held as RunLock | null)?.release();
   }
 });

@@ -5,11 +5,8 @@
  * Eq. 1's batches. Positive: ablating the component raises the loss.
  */
 import { tf } from '../../backend';
-import { registerMeasure } from '../registry';
-import { measureInfo } from '../measure-info';
-import { meanOverBatches } from './outputs';
+import { registerBatchMeasure } from './gradient-pass';
 
-export const attributionPatching = registerMeasure({
-  ...measureInfo('attributionPatching'),
-  compute: (ctx) => meanOverBatches(ctx, (_c, a, g, mu) => tf.sum(tf.mul(tf.sub(mu, a), g))),
+export const attributionPatching = registerBatchMeasure('attributionPatching', {
+  outputs: (_c, a, g, mu) => tf.sum(tf.mul(tf.sub(mu, a), g)),
 });

@@ -2,6 +2,7 @@
 export * from './gradient';
 export * from './outputs';
 export * from './weights';
+export * from './gradient-pass';
 export * from './weightGradNorm';
 export * from './taylor';
 export * from './maskGradient';

@@ -4,11 +4,8 @@
  * |sum over sequences and positions of a . dL/da|; averaged over Eq. 1's batches.
  */
 import { tf } from '../../backend';
-import { registerMeasure } from '../registry';
-import { measureInfo } from '../measure-info';
-import { meanOverBatches } from './outputs';
+import { registerBatchMeasure } from './gradient-pass';
 
-export const maskGradient = registerMeasure({
-  ...measureInfo('maskGradient'),
-  compute: (ctx) => meanOverBatches(ctx, (_c, a, g) => tf.abs(tf.sum(tf.mul(a, g))) as tf.Scalar),
+export const maskGradient = registerBatchMeasure('maskGradient', {
+  outputs: (_c, a, g) => tf.abs(tf.sum(tf.mul(a, g))) as tf.Scalar,
 });

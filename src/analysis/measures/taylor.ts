@@ -5,11 +5,8 @@
  * its weights; averaged over Eq. 1's batches.
  */
 import { tf } from '../../backend';
-import { registerMeasure } from '../registry';
-import { measureInfo } from '../measure-info';
-import { meanOverWeightGrads } from './weights';
+import { registerBatchMeasure } from './gradient-pass';
 
-export const taylor = registerMeasure({
-  ...measureInfo('taylor'),
-  compute: (ctx) => meanOverWeightGrads(ctx, (w, g) => tf.abs(tf.addN(w.map((x, i) => tf.sum(tf.mul(x, g[i]))))) as tf.Scalar),
+export const taylor = registerBatchMeasure('taylor', {
+  weights: (w, g) => tf.abs(tf.addN(w.map((x, i) => tf.sum(tf.mul(x, g[i]))))) as tf.Scalar,
 });

@@ -4,11 +4,8 @@
  * MLP matrices): the Frobenius norm of the loss gradient over all of them, averaged over Eq. 1's batches.
  */
 import { tf } from '../../backend';
-import { registerMeasure } from '../registry';
-import { measureInfo } from '../measure-info';
-import { meanOverWeightGrads } from './weights';
+import { registerBatchMeasure } from './gradient-pass';
 
-export const weightGradNorm = registerMeasure({
-  ...measureInfo('weightGradNorm'),
-  compute: (ctx) => meanOverWeightGrads(ctx, (_w, g) => tf.sqrt(tf.addN(g.map((x) => tf.sum(tf.square(x))))) as tf.Scalar),
+export const weightGradNorm = registerBatchMeasure('weightGradNorm', {
+  weights: (_w, g) => tf.sqrt(tf.addN(g.map((x) => tf.sum(tf.square(x))))) as tf.Scalar,
 });
