@@ -20,7 +20,8 @@
  *   torch_step_ms=...   PyTorch, one thread; .venv-torch/bin/python when that venv exists, else
  *                       /usr/bin/python3, Debian's torch 1.13)
  *   ratio=..., ratio_batched=... train_step_ms and train_step_ms_per_seed over torch_step_ms
- *   eval_seqs_per_s=... batched teacher-forced exact match at OOD length 10
+ *   eval_seqs_per_s=... batched teacher-forced exact match at OOD length 10 (2,000 sorting sequences);
+ *   torch_eval_seqs_per_s=... the same in PyTorch (torch_step.py --eval): what every ablation is made of
  *   analysis_s=...      the paper preset's whole analysis of one model (OOD pick, G, C, pruning, the
  *                       protocol variants, the noise-floor redraws) at OOD length 10; then
  *                       analysis_<phase>_s per phase. A trained checkpoint with --checkpoint FILE,
@@ -89,19 +90,20 @@ function sideBySide(steps: number): void {
 }
 
 /** The PyTorch yardstick: `steps` steps in a process of its own; null (and why, on stderr) when it cannot run. */
-function torchStep(steps: number): { version: string; ms: number } | null {
+function torchStep(steps: number, evalSeqs = 0): { version: string; ms: number; evalSeqsPerS: number | null } | null {
   const script = path.join(projectRoot(), 'scripts', 'torch_step.py');
   // The PyTorch a user would pick (a venv with a current build) where there is one, else Debian's.
   const venv = path.join(projectRoot(), '.venv-torch', 'bin', 'python');
   const python = fs.existsSync(venv) ? venv : '/usr/bin/python3';
-  const r = spawnSync(python, [script, '--threads', '1', '--steps', String(steps)], { encoding: 'utf8' });
+  const r = spawnSync(python, [script, '--threads', '1', '--steps', String(steps), '--eval', String(evalSeqs)], { encoding: 'utf8' });
   const m = /median_ms_per_step=([\d.]+)/.exec(r.stdout ?? '');
   if (r.status !== 0 || !m) {
     console.error(`torch yardstick skipped: ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}`);
     console.error('  (python3 -m venv .venv-torch && .venv-torch/bin/pip install torch; or apt-get install -y python3-torch)');
     return null;
   }
-  return { version: /torch=(\S+)/.exec(r.stdout)?.[1] ?? 'unknown', ms: Number(m[1]) };
+  const e = /eval_seqs_per_s=([\d.]+)/.exec(r.stdout);
+  return { version: /torch=(\S+)/.exec(r.stdout)?.[1] ?? 'unknown', ms: Number(m[1]), evalSeqsPerS: e ? Number(e[1]) : null };
 }
 
 /** Median wall time (and mean CPU time) of `steps` calls of `step` after `warmup` untimed ones. */
@@ -197,6 +199,8 @@ async function main() {
   const t0 = performance.now();
   sampleAccuracy(model, 'sort', new Rng(1), nEval, 10);
   console.log(`eval_seqs_per_s=${(nEval / ((performance.now() - t0) / 1000)).toFixed(0)}`);
+  const torchEval = args.includes('--no-torch') ? null : torchStep(1, nEval)?.evalSeqsPerS;
+  if (torchEval) console.log(`torch_eval_seqs_per_s=${torchEval.toFixed(0)}`);
   model.dispose();
   optimizer.dispose();
 

@@ -7,8 +7,11 @@ x + mlp(ln2 x)), GELU, biases everywhere, a final LayerNorm; a batch of 64 sorti
 length 7 in the project's token format (START x1..x7 SEP y1..y7: 16 positions), cross-entropy on
 the 8 answer positions (y1..y7, END) only; Adam at 1e-3, eps 1e-8.
 
-  python3 scripts/torch_step.py [--threads 1] [--steps 30]
-prints one line: torch=<version> threads=... median_ms_per_step=...
+  python3 scripts/torch_step.py [--threads 1] [--steps 30] [--eval N]
+prints one line: torch=<version> threads=... median_ms_per_step=... [eval_seqs_per_s=...]
+--eval N also times the evaluation the analysis is made of: N sorting sequences of length 10
+(22 tokens) through the model without gradients, in batches of 256, with each position's argmax
+(the median of 3 passes over all N), as `npm run bench`'s eval_seqs_per_s does in TensorFlow.js.
 PyTorch: a venv (python3 -m venv .venv-torch && .venv-torch/bin/pip install torch: a current
 CPU build) or Debian's python3-torch (1.13); npm run bench prefers the venv.
 """
@@ -81,6 +84,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--steps", type=int, default=30)
+    ap.add_argument("--eval", type=int, default=0)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -102,7 +106,25 @@ def main():
         t0 = time.perf_counter()
         step()
         times.append(1000 * (time.perf_counter() - t0))
-    print(f"torch={torch.__version__} threads={args.threads} median_ms_per_step={statistics.median(times):.1f}")
+    line = f"torch={torch.__version__} threads={args.threads} median_ms_per_step={statistics.median(times):.1f}"
+    if args.eval > 0:
+        line += f" eval_seqs_per_s={args.eval / eval_seconds(model, args.eval, gen):.0f}"
+    print(line)
+
+
+def eval_seconds(model, n: int, gen: torch.Generator) -> float:
+    """Median seconds of one pass over n sorting sequences of length 10 (batches of 256), no gradients, argmax per position."""
+    batches = [sort_batch(min(256, n - i), 10, gen)[0] for i in range(0, n, 256)]
+    model.eval()
+    passes = []
+    with torch.no_grad():
+        for _ in range(4):  # the first pass is a warm-up
+            t0 = time.perf_counter()
+            for tokens in batches:
+                model(tokens).argmax(-1)
+            passes.append(time.perf_counter() - t0)
+    model.train()
+    return statistics.median(passes[1:])
 
 
 if __name__ == "__main__":

@@ -72,7 +72,8 @@ const OPTION_DOCS: Record<string, string> = {
   seeds: `  --seeds A,B     sweep: seeds (default the paper's 10); run: train these seeds stacked in one
                   pass (each gets the model it gets alone, bit for bit), then analyse each`,
   'seeds-per-job': `  --seeds-per-job K  sweep: train up to K seeds of one size and task stacked in one pass
-                  (one process, one --index); each seed's model is the one it gets alone  (default 1)`,
+                  (one process, one --index); each seed's model is the one it gets alone; with
+                  --workers, an idle worker analyses a running job's trained seeds  (default 1)`,
   replicas: `  --replicas R    stability: perturbed replicas of each kind per seed (default 4)`,
   workers: `  --workers N     sweep: parallel worker processes        (default 1)`,
   sizes: `  --sizes A,B     sweep: model sizes (layers x d_model), each into <results>/<size>/<preset>/:

@@ -33,9 +33,16 @@ export function registerBatchMeasure(name: string, score: BatchScore): Importanc
   return registerMeasure({ ...measureInfo(name), compute: (ctx) => batchMeasure(ctx, name) });
 }
 
+/** The per-batch score of gradient measure `name` (an error naming those there are otherwise). */
+function batchScore(name: string): BatchScore {
+  const s = BATCH_SCORES.get(name);
+  if (!s) throw new Error(`${name} is not a gradient measure of the shared pass; those are: ${[...BATCH_SCORES.keys()].join(', ')}`);
+  return s;
+}
+
 /** Measure `name` on the shared pass of this context: the pass scores it with every other batch measure in analysis.measures. */
 export function batchMeasure(ctx: ImportanceContext, name: string): Record<string, number> {
-  if (!BATCH_SCORES.has(name)) throw new Error(`${name} is not a gradient measure of the shared pass; those are: ${[...BATCH_SCORES.keys()].join(', ')}`);
+  batchScore(name);
   const names = [...new Set([...ctx.cfg.measures.filter((n) => BATCH_SCORES.has(n)), name])].sort();
   return ctx.memo(`gradientPass:${names.join(',')}`, () => gradientPass(ctx, names))[name];
 }
@@ -46,11 +53,7 @@ export function batchMeasure(ctx: ImportanceContext, name: string): Record<strin
  */
 export function gradientPass(ctx: ImportanceContext, names: readonly string[]): Record<string, Record<string, number>> {
   const { model, components } = ctx;
-  const scores = names.map((n) => {
-    const s = BATCH_SCORES.get(n);
-    if (!s) throw new Error(`${n} is not a gradient measure of the shared pass; those are: ${[...BATCH_SCORES.keys()].join(', ')}`);
-    return s;
-  });
+  const scores = names.map(batchScore);
   const wantWeights = scores.some((s) => 'weights' in s);
   const wantOutputs = scores.some((s) => 'outputs' in s);
   const slices = components.map((c) => componentWeights(c, model.dHead));
