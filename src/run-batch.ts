@@ -6,7 +6,8 @@
  * process holds is left to it), finished runs skipped, finished checkpoints reused, training
  * checkpoints resumed (seeds saved at one step resume together), conflicts refused before any
  * work. Between the training and each seed's analysis its lock is free: another process may
- * analyse that seed from its checkpoint meanwhile (then it is left to it, or read back finished). A seed whose training diverges fails alone. Records say they were trained stacked
+ * analyse that seed from its checkpoint meanwhile (then it is left to it, or read back finished).
+ * A seed whose training diverges fails alone. Records say they were trained stacked
  * (`training.batched`: the seeds they shared their steps with).
  */
 import * as fs from 'node:fs';

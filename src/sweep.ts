@@ -309,7 +309,14 @@ export async function sweep(opts: SweepOptions): Promise<SweepSummary> {
         const { code, last } = await spawnRun([next]);
         const rec = recordOf(next);
         if (rec) report(next, summarize(rec));
-        else if (code === EXIT_LOCKED || holderOf(next)) analysing.delete(next); // its batch's process got there first: it reports it
+        else if (code === EXIT_LOCKED || holderOf(next)) {
+          analysing.delete(next); // its batch's process got there first: it reports it, unless it has already stopped
+          if (!running.has(next)) {
+            const holder = holderOf(next);
+            if (holder) heldElsewhere(next, holder);
+            else fail(next, "its batch's process did not write its results (see the batch's log)");
+          }
+        }
         else if (code === exitCodeOf('SIGINT') || code === exitCodeOf('SIGTERM')) report(next, `stopped (${last})`);
         else fail(next, `worker exited with ${code}: ${last}`);
       }
