@@ -91,7 +91,7 @@ test('run --seeds killed (SIGKILL) mid-training resumes every seed from its trai
 });
 
 test('sweep --seeds-per-job with workers: a worker with no batch left analyses the later seeds of a running batch from their checkpoints, each run reported once', async () => {
-  const grid = ['--tasks', 'sort', '--seeds', '1,2,3,4', ...TINY_ARGS, '--set', 'analysis.gradBatches=400']; // analyses of a few seconds
+  const grid = ['--tasks', 'sort', '--seeds', '1,2,3,4', ...TINY_ARGS, '--set', 'analysis.gradBatches=1200']; // analyses of seconds each: the idle worker starts before the batch reaches its last seed
   const one = tmp('steal-one');
   assert.equal(gcg('sweep', '--results', one, '--seeds-per-job', '4', ...grid).status, 0);
   const two = tmp('steal-two');
