@@ -16,10 +16,15 @@
  *   kernel_calls_per_step=... tfjs kernel calls of one step (custom-gradient wrappers counted);
  *   kernel_calls_per_step_unfused=..., train_step_ms_unfused=... the native kernels without the fused ones
  *   train_step_ms_stock=... the stock kernels' step (when native ran above)
+ *   blas_core=...       the OpenBLAS kernel family of the native steps above (portable: Haswell)
+ *   train_step_ms_blas_auto=..., blas_core_auto=... the native step on OpenBLAS's own choice for this
+ *                       CPU (GCG_BLAS_CORE=auto, in a process of its own without OPENBLAS_CORETYPE):
+ *                       faster on CPUs with AVX-512, but its numbers are that family's only
  *   torch=...           the PyTorch version of the yardstick (scripts/torch_step.py: the same step in
  *   torch_step_ms=...   PyTorch, one thread; .venv-torch/bin/python when that venv exists, else
  *                       /usr/bin/python3, Debian's torch 1.13)
- *   ratio=..., ratio_batched=... train_step_ms and train_step_ms_per_seed over torch_step_ms
+ *   ratio=..., ratio_batched=..., ratio_blas_auto=... train_step_ms, train_step_ms_per_seed and
+ *                       train_step_ms_blas_auto over torch_step_ms
  *   eval_seqs_per_s=... batched teacher-forced exact match at OOD length 10 (2,000 sorting sequences);
  *   torch_eval_seqs_per_s=... the same in PyTorch (torch_step.py --eval): what every ablation is made of
  *   analysis_s=...      the paper preset's whole analysis of one model (OOD pick, G, C, pruning, the
@@ -52,7 +57,7 @@ import { Transformer } from '../src/model';
 import { projectRoot } from '../src/provenance';
 import { Rng } from '../src/rng';
 import { makeBatch, sampleExamples } from '../src/tasks';
-import { activeKernels, fusedKernels, withKernels, withoutFused } from '../src/native';
+import { activeKernels, blasKernels, fusedKernels, withKernels, withoutFused } from '../src/native';
 import { StackedModel } from '../src/stacked';
 import { stackedStep } from '../src/train-batched';
 import { studyMeasures } from '../src/study';
@@ -60,6 +65,9 @@ import { committedResultsDir } from '../src/estimate';
 import { loadRecords } from '../src/results';
 import { PAPER_SEEDS } from '../src/config';
 import { makeOptimizer, trainStep } from '../src/train';
+
+/** The OpenBLAS kernel family the native kernels run on ("Haswell"), or 'none' off them. */
+const blasCore = () => /; core (\S+)/.exec(blasKernels() ?? '')?.[1] ?? 'none';
 
 function median(xs: number[]): number {
   const s = xs.slice().sort((a, b) => a - b);
@@ -87,6 +95,16 @@ function sideBySide(steps: number): void {
     }
     console.log(`${name} train_step_ms=${get('train_step_ms')} cpu_ms_per_step=${get('cpu_ms_per_step')} steps=${c.steps}`);
   }
+}
+
+/** The native step on OpenBLAS's own kernel family for this CPU (GCG_BLAS_CORE=auto), in a process of its own; null when it cannot run. */
+function blasAutoStep(steps: number): { ms: number; core: string } | null {
+  const env: NodeJS.ProcessEnv = { ...process.env, GCG_BACKEND: 'wasm', GCG_KERNELS: 'native', GCG_BLAS_CORE: 'auto' };
+  delete env.OPENBLAS_CORETYPE; // a pin set outside would be kept (src/addon.ts)
+  const r = spawnSync(process.execPath, [__filename, '--one', '--no-analysis', '--no-torch', '--steps', String(steps)], { encoding: 'utf8', env });
+  const ms = /^train_step_ms=([\d.]+)$/m.exec(r.stdout ?? '');
+  if (r.status !== 0 || !ms) return null;
+  return { ms: Number(ms[1]), core: /^blas_core=(\S+)$/m.exec(r.stdout)?.[1] ?? 'unknown' };
 }
 
 /** The PyTorch yardstick: `steps` steps in a process of its own; null (and why, on stderr) when it cannot run. */
@@ -146,6 +164,7 @@ async function main() {
   if (args.includes('--one')) {
     const r = timeSteps(single, steps, 5);
     console.log(`kernels=${activeKernels()}`);
+    console.log(`blas_core=${blasCore()}`);
     console.log(`train_step_ms=${r.ms.toFixed(1)}`);
     console.log(`cpu_ms_per_step=${r.cpuMs.toFixed(1)}`);
     return;
@@ -160,6 +179,7 @@ async function main() {
   const got: Record<string, number[]> = {};
   const add = (key: string, v: number) => (got[key] ??= []).push(v);
   let torchVersion: string | null = null;
+  let autoCore: string | null = null;
   for (let r = 0; r < rounds; r++) {
     const one = timeSteps(single, steps, r === 0 ? 5 : 1);
     add('train_step_ms', one.ms);
@@ -168,6 +188,11 @@ async function main() {
     if (native) {
       add('train_step_ms_unfused', withoutFused(() => timeSteps(single, steps, 1).ms));
       add('train_step_ms_stock', withKernels('stock', () => timeSteps(single, Math.ceil(steps / 3), 1).ms));
+      const auto = blasAutoStep(steps);
+      if (auto) {
+        add('train_step_ms_blas_auto', auto.ms);
+        autoCore = auto.core;
+      }
     }
     if (!args.includes('--no-torch')) {
       const t = torchStep(steps);
@@ -180,9 +205,11 @@ async function main() {
   const med = (key: string) => (got[key] ? median(got[key]) : null);
   console.log(`kernels=${activeKernels()}`);
   console.log(`fused=${fusedKernels()?.join(',') ?? 'none'}`);
-  for (const key of ['train_step_ms', 'cpu_ms_per_step', 'train_step_ms_per_seed', 'train_step_ms_unfused', 'train_step_ms_stock']) {
+  if (native) console.log(`blas_core=${blasCore()}`);
+  for (const key of ['train_step_ms', 'cpu_ms_per_step', 'train_step_ms_per_seed', 'train_step_ms_unfused', 'train_step_ms_stock', 'train_step_ms_blas_auto']) {
     if (med(key) !== null) console.log(`${key}=${med(key)!.toFixed(1)}`);
   }
+  if (autoCore) console.log(`blas_core_auto=${autoCore}`);
   console.log(`kernel_calls_per_step=${await kernelCalls(single)}`);
   if (native) console.log(`kernel_calls_per_step_unfused=${await withoutFused(() => kernelCalls(single))}`);
   const torchMs = med('torch_step_ms');
@@ -191,6 +218,7 @@ async function main() {
     console.log(`torch_step_ms=${torchMs.toFixed(1)}`);
     console.log(`ratio=${(med('train_step_ms')! / torchMs).toFixed(2)}`);
     console.log(`ratio_batched=${(med('train_step_ms_per_seed')! / torchMs).toFixed(2)}`);
+    if (med('train_step_ms_blas_auto') !== null) console.log(`ratio_blas_auto=${(med('train_step_ms_blas_auto')! / torchMs).toFixed(2)}`);
   }
   stacked.dispose();
   stackedOpt.dispose();

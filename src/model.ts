@@ -455,9 +455,15 @@ function replaceLastAxis(x: tf.Tensor, p: Patch, width: number): tf.Tensor {
 
 /** A patch's constant value broadcast to `shape`, as zeros + value (the same numbers as tf.broadcastTo, whose Tile is a slow loop on wasm). */
 function broadcastValue(p: Patch, shape: number[]): tf.Tensor {
-  const out = tf.add(tf.zeros(shape), p.value as tf.Tensor);
-  if (out.shape.join() !== shape.join()) throw new Error(`patch ${p.hook}: its value of shape [${(p.value as tf.Tensor).shape}] does not broadcast to the activation's [${shape}]`);
-  return out;
+  const value = p.value as tf.Tensor;
+  let fits = false;
+  try {
+    fits = tf.backend_util.assertAndGetBroadcastShape(shape, value.shape).join() === shape.join();
+  } catch {
+    /* shapes that do not broadcast at all: the error below */
+  }
+  if (!fits) throw new Error(`patch ${p.hook}: its value of shape [${value.shape}] does not broadcast to the activation's [${shape}]`);
+  return tf.add(tf.zeros(shape), value);
 }
 
 /** A function patch's replacement for columns [a, b) of x, checked to keep their shape. */
@@ -503,7 +509,7 @@ function replaceHeads(x: tf.Tensor, patches: readonly Patch[], width: number): t
       fresh.set(h, p.value);
       continue;
     }
-    const now = fresh.has(h) ? tf.broadcastTo(fresh.get(h)!, [B, T, dh]) : tf.reshape(tf.slice(x, [0, 0, h, 0], [B, T, 1, dh]), [B, T, dh]);
+    const now = fresh.has(h) ? broadcastValue({ ...p, value: fresh.get(h)! }, [B, T, dh]) : tf.reshape(tf.slice(x, [0, 0, h, 0], [B, T, 1, dh]), [B, T, dh]);
     fresh.set(h, replaceLastAxis(now, p, width));
   }
   const column = (one: (h: number) => boolean) => tf.tensor2d(Array.from({ length: H }, (_, h) => (one(h) ? 1 : 0)), [H, 1]); // [head, 1]

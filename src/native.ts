@@ -48,6 +48,8 @@ interface Addon {
   adam(heap: ArrayBufferLike, valueOff: number, mOff: number, vOff: number, gOff: number, newValueOff: number, newMOff: number, newVOff: number, n: number, beta1: number, beta2: number, accBeta1: number, accBeta2: number, eps: number, lr: number): void;
   /** The BLAS and the kernel family it chose (absent in addons built from older sources). */
   blasInfo?(): string;
+  /** The C library whose expf and erff the kernels call (absent in addons built from older sources). */
+  libmInfo?(): string;
 }
 
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
@@ -302,6 +304,16 @@ export function nativeAddonLoads(): true | string {
 export function blasKernels(): string | null {
   if (active !== 'native' || !addon) return null;
   return addon.blasInfo ? addon.blasInfo() : 'unknown (the addon predates blasInfo: node scripts/build-native.js rebuilds it)';
+}
+
+/**
+ * The C library behind the native Exp, Erf and GELU ("glibc 2.36"): libm's expf and erff round
+ * differently between libraries and releases, so they are part of what a native result depends on.
+ * null on other kernels.
+ */
+export function libmKernels(): string | null {
+  if (active !== 'native' || !addon) return null;
+  return addon.libmInfo ? addon.libmInfo() : 'unknown (the addon predates libmInfo: node scripts/build-native.js rebuilds it)';
 }
 
 /** The kernels in place now. */

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { backendInfo, tf } from './backend';
-import { activeKernels, blasKernels, fusedKernels } from './native';
+import { activeKernels, blasKernels, fusedKernels, libmKernels } from './native';
 import { projectRoot } from './project-root';
 import { kernelsLabel } from './store';
 
@@ -48,6 +48,8 @@ export interface Provenance {
   cpu?: string;
   /** The BLAS and its kernel family behind the native kernels (they round differently per family; OPENBLAS_CORETYPE pins it); null on other kernels; absent in older records. */
   blas?: string | null;
+  /** The C library whose expf and erff the native kernels call (they round differently per library and release); null on other kernels; absent in older records. */
+  libm?: string | null;
   /** The fused native kernels that ran (LayerNorm, GELU, Adam: src/fused.ts); null on other kernels; absent in records made before them. */
   fused?: string[] | null;
   cpus: number;
@@ -71,6 +73,7 @@ export function provenance(): Provenance {
     platform: `${os.platform()}-${os.arch()}`,
     cpu: os.cpus()[0]?.model?.trim() ?? 'unknown',
     blas: blasKernels(),
+    libm: libmKernels(),
     fused: fusedKernels(),
     cpus: os.cpus().length,
     createdAt: new Date().toISOString(),

@@ -162,6 +162,9 @@ test('head patches go in by masks with the bits of replacing the heads one by on
   const d = seeded([cfg.model.dModel], 4);
   assert.deepEqual(run([{ hook: hooks.mlpOut(0), value: d }]).logits, run([{ hook: hooks.mlpOut(0), value: (a) => tf.broadcastTo(d, a.shape) }]).logits);
   assert.throws(() => run([{ hook: hooks.mlpOut(0), value: seeded([2, B, T, cfg.model.dModel], 5) }]), /patch blocks\.0\.hook_mlp_out: its value of shape \[2,6,10,16\] does not broadcast to the activation's \[6,10,16\]/);
-  for (const t of [want, v0, v2, v3, d]) t.dispose();
+  // A constant that does not fit a head, then a function on that head: the same clear error.
+  const bad = seeded([3, dh], 6);
+  assert.throws(() => run([{ hook, head: 0, value: bad }, { hook, head: 0, value: (a) => tf.add(a, 1) }]), new RegExp(`patch blocks\\.1\\.attn\\.hook_z: its value of shape \\[3,${dh}\\] does not broadcast to the activation's \\[6,10,${dh}\\]`));
+  for (const t of [want, v0, v2, v3, d, bad]) t.dispose();
   m4.dispose();
 });

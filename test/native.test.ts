@@ -7,13 +7,14 @@
  * are skipped with the reason.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { before, test } from 'node:test';
 import { tf } from '../src/backend';
 import { getConfig } from '../src/config';
 import { lossFromLogits, targetWeights, tokensTensor } from '../src/eval';
 import { gelu, layerNorm, Transformer } from '../src/model';
 import { blasCoreChoice } from '../src/addon';
-import { activeKernels, blasKernels, fusedKernels, useKernels, WASM_BACKEND_VERSION, withKernels, withoutFused } from '../src/native';
+import { activeKernels, blasKernels, fusedKernels, libmKernels, useKernels, WASM_BACKEND_VERSION, withKernels, withoutFused } from '../src/native';
 import { provenance } from '../src/provenance';
 import { Rng } from '../src/rng';
 import { BatchStream } from '../src/tasks';
@@ -249,4 +250,15 @@ test('provenance names the BLAS kernel family the native kernels run on', (t) =>
   assert.match(blasKernels() ?? '', /; core [A-Za-z0-9]+$/);
   assert.equal(provenance().blas, blasKernels());
   assert.equal(withKernels('stock', () => blasKernels()), null);
+});
+
+test('provenance names the C library whose expf and erff the native kernels call (they round differently per library)', (t) => {
+  if (skip) return t.skip(skip);
+  // glibc's own answer, from another program: `getconf GNU_LIBC_VERSION` prints "glibc 2.36".
+  const getconf = spawnSync('getconf', ['GNU_LIBC_VERSION'], { encoding: 'utf8' });
+  if (process.platform !== 'linux' || getconf.status !== 0) return t.skip('not a glibc system');
+  assert.equal(libmKernels(), getconf.stdout.trim());
+  assert.equal(provenance().libm, libmKernels());
+  assert.equal(withKernels('stock', () => libmKernels()), null);
+  assert.equal(withKernels('stock', () => provenance().libm), null);
 });

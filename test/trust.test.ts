@@ -453,6 +453,23 @@ test('a results folder holds one kind of kernels: a run on others is refused bef
       /holds work made on wasm native\+fused with OpenBLAS's SomeOtherCore kernels .* \(OPENBLAS_CORETYPE=SomeOtherCore\)/,
     );
   }
+  // ... and so do other C libraries' expf and erff (the native Exp, Erf and GELU call them).
+  const libm = provenance().libm;
+  if (libm) {
+    const dirL = tmp('kernels-libm');
+    fs.mkdirSync(path.join(dirL, 'paper'));
+    const rec = JSON.parse(fs.readFileSync(runPaths(dir, 'paper', 'sort', 2).results, 'utf8'));
+    assert.equal(rec.provenance.libm, libm);
+    rec.provenance.libm = 'glibc 0.0';
+    fs.writeFileSync(runPaths(dirL, 'paper', 'sort', 2).results, JSON.stringify(sealRecord(rec)));
+    const runL = (seed: number) => withKernels('native', () => runOne({ dir: dirL, preset: 'paper', task: 'sort', seed, cfg, oodLengths: [3], allowIdLengths: true }));
+    assert.throws(() => runL(3), new RegExp(`holds work made on wasm native\\+fused with glibc 0\\.0's expf and erff \\(sort_seed2\\.json\\), and this process calls ${libm.replace(/\./g, '\\.')}'s: .*add --mix-kernels`));
+    assert.equal(fs.existsSync(runPaths(dirL, 'paper', 'sort', 3).results), false, 'nothing run');
+    // A record made before libm was recorded is not refused for it.
+    delete rec.provenance.libm;
+    fs.writeFileSync(runPaths(dirL, 'paper', 'sort', 2).results, JSON.stringify(sealRecord(rec)));
+    assert.equal(runL(3).record.provenance.libm, libm);
+  }
   // The native kernels with and without the fused LayerNorm, GELU and Adam round differently too: a
   // folder of native work made before them (no provenance.fused) takes no fused work, and GCG_FUSED=off says how to match it.
   assert.deepEqual(native.record.provenance.fused, ['LayerNorm', 'GELU', 'Adam']);
