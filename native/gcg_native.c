@@ -320,8 +320,9 @@ static napi_value BlasInfo(napi_env env, napi_callback_info info) {
 /*
  * libmInfo(): the C library whose expf and erff the native kernels call ("glibc 2.36"). libm's
  * float functions are not correctly rounded and differ between libraries and releases (glibc
- * 2.36's erff differs from the correctly rounded erf in about 6% of inputs below 0.84375), so the
- * GELU's and Exp's bits, and hence a trained model, depend on it: results record which ran.
+ * 2.36's erff differs from its own double erf rounded to float on 6.4% of the floats in [2^-28,
+ * 0.84375)), so the GELU's and Exp's bits, and hence a trained model, depend on it: results record
+ * which ran.
  */
 static napi_value LibmInfo(napi_env env, napi_callback_info info) {
   char buf[128];

@@ -88,8 +88,9 @@ const OPTION_DOCS: Record<string, string> = {
   "lock-stale": `  --lock-stale M  run/sweep/analyze/measures: minutes without a heartbeat after which another
                   process's lock on a run may be taken over (this process's setting decides;
                   a holder on this machine that no longer runs is taken over at once)  (default ${DEFAULT_STALE_MINUTES})`,
-  "mix-kernels": `  --mix-kernels   run/sweep/demo: add runs to a folder whose work was made on other kernels or another
-                  backend (default: refuse; one folder, one kind of kernels); complexity-report:
+  "mix-kernels": `  --mix-kernels   run/sweep/demo: add runs to a folder whose work was made on other kernels (another
+                  OpenBLAS family or C library included) or another backend (default: refuse; one
+                  folder, one kind of kernels); complexity-report:
                   read models trained on different kernel families together (default: refuse)`,
   checkpoint: `  --checkpoint F  analyze: the checkpoint to analyse`,
   csv: `  --csv DIR       tables: also write table1.csv .. table6.csv there`,
