@@ -4,15 +4,15 @@
  * First, every backend that loads here side by side, each in a process of its own (one line each):
  *   backend=wasm kernels=native train_step_ms=... cpu_ms_per_step=...
  *   backend=wasm kernels=stock ...; backend=tensorflow ...; backend=cpu ... (or why it is unavailable)
- * then, on the default backend (the fastest that loads: src/backend.ts defaultOrder), in rounds
+ * then, on the default backend (the fastest that loads: src/kernels/backend.ts defaultOrder), in rounds
  * interleaved with the PyTorch yardstick (so that a busy machine slows both alike; medians over
  * rounds):
  *   backend=..., kernels=...  native (CBLAS products and the fused LayerNorm, GELU and Adam of
- *                       src/fused.ts) or stock (tfjs's wasm kernels); fused=... which fused ones ran
+ *                       src/kernels/fused.ts) or stock (tfjs's wasm kernels); fused=... which fused ones ran
  *   train_step_ms=...   one Adam step of the paper's model (4/4/128/512), batch 64, 16 tokens (the
  *                       longest training sequence), one thread
  *   cpu_ms_per_step=... its CPU time
- *   train_step_ms_per_seed=... the same step of K = 10 seeds stacked (src/train-batched.ts), per seed
+ *   train_step_ms_per_seed=... the same step of K = 10 seeds stacked (src/train/train-batched.ts), per seed
  *   kernel_calls_per_step=... tfjs kernel calls of one step (custom-gradient wrappers counted);
  *   kernel_calls_per_step_unfused=..., train_step_ms_unfused=... the native kernels without the fused ones
  *   train_step_ms_stock=... the stock kernels' step (when native ran above)
@@ -32,7 +32,7 @@
  *                       analysis_<phase>_s per phase. A trained checkpoint with --checkpoint FILE,
  *                       else fresh weights (the cost does not depend on the weights: every
  *                       evaluation is one batched pass, every G batch one backward pass)
- *   measures_s=...      every measure of the measures study (src/study.ts) on the same model;
+ *   measures_s=...      every measure of the measures study (src/studies/measures/run.ts) on the same model;
  *                       measures_torch_steps=... it in PyTorch steps (measures_s / torch_step_ms);
  *                       then measures_<phase>_s per phase (those of 0.05 s or more)
  *   sweep_paper_20_min=..., sweep_paper_20_batched_min=... the projected wall time of the paper's
@@ -48,23 +48,24 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { describeBackend, initBackend, tf } from '../src/backend';
+import { describeBackend, initBackend } from '../src/kernels/backend';
+import { activeKernels, fusedKernels, tf, withoutFused } from '../src/kernels/tf';
 import { analyzeModel } from '../src/analysis/pipeline';
-import { loadCheckpoint } from '../src/checkpoint';
-import { getConfig } from '../src/config';
-import { sampleAccuracy } from '../src/eval';
-import { Transformer } from '../src/model';
-import { projectRoot } from '../src/provenance';
-import { Rng } from '../src/rng';
+import { loadCheckpoint } from '../src/records/checkpoint';
+import { PAPER_SEEDS } from '../src/settings/config';
+import { getConfig } from '../src/settings/validate';
+import { sampleAccuracy } from '../src/model/eval';
+import { Transformer } from '../src/model/model';
+import { projectRoot } from '../src/records/provenance';
+import { Rng } from '../src/base/rng';
 import { makeBatch, sampleExamples } from '../src/tasks';
-import { activeKernels, blasKernels, fusedKernels, withKernels, withoutFused } from '../src/native';
-import { StackedModel } from '../src/stacked';
-import { stackedStep } from '../src/train-batched';
-import { studyMeasures } from '../src/study';
-import { committedResultsDir } from '../src/estimate';
-import { loadRecords } from '../src/results';
-import { PAPER_SEEDS } from '../src/config';
-import { makeOptimizer, trainStep } from '../src/train';
+import { blasKernels, withKernels } from '../src/kernels/native';
+import { StackedModel } from '../src/model/stacked';
+import { stackedStep } from '../src/train/train-batched';
+import { studyMeasures } from '../src/studies/measures/run';
+import { committedResultsDir } from '../src/runner/estimate';
+import { loadRecords } from '../src/records/store';
+import { makeOptimizer, trainStep } from '../src/train/train';
 
 /** The OpenBLAS kernel family the native kernels run on ("Haswell"), or 'none' off them. */
 const blasCore = () => /; core (\S+)/.exec(blasKernels() ?? '')?.[1] ?? 'none';
@@ -84,24 +85,44 @@ function sideBySide(steps: number): void {
     { backend: 'cpu', steps: Math.min(steps, 5) }, // seconds a step
   ];
   for (const c of combos) {
-    const env = { ...process.env, GCG_BACKEND: c.backend, ...(c.kernels ? { GCG_KERNELS: c.kernels } : {}), TF_CPP_MIN_LOG_LEVEL: '2' };
-    const r = spawnSync(process.execPath, [__filename, '--one', '--no-analysis', '--no-torch', '--steps', String(c.steps)], { encoding: 'utf8', env });
+    const env = {
+      ...process.env,
+      GCG_BACKEND: c.backend,
+      ...(c.kernels ? { GCG_KERNELS: c.kernels } : {}),
+      TF_CPP_MIN_LOG_LEVEL: '2',
+    };
+    const r = spawnSync(
+      process.execPath,
+      [__filename, '--one', '--no-analysis', '--no-torch', '--steps', String(c.steps)],
+      { encoding: 'utf8', env },
+    );
     const get = (key: string) => new RegExp(`^${key}=(.+)$`, 'm').exec(r.stdout ?? '')?.[1];
     const name = `backend=${c.backend}${c.kernels ? ` kernels=${c.kernels}` : ''}`;
     if (r.status !== 0 || !get('train_step_ms')) {
-      const why = (r.stderr ?? '').trim().split('\n').filter((l) => /error/i.test(l)).pop() ?? `exit ${r.status}`;
+      const why =
+        (r.stderr ?? '')
+          .trim()
+          .split('\n')
+          .filter((l) => /error/i.test(l))
+          .pop() ?? `exit ${r.status}`;
       console.log(`${name} unavailable (${why.replace(/^error: /, '').slice(0, 160)})`);
       continue;
     }
-    console.log(`${name} train_step_ms=${get('train_step_ms')} cpu_ms_per_step=${get('cpu_ms_per_step')} steps=${c.steps}`);
+    console.log(
+      `${name} train_step_ms=${get('train_step_ms')} cpu_ms_per_step=${get('cpu_ms_per_step')} steps=${c.steps}`,
+    );
   }
 }
 
 /** The native step on OpenBLAS's own kernel family for this CPU (GCG_BLAS_CORE=auto), in a process of its own; null when it cannot run. */
 function blasAutoStep(steps: number): { ms: number; core: string } | null {
   const env: NodeJS.ProcessEnv = { ...process.env, GCG_BACKEND: 'wasm', GCG_KERNELS: 'native', GCG_BLAS_CORE: 'auto' };
-  delete env.OPENBLAS_CORETYPE; // a pin set outside would be kept (src/addon.ts)
-  const r = spawnSync(process.execPath, [__filename, '--one', '--no-analysis', '--no-torch', '--steps', String(steps)], { encoding: 'utf8', env });
+  delete env.OPENBLAS_CORETYPE; // a pin set outside would be kept (src/io/addon.ts)
+  const r = spawnSync(
+    process.execPath,
+    [__filename, '--one', '--no-analysis', '--no-torch', '--steps', String(steps)],
+    { encoding: 'utf8', env },
+  );
   const ms = /^train_step_ms=([\d.]+)$/m.exec(r.stdout ?? '');
   if (r.status !== 0 || !ms) return null;
   return { ms: Number(ms[1]), core: /^blas_core=(\S+)$/m.exec(r.stdout)?.[1] ?? 'unknown' };
@@ -113,15 +134,23 @@ function torchStep(steps: number, evalSeqs = 0): { version: string; ms: number; 
   // The PyTorch a user would pick (a venv with a current build) where there is one, else Debian's.
   const venv = path.join(projectRoot(), '.venv-torch', 'bin', 'python');
   const python = fs.existsSync(venv) ? venv : '/usr/bin/python3';
-  const r = spawnSync(python, [script, '--threads', '1', '--steps', String(steps), '--eval', String(evalSeqs)], { encoding: 'utf8' });
+  const r = spawnSync(python, [script, '--threads', '1', '--steps', String(steps), '--eval', String(evalSeqs)], {
+    encoding: 'utf8',
+  });
   const m = /median_ms_per_step=([\d.]+)/.exec(r.stdout ?? '');
   if (r.status !== 0 || !m) {
     console.error(`torch yardstick skipped: ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}`);
-    console.error('  (python3 -m venv .venv-torch && .venv-torch/bin/pip install torch; or apt-get install -y python3-torch)');
+    console.error(
+      '  (python3 -m venv .venv-torch && .venv-torch/bin/pip install torch; or apt-get install -y python3-torch)',
+    );
     return null;
   }
   const e = /eval_seqs_per_s=([\d.]+)/.exec(r.stdout);
-  return { version: /torch=(\S+)/.exec(r.stdout)?.[1] ?? 'unknown', ms: Number(m[1]), evalSeqsPerS: e ? Number(e[1]) : null };
+  return {
+    version: /torch=(\S+)/.exec(r.stdout)?.[1] ?? 'unknown',
+    ms: Number(m[1]),
+    evalSeqsPerS: e ? Number(e[1]) : null,
+  };
 }
 
 /** Median wall time (and mean CPU time) of `steps` calls of `step` after `warmup` untimed ones. */
@@ -186,8 +215,14 @@ async function main() {
     add('cpu_ms_per_step', one.cpuMs);
     add('train_step_ms_per_seed', timeSteps(multi, Math.max(3, Math.ceil(steps / K)), 1).ms / K);
     if (native) {
-      add('train_step_ms_unfused', withoutFused(() => timeSteps(single, steps, 1).ms));
-      add('train_step_ms_stock', withKernels('stock', () => timeSteps(single, Math.ceil(steps / 3), 1).ms));
+      add(
+        'train_step_ms_unfused',
+        withoutFused(() => timeSteps(single, steps, 1).ms),
+      );
+      add(
+        'train_step_ms_stock',
+        withKernels('stock', () => timeSteps(single, Math.ceil(steps / 3), 1).ms),
+      );
       const auto = blasAutoStep(steps);
       if (auto) {
         add('train_step_ms_blas_auto', auto.ms);
@@ -206,7 +241,14 @@ async function main() {
   console.log(`kernels=${activeKernels()}`);
   console.log(`fused=${fusedKernels()?.join(',') ?? 'none'}`);
   if (native) console.log(`blas_core=${blasCore()}`);
-  for (const key of ['train_step_ms', 'cpu_ms_per_step', 'train_step_ms_per_seed', 'train_step_ms_unfused', 'train_step_ms_stock', 'train_step_ms_blas_auto']) {
+  for (const key of [
+    'train_step_ms',
+    'cpu_ms_per_step',
+    'train_step_ms_per_seed',
+    'train_step_ms_unfused',
+    'train_step_ms_stock',
+    'train_step_ms_blas_auto',
+  ]) {
     if (med(key) !== null) console.log(`${key}=${med(key)!.toFixed(1)}`);
   }
   if (autoCore) console.log(`blas_core_auto=${autoCore}`);
@@ -218,7 +260,8 @@ async function main() {
     console.log(`torch_step_ms=${torchMs.toFixed(1)}`);
     console.log(`ratio=${(med('train_step_ms')! / torchMs).toFixed(2)}`);
     console.log(`ratio_batched=${(med('train_step_ms_per_seed')! / torchMs).toFixed(2)}`);
-    if (med('train_step_ms_blas_auto') !== null) console.log(`ratio_blas_auto=${(med('train_step_ms_blas_auto')! / torchMs).toFixed(2)}`);
+    if (med('train_step_ms_blas_auto') !== null)
+      console.log(`ratio_blas_auto=${(med('train_step_ms_blas_auto')! / torchMs).toFixed(2)}`);
   }
   stacked.dispose();
   stackedOpt.dispose();
@@ -238,7 +281,13 @@ async function main() {
     const m = file ? loadCheckpoint(file).model : Transformer.init(cfg.model, 0);
     try {
       // accLow 0 accepts the first candidate, so the pick evaluates one length (10).
-      const a = analyzeModel({ model: m, task: 'sort', seed: 42, cfg: { ...analysis, accLow: 0, accHigh: 1 }, oodLengths: [10] });
+      const a = analyzeModel({
+        model: m,
+        task: 'sort',
+        seed: 42,
+        cfg: { ...analysis, accLow: 0, accHigh: 1 },
+        oodLengths: [10],
+      });
       return a.timingsMs;
     } finally {
       m.dispose();
@@ -254,10 +303,13 @@ async function main() {
     const measuresS = Object.values(all).reduce((x, y) => x + y, 0) / 1000;
     console.log(`measures_s=${measuresS.toFixed(1)}`);
     if (torchMs !== null) console.log(`measures_torch_steps=${Math.round((measuresS * 1000) / torchMs)}`);
-    for (const [phase, ms] of Object.entries(all)) if (ms >= 50) console.log(`measures_${phase}_s=${(ms / 1000).toFixed(1)}`);
+    for (const [phase, ms] of Object.entries(all))
+      if (ms >= 50) console.log(`measures_${phase}_s=${(ms / 1000).toFixed(1)}`);
   }
   // The paper sweep's 20 runs: their committed steps at today's step times, analyses at analysis_s, on 2 workers.
-  const paperRuns = loadRecords(committedResultsDir(), 'paper').filter((r) => PAPER_SEEDS.includes(r.seed) && (r.task === 'reverse' || r.task === 'sort'));
+  const paperRuns = loadRecords(committedResultsDir(), 'paper').filter(
+    (r) => PAPER_SEEDS.includes(r.seed) && (r.task === 'reverse' || r.task === 'sort'),
+  );
   if (paperRuns.length) {
     const steps = paperRuns.reduce((a, r) => a + r.training.steps, 0) * 1.1;
     const project = (msPerStep: number) => (steps * msPerStep + paperRuns.length * analysisS * 1000) / 2 / 60000;

@@ -4,7 +4,7 @@
  * machine's C compiler against Node's own headers and a CBLAS: OpenBLAS on Linux (Debian:
  * libopenblas-dev), Accelerate on macOS (written, untested). Runs as the package's `install`
  * script, so `npm ci` builds it; it never fails the install: without a compiler, headers or BLAS it
- * says why in one line, and everything runs on tfjs's stock wasm kernels (src/native.ts).
+ * says why in one line, and everything runs on tfjs's stock wasm kernels (src/kernels/native.ts).
  */
 'use strict';
 const { spawnSync } = require('node:child_process');
@@ -21,21 +21,41 @@ const skip = (why) => {
 try {
   if (process.env.GCG_KERNELS === 'stock') skip('GCG_KERNELS=stock');
   if (!['linux', 'darwin'].includes(process.platform)) skip(`no build recipe for ${process.platform}`);
-  const headers = [path.join(path.dirname(process.execPath), '..', 'include', 'node'), '/usr/include/node', '/usr/local/include/node'].find((d) =>
-    fs.existsSync(path.join(d, 'node_api.h')),
-  );
+  const headers = [
+    path.join(path.dirname(process.execPath), '..', 'include', 'node'),
+    '/usr/include/node',
+    '/usr/local/include/node',
+  ].find((d) => fs.existsSync(path.join(d, 'node_api.h')));
   if (!headers) skip("Node's headers (node_api.h) not found");
   const cc = ['cc', 'gcc', 'clang'].find((c) => spawnSync(c, ['--version'], { stdio: 'ignore' }).status === 0);
   if (!cc) skip('no C compiler (cc, gcc or clang)');
-  const blas = process.platform === 'darwin' ? ['-DGCG_ACCELERATE', '-framework', 'Accelerate', '-undefined', 'dynamic_lookup'] : ['-lopenblas', '-lm'];
+  const blas =
+    process.platform === 'darwin'
+      ? ['-DGCG_ACCELERATE', '-framework', 'Accelerate', '-undefined', 'dynamic_lookup']
+      : ['-lopenblas', '-lm'];
   fs.mkdirSync(path.dirname(out), { recursive: true });
-  const args = ['-O2', '-shared', '-fPIC', `-I${headers}`, '-DNODE_GYP_MODULE_NAME=gcg_native', path.join(root, 'native', 'gcg_native.c'), ...blas, '-o', out];
+  const args = [
+    '-O2',
+    '-shared',
+    '-fPIC',
+    `-I${headers}`,
+    '-DNODE_GYP_MODULE_NAME=gcg_native',
+    path.join(root, 'native', 'gcg_native.c'),
+    ...blas,
+    '-o',
+    out,
+  ];
   const r = spawnSync(cc, args, { encoding: 'utf8' });
   if (r.status !== 0) {
-    const first = (r.stderr || r.error?.message || '').split('\n').find((l) => /error/i.test(l)) ?? 'the compiler failed';
-    skip(`${cc} failed: ${first.trim()}${process.platform === 'linux' ? ' (Debian: apt-get install libopenblas-dev)' : ''}`);
+    const first =
+      (r.stderr || r.error?.message || '').split('\n').find((l) => /error/i.test(l)) ?? 'the compiler failed';
+    skip(
+      `${cc} failed: ${first.trim()}${process.platform === 'linux' ? ' (Debian: apt-get install libopenblas-dev)' : ''}`,
+    );
   }
-  console.log(`gradient-causal-gap: native kernels built (${path.relative(root, out)}, ${cc}, ${process.platform === 'darwin' ? 'Accelerate' : 'OpenBLAS'})`);
+  console.log(
+    `gradient-causal-gap: native kernels built (${path.relative(root, out)}, ${cc}, ${process.platform === 'darwin' ? 'Accelerate' : 'OpenBLAS'})`,
+  );
 } catch (e) {
   skip(e && e.message ? e.message : String(e));
 }

@@ -3,12 +3,13 @@
  * its time, per kernel and input shapes (tf.profile), largest first. Kernel times under the
  * profiler add up to somewhat more than the step's wall time.
  */
-import { describeBackend, initBackend, tf } from '../src/backend';
-import { getConfig } from '../src/config';
-import { Transformer } from '../src/model';
-import { Rng } from '../src/rng';
+import { describeBackend, initBackend } from '../src/kernels/backend';
+import { tf } from '../src/kernels/tf';
+import { getConfig } from '../src/settings/validate';
+import { Transformer } from '../src/model/model';
+import { Rng } from '../src/base/rng';
 import { makeBatch, sampleExamples } from '../src/tasks';
-import { makeOptimizer, trainStep } from '../src/train';
+import { makeOptimizer, trainStep } from '../src/train/train';
 
 async function main() {
   const top = process.argv.includes('--top') ? Number(process.argv[process.argv.indexOf('--top') + 1]) : 30;
@@ -35,12 +36,23 @@ async function main() {
   }
   const rows = [...agg.entries()].sort((a, b) => b[1].ms - a[1].ms);
   const total = rows.reduce((s, [, v]) => s + v.ms, 0);
-  console.log(`step wall ${wall.toFixed(1)} ms; ${prof.kernels.length} kernels, ${total.toFixed(1)} ms kernel time under the profiler`);
-  console.log("    ms  calls  kernel (input shapes)   ('forward' = a custom-gradient op such as linear(); its inner kernels are listed too)");
-  for (const [k, v] of rows.slice(0, top)) console.log(`${v.ms.toFixed(1).padStart(6)} ${String(v.n).padStart(6)}  ${k}`);
+  console.log(
+    `step wall ${wall.toFixed(1)} ms; ${prof.kernels.length} kernels, ${total.toFixed(1)} ms kernel time under the profiler`,
+  );
+  console.log(
+    "    ms  calls  kernel (input shapes)   ('forward' = a custom-gradient op such as linear(); its inner kernels are listed too)",
+  );
+  for (const [k, v] of rows.slice(0, top))
+    console.log(`${v.ms.toFixed(1).padStart(6)} ${String(v.n).padStart(6)}  ${k}`);
   const byName = new Map<string, number>();
   for (const k of prof.kernels) byName.set(k.name, (byName.get(k.name) ?? 0) + (k.kernelTimeMs as number));
-  console.log(`by kernel: ${[...byName.entries()].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([n, ms]) => `${n} ${ms.toFixed(0)}`).join(', ')}`);
+  console.log(
+    `by kernel: ${[...byName.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 10)
+      .map(([n, ms]) => `${n} ${ms.toFixed(0)}`)
+      .join(', ')}`,
+  );
 }
 
 main().catch((e) => {

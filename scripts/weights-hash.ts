@@ -6,9 +6,9 @@
  * (run it at both commits; a worktree of the older one serves).
  */
 import { createHash } from 'node:crypto';
-import { describeBackend, initBackend } from '../src/backend';
-import { getConfig } from '../src/config';
-import { train } from '../src/train';
+import { describeBackend, initBackend } from '../src/kernels/backend';
+import { getConfig } from '../src/settings/validate';
+import { train } from '../src/train/train';
 import { TaskName } from '../src/tasks';
 
 async function main(): Promise<void> {
@@ -24,9 +24,12 @@ async function main(): Promise<void> {
   const cfg = getConfig(preset, { train: { maxSteps: steps, evalEvery: 10 * steps } });
   const r = train({ task, seed, cfg, progress: false });
   const h = createHash('sha256');
-  for (const [name, a] of Object.entries(r.model.toArrays())) h.update(name).update(Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength));
+  for (const [name, a] of Object.entries(r.model.toArrays()))
+    h.update(name).update(Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength));
   h.update(Float64Array.from(r.losses));
-  console.log(`weights_losses_sha256=${h.digest('hex').slice(0, 16)} steps=${steps} preset=${preset} task=${task} seed=${seed} last_loss=${r.losses[r.losses.length - 1]}`);
+  console.log(
+    `weights_losses_sha256=${h.digest('hex').slice(0, 16)} steps=${steps} preset=${preset} task=${task} seed=${seed} last_loss=${r.losses[r.losses.length - 1]}`,
+  );
   r.model.dispose();
 }
 

@@ -3,15 +3,16 @@
  * Command-line entry point: `gcg <command> [options]` (or `node dist/src/cli.js ...`).
  * Every command prints the backend it runs on; every file it writes records it.
  *
- * What was typed is parsed and checked here (src/cli-args.ts, no TensorFlow: help and argument
- * errors answer at once); the commands' work (src/commands.ts, which loads TensorFlow) is loaded
- * only for a command line that parsed.
+ * What was typed is parsed and checked here (src/faces/cli-args.ts, no TensorFlow: help and argument
+ * errors answer at once); a command's work (its descriptor's load(): src/faces/commands.ts, a study's
+ * commands.ts; these load TensorFlow) is loaded only for a command line that parsed.
  */
-import { closest, commandHelp, COMMAND_OPTIONS, helpText, parse, preflight } from './cli-args';
-import { ConfigError } from './config';
-import { exitCodeOf, InterruptedError, runCleanups, watchSignals } from './interrupt';
-import { EXIT_LOCKED, RunLockedError } from './lock';
-import { RunConflictError } from './store';
+import { closest, commandHelp, COMMAND_OPTIONS, COMMANDS, helpText, parse, preflight } from './faces/cli-args';
+import { ConfigError } from './settings/config';
+import { runCleanups, watchSignals } from './io/interrupt';
+import { exitCodeOf, InterruptedError } from './base/stop';
+import { EXIT_LOCKED, RunLockedError } from './io/lock';
+import { RunConflictError } from './records/store';
 
 /**
  * Exit statuses: 0 done, 1 failed, 2 bad input or a refused overwrite (nothing was done), 3 the run
@@ -26,7 +27,9 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (!(command in COMMAND_OPTIONS)) {
       const near = closest(command, Object.keys(COMMAND_OPTIONS));
-      console.error(`error: unknown command ${JSON.stringify(command)}${near ? ` (did you mean ${near}?)` : ''}; allowed: ${Object.keys(COMMAND_OPTIONS).join(', ')}`);
+      console.error(
+        `error: unknown command ${JSON.stringify(command)}${near ? ` (did you mean ${near}?)` : ''}; allowed: ${Object.keys(COMMAND_OPTIONS).join(', ')}`,
+      );
       return 2;
     }
     const parsed = parse(command, rest);
@@ -35,12 +38,14 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     preflight(command, parsed.opts);
-    const { runCommand } = await import('./commands');
-    return await runCommand(command, parsed.opts);
+    const work = await COMMANDS.find((c) => c.name === command)!.load();
+    return await work(parsed.opts);
   } catch (e) {
     if (e instanceof InterruptedError) {
       runCleanups();
-      console.error(`stopped (${e.message}); locks released, nothing half-written kept: run the same command again to resume`);
+      console.error(
+        `stopped (${e.message}); locks released, nothing half-written kept: run the same command again to resume`,
+      );
       return exitCodeOf(e.signal);
     }
     // Refused before any work: bad input, or work in the folder that the run would replace.
@@ -58,7 +63,7 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
-  // SIGINT/SIGTERM stop a command cleanly (src/interrupt.ts): only here, not when main() is called from a test.
+  // SIGINT/SIGTERM stop a command cleanly (src/io/interrupt.ts): only here, not when main() is called from a test.
   try {
     watchSignals();
   } catch (e) {

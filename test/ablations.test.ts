@@ -8,19 +8,23 @@
  */
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { runWithCache } from '../src/activations';
+import { runWithCache } from '../src/model/activations';
 import { ImportanceContext } from '../src/analysis/context';
 import { meanAblation } from '../src/analysis/measures/ablations';
 import { getMeasure } from '../src/analysis/registry';
 import { ablationEffects, componentOutput, pairedInterval, resampleEffects } from '../src/analysis/measures';
 import { analyzeModel } from '../src/analysis/pipeline';
-import { tf } from '../src/backend';
-import { ConfigError, getConfig, parseOverrides } from '../src/config';
-import { batchLoss, exactMatch, sequenceScoresFromLogits, tokensTensor } from '../src/eval';
-import { Component, componentHook, componentPatch, Patch, Transformer } from '../src/model';
-import { Rng } from '../src/rng';
+import { tf } from '../src/kernels/tf';
+import { ConfigError } from '../src/settings/config';
+import { getConfig } from '../src/settings/validate';
+import { parseOverrides } from '../src/settings/rules';
+import { batchLoss, exactMatch, sequenceScoresFromLogits, tokensTensor } from '../src/model/eval';
+import { Transformer } from '../src/model/model';
+import { Patch } from '../src/model/patches';
+import { Component, componentHook, componentPatch } from '../src/model/hooks';
+import { Rng } from '../src/base/rng';
 import { Example, makeBatch, sampleExamples } from '../src/tasks';
-import { train } from '../src/train';
+import { train } from '../src/train/train';
 import { setupBackend, tinyConfig } from './helpers';
 
 const cfg = tinyConfig({
@@ -57,10 +61,21 @@ const accOf = (s: { correct: boolean[] }) => s.correct.filter(Boolean).length / 
 const meanOf = (xs: number[]) => xs.reduce((a, x) => a + x, 0) / xs.length;
 
 /** Asserts an effect equals the hand computation: exact match exactly, cross-entropy to float32 rounding. */
-function assertEffect(c: Component, e: { acc: number; ce: number }, base: ReturnType<typeof byHand>, abl: ReturnType<typeof byHand>) {
-  assert.ok(Math.abs(e.acc - (accOf(base) - accOf(abl))) < 1e-12, `${c.id}: exact-match drop ${e.acc} vs by hand ${accOf(base) - accOf(abl)}`);
+function assertEffect(
+  c: Component,
+  e: { acc: number; ce: number },
+  base: ReturnType<typeof byHand>,
+  abl: ReturnType<typeof byHand>,
+) {
+  assert.ok(
+    Math.abs(e.acc - (accOf(base) - accOf(abl))) < 1e-12,
+    `${c.id}: exact-match drop ${e.acc} vs by hand ${accOf(base) - accOf(abl)}`,
+  );
   const ce = meanOf(abl.loss) - meanOf(base.loss);
-  assert.ok(Math.abs(e.ce - ce) <= 1e-5 + 1e-4 * Math.abs(ce), `${c.id}: cross-entropy increase ${e.ce} vs by hand ${ce}`);
+  assert.ok(
+    Math.abs(e.ce - ce) <= 1e-5 + 1e-4 * Math.abs(ce),
+    `${c.id}: cross-entropy increase ${e.ce} vs by hand ${ce}`,
+  );
 }
 
 test("a sequence's cross-entropy is its own batch loss; the mean over equal-length sequences is the batch loss", () => {
@@ -101,7 +116,8 @@ test('per-position means equal a hand computation on the same sequences', () => 
   for (const c of ctx.components) {
     const hand = sums.get(c.id)!;
     assert.equal(pm[c.id].length, hand.length, c.id);
-    for (let j = 0; j < hand.length; j++) assert.ok(Math.abs(pm[c.id][j] - hand[j] / count) < 1e-5, `${c.id}[${j}]: ${pm[c.id][j]} vs ${hand[j] / count}`);
+    for (let j = 0; j < hand.length; j++)
+      assert.ok(Math.abs(pm[c.id][j] - hand[j] / count) < 1e-5, `${c.id}[${j}]: ${pm[c.id][j]} vs ${hand[j] / count}`);
   }
   // Pooled over positions they give the pooled mean (the paper's mu).
   const c = ctx.components[0];
@@ -120,15 +136,26 @@ test('per-position mean ablation equals the hand-made per-position means patched
   for (const c of ctx.components) {
     const w = c.kind === 'head' ? model.dHead : model.cfg.dModel;
     const value = tf.tensor2d(ctx.positionMeans()[c.id], [T, w]);
-    assertEffect(c, e[c.id], base, byHand(() => [componentPatch(c, value)]));
+    assertEffect(
+      c,
+      e[c.id],
+      base,
+      byHand(() => [componentPatch(c, value)]),
+    );
     value.dispose();
   }
   assert.deepEqual(getMeasure('Cpos').compute(ctx), Object.fromEntries(ctx.components.map((c) => [c.id, e[c.id].acc])));
-  assert.deepEqual(getMeasure('Cpos-CE').compute(ctx), Object.fromEntries(ctx.components.map((c) => [c.id, e[c.id].ce])));
-  assert.ok(ctx.components.some((c) => e[c.id].acc !== 0), `some ablation flips a sequence (${ctx.components.map((c) => e[c.id].acc.toFixed(3)).join(' ')}; baseline ${accOf(base)})`);
+  assert.deepEqual(
+    getMeasure('Cpos-CE').compute(ctx),
+    Object.fromEntries(ctx.components.map((c) => [c.id, e[c.id].ce])),
+  );
+  assert.ok(
+    ctx.components.some((c) => e[c.id].acc !== 0),
+    `some ablation flips a sequence (${ctx.components.map((c) => e[c.id].acc.toFixed(3)).join(' ')}; baseline ${accOf(base)})`,
+  );
 });
 
-test('resample ablation with a fixed source equals patching that source sequence\'s activation by hand', () => {
+test("resample ablation with a fixed source equals patching that source sequence's activation by hand", () => {
   const src = sampleExamples('reverse', evalSet.length, new Rng(7, 'source'), N);
   const e = resampleEffects(ctx, [src]);
   const base = byHand(() => []);
@@ -154,7 +181,8 @@ test('resample ablation with a fixed source equals patching that source sequence
   const twice = resampleEffects(ctx, [src, src]);
   for (const c of ctx.components) {
     assert.ok(Math.abs(twice[c.id].ce - e[c.id].ce) < 1e-9 && Math.abs(twice[c.id].acc - e[c.id].acc) < 1e-12, c.id);
-    for (const k of ['accCI', 'ceCI'] as const) for (const j of [0, 1]) assert.ok(Math.abs(twice[c.id][k][j] - e[c.id][k][j]) < 1e-9, `${c.id} ${k}`);
+    for (const k of ['accCI', 'ceCI'] as const)
+      for (const j of [0, 1]) assert.ok(Math.abs(twice[c.id][k][j] - e[c.id][k][j]) < 1e-9, `${c.id} ${k}`);
   }
   assert.throws(() => resampleEffects(ctx, [src.slice(1)]), /39 source sequences for 40 evaluation sequences/);
 });
@@ -164,7 +192,12 @@ test('zero ablation (exact match and cross-entropy) equals a zero patch by hand'
   for (const c of ctx.components.slice(0, 3)) {
     const w = c.kind === 'head' ? model.dHead : model.cfg.dModel;
     const zero = tf.zeros([w]);
-    assertEffect(c, { acc: getMeasure('Czero').compute(ctx)[c.id], ce: getMeasure('Czero-CE').compute(ctx)[c.id] }, base, byHand(() => [componentPatch(c, zero)]));
+    assertEffect(
+      c,
+      { acc: getMeasure('Czero').compute(ctx)[c.id], ce: getMeasure('Czero-CE').compute(ctx)[c.id] },
+      base,
+      byHand(() => [componentPatch(c, zero)]),
+    );
     zero.dispose();
   }
 });
@@ -178,7 +211,10 @@ test("C from per-sequence scores is Eq. 2 as meanAblation computes it (bit for b
   assert.deepEqual(C.compute(authors), meanAblation(authors));
   assert.equal(C.intervals!(authors), null);
   const meanCE = ablationEffects(ctx, 'mean');
-  assert.deepEqual(getMeasure('C-CE').compute(ctx), Object.fromEntries(ctx.components.map((c) => [c.id, meanCE[c.id].ce])));
+  assert.deepEqual(
+    getMeasure('C-CE').compute(ctx),
+    Object.fromEntries(ctx.components.map((c) => [c.id, meanCE[c.id].ce])),
+  );
 });
 
 test('the interval is the normal interval of the paired per-sequence differences', () => {
@@ -193,8 +229,14 @@ test('the interval is the normal interval of the paired per-sequence differences
 test('the measure set is a setting: parsed from --set, checked against the registry before any work', () => {
   assert.deepEqual(parseOverrides(['analysis.measures=Cpos,taylor']), { analysis: { measures: ['Cpos', 'taylor'] } });
   assert.deepEqual(parseOverrides(['analysis.measures=']), { analysis: { measures: [] } });
-  assert.throws(() => parseOverrides(['analysis.measures=Cpos,Cpos']), /config analysis.measures: got "Cpos,Cpos"; allowed: a list of distinct names/);
+  assert.throws(
+    () => parseOverrides(['analysis.measures=Cpos,Cpos']),
+    /config analysis.measures: got "Cpos,Cpos"; allowed: a list of distinct names/,
+  );
   assert.throws(() => getConfig('paper', { analysis: { measures: ['a b'] } }), ConfigError);
   const bad = { ...cfg.analysis, measures: ['Cpos', 'nope'] };
-  assert.throws(() => analyzeModel({ model, task: 'reverse', seed: 2, cfg: bad, oodLengths: [N] }), /config analysis.measures: unknown measure "nope"; registered: G, .*Cresample-CE/);
+  assert.throws(
+    () => analyzeModel({ model, task: 'reverse', seed: 2, cfg: bad, oodLengths: [N] }),
+    /config analysis.measures: unknown measure "nope"; registered: G, .*Cresample-CE/,
+  );
 });

@@ -7,11 +7,12 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { defaultOrder, forcedBackend, initBackend, registerFastMatMulGradient, tf } from '../src/backend';
-import { nativeAddonLoads } from '../src/native';
-import { lossFromLogits, targetWeights, tokensTensor } from '../src/eval';
-import { Transformer } from '../src/model';
-import { Rng } from '../src/rng';
+import { defaultOrder, forcedBackend, initBackend } from '../src/kernels/backend';
+import { registerFastMatMulGradient, tf } from '../src/kernels/tf';
+import { nativeAddonLoads } from '../src/kernels/native';
+import { lossFromLogits, targetWeights, tokensTensor } from '../src/model/eval';
+import { Transformer } from '../src/model/model';
+import { Rng } from '../src/base/rng';
 import { makeBatch, sampleExamples } from '../src/tasks';
 import { maxAbsDiff, tinyConfig } from './helpers';
 
@@ -24,19 +25,27 @@ test('exactly one copy of @tensorflow/tfjs-core is installed', () => {
     for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
       if (!e.isDirectory()) continue;
       const p = path.join(dir, e.name);
-      if (e.name === 'tfjs-core' && path.basename(dir) === '@tensorflow' && fs.existsSync(path.join(p, 'package.json'))) found.push(p);
+      if (e.name === 'tfjs-core' && path.basename(dir) === '@tensorflow' && fs.existsSync(path.join(p, 'package.json')))
+        found.push(p);
       walk(e.name === 'node_modules' || e.name.startsWith('@') ? p : path.join(p, 'node_modules'), depth + 1);
     }
   };
   walk(path.join(ROOT, 'node_modules'), 0);
-  assert.deepEqual(found.map((p) => path.relative(ROOT, p)), [path.join('node_modules', '@tensorflow', 'tfjs-core')]);
+  assert.deepEqual(
+    found.map((p) => path.relative(ROOT, p)),
+    [path.join('node_modules', '@tensorflow', 'tfjs-core')],
+  );
 });
 
-test('the default backend is chosen by measurement: wasm first where the native kernels load or GCG_KERNELS asks for wasm\'s kernels, else tensorflow', () => {
+test("the default backend is chosen by measurement: wasm first where the native kernels load or GCG_KERNELS asks for wasm's kernels, else tensorflow", () => {
   assert.deepEqual(defaultOrder('stock'), ['wasm', 'tensorflow', 'cpu']);
   assert.deepEqual(defaultOrder('native'), ['wasm', 'tensorflow', 'cpu']);
   const loads = nativeAddonLoads();
-  assert.deepEqual(defaultOrder('auto'), loads === true ? ['wasm', 'tensorflow', 'cpu'] : ['tensorflow', 'wasm', 'cpu'], String(loads));
+  assert.deepEqual(
+    defaultOrder('auto'),
+    loads === true ? ['wasm', 'tensorflow', 'cpu'] : ['tensorflow', 'wasm', 'cpu'],
+    String(loads),
+  );
   if (process.env.CI) assert.equal(loads, true, 'CI builds the native kernels (.ci/run installs OpenBLAS)');
 });
 
@@ -50,8 +59,21 @@ test('the registered BatchMatMul gradient equals the analytic gradient for every
   await initBackend('cpu');
   registerFastMatMulGradient();
   const rng = new Rng(1);
-  const rand = (shape: number[]) => tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b) }, () => rng.normal()), shape);
-  for (const [tA, tB, n] of [[false, false, 2], [false, true, 2], [true, false, 2], [true, true, 2], [false, false, 1], [false, true, 1], [true, false, 1], [true, true, 1]] as const) {
+  const rand = (shape: number[]) =>
+    tf.tensor(
+      Float32Array.from({ length: shape.reduce((a, b) => a * b) }, () => rng.normal()),
+      shape,
+    );
+  for (const [tA, tB, n] of [
+    [false, false, 2],
+    [false, true, 2],
+    [true, false, 2],
+    [true, true, 2],
+    [false, false, 1],
+    [false, true, 1],
+    [true, false, 1],
+    [true, true, 1],
+  ] as const) {
     // n = 2: a batch of two products (the flagged form); n = 1: one product (explicit transposes).
     const a = rand(tA ? [n, 4, 3] : [n, 3, 4]);
     const b = rand(tB ? [n, 5, 4] : [n, 4, 5]);
@@ -61,8 +83,12 @@ test('the registered BatchMatMul gradient equals the analytic gradient for every
     const A = (tA ? tf.transpose(a, [0, 2, 1]) : a).arraySync() as number[][][];
     const B = (tB ? tf.transpose(b, [0, 2, 1]) : b).arraySync() as number[][][];
     const D = dy.arraySync() as number[][][];
-    const gA = A.map((m, n) => m.map((row, i) => row.map((_, k) => D[n][i].reduce((s, d, j) => s + d * B[n][k][j], 0))));
-    const gB = B.map((m, n) => m.map((row, k) => row.map((_, j) => A[n].reduce((s, arow, i) => s + arow[k] * D[n][i][j], 0))));
+    const gA = A.map((m, n) =>
+      m.map((row, i) => row.map((_, k) => D[n][i].reduce((s, d, j) => s + d * B[n][k][j], 0))),
+    );
+    const gB = B.map((m, n) =>
+      m.map((row, k) => row.map((_, j) => A[n].reduce((s, arow, i) => s + arow[k] * D[n][i][j], 0))),
+    );
     const wantA = tA ? tf.transpose(tf.tensor(gA), [0, 2, 1]) : tf.tensor(gA);
     const wantB = tB ? tf.transpose(tf.tensor(gB), [0, 2, 1]) : tf.tensor(gB);
     assert.ok(maxAbsDiff(ga.dataSync(), wantA.dataSync()) < 1e-4, `dA, transposeA=${tA} transposeB=${tB}`);
@@ -73,7 +99,10 @@ test('the registered BatchMatMul gradient equals the analytic gradient for every
 function allGrads(model: Transformer, batch: ReturnType<typeof makeBatch>): Record<string, Float32Array> {
   const names = Object.keys(model.params);
   return tf.tidy(() => {
-    const { grads } = tf.variableGrads(() => lossFromLogits(model.forward(tokensTensor(batch)).logits, targetWeights(batch, model.cfg.vocabSize)), names.map((n) => model.params[n]));
+    const { grads } = tf.variableGrads(
+      () => lossFromLogits(model.forward(tokensTensor(batch)).logits, targetWeights(batch, model.cfg.vocabSize)),
+      names.map((n) => model.params[n]),
+    );
     const out: Record<string, Float32Array> = {};
     for (const n of names) out[n] = grads[model.params[n].name].dataSync() as Float32Array;
     return out;

@@ -3,14 +3,21 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { before, test } from 'node:test';
-import { tf } from '../src/backend';
-import { CheckpointError, loadCheckpoint, saveCheckpoint, saveTrainingCheckpoint, trainStateOf } from '../src/checkpoint';
-import { provenance } from '../src/provenance';
-import { runOne, runPaths } from '../src/results';
-import { train, TrainState } from '../src/train';
-import { tokensTensor } from '../src/eval';
-import { Transformer } from '../src/model';
-import { Rng } from '../src/rng';
+import { tf } from '../src/kernels/tf';
+import {
+  CheckpointError,
+  loadCheckpoint,
+  saveCheckpoint,
+  saveTrainingCheckpoint,
+  trainStateOf,
+} from '../src/records/checkpoint';
+import { provenance } from '../src/records/provenance';
+import { runOne } from '../src/runner/run';
+import { runPaths } from '../src/records/store';
+import { train, TrainState } from '../src/train/train';
+import { tokensTensor } from '../src/model/eval';
+import { Transformer } from '../src/model/model';
+import { Rng } from '../src/base/rng';
 import { makeBatch, sampleExamples } from '../src/tasks';
 import { setupBackend, tinyConfig } from './helpers';
 
@@ -35,7 +42,10 @@ test('round trip is exact: weights, config, metadata, outputs', () => {
   assert.deepEqual(Object.keys(b).sort(), Object.keys(a).sort());
   for (const k of Object.keys(a)) assert.deepEqual(b[k].data, a[k].data, k);
   const batch = makeBatch(sampleExamples('sort', 4, new Rng(1), 4));
-  const [la, lb] = tf.tidy(() => [m.forward(tokensTensor(batch)).logits.dataSync(), model.forward(tokensTensor(batch)).logits.dataSync()]);
+  const [la, lb] = tf.tidy(() => [
+    m.forward(tokensTensor(batch)).logits.dataSync(),
+    model.forward(tokensTensor(batch)).logits.dataSync(),
+  ]);
   assert.deepEqual(lb, la);
   m.dispose();
   model.dispose();
@@ -50,7 +60,10 @@ test('a truncated, edited or foreign file gets a clear error', () => {
   const expectError = (bytes: Buffer, pattern: RegExp) => {
     const f = path.join(dir, 'bad.ckpt');
     fs.writeFileSync(f, bytes);
-    assert.throws(() => loadCheckpoint(f), (e: unknown) => e instanceof CheckpointError && pattern.test(e.message) && e.message.includes(f));
+    assert.throws(
+      () => loadCheckpoint(f),
+      (e: unknown) => e instanceof CheckpointError && pattern.test(e.message) && e.message.includes(f),
+    );
   };
   expectError(good.subarray(0, good.length - 100), /integrity check|truncated/);
   expectError(good.subarray(0, 20), /truncated|too short/);
@@ -61,7 +74,10 @@ test('a truncated, edited or foreign file gets a clear error', () => {
   const weightEdit = Buffer.from(good);
   weightEdit[weightEdit.length - 40] ^= 0xff;
   expectError(weightEdit, /integrity check/);
-  expectError(Buffer.from('{"not": "a checkpoint"} plus enough bytes to pass the length check....'), /not a gradient-causal-gap checkpoint/);
+  expectError(
+    Buffer.from('{"not": "a checkpoint"} plus enough bytes to pass the length check....'),
+    /not a gradient-causal-gap checkpoint/,
+  );
   assert.throws(() => loadCheckpoint(path.join(dir, 'missing.ckpt')), /cannot be read/);
 });
 
@@ -103,7 +119,19 @@ test('a training run stopped at a checkpoint and resumed from the file ends bit 
 test('runOne resumes a run killed mid-training from its training checkpoint, and removes it when done', () => {
   const tcfg = tinyConfig({
     train: { maxSteps: 30, evalEvery: 10, evalSamples: 32, targetAcc: 1, batchSize: 16 },
-    analysis: { accLow: 0, accHigh: 1, oodPickSamples: 16, gradBatches: 1, gradBatchSize: 8, meanBatches: 1, evalSamples: 16, idSamples: 16, tieDraws: 4, variants: false, redraws: 0 },
+    analysis: {
+      accLow: 0,
+      accHigh: 1,
+      oodPickSamples: 16,
+      gradBatches: 1,
+      gradBatchSize: 8,
+      meanBatches: 1,
+      evalSamples: 16,
+      idSamples: 16,
+      tieDraws: 4,
+      variants: false,
+      redraws: 0,
+    },
   });
   const rdir = path.join(dir, 'results');
   const paths = runPaths(rdir, 'paper', 'sort', 4);
@@ -113,12 +141,30 @@ test('runOne resumes a run killed mid-training from its training checkpoint, and
     seed: 4,
     cfg: tcfg,
     progress: false,
-    onCheckpoint: (m, st) => saveTrainingCheckpoint(paths.partial, m, tcfg, { ...meta, seed: 4, backend: provenance().backend, kernels: provenance().kernels, provenance: provenance() }, st),
+    onCheckpoint: (m, st) =>
+      saveTrainingCheckpoint(
+        paths.partial,
+        m,
+        tcfg,
+        { ...meta, seed: 4, backend: provenance().backend, kernels: provenance().kernels, provenance: provenance() },
+        st,
+      ),
     onStep: (i) => (i.step === 21 ? 'stop' : undefined),
   }).model.dispose();
   const lines: string[] = [];
-  const { record } = runOne({ dir: rdir, preset: 'paper', task: 'sort', seed: 4, cfg: tcfg, oodLengths: [8], log: (l) => lines.push(l) });
-  assert.ok(lines.some((l) => /resuming training at step 20/.test(l)), lines.join('\n'));
+  const { record } = runOne({
+    dir: rdir,
+    preset: 'paper',
+    task: 'sort',
+    seed: 4,
+    cfg: tcfg,
+    oodLengths: [8],
+    log: (l) => lines.push(l),
+  });
+  assert.ok(
+    lines.some((l) => /resuming training at step 20/.test(l)),
+    lines.join('\n'),
+  );
   assert.equal(fs.existsSync(paths.partial), false);
   const full = train({ task: 'sort', seed: 4, cfg: tcfg, progress: false });
   assert.deepEqual(record.training.losses, full.losses);

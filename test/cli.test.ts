@@ -5,12 +5,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { loadCheckpoint } from '../src/checkpoint';
-import { CONFIG_RULES } from '../src/config';
+import { loadCheckpoint } from '../src/records/checkpoint';
+import { CONFIG_RULES } from '../src/settings/rules';
 import { setupBackend } from './helpers';
 
 const CLI = path.join(__dirname, '..', 'src', 'cli.js');
-const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+const run = (...args: string[]) =>
+  spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
 
 test('--help lists the commands and settings', () => {
   const r = run('--help');
@@ -19,7 +20,10 @@ test('--help lists the commands and settings', () => {
   assert.match(r.stdout, /model\.nLayers/);
   // Every setting with its meaning, what is allowed, and its defaults (generated from the configuration rules).
   assert.match(r.stdout, /model\.nLayers +transformer blocks L \(paper: 4\)\n +an integer in \[1, 64\]; default 4\n/);
-  assert.match(r.stdout, /analysis\.headAblation .*\n +one of "before-WO", "after-WO-slice"; default "before-WO", authors preset "after-WO-slice"/);
+  assert.match(
+    r.stdout,
+    /analysis\.headAblation .*\n +one of "before-WO", "after-WO-slice"; default "before-WO", authors preset "after-WO-slice"/,
+  );
   assert.equal(r.stdout.split('Settings (--set')[1].match(/; default /g)!.length, Object.keys(CONFIG_RULES).length);
 });
 
@@ -29,11 +33,22 @@ test('each command has its own help; help and argument errors answer without loa
   assert.match(r.stdout, /^Usage: gcg run \[options\]/);
   assert.match(r.stdout, /Train \+ analyse one \(task, seed\)/);
   assert.match(r.stdout, /--results DIR/);
-  assert.doesNotMatch(r.stdout, /--fig-dir|--csv|Settings \(--set/, 'only its own options; the settings are in gcg --help');
+  assert.doesNotMatch(
+    r.stdout,
+    /--fig-dir|--csv|Settings \(--set/,
+    'only its own options; the settings are in gcg --help',
+  );
   assert.ok(r.stdout.split('\n').length < 40, 'a page, not the whole help');
   assert.doesNotMatch(run('backend', '--help').stdout, /Options/);
   // The entry point loads no TensorFlow: help and argument errors are instant.
-  const probe = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(CLI)}); console.log(Object.keys(require.cache).filter((k) => /tfjs|tensorflow/.test(k)).length)`], { encoding: 'utf8' });
+  const probe = spawnSync(
+    process.execPath,
+    [
+      '-e',
+      `require(${JSON.stringify(CLI)}); console.log(Object.keys(require.cache).filter((k) => /tfjs|tensorflow/.test(k)).length)`,
+    ],
+    { encoding: 'utf8' },
+  );
   assert.equal(probe.stdout.trim(), '0', probe.stderr);
   const typo = run('swep');
   assert.equal(typo.status, 2);
@@ -63,8 +78,27 @@ test('bad input is rejected before any work, naming the setting and what is allo
 
 test('train writes a checkpoint and a JSON record with config, preset, seed, backend and versions', async () => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'gcg-cli-'));
-  const r = run('train', '--task', 'reverse', '--seed', '3', '--preset', 'authors', '--out', out,
-    '--set', 'model.nLayers=1', '--set', 'model.dModel=16', '--set', 'model.dFF=32', '--set', 'train.maxSteps=20', '--set', 'train.evalEvery=10');
+  const r = run(
+    'train',
+    '--task',
+    'reverse',
+    '--seed',
+    '3',
+    '--preset',
+    'authors',
+    '--out',
+    out,
+    '--set',
+    'model.nLayers=1',
+    '--set',
+    'model.dModel=16',
+    '--set',
+    'model.dFF=32',
+    '--set',
+    'train.maxSteps=20',
+    '--set',
+    'train.evalEvery=10',
+  );
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /backend=(tensorflow|wasm|cpu)/);
   const rec = JSON.parse(fs.readFileSync(path.join(out, 'authors', 'reverse_seed3.train.json'), 'utf8'));
@@ -84,19 +118,68 @@ test('train writes a checkpoint and a JSON record with config, preset, seed, bac
   assert.equal(ck.config.model.nLayers, 1);
   ck.model.dispose();
   // 20 steps never reach the target: analysing it says so, before and after the numbers.
-  const a = run('analyze', '--checkpoint', file, '--set', 'analysis.oodPickSamples=8', '--set', 'analysis.accLow=0', '--set', 'analysis.accHigh=1',
-    '--set', 'analysis.gradBatches=1', '--set', 'analysis.gradBatchSize=4', '--set', 'analysis.meanBatches=1', '--set', 'analysis.evalSamples=8', '--set', 'analysis.idSamples=4', '--set', 'analysis.tieDraws=2', '--set', 'analysis.variants=false', '--set', 'analysis.redraws=0');
+  const a = run(
+    'analyze',
+    '--checkpoint',
+    file,
+    '--set',
+    'analysis.oodPickSamples=8',
+    '--set',
+    'analysis.accLow=0',
+    '--set',
+    'analysis.accHigh=1',
+    '--set',
+    'analysis.gradBatches=1',
+    '--set',
+    'analysis.gradBatchSize=4',
+    '--set',
+    'analysis.meanBatches=1',
+    '--set',
+    'analysis.evalSamples=8',
+    '--set',
+    'analysis.idSamples=4',
+    '--set',
+    'analysis.tieDraws=2',
+    '--set',
+    'analysis.variants=false',
+    '--set',
+    'analysis.redraws=0',
+  );
   assert.equal(a.status, 0, a.stderr);
-  assert.match(a.stderr, /warning: this model never reached the training target \(train\.targetAcc=0\.9\): it stopped at step 20 \(maxSteps\) with training-distribution exact match \d+\.\d%/);
-  assert.match(a.stderr, /the paper analyses trained models only, so read rho and the classes below as those of an unfinished model/, 'said before the numbers');
+  assert.match(
+    a.stderr,
+    /warning: this model never reached the training target \(train\.targetAcc=0\.9\): it stopped at step 20 \(maxSteps\) with training-distribution exact match \d+\.\d%/,
+  );
+  assert.match(
+    a.stderr,
+    /the paper analyses trained models only, so read rho and the classes below as those of an unfinished model/,
+    'said before the numbers',
+  );
   assert.match(a.stderr, /the numbers above are of an unfinished model/, 'and again after them');
 });
 
 test('demo: one seed trained and analysed, G and C per component, rho, the classes, Figure 1, and where everything is', () => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'gcg-demo-'));
-  const tiny = ['model.nLayers=1', 'model.nHeads=2', 'model.dModel=16', 'model.dFF=32', 'data.minLen=2', 'data.maxLen=3', 'train.maxSteps=40', 'train.evalEvery=20',
-    'analysis.gradBatches=1', 'analysis.gradBatchSize=8', 'analysis.meanBatches=1', 'analysis.evalSamples=32', 'analysis.oodPickSamples=32', 'analysis.idSamples=16',
-    'analysis.idLength=3', 'analysis.tieDraws=10', 'analysis.accLow=0', 'analysis.accHigh=1'];
+  const tiny = [
+    'model.nLayers=1',
+    'model.nHeads=2',
+    'model.dModel=16',
+    'model.dFF=32',
+    'data.minLen=2',
+    'data.maxLen=3',
+    'train.maxSteps=40',
+    'train.evalEvery=20',
+    'analysis.gradBatches=1',
+    'analysis.gradBatchSize=8',
+    'analysis.meanBatches=1',
+    'analysis.evalSamples=32',
+    'analysis.oodPickSamples=32',
+    'analysis.idSamples=16',
+    'analysis.idLength=3',
+    'analysis.tieDraws=10',
+    'analysis.accLow=0',
+    'analysis.accHigh=1',
+  ];
   const r = run('demo', '--out', out, '--ood-lengths', '3', '--allow-id-lengths', ...tiny.flatMap((s) => ['--set', s]));
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /demo: the paper's analysis of one model, end to end: preset paper, reverse, seed 42/);
@@ -111,7 +194,15 @@ test('demo: one seed trained and analysed, G and C per component, rho, the class
   assert.ok(fs.existsSync(results));
   assert.ok(fs.existsSync(path.join(out, 'demo', 'figures', 'figure1_reverse_seed42.html')));
   // Run again: it reads what it wrote.
-  const again = run('demo', '--out', out, '--ood-lengths', '3', '--allow-id-lengths', ...tiny.flatMap((s) => ['--set', s]));
+  const again = run(
+    'demo',
+    '--out',
+    out,
+    '--ood-lengths',
+    '3',
+    '--allow-id-lengths',
+    ...tiny.flatMap((s) => ['--set', s]),
+  );
   assert.equal(again.status, 0, again.stderr);
   assert.doesNotMatch(again.stdout, /reverse seed 42: training/);
 });

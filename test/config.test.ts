@@ -2,23 +2,24 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import {
-  checkPreset,
-  checkSeed,
-  checkTask,
-  ConfigError,
-  DEFAULT_CONFIG,
-  getConfig,
-  parseOverrides,
-  PRESET_CONFIGS,
-  validateConfig,
-} from '../src/config';
-import { checkRun, resolveRun, settingsOf } from '../src/run-spec';
+import { checkPreset, checkSeed, checkTask, ConfigError, DEFAULT_CONFIG, PRESET_CONFIGS } from '../src/settings/config';
+import { getConfig, validateConfig } from '../src/settings/validate';
+import { parseOverrides } from '../src/settings/rules';
+import { checkRun, resolveRun, settingsOf } from '../src/settings/run-spec';
 
 test('defaults are the paper model: L=4, H=4, d_model=128, d_ff=512, Adam 1e-3, batch 64, 15k steps, 90%', () => {
   const c = getConfig();
   assert.deepEqual(
-    [c.model.nLayers, c.model.nHeads, c.model.dModel, c.model.dFF, c.train.lr, c.train.batchSize, c.train.maxSteps, c.train.targetAcc],
+    [
+      c.model.nLayers,
+      c.model.nHeads,
+      c.model.dModel,
+      c.model.dFF,
+      c.train.lr,
+      c.train.batchSize,
+      c.train.maxSteps,
+      c.train.targetAcc,
+    ],
     [4, 4, 128, 512, 1e-3, 64, 15000, 0.9],
   );
   assert.equal(c.model.positions, 'none');
@@ -35,11 +36,21 @@ test('authors preset reproduces their code: separate padding, check every 500 st
   assert.equal(getConfig('paper').data.layout, 'contiguous');
   // analysis side: their head ablation after W_O, unpaired scoring on 100, average ranks, strict thresholds
   assert.deepEqual(
-    [a.analysis.headAblation, a.analysis.paired, a.analysis.evalSamples, a.analysis.oodPickSamples, a.analysis.rankRule, a.analysis.inclusive],
+    [
+      a.analysis.headAblation,
+      a.analysis.paired,
+      a.analysis.evalSamples,
+      a.analysis.oodPickSamples,
+      a.analysis.rankRule,
+      a.analysis.inclusive,
+    ],
     ['after-WO-slice', false, 100, 100, 'average', false],
   );
   const p = getConfig('paper').analysis;
-  assert.deepEqual([p.headAblation, p.paired, p.rankRule, p.inclusive, p.threshold], ['before-WO', true, 'ordinal-random', true, 6]);
+  assert.deepEqual(
+    [p.headAblation, p.paired, p.rankRule, p.inclusive, p.threshold],
+    ['before-WO', true, 'ordinal-random', true, 6],
+  );
 });
 
 test('getConfig returns a copy: mutating it does not change the presets', () => {
@@ -58,17 +69,21 @@ test('notebook-style partial overrides apply and are validated', () => {
 });
 
 test('CLI overrides parse numbers and enumerations', () => {
-  assert.deepEqual(parseOverrides(['model.nLayers=2', 'model.positions=learned', 'train.lr=1e-4', 'analysis.paired=false']), {
-    model: { nLayers: 2, positions: 'learned' },
-    train: { lr: 1e-4 },
-    analysis: { paired: false },
-  });
+  assert.deepEqual(
+    parseOverrides(['model.nLayers=2', 'model.positions=learned', 'train.lr=1e-4', 'analysis.paired=false']),
+    {
+      model: { nLayers: 2, positions: 'learned' },
+      train: { lr: 1e-4 },
+      analysis: { paired: false },
+    },
+  );
 });
 
 function throwsNaming(fn: () => unknown, ...fragments: string[]) {
   assert.throws(fn, (e: unknown) => {
     assert.ok(e instanceof ConfigError, `expected ConfigError, got ${e}`);
-    for (const f of fragments) assert.ok(e.message.includes(f), `message ${JSON.stringify(e.message)} lacks ${JSON.stringify(f)}`);
+    for (const f of fragments)
+      assert.ok(e.message.includes(f), `message ${JSON.stringify(e.message)} lacks ${JSON.stringify(f)}`);
     return true;
   });
 }
@@ -83,13 +98,24 @@ test('bad settings are rejected with the key and what is allowed', () => {
   throwsNaming(() => parseOverrides(['model.positions=sinusoidal']), 'model.positions', '"none", "learned"');
   throwsNaming(() => parseOverrides(['model.nLayers']), 'key=value');
   throwsNaming(() => parseOverrides(['analysis.paired=yes']), 'analysis.paired', 'true or false');
-  throwsNaming(() => parseOverrides(['analysis.rankRule=dense']), 'analysis.rankRule', '"average", "ordinal-random", "ordinal-order"');
-  throwsNaming(() => getConfig('paper', { analysis: { accLow: 0.8, accHigh: 0.7 } }), 'analysis.accHigh', 'analysis.accLow');
+  throwsNaming(
+    () => parseOverrides(['analysis.rankRule=dense']),
+    'analysis.rankRule',
+    '"average", "ordinal-random", "ordinal-order"',
+  );
+  throwsNaming(
+    () => getConfig('paper', { analysis: { accLow: 0.8, accHigh: 0.7 } }),
+    'analysis.accHigh',
+    'analysis.accLow',
+  );
   throwsNaming(() => getConfig('paper', { model: { nLayers: '3' as unknown as number } }), 'model.nLayers', 'got "3"');
   throwsNaming(() => getConfig('paper', { modle: {} } as never), 'modle', 'unknown section');
   throwsNaming(() => getConfig('paper', { model: { dModel: 130 } }), 'model.dModel', 'divisible by model.nHeads');
   throwsNaming(() => getConfig('paper', { data: { minLen: 5, maxLen: 4 } }), 'data.maxLen', 'data.minLen');
-  throwsNaming(() => validateConfig({ ...getConfig(), train: { ...getConfig().train, batchSize: -1 } }), 'train.batchSize');
+  throwsNaming(
+    () => validateConfig({ ...getConfig(), train: { ...getConfig().train, batchSize: -1 } }),
+    'train.batchSize',
+  );
 });
 
 test('unknown presets, tasks and bad seeds are named', () => {
@@ -109,31 +135,75 @@ test('both presets resolve to exactly the configuration of their committed runs 
     const now = getConfig(preset);
     for (const section of ['model', 'data', 'train', 'analysis'] as const) {
       for (const [key, value] of Object.entries(stored[section])) {
-        assert.deepEqual((now[section] as unknown as Record<string, unknown>)[key], value, `${preset}: ${section}.${key}`);
+        assert.deepEqual(
+          (now[section] as unknown as Record<string, unknown>)[key],
+          value,
+          `${preset}: ${section}.${key}`,
+        );
       }
     }
   }
 });
 
 test('resolveRun: one resolution for every face (assignments or an object, a size, the task and seed checked together)', () => {
-  const fromCli = resolveRun({ preset: 'authors', task: 'sort', seed: 7, size: 'l2-d128', settings: ['train.lr=0.002', 'analysis.measures=Cpos,taylor'] });
-  const fromCell = resolveRun({ preset: 'authors', task: 'sort', seed: 7, size: 'l2-d128', settings: { train: { lr: 0.002 }, analysis: { measures: ['Cpos', 'taylor'] } } });
+  const fromCli = resolveRun({
+    preset: 'authors',
+    task: 'sort',
+    seed: 7,
+    size: 'l2-d128',
+    settings: ['train.lr=0.002', 'analysis.measures=Cpos,taylor'],
+  });
+  const fromCell = resolveRun({
+    preset: 'authors',
+    task: 'sort',
+    seed: 7,
+    size: 'l2-d128',
+    settings: { train: { lr: 0.002 }, analysis: { measures: ['Cpos', 'taylor'] } },
+  });
   assert.deepEqual(fromCell.cfg, fromCli.cfg);
-  assert.deepEqual([fromCli.preset, fromCli.task, fromCli.seed, fromCli.size, fromCli.cfg.model.nLayers, fromCli.cfg.train.lr, fromCli.cfg.data.layout], ['authors', 'sort', 7, 'l2-d128', 2, 0.002, 'separate']);
+  assert.deepEqual(
+    [
+      fromCli.preset,
+      fromCli.task,
+      fromCli.seed,
+      fromCli.size,
+      fromCli.cfg.model.nLayers,
+      fromCli.cfg.train.lr,
+      fromCli.cfg.data.layout,
+    ],
+    ['authors', 'sort', 7, 'l2-d128', 2, 0.002, 'separate'],
+  );
   // Its settings give the same configuration back (what a sweep worker is handed), and settingsOf is their inverse.
   assert.deepEqual(getConfig('authors', parseOverrides(fromCell.settings)), fromCli.cfg);
-  assert.deepEqual(settingsOf('authors', fromCli.cfg), ['model.nLayers=2', 'train.lr=0.002', 'analysis.measures=Cpos,taylor']);
+  assert.deepEqual(settingsOf('authors', fromCli.cfg), [
+    'model.nLayers=2',
+    'train.lr=0.002',
+    'analysis.measures=Cpos,taylor',
+  ]);
   assert.deepEqual(settingsOf('paper', getConfig('paper')), []);
-  assert.deepEqual(resolveRun({ task: 'reverse', seed: 42 }).cfg, getConfig('paper'), 'the default is the paper preset, unchanged');
+  assert.deepEqual(
+    resolveRun({ task: 'reverse', seed: 42 }).cfg,
+    getConfig('paper'),
+    'the default is the paper preset, unchanged',
+  );
   // Each part is checked, before any work, with the setting named.
   assert.throws(() => resolveRun({ task: 'sorting', seed: 1 }), /task: unknown task "sorting"; allowed: reverse, sort/);
   assert.throws(() => resolveRun({ task: 'sort', seed: -1 }), /seed: got -1; allowed: an integer in \[0, 4294967295\]/);
   assert.throws(() => resolveRun({ task: 'sort', seed: 1, preset: 'paperr' }), /preset: unknown preset "paperr"/);
   assert.throws(() => resolveRun({ task: 'sort', seed: 1, size: 'l3-d128' }), /--sizes: unknown size "l3-d128"/);
-  assert.throws(() => resolveRun({ task: 'sort', seed: 1, settings: ['train.lrr=0.1'] }), /config train.lrr: unknown key \(did you mean train.lr\?\)/);
+  assert.throws(
+    () => resolveRun({ task: 'sort', seed: 1, settings: ['train.lrr=0.1'] }),
+    /config train.lrr: unknown key \(did you mean train.lr\?\)/,
+  );
   assert.throws(() => resolveRun({ task: 'sort', seed: 1, settings: { train: { lr: -1 } } }), /config train.lr/);
-  assert.throws(() => resolveRun({ task: 'sort', seed: 1, settings: ['model.vocabSize=50'] }), /model.vocabSize: 50 cannot hold task sort's 104 tokens/);
-  assert.throws(() => resolveRun({ task: 'sort', seed: 1, size: 'l2-d128', settings: ['model.dModel=64'] }), /--set model.dModel=64: --sizes sets/);
+  assert.throws(
+    () => resolveRun({ task: 'sort', seed: 1, settings: ['model.vocabSize=50'] }),
+    /model.vocabSize: 50 cannot hold task sort's 104 tokens/,
+  );
+  assert.throws(
+    () => resolveRun({ task: 'sort', seed: 1, size: 'l2-d128', settings: ['model.dModel=64'] }),
+    /--set model.dModel=64: --sizes sets/,
+  );
   // An entry handed a configuration built elsewhere checks it by the same rules.
   const edited = getConfig('paper');
   edited.model.vocabSize = 50;

@@ -5,7 +5,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { exportFigures, findChromium } from '../src/report/export';
-import { CLASS_COLORS, figure1, figure2, figure3, figure4, lossBand, minMax, paperFigures, trainingCurves } from '../src/report/figures';
+import { CLASS_COLORS, figure1, figure2, figure3, figure4, minMax, paperFigures } from '../src/report/figures';
+import { lossBand, trainingCurves } from '../src/report/curves';
 import { logAxis, logTicks, styled } from '../src/report/style';
 import { record } from './records';
 
@@ -35,7 +36,10 @@ test('Figure 1: one trace per class per task, classes coloured, normalised per s
   assert.ok(all.every((v) => v >= 0 && v <= 1) && all.includes(0) && all.includes(1));
   const titles = (f.layout.annotations as { text: string }[]).map((a) => a.text);
   assert.deepEqual(titles, ['Reversal seed 1 (rho = 0.90)', 'Sorting (mean rho over 2 seeds = 0.40)']);
-  assert.equal((f.layout.title as { text: string }).text, 'Figure 1: the Gradient-Causal Gap, preset paper<br><sub>each component of every seed, scores min-max normalised per seed</sub>');
+  assert.equal(
+    (f.layout.title as { text: string }).text,
+    'Figure 1: the Gradient-Causal Gap, preset paper<br><sub>each component of every seed, scores min-max normalised per seed</sub>',
+  );
   assert.match(sortHeroes.hovertemplate as string, /^%\{text\}<br>G %\{x:\.2f\}, C %\{y:\.2f\}/);
   assert.match((sortHeroes.text as string[])[0], /^L1\.H0, seed 1: Delta -?\d+/, 'each point names its component');
 });
@@ -53,16 +57,29 @@ test('Figure 2: Heroes and Bloats per layer, mean Delta per component', () => {
   assert.deepEqual(byName('|mean Delta| below 6').x, ['L0.H1', 'L0.MLP', 'L1.H1', 'L1.MLP']);
   assert.deepEqual(byName('|mean Delta| below 6').y, [3.5, 0, -3.5, 0]);
   assert.equal((byName('|mean Delta| below 6').marker as { color: string }).color, CLASS_COLORS.Aligned);
-  assert.deepEqual((f.layout.shapes as { y0: number }[]).map((l) => l.y0), [6, -6], 'the thresholds are drawn');
+  assert.deepEqual(
+    (f.layout.shapes as { y0: number }[]).map((l) => l.y0),
+    [6, -6],
+    'the thresholds are drawn',
+  );
   // One legend per panel: the counts' on the left, mean Delta's under the right panel.
-  assert.deepEqual(f.data.map((t) => t.legend ?? 'legend'), ['legend', 'legend', 'legend2', 'legend2', 'legend2']);
+  assert.deepEqual(
+    f.data.map((t) => t.legend ?? 'legend'),
+    ['legend', 'legend', 'legend2', 'legend2', 'legend2'],
+  );
   assert.ok((f.layout.legend2 as { x: number }).x >= 0.5);
   assert.match((f.layout.title as { text: string }).text, /, preset paper$/);
 });
 
 test('training curves: the loss as a median with a 10-90% band over seeds, one colour per task in both panels', () => {
   // Two runs, blocks of 2 steps: run a [1, 3, 5] and run b [3, 5]; block 1 = steps 0-1, block 2 = step 2.
-  const band = lossBand([[1, 3, 5], [3, 5]], 2);
+  const band = lossBand(
+    [
+      [1, 3, 5],
+      [3, 5],
+    ],
+    2,
+  );
   assert.deepEqual(band.step, [1, 2.5]);
   assert.deepEqual(band.median, [3, 5]); // block means 2 and 4 -> median 3; then run a alone: 5
   assert.deepEqual(band.n, [2, 1]);
@@ -77,7 +94,10 @@ test('training curves: the loss as a median with a 10-90% band over seeds, one c
     assert.ok(median && checks.length, task);
     for (const c of checks) assert.equal(colorOf(c), colorOf(median!), `${task}: one colour in both panels`);
   }
-  assert.match((f.layout.title as { text: string }).text, /^Training: loss and training-distribution exact match, preset paper($|<br>)/);
+  assert.match(
+    (f.layout.title as { text: string }).text,
+    /^Training: loss and training-distribution exact match, preset paper($|<br>)/,
+  );
 });
 
 test('Figures 3 and 4: pruning bars and per-seed rho', () => {
@@ -97,7 +117,10 @@ test('Figures 3 and 4: pruning bars and per-seed rho', () => {
   const own = paperFigures(copies);
   assert.deepEqual(Object.keys(own).sort(), ['figure1', 'figure2', 'figure3', 'figure4', 'training']);
   assert.match(String((own.figure2.layout.title as { text: string }).text), /Histogram/);
-  assert.match(String((paperFigures([...copies, ...records]).figure2.layout.title as { text: string }).text), /Sorting/);
+  assert.match(
+    String((paperFigures([...copies, ...records]).figure2.layout.title as { text: string }).text),
+    /Sorting/,
+  );
 });
 
 test('export writes HTML always, and valid SVG, PNG and vector PDF with a browser', async (t) => {
@@ -110,7 +133,12 @@ test('export writes HTML always, and valid SVG, PNG and vector PDF with a browse
     return;
   }
   const r = await exportFigures({ figure4: figure4(records) }, dir);
-  assert.deepEqual(r.written.map((f) => path.basename(f)).sort(), ['figure4.html', 'figure4.pdf', 'figure4.png', 'figure4.svg']);
+  assert.deepEqual(r.written.map((f) => path.basename(f)).sort(), [
+    'figure4.html',
+    'figure4.pdf',
+    'figure4.png',
+    'figure4.svg',
+  ]);
   const html = fs.readFileSync(path.join(dir, 'figure4.html'), 'utf8');
   assert.match(html, /Plotly\.newPlot/);
   assert.match(html, /node_modules\/plotly\.js-dist\/plotly\.js/);
@@ -124,31 +152,58 @@ test('export writes HTML always, and valid SVG, PNG and vector PDF with a browse
   assert.equal((pdf.match(/\/Type\s*\/Page\b/g) ?? []).length, 1, 'one page');
   assert.doesNotMatch(pdf, /\/Subtype\s*\/Image/, 'vector: no raster image inside');
   const box = /\/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]/.exec(pdf);
-  assert.ok(box && Math.abs(Number(box[1]) - 600) < 1 && Math.abs(Number(box[2]) - 315) < 1, `the figure's size, 800 x 420 px = 600 x 315 pt: ${box?.[0]}`);
+  assert.ok(
+    box && Math.abs(Number(box[1]) - 600) < 1 && Math.abs(Number(box[2]) - 315) < 1,
+    `the figure's size, 800 x 420 px = 600 x 315 pt: ${box?.[0]}`,
+  );
   // The project's font, whatever fonts this machine has: named in the page and the SVG, embedded in the SVG.
-  assert.match(html, /@font-face \{ font-family: 'Open Sans'.*node_modules\/@fontsource\/open-sans\/files\/open-sans-latin-400-normal\.woff2/);
+  assert.match(
+    html,
+    /@font-face \{ font-family: 'Open Sans'.*node_modules\/@fontsource\/open-sans\/files\/open-sans-latin-400-normal\.woff2/,
+  );
   assert.match(svg, /<style>@font-face \{ font-family: 'Open Sans'[^<]*data:font\/woff2;base64,/);
   assert.match(svg, /font-family: &quot;Open Sans&quot;|font-family: 'Open Sans'|font-family:'Open Sans'|"Open Sans"/);
   // Exported again on this machine: byte for byte the same files (no random ids, no dates).
   const again = fs.mkdtempSync(path.join(os.tmpdir(), 'gcg-fig-'));
   await exportFigures({ figure4: figure4(records) }, again);
   for (const f of ['figure4.html', 'figure4.svg', 'figure4.png', 'figure4.pdf']) {
-    assert.ok(fs.readFileSync(path.join(dir, f)).equals(fs.readFileSync(path.join(again, f))), `${f} differs between two exports`);
+    assert.ok(
+      fs.readFileSync(path.join(dir, f)).equals(fs.readFileSync(path.join(again, f))),
+      `${f} differs between two exports`,
+    );
   }
 });
 
 test('log axes: ticks at 1, 2 and 5 per decade, as plain numbers, bracketing the values', () => {
-  assert.deepEqual(logTicks([0.06, 3.9]), { tickvals: [0.05, 0.1, 0.2, 0.5, 1, 2, 5], ticktext: ['0.05', '0.1', '0.2', '0.5', '1', '2', '5'] });
-  assert.deepEqual(logTicks([300, 3600]).ticktext, ['200', '500', '1,000', '2,000', '5,000'], 'the neighbours below (300/200 < 1.6) and above (5000/3600 < 1.6) too');
-  assert.deepEqual(logTicks([330000, 1250000]).tickvals, [500000, 1000000], 'neighbours too far away (x1.65, x1.6) are left out');
+  assert.deepEqual(logTicks([0.06, 3.9]), {
+    tickvals: [0.05, 0.1, 0.2, 0.5, 1, 2, 5],
+    ticktext: ['0.05', '0.1', '0.2', '0.5', '1', '2', '5'],
+  });
+  assert.deepEqual(
+    logTicks([300, 3600]).ticktext,
+    ['200', '500', '1,000', '2,000', '5,000'],
+    'the neighbours below (300/200 < 1.6) and above (5000/3600 < 1.6) too',
+  );
+  assert.deepEqual(
+    logTicks([330000, 1250000]).tickvals,
+    [500000, 1000000],
+    'neighbours too far away (x1.65, x1.6) are left out',
+  );
   assert.deepEqual(logTicks([1100, 1400]).tickvals, [1000, 2000], 'fewer than two inside: the nearest below and above');
-  assert.deepEqual(logTicks([1, 1e6]).tickvals, [1, 10, 100, 1000, 10000, 100000, 1000000], 'many decades: 1 per decade');
+  assert.deepEqual(
+    logTicks([1, 1e6]).tickvals,
+    [1, 10, 100, 1000, 10000, 100000, 1000000],
+    'many decades: 1 per decade',
+  );
   const axis = logAxis([300, 3600], 'steps');
   assert.deepEqual(axis.range, [Math.log10(200) - 0.06, Math.log10(5000) + 0.06]);
 });
 
-test('every figure leaves in the project style: its font, fixed trace ids, the builder\'s sizes kept', () => {
+test("every figure leaves in the project style: its font, fixed trace ids, the builder's sizes kept", () => {
   const f = styled({ data: [{ type: 'bar' }, { type: 'bar', uid: 'mine' }], layout: { font: { size: 10 } } });
   assert.deepEqual(f.layout.font, { size: 10, color: '#333', family: "'Open Sans', sans-serif" });
-  assert.deepEqual(f.data.map((t) => t.uid), ['t0', 'mine']);
+  assert.deepEqual(
+    f.data.map((t) => t.uid),
+    ['t0', 'mine'],
+  );
 });

@@ -1,11 +1,11 @@
 /** Per-component gradients against central finite differences of the loss on a tiny model. */
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { tf } from '../src/backend';
-import { batchLoss } from '../src/eval';
-import { componentGrads, componentWeight } from '../src/grads';
-import { Transformer } from '../src/model';
-import { Rng } from '../src/rng';
+import { tf } from '../src/kernels/tf';
+import { batchLoss } from '../src/model/eval';
+import { componentGrads, componentWeight } from '../src/model/grads';
+import { Transformer } from '../src/model/model';
+import { Rng } from '../src/base/rng';
 import { makeBatch, sampleExamples } from '../src/tasks';
 import { setupBackend, tinyConfig } from './helpers';
 
@@ -43,7 +43,10 @@ test('gradient of each head W_V slice and each MLP W2 matches finite differences
       const fd = (at(eps) - at(-eps)) / (2 * eps);
       variable.assign(tf.tensor(orig, variable.shape));
       const analytic = gv[r * g.shape[1] + j];
-      assert.ok(Math.abs(fd - analytic) <= 2e-3 + 0.02 * Math.abs(analytic), `${c.id}[${r},${j}]: analytic ${analytic}, finite difference ${fd}`);
+      assert.ok(
+        Math.abs(fd - analytic) <= 2e-3 + 0.02 * Math.abs(analytic),
+        `${c.id}[${r},${j}]: analytic ${analytic}, finite difference ${fd}`,
+      );
       checked++;
     }
     g.dispose();

@@ -9,32 +9,74 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { getConfig, parseOverrides } from '../src/config';
-import { RunLock } from '../src/lock';
-import { readRecord, runPaths } from '../src/results';
-import { componentCount, MODEL_SIZES, sizedSettings, sizeOf, sizeOverrides, SIZES } from '../src/sizes';
-import { sweepJob, sweepJobs } from '../src/sweep';
+import { getConfig } from '../src/settings/validate';
+import { parseOverrides } from '../src/settings/rules';
+import { RunLock } from '../src/io/lock';
+import { readRecord, runPaths } from '../src/records/store';
+import { componentCount, MODEL_SIZES, sizedSettings, sizeOf, sizeOverrides, SIZES } from '../src/settings/sizes';
+import { sweepJob, sweepJobs } from '../src/runner/sweep';
 
 const root = path.join(__dirname, '..', '..');
 const CLI = path.join(__dirname, '..', 'src', 'cli.js');
 /** Tiny data and analysis on the sizes' real models (2 layers, d_model 128): a run takes seconds. */
 const SMALL = [
-  'data.minLen=2', 'data.maxLen=3', 'train.maxSteps=20', 'train.evalEvery=10', 'train.batchSize=16', 'train.evalSamples=32',
-  'analysis.gradBatches=1', 'analysis.gradBatchSize=16', 'analysis.meanBatches=1', 'analysis.evalSamples=32',
-  'analysis.oodPickSamples=32', 'analysis.idSamples=16', 'analysis.idLength=3', 'analysis.tieDraws=10',
-  'analysis.accLow=0', 'analysis.accHigh=1', 'analysis.variants=false', 'analysis.redraws=0',
+  'data.minLen=2',
+  'data.maxLen=3',
+  'train.maxSteps=20',
+  'train.evalEvery=10',
+  'train.batchSize=16',
+  'train.evalSamples=32',
+  'analysis.gradBatches=1',
+  'analysis.gradBatchSize=16',
+  'analysis.meanBatches=1',
+  'analysis.evalSamples=32',
+  'analysis.oodPickSamples=32',
+  'analysis.idSamples=16',
+  'analysis.idLength=3',
+  'analysis.tieDraws=10',
+  'analysis.accLow=0',
+  'analysis.accHigh=1',
+  'analysis.variants=false',
+  'analysis.redraws=0',
 ];
-const gridArgs = (dir: string) => ['--results', dir, '--sizes', 'l2-d128,l4-d64', '--tasks', 'reverse,copy', '--seeds', '7,8,9', '--ood-lengths', '3', '--allow-id-lengths', ...SMALL.flatMap((s) => ['--set', s])];
+const gridArgs = (dir: string) => [
+  '--results',
+  dir,
+  '--sizes',
+  'l2-d128,l4-d64',
+  '--tasks',
+  'reverse,copy',
+  '--seeds',
+  '7,8,9',
+  '--ood-lengths',
+  '3',
+  '--allow-id-lengths',
+  ...SMALL.flatMap((s) => ['--set', s]),
+];
 const cli = (args: string[], env: Record<string, string> = {}) =>
   spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, CI: 'true', ...env } });
 
 test('the grid: index = (size, task, seed) with sizes outermost and seeds innermost; each size its own folder and model', () => {
-  const jobs = sweepJobs({ dir: 'R', preset: 'paper', tasks: ['reverse', 'copy'], seeds: [7, 8, 9], sizes: ['l2-d128', 'l4-d64'], overrides: ['train.lr=0.002'] });
+  const jobs = sweepJobs({
+    dir: 'R',
+    preset: 'paper',
+    tasks: ['reverse', 'copy'],
+    seeds: [7, 8, 9],
+    sizes: ['l2-d128', 'l4-d64'],
+    overrides: ['train.lr=0.002'],
+  });
   assert.equal(jobs.length, 12);
   const hand = [];
-  for (const size of ['l2-d128', 'l4-d64']) for (const task of ['reverse', 'copy']) for (const seed of [7, 8, 9]) hand.push(`${size} ${task} ${seed}`);
-  assert.deepEqual(jobs.map((j) => `${j.size} ${j.task} ${j.seed}`), hand);
-  assert.deepEqual(jobs.map((j) => j.index), [...Array(12).keys()]);
+  for (const size of ['l2-d128', 'l4-d64'])
+    for (const task of ['reverse', 'copy']) for (const seed of [7, 8, 9]) hand.push(`${size} ${task} ${seed}`);
+  assert.deepEqual(
+    jobs.map((j) => `${j.size} ${j.task} ${j.seed}`),
+    hand,
+  );
+  assert.deepEqual(
+    jobs.map((j) => j.index),
+    [...Array(12).keys()],
+  );
   const j = sweepJob(jobs, 10); // 10 = 1 * 6 + 1 * 3 + 1: second size, second task, second seed
   assert.deepEqual([j.size, j.task, j.seed, j.dir], ['l4-d64', 'copy', 8, path.join('R', 'l4-d64')]);
   assert.equal(j.cfg.model.dModel, 64);
@@ -42,27 +84,72 @@ test('the grid: index = (size, task, seed) with sizes outermost and seeds innerm
   assert.equal(j.cfg.model.nLayers, 4);
   assert.equal(j.cfg.train.lr, 0.002, "the user's other settings apply to every size");
   assert.equal(jobs[0].cfg.model.nLayers, 2);
-  assert.deepEqual(j.overrides, ['train.lr=0.002', 'model.nLayers=4', 'model.nHeads=4', 'model.dModel=64', 'model.dFF=256']);
+  assert.deepEqual(j.overrides, [
+    'train.lr=0.002',
+    'model.nLayers=4',
+    'model.nHeads=4',
+    'model.dModel=64',
+    'model.dFF=256',
+  ]);
   assert.throws(() => sweepJob(jobs, 12), /--index: got 12; allowed: an integer in \[0, 11\] \(this grid has 12 jobs/);
   assert.throws(() => sweepJob(jobs, -1), /--index: got -1/);
   // Without sizes: the settings' own model, into the folder itself.
   const plain = sweepJobs({ dir: 'R', preset: 'paper', tasks: ['sort'], seeds: [1, 2] });
-  assert.deepEqual(plain.map((x) => [x.index, x.size, x.dir, x.seed]), [[0, null, 'R', 1], [1, null, 'R', 2]]);
+  assert.deepEqual(
+    plain.map((x) => [x.index, x.size, x.dir, x.seed]),
+    [
+      [0, null, 'R', 1],
+      [1, null, 'R', 2],
+    ],
+  );
   assert.deepEqual(plain[0].cfg, getConfig('paper'));
   // A notebook's object and the command line's assignments are one sweep: the same jobs, the same worker settings.
-  const asObject = sweepJobs({ dir: 'R', preset: 'paper', tasks: ['reverse', 'copy'], seeds: [7, 8, 9], sizes: ['l2-d128', 'l4-d64'], overrides: { train: { lr: 0.002 } } });
-  assert.deepEqual(asObject.map((x) => x.cfg), jobs.map((x) => x.cfg));
+  const asObject = sweepJobs({
+    dir: 'R',
+    preset: 'paper',
+    tasks: ['reverse', 'copy'],
+    seeds: [7, 8, 9],
+    sizes: ['l2-d128', 'l4-d64'],
+    overrides: { train: { lr: 0.002 } },
+  });
+  assert.deepEqual(
+    asObject.map((x) => x.cfg),
+    jobs.map((x) => x.cfg),
+  );
   assert.deepEqual(asObject[10].overrides, ['model.dModel=64', 'model.dFF=256', 'train.lr=0.002']);
-  assert.deepEqual(getConfig('paper', parseOverrides(asObject[10].overrides)), j.cfg, "a worker given the job's assignments resolves the same configuration");
+  assert.deepEqual(
+    getConfig('paper', parseOverrides(asObject[10].overrides)),
+    j.cfg,
+    "a worker given the job's assignments resolves the same configuration",
+  );
   // Sweeps take overrides only: a configuration beside them could disagree with what workers run.
-  assert.throws(() => sweepJobs({ dir: 'R', preset: 'paper', tasks: ['sort'], seeds: [1], cfg: getConfig('paper') } as never), /sweep: takes overrides only/);
-  assert.throws(() => sweepJobs({ dir: 'R', preset: 'paper', tasks: ['sort'], seeds: [1], sizes: ['l2-d128'], overrides: { model: { nLayers: 3 } } }), /config model.nLayers: the size l2-d128 sets/);
+  assert.throws(
+    () => sweepJobs({ dir: 'R', preset: 'paper', tasks: ['sort'], seeds: [1], cfg: getConfig('paper') } as never),
+    /sweep: takes overrides only/,
+  );
+  assert.throws(
+    () =>
+      sweepJobs({
+        dir: 'R',
+        preset: 'paper',
+        tasks: ['sort'],
+        seeds: [1],
+        sizes: ['l2-d128'],
+        overrides: { model: { nLayers: 3 } },
+      }),
+    /config model.nLayers: the size l2-d128 sets/,
+  );
 });
 
 test('sizes: the paper model is l4-d128; --set may not also set the size; a record names its size from its configuration', () => {
   const paper = getConfig('paper').model;
   assert.equal(sizeOf(paper), 'l4-d128');
-  assert.deepEqual(MODEL_SIZES['l4-d128'], { nLayers: paper.nLayers, nHeads: paper.nHeads, dModel: paper.dModel, dFF: paper.dFF });
+  assert.deepEqual(MODEL_SIZES['l4-d128'], {
+    nLayers: paper.nLayers,
+    nHeads: paper.nHeads,
+    dModel: paper.dModel,
+    dFF: paper.dFF,
+  });
   for (const s of SIZES) {
     assert.match(s, /^[a-z0-9-]+$/, 'a size is a folder name');
     const m = MODEL_SIZES[s];
@@ -72,9 +159,20 @@ test('sizes: the paper model is l4-d128; --set may not also set the size; a reco
   }
   assert.equal(sizeOf({ nLayers: 3, nHeads: 2, dModel: 32, dFF: 64 }), 'l3-d32-h2-ff64');
   assert.equal(sizeOf({ ...paper, dFF: 511 }), 'l4-d128-h4-ff511', 'every size setting must match');
-  assert.deepEqual(sizeOverrides('l6-d128'), ['model.nLayers=6', 'model.nHeads=4', 'model.dModel=128', 'model.dFF=512']);
-  assert.throws(() => sizedSettings(['train.lr=0.1', 'model.dFF=64'], 'l2-d128'), /--set model.dFF=64: --sizes sets model.nLayers, model.nHeads, model.dModel, model.dFF/);
-  assert.deepEqual(sizedSettings(['model.positions=learned'], 'l2-d128').slice(0, 2), ['model.positions=learned', 'model.nLayers=2']);
+  assert.deepEqual(sizeOverrides('l6-d128'), [
+    'model.nLayers=6',
+    'model.nHeads=4',
+    'model.dModel=128',
+    'model.dFF=512',
+  ]);
+  assert.throws(
+    () => sizedSettings(['train.lr=0.1', 'model.dFF=64'], 'l2-d128'),
+    /--set model.dFF=64: --sizes sets model.nLayers, model.nHeads, model.dModel, model.dFF/,
+  );
+  assert.deepEqual(sizedSettings(['model.positions=learned'], 'l2-d128').slice(0, 2), [
+    'model.positions=learned',
+    'model.nLayers=2',
+  ]);
   assert.equal(componentCount(paper), 20);
   assert.equal(componentCount(MODEL_SIZES['l6-d128']), 30);
 });
@@ -96,7 +194,10 @@ test('sweep --list numbers the jobs; --index runs exactly that job into <results
   assert.equal(rec.config.model.dModel, 64);
   assert.equal(rec.analysis.components.length, 20);
   assert.deepEqual(fs.readdirSync(dir), ['l4-d64'], 'no other job ran');
-  assert.deepEqual(fs.readdirSync(path.join(dir, 'l4-d64', 'paper')).filter((f) => f.endsWith('.json')), ['copy_seed8.json']);
+  assert.deepEqual(
+    fs.readdirSync(path.join(dir, 'l4-d64', 'paper')).filter((f) => f.endsWith('.json')),
+    ['copy_seed8.json'],
+  );
   const again = cli(['sweep', ...gridArgs(dir), '--list']);
   assert.match(again.stdout.split('\n')[2 + 10], /^ +10 +l4-d64 +copy +8 +finished$/);
   const rerun = cli(['sweep', ...gridArgs(dir), '--index', '10']);
@@ -117,12 +218,15 @@ test('sweep --list numbers the jobs; --index runs exactly that job into <results
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-test('the Slurm array script runs its array task\'s job; two tasks on one run at once: the lock lets one work, the other leaves it', async () => {
+test("the Slurm array script runs its array task's job; two tasks on one run at once: the lock lets one work, the other leaves it", async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gcg-slurm-'));
   const script = path.join(root, 'scripts', 'slurm', 'sweep.sbatch');
   const env = { ...process.env, CI: 'true', SLURM_SUBMIT_DIR: root, SLURM_ARRAY_JOB_ID: '77' };
   // Without an array task id the script refuses, naming what to do.
-  const none = spawnSync('bash', [script, ...gridArgs(dir)], { encoding: 'utf8', env: { ...env, SLURM_ARRAY_TASK_ID: '' } });
+  const none = spawnSync('bash', [script, ...gridArgs(dir)], {
+    encoding: 'utf8',
+    env: { ...env, SLURM_ARRAY_TASK_ID: '' },
+  });
   assert.equal(none.status, 2);
   assert.match(none.stderr, /SLURM_ARRAY_TASK_ID is not set: submit with sbatch --array/);
 
@@ -130,7 +234,10 @@ test('the Slurm array script runs its array task\'s job; two tasks on one run at
   const held = runPaths(path.join(dir, 'l2-d128'), 'paper', 'reverse', 8);
   fs.mkdirSync(path.dirname(held.lock), { recursive: true });
   const lock = RunLock.acquire(held.lock);
-  const left = spawnSync('bash', [script, ...gridArgs(dir)], { encoding: 'utf8', env: { ...env, SLURM_ARRAY_TASK_ID: '1' } });
+  const left = spawnSync('bash', [script, ...gridArgs(dir)], {
+    encoding: 'utf8',
+    env: { ...env, SLURM_ARRAY_TASK_ID: '1' },
+  });
   lock.release();
   assert.equal(left.status, 0, left.stderr);
   assert.match(left.stdout, /array task 1 of job 77/);
@@ -147,10 +254,17 @@ test('the Slurm array script runs its array task\'s job; two tasks on one run at
       child.on('close', (code) => resolve({ code, out }));
     });
   const both = await Promise.all([start(), start()]);
-  assert.deepEqual(both.map((b) => b.code), [0, 0], both.map((b) => b.out).join('\n---\n'));
+  assert.deepEqual(
+    both.map((b) => b.code),
+    [0, 0],
+    both.map((b) => b.out).join('\n---\n'),
+  );
   const trained = both.filter((b) => /reverse seed 8: training/.test(b.out)).length;
   assert.equal(trained, 1, `exactly one task trained the run:\n${both.map((b) => b.out).join('\n---\n')}`);
-  assert.ok(both.some((b) => /in progress elsewhere|already finished|finished by another process/.test(b.out)), 'the other left it to the first');
+  assert.ok(
+    both.some((b) => /in progress elsewhere|already finished|finished by another process/.test(b.out)),
+    'the other left it to the first',
+  );
   const rec = readRecord(held.results);
   assert.ok(rec && rec.config.model.nLayers === 2 && rec.seed === 8);
   fs.rmSync(dir, { recursive: true, force: true });

@@ -1,14 +1,16 @@
 /** Shared set-up for the tests: the backend under test and small configurations. */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import { spawnSync, SpawnSyncReturns } from 'node:child_process';
 import * as path from 'node:path';
-import { BackendName, initBackend } from '../src/backend';
-import { saveCheckpoint } from '../src/checkpoint';
+import { BackendName, initBackend } from '../src/kernels/backend';
+import { saveCheckpoint } from '../src/records/checkpoint';
 import { main } from '../src/cli';
-import { Transformer } from '../src/model';
-import { provenance } from '../src/provenance';
-import { DeepPartial, ExperimentConfig, getConfig } from '../src/config';
-import { withKernels } from '../src/native';
+import { Transformer } from '../src/model/model';
+import { provenance } from '../src/records/provenance';
+import { DeepPartial, ExperimentConfig } from '../src/settings/config';
+import { getConfig } from '../src/settings/validate';
+import { withKernels } from '../src/kernels/native';
 
 /** The default backend (or GCG_BACKEND's); every test file calls this first. */
 export async function setupBackend(force?: BackendName) {
@@ -64,11 +66,28 @@ export async function cli(...args: string[]): Promise<{ code: number; stdout: st
 
 /** A tiny model, analysed inside its training lengths (it does not generalise): seconds per run. */
 export const TINY = [
-  'model.nLayers=1', 'model.nHeads=2', 'model.dModel=16', 'model.dFF=32', 'data.minLen=2', 'data.maxLen=3',
-  'train.maxSteps=20', 'train.evalEvery=10', 'train.batchSize=16', 'train.evalSamples=32',
-  'analysis.gradBatches=1', 'analysis.gradBatchSize=8', 'analysis.meanBatches=1', 'analysis.evalSamples=16',
-  'analysis.oodPickSamples=16', 'analysis.idSamples=16', 'analysis.idLength=3', 'analysis.tieDraws=10',
-  'analysis.accLow=0', 'analysis.accHigh=1', 'analysis.variants=false', 'analysis.redraws=0',
+  'model.nLayers=1',
+  'model.nHeads=2',
+  'model.dModel=16',
+  'model.dFF=32',
+  'data.minLen=2',
+  'data.maxLen=3',
+  'train.maxSteps=20',
+  'train.evalEvery=10',
+  'train.batchSize=16',
+  'train.evalSamples=32',
+  'analysis.gradBatches=1',
+  'analysis.gradBatchSize=8',
+  'analysis.meanBatches=1',
+  'analysis.evalSamples=16',
+  'analysis.oodPickSamples=16',
+  'analysis.idSamples=16',
+  'analysis.idLength=3',
+  'analysis.tieDraws=10',
+  'analysis.accLow=0',
+  'analysis.accHigh=1',
+  'analysis.variants=false',
+  'analysis.redraws=0',
 ];
 export const TINY_ARGS = [...TINY.flatMap((s) => ['--set', s]), '--ood-lengths', '3', '--allow-id-lengths'];
 /** TINY (and `extra` assignments) as a configuration object. */
@@ -83,12 +102,36 @@ export const tinyCfg = (extra: string[] = []) => {
 };
 
 /** A finished checkpoint (weights at initialisation, with a training record) at `file`, made on this process's backend and kernels. */
-export function fakeFinishedCheckpoint(file: string, cfg: ExperimentConfig, task: string, seed: number, preset = 'paper'): void {
+export function fakeFinishedCheckpoint(
+  file: string,
+  cfg: ExperimentConfig,
+  task: string,
+  seed: number,
+  preset = 'paper',
+): void {
   const model = Transformer.init(cfg.model, seed);
-  const training = { steps: 600, reachedTarget: true, stopReason: 'target', finalAcc: 0.9, wallMs: 1, msPerStep: 1, losses: [1], evals: [] };
+  const training = {
+    steps: 600,
+    reachedTarget: true,
+    stopReason: 'target',
+    finalAcc: 0.9,
+    wallMs: 1,
+    msPerStep: 1,
+    losses: [1],
+    evals: [],
+  };
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const prov = provenance();
-  saveCheckpoint(file, model, cfg, { task, seed, preset, steps: 600, backend: prov.backend, kernels: prov.kernels, provenance: prov, training });
+  saveCheckpoint(file, model, cfg, {
+    task,
+    seed,
+    preset,
+    steps: 600,
+    backend: prov.backend,
+    kernels: prov.kernels,
+    provenance: prov,
+    training,
+  });
   model.dispose();
 }
 
@@ -105,4 +148,36 @@ export async function killWhenExists(child: import('node:child_process').ChildPr
     }, 5);
   });
   await new Promise((r) => child.on('close', r));
+}
+
+/**
+ * A copy of the sources in a fresh folder (the repository's node_modules linked), for tests that
+ * extend the code as a user would (a task, a study): `build()` compiles the copy, `cli(...)` runs
+ * its command line there (CI=true).
+ */
+export function sourcesCopy(name: string): {
+  dir: string;
+  build(): SpawnSyncReturns<string>;
+  cli(...args: string[]): SpawnSyncReturns<string>;
+} {
+  const root = path.join(__dirname, '..', '..');
+  const dir = tmp(name);
+  fs.cpSync(path.join(root, 'src'), path.join(dir, 'src'), { recursive: true });
+  fs.copyFileSync(path.join(root, 'package.json'), path.join(dir, 'package.json'));
+  fs.symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
+  const tsconfig = JSON.parse(fs.readFileSync(path.join(root, 'tsconfig.json'), 'utf8'));
+  fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ ...tsconfig, include: ['src/**/*.ts'] }));
+  return {
+    dir,
+    build: () =>
+      spawnSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir], {
+        encoding: 'utf8',
+      }),
+    cli: (...args: string[]) =>
+      spawnSync(process.execPath, [path.join(dir, 'dist', 'src', 'cli.js'), ...args], {
+        encoding: 'utf8',
+        cwd: dir,
+        env: { ...process.env, CI: 'true' },
+      }),
+  };
 }

@@ -1,7 +1,7 @@
 /**
- * The shape of the code: the import graph (compiled requires) has no cycle, and the modules that
- * read records, write reports or parse the command line load no TensorFlow (a report reads plain
- * records; `gcg --help` answers at once).
+ * The shape of the code: folders are the layers and the import graph has no cycle (read from the
+ * sources, type-only imports counted), and the modules that read records, write reports or parse
+ * the command line load no TensorFlow (a report reads plain records; `gcg --help` answers at once).
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -11,91 +11,96 @@ import { test } from 'node:test';
 
 const SRC = path.join(__dirname, '..', 'src'); // dist/src
 
-function modules(): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (p.endsWith('.js')) out.push(p);
-    }
+/**
+ * The shape of the code as scripts/imports.js reads it from the TypeScript sources (type-only
+ * imports count): folders are the layers, lowest first, so a new file in an existing folder needs
+ * no edit here. `npm run lint` checks the same, with the core bundled for a browser.
+ */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const shape = require(path.join(__dirname, '..', '..', 'scripts', 'imports.js')) as {
+  SRC: string;
+  LAYERS: [string, string][];
+  listModules(dir?: string): string[];
+  problems(dir?: string): {
+    modules: string[];
+    cycles: string[];
+    unplaced: string[];
+    upward: string[];
+    acrossWings: string[];
+    coreToNode: string[];
   };
-  walk(SRC);
-  return out.sort();
-}
+  isCore(mod: string): boolean;
+};
 
-/** The project modules a compiled module requires at run time (type-only imports are gone). */
-function requires(file: string): string[] {
-  const text = fs.readFileSync(file, 'utf8');
-  return [...text.matchAll(/require\("(\.[^"]+)"\)/g)].map((m) => {
-    const r = path.join(path.dirname(file), m[1]);
-    return fs.existsSync(`${r}.js`) ? `${r}.js` : path.join(r, 'index.js');
-  });
-}
-
-test('the import graph has no cycle', () => {
-  const files = modules();
-  const state = new Map<string, 1 | 2>();
-  const cycles: string[] = [];
-  const stack: string[] = [];
-  const visit = (f: string) => {
-    state.set(f, 1);
-    stack.push(f);
-    for (const g of requires(f)) {
-      if (state.get(g) === 1) cycles.push([...stack.slice(stack.indexOf(g)), g].map((x) => path.relative(SRC, x)).join(' -> '));
-      else if (!state.has(g)) visit(g);
-    }
-    stack.pop();
-    state.set(f, 2);
-  };
-  for (const f of files) if (!state.has(f)) visit(f);
-  assert.deepEqual(cycles, []);
-  assert.ok(files.length > 50, `${files.length} modules read`);
+test('the import graph has no cycle, type-only imports counted', () => {
+  const p = shape.problems();
+  assert.deepEqual(p.cycles, []);
+  assert.ok(p.modules.length > 80, `${p.modules.length} modules read`);
 });
 
-/**
- * The layers of the code, lowest first: a module may import its own layer and those below, never
- * one above (a report never reaches for the runner, the model never for the analysis). A new
- * module must be placed here. README, "How the code is laid out", walks the same layers.
- */
-const LAYERS: [string, RegExp][] = [
-  ['foundations: random streams, tasks, the tensor-free maths of Eq. 3 and the measures\' names', /^(rng|suggest|progress|project-root|tasks\/.*|analysis\/(measure-info|ranks))$/],
-  ['settings, files and records', /^(config|sizes|replica|run-spec|addon|interrupt|files|lock|record-check|store)$/],
-  ['the model and its training', /^(native|backend|model|torch-io|eval|grads|activations|fused|perturb|train|stacked|train-batched|checkpoint|provenance)$/],
-  ['the analysis (G, C, the measures, the OOD pick, pruning)', /^analysis\/.*$/],
-  ['reports (tables, figures, markdown) from plain records', /^report\/.*$/],
-  ['the runner (runs, sweeps, studies, the store\'s guards, time estimates)', /^(conflicts|results|run-batch|study|stability|sweep|demo|verify|estimate)$/],
-  ['faces: the command line, notebooks, the package entry', /^(cli|cli-args|commands|notebook|index)$/],
-];
+test('folders are the layers: every module in one, none importing a layer above, no study wing importing another', () => {
+  const p = shape.problems();
+  assert.deepEqual(p.unplaced, [], 'modules in no layer folder (scripts/imports.js LAYERS)');
+  assert.deepEqual(p.upward, []);
+  assert.deepEqual(p.acrossWings, []);
+  assert.deepEqual(p.coreToNode, [], 'the core imports only the core');
+  // src/ holds the two package entries and the layer folders, nothing else
+  const top = fs.readdirSync(shape.SRC).sort();
+  const folders = shape.LAYERS.map(([f]) => f).filter(Boolean);
+  assert.deepEqual(
+    top.filter((f) => !folders.includes(f)),
+    ['cli.ts', 'index.ts'],
+  );
+});
 
-function layerOf(module: string): number {
-  return LAYERS.findIndex(([, re]) => re.test(module));
-}
-
-test('no module imports from a layer above its own', () => {
-  const name = (f: string) => path.relative(SRC, f).replace(/\.js$/, '').split(path.sep).join('/');
-  const unplaced: string[] = [];
-  const upward: string[] = [];
-  for (const f of modules()) {
-    const me = layerOf(name(f));
-    if (me < 0) {
-      unplaced.push(name(f));
-      continue;
-    }
-    for (const g of requires(f)) {
-      const it = layerOf(name(g));
-      if (it > me) upward.push(`${name(f)} (${LAYERS[me][0]}) imports ${name(g)} (${LAYERS[it][0]})`);
-    }
+test('the shape checks catch what they guard: a cycle, an upward import, one wing into another, the core into Node', () => {
+  const tmp = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'gcg-layout-'));
+  try {
+    const put = (f: string, text: string) => {
+      fs.mkdirSync(path.dirname(path.join(tmp, f)), { recursive: true });
+      fs.writeFileSync(path.join(tmp, f), text);
+    };
+    put('base/a.ts', "import type { B } from './b';\nexport type A = B;\n");
+    put('base/b.ts', "import type { A } from './a';\nexport type B = A | 1;\n");
+    put('model/m.ts', "import { r } from '../runner/r';\nexport const m = r;\n");
+    put('runner/r.ts', 'export const r = 1;\n');
+    put('studies/one/numbers.ts', "import { t } from '../two/numbers';\nexport const o = t;\n");
+    put('studies/two/numbers.ts', 'export const t = 2;\n');
+    put('train/t.ts', "import { x } from '../io/files';\nexport const y = x;\n");
+    put('io/files.ts', 'export const x = 1;\n');
+    put('attic/old.ts', 'export const z = 0;\n');
+    const p = shape.problems(tmp);
+    assert.deepEqual(p.cycles, ['base/a.ts -> base/b.ts -> base/a.ts']);
+    assert.deepEqual(p.upward, ['model/m.ts (model) imports runner/r.ts (runner)']);
+    assert.deepEqual(p.acrossWings, ['studies/one/numbers.ts imports studies/two/numbers.ts']);
+    assert.deepEqual(p.coreToNode, ['model/m.ts (core) imports runner/r.ts', 'train/t.ts (core) imports io/files.ts']);
+    assert.deepEqual(p.unplaced, ['attic/old.ts']);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
   }
-  assert.deepEqual(unplaced, [], 'modules no layer holds (place them in LAYERS)');
-  assert.deepEqual(upward, []);
 });
 
 test('reading records, writing reports and parsing the command line load no TensorFlow', () => {
-  const light = ['store', 'record-check', 'config', 'run-spec', 'cli', 'cli-args', 'analysis/measure-info', 'analysis/registry', ...fs
-    .readdirSync(path.join(SRC, 'report'))
-    .filter((f) => f.endsWith('.js') && f !== 'frames.js') // frames.ts prints with danfo, which brings its own tfjs
-    .map((f) => `report/${f.replace(/\.js$/, '')}`)];
+  const light = [
+    'records/store',
+    'records/format',
+    'records/record-check',
+    'settings/config',
+    'settings/validate',
+    'settings/run-spec',
+    'cli',
+    'faces/cli-args',
+    'faces/studies',
+    'faces/command-list',
+    'analysis/measure-info',
+    'analysis/registry',
+    ...['report', 'studies/paper', 'studies/measures', 'studies/complexity', 'studies/stability'].flatMap((dir) =>
+      fs
+        .readdirSync(path.join(SRC, dir))
+        .filter((f) => f.endsWith('.js') && f !== 'frames.js' && f !== 'run.js' && f !== 'commands.js') // frames.ts prints with danfo, which brings its own tfjs; a study's run and commands train or load the backend (its index, the descriptor, is light)
+        .map((f) => `${dir}/${f.replace(/\.js$/, '')}`),
+    ),
+  ];
   const script = `
     const heavy = {};
     for (const m of ${JSON.stringify(light)}) {
@@ -108,25 +113,43 @@ test('reading records, writing reports and parsing the command line load no Tens
   const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(JSON.parse(r.stdout), {}, 'modules that loaded TensorFlow');
-  assert.ok(light.includes('report/reproduction') && light.includes('report/measures-report') && light.includes('report/complexity-report') && light.includes('report/stability-report'));
+  assert.ok(
+    light.includes('studies/paper/report') &&
+      light.includes('studies/measures/report') &&
+      light.includes('studies/complexity/report') &&
+      light.includes('studies/stability/report'),
+  );
 });
 
-test('the package entry is curated: every name the notebooks and README call, the rest reachable by path', () => {
+test('the package entry is curated: every name the notebooks, README and docs call, the rest reachable by path', () => {
   const root = path.join(__dirname, '..', '..');
   const entry = require(path.join(SRC, 'index.js')) as Record<string, unknown>;
   const types = fs.readFileSync(path.join(SRC, 'index.d.ts'), 'utf8');
   const texts = [
-    ...fs.readdirSync(path.join(root, 'notebooks')).filter((f) => f.endsWith('.ipynb') && !f.endsWith('-mine.ipynb')).map((f) => path.join(root, 'notebooks', f)),
+    ...fs
+      .readdirSync(path.join(root, 'notebooks'))
+      .filter((f) => f.endsWith('.ipynb') && !f.endsWith('-mine.ipynb'))
+      .map((f) => path.join(root, 'notebooks', f)),
     path.join(root, 'README.md'),
+    ...fs
+      .readdirSync(path.join(root, 'docs'))
+      .filter((f) => f.endsWith('.md'))
+      .map((f) => path.join(root, 'docs', f)),
   ].map((f) => fs.readFileSync(f, 'utf8'));
-  const called = [...new Set(texts.flatMap((t) => [...t.matchAll(/\bgcg\.([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1])))].sort();
+  const called = [
+    ...new Set(texts.flatMap((t) => [...t.matchAll(/\bgcg\.([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]))),
+  ].sort();
   const missing = called.filter((n) => !(n in entry) && !new RegExp(`\\b${n}\\b`).test(types));
   assert.deepEqual(missing, [], 'names the notebooks or README call that the entry lacks');
   assert.ok(called.length >= 50, `${called.length} names called`);
   const names = Object.keys(entry).length;
   assert.ok(names <= 130, `the entry exports ${names} values: curate it (the rest is reachable by path)`);
   // Any module by its path, through the package's exports map (what the entry leaves out).
-  const r = spawnSync(process.execPath, ['-e', "const e = require('gradient-causal-gap/dist/src/eval'); console.log(typeof e.ResidCache)"], { cwd: root, encoding: 'utf8' });
+  const r = spawnSync(
+    process.execPath,
+    ['-e', "const e = require('gradient-causal-gap/dist/src/model/eval'); console.log(typeof e.ResidCache)"],
+    { cwd: root, encoding: 'utf8' },
+  );
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout.trim(), 'function');
 });

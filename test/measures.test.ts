@@ -11,12 +11,13 @@ import { before, test } from 'node:test';
 import { ImportanceContext } from '../src/analysis/context';
 import { getMeasure } from '../src/analysis/registry';
 import { componentOutput, componentWeights, integratedGradient } from '../src/analysis/measures';
-import { activationGrads, runWithCache } from '../src/activations';
+import { activationGrads, runWithCache } from '../src/model/activations';
 import '../src/analysis/pipeline';
-import { tf } from '../src/backend';
-import { batchLoss, tokensTensor } from '../src/eval';
-import { Component, componentHook, componentPatch, hooks, Transformer } from '../src/model';
-import { train } from '../src/train';
+import { tf } from '../src/kernels/tf';
+import { batchLoss, tokensTensor } from '../src/model/eval';
+import { Transformer } from '../src/model/model';
+import { Component, componentHook, componentPatch, hooks } from '../src/model/hooks';
+import { train } from '../src/train/train';
 import { setupBackend, tinyConfig } from './helpers';
 
 const cfg = tinyConfig({
@@ -54,7 +55,10 @@ test('attribution patching is the exact loss change to first order: the ratio te
     const gap = (eps: number) => Math.abs((lossToward(c, eps) - base) / (eps * ap[c.id]) - 1);
     const gaps = [1, 0.3, 0.03].map(gap);
     assert.ok(gaps[2] < 0.05, `${c.id}: |exact / first-order - 1| at step 0.03 = ${gaps[2]}`);
-    assert.ok(gaps[2] < gaps[1] && gaps[1] < gaps[0], `${c.id}: shrinks with the step (${gaps.map((g) => g.toFixed(4)).join(' > ')})`);
+    assert.ok(
+      gaps[2] < gaps[1] && gaps[1] < gaps[0],
+      `${c.id}: shrinks with the step (${gaps.map((g) => g.toFixed(4)).join(' > ')})`,
+    );
     checked++;
   }
   assert.ok(checked >= 3, `${checked} components with a resolvable loss change`);
@@ -77,9 +81,13 @@ test('the mask gradient equals a central finite difference in the mask m at m = 
   const batch = ctx.gradBatches()[0];
   const h = 1e-2;
   for (const c of ctx.components) {
-    const lossAt = (m: number) => tf.tidy(() => batchLoss(model, batch, [componentPatch(c, (a) => tf.mul(a, m))]).dataSync()[0]);
+    const lossAt = (m: number) =>
+      tf.tidy(() => batchLoss(model, batch, [componentPatch(c, (a) => tf.mul(a, m))]).dataSync()[0]);
     const fd = Math.abs((lossAt(1 + h) - lossAt(1 - h)) / (2 * h));
-    assert.ok(Math.abs(mg[c.id] - fd) <= 0.02 * fd + 2e-4, `${c.id}: mask gradient ${mg[c.id]}, finite difference ${fd}`);
+    assert.ok(
+      Math.abs(mg[c.id] - fd) <= 0.02 * fd + 2e-4,
+      `${c.id}: mask gradient ${mg[c.id]}, finite difference ${fd}`,
+    );
   }
 });
 
@@ -92,7 +100,12 @@ function lossWithWeightsScaled(c: Component, s: number): number {
     const [R, C] = v.shape;
     const [r0, r1] = w.rows ?? [0, R];
     const [c0, c1] = w.cols ?? [0, C];
-    const mask = tf.tidy(() => tf.pad(tf.ones([r1 - r0, c1 - c0]), [[r0, R - r1], [c0, C - c1]]));
+    const mask = tf.tidy(() =>
+      tf.pad(tf.ones([r1 - r0, c1 - c0]), [
+        [r0, R - r1],
+        [c0, C - c1],
+      ]),
+    );
     saved.push([v, tf.clone(v)]);
     v.assign(tf.tidy(() => tf.mul(v, tf.add(1, tf.mul(mask, s - 1)))));
     mask.dispose();
@@ -109,18 +122,29 @@ test("the gradient norm over all of a component's weights equals the hand comput
   const norms = getMeasure('weightGradNorm').compute(ctx);
   const batch = ctx.gradBatches()[0];
   const names = Object.keys(model.params).filter((n) => /\.(attn\.W_[qkvo]|mlp\.[02])\.weight$/.test(n));
-  const { value, grads } = tf.variableGrads(() => batchLoss(model, batch), names.map((n) => model.params[n]));
+  const { value, grads } = tf.variableGrads(
+    () => batchLoss(model, batch),
+    names.map((n) => model.params[n]),
+  );
   for (const c of ctx.components) {
     let sq = 0;
     for (const w of componentWeights(c, model.dHead)) {
       const g = grads[model.params[w.param].name];
       const [R, C] = g.shape;
       const d = g.dataSync();
-      for (let r = w.rows?.[0] ?? 0; r < (w.rows?.[1] ?? R); r++) for (let k = w.cols?.[0] ?? 0; k < (w.cols?.[1] ?? C); k++) sq += d[r * C + k] ** 2;
+      for (let r = w.rows?.[0] ?? 0; r < (w.rows?.[1] ?? R); r++)
+        for (let k = w.cols?.[0] ?? 0; k < (w.cols?.[1] ?? C); k++) sq += d[r * C + k] ** 2;
     }
-    assert.ok(Math.abs(norms[c.id] - Math.sqrt(sq)) <= 1e-5 * Math.sqrt(sq), `${c.id}: ${norms[c.id]} vs ${Math.sqrt(sq)}`);
+    assert.ok(
+      Math.abs(norms[c.id] - Math.sqrt(sq)) <= 1e-5 * Math.sqrt(sq),
+      `${c.id}: ${norms[c.id]} vs ${Math.sqrt(sq)}`,
+    );
   }
-  assert.equal(componentWeights(ctx.components[0], model.dHead).length, 4, 'a head owns W_Q, W_K, W_V columns and W_O rows');
+  assert.equal(
+    componentWeights(ctx.components[0], model.dHead).length,
+    4,
+    'a head owns W_Q, W_K, W_V columns and W_O rows',
+  );
   value.dispose();
   Object.values(grads).forEach((g) => g.dispose());
 });
@@ -132,14 +156,25 @@ test("the Taylor score |sum w . dL/dw| equals a central finite difference in a s
   const h = 1e-2;
   for (const c of ctx.components) {
     const fd = Math.abs((lossWithWeightsScaled(c, 1 + h) - lossWithWeightsScaled(c, 1 - h)) / (2 * h));
-    assert.ok(Math.abs(taylor[c.id] - fd) <= 0.02 * fd + 2e-4, `${c.id}: Taylor ${taylor[c.id]}, finite difference ${fd}`);
+    assert.ok(
+      Math.abs(taylor[c.id] - fd) <= 0.02 * fd + 2e-4,
+      `${c.id}: Taylor ${taylor[c.id]}, finite difference ${fd}`,
+    );
   }
   assert.equal(plainLoss(), before, 'every weight restored exactly');
 });
 
-test('the measures say which side they take: cheap (G\'s place) or causal (C\'s place)', () => {
-  assert.deepEqual(['G', 'weightGradNorm', 'taylor', 'maskGradient', 'attributionPatching', 'integratedGradients'].map((m) => getMeasure(m).kind), ['cheap', 'cheap', 'cheap', 'cheap', 'cheap', 'cheap']);
-  assert.deepEqual(['C', 'C-CE', 'Cpos', 'Cpos-CE', 'Czero', 'Czero-CE', 'Cresample', 'Cresample-CE'].map((m) => getMeasure(m).kind), Array(8).fill('causal'));
+test("the measures say which side they take: cheap (G's place) or causal (C's place)", () => {
+  assert.deepEqual(
+    ['G', 'weightGradNorm', 'taylor', 'maskGradient', 'attributionPatching', 'integratedGradients'].map(
+      (m) => getMeasure(m).kind,
+    ),
+    ['cheap', 'cheap', 'cheap', 'cheap', 'cheap', 'cheap'],
+  );
+  assert.deepEqual(
+    ['C', 'C-CE', 'Cpos', 'Cpos-CE', 'Czero', 'Czero-CE', 'Cresample', 'Cresample-CE'].map((m) => getMeasure(m).kind),
+    Array(8).fill('causal'),
+  );
 });
 
 test('the gradient measures share one pass: with the others each gives its bits alone, and after the first the others run no kernel', async () => {
@@ -168,7 +203,12 @@ test("integrated gradients start each step at the component's block: the bits of
     const delta = tf.sub(mu, componentOutput(c, cache.get(hook)));
     let sum = 0;
     for (let j = 0; j < k; j++) {
-      const g = activationGrads(model, batch, [hook], [componentPatch(c, (x) => tf.add(x, tf.mul(tf.sub(mu, x), (j + 0.5) / k)))]).grads[hook];
+      const g = activationGrads(
+        model,
+        batch,
+        [hook],
+        [componentPatch(c, (x) => tf.add(x, tf.mul(tf.sub(mu, x), (j + 0.5) / k)))],
+      ).grads[hook];
       sum += tf.tidy(() => tf.sum(tf.mul(delta, componentOutput(c, g))).dataSync()[0]);
       g.dispose();
     }

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { tf } from '../src/backend';
-import { tokensTensor } from '../src/eval';
-import { componentPatch, hooks, linear, listComponents, parseComponent, paramSpecs, Transformer } from '../src/model';
-import { Rng } from '../src/rng';
+import { tf } from '../src/kernels/tf';
+import { tokensTensor } from '../src/model/eval';
+import { paramSpecs, Transformer } from '../src/model/model';
+import { linear } from '../src/model/ops';
+import { componentPatch, hooks, listComponents, parseComponent } from '../src/model/hooks';
+import { Rng } from '../src/base/rng';
 import { BatchStream, DIGIT_VOCAB_SIZE, makeBatch, sampleExamples } from '../src/tasks';
-import { adamState, makeOptimizer, trainStep } from '../src/train';
+import { adamState, makeOptimizer, trainStep } from '../src/train/train';
 import { maxAbsDiff, setupBackend, tinyConfig } from './helpers';
 
 before(async () => {
@@ -53,7 +55,7 @@ test('learned positions change the output; "none" is position-free', () => {
   const withPos = Transformer.init({ ...cfg, positions: 'learned' }, 1);
   assert.ok(paramSpecs({ ...cfg, positions: 'learned' }).some((s) => s.name === 'pos.weight'));
   assert.ok(!paramSpecs(cfg).some((s) => s.name === 'pos.weight'));
-  assert.throws(() => tf.tidy(() => withPos.forward(tf.zeros([1, 30], "int32") as tf.Tensor2D).logits), /maxPositions/);
+  assert.throws(() => tf.tidy(() => withPos.forward(tf.zeros([1, 30], 'int32') as tf.Tensor2D).logits), /maxPositions/);
   withPos.dispose();
 });
 
@@ -71,7 +73,10 @@ test('same seed, same initial weights; pytorch init bounds', () => {
 });
 
 /** A copy of `m`'s weights with `edit` applied to the named arrays. */
-function edited(m: Transformer, edit: (w: Record<string, { shape: number[]; data: Float32Array }>) => void): Transformer {
+function edited(
+  m: Transformer,
+  edit: (w: Record<string, { shape: number[]; data: Float32Array }>) => void,
+): Transformer {
   const w = m.toArrays();
   edit(w);
   return Transformer.fromArrays(m.cfg, w);
@@ -114,7 +119,9 @@ test('mean-ablating an MLP equals the same computation by hand (W2 = 0, b2 = mea
   const [patched, manual] = tf.tidy(() => {
     const toks = tokensTensor(batch);
     return [
-      m.forward(toks, { patches: [componentPatch(parseComponent('L0.MLP', cfg), tf.tensor1d(mean))] }).logits.dataSync(),
+      m
+        .forward(toks, { patches: [componentPatch(parseComponent('L0.MLP', cfg), tf.tensor1d(mean))] })
+        .logits.dataSync(),
       byHand.forward(toks).logits.dataSync(),
     ];
   });
@@ -131,8 +138,14 @@ test('interventions are scoped to one call; caches see the patched value; full t
     const zero = tf.zeros([8]);
     const { cache } = m.forward(toks, { patches: [{ hook: hooks.z(0), head: 1, value: zero }], cache: [hooks.z(0)] });
     const z = cache[hooks.z(0)].arraySync() as number[][][][];
-    assert.ok(z.every((row) => row.every((pos) => pos[1].every((v) => v === 0))), 'head 1 zeroed');
-    assert.ok(z[0][2][0].some((v) => v !== 0), 'head 0 untouched');
+    assert.ok(
+      z.every((row) => row.every((pos) => pos[1].every((v) => v === 0))),
+      'head 1 zeroed',
+    );
+    assert.ok(
+      z[0][2][0].some((v) => v !== 0),
+      'head 0 untouched',
+    );
     const after = m.forward(toks).logits.dataSync();
     assert.deepEqual(after, before, 'no patch leaks into the next call');
     // A full [batch, pos, d_model] replacement of the MLP output with its own cached value is a no-op.
@@ -140,27 +153,56 @@ test('interventions are scoped to one call; caches see the patched value; full t
     const same = m.forward(toks, { patches: [{ hook: hooks.mlpOut(1), value: mlp }] }).logits.dataSync();
     assert.ok(maxAbsDiff(same, before) < 1e-6);
     // Column slice (the authors' after-W_O variant) only touches those columns.
-    const sliced = m.forward(toks, { patches: [{ hook: hooks.attnOut(0), cols: [8, 16], value: tf.zeros([8]) }], cache: [hooks.attnOut(0)] });
+    const sliced = m.forward(toks, {
+      patches: [{ hook: hooks.attnOut(0), cols: [8, 16], value: tf.zeros([8]) }],
+      cache: [hooks.attnOut(0)],
+    });
     const ao = sliced.cache[hooks.attnOut(0)].arraySync() as number[][][];
     assert.ok(ao[0][1].slice(8).every((v) => v === 0) && ao[0][1].slice(0, 8).some((v) => v !== 0));
   });
-  assert.throws(() => tf.tidy(() => m.forward(tokensTensor(batch), { patches: [{ hook: 'blocks.9.hook_mlp_out', value: tf.zeros([16]) }] }).logits), /unknown hook point/);
-  assert.throws(() => tf.tidy(() => m.forward(tokensTensor(batch), { patches: [{ hook: hooks.z(0), head: 5, value: tf.zeros([8]) }] }).logits), /head 5 out of range/);
+  assert.throws(
+    () =>
+      tf.tidy(
+        () =>
+          m.forward(tokensTensor(batch), { patches: [{ hook: 'blocks.9.hook_mlp_out', value: tf.zeros([16]) }] })
+            .logits,
+      ),
+    /unknown hook point/,
+  );
+  assert.throws(
+    () =>
+      tf.tidy(
+        () => m.forward(tokensTensor(batch), { patches: [{ hook: hooks.z(0), head: 5, value: tf.zeros([8]) }] }).logits,
+      ),
+    /head 5 out of range/,
+  );
   m.dispose();
 });
 
 test('linear (hand-written gradient) equals x @ W + b with the stock gradients, both transpose branches', () => {
   const rng = new Rng(4);
-  const rand = (shape: number[]) => tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b) }, () => rng.normal()), shape);
-  for (const [rows, inDim, outDim] of [[40, 8, 24], [40, 24, 8]]) {
+  const rand = (shape: number[]) =>
+    tf.tensor(
+      Float32Array.from({ length: shape.reduce((a, b) => a * b) }, () => rng.normal()),
+      shape,
+    );
+  for (const [rows, inDim, outDim] of [
+    [40, 8, 24],
+    [40, 24, 8],
+  ]) {
     const [x, W, b, probe] = [rand([rows, inDim]), rand([inDim, outDim]), rand([outDim]), rand([rows, outDim])];
-    const lossWith = (f: (x: tf.Tensor, W: tf.Tensor, b: tf.Tensor) => tf.Tensor) => (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(f(xx, ww, bb), probe));
+    const lossWith =
+      (f: (x: tf.Tensor, W: tf.Tensor, b: tf.Tensor) => tf.Tensor) => (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) =>
+        tf.sum(tf.mul(f(xx, ww, bb), probe));
     const mine = tf.grads(lossWith(linear))([x, W, b]);
     const stock = tf.grads(lossWith((xx, ww, bb) => tf.add(tf.matMul(xx, ww), bb)))([x, W, b]);
     assert.ok(maxAbsDiff(linear(x, W, b).dataSync(), tf.add(tf.matMul(x, W), b).dataSync()) < 1e-5);
     mine.forEach((g, i) => {
       assert.deepEqual(g.shape, stock[i].shape);
-      assert.ok(maxAbsDiff(g.dataSync(), stock[i].dataSync()) < 1e-4, `gradient ${['x', 'W', 'b'][i]} for ${rows}x${inDim}x${outDim}`);
+      assert.ok(
+        maxAbsDiff(g.dataSync(), stock[i].dataSync()) < 1e-4,
+        `gradient ${['x', 'W', 'b'][i]} for ${rows}x${inDim}x${outDim}`,
+      );
     });
   }
 });

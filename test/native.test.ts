@@ -1,5 +1,5 @@
 /**
- * The native kernels (src/native.ts) against tfjs's stock wasm kernels: matrix products on random
+ * The native kernels (src/kernels/native.ts) against tfjs's stock wasm kernels: matrix products on random
  * shapes (2-D, batched, transposed, broadcast, odd sizes, an output large enough to grow the wasm
  * memory), Exp and Erf, one training step's loss and every gradient, and the steps a small run
  * takes to its training target (within the seed-to-seed spread). They run on the wasm backend whatever the
@@ -9,16 +9,17 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { before, test } from 'node:test';
-import { tf } from '../src/backend';
-import { getConfig } from '../src/config';
-import { lossFromLogits, targetWeights, tokensTensor } from '../src/eval';
-import { gelu, layerNorm, Transformer } from '../src/model';
-import { blasCoreChoice } from '../src/addon';
-import { activeKernels, blasKernels, fusedKernels, libmKernels, useKernels, WASM_BACKEND_VERSION, withKernels, withoutFused } from '../src/native';
-import { provenance } from '../src/provenance';
-import { Rng } from '../src/rng';
+import { activeKernels, fusedKernels, tf, withoutFused } from '../src/kernels/tf';
+import { getConfig } from '../src/settings/validate';
+import { lossFromLogits, targetWeights, tokensTensor } from '../src/model/eval';
+import { Transformer } from '../src/model/model';
+import { gelu, layerNorm } from '../src/model/ops';
+import { blasCoreChoice } from '../src/io/addon';
+import { blasKernels, libmKernels, useKernels, WASM_BACKEND_VERSION, withKernels } from '../src/kernels/native';
+import { provenance } from '../src/records/provenance';
+import { Rng } from '../src/base/rng';
 import { BatchStream } from '../src/tasks';
-import { adamState, makeOptimizer, train } from '../src/train';
+import { adamState, makeOptimizer, train } from '../src/train/train';
 import { maxAbsDiff, setupBackend, tinyConfig } from './helpers';
 
 let skip: string | false = false;
@@ -39,7 +40,11 @@ function both<T>(fn: () => T): { stock: T; native: T } {
   return { stock, native };
 }
 
-const rand = (rng: Rng, shape: number[]) => tf.tensor(Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.next() * 2 - 1), shape);
+const rand = (rng: Rng, shape: number[]) =>
+  tf.tensor(
+    Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.next() * 2 - 1),
+    shape,
+  );
 
 test('BatchMatMul: native equals stock on 2-D, batched, transposed, broadcast and odd shapes', (t) => {
   if (skip) return t.skip(skip);
@@ -67,7 +72,10 @@ test('BatchMatMul: native equals stock on 2-D, batched, transposed, broadcast an
       return out;
     });
     assert.deepEqual(r.native.shape, r.stock.shape, `${sa} x ${sb}`);
-    assert.ok(maxAbsDiff(r.native.data, r.stock.data) < 1e-4, `${sa} x ${sb} (${ta}, ${tb}): max diff ${maxAbsDiff(r.native.data, r.stock.data)}`);
+    assert.ok(
+      maxAbsDiff(r.native.data, r.stock.data) < 1e-4,
+      `${sa} x ${sb} (${ta}, ${tb}): max diff ${maxAbsDiff(r.native.data, r.stock.data)}`,
+    );
     a.dispose();
     b.dispose();
   }
@@ -86,7 +94,10 @@ test('BatchMatMul: an output large enough to grow the wasm memory is still right
     c.dispose();
     return { s, corner };
   });
-  assert.ok(Math.abs(r.native.s - r.stock.s) < 1e-2 * Math.max(1, Math.abs(r.stock.s)), `${r.native.s} vs ${r.stock.s}`);
+  assert.ok(
+    Math.abs(r.native.s - r.stock.s) < 1e-2 * Math.max(1, Math.abs(r.stock.s)),
+    `${r.native.s} vs ${r.stock.s}`,
+  );
   assert.ok(maxAbsDiff(r.native.corner, r.stock.corner) < 1e-4);
   a.dispose();
   b.dispose();
@@ -95,7 +106,18 @@ test('BatchMatMul: an output large enough to grow the wasm memory is still right
 test('Exp and Erf: native equals stock on random, extreme and special values, other dtypes and a growing memory', (t) => {
   if (skip) return t.skip(skip);
   const rng = new Rng(4, 'native-test');
-  const values = [...Array.from({ length: 4099 }, () => (rng.next() * 2 - 1) * 12), 0, -0, 88, 89, -104, 1e-30, NaN, Infinity, -Infinity];
+  const values = [
+    ...Array.from({ length: 4099 }, () => (rng.next() * 2 - 1) * 12),
+    0,
+    -0,
+    88,
+    89,
+    -104,
+    1e-30,
+    NaN,
+    Infinity,
+    -Infinity,
+  ];
   const x = tf.tensor(values);
   for (const op of ['exp', 'erf'] as const) {
     const r = both(() => {
@@ -106,11 +128,17 @@ test('Exp and Erf: native equals stock on random, extreme and special values, ot
     });
     for (let i = 0; i < values.length; i++) {
       const [n, s] = [r.native[i], r.stock[i]];
-      if (Number.isNaN(s) || !Number.isFinite(s)) assert.ok(Object.is(n, s), `${op}(${values[i]}): native ${n}, stock ${s}`);
-      else assert.ok(Math.abs(n - s) <= 2e-6 * Math.max(1, Math.abs(s)), `${op}(${values[i]}): native ${n}, stock ${s}`);
+      if (Number.isNaN(s) || !Number.isFinite(s))
+        assert.ok(Object.is(n, s), `${op}(${values[i]}): native ${n}, stock ${s}`);
+      else
+        assert.ok(Math.abs(n - s) <= 2e-6 * Math.max(1, Math.abs(s)), `${op}(${values[i]}): native ${n}, stock ${s}`);
     }
     // An int32 input goes to the stock kernel; a 4-D one is elementwise all the same.
-    const ints = both(() => tf[op](tf.tensor([-2, 0, 3], [3], 'int32')).dataSync().slice());
+    const ints = both(() =>
+      tf[op](tf.tensor([-2, 0, 3], [3], 'int32'))
+        .dataSync()
+        .slice(),
+    );
     assert.deepEqual(ints.native, ints.stock);
     const big = both(() => {
       const y = tf[op](tf.fill([2, 2, 1024, 1024], 0.5)); // a 16 MiB output grows the memory during the call
@@ -118,7 +146,11 @@ test('Exp and Erf: native equals stock on random, extreme and special values, ot
       y.dispose();
       return out;
     });
-    assert.ok(maxAbsDiff(big.native, big.stock) < 1e-6 && Math.abs(big.native[3] - (op === 'exp' ? Math.exp(0.5) : 0.5204998778)) < 1e-6, `${op}(0.5) at the end of a 16 MiB output: ${big.native}`);
+    assert.ok(
+      maxAbsDiff(big.native, big.stock) < 1e-6 &&
+        Math.abs(big.native[3] - (op === 'exp' ? Math.exp(0.5) : 0.5204998778)) < 1e-6,
+      `${op}(0.5) at the end of a 16 MiB output: ${big.native}`,
+    );
   }
   x.dispose();
 });
@@ -126,23 +158,42 @@ test('Exp and Erf: native equals stock on random, extreme and special values, ot
 test('fused LayerNorm and GELU (one native call each way) against the stock composed ops: values and gradients within 1e-6; the fused GELU forward equals the unfused native chain bit for bit', (t) => {
   if (skip) return t.skip(skip);
   const rng = new Rng(5, 'fused-test');
-  const rand = (shape: number[], scale = 1) => tf.tensor(Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => (rng.next() * 2 - 1) * scale), shape);
+  const rand = (shape: number[], scale = 1) =>
+    tf.tensor(
+      Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => (rng.next() * 2 - 1) * scale),
+      shape,
+    );
   // One model ([B, T, D] with [D] gain) and three stacked ones ([K, B, T, D] with [K, 1, 1, D] gains), odd sizes.
-  for (const [xShape, gShape] of [[[5, 7, 33], [33]], [[3, 4, 6, 20], [3, 1, 1, 20]]] as const) {
+  for (const [xShape, gShape] of [
+    [[5, 7, 33], [33]],
+    [
+      [3, 4, 6, 20],
+      [3, 1, 1, 20],
+    ],
+  ] as const) {
     const x = rand([...xShape], 3);
     const g = tf.add(1, rand([...gShape], 0.5));
     const b = rand([...gShape], 0.5);
     const w = rand([...xShape]); // a random downstream weighting, so that every gradient is exercised
     const run = (fn: (x: tf.Tensor) => tf.Tensor, inputs: tf.Tensor[]) =>
       both(() => {
-        const { value, grads } = tf.valueAndGrads((...xs: tf.Tensor[]) => tf.sum(tf.mul(fn === gelu ? gelu(xs[0]) : layerNorm(xs[0], xs[1], xs[2], 1e-5), w)) as tf.Scalar)(inputs);
+        const { value, grads } = tf.valueAndGrads(
+          (...xs: tf.Tensor[]) =>
+            tf.sum(tf.mul(fn === gelu ? gelu(xs[0]) : layerNorm(xs[0], xs[1], xs[2], 1e-5), w)) as tf.Scalar,
+        )(inputs);
         const y = (fn === gelu ? gelu(inputs[0]) : layerNorm(inputs[0], inputs[1], inputs[2], 1e-5)).dataSync().slice();
         return { y, loss: value.dataSync()[0], grads: grads.map((d) => d.dataSync().slice()) };
       });
-    for (const [name, fn, inputs] of [['LayerNorm', layerNorm, [x, g, b]], ['GELU', gelu, [x]]] as const) {
+    for (const [name, fn, inputs] of [
+      ['LayerNorm', layerNorm, [x, g, b]],
+      ['GELU', gelu, [x]],
+    ] as const) {
       const r = run(fn as never, inputs as unknown as tf.Tensor[]);
       const scale = (a: ArrayLike<number>) => Math.max(1, ...Array.from(a, Math.abs));
-      assert.ok(maxAbsDiff(r.native.y, r.stock.y) <= 1e-6 * scale(r.stock.y), `${name} ${xShape} values: ${maxAbsDiff(r.native.y, r.stock.y)}`);
+      assert.ok(
+        maxAbsDiff(r.native.y, r.stock.y) <= 1e-6 * scale(r.stock.y),
+        `${name} ${xShape} values: ${maxAbsDiff(r.native.y, r.stock.y)}`,
+      );
       r.stock.grads.forEach((gs, i) => {
         const d = maxAbsDiff(r.native.grads[i], gs);
         assert.ok(d <= 1e-6 * scale(gs), `${name} ${xShape} gradient ${i}: ${d} (largest ${scale(gs)})`);
@@ -172,7 +223,13 @@ test("the fused Adam update equals tfjs's composed one bit for bit, step after s
     const gradRng = new Rng(7, 'fused-adam-grads');
     for (let step = 0; step < 5; step++) {
       const grads: tf.NamedTensorMap = {};
-      vars.forEach((v) => (grads[v.name] = tf.tensor(Array.from({ length: v.size }, () => (gradRng.next() * 2 - 1) * 10 ** (step - 2)), v.shape)));
+      vars.forEach(
+        (v) =>
+          (grads[v.name] = tf.tensor(
+            Array.from({ length: v.size }, () => (gradRng.next() * 2 - 1) * 10 ** (step - 2)),
+            v.shape,
+          )),
+      );
       opt.applyGradients(grads);
     }
     const model = { params: Object.fromEntries(vars.map((v, i) => [`p${i}`, v])) } as unknown as Transformer;
@@ -193,14 +250,24 @@ test("one training step's loss and every gradient: native equals stock within fl
   const weights = targetWeights(batch, model.cfg.vocabSize);
   const names = Object.keys(model.params);
   const r = both(() => {
-    const { value, grads } = tf.variableGrads(() => lossFromLogits(model.forward(tokens).logits, weights) as tf.Scalar, Object.values(model.params));
-    const out = { loss: value.dataSync()[0], grads: Object.fromEntries(names.map((n) => [n, grads[model.params[n].name].dataSync().slice()])) };
+    const { value, grads } = tf.variableGrads(
+      () => lossFromLogits(model.forward(tokens).logits, weights) as tf.Scalar,
+      Object.values(model.params),
+    );
+    const out = {
+      loss: value.dataSync()[0],
+      grads: Object.fromEntries(names.map((n) => [n, grads[model.params[n].name].dataSync().slice()])),
+    };
     value.dispose();
     Object.values(grads).forEach((g) => g.dispose());
     return out;
   });
   assert.ok(Math.abs(r.native.loss - r.stock.loss) < 1e-5, `loss ${r.native.loss} vs ${r.stock.loss}`);
-  for (const n of names) assert.ok(maxAbsDiff(r.native.grads[n], r.stock.grads[n]) < 1e-4, `${n}: ${maxAbsDiff(r.native.grads[n], r.stock.grads[n])}`);
+  for (const n of names)
+    assert.ok(
+      maxAbsDiff(r.native.grads[n], r.stock.grads[n]) < 1e-4,
+      `${n}: ${maxAbsDiff(r.native.grads[n], r.stock.grads[n])}`,
+    );
   tokens.dispose();
   weights.dispose();
   model.dispose();
@@ -220,36 +287,57 @@ test('a small run reaches its training target in as many steps as on the stock k
     seeds.map((seed) => {
       const r = train({ task: 'reverse', seed, cfg, progress: false });
       r.model.dispose();
-      assert.equal(r.stopReason, 'target', `seed ${seed} (${activeKernels()}) stopped by ${r.stopReason} after ${r.steps} steps`);
+      assert.equal(
+        r.stopReason,
+        'target',
+        `seed ${seed} (${activeKernels()}) stopped by ${r.stopReason} after ${r.steps} steps`,
+      );
       return r.steps;
     }),
   );
   const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[xs.length >> 1];
   const spread = Math.max(...steps.stock) - Math.min(...steps.stock);
   const gap = Math.abs(median(steps.native) - median(steps.stock));
-  assert.ok(gap <= spread + cfg.train.evalEvery, `median steps to target: native ${steps.native}, stock ${steps.stock} (spread ${spread}, checked every ${cfg.train.evalEvery})`);
+  assert.ok(
+    gap <= spread + cfg.train.evalEvery,
+    `median steps to target: native ${steps.native}, stock ${steps.stock} (spread ${spread}, checked every ${cfg.train.evalEvery})`,
+  );
 });
 
 test('OpenBLAS kernel family: portable by default (Haswell on x86-64 with AVX2 and FMA), a set OPENBLAS_CORETYPE is kept, auto or a name when asked', () => {
   const avx2 = ['fpu', 'sse2', 'avx', 'avx2', 'fma', 'avx512f'];
   assert.equal(blasCoreChoice({}, avx2, 'x64').set, 'Haswell');
   assert.equal(blasCoreChoice({ GCG_BLAS_CORE: 'portable' }, avx2, 'x64').set, 'Haswell');
-  assert.equal(blasCoreChoice({}, ['fpu', 'sse2', 'avx'], 'x64').set, null, 'no AVX2: OpenBLAS chooses (Haswell kernels would not run)');
+  assert.equal(
+    blasCoreChoice({}, ['fpu', 'sse2', 'avx'], 'x64').set,
+    null,
+    'no AVX2: OpenBLAS chooses (Haswell kernels would not run)',
+  );
   assert.equal(blasCoreChoice({}, ['avx2'], 'x64').set, null, 'no FMA');
   assert.equal(blasCoreChoice({}, avx2, 'arm64').set, null);
   assert.equal(blasCoreChoice({}, null, 'x64').set, null);
   assert.equal(blasCoreChoice({ OPENBLAS_CORETYPE: 'SkylakeX' }, avx2, 'x64').set, null, 'kept');
-  assert.equal(blasCoreChoice({ OPENBLAS_CORETYPE: 'SkylakeX', GCG_BLAS_CORE: 'Zen' }, avx2, 'x64').set, null, 'kept even when a family is asked');
+  assert.equal(
+    blasCoreChoice({ OPENBLAS_CORETYPE: 'SkylakeX', GCG_BLAS_CORE: 'Zen' }, avx2, 'x64').set,
+    null,
+    'kept even when a family is asked',
+  );
   assert.equal(blasCoreChoice({ GCG_BLAS_CORE: 'auto' }, avx2, 'x64').set, null);
   assert.equal(blasCoreChoice({ GCG_BLAS_CORE: 'SkylakeX' }, avx2, 'x64').set, 'SkylakeX');
-  assert.throws(() => blasCoreChoice({ GCG_BLAS_CORE: 'sky lake' }, avx2, 'x64'), /GCG_BLAS_CORE="sky lake" is not a kernel family; allowed: portable \(default\), auto/);
+  assert.throws(
+    () => blasCoreChoice({ GCG_BLAS_CORE: 'sky lake' }, avx2, 'x64'),
+    /GCG_BLAS_CORE="sky lake" is not a kernel family; allowed: portable \(default\), auto/,
+  );
 });
 
 test('provenance names the BLAS kernel family the native kernels run on', (t) => {
   if (skip) return t.skip(skip);
   assert.match(blasKernels() ?? '', /; core [A-Za-z0-9]+$/);
   assert.equal(provenance().blas, blasKernels());
-  assert.equal(withKernels('stock', () => blasKernels()), null);
+  assert.equal(
+    withKernels('stock', () => blasKernels()),
+    null,
+  );
 });
 
 test('provenance names the C library whose expf and erff the native kernels call (they round differently per library)', (t) => {
@@ -259,6 +347,12 @@ test('provenance names the C library whose expf and erff the native kernels call
   if (process.platform !== 'linux' || getconf.status !== 0) return t.skip('not a glibc system');
   assert.equal(libmKernels(), getconf.stdout.trim());
   assert.equal(provenance().libm, libmKernels());
-  assert.equal(withKernels('stock', () => libmKernels()), null);
-  assert.equal(withKernels('stock', () => provenance().libm), null);
+  assert.equal(
+    withKernels('stock', () => libmKernels()),
+    null,
+  );
+  assert.equal(
+    withKernels('stock', () => provenance().libm),
+    null,
+  );
 });

@@ -5,19 +5,33 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { before, test } from 'node:test';
-import { backendInfo } from '../src/backend';
-import { ConfigError, getConfig } from '../src/config';
+import { backendInfo } from '../src/kernels/backend';
+import { ConfigError } from '../src/settings/config';
+import { getConfig } from '../src/settings/validate';
 import { pickOodLength } from '../src/analysis/ood';
-import { loadCheckpoint } from '../src/checkpoint';
-import { readRecord, runPaths, RunRecord } from '../src/results';
+import { loadCheckpoint } from '../src/records/checkpoint';
+import { readRecord, runPaths } from '../src/records/store';
+import { RunRecord } from '../src/records/format';
 import { getTask } from '../src/tasks';
-import { analysisEstimate } from '../src/estimate';
-import { notebookSession, sameKernelsNote, showFigure, showTable, SMALL_OOD_LENGTHS, SMALL_OVERRIDES, trainedRun } from '../src/notebook';
+import { analysisEstimate } from '../src/runner/estimate';
+import {
+  notebookSession,
+  sameKernelsNote,
+  SMALL_OOD_LENGTHS,
+  SMALL_OVERRIDES,
+  trainedRun,
+} from '../src/faces/notebook';
+import { showFigure, showTable } from '../src/faces/display';
 import { setupBackend, withStockKernels } from './helpers';
 
 const sink = () => {
   const out: { kind: string; value: string }[] = [];
-  const d = { html: (s: string) => out.push({ kind: 'html', value: s }), markdown: (s: string) => out.push({ kind: 'md', value: s }), text: (s: string) => out.push({ kind: 'text', value: s }), png: () => out.push({ kind: 'png', value: '' }) };
+  const d = {
+    html: (s: string) => out.push({ kind: 'html', value: s }),
+    markdown: (s: string) => out.push({ kind: 'md', value: s }),
+    text: (s: string) => out.push({ kind: 'text', value: s }),
+    png: () => out.push({ kind: 'png', value: '' }),
+  };
   return { out, d };
 };
 
@@ -27,7 +41,13 @@ before(async () => {
 
 test('showTable renders rows as a Markdown table, rounding numbers and escaping pipes', () => {
   const { out, d } = sink();
-  showTable([{ a: 1.23456, b: 'x|y' }, { a: null, c: true }], d);
+  showTable(
+    [
+      { a: 1.23456, b: 'x|y' },
+      { a: null, c: true },
+    ],
+    d,
+  );
   assert.equal(out[0].value, '| a | b | c |\n| --- | --- | --- |\n| 1.235 | x\\|y |  |\n|  |  | true |');
 });
 
@@ -46,7 +66,15 @@ test('a run whose checkpoint is missing is retrained to the same weights, on the
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gcg-nbrun-'));
   process.env.GCG_NOTEBOOK_RESULTS = dir;
   const cfg = getConfig('paper', { ...SMALL_OVERRIDES, train: { ...SMALL_OVERRIDES.train, maxSteps: 30 } });
-  const opts = { dir, preset: 'paper' as const, task: 'sort' as const, seed: 5, cfg, oodLengths: SMALL_OOD_LENGTHS, allowIdLengths: true };
+  const opts = {
+    dir,
+    preset: 'paper' as const,
+    task: 'sort' as const,
+    seed: 5,
+    cfg,
+    oodLengths: SMALL_OOD_LENGTHS,
+    allowIdLengths: true,
+  };
   // Made on the stock kernels (as the committed runs); retrained below on whatever runs by default (native under CI).
   const first = withStockKernels(() => trainedRun(opts));
   assert.equal(first.record.provenance.kernels, backendInfo().backend === 'wasm' ? 'stock' : backendInfo().kernels);
@@ -67,41 +95,81 @@ test('a notebook session sweeps with seeds trained stacked (seedsPerJob), as gcg
   try {
     const nb = await notebookSession({ preset: 'paper', task: 'sort', seed: 1 });
     for (const bad of [0, 1.5, -2]) {
-      await assert.rejects(nb.sweep([1, 2], ['sort'], { seedsPerJob: bad }), (e: Error) => e instanceof ConfigError && e.message.includes(`sweep: seedsPerJob got ${bad}; allowed: an integer in [1, 1000]`));
+      await assert.rejects(
+        nb.sweep([1, 2], ['sort'], { seedsPerJob: bad }),
+        (e: Error) =>
+          e instanceof ConfigError &&
+          e.message.includes(`sweep: seedsPerJob got ${bad}; allowed: an integer in [1, 1000]`),
+      );
     }
     await assert.rejects(nb.sweep([1, 2], ['sort'], { workers: 0 }), /sweep: workers got 0; allowed/);
-    assert.deepEqual(fs.readdirSync(dir).flatMap((d) => fs.readdirSync(path.join(dir, d))), ['settings.json'], 'nothing computed');
+    assert.deepEqual(
+      fs.readdirSync(dir).flatMap((d) => fs.readdirSync(path.join(dir, d))),
+      ['settings.json'],
+      'nothing computed',
+    );
     const recs = await nb.sweep([1, 2], ['sort'], { seedsPerJob: 2 });
     assert.deepEqual(recs.map((r) => r.seed).sort(), [1, 2]);
-    for (const r of recs) assert.deepEqual(r.training.batched, { seeds: [1, 2] }, `seed ${r.seed}: trained stacked with seed ${3 - r.seed}`);
+    for (const r of recs)
+      assert.deepEqual(
+        r.training.batched,
+        { seeds: [1, 2] },
+        `seed ${r.seed}: trained stacked with seed ${3 - r.seed}`,
+      );
   } finally {
-    for (const k of ['GCG_NOTEBOOK_RESULTS', 'GCG_NOTEBOOK_SMALL', 'GCG_NOTEBOOK_RECOMPUTE']) if (saved[k] === undefined) delete process.env[k]; else process.env[k] = saved[k];
+    for (const k of ['GCG_NOTEBOOK_RESULTS', 'GCG_NOTEBOOK_SMALL', 'GCG_NOTEBOOK_RECOMPUTE'])
+      if (saved[k] === undefined) delete process.env[k];
+      else process.env[k] = saved[k];
   }
 });
 
 test('a notebook says whether what it recomputes from a record comes out bit for bit the same here', () => {
   const rec = (backend: string, kernels?: string) => ({ provenance: { backend, kernels } }) as unknown as RunRecord;
-  assert.equal(sameKernelsNote(rec('wasm'), { backend: 'wasm', kernels: 'stock' }), 'made on wasm with the stock kernels, as now: what is recomputed here is bit for bit the same');
+  assert.equal(
+    sameKernelsNote(rec('wasm'), { backend: 'wasm', kernels: 'stock' }),
+    'made on wasm with the stock kernels, as now: what is recomputed here is bit for bit the same',
+  );
   assert.equal(
     sameKernelsNote(rec('wasm', 'stock'), { backend: 'wasm', kernels: 'native' }),
     'made on wasm with the stock kernels; these are native: what is recomputed here rounds differently, GCG_KERNELS=stock recomputes it bit for bit',
   );
-  assert.equal(sameKernelsNote(rec('wasm', 'native'), { backend: 'tensorflow', kernels: 'stock' }), 'made on wasm with the native kernels; this is tensorflow: what is recomputed here rounds differently');
-  assert.equal(sameKernelsNote(rec('tensorflow', 'stock'), { backend: 'tensorflow', kernels: 'stock' }), 'made on tensorflow, as now: what is recomputed here is bit for bit the same');
+  assert.equal(
+    sameKernelsNote(rec('wasm', 'native'), { backend: 'tensorflow', kernels: 'stock' }),
+    'made on wasm with the native kernels; this is tensorflow: what is recomputed here rounds differently',
+  );
+  assert.equal(
+    sameKernelsNote(rec('tensorflow', 'stock'), { backend: 'tensorflow', kernels: 'stock' }),
+    'made on tensorflow, as now: what is recomputed here is bit for bit the same',
+  );
   // The fused kernels round LayerNorm differently: native work made without them is not the same as with them.
   assert.equal(
-    sameKernelsNote(rec('wasm', 'native'), { backend: 'wasm', kernels: 'native', fused: ['LayerNorm', 'GELU', 'Adam'] }),
+    sameKernelsNote(rec('wasm', 'native'), {
+      backend: 'wasm',
+      kernels: 'native',
+      fused: ['LayerNorm', 'GELU', 'Adam'],
+    }),
     'made on wasm with the native kernels; these are native+fused: what is recomputed here rounds differently, GCG_KERNELS=native GCG_FUSED=off recomputes it bit for bit',
   );
-  const fusedRec = { provenance: { backend: 'wasm', kernels: 'native', fused: ['LayerNorm', 'GELU', 'Adam'] } } as unknown as RunRecord;
-  assert.equal(sameKernelsNote(fusedRec, { backend: 'wasm', kernels: 'native', fused: ['LayerNorm', 'GELU', 'Adam'] }), 'made on wasm with the native+fused kernels, as now: what is recomputed here is bit for bit the same');
-  assert.match(sameKernelsNote(fusedRec, { backend: 'wasm', kernels: 'native', fused: null }), /these are native: .* GCG_KERNELS=native GCG_FUSED=on recomputes it/);
+  const fusedRec = {
+    provenance: { backend: 'wasm', kernels: 'native', fused: ['LayerNorm', 'GELU', 'Adam'] },
+  } as unknown as RunRecord;
+  assert.equal(
+    sameKernelsNote(fusedRec, { backend: 'wasm', kernels: 'native', fused: ['LayerNorm', 'GELU', 'Adam'] }),
+    'made on wasm with the native+fused kernels, as now: what is recomputed here is bit for bit the same',
+  );
+  assert.match(
+    sameKernelsNote(fusedRec, { backend: 'wasm', kernels: 'native', fused: null }),
+    /these are native: .* GCG_KERNELS=native GCG_FUSED=on recomputes it/,
+  );
 });
 
 test('the committed checkpoints match their hashes and are the models of their results records', () => {
   const root = path.join(__dirname, '..', '..', 'results');
-  const lists = fs.readdirSync(root).map((p) => path.join(root, p, 'checkpoints.sha256')).filter((f) => fs.existsSync(f));
-  assert.ok(lists.length >= 1, 'the notebooks\' default checkpoint is committed');
+  const lists = fs
+    .readdirSync(root)
+    .map((p) => path.join(root, p, 'checkpoints.sha256'))
+    .filter((f) => fs.existsSync(f));
+  assert.ok(lists.length >= 1, "the notebooks' default checkpoint is committed");
   for (const list of lists) {
     for (const line of fs.readFileSync(list, 'utf8').trim().split('\n')) {
       const [hash, name] = line.split(/\s+/);
@@ -109,7 +177,11 @@ test('the committed checkpoints match their hashes and are the models of their r
       assert.equal(createHash('sha256').update(fs.readFileSync(file)).digest('hex'), hash, file);
       const rec = readRecord(file.replace(/\.ckpt$/, '.json'))!;
       const ck = loadCheckpoint(file);
-      assert.deepEqual([ck.config.model, ck.config.data, ck.config.train], [rec.config.model, rec.config.data, rec.config.train], file);
+      assert.deepEqual(
+        [ck.config.model, ck.config.data, ck.config.train],
+        [rec.config.model, rec.config.data, rec.config.train],
+        file,
+      );
       assert.equal((ck.meta.training as { steps: number }).steps, rec.training.steps);
       // The same model: its accuracy at the chosen OOD length, on the record's own sequences, is the record's.
       const N = rec.analysis.ood.length!;

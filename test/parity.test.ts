@@ -8,17 +8,25 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { before, test } from 'node:test';
-import { tf } from '../src/backend';
-import { accuracy, batchLoss, exactMatch, tokensTensor } from '../src/eval';
-import { componentGradNorms } from '../src/grads';
-import { componentHook, componentPatch, Transformer } from '../src/model';
-import { fromTorchStateDict, toTorchStateDict } from '../src/torch-io';
+import { tf } from '../src/kernels/tf';
+import { accuracy, batchLoss, exactMatch, tokensTensor } from '../src/model/eval';
+import { componentGradNorms } from '../src/model/grads';
+import { Transformer } from '../src/model/model';
+import { componentHook, componentPatch } from '../src/model/hooks';
+import { fromTorchStateDict, toTorchStateDict } from '../src/model/torch-io';
 import { makeBatch } from '../src/tasks';
 import { setupBackend, tinyConfig } from './helpers';
 
-const fx = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'test', 'fixtures', 'parity-tiny.json'), 'utf8'));
-const cfg = tinyConfig({ model: { nLayers: fx.config.layers, nHeads: fx.config.heads, dModel: fx.config.d_model, dFF: fx.config.d_ff } }).model;
-const examples = (fx.batch.input as number[][]).map((inp, i) => ({ x: inp.slice(1, -1), y: (fx.batch.target[i] as number[]).slice(0, -1) }));
+const fx = JSON.parse(
+  fs.readFileSync(path.join(__dirname, '..', '..', 'test', 'fixtures', 'parity-tiny.json'), 'utf8'),
+);
+const cfg = tinyConfig({
+  model: { nLayers: fx.config.layers, nHeads: fx.config.heads, dModel: fx.config.d_model, dFF: fx.config.d_ff },
+}).model;
+const examples = (fx.batch.input as number[][]).map((inp, i) => ({
+  x: inp.slice(1, -1),
+  y: (fx.batch.target[i] as number[]).slice(0, -1),
+}));
 const batch = makeBatch(examples);
 let model: Transformer;
 
@@ -41,14 +49,20 @@ test('logits of the first sequence', () => {
 });
 
 test('loss and exact match', () => {
-  close(tf.tidy(() => batchLoss(model, batch).dataSync()[0]), fx.expected.loss, 1e-5, 'loss');
+  close(
+    tf.tidy(() => batchLoss(model, batch).dataSync()[0]),
+    fx.expected.loss,
+    1e-5,
+    'loss',
+  );
   assert.equal(accuracy(exactMatch(model, examples)), fx.expected.exact_match);
 });
 
 test('per-component gradient Frobenius norms (W_V head slices, second MLP weight)', () => {
   const { norms, loss } = componentGradNorms(model, batch);
   close(loss, fx.expected.loss, 1e-5, 'loss');
-  for (const [id, want] of Object.entries(fx.expected.grad_frobenius as Record<string, number>)) close(norms[id], want, 1e-4, `grad norm ${id}`);
+  for (const [id, want] of Object.entries(fx.expected.grad_frobenius as Record<string, number>))
+    close(norms[id], want, 1e-4, `grad norm ${id}`);
 });
 
 test('mean outputs (head before W_O, MLP output; over batch and positions) and loss after each mean ablation', () => {

@@ -1,8 +1,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { averageRanks, classify, classifyComponents, classifyMeasures, describeRho, ordinalRanks, spearman } from '../src/analysis/ranks';
+import {
+  averageRanks,
+  classify,
+  classifyComponents,
+  classifyMeasures,
+  describeRho,
+  ordinalRanks,
+  spearman,
+} from '../src/analysis/ranks';
 import { mostExtreme } from '../src/analysis/prune';
-import { Rng } from '../src/rng';
+import { Rng } from '../src/base/rng';
 
 test('average ranks give ties the mean of the ranks they span (scipy rankdata)', () => {
   assert.deepEqual(averageRanks([10, 20, 20, 5]), [2, 3.5, 3.5, 1]);
@@ -48,7 +56,16 @@ test('Delta = Rank(G) - Rank(C) and classes, by hand', () => {
   const C = [8, 7, 6, 5, 4, 3, 2, 1];
   const r = classifyComponents(G, C, { rankRule: 'average', threshold: 6, inclusive: true, tieDraws: 1, seed: 0 });
   assert.deepEqual(r.delta, [-7, -5, -3, -1, 1, 3, 5, 7]);
-  assert.deepEqual(r.classes, ['HiddenHero', 'Aligned', 'Aligned', 'Aligned', 'Aligned', 'Aligned', 'Aligned', 'GradientBloat']);
+  assert.deepEqual(r.classes, [
+    'HiddenHero',
+    'Aligned',
+    'Aligned',
+    'Aligned',
+    'Aligned',
+    'Aligned',
+    'Aligned',
+    'GradientBloat',
+  ]);
   assert.ok(Math.abs(r.rho + 1) < 1e-12);
   assert.deepEqual(r.counts, { heroes: 1, bloats: 1 });
 });
@@ -60,7 +77,10 @@ test('ties broken by component order manufacture early Bloats; random tie-breaks
   const base = { threshold: 6, inclusive: true, tieDraws: 2000, seed: 3 };
   const byOrder = classifyComponents(G, C, { ...base, rankRule: 'ordinal-order' });
   // rank C is just the position: Delta_i = rankG_i - (i + 1)
-  assert.deepEqual(byOrder.rankC, Array.from({ length: 20 }, (_, i) => i + 1));
+  assert.deepEqual(
+    byOrder.rankC,
+    Array.from({ length: 20 }, (_, i) => i + 1),
+  );
   const avg = classifyComponents(G, C, { ...base, rankRule: 'average' });
   assert.deepEqual(avg.rankC, new Array(20).fill(10.5));
   const rnd = classifyComponents(G, C, { ...base, rankRule: 'ordinal-random' });
@@ -85,10 +105,13 @@ test('the most extreme Heroes and Bloats', () => {
   assert.deepEqual(mostExtreme(ids, delta, classes, 'HiddenHero', 2), ['b', 'a']);
   assert.deepEqual(mostExtreme(ids, delta, classes, 'GradientBloat', 2), ['c', 'd']);
   assert.deepEqual(mostExtreme(ids, delta, classes, 'GradientBloat', 1), ['c']);
-  assert.deepEqual(mostExtreme(ids, delta, ['Aligned', 'Aligned', 'Aligned', 'Aligned', 'Aligned'], 'HiddenHero', 2), []);
+  assert.deepEqual(
+    mostExtreme(ids, delta, ['Aligned', 'Aligned', 'Aligned', 'Aligned', 'Aligned'], 'HiddenHero', 2),
+    [],
+  );
 });
 
-test('Eq. 3 for any pair of recorded measures: (G, C) is the paper\'s classification; another causal measure in C\'s place gives its own', () => {
+test("Eq. 3 for any pair of recorded measures: (G, C) is the paper's classification; another causal measure in C's place gives its own", () => {
   const components = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j'];
   const col = (xs: number[]) => Object.fromEntries(components.map((id, i) => [id, xs[i]]));
   const G = [10, 9, 8, 7, 6, 5, 4, 3, 2, 1];
@@ -99,16 +122,36 @@ test('Eq. 3 for any pair of recorded measures: (G, C) is the paper\'s classifica
   assert.deepEqual(classifyMeasures(scores, components, 'G', 'C', opts), classifyComponents(G, C, opts));
   const gc = classifyMeasures(scores, components, 'G', 'C', opts);
   assert.ok(Math.abs(gc.rho + 1) < 1e-12);
-  assert.deepEqual(gc.classes, ['GradientBloat', 'GradientBloat', 'Aligned', 'Aligned', 'Aligned', 'Aligned', 'Aligned', 'Aligned', 'HiddenHero', 'HiddenHero']); // a: rank G 10, rank C 1, Delta +9
+  assert.deepEqual(gc.classes, [
+    'GradientBloat',
+    'GradientBloat',
+    'Aligned',
+    'Aligned',
+    'Aligned',
+    'Aligned',
+    'Aligned',
+    'Aligned',
+    'HiddenHero',
+    'HiddenHero',
+  ]); // a: rank G 10, rank C 1, Delta +9
   const gz = classifyMeasures(scores, components, 'G', 'Czero', opts);
   assert.ok(Math.abs(gz.rho - 1) < 1e-12);
   assert.deepEqual(gz.counts, { heroes: 0, bloats: 0 });
-  assert.throws(() => classifyMeasures(scores, components, 'G', 'resample', opts), /no scores recorded for measure "resample"; recorded: G, C, Czero/);
+  assert.throws(
+    () => classifyMeasures(scores, components, 'G', 'resample', opts),
+    /no scores recorded for measure "resample"; recorded: G, C, Czero/,
+  );
 });
 
 test('rho in words: its value, or which score left it undefined', () => {
   assert.equal(describeRho(0.50607), '0.506');
-  assert.equal(describeRho(NaN, { G: { a: 1, b: 2 }, C: { a: 0, b: 0 } }), 'undefined (C is 0 for every component: no single ablation changes the exact match at this length)');
-  assert.equal(describeRho(null, { G: { a: 0.25, b: 0.25 }, C: { a: 0.1, b: 0 } }), 'undefined (G is 0.25 for every component)');
+  assert.equal(
+    describeRho(NaN, { G: { a: 1, b: 2 }, C: { a: 0, b: 0 } }),
+    'undefined (C is 0 for every component: no single ablation changes the exact match at this length)',
+  );
+  assert.equal(
+    describeRho(null, { G: { a: 0.25, b: 0.25 }, C: { a: 0.1, b: 0 } }),
+    'undefined (G is 0.25 for every component)',
+  );
   assert.equal(describeRho(undefined), 'undefined (G or C is the same for every component)');
 });

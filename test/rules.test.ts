@@ -21,8 +21,25 @@ test("pruning targets: the two most extreme of a class, or the first two in comp
   const delta = [-6, 9, -12, -8, 7];
   const classes = ['HiddenHero', 'GradientBloat', 'HiddenHero', 'HiddenHero', 'GradientBloat'] as const;
   assert.deepEqual(pruningTargets({ ids, delta, classes, cls: 'HiddenHero', select: 'extreme' }), ['L1.H0', 'L1.H1']);
-  assert.deepEqual(pruningTargets({ ids, delta, classes, cls: 'HiddenHero', select: 'name-order' }), ['L0.H0', 'L1.H0']);
-  assert.deepEqual(pruningTargets({ ids, delta, classes, cls: 'GradientBloat', select: 'extreme' }), ['L0.H1', 'L2.MLP']);
-  assert.deepEqual(pruningTargets({ ids, delta, classes, cls: 'GradientBloat', select: 'name-order', k: 1 }), ['L0.H1']);
-  assert.deepEqual(pruningTargets({ ids, delta, classes: ['Aligned', 'Aligned', 'Aligned', 'Aligned', 'Aligned'], cls: 'HiddenHero', select: 'name-order' }), []);
+  assert.deepEqual(pruningTargets({ ids, delta, classes, cls: 'HiddenHero', select: 'name-order' }), [
+    'L0.H0',
+    'L1.H0',
+  ]);
+  assert.deepEqual(pruningTargets({ ids, delta, classes, cls: 'GradientBloat', select: 'extreme' }), [
+    'L0.H1',
+    'L2.MLP',
+  ]);
+  assert.deepEqual(pruningTargets({ ids, delta, classes, cls: 'GradientBloat', select: 'name-order', k: 1 }), [
+    'L0.H1',
+  ]);
+  assert.deepEqual(
+    pruningTargets({
+      ids,
+      delta,
+      classes: ['Aligned', 'Aligned', 'Aligned', 'Aligned', 'Aligned'],
+      cls: 'HiddenHero',
+      select: 'name-order',
+    }),
+    [],
+  );
 });

@@ -10,13 +10,26 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { loadCheckpoint } from '../src/checkpoint';
-import { ConfigError, DeepPartial, ExperimentConfig, getConfig } from '../src/config';
-import { cleanStaleTemps, tempName } from '../src/files';
-import { RunLock, RunLockedError } from '../src/lock';
-import { loadReproductionInput, reproductionReport } from '../src/report/reproduction';
-import { inspectRecord, readRecord, runPaths, scanRecords } from '../src/results';
-import { CLI, cli, fakeFinishedCheckpoint, killWhenExists, setupBackend, STACK, TINY, TINY_ARGS, tinyCfg, tmp } from './helpers';
+import { loadCheckpoint } from '../src/records/checkpoint';
+import { ConfigError, DeepPartial, ExperimentConfig } from '../src/settings/config';
+import { getConfig } from '../src/settings/validate';
+import { cleanStaleTemps, tempName } from '../src/io/files';
+import { RunLock, RunLockedError } from '../src/io/lock';
+import { reproductionReport } from '../src/studies/paper/report';
+import { loadReproductionInput } from '../src/studies/paper/load';
+import { inspectRecord, readRecord, runPaths, scanRecords } from '../src/records/store';
+import {
+  CLI,
+  cli,
+  fakeFinishedCheckpoint,
+  killWhenExists,
+  setupBackend,
+  STACK,
+  TINY,
+  TINY_ARGS,
+  tinyCfg,
+  tmp,
+} from './helpers';
 
 const ROOT = path.join(__dirname, '..', '..');
 const sha = (file: string) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
@@ -62,23 +75,62 @@ const BAD_CLI: [string[], RegExp][] = [
   [['train', '--set', 'nLayers=2'], /config nLayers: unknown key/],
   [['train', '--set', 'model.nLayers'], /--set "model\.nLayers": expected key=value/],
   [['train', '--set', '=2'], /--set "=2": expected key=value/],
-  [['train', '--set', 'model.positions=sinusoidal'], /config model\.positions: got "sinusoidal"; allowed: one of "none", "learned"/],
+  [
+    ['train', '--set', 'model.positions=sinusoidal'],
+    /config model\.positions: got "sinusoidal"; allowed: one of "none", "learned"/,
+  ],
   [['train', '--set', 'analysis.paired=yes'], /config analysis\.paired: got "yes"; allowed: true or false/],
-  [['train', '--set', 'model.dModel=130'], /config model\.dModel: 130 is not divisible by model\.nHeads=4; allowed: a multiple/],
-  [['train', '--set', 'data.minLen=8'], /config data\.maxLen: 7 is below data\.minLen=8; allowed: an integer >= data\.minLen/],
-  [['train', '--set', 'analysis.accLow=0', '--set', 'analysis.accHigh=0'], /config analysis\.accHigh: 0 is not above analysis\.accLow=0.*allowed: a number > analysis\.accLow/],
+  [
+    ['train', '--set', 'model.dModel=130'],
+    /config model\.dModel: 130 is not divisible by model\.nHeads=4; allowed: a multiple/,
+  ],
+  [
+    ['train', '--set', 'data.minLen=8'],
+    /config data\.maxLen: 7 is below data\.minLen=8; allowed: an integer >= data\.minLen/,
+  ],
+  [
+    ['train', '--set', 'analysis.accLow=0', '--set', 'analysis.accHigh=0'],
+    /config analysis\.accHigh: 0 is not above analysis\.accLow=0.*allowed: a number > analysis\.accLow/,
+  ],
   [['train', '--set', 'analysis.accLow=0.8'], /config analysis\.accHigh: 0\.75 is not above analysis\.accLow=0\.8/],
-  [['train', '--set', 'train.stopLength=50'], /config train\.stopLength: got "50"; allowed: an integer in \[0, 99\]|config train\.stopLength: 50 is outside the training lengths/],
-  [['train', '--set', 'train.stopLength=9'], /config train\.stopLength: 9 is outside the training lengths data\.minLen\.\.data\.maxLen = 3\.\.7; allowed: 0 .* or an integer in \[3, 7\]/],
-  [['train', '--set', 'analysis.idLength=50'], /config analysis\.idLength: 50 is outside the training lengths .*allowed: an integer in \[3, 7\]/],
+  [
+    ['train', '--set', 'train.stopLength=50'],
+    /config train\.stopLength: got "50"; allowed: an integer in \[0, 99\]|config train\.stopLength: 50 is outside the training lengths/,
+  ],
+  [
+    ['train', '--set', 'train.stopLength=9'],
+    /config train\.stopLength: 9 is outside the training lengths data\.minLen\.\.data\.maxLen = 3\.\.7; allowed: 0 .* or an integer in \[3, 7\]/,
+  ],
+  [
+    ['train', '--set', 'analysis.idLength=50'],
+    /config analysis\.idLength: 50 is outside the training lengths .*allowed: an integer in \[3, 7\]/,
+  ],
   [['train', '--set', 'analysis.idLength=2'], /config analysis\.idLength: 2 is outside the training lengths/],
-  [['train', '--set', 'model.positions=learned', '--set', 'data.maxLen=20'], /config model\.maxPositions: 24 rows cannot hold the 42 tokens.*allowed: an integer >= 42/],
-  [['train', '--set', 'model.positions=learned', '--set', 'model.maxPositions=10'], /config model\.maxPositions: 10 rows cannot hold the 24 tokens/],
-  [['train', '--set', 'train.batchSize=65536'], /config train\.batchSize: 65536 sequences .* need about .* GiB per training step.*allowed: at most 3 GiB: train\.batchSize <= \d+/],
+  [
+    ['train', '--set', 'model.positions=learned', '--set', 'data.maxLen=20'],
+    /config model\.maxPositions: 24 rows cannot hold the 42 tokens.*allowed: an integer >= 42/,
+  ],
+  [
+    ['train', '--set', 'model.positions=learned', '--set', 'model.maxPositions=10'],
+    /config model\.maxPositions: 10 rows cannot hold the 24 tokens/,
+  ],
+  [
+    ['train', '--set', 'train.batchSize=65536'],
+    /config train\.batchSize: 65536 sequences .* need about .* GiB per training step.*allowed: at most 3 GiB: train\.batchSize <= \d+/,
+  ],
   [['train', '--set', 'train.batchSize=2000'], /config train\.batchSize: 2000 sequences/],
-  [['train', '--set', 'analysis.gradBatchSize=4000'], /config analysis\.gradBatchSize: 4000 sequences .*allowed: at most 3 GiB: analysis\.gradBatchSize <= \d+/],
-  [['train', '--set', 'analysis.evalSamples=1000000'], /config analysis\.evalSamples: 1000000 sequences need about .* allowed: .*analysis\.evalSamples <= \d+/],
-  [['train', '--set', 'model.dModel=4096', '--set', 'model.dFF=16384'], /config model\.dModel: a model of 4 layers, d_model 4096, d_ff 16384 needs about .* GiB.*allowed: a model within/],
+  [
+    ['train', '--set', 'analysis.gradBatchSize=4000'],
+    /config analysis\.gradBatchSize: 4000 sequences .*allowed: at most 3 GiB: analysis\.gradBatchSize <= \d+/,
+  ],
+  [
+    ['train', '--set', 'analysis.evalSamples=1000000'],
+    /config analysis\.evalSamples: 1000000 sequences need about .* allowed: .*analysis\.evalSamples <= \d+/,
+  ],
+  [
+    ['train', '--set', 'model.dModel=4096', '--set', 'model.dFF=16384'],
+    /config model\.dModel: a model of 4 layers, d_model 4096, d_ff 16384 needs about .* GiB.*allowed: a model within/,
+  ],
   [['sweep', '--workers', '2,5'], /--workers: got "2,5"; allowed: one integer in \[1, 64\]/],
   [['sweep', '--workers', '-1'], /--workers: got "-1"; allowed: one integer in \[1, 64\]/],
   [['sweep', '--workers', '0'], /--workers: got "0"; allowed: one integer in \[1, 64\]/],
@@ -86,7 +138,10 @@ const BAD_CLI: [string[], RegExp][] = [
   [['sweep', '--seeds', '1,x'], /--seeds: got "1,x"; allowed: comma-separated integers/],
   [['sweep', '--seeds', '1,1'], /--seeds: got "1,1", which repeats a value/],
   [['sweep', '--seeds', '-5'], /--seeds: got "-5"; allowed/],
-  [['sweep', '--tasks', 'sort,copying'], /task: unknown task "copying"; allowed: reverse, sort, copy, runmax, histogram/],
+  [
+    ['sweep', '--tasks', 'sort,copying'],
+    /task: unknown task "copying"; allowed: reverse, sort, copy, runmax, histogram/,
+  ],
   [['sweep', '--tasks', 'sort,sort'], /--tasks: got "sort,sort", which repeats a task/],
   [['sweep', '--sizes', 'huge'], /--sizes: unknown size "huge"; allowed: l2-d128, l4-d128/],
   [['sweep', '--sizes', 'l2-d128,l2-d128'], /--sizes: got "l2-d128,l2-d128", which repeats a size/],
@@ -95,22 +150,46 @@ const BAD_CLI: [string[], RegExp][] = [
   [['sweep', '--index', '20'], /--index: got 20; allowed: an integer in \[0, 19\] \(this grid has 20 jobs/],
   [['sweep', '--index', '3', '--workers', '2'], /--workers: got 2 with --index, which runs one job/],
   [['complexity-report', '--results', '/nonexistent-gcg'], /--results: "\/nonexistent-gcg" does not exist/],
-  [['run', '--ood-lengths', '3,4'], /--ood-lengths: got "3,4", but 3, 4 are not longer than the training lengths .* allowed: integers > 7 .*--allow-id-lengths/],
+  [
+    ['run', '--ood-lengths', '3,4'],
+    /--ood-lengths: got "3,4", but 3, 4 are not longer than the training lengths .* allowed: integers > 7 .*--allow-id-lengths/,
+  ],
   [['run', '--ood-lengths', '8,8'], /--ood-lengths: got "8,8", which repeats a value/],
   [['run', '--ood-lengths', '0'], /--ood-lengths: got "0"; allowed: comma-separated integers in \[1, 99\]/],
   [['run', '--ood-lengths', 'eight'], /--ood-lengths: got "eight"/],
-  [['run', '--set', 'data.maxLen=9'], /--ood-lengths: got the default 8,9,10,11, but 8, 9 are not longer than the training lengths/],
-  [['run', '--set', 'model.positions=learned', '--ood-lengths', '12'], /--ood-lengths: got "12", but 12 need more than model\.maxPositions=24/],
+  [
+    ['run', '--set', 'data.maxLen=9'],
+    /--ood-lengths: got the default 8,9,10,11, but 8, 9 are not longer than the training lengths/,
+  ],
+  [
+    ['run', '--set', 'model.positions=learned', '--ood-lengths', '12'],
+    /--ood-lengths: got "12", but 12 need more than model\.maxPositions=24/,
+  ],
   [['run', '--lock-stale', '-5'], /--lock-stale: got "-5"; allowed: minutes, a number in \(0, 10080\]/],
   [['run', '--lock-stale', 'never'], /--lock-stale: got "never"/],
-  [['tables', '--results', '/nonexistent-dir'], /--results: "\/nonexistent-dir" does not exist; allowed: a results folder/],
+  [
+    ['tables', '--results', '/nonexistent-dir'],
+    /--results: "\/nonexistent-dir" does not exist; allowed: a results folder/,
+  ],
   [['figures', '--results', '/nonexistent-dir'], /--results: "\/nonexistent-dir" does not exist/],
-  [['reproduction', '--results', '/nonexistent-dir', '--report', path.join(os.tmpdir(), 'gcg-never.md')], /--results: "\/nonexistent-dir" does not exist/],
+  [
+    ['reproduction', '--results', '/nonexistent-dir', '--report', path.join(os.tmpdir(), 'gcg-never.md')],
+    /--results: "\/nonexistent-dir" does not exist/,
+  ],
   [['analyze', '--results', '/nonexistent-dir'], /--results: "\/nonexistent-dir" does not exist/],
-  [['analyze', '--checkpoint', '/nonexistent.ckpt'], /--checkpoint: "\/nonexistent\.ckpt" does not exist; allowed: a \.ckpt file/],
+  [
+    ['analyze', '--checkpoint', '/nonexistent.ckpt'],
+    /--checkpoint: "\/nonexistent\.ckpt" does not exist; allowed: a \.ckpt file/,
+  ],
   [['analyze', '--set', 'model.nLayers=1'], /analyze changes only analysis\.\* settings/],
-  [['train', '--out', '/proc/nope'], /--out: cannot write to "\/proc\/nope" \(.*\); allowed: a folder that can be created and written/],
-  [['train', '--out', '/etc/passwd/x'], /--out: cannot write to "\/etc\/passwd\/x" \(a part of the path is a file, not a folder\)/],
+  [
+    ['train', '--out', '/proc/nope'],
+    /--out: cannot write to "\/proc\/nope" \(.*\); allowed: a folder that can be created and written/,
+  ],
+  [
+    ['train', '--out', '/etc/passwd/x'],
+    /--out: cannot write to "\/etc\/passwd\/x" \(a part of the path is a file, not a folder\)/,
+  ],
   [['run', '--results', '/proc/nope'], /--results: cannot write to "\/proc\/nope"/],
   [['reproduction', '--report', '/proc/nope/x.md'], /--report: cannot write to "\/proc\/nope"/],
   [['reproduction', '--report', os.tmpdir()], /--report: ".*" is a folder; allowed: a file path/],
@@ -134,8 +213,16 @@ test(`${BAD_CLI.length} bad command lines: non-zero exit, the flag or setting na
 });
 
 test('bad command lines in a real process: exit status 2, one line, no stack trace', () => {
-  for (const args of [['train', '--seed', '-3'], ['train', '--set', 'model.nLayers=abc'], ['reproduction', '--results', '/nonexistent-dir', '--report', '/proc/nope/x.md']]) {
-    const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, CI: 'true' } });
+  for (const args of [
+    ['train', '--seed', '-3'],
+    ['train', '--set', 'model.nLayers=abc'],
+    ['reproduction', '--results', '/nonexistent-dir', '--report', '/proc/nope/x.md'],
+  ]) {
+    const r = spawnSync(process.execPath, [CLI, ...args], {
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, CI: 'true' },
+    });
     assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     assert.doesNotMatch(r.stderr, STACK);
@@ -152,24 +239,39 @@ const BAD_OBJECTS: [DeepPartial<ExperimentConfig> | Record<string, unknown>, Reg
   [{ modle: { nLayers: 2 } }, /config modle: unknown section; allowed: model, data, train, analysis/],
   [{ model: 2 }, /config model: expected an object of settings, got 2/],
   [{ train: { targetAcc: 0 } }, /config train\.targetAcc: got 0; allowed: a number in \(0, 1\]/],
-  [{ train: { stopLength: 50 } }, /config train\.stopLength: got 50; allowed: an integer in \[0, 99\]|config train\.stopLength: 50 is outside/],
+  [
+    { train: { stopLength: 50 } },
+    /config train\.stopLength: got 50; allowed: an integer in \[0, 99\]|config train\.stopLength: 50 is outside/,
+  ],
   [{ train: { stopLength: 2 } }, /config train\.stopLength: 2 is outside the training lengths/],
   [{ analysis: { idLength: 50 } }, /config analysis\.idLength: 50 is outside the training lengths/],
   [{ analysis: { accLow: 0, accHigh: 0 } }, /config analysis\.accHigh: 0 is not above analysis\.accLow=0/],
   [{ analysis: { accLow: 0.5, accHigh: 0.4 } }, /config analysis\.accHigh: 0\.4 is not above analysis\.accLow=0\.5/],
-  [{ model: { positions: 'learned' }, data: { maxLen: 20 } }, /config model\.maxPositions: 24 rows cannot hold the 42 tokens/],
+  [
+    { model: { positions: 'learned' }, data: { maxLen: 20 } },
+    /config model\.maxPositions: 24 rows cannot hold the 42 tokens/,
+  ],
   [{ train: { batchSize: 65536 } }, /config train\.batchSize: 65536 sequences/],
   [{ analysis: { paired: 'true' } }, /config analysis\.paired: got "true"; allowed: true or false/],
-  [{ analysis: { rankRule: 'dense' } }, /config analysis\.rankRule: got "dense"; allowed: one of "average", "ordinal-random", "ordinal-order"/],
+  [
+    { analysis: { rankRule: 'dense' } },
+    /config analysis\.rankRule: got "dense"; allowed: one of "average", "ordinal-random", "ordinal-order"/,
+  ],
 ];
 
 test(`${BAD_OBJECTS.length} bad configuration objects (a notebook cell's): the same errors as the CLI`, () => {
   for (const [over, pattern] of BAD_OBJECTS) {
-    assert.throws(() => getConfig('paper', over as DeepPartial<ExperimentConfig>), (e: Error) => e instanceof ConfigError && pattern.test(e.message), JSON.stringify(over));
+    assert.throws(
+      () => getConfig('paper', over as DeepPartial<ExperimentConfig>),
+      (e: Error) => e instanceof ConfigError && pattern.test(e.message),
+      JSON.stringify(over),
+    );
   }
   assert.throws(() => getConfig('author'), /preset: unknown preset "author"; allowed: paper, authors/);
   // The boundaries of the cross-field rules are allowed.
-  assert.doesNotThrow(() => getConfig('paper', { train: { stopLength: 7 }, analysis: { idLength: 3, accLow: 0.5, accHigh: 0.5000001 } }));
+  assert.doesNotThrow(() =>
+    getConfig('paper', { train: { stopLength: 7 }, analysis: { idLength: 3, accLow: 0.5, accHigh: 0.5000001 } }),
+  );
   assert.doesNotThrow(() => getConfig('paper', { model: { positions: 'learned', maxPositions: 24 } }));
   assert.doesNotThrow(() => getConfig('paper', { train: { batchSize: 557 } }));
   assert.throws(() => getConfig('paper', { train: { batchSize: 558 } }), /train\.batchSize <= 557/);
@@ -185,7 +287,10 @@ test('a finished checkpoint without results is not replaced by a run with other 
   const before = sha(paths.checkpoint);
   const r = await cli('run', '--task', 'sort', '--seed', '7', '--results', dir, ...TINY_ARGS);
   assert.equal(r.code, 2, r.stderr);
-  assert.match(r.stderr, /sort_seed7\.ckpt holds a model trained with other settings \(differs in train\.maxSteps: 600 there, 20 asked\); use another --results folder, or add --replace/);
+  assert.match(
+    r.stderr,
+    /sort_seed7\.ckpt holds a model trained with other settings \(differs in train\.maxSteps: 600 there, 20 asked\); use another --results folder, or add --replace/,
+  );
   assert.doesNotMatch(r.stdout, /backend=/, 'refused before any work');
   assert.equal(sha(paths.checkpoint), before);
   // The same for a training checkpoint (a run stopped mid-training), and for train --out.
@@ -197,7 +302,10 @@ test('a finished checkpoint without results is not replaced by a run with other 
   fakeFinishedCheckpoint(path.join(out, 'paper', 'sort_seed7.ckpt'), tinyCfg(['train.maxSteps=600']), 'sort', 7);
   const t = await cli('train', '--task', 'sort', '--seed', '7', '--out', out, ...TINY.flatMap((s) => ['--set', s]));
   assert.equal(t.code, 2);
-  assert.match(t.stderr, /sort_seed7\.ckpt holds a model trained with other settings .*use another --out folder, or add --replace/);
+  assert.match(
+    t.stderr,
+    /sort_seed7\.ckpt holds a model trained with other settings .*use another --out folder, or add --replace/,
+  );
   // --replace: the user asked for it.
   const ok = await cli('run', '--task', 'sort', '--seed', '7', '--results', dir, ...TINY_ARGS, '--replace');
   assert.equal(ok.code, 0, ok.stderr);
@@ -209,14 +317,21 @@ test('tables, figures and reproduction refuse a folder that does not exist or ho
   const report = path.join(tmp('report'), 'R.md');
   fs.writeFileSync(report, 'the report\n');
   const empty = tmp('empty-results');
-  for (const args of [['reproduction', '--results', '/nonexistent-dir', '--report', report], ['reproduction', '--results', empty, '--report', report]]) {
+  for (const args of [
+    ['reproduction', '--results', '/nonexistent-dir', '--report', report],
+    ['reproduction', '--results', empty, '--report', report],
+  ]) {
     const r = await cli(...args);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /--results: /);
   }
   assert.equal(fs.readFileSync(report, 'utf8'), 'the report\n');
   for (const cmd of ['tables', 'figures']) {
-    const s = await cli(...(cmd === 'tables' ? ['tables', '--results', empty] : ['figures', '--results', empty, '--fig-dir', path.join(empty, 'f')]));
+    const s = await cli(
+      ...(cmd === 'tables'
+        ? ['tables', '--results', empty]
+        : ['figures', '--results', empty, '--fig-dir', path.join(empty, 'f')]),
+    );
     assert.equal(s.code, 2);
     assert.match(s.stderr, /--results: ".*" holds no finished run of preset paper/);
   }
@@ -235,7 +350,12 @@ test('the results store checks every file against its name and folder: damaged, 
   assert.equal(records.length, 17);
   assert.equal(records.filter((r) => r.task === 'reverse').length, 9, 'reverse 42 counts once, 123 not at all');
   const why = Object.fromEntries(rejected.map((r) => [path.basename(r.file), r.reason]));
-  assert.deepEqual(Object.keys(why).sort(), ['reverse_seed123.json', 'reverse_seed999.json', 'sort_seed123.json', 'sort_seed42.json']);
+  assert.deepEqual(Object.keys(why).sort(), [
+    'reverse_seed123.json',
+    'reverse_seed999.json',
+    'sort_seed123.json',
+    'sort_seed42.json',
+  ]);
   assert.match(why['reverse_seed123.json'], /is not valid JSON \(truncated or edited\)/);
   assert.match(why['sort_seed123.json'], /is empty/);
   assert.match(why['reverse_seed999.json'], /holds seed 42 but is named for seed 999/);
@@ -263,7 +383,10 @@ test('a sweep treats a mismatched results file as not done: the run is redone an
   const r = await cli(...args, '--seeds', '3,9');
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /2 runs, 1 already finished, 1 to do/);
-  assert.match(r.stdout, /sort_seed9\.json holds seed 3 but is named for seed 9; moved aside to .*sort_seed9\.json\.rejected-/);
+  assert.match(
+    r.stdout,
+    /sort_seed9\.json holds seed 3 but is named for seed 9; moved aside to .*sort_seed9\.json\.rejected-/,
+  );
   assert.equal(readRecord(bad)!.seed, 9);
   const aside = fs.readdirSync(path.dirname(bad)).filter((f) => f.startsWith('sort_seed9.json.rejected-'));
   assert.equal(aside.length, 1);
@@ -284,7 +407,10 @@ test('analyze --preset continues past a corrupt checkpoint, re-analyses the rest
   assert.equal(r.code, 1, r.stderr);
   assert.match(r.stdout, /re-analysed 2 runs/);
   assert.match(r.stderr, /FAILED: .*reverse_seed1\.ckpt: checkpoint .* failed its SHA-256 integrity check/);
-  assert.match(r.stderr, /FAILED: .*sort_seed5\.ckpt: it holds preset paper, task sort, seed 1, not this run \(preset paper, task sort, seed 5\)/);
+  assert.match(
+    r.stderr,
+    /FAILED: .*sort_seed5\.ckpt: it holds preset paper, task sort, seed 1, not this run \(preset paper, task sort, seed 5\)/,
+  );
   assert.match(r.stderr, /2 of 4 checkpoints could not be re-analysed/);
   assert.ok(readRecord(runPaths(dir, 'paper', 'sort', 1).results));
   assert.ok(readRecord(runPaths(dir, 'paper', 'sort', 2).results));
@@ -295,8 +421,16 @@ test('output paths are checked before any work: a path under a file or under /pr
   const file = path.join(tmp('under-file'), 'a-file');
   fs.writeFileSync(file, 'x');
   const t0 = Date.now();
-  for (const args of [['train', '--out', path.join(file, 'out')], ['train', '--out', '/proc/nope'], ['run', '--results', '/proc/nope/r', ...TINY_ARGS]]) {
-    const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, CI: 'true' } });
+  for (const args of [
+    ['train', '--out', path.join(file, 'out')],
+    ['train', '--out', '/proc/nope'],
+    ['run', '--results', '/proc/nope/r', ...TINY_ARGS],
+  ]) {
+    const r = spawnSync(process.execPath, [CLI, ...args], {
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, CI: 'true' },
+    });
     assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, /^error: --(out|results): cannot write to/);
     assert.doesNotMatch(r.stdout, /backend=|step \d+/, 'no training started');
@@ -316,25 +450,47 @@ test('run locks: one holder at a time; a dead holder on this host or a silent on
   const dir = tmp('locks');
   const file = path.join(dir, 'sort_seed1.lock');
   const a = RunLock.acquire(file);
-  assert.throws(() => RunLock.acquire(file), (e: Error) => e instanceof RunLockedError && new RegExp(`held by host ${os.hostname()}, pid ${process.pid}`).test(e.message));
+  assert.throws(
+    () => RunLock.acquire(file),
+    (e: Error) =>
+      e instanceof RunLockedError && new RegExp(`held by host ${os.hostname()}, pid ${process.pid}`).test(e.message),
+  );
   a.release();
   assert.equal(fs.existsSync(file), false);
   // Holder gone: same host, pid no longer running.
   const pid = deadPid();
-  fs.writeFileSync(file, JSON.stringify({ host: os.hostname(), pid, startedAt: '2026-01-01T00:00:00Z', heartbeatMs: 30000, staleMs: 600000 }));
+  fs.writeFileSync(
+    file,
+    JSON.stringify({
+      host: os.hostname(),
+      pid,
+      startedAt: '2026-01-01T00:00:00Z',
+      heartbeatMs: 30000,
+      staleMs: 600000,
+    }),
+  );
   const why: string[] = [];
   const b = RunLock.acquire(file, { onTakeover: (w) => why.push(w) });
   assert.match(why[0], new RegExp(`its holder \\(pid ${pid} on this host\\) no longer runs`));
   assert.ok(b.held());
   b.release();
   // Another machine: live while its heartbeat is fresh, stale after the stated timeout.
-  const other = { host: 'another-machine', pid: 1, startedAt: '2026-01-01T00:00:00Z', heartbeatMs: 30000, staleMs: 10 * 60_000 };
+  const other = {
+    host: 'another-machine',
+    pid: 1,
+    startedAt: '2026-01-01T00:00:00Z',
+    heartbeatMs: 30000,
+    staleMs: 10 * 60_000,
+  };
   fs.writeFileSync(file, JSON.stringify(other));
   assert.throws(() => RunLock.acquire(file), /held by host another-machine, pid 1/);
   const old = new Date(Date.now() - 11 * 60_000);
   fs.utimesSync(file, old, old);
   const c = RunLock.acquire(file, { onTakeover: (w) => why.push(w) });
-  assert.match(why[1], /took over .* from host another-machine, pid 1, .*: no heartbeat for 11\.0 min \(limit 10 min\)/);
+  assert.match(
+    why[1],
+    /took over .* from host another-machine, pid 1, .*: no heartbeat for 11\.0 min \(limit 10 min\)/,
+  );
   c.release();
 });
 
@@ -344,7 +500,8 @@ test('a held lock is kept fresh by its heartbeat while the holder computes', asy
   const old = new Date(Date.now() - 3600_000);
   fs.utimesSync(file, old, old);
   const until = Date.now() + 2000;
-  while (fs.statSync(file).mtimeMs < Date.now() - 60_000 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  while (fs.statSync(file).mtimeMs < Date.now() - 60_000 && Date.now() < until)
+    await new Promise((r) => setTimeout(r, 20));
   assert.ok(fs.statSync(file).mtimeMs > Date.now() - 60_000, 'the heartbeat touched the lock');
   lock.release();
 });
@@ -353,8 +510,20 @@ test('run exits 3 when another live process holds the run, and a sweep leaves it
   const dir = tmp('locked-run');
   const paths = runPaths(dir, 'paper', 'sort', 1);
   fs.mkdirSync(path.dirname(paths.lock), { recursive: true });
-  fs.writeFileSync(paths.lock, JSON.stringify({ host: 'another-machine', pid: 77, startedAt: '2026-11-29T10:00:00Z', heartbeatMs: 30000, staleMs: 600000 }));
-  const r = spawnSync(process.execPath, [CLI, 'run', '--task', 'sort', '--seed', '1', '--results', dir, ...TINY_ARGS], { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+  fs.writeFileSync(
+    paths.lock,
+    JSON.stringify({
+      host: 'another-machine',
+      pid: 77,
+      startedAt: '2026-11-29T10:00:00Z',
+      heartbeatMs: 30000,
+      staleMs: 600000,
+    }),
+  );
+  const r = spawnSync(process.execPath, [CLI, 'run', '--task', 'sort', '--seed', '1', '--results', dir, ...TINY_ARGS], {
+    encoding: 'utf8',
+    env: { ...process.env, CI: 'true' },
+  });
   assert.equal(r.status, 3, r.stderr);
   assert.match(r.stderr, /sort_seed1\.lock is held by host another-machine, pid 77, since 2026-11-29T10:00:00Z/);
   const s = await cli('sweep', '--results', dir, '--tasks', 'sort', '--seeds', '1', ...TINY_ARGS);
@@ -363,10 +532,13 @@ test('run exits 3 when another live process holds the run, and a sweep leaves it
   assert.equal(fs.existsSync(paths.results), false);
 });
 
-test('temporary files of stopped writers are removed on the next start; a live writer\'s are kept', () => {
+test("temporary files of stopped writers are removed on the next start; a live writer's are kept", () => {
   const dir = tmp('temps');
   const dead = deadPid();
-  const stale = [`sort_seed1.partial.ckpt.tmp-${os.hostname()}-${dead}-1700000000000`, `sort_seed1.json.tmp-${dead}-1700000000000`];
+  const stale = [
+    `sort_seed1.partial.ckpt.tmp-${os.hostname()}-${dead}-1700000000000`,
+    `sort_seed1.json.tmp-${dead}-1700000000000`,
+  ];
   const live = path.basename(tempName(path.join(dir, 'sort_seed2.json')));
   for (const f of [...stale, live, 'sort_seed1.json']) fs.writeFileSync(path.join(dir, f), 'x');
   assert.deepEqual(cleanStaleTemps(dir).sort(), stale.slice().sort());
@@ -407,11 +579,20 @@ test('two sweep processes sharing one results folder split the work: every run i
     }
   }
   assert.equal(fs.existsSync(leftover), false, 'the stale temporary file was removed');
-  assert.deepEqual(fs.readdirSync(path.join(dir, 'paper')).filter((f) => /\.lock|\.tmp-/.test(f)), [], 'no lock or temporary file left');
+  assert.deepEqual(
+    fs.readdirSync(path.join(dir, 'paper')).filter((f) => /\.lock|\.tmp-/.test(f)),
+    [],
+    'no lock or temporary file left',
+  );
 });
 
 test('train killed (SIGKILL) mid-run resumes from its training checkpoint, bit for bit', async () => {
-  const set = [...TINY.filter((s) => !s.startsWith('train.maxSteps') && !s.startsWith('train.evalEvery')), 'train.maxSteps=600', 'train.evalEvery=10', 'train.targetAcc=1'].flatMap((s) => ['--set', s]);
+  const set = [
+    ...TINY.filter((s) => !s.startsWith('train.maxSteps') && !s.startsWith('train.evalEvery')),
+    'train.maxSteps=600',
+    'train.evalEvery=10',
+    'train.targetAcc=1',
+  ].flatMap((s) => ['--set', s]);
   const killed = tmp('train-kill');
   const args = [CLI, 'train', '--task', 'reverse', '--seed', '4', '--out', killed, ...set];
   const partial = path.join(killed, 'paper', 'reverse_seed4.partial.ckpt');
@@ -423,7 +604,10 @@ test('train killed (SIGKILL) mid-run resumes from its training checkpoint, bit f
   assert.match(again.stdout, /resuming training at step \d+ from/);
   assert.equal(fs.existsSync(partial), false, 'the training checkpoint is removed when done');
   const whole = tmp('train-whole');
-  const ref = spawnSync(process.execPath, [CLI, 'train', '--task', 'reverse', '--seed', '4', '--out', whole, ...set], { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+  const ref = spawnSync(process.execPath, [CLI, 'train', '--task', 'reverse', '--seed', '4', '--out', whole, ...set], {
+    encoding: 'utf8',
+    env: { ...process.env, CI: 'true' },
+  });
   assert.equal(ref.status, 0, ref.stderr);
   const rec = (d: string) => JSON.parse(fs.readFileSync(path.join(d, 'paper', 'reverse_seed4.train.json'), 'utf8'));
   assert.deepEqual(rec(killed).losses, rec(whole).losses);

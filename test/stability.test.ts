@@ -1,5 +1,5 @@
 /**
- * The stability study's runs (src/replica.ts, src/stability.ts): an init replica's weights are the
+ * The stability study's runs (src/settings/replica.ts, src/studies/stability/run.ts): an init replica's weights are the
  * seed's, each nonzero one exactly one unit in the last place away; a data replica keeps the
  * weights and draws other batches; replica 0 is the run itself; the grid's order, settings and
  * refusals; and `gcg stability` end to end, stacked or not, with the noise floor's measures.
@@ -9,13 +9,14 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { Transformer } from '../src/model';
-import { initialModel, nudgeLastBit, trainDataRng } from '../src/perturb';
-import { readRecord, runPaths, RunRecord } from '../src/results';
-import { Rng } from '../src/rng';
-import { replicaOf, stabilityReplicas } from '../src/replica';
-import { stabilityJobs } from '../src/stability';
-import { train } from '../src/train';
+import { Transformer } from '../src/model/model';
+import { initialModel, nudgeLastBit, trainDataRng } from '../src/train/perturb';
+import { readRecord, runPaths } from '../src/records/store';
+import { RunRecord } from '../src/records/format';
+import { Rng } from '../src/base/rng';
+import { replicaOf, stabilityReplicas } from '../src/settings/replica';
+import { stabilityJobs } from '../src/studies/stability/run';
+import { train } from '../src/train/train';
 import { CLI, setupBackend, TINY, tinyCfg, tmp } from './helpers';
 
 const bitsOf = (x: Float32Array) => new Int32Array(x.buffer.slice(x.byteOffset, x.byteOffset + x.byteLength));
@@ -36,7 +37,7 @@ test('nudgeLastBit: hand-computed neighbours of 1, -2.5 and a subnormal; zero st
   assert.ok(Object.is(x[4], -0));
 });
 
-test('an init replica: the seed\'s weights, every nonzero one exactly one unit in the last place away, both ways; replica 0 is the seed\'s own', async () => {
+test("an init replica: the seed's weights, every nonzero one exactly one unit in the last place away, both ways; replica 0 is the seed's own", async () => {
   await setupBackend();
   const cfg = tinyCfg();
   const seedOwn = Transformer.init(cfg.model, 5).toArrays();
@@ -74,7 +75,7 @@ test('an init replica: the seed\'s weights, every nonzero one exactly one unit i
   assert.notEqual(patterns[0], patterns[1], 'replicas 1 and 2 move the weights differently');
 });
 
-test('a data replica: the same initial weights, other batches; training diverges from the seed\'s run', async () => {
+test("a data replica: the same initial weights, other batches; training diverges from the seed's run", async () => {
   await setupBackend();
   const cfg = tinyCfg(['train.maxSteps=3', 'train.evalEvery=100']);
   const data1 = { ...cfg, train: { ...cfg.train, dataReplica: 1 } };
@@ -84,35 +85,83 @@ test('a data replica: the same initial weights, other batches; training diverges
   const d = train({ task: 'sort', seed: 9, cfg: data1, progress: false });
   const i = train({ task: 'sort', seed: 9, cfg: { ...cfg, train: { ...cfg.train, initReplica: 1 } }, progress: false });
   assert.notEqual(d.losses[0], own.losses[0], 'the first batch differs');
-  assert.notDeepEqual(i.model.toArrays()['blocks.0.attn.W_q.weight'].data, own.model.toArrays()['blocks.0.attn.W_q.weight'].data);
+  assert.notDeepEqual(
+    i.model.toArrays()['blocks.0.attn.W_q.weight'].data,
+    own.model.toArrays()['blocks.0.attn.W_q.weight'].data,
+  );
   // The seed's own run again: bit for bit (replica 0 changes nothing).
-  const again = train({ task: 'sort', seed: 9, cfg: { ...cfg, train: { ...cfg.train, initReplica: 0, dataReplica: 0 } }, progress: false });
+  const again = train({
+    task: 'sort',
+    seed: 9,
+    cfg: { ...cfg, train: { ...cfg.train, initReplica: 0, dataReplica: 0 } },
+    progress: false,
+  });
   assert.deepEqual(again.losses, own.losses);
   for (const r of [own, d, i, again]) r.model.dispose();
 });
 
-test('the grid: replicas outermost (base, init1, data1, ...), each replica its settings and folder; the study\'s own keys refused', () => {
-  assert.deepEqual(stabilityReplicas(2).map((r) => r.name), ['base', 'init1', 'data1', 'init2', 'data2']);
+test("the grid: replicas outermost (base, init1, data1, ...), each replica its settings and folder; the study's own keys refused", () => {
+  assert.deepEqual(
+    stabilityReplicas(2).map((r) => r.name),
+    ['base', 'init1', 'data1', 'init2', 'data2'],
+  );
   assert.throws(() => stabilityReplicas(0), /--replicas: got 0; allowed: an integer in \[1, 1000\]/);
-  const jobs = stabilityJobs({ dir: 'S', preset: 'paper', tasks: ['reverse', 'sort'], seeds: [1, 2], replicas: 2, overrides: ['model.nLayers=2'] });
+  const jobs = stabilityJobs({
+    dir: 'S',
+    preset: 'paper',
+    tasks: ['reverse', 'sort'],
+    seeds: [1, 2],
+    replicas: 2,
+    overrides: ['model.nLayers=2'],
+  });
   assert.equal(jobs.length, 5 * 2 * 2);
-  assert.deepEqual(jobs.slice(0, 5).map((j) => `${j.group}/${j.task}/${j.seed}`), ['base/reverse/1', 'base/reverse/2', 'base/sort/1', 'base/sort/2', 'init1/reverse/1']);
-  assert.deepEqual(jobs.map((j) => j.index), jobs.map((_, i) => i));
+  assert.deepEqual(
+    jobs.slice(0, 5).map((j) => `${j.group}/${j.task}/${j.seed}`),
+    ['base/reverse/1', 'base/reverse/2', 'base/sort/1', 'base/sort/2', 'init1/reverse/1'],
+  );
+  assert.deepEqual(
+    jobs.map((j) => j.index),
+    jobs.map((_, i) => i),
+  );
   const of = (name: string) => jobs.find((j) => j.group === name)!;
   assert.equal(of('base').dir, path.join('S', 'base'));
-  assert.deepEqual([of('base').cfg.train.initReplica, of('base').cfg.train.dataReplica, of('base').cfg.analysis.redraws], [0, 0, 2]);
-  assert.deepEqual([of('init2').cfg.train.initReplica, of('init2').cfg.train.dataReplica, of('init2').cfg.analysis.redraws], [2, 0, 0]);
+  assert.deepEqual(
+    [of('base').cfg.train.initReplica, of('base').cfg.train.dataReplica, of('base').cfg.analysis.redraws],
+    [0, 0, 2],
+  );
+  assert.deepEqual(
+    [of('init2').cfg.train.initReplica, of('init2').cfg.train.dataReplica, of('init2').cfg.analysis.redraws],
+    [2, 0, 0],
+  );
   assert.deepEqual([of('data1').cfg.train.initReplica, of('data1').cfg.train.dataReplica], [0, 1]);
   for (const j of jobs) {
     assert.equal(j.cfg.model.nLayers, 2);
     assert.deepEqual(j.cfg.analysis.measures, ['Cpos', 'Cpos-CE']);
     assert.equal(j.cfg.analysis.variants, false);
-    assert.deepEqual(replicaOf(j.cfg), { kind: j.group!.replace(/\d+$/, ''), r: Number(j.group!.replace(/^\D+/, '') || 0) });
+    assert.deepEqual(replicaOf(j.cfg), {
+      kind: j.group!.replace(/\d+$/, ''),
+      r: Number(j.group!.replace(/^\D+/, '') || 0),
+    });
   }
   for (const s of ['train.initReplica=1', 'train.dataReplica=2', 'analysis.measures=C-CE', 'analysis.variants=true']) {
-    assert.throws(() => stabilityJobs({ dir: 'S', preset: 'paper', tasks: ['sort'], seeds: [1], replicas: 1, overrides: [s] }), new RegExp(`--set ${s.replace('.', '\\.')}: the stability study sets ${s.split('=')[0].replace('.', '\\.')} itself`));
+    assert.throws(
+      () => stabilityJobs({ dir: 'S', preset: 'paper', tasks: ['sort'], seeds: [1], replicas: 1, overrides: [s] }),
+      new RegExp(
+        `--set ${s.replace('.', '\\.')}: the stability study sets ${s.split('=')[0].replace('.', '\\.')} itself`,
+      ),
+    );
   }
-  assert.equal(stabilityJobs({ dir: 'S', preset: 'paper', tasks: ['sort'], seeds: [1], replicas: 1, overrides: ['analysis.variants=false', 'analysis.redraws=0'] })[0].cfg.analysis.redraws, 0);
+  assert.equal(
+    stabilityJobs({
+      dir: 'S',
+      preset: 'paper',
+      tasks: ['sort'],
+      seeds: [1],
+      replicas: 1,
+      overrides: ['analysis.variants=false', 'analysis.redraws=0'],
+    })[0].cfg.analysis.redraws,
+    0,
+  );
 });
 
 const env = { ...process.env, CI: 'true' };
@@ -122,12 +171,33 @@ const gcg = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], {
 /** A record without what differs between two processes (times, provenance, the seal) and without the batch note. */
 function comparable(r: RunRecord) {
   const { losses, evals, steps, stopReason, finalAcc } = r.training;
-  return { losses, evals, steps, stopReason, finalAcc, config: r.config, analysis: { ...r.analysis, timingsMs: undefined } };
+  return {
+    losses,
+    evals,
+    steps,
+    stopReason,
+    finalAcc,
+    config: r.config,
+    analysis: { ...r.analysis, timingsMs: undefined },
+  };
 }
 
-test('gcg stability: every replica a run of its own folder, stacked or not the same records; the base run\'s redraws carry the per-position C', async () => {
+test("gcg stability: every replica a run of its own folder, stacked or not the same records; the base run's redraws carry the per-position C", async () => {
   await setupBackend();
-  const args = [...TINY.filter((s) => s !== 'analysis.redraws=0').flatMap((s) => ['--set', s]), '--set', 'analysis.redraws=1', '--ood-lengths', '3', '--allow-id-lengths', '--tasks', 'sort', '--seeds', '1,2', '--replicas', '1'];
+  const args = [
+    ...TINY.filter((s) => s !== 'analysis.redraws=0').flatMap((s) => ['--set', s]),
+    '--set',
+    'analysis.redraws=1',
+    '--ood-lengths',
+    '3',
+    '--allow-id-lengths',
+    '--tasks',
+    'sort',
+    '--seeds',
+    '1,2',
+    '--replicas',
+    '1',
+  ];
   const a = tmp('stab-a');
   const r1 = gcg('stability', '--results', a, ...args);
   assert.equal(r1.status, 0, r1.stderr);
@@ -163,19 +233,51 @@ test('gcg stability: every replica a run of its own folder, stacked or not the s
   const slurm = tmp('stab-slurm');
   const sbatch = path.join(ROOT, 'scripts', 'slurm', 'sweep.sbatch');
   const one = args.slice(0, args.indexOf('--seeds')).concat(['--seeds', '1', '--replicas', '1']);
-  const senv = { ...env, SLURM_SUBMIT_DIR: ROOT, SLURM_ARRAY_JOB_ID: '9', SLURM_ARRAY_TASK_ID: '2', GCG_COMMAND: 'stability' };
+  const senv = {
+    ...env,
+    SLURM_SUBMIT_DIR: ROOT,
+    SLURM_ARRAY_JOB_ID: '9',
+    SLURM_ARRAY_TASK_ID: '2',
+    GCG_COMMAND: 'stability',
+  };
   const task = spawnSync('bash', [sbatch, '--results', slurm, ...one], { encoding: 'utf8', env: senv });
   assert.equal(task.status, 0, task.stderr);
   assert.match(task.stdout, /array task 2 of job 9 on .*: gcg stability /);
-  assert.deepEqual(replicaOf(readRecord(runPaths(path.join(slurm, 'data1'), 'paper', 'sort', 1).results)!.config), { kind: 'data', r: 1 });
-  assert.equal(fs.existsSync(runPaths(path.join(slurm, 'base'), 'paper', 'sort', 1).results), false, 'only its own job');
-  const bogus = spawnSync('bash', [sbatch, '--results', slurm, ...one], { encoding: 'utf8', env: { ...senv, GCG_COMMAND: 'analyze' } });
+  assert.deepEqual(replicaOf(readRecord(runPaths(path.join(slurm, 'data1'), 'paper', 'sort', 1).results)!.config), {
+    kind: 'data',
+    r: 1,
+  });
+  assert.equal(
+    fs.existsSync(runPaths(path.join(slurm, 'base'), 'paper', 'sort', 1).results),
+    false,
+    'only its own job',
+  );
+  const bogus = spawnSync('bash', [sbatch, '--results', slurm, ...one], {
+    encoding: 'utf8',
+    env: { ...senv, GCG_COMMAND: 'analyze' },
+  });
   assert.equal(bogus.status, 2);
   assert.match(bogus.stderr, /GCG_COMMAND=analyze; allowed: sweep, stability/);
 
   // The report: every run read by its folder (HTML figures only here: no Chromium asked for).
   const report = (study: string, ...more: string[]) =>
-    spawnSync(process.execPath, [CLI, 'stability-report', '--study', study, '--kernels', '', '--report', path.join(study, 'S.md'), '--fig-dir', path.join(study, 'figs'), ...more], { encoding: 'utf8', env: { ...env, CI: '', GCG_CHROMIUM: '/nonexistent' } }); // CI='': a missing browser is no error (HTML only)
+    spawnSync(
+      process.execPath,
+      [
+        CLI,
+        'stability-report',
+        '--study',
+        study,
+        '--kernels',
+        '',
+        '--report',
+        path.join(study, 'S.md'),
+        '--fig-dir',
+        path.join(study, 'figs'),
+        ...more,
+      ],
+      { encoding: 'utf8', env: { ...env, CI: '', GCG_CHROMIUM: '/nonexistent' } },
+    ); // CI='': a missing browser is no error (HTML only)
   const rep = report(a);
   assert.equal(rep.status, 0, rep.stderr);
   assert.match(rep.stdout, /wrote .*S\.md from 6 records/);
@@ -185,7 +287,10 @@ test('gcg stability: every replica a run of its own folder, stacked or not the s
   assert.match(md, /\| seed \| other kernels \| base \| init1 \| data1 \| range over replicas \| base, redrawn \|/);
   assert.ok(fs.existsSync(path.join(a, 'figs', 'stability_rho_C.html')));
   // A record in another replica's folder is not counted as that replica.
-  fs.copyFileSync(runPaths(path.join(a, 'init1'), 'paper', 'sort', 1).results, runPaths(path.join(a, 'data1'), 'paper', 'sort', 1).results);
+  fs.copyFileSync(
+    runPaths(path.join(a, 'init1'), 'paper', 'sort', 1).results,
+    runPaths(path.join(a, 'data1'), 'paper', 'sort', 1).results,
+  );
   const moved = report(a);
   assert.equal(moved.status, 0, moved.stderr);
   assert.match(moved.stderr, /data1.paper.sort_seed1\.json.*its settings make it replica init1, not data1/);
@@ -194,19 +299,31 @@ test('gcg stability: every replica a run of its own folder, stacked or not the s
   const c = tmp('stab-c');
   fs.cpSync(a, c, { recursive: true });
   fs.rmSync(path.join(c, 'data1'), { recursive: true });
-  const stock = spawnSync(process.execPath, [CLI, 'stability', '--results', c, ...args], { encoding: 'utf8', env: { ...env, GCG_KERNELS: 'stock' } });
+  const stock = spawnSync(process.execPath, [CLI, 'stability', '--results', c, ...args], {
+    encoding: 'utf8',
+    env: { ...env, GCG_KERNELS: 'stock' },
+  });
   assert.equal(stock.status, 2, stock.stdout + stock.stderr);
   assert.match(stock.stderr, /base.paper holds work made on wasm native/);
   // A replica folder outside the grid asked for counts too: the study's store is one family.
   const d = tmp('stab-d');
   fs.cpSync(path.join(a, 'init1'), path.join(d, 'init2'), { recursive: true });
-  const outside = spawnSync(process.execPath, [CLI, 'stability', '--results', d, ...args], { encoding: 'utf8', env: { ...env, GCG_KERNELS: 'stock' } });
+  const outside = spawnSync(process.execPath, [CLI, 'stability', '--results', d, ...args], {
+    encoding: 'utf8',
+    env: { ...env, GCG_KERNELS: 'stock' },
+  });
   assert.equal(outside.status, 2, outside.stdout + outside.stderr);
   assert.match(outside.stderr, /init2.paper holds work made on wasm native/);
-  const mixed = spawnSync(process.execPath, [CLI, 'stability', '--results', c, '--mix-kernels', ...args], { encoding: 'utf8', env: { ...env, GCG_KERNELS: 'stock' } });
+  const mixed = spawnSync(process.execPath, [CLI, 'stability', '--results', c, '--mix-kernels', ...args], {
+    encoding: 'utf8',
+    env: { ...env, GCG_KERNELS: 'stock' },
+  });
   assert.equal(mixed.status, 0, mixed.stderr);
   const refused = report(c);
   assert.equal(refused.status, 2);
-  assert.match(refused.stderr, /mixes kernel families \(wasm native[^:]*: 4 runs \(base, init1\); wasm stock: 2 runs \(data1\)\)/);
+  assert.match(
+    refused.stderr,
+    /mixes kernel families \(wasm native[^:]*: 4 runs \(base, init1\); wasm stock: 2 runs \(data1\)\)/,
+  );
   assert.match(report(tmp('stab-empty')).stderr, /--study: .* holds no record of the stability study/);
 });

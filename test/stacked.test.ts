@@ -1,17 +1,17 @@
 /**
- * Training K seeds stacked (src/stacked.ts, src/train-batched.ts) against training each alone
- * (src/train.ts): every seed's weights, losses, stopping checks and stopping step equal bit for bit,
+ * Training K seeds stacked (src/model/stacked.ts, src/train/train-batched.ts) against training each alone
+ * (src/train/train.ts): every seed's weights, losses, stopping checks and stopping step equal bit for bit,
  * on the stock and on the native kernels; with batches of different lengths in one step (a small
  * batch makes them common); with a seed that stops early while the others go on; and resumed from
  * states saved mid-run.
  */
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { tf } from '../src/backend';
-import { Transformer } from '../src/model';
-import { useKernels, WASM_BACKEND_VERSION } from '../src/native';
-import { train, TrainResult, TrainState } from '../src/train';
-import { trainBatched } from '../src/train-batched';
+import { tf } from '../src/kernels/tf';
+import { Transformer } from '../src/model/model';
+import { useKernels, WASM_BACKEND_VERSION } from '../src/kernels/native';
+import { train, TrainResult, TrainState } from '../src/train/train';
+import { trainBatched } from '../src/train/train-batched';
 import { setupBackend, tinyConfig } from './helpers';
 
 let nativeSkip: string | false = false;
@@ -29,7 +29,12 @@ function alone(cfg: ReturnType<typeof tinyConfig>, task: 'reverse' | 'sort', see
 }
 
 /** The seeds stacked. */
-function stacked(cfg: ReturnType<typeof tinyConfig>, task: 'reverse' | 'sort', resume?: Parameters<typeof trainBatched>[0]['resume'], seeds = SEEDS): Map<number, TrainResult> {
+function stacked(
+  cfg: ReturnType<typeof tinyConfig>,
+  task: 'reverse' | 'sort',
+  resume?: Parameters<typeof trainBatched>[0]['resume'],
+  seeds = SEEDS,
+): Map<number, TrainResult> {
   const out = new Map<number, TrainResult>();
   trainBatched({ task, seeds, cfg, resume, progress: false, onDone: (seed, r) => out.set(seed, r) });
   return out;
@@ -45,7 +50,8 @@ function assertSame(a: Map<number, TrainResult>, b: Map<number, TrainResult>, wh
     assert.deepEqual(y.evals, x.evals, `${what}: seed ${seed} stopping checks`);
     const wx = x.model.toArrays();
     const wy = y.model.toArrays();
-    for (const name of Object.keys(wx)) assert.deepEqual(wy[name].data, wx[name].data, `${what}: seed ${seed} ${name}, bit for bit`);
+    for (const name of Object.keys(wx))
+      assert.deepEqual(wy[name].data, wx[name].data, `${what}: seed ${seed} ${name}, bit for bit`);
   }
 }
 
@@ -56,7 +62,10 @@ function dispose(...runs: Map<number, TrainResult>[]): void {
 // batchSize 4 with lengths 2..5: the batches of one step often differ in length (grouped passes);
 // five seeds, so that putting the groups' gradients back in seed order is not its own inverse.
 const FIVE = [3, 11, 42, 7, 19];
-const mixed = tinyConfig({ data: { minLen: 2, maxLen: 5 }, train: { batchSize: 4, maxSteps: 12, evalEvery: 4, evalSamples: 16, targetAcc: 1 } });
+const mixed = tinyConfig({
+  data: { minLen: 2, maxLen: 5 },
+  train: { batchSize: 4, maxSteps: 12, evalEvery: 4, evalSamples: 16, targetAcc: 1 },
+});
 
 for (const kernels of ['stock', 'native'] as const) {
   test(`K seeds stacked train bit for bit like each alone (${kernels} kernels; mixed lengths in a step)`, (t) => {
@@ -107,13 +116,29 @@ test('stacked training resumed from states saved at a step continues bit for bit
     },
     onDone: (_seed, r) => r.model.dispose(),
   });
-  assert.deepEqual(SEEDS.map((s) => saved.get(s)!.state.step), [4, 4, 4], 'the last checkpoint before the end (none is written at the last step)');
-  const resumed = stacked(cfg, 'sort', SEEDS.map((s) => saved.get(s)!));
+  assert.deepEqual(
+    SEEDS.map((s) => saved.get(s)!.state.step),
+    [4, 4, 4],
+    'the last checkpoint before the end (none is written at the last step)',
+  );
+  const resumed = stacked(
+    cfg,
+    'sort',
+    SEEDS.map((s) => saved.get(s)!),
+  );
   // wall times differ; everything else is the uninterrupted run's
   assertSame(full, resumed, 'resumed');
   dispose(full, resumed);
   assert.throws(
-    () => trainBatched({ task: 'sort', seeds: [1, 2], cfg, resume: [null, { model: Transformer.init(cfg.model, 2), state: { ...saved.get(3)!.state } }], onDone: () => undefined, progress: false }),
+    () =>
+      trainBatched({
+        task: 'sort',
+        seeds: [1, 2],
+        cfg,
+        resume: [null, { model: Transformer.init(cfg.model, 2), state: { ...saved.get(3)!.state } }],
+        onDone: () => undefined,
+        progress: false,
+      }),
     /resume at different steps \(0, 4\)/,
   );
 });

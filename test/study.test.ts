@@ -12,43 +12,93 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { before, test } from 'node:test';
 import { spearman } from '../src/analysis/ranks';
-import { RunLock } from '../src/lock';
-import { measuresStudy, pairStat, topOverlap } from '../src/report/measures';
-import { measuresReport } from '../src/report/measures-report';
-import { loadRecords, RunRecord, runPaths } from '../src/results';
-import { kernelsLabel, trainedOn } from '../src/store';
-import { studyMeasures } from '../src/study';
+import { RunLock } from '../src/io/lock';
+import { measuresStudy } from '../src/studies/measures/numbers';
+import { pairStat, topOverlap } from '../src/report/pairs';
+import { measuresReport } from '../src/studies/measures/report';
+import { loadRecords, runPaths } from '../src/records/store';
+import { kernelsLabel, RunRecord, trainedOn } from '../src/records/format';
+import { studyMeasures } from '../src/studies/measures/run';
 import { setupBackend } from './helpers';
 
 const CLI = path.join(__dirname, '..', 'src', 'cli.js');
 const LEARNING = [
-  'model.nLayers=2', 'model.nHeads=2', 'model.dModel=32', 'model.dFF=64', 'model.positions=learned', 'data.minLen=2', 'data.maxLen=3',
-  'train.maxSteps=300', 'train.evalEvery=50', 'train.batchSize=32', 'train.evalSamples=128',
-  'analysis.gradBatches=2', 'analysis.gradBatchSize=32', 'analysis.meanBatches=2', 'analysis.evalSamples=128',
-  'analysis.oodPickSamples=128', 'analysis.idSamples=128', 'analysis.idLength=2', 'analysis.tieDraws=100',
-  'analysis.accLow=0.05', 'analysis.accHigh=1', 'analysis.variants=false', 'analysis.redraws=0', 'analysis.igBatches=1', 'analysis.igSteps=2', 'analysis.resampleDraws=2',
+  'model.nLayers=2',
+  'model.nHeads=2',
+  'model.dModel=32',
+  'model.dFF=64',
+  'model.positions=learned',
+  'data.minLen=2',
+  'data.maxLen=3',
+  'train.maxSteps=300',
+  'train.evalEvery=50',
+  'train.batchSize=32',
+  'train.evalSamples=128',
+  'analysis.gradBatches=2',
+  'analysis.gradBatchSize=32',
+  'analysis.meanBatches=2',
+  'analysis.evalSamples=128',
+  'analysis.oodPickSamples=128',
+  'analysis.idSamples=128',
+  'analysis.idLength=2',
+  'analysis.tieDraws=100',
+  'analysis.accLow=0.05',
+  'analysis.accHigh=1',
+  'analysis.variants=false',
+  'analysis.redraws=0',
+  'analysis.igBatches=1',
+  'analysis.igSteps=2',
+  'analysis.resampleDraws=2',
 ].flatMap((s) => ['--set', s]);
-const cli = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+const cli = (args: string[]) =>
+  spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
 
 let store: string;
 before(async () => {
   await setupBackend();
   store = fs.mkdtempSync(path.join(os.tmpdir(), 'gcg-study-'));
-  const r = cli(['sweep', '--results', store, '--ood-lengths', '2,3', '--allow-id-lengths', ...LEARNING, '--tasks', 'sort,reverse', '--seeds', '1,2']);
+  const r = cli([
+    'sweep',
+    '--results',
+    store,
+    '--ood-lengths',
+    '2,3',
+    '--allow-id-lengths',
+    ...LEARNING,
+    '--tasks',
+    'sort,reverse',
+    '--seeds',
+    '1,2',
+  ]);
   assert.equal(r.status, 0, r.stderr + r.stdout);
 });
 
-test('gcg measures remeasures every run: G and C equal the records\', a missing checkpoint is retrained to the same model, finished runs are skipped, a locked one is left', () => {
+test("gcg measures remeasures every run: G and C equal the records', a missing checkpoint is retrained to the same model, finished runs are skipped, a locked one is left", () => {
   const out = path.join(store, 'measures');
   fs.rmSync(runPaths(store, 'paper', 'reverse', 2).checkpoint); // retrained from its record
   fs.mkdirSync(path.join(out, 'paper'), { recursive: true });
   const held = RunLock.acquire(runPaths(out, 'paper', 'sort', 2).lock); // another process is on it
-  const untrained = cli(['measures', '--results', store, '--out', path.join(store, 'measures-cpos'), '--no-retrain', '--measures', 'Cpos']);
-  assert.match(untrained.stdout, /3 measured, 0 already done, 0 in progress elsewhere, 1 left untrained \(--no-retrain\), 0 failed/);
+  const untrained = cli([
+    'measures',
+    '--results',
+    store,
+    '--out',
+    path.join(store, 'measures-cpos'),
+    '--no-retrain',
+    '--measures',
+    'Cpos',
+  ]);
+  assert.match(
+    untrained.stdout,
+    /3 measured, 0 already done, 0 in progress elsewhere, 1 left untrained \(--no-retrain\), 0 failed/,
+  );
   const first = cli(['measures', '--results', store, '--out', out]);
   held.release();
   assert.equal(first.status, 0, first.stderr + first.stdout);
-  assert.match(first.stdout, /3 measured, 0 already done, 1 in progress elsewhere, 0 left untrained \(--no-retrain\), 0 failed/);
+  assert.match(
+    first.stdout,
+    /3 measured, 0 already done, 1 in progress elsewhere, 0 left untrained \(--no-retrain\), 0 failed/,
+  );
   assert.match(first.stdout, /reverse seed 2: .* is not there: retraining with the record's settings/);
   const second = cli(['measures', '--results', store, '--out', out]);
   assert.match(second.stdout, /1 measured, 3 already done, 0 in progress elsewhere/);
@@ -63,24 +113,41 @@ test('gcg measures remeasures every run: G and C equal the records\', a missing 
     assert.deepEqual(r.remeasured!.cDiffering, []);
     assert.ok(r.remeasured!.sameOodLength);
     assert.equal(r.remeasured!.checkpoint, r.task === 'reverse' && r.seed === 2 ? 'retrained' : 'reused');
-    assert.equal(r.remeasured!.trainedOn, kernelsLabel(src.provenance), 'the source run\'s kernels in words');
+    assert.equal(r.remeasured!.trainedOn, kernelsLabel(src.provenance), "the source run's kernels in words");
     assert.equal(trainedOn(r), kernelsLabel(src.provenance));
     assert.deepEqual(Object.keys(r.analysis.scores), ['G', 'C', ...studyMeasures()]);
-    for (const m of ['C', ...studyMeasures().filter((m) => m.startsWith('C'))]) assert.ok(r.analysis.intervals![m], `${m} has intervals`);
+    for (const m of ['C', ...studyMeasures().filter((m) => m.startsWith('C'))])
+      assert.ok(r.analysis.intervals![m], `${m} has intervals`);
     assert.deepEqual(r.config.analysis.measures, studyMeasures());
   }
   assert.equal(cli(['measures', '--results', store, '--out', out, '--measures', 'Cpos,nope']).status, 2);
-  assert.match(cli(['measures', '--results', store, '--out', out, '--measures', 'Cpos,nope']).stderr, /--measures: unknown measure "nope"; registered: G, /);
-  const report = cli(['measures-report', '--study', out, '--report', path.join(store, 'M.md'), '--fig-dir', path.join(store, 'figs')]);
+  assert.match(
+    cli(['measures', '--results', store, '--out', out, '--measures', 'Cpos,nope']).stderr,
+    /--measures: unknown measure "nope"; registered: G, /,
+  );
+  const report = cli([
+    'measures-report',
+    '--study',
+    out,
+    '--report',
+    path.join(store, 'M.md'),
+    '--fig-dir',
+    path.join(store, 'figs'),
+  ]);
   assert.equal(report.status, 0, report.stderr);
   const md = fs.readFileSync(path.join(store, 'M.md'), 'utf8');
   const s = measuresStudy(records, { resamples: 200 });
   assert.match(md, /## Sorting: agreement, cheap x causal/);
-  assert.ok(md.includes(`| \`G\` | ${s.pairs.find((p) => p.task === 'reverse' && p.pair.cheap === 'G' && p.pair.causal === 'C')!.rho.estimate.toFixed(2)}`), 'the G-C cell comes from the records');
+  assert.ok(
+    md.includes(
+      `| \`G\` | ${s.pairs.find((p) => p.task === 'reverse' && p.pair.cheap === 'G' && p.pair.causal === 'C')!.rho.estimate.toFixed(2)}`,
+    ),
+    'the G-C cell comes from the records',
+  );
   assert.ok(fs.existsSync(path.join(store, 'figs', 'measures_agreement.html')));
 });
 
-test('top-k overlap, Spearman per run and the task difference\'s exact permutation test, by hand', () => {
+test("top-k overlap, Spearman per run and the task difference's exact permutation test, by hand", () => {
   const ids = ['a', 'b', 'c', 'd', 'e'];
   assert.equal(topOverlap(ids, { a: 5, b: 4, c: 3, d: 2, e: 1 }, { a: 1, b: 5, c: 4, d: 3, e: 2 }, 2), 0.5); // {a, b} vs {b, c}
   assert.equal(topOverlap(ids, { a: 1, b: 1, c: 1, d: 0, e: 0 }, { a: 0, b: 0, c: 2, d: 1, e: 1 }, 2), 0); // ties by component order: {a, b} vs {c, d}
@@ -94,7 +161,15 @@ test('top-k overlap, Spearman per run and the task difference\'s exact permutati
       config: { analysis: { rankRule: 'average', threshold: 1, inclusive: true, tieDraws: 1 } },
       provenance: {},
       timingsMs: { train: 0, analysis: 3000 },
-      analysis: { status: 'analysed', components: comps, timingsMs: { G: 1000 * seed, C: 500 }, scores: { G: Object.fromEntries(comps.map((c, i) => [c, i + seed])), C: Object.fromEntries(comps.map((c, i) => [c, flip ? -i : i])) } },
+      analysis: {
+        status: 'analysed',
+        components: comps,
+        timingsMs: { G: 1000 * seed, C: 500 },
+        scores: {
+          G: Object.fromEntries(comps.map((c, i) => [c, i + seed])),
+          C: Object.fromEntries(comps.map((c, i) => [c, flip ? -i : i])),
+        },
+      },
     }) as unknown as RunRecord;
   const records = [1, 2, 3].flatMap((s) => [rec('reverse', s, false), rec('sort', s, true)]);
   const p = pairStat(records, 'sort', { cheap: 'G', causal: 'C' }, 500);
@@ -109,12 +184,21 @@ test('top-k overlap, Spearman per run and the task difference\'s exact permutati
   assert.ok(gap.test.exact);
   // 3 seeds against 3: no shift is rejected at 0.05 (the smallest two-sided p is 2/20), so the interval that inverts the test is unbounded.
   assert.deepEqual([gap.interval.lo, gap.interval.hi], [-Infinity, Infinity]);
-  assert.deepEqual(s.costs.filter((c) => c.measure === 'G').map((c) => c.seconds), [2, 2]);
+  assert.deepEqual(
+    s.costs.filter((c) => c.measure === 'G').map((c) => c.seconds),
+    [2, 2],
+  );
   assert.deepEqual(s.totalSeconds, { reverse: 3, sort: 3 });
   const md = measuresReport(s);
   assert.match(md, /of 1 pairs, 0 show a higher mean rho on Reversal at p < 0.05/);
   // The report opens with its answer, from the same numbers: rho 1 on Reversal, -1 on Sorting, p = 0.1 (no difference at 0.05).
-  assert.match(md, /\n\*\*The answer\.\*\* The paper's claim that gradient and causal importance agree less on the complex task \(Sorting\) than on the simple one \(Reversal\) is undecided across the 1 \(cheap, causal\) measure pairs here: 0 agree better on Sorting at p < 0.05, 0 on Reversal, 1 show no difference/);
-  assert.match(md, /The cheap measure that tracks a causal one best is G \(mean rho with C 1\.00 on Reversal, -1\.00 on Sorting\)/);
+  assert.match(
+    md,
+    /\n\*\*The answer\.\*\* The paper's claim that gradient and causal importance agree less on the complex task \(Sorting\) than on the simple one \(Reversal\) is undecided across the 1 \(cheap, causal\) measure pairs here: 0 agree better on Sorting at p < 0.05, 0 on Reversal, 1 show no difference/,
+  );
+  assert.match(
+    md,
+    /The cheap measure that tracks a causal one best is G \(mean rho with C 1\.00 on Reversal, -1\.00 on Sorting\)/,
+  );
   assert.ok(md.indexOf('**The answer.**') < md.indexOf('## Conclusions'));
 });

@@ -41,12 +41,15 @@ test('Table 3: component frequencies, most frequent first', () => {
   );
 });
 
-test('Table 6: ID accuracy drop (before - after, the paper\'s sign) after pruning all Bloats, mean and sample sd', () => {
+test("Table 6: ID accuracy drop (before - after, the paper's sign) after pruning all Bloats, mean and sample sd", () => {
   const rows = table6(records);
-  assert.deepEqual(rows.slice(0, 2).map((r) => [r.seed, r.bloats, r.drop === null ? null : Number(r.drop.toFixed(6))]), [
-    [1, 'L0.H0 L0.H1', 0.1],
-    [2, 'L0.H0', 0],
-  ]);
+  assert.deepEqual(
+    rows.slice(0, 2).map((r) => [r.seed, r.bloats, r.drop === null ? null : Number(r.drop.toFixed(6))]),
+    [
+      [1, 'L0.H0 L0.H1', 0.1],
+      [2, 'L0.H0', 0],
+    ],
+  );
   const summary = rows[2];
   assert.equal(summary.seed, 'mean ± sd');
   assert.ok(Math.abs(summary.drop! - 0.05) < 1e-12);
@@ -56,30 +59,67 @@ test('Table 6: ID accuracy drop (before - after, the paper\'s sign) after prunin
 test('Tables 2, 4, 5: the chosen seed and per-seed rows', () => {
   const t = allTables(records);
   const sortRows = t.table2.filter((r) => r.task === 'Sorting');
-  assert.deepEqual(sortRows.map((r) => [r.seed, r.chosen]), [[1, true], [2, false]], 'seeds 1 and 2 tie on 4 misaligned; the first wins');
-  assert.deepEqual(t.table4.map((r) => [r.seed, r.status, r.oodLength, r.rho]), [[1, 'analysed', 9, 0.2], [2, 'analysed', 9, 0.6], [3, 'skipped', null, null]]);
-  assert.deepEqual(t.table5.map((r) => [r.seed, r.heroes, r.bloats]), [[1, 0, 0]]);
+  assert.deepEqual(
+    sortRows.map((r) => [r.seed, r.chosen]),
+    [
+      [1, true],
+      [2, false],
+    ],
+    'seeds 1 and 2 tie on 4 misaligned; the first wins',
+  );
+  assert.deepEqual(
+    t.table4.map((r) => [r.seed, r.status, r.oodLength, r.rho]),
+    [
+      [1, 'analysed', 9, 0.2],
+      [2, 'analysed', 9, 0.6],
+      [3, 'skipped', null, null],
+    ],
+  );
+  assert.deepEqual(
+    t.table5.map((r) => [r.seed, r.heroes, r.bloats]),
+    [[1, 0, 0]],
+  );
   assert.deepEqual(t.seedTables, [], "the paper's two tasks have Tables 4 and 5");
   // Any other task gets the same seed-by-seed table, in registry order.
-  const more = allTables([...records, { ...record('sort', 7, 0.4, [A, A, B, A, A, H]), task: 'histogram' }, { ...record('reverse', 5, null, []), task: 'copy' }]);
-  assert.deepEqual(more.seedTables.map((s) => [s.task, s.rows.map((r) => [r.task, r.seed, r.status, r.rho])]), [
-    ['copy', [['Copying', 5, 'skipped', null]]],
-    ['histogram', [['Histogram', 7, 'analysed', 0.4]]],
+  const more = allTables([
+    ...records,
+    { ...record('sort', 7, 0.4, [A, A, B, A, A, H]), task: 'histogram' },
+    { ...record('reverse', 5, null, []), task: 'copy' },
   ]);
+  assert.deepEqual(
+    more.seedTables.map((s) => [s.task, s.rows.map((r) => [r.task, r.seed, r.status, r.rho])]),
+    [
+      ['copy', [['Copying', 5, 'skipped', null]]],
+      ['histogram', [['Histogram', 7, 'analysed', 0.4]]],
+    ],
+  );
 });
 
 test('tables in the terminal: every row, every cell whole, columns split into blocks that fit, the key columns repeated', () => {
-  const rows = Array.from({ length: 25 }, (_, i) => ({ task: 'Sorting', seed: 1000 + i, heroes: 'L3.H2 L2.H1 L1.MLP', rho: i / 7, note: 'x'.repeat(30) }));
+  const rows = Array.from({ length: 25 }, (_, i) => ({
+    task: 'Sorting',
+    seed: 1000 + i,
+    heroes: 'L3.H2 L2.H1 L1.MLP',
+    rho: i / 7,
+    note: 'x'.repeat(30),
+  }));
   const wide = formatTable(rows, 200, 2);
   assert.equal(wide.length, 2 + 25, 'header, rule, then all 25 rows');
   assert.ok(wide.some((l) => l.includes('1024') && l.includes('L3.H2 L2.H1 L1.MLP') && l.includes('x'.repeat(30))));
   assert.match(wide[2], /^ {2}Sorting {2}1000 {2}L3\.H2 L2\.H1 L1\.MLP {6}0 {2}x{30}$/);
   const narrow = formatTable(rows, 50, 2);
-  assert.ok(narrow.every((l) => l.length <= 50 || /^ {2}\(columns/.test(l)), narrow.filter((l) => l.length > 50).join('\n'));
+  assert.ok(
+    narrow.every((l) => l.length <= 50 || /^ {2}\(columns/.test(l)),
+    narrow.filter((l) => l.length > 50).join('\n'),
+  );
   const blocks = narrow.filter((l) => l.startsWith('  (columns'));
   assert.equal(blocks.length, 2);
   assert.match(blocks[0], /columns 1 of 2: heroes, rho/);
   assert.match(blocks[1], /columns 2 of 2: note/);
-  assert.equal(narrow.filter((l) => /^ {2}Sorting {2}1003 /.test(l)).length, 2, 'each block repeats the key columns of every row');
+  assert.equal(
+    narrow.filter((l) => /^ {2}Sorting {2}1003 /.test(l)).length,
+    2,
+    'each block repeats the key columns of every row',
+  );
   assert.deepEqual(formatTable([]), ['  (no rows)']);
 });

@@ -2,10 +2,32 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { Rng } from '../src/rng';
-import { checkTask, checkTaskConfig, completeConfig, ExperimentConfig, getConfig } from '../src/config';
-import { BatchStream, checkExample, DIGIT_VOCAB_SIZE, END, getTask, IGNORE, longestEvalLength, longestSequence, makeBatch, PAD, sampleExample, PAPER_TASKS, sampleExamples, SEP, sequenceTokens, solve, START, Task, TASK_REGISTRY, TASKS } from '../src/tasks';
-import { train } from '../src/train';
+import { Rng } from '../src/base/rng';
+import { checkTask, ExperimentConfig } from '../src/settings/config';
+import { checkTaskConfig, completeConfig, getConfig } from '../src/settings/validate';
+import {
+  BatchStream,
+  checkExample,
+  DIGIT_VOCAB_SIZE,
+  END,
+  getTask,
+  IGNORE,
+  longestEvalLength,
+  longestSequence,
+  makeBatch,
+  PAD,
+  sampleExample,
+  PAPER_TASKS,
+  sampleExamples,
+  SEP,
+  sequenceTokens,
+  solve,
+  START,
+  Task,
+  TASK_REGISTRY,
+  TASKS,
+} from '../src/tasks';
+import { train } from '../src/train/train';
 
 test('targets: reversal reverses, sorting sorts ascending with repeats kept', () => {
   assert.deepEqual(solve('reverse', [5, 1, 99, 1]), [1, 99, 1, 5]);
@@ -52,7 +74,13 @@ test('samples: digits in 1..99, lengths in range, every length drawn', () => {
 });
 
 test('contiguous layout: START x SEP y then PAD; targets y END at positions N+1..2N+1', () => {
-  const b = makeBatch([{ x: [7, 8, 9], y: [9, 8, 7] }, { x: [4], y: [4] }], 'contiguous');
+  const b = makeBatch(
+    [
+      { x: [7, 8, 9], y: [9, 8, 7] },
+      { x: [4], y: [4] },
+    ],
+    'contiguous',
+  );
   assert.equal(b.T, 8);
   const I = IGNORE;
   assert.deepEqual(Array.from(b.tokens.subarray(0, 8)), [START, 7, 8, 9, SEP, 9, 8, 7]);
@@ -62,7 +90,13 @@ test('contiguous layout: START x SEP y then PAD; targets y END at positions N+1.
 });
 
 test("separate layout (authors' code): PAD between SEP and y1 for shorter rows", () => {
-  const b = makeBatch([{ x: [7, 8, 9], y: [9, 8, 7] }, { x: [4], y: [4] }], 'separate');
+  const b = makeBatch(
+    [
+      { x: [7, 8, 9], y: [9, 8, 7] },
+      { x: [4], y: [4] },
+    ],
+    'separate',
+  );
   const I = IGNORE;
   // input padded to 5 tokens, target (y END) padded to 4 and its last token dropped
   assert.deepEqual(Array.from(b.tokens.subarray(0, 8)), [START, 7, 8, 9, SEP, 9, 8, 7]);
@@ -120,26 +154,54 @@ test('the task registry: every task list comes from it; names fit results file n
     assert.ok(Math.max(...ex.x, ...ex.y) < task.vocabSize, `${t}: tokens within its vocabulary`);
   }
   assert.throws(() => getTask('copying'), /unknown task "copying"; registered: reverse, sort, copy, runmax, histogram/);
-  assert.throws(() => checkTask('copying'), /task: unknown task "copying"; allowed: reverse, sort, copy, runmax, histogram/);
+  assert.throws(
+    () => checkTask('copying'),
+    /task: unknown task "copying"; allowed: reverse, sort, copy, runmax, histogram/,
+  );
 });
 
 test("model.vocabSize: the digit tasks' 104 by default, refused below a task's vocabulary before any work, filled in for files written before it existed", () => {
   assert.equal(getConfig('paper').model.vocabSize, DIGIT_VOCAB_SIZE);
   const small = getConfig('paper', { model: { vocabSize: 50 } });
-  assert.throws(() => checkTaskConfig('sort', small), /config model\.vocabSize: 50 cannot hold task sort's 104 tokens; allowed: an integer >= 104 for this task/);
-  assert.throws(() => train({ task: 'sort', seed: 1, cfg: small, progress: false }), /model\.vocabSize: 50 cannot hold/);
+  assert.throws(
+    () => checkTaskConfig('sort', small),
+    /config model\.vocabSize: 50 cannot hold task sort's 104 tokens; allowed: an integer >= 104 for this task/,
+  );
+  assert.throws(
+    () => train({ task: 'sort', seed: 1, cfg: small, progress: false }),
+    /model\.vocabSize: 50 cannot hold/,
+  );
   const { vocabSize: _omitted, ...oldModel } = getConfig('authors').model;
-  assert.equal(completeConfig({ ...getConfig('authors'), model: oldModel as ExperimentConfig['model'] }, 'authors').model.vocabSize, 104);
+  assert.equal(
+    completeConfig({ ...getConfig('authors'), model: oldModel as ExperimentConfig['model'] }, 'authors').model
+      .vocabSize,
+    104,
+  );
 });
 
 test('the layout follows the answer length: a task answering with 2N tokens gets them all as targets, both layouts; a target that contradicts answerLength is refused', () => {
   // contiguous: START x SEP y, END predicted last; rows as long as they need.
-  const b = makeBatch([{ x: [5, 6], y: [5, 6, 5, 6] }, { x: [7], y: [7, 7] }], 'contiguous');
+  const b = makeBatch(
+    [
+      { x: [5, 6], y: [5, 6, 5, 6] },
+      { x: [7], y: [7, 7] },
+    ],
+    'contiguous',
+  );
   assert.equal(b.T, sequenceTokens(2, 4));
   assert.deepEqual([...b.tokens], [START, 5, 6, SEP, 5, 6, 5, 6, START, 7, SEP, 7, 7, PAD, PAD, PAD]);
-  assert.deepEqual([...b.targets], [IGNORE, IGNORE, IGNORE, 5, 6, 5, 6, END, IGNORE, IGNORE, 7, 7, END, IGNORE, IGNORE, IGNORE]);
+  assert.deepEqual(
+    [...b.targets],
+    [IGNORE, IGNORE, IGNORE, 5, 6, 5, 6, END, IGNORE, IGNORE, 7, 7, END, IGNORE, IGNORE, IGNORE],
+  );
   // separate: the padded input, then the padded answer.
-  const s = makeBatch([{ x: [5, 6], y: [5, 6, 5, 6] }, { x: [7], y: [7, 7] }], 'separate');
+  const s = makeBatch(
+    [
+      { x: [5, 6], y: [5, 6, 5, 6] },
+      { x: [7], y: [7, 7] },
+    ],
+    'separate',
+  );
   assert.equal(s.T, sequenceTokens(2, 4));
   assert.deepEqual([...s.tokens.slice(8)], [START, 7, SEP, PAD, 7, 7, PAD, PAD]);
   assert.deepEqual([...s.targets.slice(8)], [IGNORE, IGNORE, IGNORE, 7, 7, END, IGNORE, IGNORE]);
@@ -150,16 +212,32 @@ test('the layout follows the answer length: a task answering with 2N tokens gets
   assert.equal(longestEvalLength(), 11);
   // A task whose target does not say what its answerLength says is refused, naming it.
   const liar: Task = { ...getTask('copy'), name: 'liar', target: (x) => [...x, ...x] };
-  assert.throws(() => checkExample(liar, { x: [1, 2], y: liar.target([1, 2]) }), /task liar: its target for a length-2 input has 4 tokens, but its answerLength\(2\) says 2/);
+  assert.throws(
+    () => checkExample(liar, { x: [1, 2], y: liar.target([1, 2]) }),
+    /task liar: its target for a length-2 input has 4 tokens, but its answerLength\(2\) says 2/,
+  );
   assert.doesNotThrow(() => checkExample({ ...liar, answerLength: (n) => 2 * n }, { x: [1, 2], y: [1, 2, 1, 2] }));
 });
 
 test("the notebooks' task setting names every registered task", () => {
   const dir = path.join(__dirname, '..', '..', 'notebooks');
-  const lines = fs.readdirSync(dir).filter((f) => f.endsWith('.ipynb') && !f.endsWith('-mine.ipynb')).flatMap((f) => fs.readFileSync(path.join(dir, f), 'utf8').split('\n').filter((l) => l.includes('const TASK: gcg.TaskName')).map((l) => ({ f, l })));
+  const lines = fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.ipynb') && !f.endsWith('-mine.ipynb'))
+    .flatMap((f) =>
+      fs
+        .readFileSync(path.join(dir, f), 'utf8')
+        .split('\n')
+        .filter((l) => l.includes('const TASK: gcg.TaskName'))
+        .map((l) => ({ f, l })),
+    );
   assert.ok(lines.length >= 7, `${lines.length} notebooks set TASK`);
   for (const { f, l } of lines) {
     const comment = l.slice(l.indexOf('//'));
-    assert.deepEqual([...comment.matchAll(/'([a-z]+)'/g)].map((m) => m[1]).sort(), [...TASKS].sort(), `${f}: ${comment}`);
+    assert.deepEqual(
+      [...comment.matchAll(/'([a-z]+)'/g)].map((m) => m[1]).sort(),
+      [...TASKS].sort(),
+      `${f}: ${comment}`,
+    );
   }
 });

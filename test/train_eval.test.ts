@@ -4,12 +4,12 @@
  */
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { tf } from '../src/backend';
-import { accuracy, exactMatch, greedyExactMatch, sampleAccuracy } from '../src/eval';
-import { Transformer } from '../src/model';
-import { Rng } from '../src/rng';
+import { tf } from '../src/kernels/tf';
+import { accuracy, exactMatch, greedyExactMatch, sampleAccuracy } from '../src/model/eval';
+import { Transformer } from '../src/model/model';
+import { Rng } from '../src/base/rng';
 import { sampleExamples } from '../src/tasks';
-import { stoppingCheckLength, train, TrainingDivergedError } from '../src/train';
+import { stoppingCheckLength, train, TrainingDivergedError } from '../src/train/train';
 import { setupBackend, tinyConfig } from './helpers';
 
 before(async () => {
@@ -27,7 +27,11 @@ const tinyReverse = (train: Partial<ReturnType<typeof tinyConfig>['train']> = {}
 
 test('a tiny model learns tiny reversal to >= 90% within 600 steps', () => {
   const r = train({ task: 'reverse', seed: 1, cfg: tinyReverse(), progress: false });
-  assert.equal(r.stopReason, 'target', `stopped by ${r.stopReason} after ${r.steps} steps, last checks ${JSON.stringify(r.evals.slice(-3))}`);
+  assert.equal(
+    r.stopReason,
+    'target',
+    `stopped by ${r.stopReason} after ${r.steps} steps, last checks ${JSON.stringify(r.evals.slice(-3))}`,
+  );
   assert.ok(r.steps <= 600);
   const fresh = sampleAccuracy(r.model, 'reverse', new Rng(99), 512, { minLen: 2, maxLen: 3 });
   assert.ok(fresh >= 0.85, `held-out accuracy ${fresh}`);
@@ -37,7 +41,12 @@ test('a tiny model learns tiny reversal to >= 90% within 600 steps', () => {
 
 test('batched teacher-forced exact match equals greedy decoding sequence by sequence', () => {
   // A partly trained model (accuracy strictly between 10% and 90%), mixed lengths in one batch.
-  const r = train({ task: 'reverse', seed: 1, cfg: tinyReverse({ maxSteps: 270, targetAcc: 1, evalEvery: 1000 }), progress: false });
+  const r = train({
+    task: 'reverse',
+    seed: 1,
+    cfg: tinyReverse({ maxSteps: 270, targetAcc: 1, evalEvery: 1000 }),
+    progress: false,
+  });
   const examples = sampleExamples('reverse', 150, new Rng(7), { minLen: 2, maxLen: 3 });
   const batched = exactMatch(r.model, examples, { batchSize: 64 });
   const greedy = examples.map((ex) => greedyExactMatch(r.model, ex));
@@ -60,12 +69,20 @@ test('same seed gives identical losses; another seed does not', () => {
 
 test("the authors' separate-padding layout trains too, and differs from contiguous", () => {
   const base = { train: { maxSteps: 40, evalEvery: 100, batchSize: 16 } };
-  const a = train({ task: 'sort', seed: 3, cfg: tinyConfig({ ...base, data: { layout: 'separate' } }), progress: false });
+  const a = train({
+    task: 'sort',
+    seed: 3,
+    cfg: tinyConfig({ ...base, data: { layout: 'separate' } }),
+    progress: false,
+  });
   const b = train({ task: 'sort', seed: 3, cfg: tinyConfig(base), progress: false });
   // Both start from the same weights at the same loss scale (ln 104 = 4.64 for a fresh model) and
   // learn; the PAD tokens between SEP and y make every step's loss differ.
   for (const r of [a, b]) {
-    assert.ok(r.losses.every(Number.isFinite) && Math.abs(r.losses[0] - Math.log(104)) < 0.5, `first loss ${r.losses[0]}`);
+    assert.ok(
+      r.losses.every(Number.isFinite) && Math.abs(r.losses[0] - Math.log(104)) < 0.5,
+      `first loss ${r.losses[0]}`,
+    );
     const avg = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
     assert.ok(avg(r.losses.slice(-5)) < avg(r.losses.slice(0, 5)) - 0.3, `loss fell: ${r.losses}`);
   }
@@ -101,7 +118,8 @@ test('a non-finite loss stops training with a clear error carrying the curves', 
   w.assign(tf.fill(w.shape, NaN));
   assert.throws(
     () => train({ task: 'sort', seed: 1, cfg, model, progress: false }),
-    (e: unknown) => e instanceof TrainingDivergedError && e.step === 1 && e.losses.length === 1 && /diverged.*step 1/.test(e.message),
+    (e: unknown) =>
+      e instanceof TrainingDivergedError && e.step === 1 && e.losses.length === 1 && /diverged.*step 1/.test(e.message),
   );
   model.dispose();
 });
@@ -113,7 +131,13 @@ test("train.stopLength: the stopping rule at one length (the authors' last secti
 
 test('onStep can stop a run', () => {
   const cfg = tinyConfig({ train: { maxSteps: 100 } });
-  const r = train({ task: 'sort', seed: 1, cfg, progress: false, onStep: ({ step }) => (step === 7 ? 'stop' : undefined) });
+  const r = train({
+    task: 'sort',
+    seed: 1,
+    cfg,
+    progress: false,
+    onStep: ({ step }) => (step === 7 ? 'stop' : undefined),
+  });
   assert.equal(r.steps, 7);
   assert.equal(r.stopReason, 'stopped');
   r.model.dispose();

@@ -11,20 +11,27 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { analyzeModel } from '../src/analysis/pipeline';
-import { loadCheckpoint, readCheckpointHeader, saveCheckpoint, saveTrainingCheckpoint } from '../src/checkpoint';
-import { ConfigError, getConfig } from '../src/config';
-import { io, WriteBatch, WriteError, writeFileAtomic } from '../src/files';
-import { RunLock, RunLockedError, staleReason } from '../src/lock';
-import { Transformer } from '../src/model';
-import { withKernels } from '../src/native';
-import { notebookSession, trainedRun } from '../src/notebook';
-import { provenance } from '../src/provenance';
-import { recordHash, sealRecord } from '../src/record-check';
+import {
+  loadCheckpoint,
+  readCheckpointHeader,
+  saveCheckpoint,
+  saveTrainingCheckpoint,
+} from '../src/records/checkpoint';
+import { ConfigError } from '../src/settings/config';
+import { getConfig } from '../src/settings/validate';
+import { io, WriteBatch, WriteError, writeFileAtomic } from '../src/io/files';
+import { RunLock, RunLockedError, staleReason } from '../src/io/lock';
+import { Transformer } from '../src/model/model';
+import { withKernels } from '../src/kernels/native';
+import { notebookSession, trainedRun } from '../src/faces/notebook';
+import { provenance } from '../src/records/provenance';
+import { recordHash, sealRecord } from '../src/records/record-check';
 import { exportFigures } from '../src/report/export';
 import { printTables } from '../src/report/frames';
 import { allTables } from '../src/report/tables';
-import { inspectRecord, readRecord, runOne, RunConflictError, runPaths, scanRecords } from '../src/results';
-import { train } from '../src/train';
+import { runOne } from '../src/runner/run';
+import { inspectRecord, readRecord, RunConflictError, runPaths, scanRecords } from '../src/records/store';
+import { train } from '../src/train/train';
 import { CLI, cli, fakeFinishedCheckpoint, setupBackend, STACK, TINY, TINY_ARGS, tinyCfg, tmp } from './helpers';
 
 test('backend', async () => {
@@ -32,7 +39,8 @@ test('backend', async () => {
 });
 
 const filesIn = (dir: string) => fs.readdirSync(dir).sort();
-const bytesOf = (dir: string) => Object.fromEntries(filesIn(dir).map((f) => [f, fs.readFileSync(path.join(dir, f)).toString('base64')]));
+const bytesOf = (dir: string) =>
+  Object.fromEntries(filesIn(dir).map((f) => [f, fs.readFileSync(path.join(dir, f)).toString('base64')]));
 
 /**
  * The disk "fills up" after `room` more bytes: a write gets what fits (a short write, as on a
@@ -65,7 +73,8 @@ async function withFullDiskAsync<T>(room: number, fn: () => Promise<T>): Promise
     empty();
   }
 }
-const FULL = /could not write .+: the disk is full \(ENOSPC; .*(free there|free space unknown)\), after \d+ of \d+ bytes; the file there before is unchanged/;
+const FULL =
+  /could not write .+: the disk is full \(ENOSPC; .*(free there|free space unknown)\), after \d+ of \d+ bytes; the file there before is unchanged/;
 
 /** A tiny trained and analysed store (two sort seeds), made once. */
 let storeDir: string | null = null;
@@ -92,7 +101,10 @@ test('full disk: an atomic write that comes up short leaves the old file, no tem
   const dir = tmp('full-atomic');
   const file = path.join(dir, 'a.json');
   fs.writeFileSync(file, 'old content');
-  assert.throws(() => withFullDisk(4096, () => writeFileAtomic(file, 'x'.repeat(8162))), (e: Error) => e instanceof WriteError && FULL.test(e.message) && e.message.includes(file));
+  assert.throws(
+    () => withFullDisk(4096, () => writeFileAtomic(file, 'x'.repeat(8162))),
+    (e: Error) => e instanceof WriteError && FULL.test(e.message) && e.message.includes(file),
+  );
   assert.equal(fs.readFileSync(file, 'utf8'), 'old content');
   assert.deepEqual(filesIn(dir), ['a.json'], 'no temporary file is left');
   // A write that fits is whole, even when the system writes it in pieces.
@@ -113,12 +125,39 @@ test('full disk: checkpoints and training checkpoints are written whole or not a
   fakeFinishedCheckpoint(file, cfg, 'sort', 1);
   const before = fs.readFileSync(file);
   const model = Transformer.init(cfg.model, 7);
-  assert.throws(() => withFullDisk(2000, () => saveCheckpoint(file, model, cfg, { task: 'sort', seed: 1, preset: 'paper', steps: 1, backend: 'wasm' })), FULL);
+  assert.throws(
+    () =>
+      withFullDisk(2000, () =>
+        saveCheckpoint(file, model, cfg, { task: 'sort', seed: 1, preset: 'paper', steps: 1, backend: 'wasm' }),
+      ),
+    FULL,
+  );
   assert.deepEqual(fs.readFileSync(file), before);
   const partial = path.join(dir, 'sort_seed1.partial.ckpt');
   fs.copyFileSync(file, partial);
-  const state = { step: 3, losses: [1, 2, 3], evals: [], stepMs: 1, wallMs: 1, dataRng: { seed: 1, stream: 'x', s: [1, 2, 3, 4] }, evalRng: { seed: 1, stream: 'y', s: [1, 2, 3, 4] }, adam: null } as never;
-  assert.throws(() => withFullDisk(100, () => saveTrainingCheckpoint(partial, model, cfg, { task: 'sort', seed: 1, preset: 'paper', steps: 3, backend: 'wasm' }, state)), FULL);
+  const state = {
+    step: 3,
+    losses: [1, 2, 3],
+    evals: [],
+    stepMs: 1,
+    wallMs: 1,
+    dataRng: { seed: 1, stream: 'x', s: [1, 2, 3, 4] },
+    evalRng: { seed: 1, stream: 'y', s: [1, 2, 3, 4] },
+    adam: null,
+  } as never;
+  assert.throws(
+    () =>
+      withFullDisk(100, () =>
+        saveTrainingCheckpoint(
+          partial,
+          model,
+          cfg,
+          { task: 'sort', seed: 1, preset: 'paper', steps: 3, backend: 'wasm' },
+          state,
+        ),
+      ),
+    FULL,
+  );
   assert.deepEqual(fs.readFileSync(partial), before);
   assert.deepEqual(filesIn(dir), ['sort_seed1.ckpt', 'sort_seed1.partial.ckpt']);
   model.dispose();
@@ -127,7 +166,10 @@ test('full disk: checkpoints and training checkpoints are written whole or not a
 test('full disk: a lock is created whole or not at all', () => {
   const dir = tmp('full-lock');
   const file = path.join(dir, 'sort_seed1.lock');
-  assert.throws(() => withFullDisk(10, () => RunLock.acquire(file)), /could not write .*sort_seed1\.lock.*: the disk is full/);
+  assert.throws(
+    () => withFullDisk(10, () => RunLock.acquire(file)),
+    /could not write .*sort_seed1\.lock.*: the disk is full/,
+  );
   assert.deepEqual(filesIn(dir), [], 'neither a partial lock nor a temporary file');
   RunLock.acquire(file).release();
 });
@@ -136,7 +178,9 @@ test('full disk: analyze leaves every results file as it was and exits 1 naming 
   const dir = await copyStore('full-analyze');
   const sub = path.join(dir, 'paper');
   const before = bytesOf(sub);
-  const r = await withFullDiskAsync(3000, () => cli('analyze', '--results', dir, '--set', 'analysis.rankRule=average', '--ood-lengths', '3', '--allow-id-lengths'));
+  const r = await withFullDiskAsync(3000, () =>
+    cli('analyze', '--results', dir, '--set', 'analysis.rankRule=average', '--ood-lengths', '3', '--allow-id-lengths'),
+  );
   assert.equal(r.code, 1, r.stdout);
   assert.match(r.stderr, /could not write .*sort_seed1\.json: the disk is full/);
   assert.doesNotMatch(r.stdout, /re-analysed/);
@@ -166,7 +210,12 @@ test('full disk: a figure export replaces no figure unless all are written', asy
   await exportFigures({ a: fig('A'), b: fig('B'), c: fig('C') }, dir, { formats: [] });
   const before = bytesOf(dir);
   const html = fs.readFileSync(path.join(dir, 'a.html')).length;
-  await assert.rejects(withFullDiskAsync(html + 10, () => exportFigures({ a: fig('A2'), b: fig('B2'), c: fig('C2') }, dir, { formats: [] })), /could not write .*b\.html: the disk is full/);
+  await assert.rejects(
+    withFullDiskAsync(html + 10, () =>
+      exportFigures({ a: fig('A2'), b: fig('B2'), c: fig('C2') }, dir, { formats: [] }),
+    ),
+    /could not write .*b\.html: the disk is full/,
+  );
   assert.deepEqual(bytesOf(dir), before);
 });
 
@@ -175,7 +224,11 @@ test('a write batch that fails half-way changes none of its files', () => {
   for (const f of ['a', 'b', 'c']) fs.writeFileSync(path.join(dir, f), `old ${f}`);
   const batch = new WriteBatch().add(path.join(dir, 'a'), 'new a').add(path.join(dir, 'b'), 'new b');
   assert.throws(() => withFullDisk(3, () => batch.add(path.join(dir, 'c'), 'new c')), /could not write/);
-  assert.deepEqual(bytesOf(dir), { a: Buffer.from('old a').toString('base64'), b: Buffer.from('old b').toString('base64'), c: Buffer.from('old c').toString('base64') });
+  assert.deepEqual(bytesOf(dir), {
+    a: Buffer.from('old a').toString('base64'),
+    b: Buffer.from('old b').toString('base64'),
+    c: Buffer.from('old c').toString('base64'),
+  });
   const ok = new WriteBatch().add(path.join(dir, 'a'), 'new a').add(path.join(dir, 'b'), 'new b');
   assert.equal(fs.readFileSync(path.join(dir, 'a'), 'utf8'), 'old a', 'nothing is in place before the commit');
   ok.commit();
@@ -185,7 +238,8 @@ test('a write batch that fails half-way changes none of its files', () => {
 
 test('a real full disk (a 64 KiB tmpfs): analyze and reproduction fail naming the file, and change nothing', async (t) => {
   const mnt = tmp('tmpfs');
-  const mounted = process.getuid?.() === 0 && spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=160k', 'tmpfs', mnt]).status === 0;
+  const mounted =
+    process.getuid?.() === 0 && spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=160k', 'tmpfs', mnt]).status === 0;
   if (!mounted) {
     t.skip('mounting a tmpfs needs root (the injected short writes above cover every writer)');
     return;
@@ -199,7 +253,16 @@ test('a real full disk (a 64 KiB tmpfs): analyze and reproduction fail naming th
     const free = () => Number(fs.statfsSync(mnt).bavail) * Number(fs.statfsSync(mnt).bsize);
     fs.writeFileSync(path.join(mnt, 'filler'), Buffer.alloc(Math.max(0, free() - 6 * 1024)));
     const before = bytesOf(path.join(dir, 'paper'));
-    const r = await cli('analyze', '--results', dir, '--set', 'analysis.rankRule=average', '--ood-lengths', '3', '--allow-id-lengths');
+    const r = await cli(
+      'analyze',
+      '--results',
+      dir,
+      '--set',
+      'analysis.rankRule=average',
+      '--ood-lengths',
+      '3',
+      '--allow-id-lengths',
+    );
     assert.equal(r.code, 1, r.stdout);
     assert.match(r.stderr, /could not write .*\.json: the disk is full \(ENOSPC; \d.* free there\)/);
     assert.deepEqual(bytesOf(path.join(dir, 'paper')), before);
@@ -224,7 +287,10 @@ test('a checkpoint renamed for another seed, task or preset is refused before an
   fakeFinishedCheckpoint(p5.checkpoint, cfg, 'sort', 6); // seed 6's model named for seed 5
   let r = await cli('run', '--results', dir, '--task', 'sort', '--seed', '5', ...TINY_ARGS);
   assert.equal(r.code, 2, r.stdout);
-  assert.match(r.stderr, /sort_seed5\.ckpt holds preset paper, task sort, seed 6, not this run \(preset paper, task sort, seed 5\)/);
+  assert.match(
+    r.stderr,
+    /sort_seed5\.ckpt holds preset paper, task sort, seed 6, not this run \(preset paper, task sort, seed 5\)/,
+  );
   assert.equal(fs.existsSync(p5.results), false);
   fakeFinishedCheckpoint(p5.checkpoint, cfg, 'reverse', 5); // a reversal model named for sort
   r = await cli('run', '--results', dir, '--task', 'sort', '--seed', '5', ...TINY_ARGS);
@@ -243,7 +309,11 @@ test('a checkpoint renamed for another seed, task or preset is refused before an
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /sort_seed5\.partial\.ckpt holds .* seed 6.*moved aside to .*rejected/);
   assert.equal(readCheckpointHeader(p5.checkpoint).header.meta.seed, 5);
-  assert.equal(fs.readdirSync(path.join(dir, 'paper')).filter((f) => f.includes('.partial.ckpt.rejected-')).length, 1, 'the other run\'s file is kept');
+  assert.equal(
+    fs.readdirSync(path.join(dir, 'paper')).filter((f) => f.includes('.partial.ckpt.rejected-')).length,
+    1,
+    "the other run's file is kept",
+  );
   // train: the same checks on its own file names.
   const out = tmp('train-identity');
   fakeFinishedCheckpoint(path.join(out, 'paper', 'sort_seed5.partial.ckpt'), cfg, 'sort', 6);
@@ -252,14 +322,17 @@ test('a checkpoint renamed for another seed, task or preset is refused before an
   assert.match(t.stderr, /sort_seed5\.partial\.ckpt holds preset paper, task sort, seed 6/);
 });
 
-test('analyze refuses a checkpoint whose model is not its results file\'s (another size placed over it) and keeps that analysis', async () => {
+test("analyze refuses a checkpoint whose model is not its results file's (another size placed over it) and keeps that analysis", async () => {
   const dir = await copyStore('ckpt-size');
   const p = runPaths(dir, 'paper', 'sort', 1);
   const before = fs.readFileSync(p.results);
   fakeFinishedCheckpoint(p.checkpoint, tinyCfg(['model.dModel=32']), 'sort', 1);
   const r = await cli('analyze', '--results', dir, '--ood-lengths', '3', '--allow-id-lengths');
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /sort_seed1\.ckpt: it was trained with other settings than .*sort_seed1\.json \(model\.dModel: 16 in the results file, 32 in the checkpoint\)/);
+  assert.match(
+    r.stderr,
+    /sort_seed1\.ckpt: it was trained with other settings than .*sort_seed1\.json \(model\.dModel: 16 in the results file, 32 in the checkpoint\)/,
+  );
   assert.deepEqual(fs.readFileSync(p.results), before);
   // A size folder holds models of its size only.
   const sized = tmp('ckpt-sizefolder');
@@ -268,13 +341,22 @@ test('analyze refuses a checkpoint whose model is not its results file\'s (anoth
   assert.match(s.stderr, /it holds a model of size l1-d16-h2-ff32 but sits in the folder of size l2-d128/);
 });
 
-test('a notebook\'s trainedRun refuses a checkpoint that is not its record\'s model', async () => {
+test("a notebook's trainedRun refuses a checkpoint that is not its record's model", async () => {
   const dir = await copyStore('nb-ckpt');
   const p = runPaths(dir, 'paper', 'sort', 1);
   fs.copyFileSync(runPaths(dir, 'paper', 'sort', 2).checkpoint, p.checkpoint);
   const rec = readRecord(p.results)!;
   assert.throws(
-    () => trainedRun({ dir, preset: 'paper', task: 'sort', seed: 1, cfg: rec.config, oodLengths: [3], allowIdLengths: true }),
+    () =>
+      trainedRun({
+        dir,
+        preset: 'paper',
+        task: 'sort',
+        seed: 1,
+        cfg: rec.config,
+        oodLengths: [3],
+        allowIdLengths: true,
+      }),
     /sort_seed1\.ckpt holds preset paper, task sort, seed 2, not this run/,
   );
 });
@@ -283,8 +365,14 @@ test('a notebook\'s trainedRun refuses a checkpoint that is not its record\'s mo
 // 3. Interrupted commands: all or nothing, locks released, mixed stores refused.
 
 /** Starts the CLI as a real process; resolves once `pattern` appears in its output, with the process. */
-function startUntil(args: string[], pattern: RegExp): Promise<{ child: ReturnType<typeof spawn>; out: () => string; done: Promise<number | null> }> {
-  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
+function startUntil(
+  args: string[],
+  pattern: RegExp,
+): Promise<{ child: ReturnType<typeof spawn>; out: () => string; done: Promise<number | null> }> {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: { ...process.env, CI: 'true' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let text = '';
   const done = new Promise<number | null>((r) => child.on('close', (c) => r(c)));
   return new Promise((resolve, reject) => {
@@ -300,7 +388,12 @@ function startUntil(args: string[], pattern: RegExp): Promise<{ child: ReturnTyp
 
 test('SIGINT during train: exit 130, the state at that step saved, the lock released; the resumed run equals an uninterrupted one bit for bit', async () => {
   // Checks 200 steps apart, so that the signal lands between two of them however fast a step is here (~2 ms with the fused kernels).
-  const set = [...TINY.filter((s) => !/^train\.(maxSteps|evalEvery)/.test(s)), 'train.maxSteps=800', 'train.evalEvery=200', 'train.targetAcc=1'].flatMap((s) => ['--set', s]);
+  const set = [
+    ...TINY.filter((s) => !/^train\.(maxSteps|evalEvery)/.test(s)),
+    'train.maxSteps=800',
+    'train.evalEvery=200',
+    'train.targetAcc=1',
+  ].flatMap((s) => ['--set', s]);
   const out = tmp('sigint-train');
   const args = ['train', '--task', 'reverse', '--seed', '3', '--out', out, ...set];
   const p = await startUntil(args, /step 200:/);
@@ -309,17 +402,34 @@ test('SIGINT during train: exit 130, the state at that step saved, the lock rele
   assert.equal(await p.done, 130, p.out());
   const m = /stopped \(interrupted by SIGINT: training state at step (\d+) saved\); locks released/.exec(p.out());
   assert.ok(m, p.out());
-  assert.ok(Number(m[1]) > 200 && Number(m[1]) < 800 && Number(m[1]) % 200 !== 0, `stopped between two stopping checks: step ${m[1]}`);
-  assert.deepEqual(filesIn(path.join(out, 'paper')), ['reverse_seed3.partial.ckpt'], 'no lock and no temporary file left');
-  assert.equal(readCheckpointHeader(path.join(out, 'paper', 'reverse_seed3.partial.ckpt')).header.meta.steps, Number(m[1]));
+  assert.ok(
+    Number(m[1]) > 200 && Number(m[1]) < 800 && Number(m[1]) % 200 !== 0,
+    `stopped between two stopping checks: step ${m[1]}`,
+  );
+  assert.deepEqual(
+    filesIn(path.join(out, 'paper')),
+    ['reverse_seed3.partial.ckpt'],
+    'no lock and no temporary file left',
+  );
+  assert.equal(
+    readCheckpointHeader(path.join(out, 'paper', 'reverse_seed3.partial.ckpt')).header.meta.steps,
+    Number(m[1]),
+  );
   const again = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
   assert.equal(again.status, 0, again.stderr);
   assert.match(again.stdout, new RegExp(`resuming training at step ${m[1]} from`));
   const whole = tmp('sigint-whole');
-  const ref = spawnSync(process.execPath, [CLI, 'train', '--task', 'reverse', '--seed', '3', '--out', whole, ...set], { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+  const ref = spawnSync(process.execPath, [CLI, 'train', '--task', 'reverse', '--seed', '3', '--out', whole, ...set], {
+    encoding: 'utf8',
+    env: { ...process.env, CI: 'true' },
+  });
   assert.equal(ref.status, 0, ref.stderr);
   const [a, b] = [out, whole].map((d) => loadCheckpoint(path.join(d, 'paper', 'reverse_seed3.ckpt')));
-  assert.deepEqual(a.meta.training, { ...(b.meta.training as object), wallMs: (a.meta.training as { wallMs: number }).wallMs, msPerStep: (a.meta.training as { msPerStep: number }).msPerStep });
+  assert.deepEqual(a.meta.training, {
+    ...(b.meta.training as object),
+    wallMs: (a.meta.training as { wallMs: number }).wallMs,
+    msPerStep: (a.meta.training as { msPerStep: number }).msPerStep,
+  });
   const [wa, wb] = [a.model.toArrays(), b.model.toArrays()];
   for (const k of Object.keys(wa)) assert.deepEqual(wa[k].data, wb[k].data, k);
   a.model.dispose();
@@ -331,7 +441,23 @@ test('SIGINT during analyze: no results file is replaced (the re-analysis is all
   const sub = path.join(dir, 'paper');
   const before = bytesOf(sub);
   // Slow enough to be caught half-way: many tie draws and large evaluation sets.
-  const p = await startUntil(['analyze', '--results', dir, '--set', 'analysis.rankRule=average', '--set', 'analysis.evalSamples=4000', '--set', 'analysis.gradBatches=200', '--ood-lengths', '3', '--allow-id-lengths'], /sort_seed2\.ckpt: analysing/);
+  const p = await startUntil(
+    [
+      'analyze',
+      '--results',
+      dir,
+      '--set',
+      'analysis.rankRule=average',
+      '--set',
+      'analysis.evalSamples=4000',
+      '--set',
+      'analysis.gradBatches=200',
+      '--ood-lengths',
+      '3',
+      '--allow-id-lengths',
+    ],
+    /sort_seed2\.ckpt: analysing/,
+  );
   p.child.kill('SIGINT');
   assert.equal(await p.done, 130, p.out());
   assert.match(p.out(), /stopped \(interrupted by SIGINT\); locks released/);
@@ -341,13 +467,29 @@ test('SIGINT during analyze: no results file is replaced (the re-analysis is all
 test('tables, figures and reproduction refuse a folder whose records were made with different settings, naming them', async () => {
   const dir = await copyStore('mixed');
   const other = await copyStore('mixed-other');
-  const r = await cli('analyze', '--results', other, '--set', 'analysis.rankRule=average', '--ood-lengths', '3', '--allow-id-lengths');
+  const r = await cli(
+    'analyze',
+    '--results',
+    other,
+    '--set',
+    'analysis.rankRule=average',
+    '--ood-lengths',
+    '3',
+    '--allow-id-lengths',
+  );
   assert.equal(r.code, 0, r.stderr);
   fs.copyFileSync(runPaths(other, 'paper', 'sort', 2).results, runPaths(dir, 'paper', 'sort', 2).results); // a re-analysis that stopped after one file
-  for (const args of [['tables', '--results', dir], ['figures', '--results', dir, '--fig-dir', tmp('mixed-figs')], ['reproduction', '--results', dir, '--report', path.join(tmp('mixed-rep'), 'R.md')]]) {
+  for (const args of [
+    ['tables', '--results', dir],
+    ['figures', '--results', dir, '--fig-dir', tmp('mixed-figs')],
+    ['reproduction', '--results', dir, '--report', path.join(tmp('mixed-rep'), 'R.md')],
+  ]) {
     const t = await cli(...args);
     assert.equal(t.code, 2, args.join(' '));
-    assert.match(t.stderr, /mixes records made with different settings \(analysis\.rankRule: "ordinal-random" in 1 records \(sort_seed1\.json\), "average" in 1 \(sort_seed2\.json\)\)/);
+    assert.match(
+      t.stderr,
+      /mixes records made with different settings \(analysis\.rankRule: "ordinal-random" in 1 records \(sort_seed1\.json\), "average" in 1 \(sort_seed2\.json\)\)/,
+    );
   }
 });
 
@@ -370,14 +512,39 @@ test('records that contradict themselves are named and not counted: rho out of r
   const cases: [string, (r: Record<string, any>) => void, RegExp, boolean?][] = [
     ['rho = 5', (r) => (r.analysis.classification.rho = 5), /has rho = 5: Spearman's rho lies in \[-1, 1\]/],
     ['rho = "abc"', (r) => (r.analysis.classification.rho = 'abc'), /has rho = "abc"/],
-    ['rho = 0.123', (r) => (r.analysis.classification.rho = 0.123), /has classification\.rho that its own G and C do not give/],
-    ['G x 100, seal kept', (r) => { for (const k of Object.keys(r.analysis.scores.G)) r.analysis.scores.G[k] *= 100; }, /was edited after it was written \(its sha256 seal does not match/, false],
-    ['a class changed', (r) => (r.analysis.classification.classes[0] = r.analysis.classification.classes[0] === 'Aligned' ? 'HiddenHero' : 'Aligned'), /classification\.classes that its own G and C do not give/],
+    [
+      'rho = 0.123',
+      (r) => (r.analysis.classification.rho = 0.123),
+      /has classification\.rho that its own G and C do not give/,
+    ],
+    [
+      'G x 100, seal kept',
+      (r) => {
+        for (const k of Object.keys(r.analysis.scores.G)) r.analysis.scores.G[k] *= 100;
+      },
+      /was edited after it was written \(its sha256 seal does not match/,
+      false,
+    ],
+    [
+      'a class changed',
+      (r) =>
+        (r.analysis.classification.classes[0] =
+          r.analysis.classification.classes[0] === 'Aligned' ? 'HiddenHero' : 'Aligned'),
+      /classification\.classes that its own G and C do not give/,
+    ],
     ['no classification', (r) => delete r.analysis.classification, /has no classification/],
-    ['a component missing', (r) => delete r.analysis.scores.C['L0.H1'], /has C of L0\.H1 = undefined, not a finite number/],
+    [
+      'a component missing',
+      (r) => delete r.analysis.scores.C['L0.H1'],
+      /has C of L0\.H1 = undefined, not a finite number/,
+    ],
     ['negative G', (r) => (r.analysis.scores.G['L0.H0'] = -1), /a gradient norm is never negative/],
     ['accuracy 1.5', (r) => (r.analysis.ood.accuracies['3'] = 1.5), /OOD accuracy 1\.5 at length 3, outside \[0, 1\]/],
-    ['seed 1.5', (r) => (r.seed = 1.5), /holds seed 1\.5 but is named for seed 1|seed 1\.5, not a non-negative integer/],
+    [
+      'seed 1.5',
+      (r) => (r.seed = 1.5),
+      /holds seed 1\.5 but is named for seed 1|seed 1\.5, not a non-negative integer/,
+    ],
     ['lr = -1', (r) => (r.config.train.lr = -1), /holds an invalid configuration \(config train\.lr: got -1/],
   ];
   for (const [what, f, pattern, reseal] of cases) {
@@ -406,21 +573,49 @@ test('records that contradict themselves are named and not counted: rho out of r
 
 test('SIGTERM to a sweep with workers stops every worker cleanly and releases their locks; the next sweep resumes', async () => {
   const dir = tmp('sweep-term');
-  const set = [...TINY.filter((s) => !/^train\.(maxSteps|evalEvery)/.test(s)), 'train.maxSteps=3000', 'train.evalEvery=50', 'train.targetAcc=1'].flatMap((s) => ['--set', s]);
-  const args = ['sweep', '--results', dir, '--tasks', 'sort', '--seeds', '1,2', '--workers', '2', '--ood-lengths', '3', '--allow-id-lengths', ...set];
+  const set = [
+    ...TINY.filter((s) => !/^train\.(maxSteps|evalEvery)/.test(s)),
+    'train.maxSteps=3000',
+    'train.evalEvery=50',
+    'train.targetAcc=1',
+  ].flatMap((s) => ['--set', s]);
+  const args = [
+    'sweep',
+    '--results',
+    dir,
+    '--tasks',
+    'sort',
+    '--seeds',
+    '1,2',
+    '--workers',
+    '2',
+    '--ood-lengths',
+    '3',
+    '--allow-id-lengths',
+    ...set,
+  ];
   const p = await startUntil(args, /2 worker\(s\)/);
   // Wait until both workers train (their logs say so), then stop the sweep.
   const logs = [1, 2].map((s) => runPaths(dir, 'paper', 'sort', s).log);
-  for (let i = 0; i < 600 && !logs.every((l) => fs.existsSync(l) && /step 50\b/.test(fs.readFileSync(l, 'utf8'))); i++) await new Promise((r) => setTimeout(r, 50));
+  for (let i = 0; i < 600 && !logs.every((l) => fs.existsSync(l) && /step 50\b/.test(fs.readFileSync(l, 'utf8'))); i++)
+    await new Promise((r) => setTimeout(r, 50));
   p.child.kill('SIGTERM');
   assert.equal(await p.done, 143, p.out());
   assert.match(p.out(), /SIGTERM: stopping 2 worker\(s\) and waiting for them/);
   const left = filesIn(path.join(dir, 'paper'));
-  assert.deepEqual(left.filter((f) => f.endsWith('.lock') || f.includes('.tmp-')), [], left.join(' '));
+  assert.deepEqual(
+    left.filter((f) => f.endsWith('.lock') || f.includes('.tmp-')),
+    [],
+    left.join(' '),
+  );
   assert.equal(left.filter((f) => f.endsWith('.partial.ckpt')).length, 2, 'each worker saved its training state');
   const pids = spawnSync('pgrep', ['-f', `--results ${dir}`], { encoding: 'utf8' }).stdout.trim();
   assert.equal(pids, '', 'no worker is left running');
-  const again = spawnSync(process.execPath, [CLI, 'sweep', '--results', dir, '--tasks', 'sort', '--seeds', '1,2', '--list', ...set], { encoding: 'utf8' });
+  const again = spawnSync(
+    process.execPath,
+    [CLI, 'sweep', '--results', dir, '--tasks', 'sort', '--seeds', '1,2', '--list', ...set],
+    { encoding: 'utf8' },
+  );
   assert.doesNotMatch(again.stdout, /in progress/);
   assert.match(again.stdout, /partly done/);
 });
@@ -431,13 +626,31 @@ test('SIGTERM to a sweep with workers stops every worker cleanly and releases th
 test('a results folder holds one kind of kernels: a run on others is refused before any work unless --mix-kernels', async () => {
   const dir = tmp('kernels');
   const cfg = tinyCfg();
-  withKernels('stock', () => runOne({ dir, preset: 'paper', task: 'sort', seed: 1, cfg, oodLengths: [3], allowIdLengths: true }));
+  withKernels('stock', () =>
+    runOne({ dir, preset: 'paper', task: 'sort', seed: 1, cfg, oodLengths: [3], allowIdLengths: true }),
+  );
   assert.equal(readRecord(runPaths(dir, 'paper', 'sort', 1).results)!.provenance.kernels, 'stock');
   const native = withKernels('native', () => {
     const r = () => runOne({ dir, preset: 'paper', task: 'sort', seed: 2, cfg, oodLengths: [3], allowIdLengths: true });
-    assert.throws(r, (e: Error) => e instanceof RunConflictError && /holds work made on wasm stock \(sort_seed1\.(ckpt|json)\), and this process runs on wasm native.*--mix-kernels/.test(e.message));
+    assert.throws(
+      r,
+      (e: Error) =>
+        e instanceof RunConflictError &&
+        /holds work made on wasm stock \(sort_seed1\.(ckpt|json)\), and this process runs on wasm native.*--mix-kernels/.test(
+          e.message,
+        ),
+    );
     assert.equal(fs.existsSync(runPaths(dir, 'paper', 'sort', 2).lock), false);
-    return runOne({ dir, preset: 'paper', task: 'sort', seed: 2, cfg, oodLengths: [3], allowIdLengths: true, mixKernels: true });
+    return runOne({
+      dir,
+      preset: 'paper',
+      task: 'sort',
+      seed: 2,
+      cfg,
+      oodLengths: [3],
+      allowIdLengths: true,
+      mixKernels: true,
+    });
   });
   assert.equal(native.record.provenance.kernels, 'native');
   // The native kernels on another BLAS kernel family round differently too.
@@ -449,7 +662,10 @@ test('a results folder holds one kind of kernels: a run on others is refused bef
     rec.provenance.blas = blas.replace(/; core \S+/, '; core SomeOtherCore');
     fs.writeFileSync(runPaths(dir2, 'paper', 'sort', 2).results, JSON.stringify(sealRecord(rec)));
     assert.throws(
-      () => withKernels('native', () => runOne({ dir: dir2, preset: 'paper', task: 'sort', seed: 3, cfg, oodLengths: [3], allowIdLengths: true })),
+      () =>
+        withKernels('native', () =>
+          runOne({ dir: dir2, preset: 'paper', task: 'sort', seed: 3, cfg, oodLengths: [3], allowIdLengths: true }),
+        ),
       /holds work made on wasm native\+fused with OpenBLAS's SomeOtherCore kernels .* \(OPENBLAS_CORETYPE=SomeOtherCore\)/,
     );
   }
@@ -462,8 +678,16 @@ test('a results folder holds one kind of kernels: a run on others is refused bef
     assert.equal(rec.provenance.libm, libm);
     rec.provenance.libm = 'glibc 0.0';
     fs.writeFileSync(runPaths(dirL, 'paper', 'sort', 2).results, JSON.stringify(sealRecord(rec)));
-    const runL = (seed: number) => withKernels('native', () => runOne({ dir: dirL, preset: 'paper', task: 'sort', seed, cfg, oodLengths: [3], allowIdLengths: true }));
-    assert.throws(() => runL(3), new RegExp(`holds work made on wasm native\\+fused with glibc 0\\.0's expf and erff \\(sort_seed2\\.json\\), and this process calls ${libm.replace(/\./g, '\\.')}'s: .*add --mix-kernels`));
+    const runL = (seed: number) =>
+      withKernels('native', () =>
+        runOne({ dir: dirL, preset: 'paper', task: 'sort', seed, cfg, oodLengths: [3], allowIdLengths: true }),
+      );
+    assert.throws(
+      () => runL(3),
+      new RegExp(
+        `holds work made on wasm native\\+fused with glibc 0\\.0's expf and erff \\(sort_seed2\\.json\\), and this process calls ${libm.replace(/\./g, '\\.')}'s: .*add --mix-kernels`,
+      ),
+    );
     assert.equal(fs.existsSync(runPaths(dirL, 'paper', 'sort', 3).results), false, 'nothing run');
     // A record made before libm was recorded is not refused for it.
     delete rec.provenance.libm;
@@ -478,27 +702,57 @@ test('a results folder holds one kind of kernels: a run on others is refused bef
   const old = JSON.parse(fs.readFileSync(runPaths(dir, 'paper', 'sort', 2).results, 'utf8'));
   delete old.provenance.fused;
   fs.writeFileSync(runPaths(dir3, 'paper', 'sort', 2).results, JSON.stringify(sealRecord(old)));
-  const run3 = () => withKernels('native', () => runOne({ dir: dir3, preset: 'paper', task: 'sort', seed: 3, cfg, oodLengths: [3], allowIdLengths: true }));
-  assert.throws(run3, /holds work made on wasm native \(sort_seed2\.json\), and this process runs on wasm native\+fused.*\(GCG_KERNELS=native GCG_FUSED=off; GCG_BACKEND\)/);
+  const run3 = () =>
+    withKernels('native', () =>
+      runOne({ dir: dir3, preset: 'paper', task: 'sort', seed: 3, cfg, oodLengths: [3], allowIdLengths: true }),
+    );
+  assert.throws(
+    run3,
+    /holds work made on wasm native \(sort_seed2\.json\), and this process runs on wasm native\+fused.*\(GCG_KERNELS=native GCG_FUSED=off; GCG_BACKEND\)/,
+  );
   process.env.GCG_FUSED = 'off';
   try {
-    assert.equal(run3().record.provenance.fused, null, 'GCG_FUSED=off: the composed ops, as the folder\'s work');
+    assert.equal(run3().record.provenance.fused, null, "GCG_FUSED=off: the composed ops, as the folder's work");
     process.env.GCG_FUSED = 'maybe';
-    const run4 = () => withKernels('native', () => runOne({ dir: dir3, preset: 'paper', task: 'sort', seed: 4, cfg, oodLengths: [3], allowIdLengths: true }));
+    const run4 = () =>
+      withKernels('native', () =>
+        runOne({ dir: dir3, preset: 'paper', task: 'sort', seed: 4, cfg, oodLengths: [3], allowIdLengths: true }),
+      );
     assert.throws(run4, /GCG_FUSED="maybe" is not a choice; allowed: on \(default\), off/);
     assert.equal(fs.existsSync(runPaths(dir3, 'paper', 'sort', 4).lock), false, 'no lock left');
   } finally {
     delete process.env.GCG_FUSED;
   }
   // The same for a sweep, before any run starts.
-  const s = await withKernels('native', () => cli('sweep', '--results', dir, '--tasks', 'sort', '--seeds', '3', ...TINY_ARGS));
+  const s = await withKernels('native', () =>
+    cli('sweep', '--results', dir, '--tasks', 'sort', '--seeds', '3', ...TINY_ARGS),
+  );
   assert.equal(s.code, 2);
   assert.match(s.stderr, /holds work made on wasm stock/);
   // A sweep over sizes keeps its whole store on one kind: a size folder it does not write to counts too (a study's report reads them all).
   const store = tmp('kernels-sizes');
   fs.mkdirSync(path.join(store, 'l2-d128', 'paper'), { recursive: true });
-  fs.copyFileSync(runPaths(dir, 'paper', 'sort', 1).results, runPaths(path.join(store, 'l2-d128'), 'paper', 'sort', 1).results);
-  const sizes = await withKernels('native', () => cli('sweep', '--results', store, '--sizes', 'l4-d64', '--tasks', 'sort', '--seeds', '3', ...TINY.filter((x) => !x.startsWith('model.')).flatMap((x) => ['--set', x]), '--ood-lengths', '3', '--allow-id-lengths'));
+  fs.copyFileSync(
+    runPaths(dir, 'paper', 'sort', 1).results,
+    runPaths(path.join(store, 'l2-d128'), 'paper', 'sort', 1).results,
+  );
+  const sizes = await withKernels('native', () =>
+    cli(
+      'sweep',
+      '--results',
+      store,
+      '--sizes',
+      'l4-d64',
+      '--tasks',
+      'sort',
+      '--seeds',
+      '3',
+      ...TINY.filter((x) => !x.startsWith('model.')).flatMap((x) => ['--set', x]),
+      '--ood-lengths',
+      '3',
+      '--allow-id-lengths',
+    ),
+  );
   assert.equal(sizes.code, 2, sizes.stdout + sizes.stderr);
   assert.match(sizes.stderr, /l2-d128.paper holds work made on wasm stock \(sort_seed1\.json\)/);
   const made = path.join(store, 'l4-d64', 'paper');
@@ -508,17 +762,22 @@ test('a results folder holds one kind of kernels: a run on others is refused bef
 // ---------------------------------------------------------------------------------------------
 // 7. Locks: the reader's own staleness setting; a lock's content is not trusted.
 
-test('locks: the taker\'s --lock-stale decides; garbage or extreme staleMs in a lock changes nothing; a folder in its place is named', () => {
+test("locks: the taker's --lock-stale decides; garbage or extreme staleMs in a lock changes nothing; a folder in its place is named", () => {
   const dir = tmp('locks');
   const file = path.join(dir, 'sort_seed1.lock');
-  const holder = (staleMs: unknown) => JSON.stringify({ host: 'another-host', pid: 4242, startedAt: 'x', heartbeatMs: 30000, staleMs });
+  const holder = (staleMs: unknown) =>
+    JSON.stringify({ host: 'another-host', pid: 4242, startedAt: 'x', heartbeatMs: 30000, staleMs });
   const age = (minutes: number) => {
     const t = new Date(Date.now() - minutes * 60_000);
     fs.utimesSync(file, t, t);
   };
   fs.writeFileSync(file, holder(600_000));
   age(2);
-  assert.throws(() => RunLock.acquire(file), RunLockedError, 'a 2-minute-old lock is live under the default 10 minutes');
+  assert.throws(
+    () => RunLock.acquire(file),
+    RunLockedError,
+    'a 2-minute-old lock is live under the default 10 minutes',
+  );
   const taken = RunLock.acquire(file, { staleMinutes: 1 });
   taken.release();
   for (const bad of [1e15, 'abc', -1]) {
@@ -535,7 +794,10 @@ test('locks: the taker\'s --lock-stale decides; garbage or extreme staleMs in a 
   assert.match(staleReason(file)!, /an unreadable lock file, untouched for 11\.0 min \(limit 10 min\)/);
   RunLock.acquire(file).release();
   fs.mkdirSync(file);
-  assert.throws(() => RunLock.acquire(file), /sort_seed1\.lock is a folder, where a run's lock file belongs: move it away/);
+  assert.throws(
+    () => RunLock.acquire(file),
+    /sort_seed1\.lock is a folder, where a run's lock file belongs: move it away/,
+  );
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -543,23 +805,52 @@ test('locks: the taker\'s --lock-stale decides; garbage or extreme staleMs in a 
 
 test('the notebook API refuses what the command line refuses: seeds, a config edited after getConfig, analysis options, measure names', async () => {
   for (const seed of [-1, 1.5, 'abc', NaN, 2 ** 40]) {
-    await assert.rejects(notebookSession({ preset: 'paper', task: 'sort', seed: seed as number }), (e: Error) => e instanceof ConfigError && /seed: got .*; allowed: an integer in \[0, 4294967295\]/.test(e.message), String(seed));
+    await assert.rejects(
+      notebookSession({ preset: 'paper', task: 'sort', seed: seed as number }),
+      (e: Error) =>
+        e instanceof ConfigError && /seed: got .*; allowed: an integer in \[0, 4294967295\]/.test(e.message),
+      String(seed),
+    );
   }
-  await assert.rejects(notebookSession({ preset: 'paper', task: 'sorting' as never, seed: 1 }), /task: unknown task "sorting"/);
+  await assert.rejects(
+    notebookSession({ preset: 'paper', task: 'sorting' as never, seed: 1 }),
+    /task: unknown task "sorting"/,
+  );
   const cfg = tinyCfg();
   cfg.train.lr = -1; // edited after validation
-  assert.throws(() => train({ task: 'sort', seed: 1, cfg }), /config train\.lr: got -1; allowed: a number in \(0, 10\]/);
+  assert.throws(
+    () => train({ task: 'sort', seed: 1, cfg }),
+    /config train\.lr: got -1; allowed: a number in \(0, 10\]/,
+  );
   const cfg2 = tinyCfg();
   (cfg2.train as unknown as Record<string, unknown>).batchSize = '64';
-  assert.throws(() => train({ task: 'sort', seed: 1, cfg: cfg2 }), /config train\.batchSize: got "64"; allowed: an integer/);
-  assert.throws(() => train({ task: 'sort', seed: 1, cfg: { model: { nLayers: 2 } } as never }), /config model\.nHeads: got undefined|config data: missing/);
+  assert.throws(
+    () => train({ task: 'sort', seed: 1, cfg: cfg2 }),
+    /config train\.batchSize: got "64"; allowed: an integer/,
+  );
+  assert.throws(
+    () => train({ task: 'sort', seed: 1, cfg: { model: { nLayers: 2 } } as never }),
+    /config model\.nHeads: got undefined|config data: missing/,
+  );
   const model = Transformer.init(tinyCfg().model, 1);
   const a = tinyCfg().analysis;
-  assert.throws(() => analyzeModel({ model, task: 'sort', seed: 1, cfg: a, oodLengths: [0] }), /oodLengths: got "0"; allowed: comma-separated integers in \[1, 99\]/);
-  assert.throws(() => analyzeModel({ model, task: 'sort', seed: 1, cfg: { ...a, accLow: 'x' as never } }), /config analysis\.accLow: got "x"/);
-  assert.throws(() => analyzeModel({ model, task: 'sort', seed: 1, cfg: { ...a, evalSamples: -5 } }), /config analysis\.evalSamples: got -5/);
+  assert.throws(
+    () => analyzeModel({ model, task: 'sort', seed: 1, cfg: a, oodLengths: [0] }),
+    /oodLengths: got "0"; allowed: comma-separated integers in \[1, 99\]/,
+  );
+  assert.throws(
+    () => analyzeModel({ model, task: 'sort', seed: 1, cfg: { ...a, accLow: 'x' as never } }),
+    /config analysis\.accLow: got "x"/,
+  );
+  assert.throws(
+    () => analyzeModel({ model, task: 'sort', seed: 1, cfg: { ...a, evalSamples: -5 } }),
+    /config analysis\.evalSamples: got -5/,
+  );
   model.dispose();
-  assert.throws(() => getConfig('paper', { analysis: { measures: ['nope'] } }), /config analysis\.measures: unknown measure "nope"; registered: G, /);
+  assert.throws(
+    () => getConfig('paper', { analysis: { measures: ['nope'] } }),
+    /config analysis\.measures: unknown measure "nope"; registered: G, /,
+  );
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -576,16 +867,35 @@ test('messages: a flag missing its value, a file that is no checkpoint, a loopin
   assert.match(r.stderr, /--checkpoint: .*README\.md: is not a gradient-causal-gap checkpoint/);
   const loop = tmp('loop');
   fs.symlinkSync('paper', path.join(loop, 'paper')); // paper -> paper
-  for (const args of [['tables', '--results', loop], ['run', '--results', loop, ...TINY_ARGS], ['sweep', '--results', loop, '--seeds', '1', ...TINY_ARGS]]) {
+  for (const args of [
+    ['tables', '--results', loop],
+    ['run', '--results', loop, ...TINY_ARGS],
+    ['sweep', '--results', loop, '--seeds', '1', ...TINY_ARGS],
+  ]) {
     r = await cli(...args);
     assert.equal(r.code, 2, `${args[0]}: ${r.stderr}`);
-    assert.match(r.stderr, /--results: (".*paper" cannot be read \(a symbolic link that loops\)|cannot write to ".*paper" \(a symbolic link in the path loops\))/, args[0]);
+    assert.match(
+      r.stderr,
+      /--results: (".*paper" cannot be read \(a symbolic link that loops\)|cannot write to ".*paper" \(a symbolic link in the path loops\))/,
+      args[0],
+    );
     assert.doesNotMatch(r.stderr, STACK);
   }
-  assert.throws(() => getConfig('paper', { model: { vocabSize: 65536 }, train: { batchSize: 128 } }), /config train\.batchSize: 128 sequences .* \(model\.vocabSize=65536 alone takes 8\.0 GiB of it\); allowed: .*train\.batchSize <= 40 .*a smaller model\.vocabSize/);
-  assert.doesNotThrow(() => getConfig('paper', { model: { vocabSize: 65536 }, train: { batchSize: 40 }, analysis: { gradBatchSize: 26 } }));
-  assert.throws(() => getConfig('paper', { model: { dModel: 4096, nHeads: 1, nLayers: 1 } }), /config analysis\.gradBatchSize: .*every trained model carries the analysis settings .*allowed: .*analysis\.gradBatchSize <= 54 for this model \(set it along with the model\)/);
-  assert.throws(() => getConfig('paper', { model: { dModel: 4096 } }), /config model\.dModel: a model of 4 layers, d_model 4096/);
+  assert.throws(
+    () => getConfig('paper', { model: { vocabSize: 65536 }, train: { batchSize: 128 } }),
+    /config train\.batchSize: 128 sequences .* \(model\.vocabSize=65536 alone takes 8\.0 GiB of it\); allowed: .*train\.batchSize <= 40 .*a smaller model\.vocabSize/,
+  );
+  assert.doesNotThrow(() =>
+    getConfig('paper', { model: { vocabSize: 65536 }, train: { batchSize: 40 }, analysis: { gradBatchSize: 26 } }),
+  );
+  assert.throws(
+    () => getConfig('paper', { model: { dModel: 4096, nHeads: 1, nLayers: 1 } }),
+    /config analysis\.gradBatchSize: .*every trained model carries the analysis settings .*allowed: .*analysis\.gradBatchSize <= 54 for this model \(set it along with the model\)/,
+  );
+  assert.throws(
+    () => getConfig('paper', { model: { dModel: 4096 } }),
+    /config model\.dModel: a model of 4 layers, d_model 4096/,
+  );
 });
 
 test('gcg verify checks a whole store as the readers do, and --seal seals a record written before seals to the same bytes a sealed write gives', async () => {

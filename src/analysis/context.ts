@@ -3,12 +3,13 @@
  * measures share (the OOD component means, the baseline, Eq. 1's batches and per-batch gradient
  * norms, the evaluation set's residual streams), each computed once on first use.
  */
-import { AnalysisConfig, TaskName } from '../config';
-import { accuracy, exactMatch, ResidCache } from '../eval';
-import { componentGradNorms } from '../grads';
-import { Component, Transformer } from '../model';
-import { Rng } from '../rng';
-import { Batch, Example, makeBatch, sampleExamples } from '../tasks';
+import { AnalysisConfig } from '../settings/config';
+import { Batch, Example, makeBatch, sampleExamples, TaskName } from '../tasks';
+import { accuracy, exactMatch, ResidCache } from '../model/eval';
+import { componentGradNorms } from '../model/grads';
+import { Transformer } from '../model/model';
+import { Component } from '../model/hooks';
+import { Rng } from '../base/rng';
 import { componentMeans } from './means';
 import { accuracyWith } from './patching';
 
@@ -67,8 +68,23 @@ export class ImportanceContext {
   }
 
   /** The same model, length and means under other analysis settings (and evaluation set). */
-  withConfig(cfg: AnalysisConfig, evalSet: Example[] = this.evalSet, components: Component[] = this.components, redraw = this.redraw): ImportanceContext {
-    const ctx = new ImportanceContext({ model: this.model, task: this.task, length: this.length, cfg, seed: this.seed, evalSet, pickAccuracy: this.pickAccuracy, components, redraw });
+  withConfig(
+    cfg: AnalysisConfig,
+    evalSet: Example[] = this.evalSet,
+    components: Component[] = this.components,
+    redraw = this.redraw,
+  ): ImportanceContext {
+    const ctx = new ImportanceContext({
+      model: this.model,
+      task: this.task,
+      length: this.length,
+      cfg,
+      seed: this.seed,
+      evalSet,
+      pickAccuracy: this.pickAccuracy,
+      components,
+      redraw,
+    });
     ctx.meansCache = this.means();
     if (redraw === this.redraw) ctx.gradNormsCache = this.gradNormsCache;
     if (evalSet === this.evalSet && evalSet.length) ctx.residCache = this.evalResiduals();
@@ -77,14 +93,27 @@ export class ImportanceContext {
 
   /** Each component's mean output over the OOD distribution (heads: [d_head] before W_O; MLPs: [d_model]). */
   means(): Record<string, Float32Array> {
-    this.meansCache ??= componentMeans(this.model, { task: this.task, length: this.length, batches: this.cfg.meanBatches, batchSize: this.cfg.gradBatchSize, rng: new Rng(this.seed, this.stream('means')) });
+    this.meansCache ??= componentMeans(this.model, {
+      task: this.task,
+      length: this.length,
+      batches: this.cfg.meanBatches,
+      batchSize: this.cfg.gradBatchSize,
+      rng: new Rng(this.seed, this.stream('means')),
+    });
     return this.meansCache;
   }
 
   /** Each component's mean output per position, on the same sequences as means() (heads: [pos, d_head]; MLPs: [pos, d_model]). */
   positionMeans(): Record<string, Float32Array> {
     return this.memo('positionMeans', () =>
-      componentMeans(this.model, { task: this.task, length: this.length, batches: this.cfg.meanBatches, batchSize: this.cfg.gradBatchSize, rng: new Rng(this.seed, this.stream('means')), perPosition: true }),
+      componentMeans(this.model, {
+        task: this.task,
+        length: this.length,
+        batches: this.cfg.meanBatches,
+        batchSize: this.cfg.gradBatchSize,
+        rng: new Rng(this.seed, this.stream('means')),
+        perPosition: true,
+      }),
     );
   }
 
@@ -97,7 +126,10 @@ export class ImportanceContext {
   /** Exact match of the unablated model on the evaluation set (paired) or from the OOD pick (unpaired). */
   baseline(): number {
     if (this.baselineCache === null) {
-      if (!this.cfg.paired && this.pickAccuracy === undefined) throw new Error('ImportanceContext: unpaired scoring (analysis.paired=false) needs pickAccuracy, the OOD pick\'s accuracy');
+      if (!this.cfg.paired && this.pickAccuracy === undefined)
+        throw new Error(
+          "ImportanceContext: unpaired scoring (analysis.paired=false) needs pickAccuracy, the OOD pick's accuracy",
+        );
       this.baselineCache = this.cfg.paired ? accuracy(exactMatch(this.model, this.pairedSet())) : this.pickAccuracy!;
     }
     return this.baselineCache;
@@ -110,7 +142,10 @@ export class ImportanceContext {
   }
 
   private pairedSet(): Example[] {
-    if (!this.evalSet.length) throw new Error('ImportanceContext: paired scoring (analysis.paired=true) needs evalSet, the fixed OOD evaluation set');
+    if (!this.evalSet.length)
+      throw new Error(
+        'ImportanceContext: paired scoring (analysis.paired=true) needs evalSet, the fixed OOD evaluation set',
+      );
     return this.evalSet;
   }
 
@@ -132,7 +167,9 @@ export class ImportanceContext {
   /** The first `count` of the B batches Eq. 1 is computed on (this context's 'G' stream), drawn afresh; every gradient measure scores these. */
   gradBatches(count = this.cfg.gradBatches): Batch[] {
     const rng = new Rng(this.seed, this.stream('G'));
-    return Array.from({ length: count }, () => makeBatch(sampleExamples(this.task, this.cfg.gradBatchSize, rng, this.length)));
+    return Array.from({ length: count }, () =>
+      makeBatch(sampleExamples(this.task, this.cfg.gradBatchSize, rng, this.length)),
+    );
   }
 
   /** The per-batch norms of `ids` if Eq. 1 was already computed for them on this context's batches (else null). */
@@ -148,8 +185,14 @@ export class ImportanceContext {
 
   /** Accuracy with the given components replaced by the given values (paired: the fixed set; else fresh sequences). */
   ablatedAccuracy(values: Record<string, Float32Array>, rng: Rng): number {
-    if (this.cfg.paired) return accuracyWith(this.model, values, this.cfg.headAblation, this.evalSet, this.evalResiduals());
-    return accuracyWith(this.model, values, this.cfg.headAblation, sampleExamples(this.task, this.cfg.evalSamples, rng, this.length));
+    if (this.cfg.paired)
+      return accuracyWith(this.model, values, this.cfg.headAblation, this.evalSet, this.evalResiduals());
+    return accuracyWith(
+      this.model,
+      values,
+      this.cfg.headAblation,
+      sampleExamples(this.task, this.cfg.evalSamples, rng, this.length),
+    );
   }
 
   /** Frees the tensors this context holds (the evaluation set's residual streams). */
@@ -158,4 +201,3 @@ export class ImportanceContext {
     this.residCache = null;
   }
 }
-

@@ -1,10 +1,10 @@
 /** The mean output of each component over OOD sequences: what mean ablation (Eq. 2) puts in its place. */
-import { tf } from '../backend';
-import { TaskName } from '../config';
-import { tokensTensor } from '../eval';
-import { Component, componentHook, Transformer } from '../model';
-import { Rng } from '../rng';
-import { makeBatch, sampleExamples } from '../tasks';
+import { tf } from '../kernels/tf';
+import { makeBatch, sampleExamples, TaskName } from '../tasks';
+import { tokensTensor } from '../model/eval';
+import { Transformer } from '../model/model';
+import { Component, componentHook } from '../model/hooks';
+import { Rng } from '../base/rng';
 
 /**
  * Mean of each component's output over `batches` batches of OOD sequences of one length: over batch
@@ -33,7 +33,10 @@ export function componentMeans(
   let T = -1;
   for (let b = 0; b < batches; b++) {
     const batch = makeBatch(sampleExamples(task, batchSize, rng, length));
-    if (T >= 0 && batch.T !== T) throw new Error(`componentMeans: batches of ${T} and ${batch.T} positions; per-position means need one sequence length`);
+    if (T >= 0 && batch.T !== T)
+      throw new Error(
+        `componentMeans: batches of ${T} and ${batch.T} positions; per-position means need one sequence length`,
+      );
     T = batch.T;
     const perHook = tf.tidy(() => {
       const { cache } = model.forward(tokensTensor(batch), { cache: hookNames });
@@ -54,8 +57,13 @@ export function componentMeans(
   for (const c of components) {
     const s = sums[componentHook(c)];
     if (c.kind !== 'head') out[c.id] = Float32Array.from(s, (x) => x / count);
-    else if (!perPosition) out[c.id] = Float32Array.from(s.subarray(c.head! * dh, (c.head! + 1) * dh), (x) => x / count);
-    else out[c.id] = Float32Array.from({ length: T * dh }, (_, i) => s[Math.floor(i / dh) * H * dh + c.head! * dh + (i % dh)] / count);
+    else if (!perPosition)
+      out[c.id] = Float32Array.from(s.subarray(c.head! * dh, (c.head! + 1) * dh), (x) => x / count);
+    else
+      out[c.id] = Float32Array.from(
+        { length: T * dh },
+        (_, i) => s[Math.floor(i / dh) * H * dh + c.head! * dh + (i % dh)] / count,
+      );
   }
   return out;
 }

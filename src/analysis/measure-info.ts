@@ -33,21 +33,75 @@ const ABLATION: Record<Ablation, string> = {
 };
 
 /** A causal measure of ablations.ts: an ablation scored by exact match (`acc`) or by cross-entropy (`ce`). */
-function ablationInfo(name: string, ablation: Ablation, score: 'acc' | 'ce', flags: Partial<MeasureInfo> = {}): MeasureInfo {
+function ablationInfo(
+  name: string,
+  ablation: Ablation,
+  score: 'acc' | 'ce',
+  flags: Partial<MeasureInfo> = {},
+): MeasureInfo {
   const what = score === 'acc' ? 'exact-match accuracy drop' : 'mean cross-entropy increase';
-  return { name, kind: 'causal', description: `${what} under ${ABLATION[ablation]}; heads before W_O, on the fixed evaluation set`, ablation, score, ...flags };
+  return {
+    name,
+    kind: 'causal',
+    description: `${what} under ${ABLATION[ablation]}; heads before W_O, on the fixed evaluation set`,
+    ablation,
+    score,
+    ...flags,
+  };
 }
 
 /** The built-in measures, in registry order (the order tables and figures list them in). */
 const BUILT_IN: readonly MeasureInfo[] = [
-  { name: 'G', kind: 'cheap', description: 'Eq. 1: mean Frobenius norm of the loss gradient w.r.t. the component weights', paper: true },
-  { name: 'G-layerWV', kind: 'cheap', description: "Eq. 1 as the authors' last section computes it: a head's G is its whole layer's W_V gradient norm", authorsVariant: true },
-  { name: 'C', kind: 'causal', description: 'Eq. 2: exact-match accuracy drop under mean ablation (pooled mean over batch and positions)', paper: true, eq2Ablation: true, ablation: 'mean', score: 'acc' },
-  { name: 'weightGradNorm', kind: 'cheap', description: "Frobenius norm of the loss gradient over all of the component's weights (Eq. 1 over W_Q, W_K, W_V, W_O or both MLP matrices)" },
-  { name: 'taylor', kind: 'cheap', description: "first-order Taylor estimate of removing the component's weights, |sum w . dL/dw| (Molchanov et al. 2017, 2019)" },
-  { name: 'maskGradient', kind: 'cheap', description: "|dL/dm| at m = 1 for a multiplier m on the component's output (Michel et al. 2019)" },
-  { name: 'attributionPatching', kind: 'cheap', description: 'first-order estimate of the loss change under mean ablation, sum (mu - a) . dL/da (Nanda 2022; Kramar et al. 2024)' },
-  { name: 'integratedGradients', kind: 'cheap', description: 'integrated gradients from the output to its mean, k steps: the loss change of mean ablation, attributed (Sundararajan et al. 2017)' },
+  {
+    name: 'G',
+    kind: 'cheap',
+    description: 'Eq. 1: mean Frobenius norm of the loss gradient w.r.t. the component weights',
+    paper: true,
+  },
+  {
+    name: 'G-layerWV',
+    kind: 'cheap',
+    description: "Eq. 1 as the authors' last section computes it: a head's G is its whole layer's W_V gradient norm",
+    authorsVariant: true,
+  },
+  {
+    name: 'C',
+    kind: 'causal',
+    description: 'Eq. 2: exact-match accuracy drop under mean ablation (pooled mean over batch and positions)',
+    paper: true,
+    eq2Ablation: true,
+    ablation: 'mean',
+    score: 'acc',
+  },
+  {
+    name: 'weightGradNorm',
+    kind: 'cheap',
+    description:
+      "Frobenius norm of the loss gradient over all of the component's weights (Eq. 1 over W_Q, W_K, W_V, W_O or both MLP matrices)",
+  },
+  {
+    name: 'taylor',
+    kind: 'cheap',
+    description:
+      "first-order Taylor estimate of removing the component's weights, |sum w . dL/dw| (Molchanov et al. 2017, 2019)",
+  },
+  {
+    name: 'maskGradient',
+    kind: 'cheap',
+    description: "|dL/dm| at m = 1 for a multiplier m on the component's output (Michel et al. 2019)",
+  },
+  {
+    name: 'attributionPatching',
+    kind: 'cheap',
+    description:
+      'first-order estimate of the loss change under mean ablation, sum (mu - a) . dL/da (Nanda 2022; Kramar et al. 2024)',
+  },
+  {
+    name: 'integratedGradients',
+    kind: 'cheap',
+    description:
+      'integrated gradients from the output to its mean, k steps: the loss change of mean ablation, attributed (Sundararajan et al. 2017)',
+  },
   ablationInfo('C-CE', 'mean', 'ce', { eq2Ablation: true }),
   ablationInfo('Cpos', 'positionMean', 'acc'),
   ablationInfo('Cpos-CE', 'positionMean', 'ce'),
@@ -63,7 +117,8 @@ const INFO = new Map<string, MeasureInfo>(BUILT_IN.map((m) => [m.name, m]));
 export function declareMeasure(info: MeasureInfo): MeasureInfo {
   const known = INFO.get(info.name);
   if (known) {
-    if (known.kind !== info.kind || known.description !== info.description) throw new Error(`importance measure ${info.name} is declared differently in analysis/measure-info.ts`);
+    if (known.kind !== info.kind || known.description !== info.description)
+      throw new Error(`importance measure ${info.name} is declared differently in analysis/measure-info.ts`);
     return known;
   }
   INFO.set(info.name, info);

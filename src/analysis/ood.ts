@@ -3,11 +3,11 @@
  * in [accLow, accHigh]. Every length is scored (so a skipped run records what it saw); the first
  * valid one is chosen. No valid N: `length` is null and the run is recorded as skipped.
  */
-import { AnalysisConfig, ConfigError, ExperimentConfig, TaskName } from '../config';
-import { sampleAccuracy } from '../eval';
-import type { Transformer } from '../model';
-import { Rng } from '../rng';
-import { getTask, longestSequence, TASKS } from '../tasks';
+import { AnalysisConfig, ConfigError, ExperimentConfig } from '../settings/config';
+import { getTask, longestSequence, TaskName, TASKS } from '../tasks';
+import { sampleAccuracy } from '../model/eval';
+import type { Transformer } from '../model/model';
+import { Rng } from '../base/rng';
 
 export interface OodPick {
   length: number | null;
@@ -23,11 +23,14 @@ export interface OodPick {
 export function checkOodLengthList(lengths: readonly number[], flag = 'oodLengths'): string {
   const given = !Array.isArray(lengths)
     ? JSON.stringify(lengths)
-    : TASKS.some((t) => getTask(t).oodLengths === lengths) ? `the default ${lengths.join(',')}` : JSON.stringify(lengths.join(','));
+    : TASKS.some((t) => getTask(t).oodLengths === lengths)
+      ? `the default ${lengths.join(',')}`
+      : JSON.stringify(lengths.join(','));
   if (!Array.isArray(lengths) || !lengths.length || lengths.some((n) => !Number.isInteger(n) || n < 1 || n > 99)) {
     throw new ConfigError(`${flag}: got ${given}; allowed: comma-separated integers in [1, 99]`);
   }
-  if (new Set(lengths).size !== lengths.length) throw new ConfigError(`${flag}: got ${given}, which repeats a length; allowed: distinct integers`);
+  if (new Set(lengths).size !== lengths.length)
+    throw new ConfigError(`${flag}: got ${given}, which repeats a length; allowed: distinct integers`);
   return given;
 }
 
@@ -37,7 +40,12 @@ export function checkOodLengthList(lengths: readonly number[], flag = 'oodLength
  * for the position table. `allowWithinTraining` admits lengths inside the training range for tiny
  * test models that do not generalise; the run then records `withinTraining` and never calls them OOD.
  */
-export function checkOodLengths(lengths: readonly number[], cfg: ExperimentConfig, allowWithinTraining = false, flag = '--ood-lengths'): readonly number[] {
+export function checkOodLengths(
+  lengths: readonly number[],
+  cfg: ExperimentConfig,
+  allowWithinTraining = false,
+  flag = '--ood-lengths',
+): readonly number[] {
   const { minLen, maxLen } = cfg.data;
   const given = checkOodLengthList(lengths, flag);
   const inside = lengths.filter((n) => n >= minLen && n <= maxLen);
@@ -52,7 +60,9 @@ export function checkOodLengths(lengths: readonly number[], cfg: ExperimentConfi
   if (cfg.model.positions === 'learned') {
     const tooLong = lengths.filter((n) => longestSequence(n) > cfg.model.maxPositions);
     if (tooLong.length) {
-      throw new ConfigError(`${flag}: got ${given}, but ${tooLong.join(', ')} need more than model.maxPositions=${cfg.model.maxPositions} positions; allowed: lengths N whose longest sequence (2N+2 for the paper's tasks) fits in ${cfg.model.maxPositions}`);
+      throw new ConfigError(
+        `${flag}: got ${given}, but ${tooLong.join(', ')} need more than model.maxPositions=${cfg.model.maxPositions} positions; allowed: lengths N whose longest sequence (2N+2 for the paper's tasks) fits in ${cfg.model.maxPositions}`,
+      );
     }
   }
   return lengths;
@@ -62,7 +72,12 @@ export function checkOodLengths(lengths: readonly number[], cfg: ExperimentConfi
  * The OOD rule (Section 2.2): the first length, in the order tried, whose exact match lies in
  * [accLow, accHigh], both ends included; null when none does.
  */
-export function chooseOodLength(lengths: readonly number[], accuracies: Readonly<Record<number, number>>, accLow: number, accHigh: number): number | null {
+export function chooseOodLength(
+  lengths: readonly number[],
+  accuracies: Readonly<Record<number, number>>,
+  accLow: number,
+  accHigh: number,
+): number | null {
   return lengths.find((n) => accuracies[n] >= accLow && accuracies[n] <= accHigh) ?? null;
 }
 

@@ -2,10 +2,12 @@
  * Replacing components' outputs: the patches for a set of values (heads before W_O, or the
  * authors' slice after it), and the exact-match accuracy of the model so patched.
  */
-import { tf } from '../backend';
-import { AnalysisConfig } from '../config';
-import { accuracy, exactMatch, ResidCache } from '../eval';
-import { componentPatch, hooks, Patch, Transformer } from '../model';
+import { tf } from '../kernels/tf';
+import { AnalysisConfig } from '../settings/config';
+import { accuracy, exactMatch, ResidCache } from '../model/eval';
+import { Transformer } from '../model/model';
+import { Patch } from '../model/patches';
+import { componentPatch, hooks } from '../model/hooks';
 import { Example } from '../tasks';
 
 /**
@@ -50,11 +52,14 @@ export function accuracyWith(
   examples: readonly Example[],
   residuals?: ResidCache,
 ): number {
-  if (residuals && residuals.examples !== examples) throw new Error('accuracyWith: the residual cache was computed for other examples');
+  if (residuals && residuals.examples !== examples)
+    throw new Error('accuracyWith: the residual cache was computed for other examples');
   const ids = Object.keys(values);
   const byId = new Map(model.components().map((c) => [c.id, c]));
   const first = Math.min(...ids.map((id) => byId.get(id)?.layer ?? 0));
   return withPatches(model, values, headAblation, (patches) =>
-    accuracy(residuals && ids.length ? residuals.exactMatchFrom(first, patches) : exactMatch(model, examples, { patches })),
+    accuracy(
+      residuals && ids.length ? residuals.exactMatchFrom(first, patches) : exactMatch(model, examples, { patches }),
+    ),
   );
 }

@@ -3,10 +3,11 @@
  * and classes (Eq. 3) -> pruning (Tables 2 and 6). Returns plain numbers (no tensors), with the
  * wall time of each phase. Knows nothing of files.
  */
-import { AnalysisConfig, checkSeed, checkTask, TaskName, validateAnalysisConfig } from '../config';
-import type { Transformer } from '../model';
-import { Rng } from '../rng';
-import { sampleExamples } from '../tasks';
+import { AnalysisConfig, checkSeed, checkTask } from '../settings/config';
+import { validateAnalysisConfig } from '../settings/validate';
+import { sampleExamples, TaskName } from '../tasks';
+import type { Transformer } from '../model/model';
+import { Rng } from '../base/rng';
 import { ImportanceContext } from './context';
 import './measures'; // registers every measure
 import { checkMeasures, getMeasure } from './registry';
@@ -72,11 +73,28 @@ export function analyzeModel(opts: AnalyzeOptions): AnalysisResult {
   const components = model.components().map((c) => c.id);
   const ood = timed(timingsMs, 'oodPick', opts.onPhase, () => pickOodLength(model, task, cfg, seed, opts.oodLengths));
   if (ood.length === null) {
-    const seen = Object.entries(ood.accuracies).map(([n, a]) => `N=${n}: ${(100 * a).toFixed(1)}%`).join(', ');
-    return { status: 'skipped', ood, reason: `no OOD length with accuracy in [${cfg.accLow}, ${cfg.accHigh}] (${seen})`, components, scores: {}, timingsMs };
+    const seen = Object.entries(ood.accuracies)
+      .map(([n, a]) => `N=${n}: ${(100 * a).toFixed(1)}%`)
+      .join(', ');
+    return {
+      status: 'skipped',
+      ood,
+      reason: `no OOD length with accuracy in [${cfg.accLow}, ${cfg.accHigh}] (${seen})`,
+      components,
+      scores: {},
+      timingsMs,
+    };
   }
   const evalSet = oodEvalSet(task, ood.length, seed, cfg.evalSamples);
-  const ctx = new ImportanceContext({ model, task, length: ood.length, cfg, seed, evalSet, pickAccuracy: ood.accuracies[ood.length] });
+  const ctx = new ImportanceContext({
+    model,
+    task,
+    length: ood.length,
+    cfg,
+    seed,
+    evalSet,
+    pickAccuracy: ood.accuracies[ood.length],
+  });
   const scores: Record<string, Record<string, number>> = {};
   const intervals: Record<string, Record<string, [number, number]>> = {};
   const measure = (name: string) =>
@@ -108,11 +126,26 @@ export function analyzeModel(opts: AnalyzeOptions): AnalysisResult {
           ctx,
         }),
       );
-  const variants = cfg.variants ? timed(timingsMs, 'variants', opts.onPhase, () => protocolVariants(ctx, G, components, scores.C)) : undefined;
-  const redraws = cfg.redraws > 0 ? timed(timingsMs, 'redraws', opts.onPhase, () => redrawNoise(ctx, components)) : undefined;
+  const variants = cfg.variants
+    ? timed(timingsMs, 'variants', opts.onPhase, () => protocolVariants(ctx, G, components, scores.C))
+    : undefined;
+  const redraws =
+    cfg.redraws > 0 ? timed(timingsMs, 'redraws', opts.onPhase, () => redrawNoise(ctx, components)) : undefined;
   const baseline = ctx.baseline();
   ctx.release();
-  return { status: 'analysed', ood, components, baseline, scores, intervals, classification, pruning, variants, redraws, timingsMs };
+  return {
+    status: 'analysed',
+    ood,
+    components,
+    baseline,
+    scores,
+    intervals,
+    classification,
+    pruning,
+    variants,
+    redraws,
+    timingsMs,
+  };
 }
 
 /** One redraw of the noise floor: the run's analysis settings, every sequence drawn afresh. */
@@ -143,7 +176,17 @@ export function redrawNoise(ctxBase: ImportanceContext, components: readonly str
   const out: Redraw[] = [];
   for (let k = 1; k <= cfg.redraws; k++) {
     const evalSet = sampleExamples(task, cfg.evalSamples, new Rng(seed, `ood-eval-redraw${k}`), length);
-    const ctx = new ImportanceContext({ model, task, length, cfg, seed, evalSet, pickAccuracy: ctxBase.pickAccuracy, components: ctxBase.components, redraw: k });
+    const ctx = new ImportanceContext({
+      model,
+      task,
+      length,
+      cfg,
+      seed,
+      evalSet,
+      pickAccuracy: ctxBase.pickAccuracy,
+      components: ctxBase.components,
+      redraw: k,
+    });
     const Gmap = getMeasure('G').compute(ctx);
     const Cmap = getMeasure('C').compute(ctx);
     const cl = classifyComponents(
@@ -151,8 +194,19 @@ export function redrawNoise(ctxBase: ImportanceContext, components: readonly str
       components.map((id) => Cmap[id]),
       { ...cfg, seed },
     );
-    const scores = cfg.measures.length ? Object.fromEntries(cfg.measures.map((name) => [name, getMeasure(name).compute(ctx)])) : undefined;
-    out.push({ redraw: k, baseline: ctx.baseline(), G: Gmap, C: Cmap, rho: cl.rho, ...cl.counts, classes: cl.classes, ...(scores ? { scores } : {}) });
+    const scores = cfg.measures.length
+      ? Object.fromEntries(cfg.measures.map((name) => [name, getMeasure(name).compute(ctx)]))
+      : undefined;
+    out.push({
+      redraw: k,
+      baseline: ctx.baseline(),
+      G: Gmap,
+      C: Cmap,
+      rho: cl.rho,
+      ...cl.counts,
+      classes: cl.classes,
+      ...(scores ? { scores } : {}),
+    });
     ctx.release();
   }
   return out;
@@ -166,7 +220,15 @@ export interface ProtocolVariant {
   baseline: number;
   C: Record<string, number>;
   rho: number;
-  classifications: { rankRule: AnalysisConfig['rankRule']; inclusive: boolean; heroes: number; bloats: number; expectedHeroes?: number; expectedBloats?: number; classes: string[] }[];
+  classifications: {
+    rankRule: AnalysisConfig['rankRule'];
+    inclusive: boolean;
+    heroes: number;
+    bloats: number;
+    expectedHeroes?: number;
+    expectedBloats?: number;
+    classes: string[];
+  }[];
 }
 
 /** The evaluation sizes variants are scored at: both presets' (100 and 1000) and the run's own. */
@@ -192,7 +254,15 @@ export function protocolVariants(
     for (const paired of [true, false]) {
       for (const evalSamples of sizes) {
         const vcfg = { ...cfg, headAblation, paired, evalSamples };
-        const evalSet = evalSamples === cfg.evalSamples ? ctxBase.evalSet : sampleExamples(ctxBase.task, evalSamples, new Rng(ctxBase.seed, `ood-eval-${evalSamples}`), ctxBase.length);
+        const evalSet =
+          evalSamples === cfg.evalSamples
+            ? ctxBase.evalSet
+            : sampleExamples(
+                ctxBase.task,
+                evalSamples,
+                new Rng(ctxBase.seed, `ood-eval-${evalSamples}`),
+                ctxBase.length,
+              );
         const ctx = ctxBase.withConfig(vcfg, evalSet);
         const own = headAblation === cfg.headAblation && paired === cfg.paired && evalSamples === cfg.evalSamples;
         const Cmap = own && ownC ? ownC : getMeasure('C').compute(ctx);
@@ -204,7 +274,15 @@ export function protocolVariants(
             classifications.push({ rankRule, inclusive, ...cl.counts, classes: cl.classes });
           }
         }
-        out.push({ headAblation, paired, evalSamples, baseline: ctx.baseline(), C: Cmap, rho: classifyComponents(G, C, { ...vcfg, seed: 0, rankRule: 'average' }).rho, classifications });
+        out.push({
+          headAblation,
+          paired,
+          evalSamples,
+          baseline: ctx.baseline(),
+          C: Cmap,
+          rho: classifyComponents(G, C, { ...vcfg, seed: 0, rankRule: 'average' }).rho,
+          classifications,
+        });
         if (evalSet !== ctxBase.evalSet) ctx.release();
       }
     }

@@ -6,9 +6,10 @@
  *   'name-order'`: the authors' code takes the first two of each class in component order.)
  * Table 6: ablate all Bloats; in-distribution accuracy at length `idLength` before and after.
  */
-import type { AnalysisConfig, TaskName } from '../config';
-import type { Transformer } from '../model';
-import { Rng } from '../rng';
+import type { AnalysisConfig } from '../settings/config';
+import type { TaskName } from '../tasks';
+import type { Transformer } from '../model/model';
+import { Rng } from '../base/rng';
 import { Example, sampleExamples } from '../tasks';
 import type { ImportanceContext } from './context';
 import { accuracyWith } from './patching';
@@ -30,7 +31,13 @@ export function prunedAccuracy(
  * The `k` most extreme members of a class: Heroes by most negative Delta, Bloats by most positive.
  * Equal Delta: the component listed first wins (stated, since average ranks can tie).
  */
-export function mostExtreme(ids: readonly string[], delta: readonly number[], classes: readonly ComponentClass[], cls: ComponentClass, k: number): string[] {
+export function mostExtreme(
+  ids: readonly string[],
+  delta: readonly number[],
+  classes: readonly ComponentClass[],
+  cls: ComponentClass,
+  k: number,
+): string[] {
   const sign = cls === 'HiddenHero' ? 1 : -1;
   return ids
     .map((id, i) => ({ id, i, d: delta[i] }))
@@ -55,7 +62,9 @@ export function pruningTargets(opts: {
   k?: number;
 }): string[] {
   const { ids, delta, classes, cls, select, k = 2 } = opts;
-  return select === 'extreme' ? mostExtreme(ids, delta, classes, cls, k) : ids.filter((_, i) => classes[i] === cls).slice(0, k);
+  return select === 'extreme'
+    ? mostExtreme(ids, delta, classes, cls, k)
+    : ids.filter((_, i) => classes[i] === cls).slice(0, k);
 }
 
 export interface PruningResult {
@@ -80,9 +89,15 @@ export interface PruningResult {
  * W_V gradient (heads of a layer tie), C from mean ablation before W_O on 50 fresh sequences per
  * head against the OOD-pick baseline, average ranks, Bloat at Delta >= threshold.
  */
-export function authorsLastSectionBloats(ctx: ImportanceContext): NonNullable<PruningResult['allBloats']['headsOnly']> & { ids: string[] } {
+export function authorsLastSectionBloats(
+  ctx: ImportanceContext,
+): NonNullable<PruningResult['allBloats']['headsOnly']> & { ids: string[] } {
   const heads = ctx.components.filter((c) => c.kind === 'head');
-  const hctx = ctx.withConfig({ ...ctx.cfg, headAblation: 'before-WO', paired: false, evalSamples: 50 }, ctx.evalSet, heads);
+  const hctx = ctx.withConfig(
+    { ...ctx.cfg, headAblation: 'before-WO', paired: false, evalSamples: 50 },
+    ctx.evalSet,
+    heads,
+  );
   const G = getMeasure('G-layerWV').compute(hctx);
   const C = getMeasure('C').compute(hctx);
   const ids = heads.map((c) => c.id);
@@ -115,13 +130,20 @@ export function pruningAnalysis(opts: {
   const idBefore = acc([], idSet);
   let allBloats: PruningResult['allBloats'];
   if (cfg.table6Protocol === 'authors-last-section') {
-    if (!opts.ctx) throw new Error("pruningAnalysis: table6Protocol 'authors-last-section' needs the importance context");
+    if (!opts.ctx)
+      throw new Error("pruningAnalysis: table6Protocol 'authors-last-section' needs the importance context");
     const { ids: bl, ...headsOnly } = authorsLastSectionBloats(opts.ctx);
     // Their scoring: baseline on 100 fresh sequences, the pruned model on 50 other fresh ones.
     const before = sampleExamples(opts.task, 100, new Rng(opts.seed, 'id-eval-100'), cfg.idLength);
     const after = sampleExamples(opts.task, 50, new Rng(opts.seed, 'id-eval-50'), cfg.idLength);
     const prune = (set: Example[]) => prunedAccuracy(model, bl, means, 'before-WO', set);
-    allBloats = { ids: bl, idBefore: prunedAccuracy(model, [], means, 'before-WO', before), idAfter: bl.length ? prune(after) : null, protocol: cfg.table6Protocol, headsOnly };
+    allBloats = {
+      ids: bl,
+      idBefore: prunedAccuracy(model, [], means, 'before-WO', before),
+      idAfter: bl.length ? prune(after) : null,
+      protocol: cfg.table6Protocol,
+      headsOnly,
+    };
   } else {
     const bl = ids.filter((_, i) => classes[i] === 'GradientBloat');
     allBloats = { ids: bl, idBefore, idAfter: maybe(bl, idSet), protocol: cfg.table6Protocol };
@@ -129,7 +151,11 @@ export function pruningAnalysis(opts: {
   return {
     heroes,
     bloats,
-    ood: { baseline: acc([], opts.evalSet), heroesPruned: maybe(heroes, opts.evalSet), bloatsPruned: maybe(bloats, opts.evalSet) },
+    ood: {
+      baseline: acc([], opts.evalSet),
+      heroesPruned: maybe(heroes, opts.evalSet),
+      bloatsPruned: maybe(bloats, opts.evalSet),
+    },
     id: { baseline: idBefore, heroesPruned: maybe(heroes, idSet), bloatsPruned: maybe(bloats, idSet) },
     allBloats,
     idLength: cfg.idLength,

@@ -9,8 +9,8 @@
  * hence large Delta, which manufactures early Bloats and late Heroes by construction.
  */
 import { sampleRankCorrelation } from 'simple-statistics';
-import type { RankRule } from '../config';
-import { Rng } from '../rng';
+import type { RankRule } from '../settings/config';
+import { Rng } from '../base/rng';
 
 export type ComponentClass = 'HiddenHero' | 'GradientBloat' | 'Aligned';
 export const CLASSES: readonly ComponentClass[] = ['HiddenHero', 'GradientBloat', 'Aligned'];
@@ -19,7 +19,7 @@ export const CLASSES: readonly ComponentClass[] = ['HiddenHero', 'GradientBloat'
 export function averageRanks(xs: readonly number[]): number[] {
   const order = xs.map((v, i) => [v, i] as const).sort((a, b) => a[0] - b[0]);
   const ranks = new Array<number>(xs.length);
-  for (let i = 0; i < order.length; ) {
+  for (let i = 0; i < order.length;) {
     let j = i;
     while (j + 1 < order.length && order[j + 1][0] === order[i][0]) j++;
     for (let k = i; k <= j; k++) ranks[order[k][1]] = (i + j) / 2 + 1;
@@ -96,11 +96,21 @@ export function classifyComponents(G: readonly number[], C: readonly number[], o
     const rankC = rank(C);
     const delta = rankG.map((r, i) => r - rankC[i]);
     const classes = cls(delta);
-    return { rho, rankG, rankC, delta, classes, counts: { heroes: countClass(classes, 'HiddenHero'), bloats: countClass(classes, 'GradientBloat') } };
+    return {
+      rho,
+      rankG,
+      rankC,
+      delta,
+      classes,
+      counts: { heroes: countClass(classes, 'HiddenHero'), bloats: countClass(classes, 'GradientBloat') },
+    };
   }
   const rng = new Rng(opts.seed, 'tie-break');
   const n = G.length;
-  const freq = Array.from({ length: n }, () => ({ HiddenHero: 0, GradientBloat: 0, Aligned: 0 }) as Record<ComponentClass, number>);
+  const freq = Array.from(
+    { length: n },
+    () => ({ HiddenHero: 0, GradientBloat: 0, Aligned: 0 }) as Record<ComponentClass, number>,
+  );
   const sumDelta = new Array<number>(n).fill(0);
   let first: { rankG: number[]; rankC: number[]; delta: number[] } | null = null;
   for (let d = 0; d < opts.tieDraws; d++) {
@@ -140,10 +150,19 @@ export function classifyComponents(G: readonly number[], C: readonly number[], o
  * Eq. 3 for any pair of recorded measures: `cheap` (a gradient-based score) in G's place, `causal`
  * (an ablation's effect) in C's. `scores` is a run's record of every measure, by component id.
  */
-export function classifyMeasures(scores: Readonly<Record<string, Record<string, number>>>, components: readonly string[], cheap: string, causal: string, opts: RankOptions): Classification {
+export function classifyMeasures(
+  scores: Readonly<Record<string, Record<string, number>>>,
+  components: readonly string[],
+  cheap: string,
+  causal: string,
+  opts: RankOptions,
+): Classification {
   const column = (m: string) => {
     const s = scores[m];
-    if (!s) throw new Error(`no scores recorded for measure ${JSON.stringify(m)}; recorded: ${Object.keys(scores).join(', ')}`);
+    if (!s)
+      throw new Error(
+        `no scores recorded for measure ${JSON.stringify(m)}; recorded: ${Object.keys(scores).join(', ')}`,
+      );
     return components.map((id) => s[id]);
   };
   return classifyComponents(column(cheap), column(causal), opts);
@@ -154,13 +173,18 @@ export function classifyMeasures(scores: Readonly<Record<string, Record<string, 
  * equal for every component has no ranking: C is 0 everywhere when no single ablation changes the
  * exact match at the chosen length).
  */
-export function describeRho(rho: number | null | undefined, scores: Partial<Record<'G' | 'C', Record<string, number>>> = {}): string {
+export function describeRho(
+  rho: number | null | undefined,
+  scores: Partial<Record<'G' | 'C', Record<string, number>>> = {},
+): string {
   if (rho != null && Number.isFinite(rho)) return rho.toFixed(3);
   const constant = (['G', 'C'] as const).filter((k) => {
     const v = Object.values(scores[k] ?? {});
     return v.length > 0 && v.every((x) => x === v[0]);
   });
   if (!constant.length) return 'undefined (G or C is the same for every component)';
-  const why = constant.map((k) => `${k} is ${Number(Object.values(scores[k]!)[0].toPrecision(3))} for every component`).join(' and ');
+  const why = constant
+    .map((k) => `${k} is ${Number(Object.values(scores[k]!)[0].toPrecision(3))} for every component`)
+    .join(' and ');
   return `undefined (${why}${constant.includes('C') ? ': no single ablation changes the exact match at this length' : ''})`;
 }

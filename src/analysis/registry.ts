@@ -4,7 +4,7 @@
  * up by name (analysis.measures) and needs no other change. The measures themselves are in
  * measures/, one file each.
  */
-import { ConfigError, setMeasureNameCheck } from '../config';
+import { ConfigError } from '../settings/config';
 import type { ImportanceContext } from './context';
 import { allMeasureInfo, declareMeasure, MeasureInfo } from './measure-info';
 
@@ -18,11 +18,13 @@ export interface ImportanceMeasure extends MeasureInfo {
 /** Every registered measure named, else an error listing the unknown ones and what is registered (before any work). */
 export function checkMeasures(names: readonly string[], setting = 'analysis.measures'): void {
   const unknown = names.filter((n) => !REGISTRY.has(n));
-  if (unknown.length) throw new ConfigError(`config ${setting}: unknown measure${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => JSON.stringify(n)).join(', ')}; registered: ${registeredNames()}`);
+  if (unknown.length)
+    throw new ConfigError(
+      `config ${setting}: unknown measure${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => JSON.stringify(n)).join(', ')}; registered: ${registeredNames()}`,
+    );
 }
 
 const REGISTRY = new Map<string, ImportanceMeasure>();
-setMeasureNameCheck((names) => checkMeasures(names));
 
 /** Registers a measure's computation; a built-in one takes its info from measure-info.ts, a new one declares it there. */
 export function registerMeasure(m: ImportanceMeasure): ImportanceMeasure {
@@ -47,5 +49,7 @@ export function listMeasures(): ImportanceMeasure[] {
 }
 
 function registeredNames(): string {
-  return listMeasures().map((m) => m.name).join(', ');
+  return listMeasures()
+    .map((m) => m.name)
+    .join(', ');
 }

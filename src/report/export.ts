@@ -7,18 +7,28 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { makeDir, WriteBatch } from '../files';
-import { onInterrupt } from '../interrupt';
-import { projectRoot } from '../project-root';
-import type { PlotlyFigure } from './figures';
-import { FONT_FILE, FONT_NAME, fontFaceCss, fontFaceLink, styled } from './style';
+import { makeDir, WriteBatch } from '../io/files';
+import { onInterrupt } from '../io/interrupt';
+import { projectRoot } from '../io/project-root';
+import type { PlotlyFigure } from './style';
+import { FONT_FILE, FONT_NAME, fontFaceLink, styled } from './style';
+
+/** The @font-face rule of the project's font, embedded (a data URL): for export pages and SVG files, which load nothing else. */
+export function fontFaceCss(): string {
+  const file = path.join(projectRoot(), FONT_FILE);
+  if (!fs.existsSync(file))
+    throw new Error(`the figures' font ${FONT_FILE} is missing: run npm ci (it installs @fontsource/open-sans)`);
+  return `@font-face { font-family: '${FONT_NAME}'; font-style: normal; font-weight: 400; src: url(data:font/woff2;base64,${fs.readFileSync(file).toString('base64')}) format('woff2'); }`;
+}
 
 export type ImageFormat = 'svg' | 'png' | 'pdf';
 /** Every format exportFigures writes besides HTML, by default. */
 export const IMAGE_FORMATS: readonly ImageFormat[] = ['svg', 'png', 'pdf'];
 export const PLOTLY_VERSION: string = (() => {
   try {
-    return JSON.parse(fs.readFileSync(path.join(projectRoot(), 'node_modules', 'plotly.js-dist', 'package.json'), 'utf8')).version;
+    return JSON.parse(
+      fs.readFileSync(path.join(projectRoot(), 'node_modules', 'plotly.js-dist', 'package.json'), 'utf8'),
+    ).version;
   } catch {
     return '3.1.1';
   }
@@ -33,9 +43,14 @@ const BROWSER_HINT =
 
 /** The Chromium binary to use, or null with the reason. */
 export function findChromium(explicit = process.env.GCG_CHROMIUM): { path: string | null; reason?: string } {
-  const candidates = explicit ? [explicit] : ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
+  const candidates = explicit
+    ? [explicit]
+    : ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
   for (const c of candidates) if (fs.existsSync(c)) return { path: c };
-  return { path: null, reason: `${explicit ? `GCG_CHROMIUM=${explicit} does not exist` : 'no Chromium found at /usr/bin/chromium'}. ${BROWSER_HINT}` };
+  return {
+    path: null,
+    reason: `${explicit ? `GCG_CHROMIUM=${explicit} does not exist` : 'no Chromium found at /usr/bin/chromium'}. ${BROWSER_HINT}`,
+  };
 }
 
 /** A standalone HTML page for one figure; `plotlySrc` is the script URL relative to the page. */
@@ -78,8 +93,14 @@ export async function renderImages(
 ): Promise<Record<string, Partial<Record<ImageFormat, Buffer>>>> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { chromium } = require('playwright-core') as typeof import('playwright-core');
-  // Signals stay ours (src/interrupt.ts): Playwright would otherwise install its own SIGINT/SIGTERM handlers.
-  const browser = await chromium.launch({ executablePath: chromiumPath, args: CHROMIUM_ARGS, handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false });
+  // Signals stay ours (src/io/interrupt.ts): Playwright would otherwise install its own SIGINT/SIGTERM handlers.
+  const browser = await chromium.launch({
+    executablePath: chromiumPath,
+    args: CHROMIUM_ARGS,
+    handleSIGINT: false,
+    handleSIGTERM: false,
+    handleSIGHUP: false,
+  });
   try {
     // Two pages, each with the font and plotly.js loaded once: PNG at twice the size, SVG and PDF at 1:1.
     const font = fontFaceCss();
@@ -87,10 +108,14 @@ export async function renderImages(
     const pageAt = async (scale: number) => {
       if (!pages.has(scale)) {
         const page = await browser.newPage({ deviceScaleFactor: scale });
-        await page.setContent(`<html><head><style>${font} @page { margin: 0 } html, body { margin: 0; background: white }</style></head><body><div id="fig"></div></body></html>`);
+        await page.setContent(
+          `<html><head><style>${font} @page { margin: 0 } html, body { margin: 0; background: white }</style></head><body><div id="fig"></div></body></html>`,
+        );
         await page.addScriptTag({ path: plotlyScriptPath() });
         await page.evaluate(async (name) => {
-          const d = globalThis as unknown as { document: { fonts: { load(font: string): Promise<unknown>; ready: Promise<unknown> } } };
+          const d = globalThis as unknown as {
+            document: { fonts: { load(font: string): Promise<unknown>; ready: Promise<unknown> } };
+          };
           await d.document.fonts.load(`13px '${name}'`);
           await d.document.fonts.ready;
         }, FONT_NAME);
@@ -104,7 +129,8 @@ export async function renderImages(
       const t0 = Date.now();
       const spec = sized(styled(fig));
       out[name] = {};
-      for (const format of formats) out[name][format] = await drawIn(await pageAt(format === 'png' ? 2 : 1), spec, font, format);
+      for (const format of formats)
+        out[name][format] = await drawIn(await pageAt(format === 'png' ? 2 : 1), spec, font, format);
       log?.(`  [${i + 1}/${names.length}] ${name}: ${formats.join(', ')} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
     }
     return out;
@@ -119,22 +145,37 @@ export async function renderImages(
  * random element ids made fixed; PDF, the browser's (vector) print, its dates fixed. Drawn twice on
  * one machine, each comes out byte for byte the same.
  */
-async function drawIn(page: import('playwright-core').Page, spec: PlotlyFigure, font: string, format: ImageFormat): Promise<Buffer> {
+async function drawIn(
+  page: import('playwright-core').Page,
+  spec: PlotlyFigure,
+  font: string,
+  format: ImageFormat,
+): Promise<Buffer> {
   const { width, height } = spec.layout as { width: number; height: number };
   await page.setViewportSize({ width, height });
   const svg = await page.evaluate(
     async ([f, wantSvg]) => {
-      const w = globalThis as unknown as { Plotly: { purge(id: string): void; newPlot(id: string, d: unknown, l: unknown, c: unknown): Promise<unknown>; toImage(fig: unknown, o: unknown): Promise<string> } };
+      const w = globalThis as unknown as {
+        Plotly: {
+          purge(id: string): void;
+          newPlot(id: string, d: unknown, l: unknown, c: unknown): Promise<unknown>;
+          toImage(fig: unknown, o: unknown): Promise<string>;
+        };
+      };
       const spec = f as unknown as { data: unknown; layout: { width: number; height: number } };
       w.Plotly.purge('fig');
       await w.Plotly.newPlot('fig', spec.data, spec.layout, { staticPlot: true });
-      return wantSvg ? await w.Plotly.toImage(spec, { format: 'svg', width: spec.layout.width, height: spec.layout.height }) : '';
+      return wantSvg
+        ? await w.Plotly.toImage(spec, { format: 'svg', width: spec.layout.width, height: spec.layout.height })
+        : '';
     },
     [spec, format === 'svg'] as const,
   );
   if (format === 'png') return await page.screenshot({ type: 'png', clip: { x: 0, y: 0, width, height } });
   if (format === 'svg') return Buffer.from(fixedSvg(decodeURIComponent(svg.slice(svg.indexOf(',') + 1)), font), 'utf8');
-  return fixedPdf(await page.pdf({ width: `${width}px`, height: `${height}px`, printBackground: true, pageRanges: '1' }));
+  return fixedPdf(
+    await page.pdf({ width: `${width}px`, height: `${height}px`, printBackground: true, pageRanges: '1' }),
+  );
 }
 
 /** Plotly's SVG with its random figure id (in every defs, clip path and gradient id) replaced by a fixed one, and the project's font embedded. */
@@ -152,7 +193,10 @@ export function fixedPdf(pdf: Buffer): Buffer {
   // The same in XMP metadata: dates (2026-12-03T18:15:30+00:00) and document uuids.
   text = text.replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d/g, '2000-01-01T00:00:00');
   text = text.replace(/uuid:[0-9a-fA-F-]{36}/g, (m) => `uuid:${m.slice(5).replace(/[0-9a-fA-F]/g, '0')}`);
-  text = text.replace(/\/ID \[<([0-9A-Fa-f]+)> <([0-9A-Fa-f]+)>\]/g, (_m, a: string, b: string) => `/ID [<${'0'.repeat(a.length)}> <${'0'.repeat(b.length)}>]`);
+  text = text.replace(
+    /\/ID \[<([0-9A-Fa-f]+)> <([0-9A-Fa-f]+)>\]/g,
+    (_m, a: string, b: string) => `/ID [<${'0'.repeat(a.length)}> <${'0'.repeat(b.length)}>]`,
+  );
   return Buffer.from(text, 'latin1');
 }
 
@@ -172,7 +216,12 @@ function sized(fig: PlotlyFigure): PlotlyFigure {
 export async function exportFigures(
   figs: Record<string, PlotlyFigure>,
   dir: string,
-  opts: { formats?: ImageFormat[]; chromiumPath?: string; batch?: WriteBatch; /** One line per figure rendered (progress). */ log?: (line: string) => void } = {},
+  opts: {
+    formats?: ImageFormat[];
+    chromiumPath?: string;
+    batch?: WriteBatch;
+    /** One line per figure rendered (progress). */ log?: (line: string) => void;
+  } = {},
 ): Promise<ExportResult> {
   makeDir(dir);
   const batch = opts.batch ?? new WriteBatch();
@@ -189,7 +238,12 @@ export async function exportFigures(
   }
 }
 
-async function stageFigures(figs: Record<string, PlotlyFigure>, dir: string, batch: WriteBatch, opts: { formats?: ImageFormat[]; chromiumPath?: string; log?: (line: string) => void }): Promise<ExportResult> {
+async function stageFigures(
+  figs: Record<string, PlotlyFigure>,
+  dir: string,
+  batch: WriteBatch,
+  opts: { formats?: ImageFormat[]; chromiumPath?: string; log?: (line: string) => void },
+): Promise<ExportResult> {
   const written: string[] = [];
   const rel = (f: string) => path.relative(path.resolve(dir), f).split(path.sep).join('/');
   const plotlySrc = rel(plotlyScriptPath());

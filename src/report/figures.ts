@@ -4,24 +4,32 @@
  * and `figures` exports them (src/report/export.ts).
  */
 import type { ComponentClass } from '../analysis/ranks';
-import type { RunRecord } from '../store';
+import type { RunRecord } from '../records/format';
 import { getTask, TaskName, TASKS } from '../tasks';
 import { PAPER } from './paper';
-import { analysed, MeasurePair, PAPER_PAIR, pairClassification, rhoOf, tasksIn } from './records';
-import { logAxis } from './style';
-
-export interface PlotlyFigure {
-  data: Record<string, unknown>[];
-  layout: Record<string, unknown>;
-}
-
+import {
+  analysed,
+  MeasurePair,
+  PAPER_PAIR,
+  pairClassification,
+  presetClause,
+  presetLabel,
+  rhoOf,
+  tasksIn,
+} from './records';
+import { LEGEND_BELOW, PlotlyFigure } from './style';
+import { trainingCurves } from './curves';
 /** One colour per class, used by every figure. */
 export const CLASS_COLORS: Record<ComponentClass, string> = {
   HiddenHero: '#d62728',
   GradientBloat: '#1f77b4',
   Aligned: '#7f7f7f',
 };
-export const CLASS_LABEL: Record<ComponentClass, string> = { HiddenHero: 'Hidden Hero', GradientBloat: 'Gradient Bloat', Aligned: 'Aligned' };
+export const CLASS_LABEL: Record<ComponentClass, string> = {
+  HiddenHero: 'Hidden Hero',
+  GradientBloat: 'Gradient Bloat',
+  Aligned: 'Aligned',
+};
 
 const finite = (x: number | null | undefined): x is number => typeof x === 'number' && Number.isFinite(x);
 
@@ -34,27 +42,13 @@ export function minMax(xs: readonly number[]): number[] {
 
 /** Mean rho over the analysed seeds of `task`, between the pair's two measures (default: G and C). */
 export function meanRho(records: readonly RunRecord[], task: TaskName, pair: MeasurePair = PAPER_PAIR): number {
-  const rhos = analysed(records, task).map((r) => pairClassification(r, pair).rho).filter(finite);
+  const rhos = analysed(records, task)
+    .map((r) => pairClassification(r, pair).rho)
+    .filter(finite);
   return rhos.length ? rhos.reduce((a, b) => a + b, 0) / rhos.length : NaN;
 }
 
 const fmtRho = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : 'undefined');
-
-/** The records' presets, `paper` or `authors + paper` ('' for none): every title names them, so that figures of the two presets cannot be mistaken for each other. */
-const presetsOf = (records: readonly RunRecord[]) => [...new Set(records.map((r) => r.preset))].join(' + ');
-
-/** ` (preset paper)`: the preset after a title. */
-export function presetLabel(records: readonly RunRecord[]): string {
-  return presetsOf(records) ? ` (preset ${presetsOf(records)})` : '';
-}
-
-/** `, preset paper`: the preset as a title's last clause. */
-export function presetClause(records: readonly RunRecord[]): string {
-  return presetsOf(records) ? `, preset ${presetsOf(records)}` : '';
-}
-
-/** A legend below the plot, across: it never covers data or gets clipped at the right edge. */
-const LEGEND_BELOW = { orientation: 'h', x: 0, y: -0.3, xanchor: 'left', yanchor: 'top' };
 
 /**
  * Figure 1: G against C for every component of every analysed seed, min-max normalised per seed,
@@ -100,12 +94,19 @@ export function figure1(records: readonly RunRecord[], pair: MeasurePair = PAPER
     }
   });
   const layout: Record<string, unknown> = {
-    title: { text: `${paperPair ? 'Figure 1: the Gradient-Causal Gap' : `${pair.cheap} against ${pair.causal}`}${presetClause(records)}<br><sub>each component of every seed, scores min-max normalised per seed</sub>` },
+    title: {
+      text: `${paperPair ? 'Figure 1: the Gradient-Causal Gap' : `${pair.cheap} against ${pair.causal}`}${presetClause(records)}<br><sub>each component of every seed, scores min-max normalised per seed</sub>`,
+    },
     grid: { rows: 1, columns: tasks.length, pattern: 'independent' },
     legend: LEGEND_BELOW,
     margin: { t: 130, b: 150 },
     annotations: tasks.map((task, p) => ({
-      text: ((rs) => (rs.length === 1 ? `${getTask(task).label} seed ${rs[0].seed} (rho = ${fmtRho(meanRho(records, task, pair))})` : `${getTask(task).label} (mean rho over ${rs.length} seeds = ${fmtRho(meanRho(records, task, pair))})`))(analysed(records, task)),
+      text: ((rs) =>
+        rs.length === 1
+          ? `${getTask(task).label} seed ${rs[0].seed} (rho = ${fmtRho(meanRho(records, task, pair))})`
+          : `${getTask(task).label} (mean rho over ${rs.length} seeds = ${fmtRho(meanRho(records, task, pair))})`)(
+        analysed(records, task),
+      ),
       showarrow: false,
       xref: `x${p === 0 ? '' : p + 1} domain`,
       yref: `y${p === 0 ? '' : p + 1} domain`,
@@ -117,8 +118,14 @@ export function figure1(records: readonly RunRecord[], pair: MeasurePair = PAPER
   };
   tasks.forEach((_, p) => {
     const s = p === 0 ? '' : String(p + 1);
-    layout[`xaxis${s}`] = { title: { text: paperPair ? 'gradient magnitude G (normalised)' : `${pair.cheap} (normalised)` }, range: [-0.05, 1.05] };
-    layout[`yaxis${s}`] = { title: { text: paperPair ? 'causal importance C (normalised)' : `${pair.causal} (normalised)` }, range: [-0.05, 1.05] };
+    layout[`xaxis${s}`] = {
+      title: { text: paperPair ? 'gradient magnitude G (normalised)' : `${pair.cheap} (normalised)` },
+      range: [-0.05, 1.05],
+    };
+    layout[`yaxis${s}`] = {
+      title: { text: paperPair ? 'causal importance C (normalised)' : `${pair.causal} (normalised)` },
+      range: [-0.05, 1.05],
+    };
   });
   return { data, layout };
 }
@@ -132,7 +139,16 @@ export function figure2(records: readonly RunRecord[], task: TaskName = PAPER.fi
   const comps = rs[0]?.analysis.components ?? [];
   const layers = [...new Set(comps.map((id) => id.split('.')[0]))];
   const count = (cls: ComponentClass) =>
-    layers.map((L) => rs.reduce((a, r) => a + r.analysis.components.filter((id, i) => id.startsWith(`${L}.`) && r.analysis.classification!.classes[i] === cls).length, 0));
+    layers.map((L) =>
+      rs.reduce(
+        (a, r) =>
+          a +
+          r.analysis.components.filter(
+            (id, i) => id.startsWith(`${L}.`) && r.analysis.classification!.classes[i] === cls,
+          ).length,
+        0,
+      ),
+    );
   const meanDelta = comps.map((id) => {
     const ds = rs.map((r) => {
       const c = r.analysis.classification!;
@@ -142,7 +158,8 @@ export function figure2(records: readonly RunRecord[], task: TaskName = PAPER.fi
   });
   const t = rs[0]?.config.analysis.threshold ?? 6;
   const inclusive = rs[0]?.config.analysis.inclusive ?? true;
-  const classOf = (d: number): ComponentClass => ((inclusive ? d <= -t : d < -t) ? 'HiddenHero' : (inclusive ? d >= t : d > t) ? 'GradientBloat' : 'Aligned');
+  const classOf = (d: number): ComponentClass =>
+    (inclusive ? d <= -t : d < -t) ? 'HiddenHero' : (inclusive ? d >= t : d > t) ? 'GradientBloat' : 'Aligned';
   const le = inclusive ? '<=' : '<';
   const ge = inclusive ? '>=' : '>';
   const deltaName: Record<ComponentClass, string> = {
@@ -163,20 +180,49 @@ export function figure2(records: readonly RunRecord[], task: TaskName = PAPER.fi
       legend: 'legend2',
     };
   });
-  const line = (y: number) => ({ type: 'line', xref: 'x2 domain', yref: 'y2', x0: 0, x1: 1, y0: y, y1: y, line: { dash: 'dash', color: '#444', width: 1 } });
+  const line = (y: number) => ({
+    type: 'line',
+    xref: 'x2 domain',
+    yref: 'y2',
+    x0: 0,
+    x1: 1,
+    y0: y,
+    y1: y,
+    line: { dash: 'dash', color: '#444', width: 1 },
+  });
   return {
     data: [
-      { type: 'bar', name: 'Hidden Heroes (count)', x: layers, y: count('HiddenHero'), marker: { color: CLASS_COLORS.HiddenHero } },
-      { type: 'bar', name: 'Gradient Bloats (count)', x: layers, y: count('GradientBloat'), marker: { color: CLASS_COLORS.GradientBloat } },
+      {
+        type: 'bar',
+        name: 'Hidden Heroes (count)',
+        x: layers,
+        y: count('HiddenHero'),
+        marker: { color: CLASS_COLORS.HiddenHero },
+      },
+      {
+        type: 'bar',
+        name: 'Gradient Bloats (count)',
+        x: layers,
+        y: count('GradientBloat'),
+        marker: { color: CLASS_COLORS.GradientBloat },
+      },
       ...deltaBars,
     ],
     layout: {
-      title: { text: `Figure 2: where Heroes and Bloats sit, ${getTask(task).label}, ${rs.length} seeds${presetClause(rs)}` },
+      title: {
+        text: `Figure 2: where Heroes and Bloats sit, ${getTask(task).label}, ${rs.length} seeds${presetClause(rs)}`,
+      },
       grid: { rows: 1, columns: 2, pattern: 'independent' },
       barmode: 'group',
       // One legend under each panel: the counts' classes on the left, mean Delta's on the right.
       legend: { x: 0, xanchor: 'left', y: -0.38, yanchor: 'top', title: { text: 'per layer, summed over seeds' } },
-      legend2: { x: 0.55, xanchor: 'left', y: -0.38, yanchor: 'top', title: { text: 'per component, mean over seeds' } },
+      legend2: {
+        x: 0.55,
+        xanchor: 'left',
+        y: -0.38,
+        yanchor: 'top',
+        title: { text: 'per component, mean over seeds' },
+      },
       margin: { b: 250 },
       shapes: [line(t), line(-t)],
       xaxis: { title: { text: 'layer' } },
@@ -193,7 +239,11 @@ export function figure2(records: readonly RunRecord[], task: TaskName = PAPER.fi
 export function figure3(record: RunRecord): PlotlyFigure {
   const p = record.analysis.pruning;
   if (!p) throw new Error(`figure3: ${record.task} seed ${record.seed} has no pruning results`);
-  const labels = ['Baseline', `Prune Bloats (${p.bloats.join(', ') || 'none'})`, `Prune Heroes (${p.heroes.join(', ') || 'none'})`];
+  const labels = [
+    'Baseline',
+    `Prune Bloats (${p.bloats.join(', ') || 'none'})`,
+    `Prune Heroes (${p.heroes.join(', ') || 'none'})`,
+  ];
   const values = [p.ood.baseline, p.ood.bloatsPruned, p.ood.heroesPruned].map((v) => (v === null ? null : 100 * v));
   return {
     data: [
@@ -207,7 +257,9 @@ export function figure3(record: RunRecord): PlotlyFigure {
       },
     ],
     layout: {
-      title: { text: `Figure 3: pruning, ${getTask(record.task).label} seed ${record.seed} (N = ${record.analysis.ood.length})${presetLabel([record])}` },
+      title: {
+        text: `Figure 3: pruning, ${getTask(record.task).label} seed ${record.seed} (N = ${record.analysis.ood.length})${presetLabel([record])}`,
+      },
       yaxis: { title: { text: 'OOD exact match (%)' }, range: [0, 105] },
       width: 700,
       height: 450,
@@ -232,116 +284,15 @@ export function figure4(records: readonly RunRecord[]): PlotlyFigure {
     layout: {
       title: { text: `Figure 4: Spearman rho(G, C) per seed${presetLabel(records)}` },
       // Seeds in numeric order on the axis, whichever task lists a seed first.
-      xaxis: { title: { text: 'seed' }, type: 'category', categoryorder: 'array', categoryarray: [...new Set(records.map((r) => r.seed))].sort((a, b) => a - b).map(String) },
+      xaxis: {
+        title: { text: 'seed' },
+        type: 'category',
+        categoryorder: 'array',
+        categoryarray: [...new Set(records.map((r) => r.seed))].sort((a, b) => a - b).map(String),
+      },
       yaxis: { title: { text: 'rho' }, range: [-1.05, 1.05], zeroline: true },
       width: 800,
       height: 420,
-    },
-  };
-}
-
-/** The q-quantile (0..1) of a sorted array, linearly interpolated. */
-function quantile(sorted: readonly number[], q: number): number {
-  const i = (sorted.length - 1) * q;
-  const lo = Math.floor(i);
-  return sorted[lo] + (sorted[Math.min(lo + 1, sorted.length - 1)] - sorted[lo]) * (i - lo);
-}
-
-/**
- * The loss curve of several runs as a median and a 10-90% band over runs, per block of `block`
- * steps (each run's loss averaged within the block first: single steps are noisy). A run counts
- * at a step only while it was still training.
- */
-export function lossBand(runs: readonly number[][], block: number): { step: number[]; median: number[]; lo: number[]; hi: number[]; n: number[] } {
-  const out = { step: [] as number[], median: [] as number[], lo: [] as number[], hi: [] as number[], n: [] as number[] };
-  const longest = Math.max(0, ...runs.map((r) => r.length));
-  for (let s = 0; s < longest; s += block) {
-    const vals = runs
-      .filter((r) => r.length > s)
-      .map((r) => {
-        const xs = r.slice(s, s + block);
-        return xs.reduce((a, b) => a + b, 0) / xs.length;
-      })
-      .sort((a, b) => a - b);
-    out.step.push(s + Math.min(block, longest - s) / 2);
-    out.median.push(quantile(vals, 0.5));
-    out.lo.push(quantile(vals, 0.1));
-    out.hi.push(quantile(vals, 0.9));
-    out.n.push(vals.length);
-  }
-  return out;
-}
-
-/**
- * Training curves, per task: the loss as the median over seeds with a 10-90% band (left), and every
- * seed's training-distribution exact match at the stopping checks (right; one colour per task,
- * the seed on hover). One run alone is drawn as its own curve.
- */
-export function trainingCurves(records: readonly RunRecord[]): PlotlyFigure {
-  const data: Record<string, unknown>[] = [];
-  const tasks = tasksIn(records);
-  const longest = Math.max(1, ...records.map((r) => r.training.losses.length));
-  const block = Math.max(1, Math.ceil(longest / 300));
-  const lossValues: number[] = [];
-  for (const task of tasks) {
-    const rs = records.filter((r) => r.task === task).sort((a, b) => a.seed - b.seed);
-    const color = getTask(task).color;
-    // The median of one or two runs is noise: the curve ends where fewer than three (or all, if fewer) still train.
-    const full = lossBand(rs.map((r) => r.training.losses), block);
-    const keep = full.n.map((n) => n >= Math.min(3, rs.length));
-    const pick = (xs: number[]) => xs.filter((_, i) => keep[i]);
-    const band = { step: pick(full.step), median: pick(full.median), lo: pick(full.lo), hi: pick(full.hi), n: pick(full.n) };
-    lossValues.push(...band.median, ...(rs.length > 1 ? [...band.lo, ...band.hi] : []));
-    const label = rs.length > 1 ? `${getTask(task).label}: median of ${rs.length} seeds` : `${getTask(task).label} seed ${rs[0].seed}`;
-    if (rs.length > 1) {
-      data.push({ type: 'scatter', mode: 'lines', x: band.step, y: band.hi, line: { width: 0 }, hoverinfo: 'skip', showlegend: false, legendgroup: task });
-      data.push({ type: 'scatter', mode: 'lines', name: `${getTask(task).label}: 10-90% of seeds`, x: band.step, y: band.lo, fill: 'tonexty', fillcolor: `${color}33`, line: { width: 0 }, hoverinfo: 'skip', legendgroup: task });
-    }
-    data.push({
-      type: 'scatter',
-      mode: 'lines',
-      name: label,
-      x: band.step,
-      y: band.median,
-      customdata: band.n,
-      hovertemplate: `step %{x:.0f}: median loss %{y:.3f} over %{customdata} seed(s) still training<extra>${getTask(task).label}</extra>`,
-      line: { color, width: 2 },
-      legendgroup: task,
-    });
-    rs.forEach((r, i) => {
-      data.push({
-        type: 'scatter',
-        mode: 'lines+markers',
-        name: `${getTask(task).label}: each seed's stopping checks`,
-        showlegend: i === 0,
-        legendgroup: `${task}-acc`,
-        x: r.training.evals.map((e) => e.step),
-        y: r.training.evals.map((e) => e.acc),
-        hovertemplate: `seed ${r.seed}, step %{x}: %{y:.1%}<extra>${getTask(task).label}</extra>`,
-        line: { color, width: 1 },
-        marker: { color, size: 4 },
-        opacity: 0.7,
-        xaxis: 'x2',
-        yaxis: 'y2',
-      });
-    });
-  }
-  const target = records[0]?.config.train.targetAcc;
-  const lossNote = [block > 1 ? `averaged over blocks of ${block} steps` : '', records.length > tasks.length ? 'median while >= 3 seeds train' : ''].filter(Boolean).join('; ');
-  return {
-    data,
-    layout: {
-      title: { text: `Training: loss and training-distribution exact match${presetClause(records)}${lossNote ? `<br><sub>loss ${lossNote}</sub>` : ''}` },
-      grid: { rows: 1, columns: 2, pattern: 'independent' },
-      legend: LEGEND_BELOW,
-      margin: { b: 170 },
-      xaxis: { title: { text: 'step' } },
-      yaxis: logAxis(lossValues, 'cross-entropy (log scale)'),
-      xaxis2: { title: { text: 'step' } },
-      yaxis2: { title: { text: 'exact match' }, range: [0, 1], tickformat: '.0%' },
-      shapes: target === undefined ? [] : [{ type: 'line', xref: 'x2 domain', yref: 'y2', x0: 0, x1: 1, y0: target, y1: target, line: { dash: 'dash', color: '#444', width: 1 } }],
-      width: 1100,
-      height: 540,
     },
   };
 }
@@ -352,9 +303,15 @@ export function trainingCurves(records: readonly RunRecord[]): PlotlyFigure {
  * 4, and the training curves.
  */
 export function paperFigures(records: readonly RunRecord[]): Record<string, PlotlyFigure> {
-  const figs: Record<string, PlotlyFigure> = { figure1: figure1(records), figure4: figure4(records), training: trainingCurves(records) };
+  const figs: Record<string, PlotlyFigure> = {
+    figure1: figure1(records),
+    figure4: figure4(records),
+    training: trainingCurves(records),
+  };
   // The paper draws Figures 2 and 3 for Sorting; without it, the first task (registry order) that has analysed runs.
-  const task: TaskName = analysed(records, PAPER.figureTask).length ? PAPER.figureTask : (TASKS.find((t) => analysed(records, t).length) ?? PAPER.figureTask);
+  const task: TaskName = analysed(records, PAPER.figureTask).length
+    ? PAPER.figureTask
+    : (TASKS.find((t) => analysed(records, t).length) ?? PAPER.figureTask);
   const rs = analysed(records, task).filter((r) => r.analysis.pruning);
   if (rs.length) {
     figs.figure2 = figure2(records, task);

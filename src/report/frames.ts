@@ -3,7 +3,7 @@
  * terminal's width) and as danfojs-node DataFrames for CSV export.
  */
 import * as path from 'node:path';
-import { WriteBatch } from '../files';
+import { WriteBatch } from '../io/files';
 import { getTask } from '../tasks';
 import { AllTables, roundRow } from './tables';
 
@@ -13,7 +13,10 @@ interface DataFrameLike {
   shape: number[];
 }
 interface Danfo {
-  DataFrame: new (data: Record<string, unknown>[], opts?: { columns?: string[]; config?: Record<string, unknown> }) => DataFrameLike;
+  DataFrame: new (
+    data: Record<string, unknown>[],
+    opts?: { columns?: string[]; config?: Record<string, unknown> },
+  ) => DataFrameLike;
   toCSV(df: DataFrameLike): string;
 }
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -35,7 +38,7 @@ type PaperTable = Exclude<keyof AllTables, 'seedTables'>;
 
 export const TABLE_TITLES: Record<PaperTable, string> = {
   table1: 'Table 1: gradient-causal alignment per task (rho: mean ± population sd over analysed seeds)',
-  table2: 'Table 2: pruning the two most extreme Heroes / Bloats, OOD exact match (chosen = the authors\' seed rule)',
+  table2: "Table 2: pruning the two most extreme Heroes / Bloats, OOD exact match (chosen = the authors' seed rule)",
   table3: 'Table 3: how often each component is a Hidden Hero / Gradient Bloat',
   table4: 'Table 4: seed by seed, Sorting',
   table5: 'Table 5: seed by seed, Reversal',
@@ -82,9 +85,22 @@ export function formatTable(rows: readonly object[], width = 100, keyColumns = 1
   blocks.forEach((b, i) => {
     const cols = [...Array.from({ length: keys }, (_, j) => j), ...b];
     if (blocks.length > 1) out.push(`  (columns ${i + 1} of ${blocks.length}: ${b.map((j) => columns[j]).join(', ')})`);
-    out.push('  ' + cols.map((j) => pad(columns[j], j)).join('  ').trimEnd());
+    out.push(
+      '  ' +
+        cols
+          .map((j) => pad(columns[j], j))
+          .join('  ')
+          .trimEnd(),
+    );
     out.push('  ' + cols.map((j) => '-'.repeat(widths[j])).join('  '));
-    for (const row of cells) out.push('  ' + cols.map((j) => pad(row[j], j)).join('  ').trimEnd());
+    for (const row of cells)
+      out.push(
+        '  ' +
+          cols
+            .map((j) => pad(row[j], j))
+            .join('  ')
+            .trimEnd(),
+      );
     if (i < blocks.length - 1) out.push('');
   });
   return out;
@@ -111,9 +127,11 @@ export function printTables(tables: AllTables, csvDir?: string, width = process.
       written.push(file);
     }
   };
-  for (const key of Object.keys(TABLE_TITLES) as PaperTable[]) print(TABLE_TITLES[key], tables[key], KEY_COLUMNS[key], key);
+  for (const key of Object.keys(TABLE_TITLES) as PaperTable[])
+    print(TABLE_TITLES[key], tables[key], KEY_COLUMNS[key], key);
   // Tables 4 and 5 for the tasks beyond the paper's two: seeds_<task>.csv.
-  for (const { task, rows } of tables.seedTables) print(`Seed by seed, ${getTask(task).label} (as Tables 4 and 5)`, rows, 2, `seeds_${task}`);
+  for (const { task, rows } of tables.seedTables)
+    print(`Seed by seed, ${getTask(task).label} (as Tables 4 and 5)`, rows, 2, `seeds_${task}`);
   batch.commit();
   return written;
 }

@@ -4,7 +4,7 @@
  * from its text and tables, so the reproduction report can set ours beside them. These are the
  * reference values a reproduction is compared with; nothing here is computed.
  */
-import type { TaskName } from '../config';
+import type { TaskName } from '../tasks';
 
 export interface PaperSeedRow {
   seed: number;
@@ -16,14 +16,16 @@ export interface PaperSeedRow {
 }
 
 /** The paper's two tasks, in the order its Table 1 lists them. */
-export { PAPER_TASKS } from '../tasks';
 
 export const PAPER = {
   /** Table 1: mean ± population sd over 10 seeds, range, total Hero and Bloat occurrences. */
   table1: {
     reverse: { rhoMean: 0.726, rhoStd: 0.121, rhoMin: 0.47, rhoMax: 0.88, heroes: 7, bloats: 17 },
     sort: { rhoMean: 0.318, rhoStd: 0.241, rhoMin: -0.11, rhoMax: 0.73, heroes: 33, bloats: 36 },
-  } as Record<TaskName, { rhoMean: number; rhoStd: number; rhoMin: number; rhoMax: number; heroes: number; bloats: number }>,
+  } as Record<
+    TaskName,
+    { rhoMean: number; rhoStd: number; rhoMin: number; rhoMax: number; heroes: number; bloats: number }
+  >,
   /** Table 2: top-2 Heroes / Bloats pruned together, OOD accuracy (fractions). */
   table2: {
     sort: { seed: 456, baseline: 0.65, heroesPruned: 0.33, bloatsPruned: 0.685 },

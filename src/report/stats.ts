@@ -8,7 +8,7 @@
  * With 10 seeds a bootstrap interval is rough (it is too narrow by about sqrt(9/10) and cannot
  * leave the range of the data); the report says so where it uses one.
  */
-import { Rng } from '../rng';
+import { Rng } from '../base/rng';
 
 export interface Interval {
   estimate: number; // the statistic on the data itself
@@ -35,7 +35,11 @@ export const MIN_INTERVAL_ITEMS = 3;
  * `resamples` times. Resamples on which the statistic is not finite are dropped. No interval for
  * fewer than MIN_INTERVAL_ITEMS items.
  */
-export function bootstrap<T>(items: readonly T[], stat: (xs: readonly T[]) => number, opts: { resamples?: number; level?: number; seed?: number } = {}): Interval {
+export function bootstrap<T>(
+  items: readonly T[],
+  stat: (xs: readonly T[]) => number,
+  opts: { resamples?: number; level?: number; seed?: number } = {},
+): Interval {
   const resamples = opts.resamples ?? 10_000;
   const level = opts.level ?? 0.95;
   const estimate = items.length ? stat(items) : NaN;
@@ -58,20 +62,6 @@ export function percentileInterval(estimate: number, vals: number[], level: numb
   return { estimate, lo: quantileSorted(vals, q), hi: quantileSorted(vals, 1 - q), level, resamples: vals.length };
 }
 
-/**
- * Percentile bootstrap of a statistic of two independent samples (each resampled on its own),
- * e.g. a difference of means between two tasks; no interval when either has fewer than
- * MIN_INTERVAL_ITEMS items.
- */
-export function bootstrap2<T>(
-  a: readonly T[],
-  b: readonly T[],
-  stat: (x: readonly T[], y: readonly T[]) => number,
-  opts: { resamples?: number; level?: number; seed?: number } = {},
-): Interval {
-  return bootstrap2Test(a, b, stat, opts).interval;
-}
-
 /** A bootstrap interval and the test of the same resamples (so the interval excludes the null value when p < 1 - level, to within one resample). */
 export interface BootstrapTest {
   interval: Interval;
@@ -86,37 +76,16 @@ export interface BootstrapTest {
  * share at or below it. The central 95% percentile interval excludes the null value when, and (to within
  * one resample at its edge) only when, the two-sided p is below 0.05.
  */
-export function bootstrapP(vals: readonly number[], nullValue = 0, alternative: BootstrapTest['alternative'] = 'two-sided'): number {
+export function bootstrapP(
+  vals: readonly number[],
+  nullValue = 0,
+  alternative: BootstrapTest['alternative'] = 'two-sided',
+): number {
   if (!vals.length) return NaN;
   const below = vals.filter((v) => v <= nullValue).length / vals.length;
   if (alternative === 'greater') return below;
   const above = vals.filter((v) => v >= nullValue).length / vals.length;
   return Math.min(1, 2 * Math.min(below, above));
-}
-
-/** bootstrap2's interval with the test of its own resamples (bootstrapP against `nullValue`, default 0). */
-export function bootstrap2Test<T>(
-  a: readonly T[],
-  b: readonly T[],
-  stat: (x: readonly T[], y: readonly T[]) => number,
-  opts: { resamples?: number; level?: number; seed?: number; nullValue?: number; alternative?: BootstrapTest['alternative'] } = {},
-): BootstrapTest {
-  const resamples = opts.resamples ?? 10_000;
-  const level = opts.level ?? 0.95;
-  const alternative = opts.alternative ?? 'two-sided';
-  const estimate = a.length && b.length ? stat(a, b) : NaN;
-  if (a.length < MIN_INTERVAL_ITEMS || b.length < MIN_INTERVAL_ITEMS) return { interval: { estimate, lo: NaN, hi: NaN, level, resamples: 0 }, p: NaN, alternative };
-  const rng = new Rng(opts.seed ?? 0, 'bootstrap2');
-  const vals: number[] = [];
-  const ba: T[] = new Array(a.length);
-  const bb: T[] = new Array(b.length);
-  for (let r = 0; r < resamples; r++) {
-    for (let i = 0; i < a.length; i++) ba[i] = a[Math.floor(rng.next() * a.length)];
-    for (let i = 0; i < b.length; i++) bb[i] = b[Math.floor(rng.next() * b.length)];
-    const v = stat(ba, bb);
-    if (Number.isFinite(v)) vals.push(v);
-  }
-  return { interval: percentileInterval(estimate, vals, level), p: bootstrapP(vals, opts.nullValue ?? 0, alternative), alternative };
 }
 
 export const mean = (xs: readonly number[]): number => (xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : NaN);
@@ -155,7 +124,8 @@ export function permutationTest(
   if (!a.length || !b.length) return { observed: NaN, p: NaN, alternative, exact: true, permutations: 0 };
   const statOfSumA = (sa: number) => sa / k - (total - sa) / (n - k);
   const eps = 1e-12 * Math.max(1, Math.abs(observed));
-  const extreme = (v: number) => (alternative === 'greater' ? v >= observed - eps : Math.abs(v) >= Math.abs(observed) - eps);
+  const extreme = (v: number) =>
+    alternative === 'greater' ? v >= observed - eps : Math.abs(v) >= Math.abs(observed) - eps;
   const splits = binomial(n, k);
   if (splits <= (opts.maxExact ?? 200_000)) {
     let count = 0;
@@ -222,13 +192,22 @@ export interface ShiftTest {
  * excludes 0 exactly when p < 0.05 (up to the bisection's precision at its ends). With few items no
  * shift can be rejected (3 vs 3: the smallest two-sided p is 2/20): the interval is then unbounded.
  */
-export function shiftTest(a: readonly number[], b: readonly number[], opts: { level?: number; maxExact?: number; resamples?: number; seed?: number } = {}): ShiftTest {
+export function shiftTest(
+  a: readonly number[],
+  b: readonly number[],
+  opts: { level?: number; maxExact?: number; resamples?: number; seed?: number } = {},
+): ShiftTest {
   const level = opts.level ?? 0.95;
   const alpha = 1 - level;
   const test = permutationTest(a, b, { ...opts, alternative: 'two-sided' });
   const estimate = test.observed;
   if (!Number.isFinite(estimate)) return { test, interval: { estimate, lo: NaN, hi: NaN, level, resamples: 0 } };
-  const pOf = (d: number) => permutationTest(a.map((x) => x - d), b, { ...opts, alternative: 'two-sided' }).p;
+  const pOf = (d: number) =>
+    permutationTest(
+      a.map((x) => x - d),
+      b,
+      { ...opts, alternative: 'two-sided' },
+    ).p;
   const all = [...a, ...b];
   const [lo, hi] = invertTest(pOf, estimate, 4 * (Math.max(...all) - Math.min(...all) || 1), alpha);
   return { test, interval: { estimate, lo, hi, level, resamples: test.permutations } };
@@ -264,13 +243,24 @@ export interface TrendTest {
  * b = 0 (the permutation test of Pearson's correlation of x and y), and the 95% interval is every b
  * it does not reject.
  */
-export function trendTest(groups: readonly { x: number; ys: readonly number[] }[], opts: { permutations?: number; seed?: number; level?: number } = {}): TrendTest {
+export function trendTest(
+  groups: readonly { x: number; ys: readonly number[] }[],
+  opts: { permutations?: number; seed?: number; level?: number } = {},
+): TrendTest {
   const level = opts.level ?? 0.95;
   const gs = groups.map((g) => ({ x: g.x, ys: g.ys.filter(Number.isFinite) })).filter((g) => g.ys.length);
   const xs = gs.flatMap((g) => g.ys.map(() => g.x));
   const ys = gs.flatMap((g) => g.ys);
   const n = ys.length;
-  if (n < 3 || new Set(xs).size < 2) return { slope: NaN, interval: { estimate: NaN, lo: NaN, hi: NaN, level, resamples: 0 }, p: NaN, permutations: 0, runs: n, groups: gs.length };
+  if (n < 3 || new Set(xs).size < 2)
+    return {
+      slope: NaN,
+      interval: { estimate: NaN, lo: NaN, hi: NaN, level, resamples: 0 },
+      p: NaN,
+      permutations: 0,
+      runs: n,
+      groups: gs.length,
+    };
   const xm = mean(xs);
   const c = xs.map((x) => x - xm);
   const B = c.reduce((a, ci) => a + ci * ci, 0); // = sum c_i x_i
@@ -301,7 +291,14 @@ export function trendTest(groups: readonly { x: number; ys: readonly number[] }[
   };
   const span = (Math.max(...ys) - Math.min(...ys) || 1) / (Math.max(...xs) - Math.min(...xs));
   const [lo, hi] = invertTest(pAt, slope, 8 * span, 1 - level); // T = 0 at the slope itself: never rejected
-  return { slope, interval: { estimate: slope, lo, hi, level, resamples: K + 1 }, p: pAt(0), permutations: K + 1, runs: n, groups: gs.length };
+  return {
+    slope,
+    interval: { estimate: slope, lo, hi, level, resamples: K + 1 },
+    p: pAt(0),
+    permutations: K + 1,
+    runs: n,
+    groups: gs.length,
+  };
 }
 
 const Z975 = 1.959963984540054;
@@ -324,4 +321,3 @@ export function runsForPower(iv: Interval, n: number): number {
   if (!(Math.abs(iv.estimate) > 0) || !Number.isFinite(se) || !(se > 0)) return Infinity;
   return Math.ceil(n * (((Z975 + Z80) * se) / Math.abs(iv.estimate)) ** 2);
 }
-

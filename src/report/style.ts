@@ -2,12 +2,15 @@
  * How every figure looks, in one place: the project's own font (Open Sans, installed with the
  * package as @fontsource/open-sans, so an export looks the same whatever fonts a machine has),
  * readable sizes, and log axes labelled with plain numbers. Applied where a figure leaves the
- * project (export.ts, a notebook's showFigure); the figure builders say only what is drawn.
+ * project (export.ts, a notebook's showFigure); the figure builders say only what is drawn. No Node
+ * in it (the embedded font file is read by export.ts).
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { projectRoot } from '../project-root';
-import type { PlotlyFigure } from './figures';
+
+/** A Plotly figure as every builder returns it and every exporter takes it. */
+export interface PlotlyFigure {
+  data: Record<string, unknown>[];
+  layout: Record<string, unknown>;
+}
 
 export const FONT_NAME = 'Open Sans';
 /** The font stack every figure uses: the project's font first; sans-serif only where it is not loaded. */
@@ -16,7 +19,7 @@ export const FONT_FAMILY = `'${FONT_NAME}', sans-serif`;
 export const FONT_SIZE = 13;
 
 /** The project font's file (latin glyphs, regular weight), relative to the project root. */
-export const FONT_FILE = path.join('node_modules', '@fontsource', 'open-sans', 'files', 'open-sans-latin-400-normal.woff2');
+export const FONT_FILE = 'node_modules/@fontsource/open-sans/files/open-sans-latin-400-normal.woff2';
 
 /** A figure in the project's style: its font family everywhere (sizes the builder set are kept), hover labels too; fixed trace ids. */
 export function styled(fig: PlotlyFigure): PlotlyFigure {
@@ -30,13 +33,6 @@ export function styled(fig: PlotlyFigure): PlotlyFigure {
       hoverlabel: { ...layout.hoverlabel, font: { ...layout.hoverlabel?.font, family: FONT_FAMILY } },
     },
   };
-}
-
-/** The @font-face rule of the project's font, embedded (a data URL): for export pages and SVG files, which load nothing else. */
-export function fontFaceCss(): string {
-  const file = path.join(projectRoot(), FONT_FILE);
-  if (!fs.existsSync(file)) throw new Error(`the figures' font ${FONT_FILE} is missing: run npm ci (it installs @fontsource/open-sans)`);
-  return `@font-face { font-family: '${FONT_NAME}'; font-style: normal; font-weight: 400; src: url(data:font/woff2;base64,${fs.readFileSync(file).toString('base64')}) format('woff2'); }`;
 }
 
 /** The @font-face rule pointing at the font file by a URL (an HTML page beside the checkout, a notebook served by Jupyter). */
@@ -55,12 +51,17 @@ export function logTicks(values: readonly number[]): { tickvals: number[]; tickt
   const lo = Math.min(...pos);
   const hi = Math.max(...pos);
   const all: number[] = [];
-  for (let e = Math.floor(Math.log10(lo)) - 1; e <= Math.ceil(Math.log10(hi)) + 1; e++) for (const m of [1, 2, 5]) all.push(Number((m * 10 ** e).toPrecision(1)));
+  for (let e = Math.floor(Math.log10(lo)) - 1; e <= Math.ceil(Math.log10(hi)) + 1; e++)
+    for (const m of [1, 2, 5]) all.push(Number((m * 10 ** e).toPrecision(1)));
   let ticks = all.filter((v) => v >= lo / 1.0001 && v <= hi * 1.0001);
   // The nearest one below and above as well when close (the axis then starts and ends on a label), or when too few are inside.
   const below = all.filter((v) => v < lo / 1.0001).slice(-1);
   const above = all.filter((v) => v > hi * 1.0001).slice(0, 1);
-  ticks = [...below.filter((v) => ticks.length < 2 || lo / v < 1.6), ...ticks, ...above.filter((v) => ticks.length < 2 || v / hi < 1.6)];
+  ticks = [
+    ...below.filter((v) => ticks.length < 2 || lo / v < 1.6),
+    ...ticks,
+    ...above.filter((v) => ticks.length < 2 || v / hi < 1.6),
+  ];
   // Too many (several decades): 1 and 5 only, then 1 only.
   if (ticks.length > 9) ticks = ticks.filter((v) => /^[15]/.test(String(v)));
   if (ticks.length > 9) ticks = ticks.filter((v) => /^1/.test(String(v)));
@@ -75,3 +76,6 @@ export function logAxis(values: readonly number[], title: string): Record<string
   const range = span.length ? [Math.log10(Math.min(...span)) - 0.06, Math.log10(Math.max(...span)) + 0.06] : undefined;
   return { type: 'log', title: { text: title }, ...ticks, ...(range ? { range } : {}) };
 }
+
+/** A legend below the plot, across: it never covers data or gets clipped at the right edge. */
+export const LEGEND_BELOW = { orientation: 'h', x: 0, y: -0.3, xanchor: 'left', yanchor: 'top' };

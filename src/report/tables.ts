@@ -5,12 +5,11 @@
  * Table 1's +/- is a population standard deviation (n), Table 6's a sample one (n - 1), as in the
  * paper (PROTOCOL.md).
  */
-import type { RunRecord } from '../store';
+import type { RunRecord } from '../records/format';
 import { getTask, PAPER_TASKS, TaskName } from '../tasks';
 import { PAPER } from './paper';
 import { analysed, rhoOf, tasksIn } from './records';
 import { mean } from './stats';
-
 
 /** Population (ddof 0) or sample (ddof 1) standard deviation. */
 export function stddev(xs: readonly number[], ddof: 0 | 1): number {
@@ -19,7 +18,8 @@ export function stddev(xs: readonly number[], ddof: 0 | 1): number {
   return Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - ddof));
 }
 
-const idsOf = (r: RunRecord, cls: string) => r.analysis.components.filter((_, i) => r.analysis.classification!.classes[i] === cls);
+const idsOf = (r: RunRecord, cls: string) =>
+  r.analysis.components.filter((_, i) => r.analysis.classification!.classes[i] === cls);
 
 export interface Table1Row {
   task: string;
@@ -40,7 +40,9 @@ export function table1(records: readonly RunRecord[]): Table1Row[] {
     const rs = analysed(records, task);
     const rhos = rs.map(rhoOf).filter((x) => x !== null && Number.isFinite(x)) as number[];
     const exp = (k: 'expectedHeroes' | 'expectedBloats') =>
-      rs.every((r) => r.analysis.classification!.counts[k] !== undefined) && rs.length ? rs.reduce((a, r) => a + r.analysis.classification!.counts[k]!, 0) : null;
+      rs.every((r) => r.analysis.classification!.counts[k] !== undefined) && rs.length
+        ? rs.reduce((a, r) => a + r.analysis.classification!.counts[k]!, 0)
+        : null;
     return {
       task: getTask(task).label,
       seeds: rs.length,
@@ -100,13 +102,18 @@ export function table3(records: readonly RunRecord[]): Table3Row[] {
   for (const task of tasksIn(records)) {
     const rs = analysed(records, task);
     if (!rs.length) continue;
-    for (const [cls, label] of [['HiddenHero', 'Hidden Hero'], ['GradientBloat', 'Gradient Bloat']] as const) {
+    for (const [cls, label] of [
+      ['HiddenHero', 'Hidden Hero'],
+      ['GradientBloat', 'Gradient Bloat'],
+    ] as const) {
       const comps = rs[0].analysis.components;
       const counts = comps.map((c) => ({ c, n: rs.filter((r) => idsOf(r, cls).includes(c)).length }));
       counts
         .filter((x) => x.n > 0)
         .sort((a, b) => b.n - a.n || comps.indexOf(a.c) - comps.indexOf(b.c))
-        .forEach((x) => rows.push({ task: getTask(task).label, class: label, component: x.c, count: x.n, seeds: rs.length }));
+        .forEach((x) =>
+          rows.push({ task: getTask(task).label, class: label, component: x.c, count: x.n, seeds: rs.length }),
+        );
     }
   }
   return rows;
@@ -171,7 +178,16 @@ export function table6(records: readonly RunRecord[], task: TaskName = PAPER.fig
     };
   });
   const drops = rows.map((r) => r.drop).filter((d): d is number => d !== null);
-  if (drops.length) rows.push({ task: getTask(task).label, seed: 'mean ± sd', bloats: `${drops.length} seeds with Bloats`, idBefore: null, idAfter: null, drop: mean(drops), dropSd: stddev(drops, 1) });
+  if (drops.length)
+    rows.push({
+      task: getTask(task).label,
+      seed: 'mean ± sd',
+      bloats: `${drops.length} seeds with Bloats`,
+      idBefore: null,
+      idAfter: null,
+      drop: mean(drops),
+      dropSd: stddev(drops, 1),
+    });
   return rows;
 }
 
@@ -203,12 +219,17 @@ export function allTables(records: readonly RunRecord[]): AllTables {
 /** Rounds numbers for display (accuracies stay fractions; rho to 3 decimals). */
 export function roundRow<T extends object>(row: T, digits = 3): Record<string, string | number | boolean | null> {
   const out: Record<string, string | number | boolean | null> = {};
-  for (const [k, v] of Object.entries(row)) out[k] = typeof v === 'number' ? (Number.isFinite(v) ? Number(v.toFixed(digits)) : null) : (v as string | boolean | null);
+  for (const [k, v] of Object.entries(row))
+    out[k] =
+      typeof v === 'number' ? (Number.isFinite(v) ? Number(v.toFixed(digits)) : null) : (v as string | boolean | null);
   return out;
 }
 
 /** Every measure a run recorded, per component (columns in the order they were recorded: G, C, then any others). */
 export function measureTable(r: RunRecord): Record<string, string | number>[] {
   const names = Object.keys(r.analysis.scores);
-  return r.analysis.components.map((id) => ({ component: id, ...Object.fromEntries(names.map((m) => [m, r.analysis.scores[m][id]])) }));
+  return r.analysis.components.map((id) => ({
+    component: id,
+    ...Object.fromEntries(names.map((m) => [m, r.analysis.scores[m][id]])),
+  }));
 }

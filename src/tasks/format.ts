@@ -7,7 +7,7 @@
  * input is the input followed by the target without its last token, so position p is trained to
  * predict token p+1.
  */
-import type { Rng } from '../rng';
+import type { Rng } from '../base/rng';
 
 /**
  * How a batch of mixed-length training sequences is laid out.
@@ -86,7 +86,10 @@ export function makeBatch(examples: readonly Example[], layout: BatchLayout = 'c
   const maxN = Math.max(...examples.map((e) => e.x.length));
   const maxM = Math.max(...examples.map((e) => e.y.length));
   // contiguous: the longest row; separate: the padded input, then the padded answer.
-  const T = layout === 'contiguous' ? Math.max(...examples.map((e) => sequenceTokens(e.x.length, e.y.length))) : sequenceTokens(maxN, maxM);
+  const T =
+    layout === 'contiguous'
+      ? Math.max(...examples.map((e) => sequenceTokens(e.x.length, e.y.length)))
+      : sequenceTokens(maxN, maxM);
   const tokens = new Int32Array(B * T).fill(PAD);
   const targets = new Int32Array(B * T).fill(IGNORE);
   examples.forEach((ex, b) => {

@@ -3,7 +3,7 @@
  * repeats are common (a uniform 1..99 input would make almost every count 1). Output i needs x_i
  * (a lookup, as in copying) and a count over the whole input; the counts (1..N) are digit tokens.
  */
-import type { Rng } from '../rng';
+import type { Rng } from '../base/rng';
 import { DIGIT_VOCAB_SIZE, PAPER_OOD_LENGTHS, sameLength } from './format';
 import type { Task } from './task';
 

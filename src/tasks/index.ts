@@ -3,7 +3,7 @@
  * sweeps, results file names, tables, figures and reports all take their task lists from here; a
  * new task is a file and one line below. Sampling and batching are task-independent.
  */
-import type { Rng } from '../rng';
+import type { Rng } from '../base/rng';
 import { BatchLayout, Example, makeBatch, Batch, sequenceTokens } from './format';
 import { reverse } from './reverse';
 import { sort } from './sort';
@@ -49,7 +49,9 @@ export function sampleExample(task: TaskName, n: number, rng: Rng): Example {
 export function checkExample(t: Task, ex: Example): Example {
   const n = ex.x.length;
   if (ex.y.length !== t.answerLength(n)) {
-    throw new Error(`task ${t.name}: its target for a length-${n} input has ${ex.y.length} tokens, but its answerLength(${n}) says ${t.answerLength(n)}; the sequence layout follows answerLength: make the two agree`);
+    throw new Error(
+      `task ${t.name}: its target for a length-${n} input has ${ex.y.length} tokens, but its answerLength(${n}) says ${t.answerLength(n)}; the sequence layout follows answerLength: make the two agree`,
+    );
   }
   return ex;
 }
@@ -68,7 +70,12 @@ export function longestSequence(n: number): number {
  * `count` examples; each one's length is `length` if given as a number, else uniform in
  * [minLen, maxLen] per sequence (the authors' code draws each sequence's N independently).
  */
-export function sampleExamples(task: TaskName, count: number, rng: Rng, length: number | { minLen: number; maxLen: number }): Example[] {
+export function sampleExamples(
+  task: TaskName,
+  count: number,
+  rng: Rng,
+  length: number | { minLen: number; maxLen: number },
+): Example[] {
   const out: Example[] = [];
   for (let i = 0; i < count; i++) {
     const n = typeof length === 'number' ? length : rng.int(length.minLen, length.maxLen);

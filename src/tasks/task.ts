@@ -3,7 +3,7 @@
  * and the vocabulary and lengths it needs. One file per task in this folder (reverse.ts, sort.ts),
  * listed once in the registry (index.ts); every task list in the project is derived from it.
  */
-import type { Rng } from '../rng';
+import type { Rng } from '../base/rng';
 
 export interface Task {
   /** The registry key: `--task`, file names (`<task>_seed<seed>.json`): lower case, digits, '-'. */

@@ -11,10 +11,11 @@
  * comes with a 95% interval over the evaluation sequences (normal approximation to the mean of the
  * paired per-sequence differences). Heads are removed before W_O, as the paper's text says.
  */
-import { tf } from '../../backend';
-import { SequenceScores, tokensTensor } from '../../eval';
-import { Component, componentHook, componentPatch, Patch } from '../../model';
-import { Rng } from '../../rng';
+import { tf } from '../../kernels/tf';
+import { SequenceScores, tokensTensor } from '../../model/eval';
+import { Patch } from '../../model/patches';
+import { Component, componentHook, componentPatch } from '../../model/hooks';
+import { Rng } from '../../base/rng';
 import { Example, makeBatch, sampleExamples } from '../../tasks';
 import type { ImportanceContext } from '../context';
 import { ImportanceMeasure, registerMeasure } from '../registry';
@@ -61,7 +62,10 @@ const meanLoss = (s: SequenceScores) => s.loss.reduce((a, x) => a + x, 0) / s.lo
  * function per draw r; k the evaluation batch), scored against the unablated model on the same
  * sequences: per sequence, the exact-match and cross-entropy differences averaged over draws.
  */
-export function ablationEffectsOf(ctx: ImportanceContext, draws: ((c: Component, k: number) => Patch)[]): Record<string, AblationEffect> {
+export function ablationEffectsOf(
+  ctx: ImportanceContext,
+  draws: ((c: Component, k: number) => Patch)[],
+): Record<string, AblationEffect> {
   const cache = ctx.evalResiduals();
   const base = ctx.memo('evalScores', () => cache.scoresFrom(0)); // the unablated model, once per context
   const n = base.correct.length;
@@ -91,18 +95,23 @@ const widthOf = (ctx: ImportanceContext, c: Component) => (c.kind === 'head' ? c
  * Resampling from fixed source sets: in draw r, evaluation sequence i gets component c's activation
  * on sources[r][i] (same length), computed by one unpatched pass over the sources.
  */
-export function resampleEffects(ctx: ImportanceContext, sources: readonly (readonly Example[])[]): Record<string, AblationEffect> {
+export function resampleEffects(
+  ctx: ImportanceContext,
+  sources: readonly (readonly Example[])[],
+): Record<string, AblationEffect> {
   const cache = ctx.evalResiduals();
   const batches = cache.batchList();
   const hookNames = [...new Set(ctx.components.map(componentHook))];
   const held: tf.Tensor[] = [];
   try {
     const draws = sources.map((src) => {
-      if (src.length !== cache.examples.length) throw new Error(`resample: ${src.length} source sequences for ${cache.examples.length} evaluation sequences`);
+      if (src.length !== cache.examples.length)
+        throw new Error(`resample: ${src.length} source sequences for ${cache.examples.length} evaluation sequences`);
       // Source activations per evaluation batch, at every component's hook point.
       const perBatch = batches.map((batch, k) => {
         const chunk = src.slice(k * cache.batchSize, k * cache.batchSize + batch.B);
-        if (chunk.some((ex, i) => ex.x.length !== cache.examples[k * cache.batchSize + i].x.length)) throw new Error('resample: a source sequence differs in length from its evaluation sequence');
+        if (chunk.some((ex, i) => ex.x.length !== cache.examples[k * cache.batchSize + i].x.length))
+          throw new Error('resample: a source sequence differs in length from its evaluation sequence');
         const acts = sourceActivations(ctx, chunk, hookNames);
         held.push(...Object.values(acts));
         return acts;
@@ -116,7 +125,11 @@ export function resampleEffects(ctx: ImportanceContext, sources: readonly (reado
 }
 
 /** The activations at `hookNames` on `examples` (one unpatched pass; the caller disposes them). */
-function sourceActivations(ctx: ImportanceContext, examples: readonly Example[], hookNames: string[]): Record<string, tf.Tensor> {
+function sourceActivations(
+  ctx: ImportanceContext,
+  examples: readonly Example[],
+  hookNames: string[],
+): Record<string, tf.Tensor> {
   const batch = makeBatch(examples, 'contiguous');
   return tf.tidy(() => {
     const { cache } = ctx.model.forward(tokensTensor(batch), { cache: hookNames });
@@ -128,7 +141,9 @@ function sourceActivations(ctx: ImportanceContext, examples: readonly Example[],
 export function ablationEffects(ctx: ImportanceContext, ablation: Ablation): Record<string, AblationEffect> {
   return ctx.memo(`ablation:${ablation}`, () => {
     if (ablation === 'resample') {
-      const sources = Array.from({ length: ctx.cfg.resampleDraws }, (_, r) => sampleExamples(ctx.task, ctx.evalSet.length, new Rng(ctx.seed, ctx.stream(`resample-${r + 1}`)), ctx.length));
+      const sources = Array.from({ length: ctx.cfg.resampleDraws }, (_, r) =>
+        sampleExamples(ctx.task, ctx.evalSet.length, new Rng(ctx.seed, ctx.stream(`resample-${r + 1}`)), ctx.length),
+      );
       return resampleEffects(ctx, sources);
     }
     const T = ctx.evalResiduals().batchList()[0].T;
@@ -137,7 +152,8 @@ export function ablationEffects(ctx: ImportanceContext, ablation: Ablation): Rec
       if (ablation === 'mean') return tf.tensor1d(ctx.means()[c.id]); // [d]
       if (ablation === 'zero') return tf.zeros([w]); // [d]
       const pm = ctx.positionMeans()[c.id];
-      if (pm.length !== T * w) throw new Error(`per-position mean of ${c.id}: ${pm.length / w} positions, the evaluation sequences have ${T}`);
+      if (pm.length !== T * w)
+        throw new Error(`per-position mean of ${c.id}: ${pm.length / w} positions, the evaluation sequences have ${T}`);
       return tf.tensor2d(pm, [T, w]); // [pos, d]
     };
     const values = new Map<string, tf.Tensor>();

@@ -4,7 +4,7 @@
  * replaced by its mean mu, sum over sequences and positions of (mu - a) . dL/da; averaged over
  * Eq. 1's batches. Positive: ablating the component raises the loss.
  */
-import { tf } from '../../backend';
+import { tf } from '../../kernels/tf';
 import { registerBatchMeasure } from './gradient-pass';
 
 export const attributionPatching = registerBatchMeasure('attributionPatching', {

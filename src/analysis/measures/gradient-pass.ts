@@ -7,9 +7,9 @@
  * are the same bits alone or with the others (the gradients do not depend on what else is asked of
  * the pass; tested).
  */
-import { activationGrads } from '../../activations';
-import { tf } from '../../backend';
-import { Component, componentHook } from '../../model';
+import { activationGrads } from '../../model/activations';
+import { tf } from '../../kernels/tf';
+import { Component, componentHook } from '../../model/hooks';
 import type { ImportanceContext } from '../context';
 import { measureInfo } from '../measure-info';
 import { ImportanceMeasure, registerMeasure } from '../registry';
@@ -36,7 +36,10 @@ export function registerBatchMeasure(name: string, score: BatchScore): Importanc
 /** The per-batch score of gradient measure `name` (an error naming those there are otherwise). */
 function batchScore(name: string): BatchScore {
   const s = BATCH_SCORES.get(name);
-  if (!s) throw new Error(`${name} is not a gradient measure of the shared pass; those are: ${[...BATCH_SCORES.keys()].join(', ')}`);
+  if (!s)
+    throw new Error(
+      `${name} is not a gradient measure of the shared pass; those are: ${[...BATCH_SCORES.keys()].join(', ')}`,
+    );
   return s;
 }
 
@@ -63,25 +66,39 @@ export function gradientPass(ctx: ImportanceContext, names: readonly string[]): 
   const sums = names.map(() => new Float64Array(components.length));
   const batches = ctx.gradBatches();
   for (const batch of batches) {
-    const { grads, activations, weightGrads } = activationGrads(model, batch, hookNames, [], { keepActivations: wantOutputs, weights: vars });
+    const { grads, activations, weightGrads } = activationGrads(model, batch, hookNames, [], {
+      keepActivations: wantOutputs,
+      weights: vars,
+    });
     try {
       const values = tf.tidy(() => {
         const per = scores.flatMap((s) =>
           components.map((c, i) => {
             if ('weights' in s) {
               const ss = slices[i];
-              return s.weights(ss.map((w) => sliceOf(model.params[w.param], w)), ss.map((w) => sliceOf(weightGrads[model.params[w.param].name], w)));
+              return s.weights(
+                ss.map((w) => sliceOf(model.params[w.param], w)),
+                ss.map((w) => sliceOf(weightGrads[model.params[w.param].name], w)),
+              );
             }
             const h = componentHook(c);
-            return s.outputs(c, componentOutput(c, activations[h]), componentOutput(c, grads[h]), tf.tensor1d(means[c.id]));
+            return s.outputs(
+              c,
+              componentOutput(c, activations[h]),
+              componentOutput(c, grads[h]),
+              tf.tensor1d(means[c.id]),
+            );
           }),
         );
         return tf.stack(per).dataSync(); // [measure * component]
       });
       sums.forEach((sum, m) => components.forEach((_, i) => (sum[i] += values[m * components.length + i])));
     } finally {
-      for (const t of [...Object.values(grads), ...Object.values(activations), ...Object.values(weightGrads)]) t.dispose();
+      for (const t of [...Object.values(grads), ...Object.values(activations), ...Object.values(weightGrads)])
+        t.dispose();
     }
   }
-  return Object.fromEntries(names.map((n, m) => [n, Object.fromEntries(components.map((c, i) => [c.id, sums[m][i] / batches.length]))]));
+  return Object.fromEntries(
+    names.map((n, m) => [n, Object.fromEntries(components.map((c, i) => [c.id, sums[m][i] / batches.length]))]),
+  );
 }

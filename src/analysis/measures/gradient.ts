@@ -2,10 +2,10 @@
  * G, the gradient magnitude of Eq. 1 (the paper's cheap measure), and the authors' variant of it
  * whose heads are scored by their whole layer's W_V.
  */
-import { tf } from '../../backend';
-import { batchLoss } from '../../eval';
-import { weightGradsFor } from '../../model';
-import { Rng } from '../../rng';
+import { tf } from '../../kernels/tf';
+import { batchLoss } from '../../model/eval';
+import { weightGradsFor } from '../../model/ops';
+import { Rng } from '../../base/rng';
 import { makeBatch, sampleExamples } from '../../tasks';
 import type { ImportanceContext } from '../context';
 import { measureInfo } from '../measure-info';
@@ -42,10 +42,16 @@ export function gradientMagnitudeLayerWV(ctx: ImportanceContext): Record<string,
   const sums = new Map<string, number>();
   // Eq. 1 on the same batches already gave each head's slice norm per batch; the whole layer's
   // Frobenius norm is the root of the sum of its heads' squared slice norms (the slices partition W_V).
-  const headsOf = (l: number) => ctx.model.components().filter((c) => c.kind === 'head' && c.layer === l).map((c) => c.id);
+  const headsOf = (l: number) =>
+    ctx.model
+      .components()
+      .filter((c) => c.kind === 'head' && c.layer === l)
+      .map((c) => c.id);
   const cached = ctx.cachedGradNorms(layers.flatMap(headsOf));
   if (cached) {
-    for (const nb of cached) for (const l of layers) sums.set(`L${l}`, (sums.get(`L${l}`) ?? 0) + Math.hypot(...headsOf(l).map((id) => nb[id])));
+    for (const nb of cached)
+      for (const l of layers)
+        sums.set(`L${l}`, (sums.get(`L${l}`) ?? 0) + Math.hypot(...headsOf(l).map((id) => nb[id])));
   }
   for (let b = 0; b < ctx.cfg.gradBatches && !cached; b++) {
     const batch = makeBatch(sampleExamples(ctx.task, ctx.cfg.gradBatchSize, rng, ctx.length));

@@ -10,10 +10,11 @@
  * pass, 13.3 / 16.4 / 19.8 s at 2 / 4 / 8 steps a pass) and, on the native kernels, not the same
  * bits as one pass per step (4.5e-6 relative): the steps go one pass each.
  */
-import { ActivationCache, activationGrads, runWithCache } from '../../activations';
-import { tf } from '../../backend';
-import { tokensTensor } from '../../eval';
-import { Component, componentHook, componentPatch, hooks, Transformer } from '../../model';
+import { ActivationCache, activationGrads, runWithCache } from '../../model/activations';
+import { tf } from '../../kernels/tf';
+import { tokensTensor } from '../../model/eval';
+import { Transformer } from '../../model/model';
+import { Component, componentHook, componentPatch, hooks } from '../../model/hooks';
 import { Batch } from '../../tasks';
 import { registerMeasure } from '../registry';
 import { measureInfo } from '../measure-info';
@@ -24,7 +25,14 @@ import { componentOutput } from './outputs';
  * vector that broadcasts), k midpoint steps. `cache` holds the batch's unpatched activations at
  * c's hook point and at its block's hook_resid_pre (where each step's pass starts).
  */
-export function integratedGradient(model: Transformer, batch: Batch, cache: ActivationCache, c: Component, target: tf.Tensor, k: number): number {
+export function integratedGradient(
+  model: Transformer,
+  batch: Batch,
+  cache: ActivationCache,
+  c: Component,
+  target: tf.Tensor,
+  k: number,
+): number {
   const hook = componentHook(c);
   const from = { layer: c.layer, resid: cache.get(hooks.residPre(c.layer)) };
   const delta = tf.tidy(() => tf.sub(target, componentOutput(c, cache.get(hook)))); // [batch, pos, width]
@@ -46,7 +54,9 @@ export const integratedGradients = registerMeasure({
     const means = ctx.means();
     const out: Record<string, number> = Object.fromEntries(ctx.components.map((c) => [c.id, 0]));
     const batches = ctx.gradBatches(Math.min(ctx.cfg.igBatches, ctx.cfg.gradBatches));
-    const hookNames = [...new Set([...ctx.components.map(componentHook), ...ctx.components.map((c) => hooks.residPre(c.layer))])];
+    const hookNames = [
+      ...new Set([...ctx.components.map(componentHook), ...ctx.components.map((c) => hooks.residPre(c.layer))]),
+    ];
     for (const batch of batches) {
       const tokens = tokensTensor(batch);
       const { logits, cache } = runWithCache(ctx.model, tokens, { hooks: hookNames }); // each output a and block input: one forward pass per batch

@@ -3,7 +3,7 @@
  * multiplier m on the component's output, importance |dL/dm| at m = 1, which is
  * |sum over sequences and positions of a . dL/da|; averaged over Eq. 1's batches.
  */
-import { tf } from '../../backend';
+import { tf } from '../../kernels/tf';
 import { registerBatchMeasure } from './gradient-pass';
 
 export const maskGradient = registerBatchMeasure('maskGradient', {

@@ -3,8 +3,8 @@
  * (the gradient measures' a and dL/da come from the shared pass, gradient-pass.ts; the ablations
  * replace it).
  */
-import { tf } from '../../backend';
-import { Component } from '../../model';
+import { tf } from '../../kernels/tf';
+import { Component } from '../../model/hooks';
 
 /** Component c's output within its hook's value: head h's slice of hook_z [batch, pos, d_head], or the MLP's hook_mlp_out [batch, pos, d_model]. */
 export function componentOutput(c: Component, hookValue: tf.Tensor): tf.Tensor {

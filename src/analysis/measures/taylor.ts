@@ -4,7 +4,7 @@
  * estimate of the loss change when the component's weights are removed, |sum w . dL/dw| over all of
  * its weights; averaged over Eq. 1's batches.
  */
-import { tf } from '../../backend';
+import { tf } from '../../kernels/tf';
 import { registerBatchMeasure } from './gradient-pass';
 
 export const taylor = registerBatchMeasure('taylor', {

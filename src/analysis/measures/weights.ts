@@ -3,8 +3,8 @@
  * of W_Q, W_K and W_V and its rows of W_O; an MLP: both of its weight matrices; biases left out, as
  * in Eq. 1); their gradients come from the shared pass (gradient-pass.ts).
  */
-import { tf } from '../../backend';
-import { Component } from '../../model';
+import { tf } from '../../kernels/tf';
+import { Component } from '../../model/hooks';
 
 /** One block of a parameter: rows [r0, r1) and columns [c0, c1) of a [in, out] weight. */
 export interface WeightSlice {
@@ -18,7 +18,10 @@ export function componentWeights(c: Component, dHead: number): WeightSlice[] {
   const p = `blocks.${c.layer}`;
   if (c.kind === 'mlp') return [{ param: `${p}.mlp.0.weight` }, { param: `${p}.mlp.2.weight` }];
   const span: [number, number] = [c.head! * dHead, (c.head! + 1) * dHead];
-  return [...['W_q', 'W_k', 'W_v'].map((w) => ({ param: `${p}.attn.${w}.weight`, cols: span })), { param: `${p}.attn.W_o.weight`, rows: span }];
+  return [
+    ...['W_q', 'W_k', 'W_v'].map((w) => ({ param: `${p}.attn.${w}.weight`, cols: span })),
+    { param: `${p}.attn.W_o.weight`, rows: span },
+  ];
 }
 
 export function sliceOf(t: tf.Tensor, s: WeightSlice): tf.Tensor {

@@ -1,0 +1,81 @@
+/** The native addon's functions as the kernels call them (native/gcg_native.c), and the tfjs-backend-wasm internals they read. */
+import * as tf from '@tensorflow/tfjs';
+
+export interface WasmBackendInternals {
+  dataIdMap: { get(id: object): { memoryOffset: number } | undefined };
+  wasm: { HEAPU8: Uint8Array };
+  makeOutput(shape: number[], dtype: string): tf.TensorInfo;
+}
+
+export interface Addon {
+  sgemm(
+    heap: ArrayBufferLike,
+    aOff: number,
+    bOff: number,
+    cOff: number,
+    batchA: number,
+    batchB: number,
+    m: number,
+    n: number,
+    k: number,
+    transA: number,
+    transB: number,
+  ): void;
+  /** y = f(x) elementwise over n floats: op 0 expf, 1 erff. */
+  unary(heap: ArrayBufferLike, xOff: number, yOff: number, n: number, op: number): void;
+  /** The exact GELU of n floats in one pass; also writes Phi(x) for the backward pass. */
+  gelu(heap: ArrayBufferLike, xOff: number, phiOff: number, yOff: number, n: number): void;
+  /** GELU's gradient dx = dy * GELU'(x), from x and the Phi(x) the forward pass wrote. */
+  geluGrad(heap: ArrayBufferLike, xOff: number, phiOff: number, dyOff: number, dxOff: number, n: number): void;
+  /** LayerNorm over the last axis of x [G, R, D] with per-group gain and bias [G, D]; writes y, and each row's mean and rstd. */
+  layerNorm(
+    heap: ArrayBufferLike,
+    xOff: number,
+    gOff: number,
+    bOff: number,
+    yOff: number,
+    meanOff: number,
+    rstdOff: number,
+    G: number,
+    R: number,
+    D: number,
+    eps: number,
+  ): void;
+  /** LayerNorm's gradients: dx [G, R, D], dgain and dbias [G, D] (each group's rows summed in order). */
+  layerNormGrad(
+    heap: ArrayBufferLike,
+    xOff: number,
+    gOff: number,
+    dyOff: number,
+    meanOff: number,
+    rstdOff: number,
+    dxOff: number,
+    dgOff: number,
+    dbOff: number,
+    G: number,
+    R: number,
+    D: number,
+  ): void;
+  /** One Adam update of one parameter (value, m, v, gradient -> new value, m, v), as tfjs's AdamOptimizer rounds it. */
+  adam(
+    heap: ArrayBufferLike,
+    valueOff: number,
+    mOff: number,
+    vOff: number,
+    gOff: number,
+    newValueOff: number,
+    newMOff: number,
+    newVOff: number,
+    n: number,
+    beta1: number,
+    beta2: number,
+    accBeta1: number,
+    accBeta2: number,
+    eps: number,
+    lr: number,
+  ): void;
+  /** The BLAS and the kernel family it chose (absent in addons built from older sources). */
+  blasInfo?(): string;
+  /** The C library whose expf and erff the kernels call (absent in addons built from older sources). */
+  libmInfo?(): string;
+}
