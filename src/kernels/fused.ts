@@ -1,7 +1,7 @@
 /**
  * Fused LayerNorm, GELU and Adam (issue 29): one native call each forward and one backward (Adam:
  * one per parameter), where the composed tfjs ops make 5-12 calls and as many passes over memory.
- * Used by the model (model.ts's layerNorm and gelu) and the optimizer (train.ts's makeOptimizer)
+ * Used by the model (model/ops.ts's layerNorm and gelu) and the optimizer (train.ts's makeOptimizer)
  * only while the native kernels run (src/kernels/native.ts fusedActive); on the stock kernels the composed
  * ops run as before, so committed results regenerate bit for bit. The fused GELU forward and Adam
  * round step by step as the composed ops do (the same bits); LayerNorm sums in double; the

@@ -41,7 +41,7 @@ function perSeedMatMul(a: tf.Tensor3D, b: tf.Tensor3D, transposeA = false, trans
 }
 
 /**
- * y = x @ W + b per seed, for x [K, rows, in], W [K, in, out], b [K, out], with model.ts's
+ * y = x @ W + b per seed, for x [K, rows, in], W [K, in, out], b [K, out], with ops.ts's
  * linearWithGrads gradient per seed: dx = dy @ W^T, dW = x^T @ dy, db = 1^T @ dy (on the stock
  * kernels with the same explicit transposes of the smaller operand).
  */

@@ -69,7 +69,7 @@ export interface Remeasured {
   source: string; // the source results file
   sourceCommit: string | null;
   trainingKernels: KernelsName; // the kernels the model was trained on (the source record's)
-  /** The source record's backend and kernels in words (store.ts kernelsLabel, fused or not); absent in records made before it was recorded. */
+  /** The source record's backend and kernels in words (kernelsLabel, fused or not); absent in records made before it was recorded. */
   trainedOn?: string;
   checkpoint: 'reused' | 'retrained';
   sameOodLength: boolean;

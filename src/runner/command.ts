@@ -2,7 +2,7 @@
  * A command of the command line as every part declares it (the core commands in src/faces/,
  * each study's in its wing, src/studies/<name>/index.ts): its name, help, options and defaults,
  * and its work, loaded only once a command line has parsed (help answers without TensorFlow). With
- * the checks of typed values that every command's work shares.
+ * the checks that several commands' work shares (OOD lengths, a results folder to read, its runs).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -15,6 +15,7 @@ import { ConfigError, ExperimentConfig, PresetName } from '../settings/config';
 import { checkTaskConfig } from '../settings/validate';
 import { getTask, TaskName } from '../tasks';
 import { parseIntList } from '../settings/typed';
+
 /** What a command line's options parsed to (src/faces/cli-args.ts parse). */
 export type Opts = {
   task: string;
@@ -74,7 +75,7 @@ export interface Study {
   /** What it asks, in one line. */
   summary: string;
   /** The report it writes and the folder of its figures (relative to the project root). */
-  report?: string;
+  report: string;
   figures: string;
   /** Its commands; their help, options and dispatch come from here. */
   commands: readonly Command[];

@@ -1,6 +1,6 @@
 /**
  * `gcg verify`: every results file and checkpoint under a folder checked as every reader checks it
- * (results.ts inspectRecord, record-check.ts; checkpoint.ts), without loading a model: records
+ * (records/store.ts inspectRecord, record-check.ts; checkpoint.ts), without loading a model: records
  * against their name, folder, shape, Eq. 3 and seal; checkpoints against their SHA-256, the run
  * their name says and the training settings of the results file beside them. `seal` adds the
  * seal to valid records written before seals existed (nothing else in the file changes).

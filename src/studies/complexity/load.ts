@@ -10,7 +10,7 @@ import { checkOneFamily } from './numbers';
 /**
  * Every record of a preset in these stores: `<store>/<preset>/` and `<store>/<size>/<preset>/`
  * (folders: those holding records). The first store wins a (task, size, seed) found twice. Refused
- * when the models were trained on different kernel families (store.ts trainedOn), unless
+ * when the models were trained on different kernel families (records/format.ts trainedOn), unless
  * `mixKernels`: the same seed trains to a different model on each, so a trend across cells of
  * different families would measure the kernels with the tasks.
  */

@@ -118,7 +118,7 @@ export interface ComplexityStudy {
   trends: PairTrend[];
   /** Sum over the records of recorded training and analysis time, hours. */
   computeHours: { train: number; analysis: number };
-  /** The kernel families the models were trained on (store.ts trainedOn): one, unless loaded with mixKernels. */
+  /** The kernel families the models were trained on (records/format.ts trainedOn): one, unless loaded with mixKernels. */
   kernels: string[];
   /** Records of the measures study among them (their provenance is the measuring run's; their training time the source run's). */
   remeasured: number;
