@@ -12,7 +12,7 @@
  *   train_step_ms=...   one Adam step of the paper's model (4/4/128/512), batch 64, 16 tokens (the
  *                       longest training sequence), one thread
  *   cpu_ms_per_step=... its CPU time
- *   train_step_ms_per_seed=... the same step of K = 10 seeds stacked (src/train/train-batched.ts), per seed
+ *   train_step_ms_per_seed=... the same step of K = 10 seeds stacked (src/train/trainee.ts), per seed
  *   kernel_calls_per_step=... tfjs kernel calls of one step (custom-gradient wrappers counted);
  *   kernel_calls_per_step_unfused=..., train_step_ms_unfused=... the native kernels without the fused ones
  *   train_step_ms_stock=... the stock kernels' step (when native ran above)
@@ -61,11 +61,11 @@ import { Rng } from '../src/base/rng';
 import { makeBatch, sampleExamples } from '../src/tasks';
 import { blasKernels, withKernels } from '../src/kernels/native';
 import { StackedModel } from '../src/model/stacked';
-import { stackedStep } from '../src/train/train-batched';
 import { studyMeasures } from '../src/studies/measures/run';
 import { committedResultsDir } from '../src/runner/estimate';
 import { loadRecords } from '../src/records/store';
-import { makeOptimizer, trainStep } from '../src/train/train';
+import { makeOptimizer } from '../src/train/adam';
+import { stackedStep, trainStep } from '../src/train/trainee';
 
 /** The OpenBLAS kernel family the native kernels run on ("Haswell"), or 'none' off them. */
 const blasCore = () => /; core (\S+)/.exec(blasKernels() ?? '')?.[1] ?? 'none';
@@ -187,7 +187,7 @@ async function main() {
   const cfg = getConfig('paper');
   const batch = makeBatch(sampleExamples('sort', 64, new Rng(0), 7)); // 64 x 16 tokens
   const model = Transformer.init(cfg.model, 0);
-  const optimizer = makeOptimizer(cfg);
+  const optimizer = makeOptimizer(cfg.train);
   const vars = Object.values(model.params);
   const single = () => void trainStep(model, optimizer, batch, vars);
   if (args.includes('--one')) {
@@ -199,7 +199,7 @@ async function main() {
     return;
   }
   const stacked = StackedModel.stack(Array.from({ length: K }, (_, k) => Transformer.init(cfg.model, k)));
-  const stackedOpt = makeOptimizer(cfg);
+  const stackedOpt = makeOptimizer(cfg.train);
   const batches = Array.from({ length: K }, () => batch);
   const multi = () => void stackedStep(stacked, stackedOpt, batches);
   const native = info.backend === 'wasm' && activeKernels() === 'native';

@@ -9,14 +9,15 @@ import { getConfig } from '../src/settings/validate';
 import { Transformer } from '../src/model/model';
 import { Rng } from '../src/base/rng';
 import { makeBatch, sampleExamples } from '../src/tasks';
-import { makeOptimizer, trainStep } from '../src/train/train';
+import { makeOptimizer } from '../src/train/adam';
+import { trainStep } from '../src/train/trainee';
 
 async function main() {
   const top = process.argv.includes('--top') ? Number(process.argv[process.argv.indexOf('--top') + 1]) : 30;
   console.log(describeBackend(await initBackend()));
   const cfg = getConfig('paper');
   const model = Transformer.init(cfg.model, 0);
-  const optimizer = makeOptimizer(cfg);
+  const optimizer = makeOptimizer(cfg.train);
   const vars = Object.values(model.params);
   const batch = makeBatch(sampleExamples('sort', 64, new Rng(0), 7));
   for (let i = 0; i < 3; i++) trainStep(model, optimizer, batch, vars);

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { describeBackend, initBackend } from '../src/kernels/backend';
 import { getConfig } from '../src/settings/validate';
-import { train } from '../src/train/train';
+import { trainRun } from '../src/runner/training';
 import { TaskName } from '../src/tasks';
 
 async function main(): Promise<void> {
@@ -22,7 +22,7 @@ async function main(): Promise<void> {
   const preset = arg('preset', 'paper');
   console.log(describeBackend(await initBackend()));
   const cfg = getConfig(preset, { train: { maxSteps: steps, evalEvery: 10 * steps } });
-  const r = train({ task, seed, cfg, progress: false });
+  const r = trainRun({ task, seed, cfg, progress: false });
   const h = createHash('sha256');
   for (const [name, a] of Object.entries(r.model.toArrays()))
     h.update(name).update(Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength));

@@ -55,8 +55,9 @@ export type { TorchStateDict } from './model/torch-io';
 export { accuracy, exactMatch, sampleAccuracy, tokensTensor } from './model/eval';
 
 // Training and checkpoints.
-export { describeStop, train } from './train/train';
-export type { TrainOptions, TrainResult } from './train/train';
+export { train } from './train/train'; // the loop alone: models, batch streams, a stop rule
+export type { Lane, StopRule, TrainOptions, TrainResult } from './train/train';
+export { trainRun } from './runner/training'; // a run as the paper trains it: task, seed, configuration
 export { loadCheckpoint, saveCheckpoint } from './records/checkpoint';
 
 // The analysis: the OOD length, G (Eq. 1), C (Eq. 2), the other measures, ranks and classes (Eq. 3), pruning.

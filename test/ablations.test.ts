@@ -24,7 +24,7 @@ import { Patch } from '../src/model/patches';
 import { Component, componentHook, componentPatch } from '../src/model/hooks';
 import { Rng } from '../src/base/rng';
 import { Example, makeBatch, sampleExamples } from '../src/tasks';
-import { train } from '../src/train/train';
+import { trainRun } from '../src/runner/training';
 import { setupBackend, tinyConfig } from './helpers';
 
 const cfg = tinyConfig({
@@ -40,7 +40,7 @@ let evalSet: Example[];
 
 before(async () => {
   await setupBackend();
-  model = train({ task: 'reverse', seed: 2, cfg, progress: false }).model; // trained to 90% (or 600 steps): ablations move the loss and flip sequences
+  model = trainRun({ task: 'reverse', seed: 2, cfg, progress: false }).model; // trained to 90% (or 600 steps): ablations move the loss and flip sequences
   evalSet = sampleExamples('reverse', cfg.analysis.evalSamples, new Rng(2, 'ood-eval'), N);
   ctx = new ImportanceContext({ model, task: 'reverse', length: N, cfg: cfg.analysis, seed: 2, evalSet });
 });

@@ -25,7 +25,7 @@ import { Transformer } from '../src/model/model';
 import { componentHook, componentPatch, parseComponent } from '../src/model/hooks';
 import { Rng } from '../src/base/rng';
 import { Example, makeBatch, sampleExamples } from '../src/tasks';
-import { train } from '../src/train/train';
+import { trainRun } from '../src/runner/training';
 import { maxAbsDiff, setupBackend, tinyConfig } from './helpers';
 
 const cfg = tinyConfig({
@@ -49,7 +49,7 @@ let evalSet: Example[];
 
 before(async () => {
   await setupBackend();
-  model = train({ task: 'reverse', seed: 1, cfg, progress: false }).model;
+  model = trainRun({ task: 'reverse', seed: 1, cfg, progress: false }).model;
   evalSet = sampleExamples('reverse', 300, new Rng(5), LENGTH);
 });
 

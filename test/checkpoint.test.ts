@@ -14,7 +14,8 @@ import {
 import { provenance } from '../src/records/provenance';
 import { runOne } from '../src/runner/run';
 import { runPaths } from '../src/records/store';
-import { train, TrainState } from '../src/train/train';
+import { TrainState } from '../src/train/train';
+import { trainRun } from '../src/runner/training';
 import { tokensTensor } from '../src/model/eval';
 import { Transformer } from '../src/model/model';
 import { Rng } from '../src/base/rng';
@@ -83,11 +84,11 @@ test('a truncated, edited or foreign file gets a clear error', () => {
 
 test('a training run stopped at a checkpoint and resumed from the file ends bit for bit where an uninterrupted run ends', () => {
   const tcfg = tinyConfig({ train: { maxSteps: 40, evalEvery: 10, evalSamples: 32, targetAcc: 1, batchSize: 16 } });
-  const full = train({ task: 'sort', seed: 3, cfg: tcfg, progress: false });
+  const full = trainRun({ task: 'sort', seed: 3, cfg: tcfg, progress: false });
   const file = path.join(dir, 'partial.ckpt');
   let saved = 0;
   // Stop after the second checkpoint (step 20), keeping only what the file holds.
-  const first = train({
+  const first = trainRun({
     task: 'sort',
     seed: 3,
     cfg: tcfg,
@@ -104,7 +105,7 @@ test('a training run stopped at a checkpoint and resumed from the file ends bit 
   const state: TrainState = trainStateOf(file, ck);
   assert.equal(state.step, 20);
   assert.equal(state.losses.length, 20);
-  const resumed = train({ task: 'sort', seed: 3, cfg: tcfg, progress: false, model: ck.model, resume: state });
+  const resumed = trainRun({ task: 'sort', seed: 3, cfg: tcfg, progress: false, model: ck.model, resume: state });
   assert.equal(resumed.steps, full.steps);
   assert.deepEqual(resumed.losses, full.losses);
   assert.deepEqual(resumed.evals, full.evals);
@@ -136,7 +137,7 @@ test('runOne resumes a run killed mid-training from its training checkpoint, and
   const rdir = path.join(dir, 'results');
   const paths = runPaths(rdir, 'paper', 'sort', 4);
   // What a worker killed after step 20 leaves behind: a training checkpoint at step 20.
-  train({
+  trainRun({
     task: 'sort',
     seed: 4,
     cfg: tcfg,
@@ -166,7 +167,7 @@ test('runOne resumes a run killed mid-training from its training checkpoint, and
     lines.join('\n'),
   );
   assert.equal(fs.existsSync(paths.partial), false);
-  const full = train({ task: 'sort', seed: 4, cfg: tcfg, progress: false });
+  const full = trainRun({ task: 'sort', seed: 4, cfg: tcfg, progress: false });
   assert.deepEqual(record.training.losses, full.losses);
   full.model.dispose();
 });

@@ -53,6 +53,20 @@ test('folders are the layers: every module in one, none importing a layer above,
   );
 });
 
+test('the model is the model alone (no signal poll), and the training loop knows no task and no run settings', () => {
+  const read = (mod: string) => fs.readFileSync(path.join(shape.SRC, mod), 'utf8');
+  for (const mod of shape.listModules().filter((m) => m.startsWith('model/')))
+    assert.doesNotMatch(read(mod), /checkInterrupted|pendingSignal|base\/stop/, `${mod} polls for signals`);
+  for (const mod of ['train/train.ts', 'train/trainee.ts', 'train/adam.ts']) {
+    const imports = [...read(mod).matchAll(/^import (type )?[^;]*from '([^']+)'/gm)];
+    assert.ok(imports.length > 0, mod);
+    for (const [line, typeOnly, from] of imports) {
+      assert.ok(!/settings|runner|analysis/.test(from), `${mod}: ${line}`);
+      if (/tasks/.test(from)) assert.ok(typeOnly, `${mod} uses the tasks only as a type (Batch): ${line}`);
+    }
+  }
+});
+
 test('the shape checks catch what they guard: a cycle, an upward import, one wing into another, the core into Node', () => {
   const tmp = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'gcg-layout-'));
   try {

@@ -17,7 +17,7 @@ import { tf } from '../src/kernels/tf';
 import { batchLoss, tokensTensor } from '../src/model/eval';
 import { Transformer } from '../src/model/model';
 import { Component, componentHook, componentPatch, hooks } from '../src/model/hooks';
-import { train } from '../src/train/train';
+import { trainRun } from '../src/runner/training';
 import { setupBackend, tinyConfig } from './helpers';
 
 const cfg = tinyConfig({
@@ -31,7 +31,7 @@ let ctx: ImportanceContext;
 
 before(async () => {
   await setupBackend();
-  model = train({ task: 'reverse', seed: 2, cfg, progress: false }).model; // partly trained: ablations move the loss
+  model = trainRun({ task: 'reverse', seed: 2, cfg, progress: false }).model; // partly trained: ablations move the loss
   ctx = new ImportanceContext({ model, task: 'reverse', length: 3, cfg: cfg.analysis, seed: 2 });
 });
 

@@ -7,7 +7,8 @@ import { linear } from '../src/model/ops';
 import { componentPatch, hooks, listComponents, parseComponent } from '../src/model/hooks';
 import { Rng } from '../src/base/rng';
 import { BatchStream, DIGIT_VOCAB_SIZE, makeBatch, sampleExamples } from '../src/tasks';
-import { adamState, makeOptimizer, trainStep } from '../src/train/train';
+import { adamState, makeOptimizer } from '../src/train/adam';
+import { trainStep } from '../src/train/trainee';
 import { maxAbsDiff, setupBackend, tinyConfig } from './helpers';
 
 before(async () => {
@@ -216,7 +217,7 @@ test('toArrays and the saved Adam state are copies: editing them leaves the mode
   assert.equal(model.params[name].dataSync()[0], before);
   assert.notEqual(model.toArrays()[name].data, arrays[name].data);
   const cfg = tinyConfig({ train: { batchSize: 8 } });
-  const opt = makeOptimizer(cfg);
+  const opt = makeOptimizer(cfg.train);
   const stream = new BatchStream('sort', { ...cfg.data, batchSize: 8 }, new Rng(1, 'copies'));
   trainStep(model, opt, stream.next(), Object.values(model.params));
   const state = adamState(opt, model)!;

@@ -19,7 +19,8 @@ import { blasKernels, libmKernels, useKernels, WASM_BACKEND_VERSION, withKernels
 import { provenance } from '../src/records/provenance';
 import { Rng } from '../src/base/rng';
 import { BatchStream } from '../src/tasks';
-import { adamState, makeOptimizer, train } from '../src/train/train';
+import { adamState, makeOptimizer } from '../src/train/adam';
+import { trainRun } from '../src/runner/training';
 import { maxAbsDiff, setupBackend, tinyConfig } from './helpers';
 
 let skip: string | false = false;
@@ -219,7 +220,7 @@ test("the fused Adam update equals tfjs's composed one bit for bit, step after s
   const start = shapes.map((s) => Array.from({ length: s.reduce((a, b) => a * b, 1) }, () => rng.next() * 2 - 1));
   const run = () => {
     const vars = shapes.map((s, i) => tf.variable(tf.tensor(start[i], s)));
-    const opt = makeOptimizer(cfg);
+    const opt = makeOptimizer(cfg.train);
     const gradRng = new Rng(7, 'fused-adam-grads');
     for (let step = 0; step < 5; step++) {
       const grads: tf.NamedTensorMap = {};
@@ -285,7 +286,7 @@ test('a small run reaches its training target in as many steps as on the stock k
   const seeds = [1, 2, 3];
   const steps = both(() =>
     seeds.map((seed) => {
-      const r = train({ task: 'reverse', seed, cfg, progress: false });
+      const r = trainRun({ task: 'reverse', seed, cfg, progress: false });
       r.model.dispose();
       assert.equal(
         r.stopReason,

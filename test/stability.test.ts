@@ -16,7 +16,7 @@ import { RunRecord } from '../src/records/format';
 import { Rng } from '../src/base/rng';
 import { replicaOf, stabilityReplicas } from '../src/settings/replica';
 import { stabilityJobs } from '../src/studies/stability/run';
-import { train } from '../src/train/train';
+import { trainRun } from '../src/runner/training';
 import { CLI, setupBackend, TINY, tinyCfg, tmp } from './helpers';
 
 const bitsOf = (x: Float32Array) => new Int32Array(x.buffer.slice(x.byteOffset, x.byteOffset + x.byteLength));
@@ -81,16 +81,21 @@ test("a data replica: the same initial weights, other batches; training diverges
   const data1 = { ...cfg, train: { ...cfg.train, dataReplica: 1 } };
   assert.deepEqual(trainDataRng(cfg, 9).state(), new Rng(9, 'train-data').state());
   assert.deepEqual(trainDataRng(data1, 9).state(), new Rng(9, 'train-data-replica1').state());
-  const own = train({ task: 'sort', seed: 9, cfg, progress: false });
-  const d = train({ task: 'sort', seed: 9, cfg: data1, progress: false });
-  const i = train({ task: 'sort', seed: 9, cfg: { ...cfg, train: { ...cfg.train, initReplica: 1 } }, progress: false });
+  const own = trainRun({ task: 'sort', seed: 9, cfg, progress: false });
+  const d = trainRun({ task: 'sort', seed: 9, cfg: data1, progress: false });
+  const i = trainRun({
+    task: 'sort',
+    seed: 9,
+    cfg: { ...cfg, train: { ...cfg.train, initReplica: 1 } },
+    progress: false,
+  });
   assert.notEqual(d.losses[0], own.losses[0], 'the first batch differs');
   assert.notDeepEqual(
     i.model.toArrays()['blocks.0.attn.W_q.weight'].data,
     own.model.toArrays()['blocks.0.attn.W_q.weight'].data,
   );
   // The seed's own run again: bit for bit (replica 0 changes nothing).
-  const again = train({
+  const again = trainRun({
     task: 'sort',
     seed: 9,
     cfg: { ...cfg, train: { ...cfg.train, initReplica: 0, dataReplica: 0 } },

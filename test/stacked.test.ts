@@ -1,6 +1,6 @@
 /**
- * Training K seeds stacked (src/model/stacked.ts, src/train/train-batched.ts) against training each alone
- * (src/train/train.ts): every seed's weights, losses, stopping checks and stopping step equal bit for bit,
+ * Training K seeds stacked (src/model/stacked.ts, src/train/trainee.ts, src/runner/training.ts trainRuns) against
+ * training each alone (trainRun; both through the one loop, src/train/train.ts): every seed's weights, losses, stopping checks and stopping step equal bit for bit,
  * on the stock and on the native kernels; with batches of different lengths in one step (a small
  * batch makes them common); with a seed that stops early while the others go on; and resumed from
  * states saved mid-run.
@@ -10,8 +10,8 @@ import { before, test } from 'node:test';
 import { tf } from '../src/kernels/tf';
 import { Transformer } from '../src/model/model';
 import { useKernels, WASM_BACKEND_VERSION } from '../src/kernels/native';
-import { train, TrainResult, TrainState } from '../src/train/train';
-import { trainBatched } from '../src/train/train-batched';
+import { TrainResult, TrainState } from '../src/train/train';
+import { trainRun, trainRuns } from '../src/runner/training';
 import { setupBackend, tinyConfig } from './helpers';
 
 let nativeSkip: string | false = false;
@@ -25,18 +25,18 @@ const SEEDS = [3, 11, 42];
 
 /** Each seed's run alone. */
 function alone(cfg: ReturnType<typeof tinyConfig>, task: 'reverse' | 'sort', seeds = SEEDS): Map<number, TrainResult> {
-  return new Map(seeds.map((seed) => [seed, train({ task, seed, cfg, progress: false })]));
+  return new Map(seeds.map((seed) => [seed, trainRun({ task, seed, cfg, progress: false })]));
 }
 
 /** The seeds stacked. */
 function stacked(
   cfg: ReturnType<typeof tinyConfig>,
   task: 'reverse' | 'sort',
-  resume?: Parameters<typeof trainBatched>[0]['resume'],
+  resume?: Parameters<typeof trainRuns>[0]['resume'],
   seeds = SEEDS,
 ): Map<number, TrainResult> {
   const out = new Map<number, TrainResult>();
-  trainBatched({ task, seeds, cfg, resume, progress: false, onDone: (seed, r) => out.set(seed, r) });
+  trainRuns({ task, seeds, cfg, resume, progress: false, onDone: (seed, r) => out.set(seed, r) });
   return out;
 }
 
@@ -104,7 +104,7 @@ test('stacked training resumed from states saved at a step continues bit for bit
   const saved = new Map<number, { model: Transformer; state: TrainState }>();
   // A first part stopped after step 8 (its checkpoints are the states to resume from).
   const part = tinyConfig({ ...cfg, train: { ...cfg.train, maxSteps: 8 } });
-  trainBatched({
+  trainRuns({
     task: 'sort',
     seeds: SEEDS,
     cfg: part,
@@ -131,7 +131,7 @@ test('stacked training resumed from states saved at a step continues bit for bit
   dispose(full, resumed);
   assert.throws(
     () =>
-      trainBatched({
+      trainRuns({
         task: 'sort',
         seeds: [1, 2],
         cfg,

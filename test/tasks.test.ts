@@ -27,7 +27,7 @@ import {
   TASK_REGISTRY,
   TASKS,
 } from '../src/tasks';
-import { train } from '../src/train/train';
+import { trainRun } from '../src/runner/training';
 
 test('targets: reversal reverses, sorting sorts ascending with repeats kept', () => {
   assert.deepEqual(solve('reverse', [5, 1, 99, 1]), [1, 99, 1, 5]);
@@ -168,7 +168,7 @@ test("model.vocabSize: the digit tasks' 104 by default, refused below a task's v
     /config model\.vocabSize: 50 cannot hold task sort's 104 tokens; allowed: an integer >= 104 for this task/,
   );
   assert.throws(
-    () => train({ task: 'sort', seed: 1, cfg: small, progress: false }),
+    () => trainRun({ task: 'sort', seed: 1, cfg: small, progress: false }),
     /model\.vocabSize: 50 cannot hold/,
   );
   const { vocabSize: _omitted, ...oldModel } = getConfig('authors').model;

@@ -9,7 +9,8 @@ import { accuracy, exactMatch, greedyExactMatch, sampleAccuracy } from '../src/m
 import { Transformer } from '../src/model/model';
 import { Rng } from '../src/base/rng';
 import { sampleExamples } from '../src/tasks';
-import { stoppingCheckLength, train, TrainingDivergedError } from '../src/train/train';
+import { TrainingDivergedError } from '../src/train/train';
+import { stoppingCheckLength, trainRun } from '../src/runner/training';
 import { setupBackend, tinyConfig } from './helpers';
 
 before(async () => {
@@ -26,7 +27,7 @@ const tinyReverse = (train: Partial<ReturnType<typeof tinyConfig>['train']> = {}
   });
 
 test('a tiny model learns tiny reversal to >= 90% within 600 steps', () => {
-  const r = train({ task: 'reverse', seed: 1, cfg: tinyReverse(), progress: false });
+  const r = trainRun({ task: 'reverse', seed: 1, cfg: tinyReverse(), progress: false });
   assert.equal(
     r.stopReason,
     'target',
@@ -41,7 +42,7 @@ test('a tiny model learns tiny reversal to >= 90% within 600 steps', () => {
 
 test('batched teacher-forced exact match equals greedy decoding sequence by sequence', () => {
   // A partly trained model (accuracy strictly between 10% and 90%), mixed lengths in one batch.
-  const r = train({
+  const r = trainRun({
     task: 'reverse',
     seed: 1,
     cfg: tinyReverse({ maxSteps: 270, targetAcc: 1, evalEvery: 1000 }),
@@ -58,9 +59,9 @@ test('batched teacher-forced exact match equals greedy decoding sequence by sequ
 
 test('same seed gives identical losses; another seed does not', () => {
   const cfg = tinyConfig({ train: { maxSteps: 25, evalEvery: 10, evalSamples: 32, batchSize: 16 } });
-  const a = train({ task: 'sort', seed: 3, cfg, progress: false });
-  const b = train({ task: 'sort', seed: 3, cfg, progress: false });
-  const c = train({ task: 'sort', seed: 4, cfg, progress: false });
+  const a = trainRun({ task: 'sort', seed: 3, cfg, progress: false });
+  const b = trainRun({ task: 'sort', seed: 3, cfg, progress: false });
+  const c = trainRun({ task: 'sort', seed: 4, cfg, progress: false });
   assert.deepEqual(a.losses, b.losses);
   assert.deepEqual(a.evals, b.evals);
   assert.notDeepEqual(a.losses, c.losses);
@@ -69,13 +70,13 @@ test('same seed gives identical losses; another seed does not', () => {
 
 test("the authors' separate-padding layout trains too, and differs from contiguous", () => {
   const base = { train: { maxSteps: 40, evalEvery: 100, batchSize: 16 } };
-  const a = train({
+  const a = trainRun({
     task: 'sort',
     seed: 3,
     cfg: tinyConfig({ ...base, data: { layout: 'separate' } }),
     progress: false,
   });
-  const b = train({ task: 'sort', seed: 3, cfg: tinyConfig(base), progress: false });
+  const b = trainRun({ task: 'sort', seed: 3, cfg: tinyConfig(base), progress: false });
   // Both start from the same weights at the same loss scale (ln 104 = 4.64 for a fresh model) and
   // learn; the PAD tokens between SEP and y make every step's loss differ.
   for (const r of [a, b]) {
@@ -95,7 +96,7 @@ test('live tensors do not grow over 200 training steps (with stopping checks)', 
   const cfg = tinyConfig({ train: { maxSteps: 200, evalEvery: 50, evalSamples: 64, batchSize: 16, targetAcc: 1 } });
   const counts: number[] = [];
   const before = tf.memory().numTensors;
-  const r = train({
+  const r = trainRun({
     task: 'sort',
     seed: 5,
     cfg,
@@ -117,7 +118,7 @@ test('a non-finite loss stops training with a clear error carrying the curves', 
   const w = model.params['blocks.0.mlp.2.weight'];
   w.assign(tf.fill(w.shape, NaN));
   assert.throws(
-    () => train({ task: 'sort', seed: 1, cfg, model, progress: false }),
+    () => trainRun({ task: 'sort', seed: 1, cfg, model, progress: false }),
     (e: unknown) =>
       e instanceof TrainingDivergedError && e.step === 1 && e.losses.length === 1 && /diverged.*step 1/.test(e.message),
   );
@@ -131,7 +132,7 @@ test("train.stopLength: the stopping rule at one length (the authors' last secti
 
 test('onStep can stop a run', () => {
   const cfg = tinyConfig({ train: { maxSteps: 100 } });
-  const r = train({
+  const r = trainRun({
     task: 'sort',
     seed: 1,
     cfg,

@@ -31,7 +31,7 @@ import { printTables } from '../src/report/frames';
 import { allTables } from '../src/report/tables';
 import { runOne } from '../src/runner/run';
 import { inspectRecord, readRecord, RunConflictError, runPaths, scanRecords } from '../src/records/store';
-import { train } from '../src/train/train';
+import { trainRun } from '../src/runner/training';
 import { CLI, cli, fakeFinishedCheckpoint, setupBackend, STACK, TINY, TINY_ARGS, tinyCfg, tmp } from './helpers';
 
 test('backend', async () => {
@@ -819,17 +819,17 @@ test('the notebook API refuses what the command line refuses: seeds, a config ed
   const cfg = tinyCfg();
   cfg.train.lr = -1; // edited after validation
   assert.throws(
-    () => train({ task: 'sort', seed: 1, cfg }),
+    () => trainRun({ task: 'sort', seed: 1, cfg }),
     /config train\.lr: got -1; allowed: a number in \(0, 10\]/,
   );
   const cfg2 = tinyCfg();
   (cfg2.train as unknown as Record<string, unknown>).batchSize = '64';
   assert.throws(
-    () => train({ task: 'sort', seed: 1, cfg: cfg2 }),
+    () => trainRun({ task: 'sort', seed: 1, cfg: cfg2 }),
     /config train\.batchSize: got "64"; allowed: an integer/,
   );
   assert.throws(
-    () => train({ task: 'sort', seed: 1, cfg: { model: { nLayers: 2 } } as never }),
+    () => trainRun({ task: 'sort', seed: 1, cfg: { model: { nLayers: 2 } } as never }),
     /config model\.nHeads: got undefined|config data: missing/,
   );
   const model = Transformer.init(tinyCfg().model, 1);

@@ -1,4 +1,5 @@
 /** The mean output of each component over OOD sequences: what mean ablation (Eq. 2) puts in its place. */
+import { checkInterrupted } from '../base/stop';
 import { tf } from '../kernels/tf';
 import { makeBatch, sampleExamples, TaskName } from '../tasks';
 import { tokensTensor } from '../model/eval';
@@ -32,6 +33,7 @@ export function componentMeans(
   let count = 0;
   let T = -1;
   for (let b = 0; b < batches; b++) {
+    checkInterrupted(); // a command stopped by SIGINT/SIGTERM stops between batches (src/io/interrupt.ts)
     const batch = makeBatch(sampleExamples(task, batchSize, rng, length));
     if (T >= 0 && batch.T !== T)
       throw new Error(

@@ -3,6 +3,7 @@
  * in [accLow, accHigh]. Every length is scored (so a skipped run records what it saw); the first
  * valid one is chosen. No valid N: `length` is null and the run is recorded as skipped.
  */
+import { checkInterrupted } from '../base/stop';
 import { AnalysisConfig, ConfigError, ExperimentConfig } from '../settings/config';
 import { getTask, longestSequence, TaskName, TASKS } from '../tasks';
 import { sampleAccuracy } from '../model/eval';
@@ -91,7 +92,10 @@ export function pickOodLength(
 ): OodPick {
   const rng = new Rng(seed, 'ood-pick');
   const accuracies: Record<number, number> = {};
-  for (const n of lengths) accuracies[n] = sampleAccuracy(model, task, rng, cfg.oodPickSamples, n);
+  for (const n of lengths) {
+    checkInterrupted();
+    accuracies[n] = sampleAccuracy(model, task, rng, cfg.oodPickSamples, n);
+  }
   const length = chooseOodLength(lengths, accuracies, cfg.accLow, cfg.accHigh);
   return { length, accuracies, samples: cfg.oodPickSamples, range: [cfg.accLow, cfg.accHigh] };
 }

@@ -2,6 +2,7 @@
  * Replacing components' outputs: the patches for a set of values (heads before W_O, or the
  * authors' slice after it), and the exact-match accuracy of the model so patched.
  */
+import { checkInterrupted } from '../base/stop';
 import { tf } from '../kernels/tf';
 import { AnalysisConfig } from '../settings/config';
 import { accuracy, exactMatch, ResidCache } from '../model/eval';
@@ -52,6 +53,7 @@ export function accuracyWith(
   examples: readonly Example[],
   residuals?: ResidCache,
 ): number {
+  checkInterrupted(); // between ablations
   if (residuals && residuals.examples !== examples)
     throw new Error('accuracyWith: the residual cache was computed for other examples');
   const ids = Object.keys(values);

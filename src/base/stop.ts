@@ -39,8 +39,9 @@ export function pendingSignal(): SignalName | null {
 let held = 0;
 
 /**
- * Throws InterruptedError if SIGINT or SIGTERM arrived (called by every forward pass, and between
- * runs), except inside holdInterrupts.
+ * Throws InterruptedError if SIGINT or SIGTERM arrived, except inside holdInterrupts. Called
+ * between units of work (training steps; the analysis's batches, ablations and lengths; runs),
+ * never inside the model.
  */
 export function checkInterrupted(): void {
   if (held) return;

@@ -53,7 +53,7 @@ async function runTrain(opts: Opts): Promise<TrainResult> {
     onEval: (e) => console.log(`  step ${e.step}: training-distribution exact match ${(100 * e.acc).toFixed(1)}%`),
   });
   console.log(
-    `${describeStop(result.stopReason, result.steps, cfg)} in ${(result.wallMs / 1000).toFixed(1)} s (${result.msPerStep.toFixed(1)} ms/step on ${info.backend})`,
+    `${describeStop(result.stopReason, result.steps, cfg.train.targetAcc)} in ${(result.wallMs / 1000).toFixed(1)} s (${result.msPerStep.toFixed(1)} ms/step on ${info.backend})`,
   );
   console.log(`wrote ${checkpoint} and ${record}`);
   return result;

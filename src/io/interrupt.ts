@@ -4,10 +4,11 @@
  * Training and analysis are long synchronous loops, and Node runs a JavaScript signal handler
  * only when its event loop is free, so a handler installed with `process.on('SIGINT')` would
  * never run during them (and would stop Ctrl-C from working at all). Instead the native addon
- * (native/gcg_native.c) turns SIGINT and SIGTERM into a flag; every forward pass of the model polls
- * it (`checkInterrupted`), and a set flag becomes an InterruptedError that unwinds the computation
- * through its `finally` blocks: locks are released, temporary files removed, nothing half-written
- * is renamed into place. While the event loop is free (figure export, a sweep waiting for its
+ * (native/gcg_native.c) turns SIGINT and SIGTERM into a flag; training polls it between steps and
+ * the analysis between its batches, ablations and lengths (`checkInterrupted`; never the model
+ * itself), and a set flag becomes an InterruptedError that unwinds the computation through its
+ * `finally` blocks: locks are released, temporary files removed, nothing half-written is renamed
+ * into place. While the event loop is free (figure export, a sweep waiting for its
  * workers) a timer polls the same flag and runs the registered cleanups (`onInterrupt`) before
  * exiting, unless a command takes the signal over (`takeOverInterrupt`: a sweep forwards it to its
  * workers and waits for them).

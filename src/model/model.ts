@@ -19,7 +19,6 @@
  * Components (the paper's S, |S| = L*H + L): heads `L{l}.H{h}` and MLPs `L{l}.MLP`.
  */
 import { tf } from '../kernels/tf';
-import { checkInterrupted } from '../base/stop';
 import type { ModelConfig } from '../settings/config';
 import { Rng } from '../base/rng';
 import { causalMask, gelu, layerNorm, linear } from './ops';
@@ -205,7 +204,6 @@ export class Transformer {
    * Call inside tf.tidy (or dispose the result).
    */
   forward(tokens: tf.Tensor2D, opts: ForwardOptions = {}): ForwardResult {
-    checkInterrupted(); // a command stopped by SIGINT/SIGTERM stops here (src/io/interrupt.ts)
     const { nLayers: L, dModel: D } = this.cfg;
     const [B, T] = tokens.shape;
     if (this.cfg.positions === 'learned' && T > this.cfg.maxPositions) {

@@ -19,7 +19,6 @@
 import { activeKernels, tf } from '../kernels/tf';
 import type { ModelConfig } from '../settings/config';
 import { lossWeights } from './eval';
-import { checkInterrupted } from '../base/stop';
 import { ParamMap, paramSpecs, Transformer } from './model';
 import { causalMask, gelu, layerNorm } from './ops';
 import type { Batch } from '../tasks';
@@ -124,7 +123,6 @@ export class StackedModel {
    * `params` the stacked parameters (this.vars, or a selection of their rows). [K, batch, pos, vocab]
    */
   forward(params: StackedParams, tokens: tf.Tensor3D): tf.Tensor4D {
-    checkInterrupted();
     const { nLayers: L, dModel: D, nHeads: H, vocabSize: V } = this.cfg;
     const dh = D / H;
     const [K, B, T] = tokens.shape;

@@ -20,7 +20,7 @@ export interface TrainingOutcome {
   losses: number[];
   evals: { step: number; acc: number }[];
   /**
-   * Trained stacked with other seeds (src/train/train-batched.ts; the same weights as alone, bit for bit):
+   * Trained stacked with other seeds (src/train/trainee.ts; the same weights as alone, bit for bit):
    * the seeds that shared its steps. msPerStep is then its share of a stacked step.
    */
   batched?: { seeds: number[] };

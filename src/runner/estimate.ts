@@ -17,7 +17,8 @@ import { SIZE_KEYS, sizeOf } from '../settings/sizes';
 import { loadRecords } from '../records/store';
 import { configDiffValues, RunRecord } from '../records/format';
 import { BatchStream, TaskName } from '../tasks';
-import { makeOptimizer, trainStep } from '../train/train';
+import { makeOptimizer } from '../train/adam';
+import { trainStep } from '../train/trainee';
 
 /** The committed results store (results/ at the project root). */
 export function committedResultsDir(): string {
@@ -27,7 +28,7 @@ export function committedResultsDir(): string {
 /** Mean wall time of a training step of this configuration here, from a few real steps. */
 export function measureStepMs(cfg: ExperimentConfig, task: TaskName, steps = 3): number {
   const model = Transformer.init(cfg.model, 0);
-  const opt = makeOptimizer(cfg);
+  const opt = makeOptimizer(cfg.train);
   const stream = new BatchStream(task, { ...cfg.data, batchSize: cfg.train.batchSize }, new Rng(0, 'measure'));
   const vars = Object.values(model.params);
   trainStep(model, opt, stream.next(), vars); // warm-up

@@ -1,6 +1,6 @@
 /**
  * The runner for K seeds of one (preset, task, size) at once (issue 29; `gcg run --seeds`, sweeps'
- * `--seeds-per-job`): the seeds that need training are trained stacked (src/train/train-batched.ts:
+ * `--seeds-per-job`): the seeds that need training are trained stacked (src/train/trainee.ts:
  * each seed's model is the one it gets alone, bit for bit), then each is analysed and written as
  * runOne writes it. Everything else is runOne's: each run under its own lock (a run another
  * process holds is left to it), finished runs skipped, finished checkpoints reused, training
@@ -19,7 +19,7 @@ import { checkpointMeta, describeCheck, loadPartial, setAsideForeign, trainingOu
 import { inspectRecord } from '../records/store';
 import type { RunRecord, TrainingOutcome } from '../records/format';
 import { TrainState } from '../train/train';
-import { trainBatched } from '../train/train-batched';
+import { trainRuns } from './training';
 import { onInterrupt } from '../io/interrupt';
 import { InterruptedError } from '../base/stop';
 import { WriteError } from '../io/files';
@@ -83,7 +83,7 @@ export function runBatch(opts: Omit<RunOptions, 'seed'> & { seeds: readonly numb
       );
       const metas = new Map(seeds.map((s) => [s, checkpointMeta(task, s, preset, cfg)]));
       const t0 = performance.now();
-      trainBatched({
+      trainRuns({
         task,
         seeds,
         cfg,

@@ -52,7 +52,7 @@ export interface SweepOptions {
   /** Run only the job of this number (sweepJobs; with seedsPerJob > 1, sweepBatches); absent: every job. */
   index?: number;
   /**
-   * Seeds trained together as one stacked model (src/train/train-batched.ts; each seed's model is the
+   * Seeds trained together as one stacked model (src/train/trainee.ts; each seed's model is the
    * one it gets alone, bit for bit): consecutive seeds of one size and task, up to this many per
    * job (default 1: one run per job). A job is then one process, one Slurm array task.
    */

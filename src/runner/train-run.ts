@@ -20,7 +20,8 @@ import { provenance } from '../records/provenance';
 import { runPaths } from '../records/store';
 import { configDiffValues, TRAINING_SECTIONS, TrainingOutcome } from '../records/format';
 import { sizeOf } from '../settings/sizes';
-import { EvalPoint, train, TrainingDivergedError, TrainResult, TrainState } from '../train/train';
+import { EvalPoint, TrainingDivergedError, TrainResult, TrainState } from '../train/train';
+import { trainRun } from './training';
 
 /** A stopping check in the runner's log: `sort seed 42: step 500, training-distribution exact match 91.0%`. */
 export function describeCheck(task: TaskName, seed: number, e: EvalPoint): string {
@@ -70,7 +71,7 @@ export function trainToCheckpoint(opts: {
       ? `${task} seed ${seed}: resuming training at step ${resume.state.step} from ${opts.partial}`
       : `${task} seed ${seed}: training`,
   );
-  const result = train({
+  const result = trainRun({
     task,
     seed,
     cfg,

@@ -1,34 +1,30 @@
 /**
- * Training (Appendix A.1): Adam, a fresh random batch of sequences of lengths minLen..maxLen every
- * step, stop once training-distribution exact match reaches targetAcc (checked every evalEvery
- * steps on evalSamples fresh sequences) or at maxSteps. A non-finite loss stops the run with a
- * TrainingDivergedError that carries the curves computed so far.
+ * The training loop, knowing nothing of the task: models, a batch stream and a stopping check per
+ * model, a stop rule. Adam steps every model on its own next batch; every `stop.every` steps each
+ * model's check is scored and a model whose score reaches `stop.target` leaves (its result handed
+ * over at once); all stop at `stop.maxSteps`. A non-finite loss ends that model with a
+ * TrainingDivergedError carrying its curves. One model trains alone; K train stacked, one pass
+ * for all (src/train/trainee.ts), each bit for bit as it trains alone.
  *
- * Random streams of one seed: 'init' (weights), 'train-data' (batches), 'train-eval' (the stopping
- * checks), so changing the check's sample size does not change the batches a model trains on.
- * A replica of the stability study nudges the initial weights or draws the batches from another
- * stream (src/settings/replica.ts).
+ * The paper's training (Appendix A.1: a run's initial weights, its task's batches, the 90% exact
+ * match check) is put together by the runner (src/runner/training.ts).
  */
-import { fusedActive, tf } from '../kernels/tf';
-import { ExperimentConfig } from '../settings/config';
-import { BatchStream, TaskName } from '../tasks';
-import { checkRun } from '../settings/run-spec';
+import type { Batch } from '../tasks';
 import { checkInterrupted, holdInterrupts, InterruptedError, pendingSignal } from '../base/stop';
-import { lossFromLogits, sampleAccuracy, targetWeights, tokensTensor } from '../model/eval';
-import { AdamInternals, fusedAdamApply } from '../kernels/fused';
-import { Transformer } from '../model/model';
+import type { Transformer } from '../model/model';
 import { ProgressBar, progressWanted } from '../base/progress';
-import { Rng, RngState } from '../base/rng';
-import { initialModel, trainDataRng } from './perturb';
+import type { RngState } from '../base/rng';
+import type { AdamState } from './adam';
+import { Single, Stacked, Trainee } from './trainee';
 
 export interface EvalPoint {
   step: number;
-  acc: number; // training-distribution exact match
+  acc: number; // the stopping check's score (the paper's: training-distribution exact match)
 }
 
 export interface StepInfo {
   step: number; // steps completed
-  loss: number;
+  losses: number[]; // each model's loss at this step (in the order of the models still training)
   ms: number; // wall time of this step
 }
 
@@ -42,7 +38,7 @@ export interface TrainResult {
   losses: number[]; // per step
   evals: EvalPoint[];
   wallMs: number;
-  msPerStep: number; // mean wall time of an optimisation step (stopping checks excluded)
+  msPerStep: number; // mean wall time of an optimisation step (stopping checks excluded; a stack's step shared out)
 }
 
 /**
@@ -55,32 +51,56 @@ export interface TrainState {
   evals: EvalPoint[];
   stepMs: number; // summed wall time of the optimisation steps so far
   wallMs: number; // wall time so far
-  dataRng: RngState; // the 'train-data' stream
-  evalRng: RngState; // the 'train-eval' stream
-  /** Adam's state: beta1^t and beta2^t, and the first and second moments per parameter (model.params keys). */
-  adam: { accBeta1: number; accBeta2: number; m: Record<string, Float32Array>; v: Record<string, Float32Array> } | null;
+  dataRng: RngState; // the batch stream's state
+  evalRng: RngState; // the stopping check's state
+  adam: AdamState | null;
+}
+
+/** When training stops: a check every `every` steps, a model leaving once its score >= `target`, all at `maxSteps`. */
+export interface StopRule {
+  every: number;
+  target: number;
+  maxSteps: number;
+  /** What the score is, for progress lines (the paper's: 'exact match'). */
+  name: string;
+}
+
+/** One model's own inputs: its training batches and its stopping check, each with a state to save for a resume. */
+export interface Lane {
+  /** For progress lines: 'seed 42'. */
+  name: string;
+  batches: { next(): Batch; state(): RngState };
+  check: { score(model: Transformer): number; state(): RngState };
 }
 
 export interface TrainOptions {
-  task: TaskName;
-  seed: number;
-  cfg: ExperimentConfig;
-  /** Start from this model instead of fresh weights (it is trained in place). */
-  model?: Transformer;
-  /** Continue a stopped run: `model` must hold the weights saved with this state. */
-  resume?: TrainState;
+  /** The models, trained in place (one) or stacked (several: consumed, each result is a new model). */
+  models: readonly Transformer[];
+  /** Model k's batches and check. */
+  lanes: readonly Lane[];
+  adam: { lr: number; adamEps: number };
+  stop: StopRule;
   /**
-   * Called every `checkpointEvery` steps (and not after the last) with the state to save for a
-   * resume; also at the step where a watched SIGINT/SIGTERM stops training (src/io/interrupt.ts).
+   * Continue stopped runs: model k's training state (models[k] holds the weights saved with it), or
+   * null for a fresh start. All resume at one step (all fresh, or all saved at one step).
    */
-  onCheckpoint?: (model: Transformer, state: TrainState) => void;
-  /** Steps between onCheckpoint calls (default: every stopping check, train.evalEvery). */
+  resume?: readonly (TrainState | null)[];
+  /** Model k finished (target, maxSteps, or asked to stop): its result, with its own model. */
+  onDone: (k: number, result: TrainResult) => void;
+  /** Model k's loss became non-finite: it leaves, the others go on (default: throw the error). */
+  onDiverged?: (k: number, error: TrainingDivergedError) => void;
+  /**
+   * Every `checkpointEvery` steps (default stop.every; not after the last), and at the step where a
+   * watched SIGINT/SIGTERM stops training (src/io/interrupt.ts): each unfinished model and its state.
+   */
+  onCheckpoint?: (k: number, model: Transformer, state: TrainState) => void;
   checkpointEvery?: number;
-  /** Called after every step; return 'stop' to end the run early (stopReason 'stopped'). */
+  /** After every step; 'stop' ends every model still training (stopReason 'stopped'). */
   onStep?: (info: StepInfo) => void | 'stop';
-  /** Called after every stopping check. */
-  onEval?: (e: EvalPoint) => void;
-  /** Draw a progress bar on stderr: 'auto' (default) draws only in an interactive terminal, never under CI. */
+  /** After each stopping check of each model. */
+  onEval?: (k: number, e: EvalPoint) => void;
+  /** Progress bar title; drawn on stderr: 'auto' (default) only in an interactive terminal, never under CI. */
+  label?: string;
   progress?: boolean | 'auto';
 }
 
@@ -96,182 +116,168 @@ export class TrainingDivergedError extends Error {
   }
 }
 
-/** One Adam step on one batch; returns the loss before the update. */
-export function trainStep(
-  model: Transformer,
-  optimizer: tf.Optimizer,
-  batch: ReturnType<BatchStream['next']>,
-  vars: tf.Variable[],
-): number {
-  const tokens = tokensTensor(batch);
-  const weights = targetWeights(batch, model.cfg.vocabSize);
-  const cost = optimizer.minimize(() => lossFromLogits(model.forward(tokens).logits, weights), true, vars);
-  const loss = cost!.dataSync()[0];
-  cost!.dispose();
-  tokens.dispose();
-  weights.dispose();
-  return loss;
-}
-
-/** The sequence lengths the stopping rule is checked on: one fixed length (train.stopLength) or the training range. */
-export function stoppingCheckLength(cfg: ExperimentConfig): number | { minLen: number; maxLen: number } {
-  return cfg.train.stopLength > 0 ? cfg.train.stopLength : { minLen: cfg.data.minLen, maxLen: cfg.data.maxLen };
-}
-
 /** How a run ended, in words: `reached 90% after 800 steps`, `stopped at train.maxSteps=800 without reaching 90%`. */
-export function describeStop(reason: StopReason, steps: number, cfg: ExperimentConfig): string {
-  const target = `${(100 * cfg.train.targetAcc).toFixed(0)}%`;
-  if (reason === 'target') return `reached ${target} after ${steps} steps`;
-  if (reason === 'maxSteps') return `stopped at train.maxSteps=${steps} without reaching ${target}`;
+export function describeStop(reason: StopReason, steps: number, target: number): string {
+  const pct = `${(100 * target).toFixed(0)}%`;
+  if (reason === 'target') return `reached ${pct} after ${steps} steps`;
+  if (reason === 'maxSteps') return `stopped at train.maxSteps=${steps} without reaching ${pct}`;
   return `stopped after ${steps} steps (asked to stop)`;
 }
 
-export function makeOptimizer(cfg: ExperimentConfig): tf.Optimizer {
-  // PyTorch's Adam defaults: beta1 0.9, beta2 0.999, eps 1e-8 (set explicitly: tfjs defaults to 1e-7).
-  const optimizer = tf.train.adam(cfg.train.lr, 0.9, 0.999, cfg.train.adamEps);
-  // On the native kernels each parameter's update is one call (src/kernels/fused.ts), the same bits.
-  const composed = optimizer.applyGradients.bind(optimizer);
-  optimizer.applyGradients = (grads) => (fusedActive() ? fusedAdamApply(optimizer, grads) : composed(grads));
-  return optimizer;
-}
-
-/** Adam's state, keyed like model.params (null before the first step). */
-export function adamState(optimizer: tf.Optimizer, model: Transformer): TrainState['adam'] {
-  const o = optimizer as unknown as AdamInternals;
-  if (!o.accumulatedFirstMoment.length) return null;
-  const keys = Object.keys(model.params);
-  const m: Record<string, Float32Array> = {};
-  const v: Record<string, Float32Array> = {};
-  keys.forEach((k, i) => {
-    // Copies: on the tensorflow and cpu backends dataSync() is the optimizer's own storage.
-    m[k] = Float32Array.from(o.accumulatedFirstMoment[i].variable.dataSync() as Float32Array);
-    v[k] = Float32Array.from(o.accumulatedSecondMoment[i].variable.dataSync() as Float32Array);
-  });
-  return { accBeta1: o.accBeta1.dataSync()[0], accBeta2: o.accBeta2.dataSync()[0], m, v };
+/** What one model carries through training. */
+interface Run {
+  k: number; // its position in opts.models
+  lane: Lane;
+  losses: number[];
+  evals: EvalPoint[];
+  stepMs: number;
+  t0: number;
 }
 
 /**
- * Restores Adam's state exactly (tfjs's own setWeights recomputes beta^t with pow, which can differ
- * from the running product in the last bit). Moments follow the order of `model.params`, which is
- * the order `minimize` sees the variables in.
+ * Trains the models, handing each one's result to onDone as it finishes. Returns the steps taken
+ * and their mean wall time. Throws InterruptedError after saving every unfinished model
+ * (onCheckpoint) when SIGINT/SIGTERM arrives.
  */
-export function restoreAdamState(
-  optimizer: tf.Optimizer,
-  model: Transformer,
-  state: NonNullable<TrainState['adam']>,
-  step: number,
-): void {
-  const o = optimizer as unknown as AdamInternals;
-  const entries = Object.entries(model.params);
-  for (const [k] of entries) {
-    if (!state.m[k] || !state.v[k]) throw new Error(`the saved optimizer state has no moments for ${k}`);
-  }
-  o.accBeta1.assign(tf.scalar(state.accBeta1));
-  o.accBeta2.assign(tf.scalar(state.accBeta2));
-  o.accumulatedFirstMoment = entries.map(([k, p]) => ({
-    originalName: `${p.name}/m`,
-    variable: tf.variable(tf.tensor(state.m[k], p.shape), false),
-  }));
-  o.accumulatedSecondMoment = entries.map(([k, p]) => ({
-    originalName: `${p.name}/v`,
-    variable: tf.variable(tf.tensor(state.v[k], p.shape), false),
-  }));
-  o.iterations_ = step;
-}
-
-export function train(opts: TrainOptions): TrainResult {
-  const { cfg, task, seed } = opts;
-  checkRun(task, seed, cfg); // the command line's checks, at this entry too (a notebook may have edited cfg since)
-  const r = opts.resume;
-  if (r && !opts.model) throw new Error('train: resume needs the model saved with the state (opts.model)');
-  const t0 = Date.now() - (r?.wallMs ?? 0);
-  const model = opts.model ?? initialModel(cfg, seed);
-  const optimizer = makeOptimizer(cfg);
-  if (r?.adam) restoreAdamState(optimizer, model, r.adam, r.step);
-  const vars = Object.values(model.params);
-  const stream = new BatchStream(
-    task,
-    { ...cfg.data, batchSize: cfg.train.batchSize },
-    r ? Rng.fromState(r.dataRng) : trainDataRng(cfg, seed),
-  );
-  const evalRng = r ? Rng.fromState(r.evalRng) : new Rng(seed, 'train-eval');
-  const losses: number[] = r ? r.losses.slice() : [];
-  const evals: EvalPoint[] = r ? r.evals.slice() : [];
-  const drawBar = opts.progress === 'auto' || opts.progress === undefined ? progressWanted() : opts.progress;
-  const bar = new ProgressBar(cfg.train.maxSteps, `train ${task} seed ${seed}`, drawBar);
-  const checkpointEvery = opts.checkpointEvery ?? cfg.train.evalEvery;
-  let stepMs = r?.stepMs ?? 0;
-  let stopReason: StopReason = 'maxSteps';
-  let step = r?.step ?? 0;
-  const state = (): TrainState => ({
-    step,
-    losses: losses.slice(),
-    evals: evals.slice(),
-    stepMs,
-    wallMs: Date.now() - t0,
-    dataRng: stream.rng.state(),
-    evalRng: evalRng.state(),
-    adam: adamState(optimizer, model),
-  });
+export function train(opts: TrainOptions): { steps: number; msPerStep: number } {
+  const { stop } = opts;
+  const K = opts.models.length;
+  if (!K) throw new Error('train: no models');
+  if (opts.lanes.length !== K) throw new Error(`train: ${opts.lanes.length} lanes for ${K} models`);
+  for (const [key, v] of Object.entries({ every: stop.every, maxSteps: stop.maxSteps }))
+    if (!Number.isInteger(v) || v < 1) throw new Error(`train: stop.${key} must be a positive integer, got ${v}`);
+  const resume = opts.resume ?? opts.models.map(() => null);
+  if (resume.length !== K) throw new Error('train: resume must hold one entry (or null) per model');
+  const startSteps = new Set(resume.map((r) => r?.step ?? 0));
+  if (startSteps.size > 1)
+    throw new Error(
+      `train: the models resume at different steps (${[...startSteps].join(', ')}); train each step's models together`,
+    );
+  let step = [...startSteps][0];
   const startStep = step;
+  const trainee: Trainee =
+    K === 1
+      ? new Single(opts.models[0], opts.adam, resume[0] ? { adam: resume[0].adam, step } : null)
+      : new Stacked(opts.models, opts.adam, { adams: resume.map((r) => r?.adam ?? null), step });
+  const now = Date.now();
+  let runs: Run[] = opts.lanes.map((lane, k) => ({
+    k,
+    lane,
+    losses: resume[k]?.losses.slice() ?? [],
+    evals: resume[k]?.evals.slice() ?? [],
+    stepMs: resume[k]?.stepMs ?? 0,
+    t0: now - (resume[k]?.wallMs ?? 0),
+  }));
+  const drawBar = opts.progress === 'auto' || opts.progress === undefined ? progressWanted() : opts.progress;
+  const bar = new ProgressBar(stop.maxSteps, opts.label ?? 'train', drawBar);
+  const checkpointEvery = opts.checkpointEvery ?? stop.every;
+  let totalMs = 0;
+  let steps = 0;
+
+  const stateOf = (i: number): TrainState => ({
+    step,
+    losses: runs[i].losses.slice(),
+    evals: runs[i].evals.slice(),
+    stepMs: runs[i].stepMs,
+    wallMs: Date.now() - runs[i].t0,
+    dataRng: runs[i].lane.batches.state(),
+    evalRng: runs[i].lane.check.state(),
+    adam: trainee.adam(i),
+  });
+  const checkpointAll = () =>
+    runs.forEach((run, i) => trainee.lend(i, (m) => opts.onCheckpoint!(run.k, m, stateOf(i))));
+  /** Hands over the models at `done` (positions among runs) with their reasons, and keeps the others. */
+  const finish = (done: Map<number, StopReason | TrainingDivergedError>) => {
+    if (!done.size) return;
+    for (const [i, why] of done) {
+      const run = runs[i];
+      if (why instanceof TrainingDivergedError) {
+        if (!opts.onDiverged) throw why;
+        opts.onDiverged(run.k, why);
+        continue;
+      }
+      bar.finish(`${K > 1 ? `${run.lane.name}: ` : ''}${describeStop(why, step, stop.target)}`);
+      opts.onDone(run.k, {
+        model: trainee.take(i),
+        steps: step,
+        reachedTarget: why === 'target',
+        stopReason: why,
+        losses: run.losses,
+        evals: run.evals,
+        wallMs: Date.now() - run.t0,
+        msPerStep: step ? run.stepMs / step : NaN,
+      });
+    }
+    const keep = runs.map((_, i) => i).filter((i) => !done.has(i));
+    if (keep.length) trainee.keep(keep);
+    runs = keep.map((i) => runs[i]);
+  };
+
   try {
-    while (step < cfg.train.maxSteps) {
+    while (runs.length && step < stop.maxSteps) {
       const signal = pendingSignal();
       if (signal) {
         // Stopped by SIGINT/SIGTERM between two steps: the state here resumes bit for bit.
         if (opts.onCheckpoint && step > startStep) {
-          opts.onCheckpoint(model, state());
-          throw new InterruptedError(signal, `training state at step ${step} saved`);
+          checkpointAll();
+          throw new InterruptedError(
+            signal,
+            `training state ${K > 1 ? `of ${runs.map((r) => r.lane.name).join(', ')} ` : ''}at step ${step} saved`,
+          );
         }
         checkInterrupted();
       }
-      const release = holdInterrupts();
+      const release = holdInterrupts(); // a step and its checks run whole
       try {
         const s0 = Date.now();
-        const loss = trainStep(model, optimizer, stream.next(), vars);
+        const losses = trainee.step(runs.map((r) => r.lane.batches.next()));
         const ms = Date.now() - s0;
-        stepMs += ms;
+        totalMs += ms;
+        steps++;
         step++;
-        losses.push(loss);
-        if (!Number.isFinite(loss)) throw new TrainingDivergedError(step, loss, losses, evals);
-        const last = evals.length ? evals[evals.length - 1].acc : NaN;
-        bar.update(
-          step,
-          `loss ${loss.toFixed(3)} exact match ${Number.isNaN(last) ? '-' : `${(100 * last).toFixed(1)}%`}`,
-        );
-        if (opts.onStep?.({ step, loss, ms }) === 'stop') {
-          stopReason = 'stopped';
+        const diverged = new Map<number, TrainingDivergedError>();
+        runs.forEach((run, i) => {
+          run.stepMs += ms / runs.length; // each model's share of the step
+          run.losses.push(losses[i]);
+          if (!Number.isFinite(losses[i]))
+            diverged.set(i, new TrainingDivergedError(step, losses[i], run.losses, run.evals));
+        });
+        finish(diverged);
+        if (!runs.length) break;
+        const kept = losses.filter((_, i) => !diverged.has(i));
+        bar.update(step, progressLine(kept, runs, stop.name));
+        if (opts.onStep?.({ step, losses: kept, ms }) === 'stop') {
+          finish(new Map(runs.map((_, i) => [i, 'stopped'])));
           break;
         }
-        if (step % cfg.train.evalEvery === 0) {
-          const acc = sampleAccuracy(model, task, evalRng, cfg.train.evalSamples, stoppingCheckLength(cfg));
-          const point = { step, acc };
-          evals.push(point);
-          bar.clear();
-          opts.onEval?.(point);
-          if (acc >= cfg.train.targetAcc) {
-            stopReason = 'target';
-            break;
-          }
+        const done = new Map<number, StopReason>();
+        if (step % stop.every === 0) {
+          runs.forEach((run, i) => {
+            const point = { step, acc: trainee.lend(i, (m) => run.lane.check.score(m)) };
+            run.evals.push(point);
+            bar.clear();
+            opts.onEval?.(run.k, point);
+            if (point.acc >= stop.target) done.set(i, 'target');
+          });
         }
-        if (opts.onCheckpoint && step % checkpointEvery === 0 && step < cfg.train.maxSteps)
-          opts.onCheckpoint(model, state());
+        if (step >= stop.maxSteps) runs.forEach((_, i) => done.has(i) || done.set(i, 'maxSteps'));
+        finish(done);
+        if (opts.onCheckpoint && runs.length && step % checkpointEvery === 0 && step < stop.maxSteps) checkpointAll();
       } finally {
         release();
       }
     }
   } finally {
-    optimizer.dispose();
+    trainee.dispose();
   }
-  bar.finish(describeStop(stopReason, step, cfg));
-  return {
-    model,
-    steps: step,
-    reachedTarget: stopReason === 'target',
-    stopReason,
-    losses,
-    evals,
-    wallMs: Date.now() - t0,
-    msPerStep: step ? stepMs / step : NaN,
-  };
+  return { steps, msPerStep: steps ? totalMs / steps : NaN };
+}
+
+/** The progress bar's line: one model's loss and last score, or the mean loss of several. */
+function progressLine(losses: readonly number[], runs: readonly Run[], score: string): string {
+  if (runs.length > 1)
+    return `${runs.length} models, mean loss ${(losses.reduce((a, b) => a + b, 0) / losses.length).toFixed(3)}`;
+  const evals = runs[0].evals;
+  const last = evals.length ? evals[evals.length - 1].acc : NaN;
+  return `loss ${losses[0].toFixed(3)} ${score} ${Number.isNaN(last) ? '-' : `${(100 * last).toFixed(1)}%`}`;
 }

@@ -7,6 +7,7 @@
  * are the same bits alone or with the others (the gradients do not depend on what else is asked of
  * the pass; tested).
  */
+import { checkInterrupted } from '../../base/stop';
 import { activationGrads } from '../../model/activations';
 import { tf } from '../../kernels/tf';
 import { Component, componentHook } from '../../model/hooks';
@@ -66,6 +67,7 @@ export function gradientPass(ctx: ImportanceContext, names: readonly string[]): 
   const sums = names.map(() => new Float64Array(components.length));
   const batches = ctx.gradBatches();
   for (const batch of batches) {
+    checkInterrupted();
     const { grads, activations, weightGrads } = activationGrads(model, batch, hookNames, [], {
       keepActivations: wantOutputs,
       weights: vars,

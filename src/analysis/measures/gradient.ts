@@ -2,6 +2,7 @@
  * G, the gradient magnitude of Eq. 1 (the paper's cheap measure), and the authors' variant of it
  * whose heads are scored by their whole layer's W_V.
  */
+import { checkInterrupted } from '../../base/stop';
 import { tf } from '../../kernels/tf';
 import { batchLoss } from '../../model/eval';
 import { weightGradsFor } from '../../model/ops';
@@ -54,6 +55,7 @@ export function gradientMagnitudeLayerWV(ctx: ImportanceContext): Record<string,
         sums.set(`L${l}`, (sums.get(`L${l}`) ?? 0) + Math.hypot(...headsOf(l).map((id) => nb[id])));
   }
   for (let b = 0; b < ctx.cfg.gradBatches && !cached; b++) {
+    checkInterrupted();
     const batch = makeBatch(sampleExamples(ctx.task, ctx.cfg.gradBatchSize, rng, ctx.length));
     const norms = tf.tidy(() => {
       const vars = names.map((n) => ctx.model.params[n]);

@@ -10,6 +10,7 @@
  * pass, 13.3 / 16.4 / 19.8 s at 2 / 4 / 8 steps a pass) and, on the native kernels, not the same
  * bits as one pass per step (4.5e-6 relative): the steps go one pass each.
  */
+import { checkInterrupted } from '../../base/stop';
 import { ActivationCache, activationGrads, runWithCache } from '../../model/activations';
 import { tf } from '../../kernels/tf';
 import { tokensTensor } from '../../model/eval';
@@ -61,6 +62,7 @@ export const integratedGradients = registerMeasure({
       const tokens = tokensTensor(batch);
       const { logits, cache } = runWithCache(ctx.model, tokens, { hooks: hookNames }); // each output a and block input: one forward pass per batch
       for (const c of ctx.components) {
+        checkInterrupted();
         const mu = tf.tensor1d(means[c.id]);
         out[c.id] += integratedGradient(ctx.model, batch, cache, c, mu, ctx.cfg.igSteps) / batches.length;
         mu.dispose();
