@@ -4,7 +4,8 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { checkPreset, checkSeed, checkTask, ConfigError, DEFAULT_CONFIG, PRESET_CONFIGS } from '../src/settings/config';
 import { getConfig, validateConfig } from '../src/settings/validate';
-import { parseOverrides } from '../src/settings/rules';
+import { checkValue, CONFIG_RULES, parseOverrides } from '../src/settings/rules';
+import { SETTINGS } from '../src/settings/config';
 import { checkRun, resolveRun, settingsOf } from '../src/settings/run-spec';
 
 test('defaults are the paper model: L=4, H=4, d_model=128, d_ff=512, Adam 1e-3, batch 64, 15k steps, 90%', () => {
@@ -51,6 +52,42 @@ test('authors preset reproduces their code: separate padding, check every 500 st
     [p.headAblation, p.paired, p.rankRule, p.inclusive, p.threshold],
     ['before-WO', true, 'ordinal-random', true, 6],
   );
+});
+
+test("each setting is declared once, in its part's table: its default and authors value pass its rule, the presets and rules derive from it", () => {
+  const keys = Object.keys(CONFIG_RULES);
+  assert.equal(keys.length, 45);
+  const src = path.join(__dirname, '..', '..', 'src');
+  const sources = fs
+    .readdirSync(src, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => fs.readFileSync(path.join(src, f), 'utf8'))
+    .join('\n');
+  for (const [section, table] of Object.entries(SETTINGS)) {
+    for (const [field, rule] of Object.entries(table)) {
+      const key = `${section}.${field}`;
+      assert.equal(CONFIG_RULES[key], rule, key);
+      checkValue(key, rule.default);
+      if (rule.authors !== undefined) {
+        checkValue(key, rule.authors);
+        assert.notDeepEqual(rule.authors, rule.default, `${key}: an authors value only where it differs`);
+      }
+      const sec = section as keyof typeof PRESET_CONFIGS.paper;
+      const get = (p: 'paper' | 'authors') => (PRESET_CONFIGS[p][sec] as unknown as Record<string, unknown>)[field];
+      assert.deepEqual(get('paper'), rule.default, key);
+      assert.deepEqual(get('authors'), rule.authors ?? rule.default, key);
+      // its doc written once in the sources (the table), not again in an interface or a second table
+      const literal = [JSON.stringify(rule.doc), `'${rule.doc}'`];
+      const count = literal.reduce((n, l) => n + sources.split(l).length - 1, 0);
+      assert.equal(count, 1, `${key}: its doc appears ${count} times in src/`);
+    }
+  }
+  // the configuration's sections and fields are exactly the tables'
+  for (const p of ['paper', 'authors'] as const)
+    assert.deepEqual(
+      Object.entries(PRESET_CONFIGS[p]).flatMap(([s, fields]) => Object.keys(fields).map((f) => `${s}.${f}`)),
+      keys,
+    );
 });
 
 test('getConfig returns a copy: mutating it does not change the presets', () => {
