@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { checkPreset, checkSeed, checkTask, ConfigError, DEFAULT_CONFIG, PRESET_CONFIGS } from '../src/settings/config';
 import { getConfig, validateConfig } from '../src/settings/validate';
@@ -246,4 +248,43 @@ test('resolveRun: one resolution for every face (assignments or an object, a siz
   edited.model.vocabSize = 50;
   assert.throws(() => checkRun('sort', 1, edited), /model.vocabSize: 50 cannot hold task sort's 104 tokens/);
   assert.throws(() => checkRun('sort', 1.5, getConfig('paper')), /seed: got 1.5/);
+});
+
+test('one run is validated once: a tiny `gcg run` checks its configuration, its task fit and its measure names once each', () => {
+  const root = path.join(__dirname, '..', '..');
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'gcg-checks-'));
+  const tiny = ['model.nLayers=1', 'model.nHeads=2', 'model.dModel=16', 'model.dFF=16', 'train.maxSteps=20'];
+  const more = ['train.evalEvery=10', 'train.evalSamples=16', 'analysis.gradBatches=1', 'analysis.meanBatches=1'];
+  const small = [
+    'analysis.evalSamples=16',
+    'analysis.oodPickSamples=16',
+    'analysis.idSamples=16',
+    'analysis.redraws=0',
+  ];
+  const sets = [...tiny, ...more, ...small, 'analysis.variants=false'].flatMap((s) => ['--set', s]);
+  const r = spawnSync(
+    process.execPath,
+    [
+      '-r',
+      path.join(__dirname, 'count-checks.js'),
+      'dist/src/cli.js',
+      'run',
+      '--task',
+      'sort',
+      '--seed',
+      '1',
+      ...sets,
+      '--ood-lengths',
+      '2,3',
+      '--allow-id-lengths',
+      '--results',
+      out,
+    ],
+    { cwd: root, encoding: 'utf8' },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  const line = /checks (\{.*\})/.exec(r.stderr);
+  assert.ok(line, r.stderr);
+  assert.deepEqual(JSON.parse(line[1]), { config: 1, analysis: 0, task: 1, measures: 1 });
+  fs.rmSync(out, { recursive: true, force: true });
 });

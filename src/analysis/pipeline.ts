@@ -10,7 +10,7 @@ import type { Transformer } from '../model/model';
 import { Rng } from '../base/rng';
 import { ImportanceContext } from './context';
 import './measures'; // registers every measure
-import { checkMeasures, getMeasure } from './registry';
+import { checkMeasuresOf, getMeasure } from './registry';
 import { checkOodLengthList, OodPick, pickOodLength } from './ood';
 import { pruningAnalysis, PruningResult } from './prune';
 import { Classification, classifyComponents, classifyMeasures } from './ranks';
@@ -68,7 +68,7 @@ export function analyzeModel(opts: AnalyzeOptions): AnalysisResult {
   checkSeed(seed);
   validateAnalysisConfig(cfg);
   if (opts.oodLengths !== undefined) checkOodLengthList(opts.oodLengths);
-  checkMeasures(cfg.measures);
+  checkMeasuresOf(cfg);
   const timingsMs: Record<string, number> = {};
   const components = model.components().map((c) => c.id);
   const ood = timed(timingsMs, 'oodPick', opts.onPhase, () => pickOodLength(model, task, cfg, seed, opts.oodLengths));

@@ -4,7 +4,8 @@
  * up by name (analysis.measures) and needs no other change. The measures themselves are in
  * measures/, one file each.
  */
-import { ConfigError } from '../settings/config';
+import { AnalysisConfig, ConfigError } from '../settings/config';
+import { countMeasureCheck, measureNamesChecked } from '../settings/validate';
 import type { ImportanceContext } from './context';
 import { allMeasureInfo, declareMeasure, MeasureInfo } from './measure-info';
 
@@ -17,11 +18,17 @@ export interface ImportanceMeasure extends MeasureInfo {
 
 /** Every registered measure named, else an error listing the unknown ones and what is registered (before any work). */
 export function checkMeasures(names: readonly string[], setting = 'analysis.measures'): void {
+  countMeasureCheck();
   const unknown = names.filter((n) => !REGISTRY.has(n));
   if (unknown.length)
     throw new ConfigError(
       `config ${setting}: unknown measure${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => JSON.stringify(n)).join(', ')}; registered: ${registeredNames()}`,
     );
+}
+
+/** An analysis section's measure names checked, unless getConfig checked them already (and they are unchanged since). */
+export function checkMeasuresOf(a: AnalysisConfig): void {
+  if (!measureNamesChecked(a)) checkMeasures(a.measures);
 }
 
 const REGISTRY = new Map<string, ImportanceMeasure>();

@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { checkOodLengths } from '../analysis/ood';
-import { checkMeasures } from '../analysis/registry';
+import { checkMeasuresOf } from '../analysis/registry';
 import { checkReadableDir } from '../io/files';
 import type { RunRecord } from '../records/format';
 import { checkOneSettings, scanRecords, warnRejected } from '../records/store';
@@ -89,7 +89,7 @@ export function oodLengths(opts: Opts, cfg?: ExperimentConfig, tasks: readonly T
     opts['ood-lengths'] === undefined ? undefined : parseIntList('--ood-lengths', opts['ood-lengths'], 1, 99);
   if (cfg) {
     for (const task of tasks) checkTaskConfig(task, cfg);
-    checkMeasures(cfg.analysis.measures);
+    checkMeasuresOf(cfg.analysis);
     for (const lengths of given ? [given] : tasks.map((t) => getTask(t).oodLengths))
       checkOodLengths(lengths, cfg, !!opts['allow-id-lengths']);
   }

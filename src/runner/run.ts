@@ -13,7 +13,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { checkMeasures } from '../analysis/registry';
+import { checkMeasuresOf } from '../analysis/registry';
 import { checkOodLengths } from '../analysis/ood';
 import { AnalysisResult, analyzeModel } from '../analysis/pipeline';
 import { loadCheckpoint } from '../records/checkpoint';
@@ -78,7 +78,7 @@ export function checkRunOptions(
 ): void {
   checkPreset(opts.preset);
   checkRun(opts.task, opts.seed, opts.cfg);
-  checkMeasures(opts.cfg.analysis.measures);
+  checkMeasuresOf(opts.cfg.analysis);
   checkOodLengths(opts.oodLengths ?? getTask(opts.task).oodLengths, opts.cfg, opts.allowIdLengths);
 }
 

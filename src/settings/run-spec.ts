@@ -6,8 +6,17 @@
  * Settings are `--set key=value` assignments or a notebook cell's partial object; a sweep passes
  * assignments on to its workers, so what runs in-process and in a worker is the same configuration.
  */
-import { checkPreset, checkSeed, checkTask, ConfigError, DeepPartial, ExperimentConfig, PresetName } from './config';
-import { checkTaskConfig, getConfig, validateConfig } from './validate';
+import {
+  checkPreset,
+  checkSeed,
+  checkTask,
+  ConfigError,
+  DeepPartial,
+  ExperimentConfig,
+  PresetName,
+  PRESET_CONFIGS,
+} from './config';
+import { checkTaskConfig, getConfig, validateConfig, withOverrides } from './validate';
 import { CONFIG_RULES, parseOverrides } from './rules';
 import { TaskName } from '../tasks';
 import { checkSize, MODEL_SIZES, SIZE_KEYS, SizeName, sizedSettings } from './sizes';
@@ -51,13 +60,13 @@ export function resolveSettings(
     return { preset: p, size: s, settings: given, cfg: getConfig(p, parseOverrides(given)) };
   }
   // A notebook's object: checked by getConfig, whose errors name `config <key>`; then as assignments.
-  getConfig(p, settings);
+  const cfg0 = getConfig(p, settings);
   const clash = s && SIZE_KEYS.find((k) => settings.model?.[k] !== undefined);
   if (clash)
     throw new ConfigError(
       `config model.${clash}: the size ${s} sets ${SIZE_KEYS.map((k) => `model.${k}`).join(', ')}; allowed: one or the other`,
     );
-  const cfg = getConfig(p, s ? { ...settings, model: { ...settings.model, ...MODEL_SIZES[s] } } : settings);
+  const cfg = s ? getConfig(p, { ...settings, model: { ...settings.model, ...MODEL_SIZES[s] } }) : cfg0;
   return { preset: p, size: s, settings: settingsOf(p, cfg), cfg };
 }
 
@@ -91,7 +100,7 @@ export function checkRun(
  * differ), checked to give it back exactly: how an in-process configuration reaches a worker.
  */
 export function settingsOf(preset: PresetName, cfg: ExperimentConfig): string[] {
-  const base = getConfig(preset);
+  const base = PRESET_CONFIGS[preset];
   const out: string[] = [];
   for (const key of Object.keys(CONFIG_RULES)) {
     const [section, field] = key.split('.') as [keyof ExperimentConfig, string];
@@ -99,7 +108,7 @@ export function settingsOf(preset: PresetName, cfg: ExperimentConfig): string[] 
     const b = (cfg[section] as unknown as Record<string, unknown>)[field];
     if (JSON.stringify(a) !== JSON.stringify(b)) out.push(`${key}=${Array.isArray(b) ? b.join(',') : String(b)}`);
   }
-  const back = getConfig(preset, parseOverrides(out));
+  const back = withOverrides(preset, parseOverrides(out));
   if (JSON.stringify(back) !== JSON.stringify(cfg))
     throw new ConfigError(
       `config: these settings cannot be passed as --set assignments (${out.join(' ')}); allowed: the keys gcg --help lists`,

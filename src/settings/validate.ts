@@ -69,10 +69,50 @@ function checkSection(cfg: unknown, section: keyof ExperimentConfig): void {
 }
 
 /**
+ * What was checked of a configuration object, so that an entry handed the same object again checks
+ * nothing twice: its JSON at the check (an edit since makes it unchecked again), the tasks it was
+ * found to fit, and whether its measure names were checked against the registry.
+ */
+interface Check {
+  json: string;
+  tasks: Set<string>;
+  measures: boolean;
+}
+const checks = new WeakMap<object, Check>();
+const counts = { config: 0, analysis: 0, task: 0, measures: 0 };
+
+/** Whole checks made so far in this process (a configuration, an analysis section alone, a task's fit, measure names): how `test/config.test.ts` proves a run is validated once. */
+export function validationCounts(): Readonly<typeof counts> {
+  return { ...counts };
+}
+
+/** Counts one check of measure names against the registry (analysis/registry.ts checkMeasures). */
+export function countMeasureCheck(): void {
+  counts.measures++;
+}
+
+/** What was checked of this object, if it is unchanged since. */
+function checkOf(obj: object): Check | null {
+  const c = checks.get(obj);
+  return c && c.json === JSON.stringify(obj) ? c : null;
+}
+
+function remember(obj: object, measures: boolean): void {
+  checks.set(obj, { json: JSON.stringify(obj), tasks: new Set(), measures });
+}
+
+/** The measure names of this analysis section were checked against the registry (by getConfig) and are unchanged since. */
+export function measureNamesChecked(a: AnalysisConfig): boolean {
+  return !!checkOf(a)?.measures;
+}
+
+/**
  * The analysis settings alone (analyzeModel takes only these): every value against its rule, the
  * OOD window, and the measure names against the registry.
  */
 export function validateAnalysisConfig(a: AnalysisConfig): AnalysisConfig {
+  if (a && typeof a === 'object' && checkOf(a)) return a; // checked with its configuration, unchanged since
+  counts.analysis++;
   checkSection({ analysis: a }, 'analysis');
   if (a.accHigh <= a.accLow) {
     throw new ConfigError(
@@ -80,6 +120,7 @@ export function validateAnalysisConfig(a: AnalysisConfig): AnalysisConfig {
     );
   }
   measureNameCheck?.(a.measures);
+  remember(a, !!measureNameCheck);
   return a;
 }
 
@@ -99,6 +140,8 @@ export function validateConfig(cfg: ExperimentConfig): ExperimentConfig {
     throw new ConfigError(
       `config: got ${shown(cfg)}; expected a configuration (getConfig(preset, overrides) makes one)`,
     );
+  if (checkOf(cfg)) return cfg; // checked before and unchanged since
+  counts.config++;
   for (const section of ['model', 'data', 'train', 'analysis'] as const) checkSection(cfg, section);
   const { model: m, data: d, train: t, analysis: a } = cfg;
   const fail = (key: string, got: string, allowed: string) => {
@@ -193,17 +236,23 @@ export function validateConfig(cfg: ExperimentConfig): ExperimentConfig {
       `at most ${MEMORY_BUDGET_BYTES / 2 ** 31} GiB: analysis.evalSamples <= ${fit} for this model`,
     );
   }
+  remember(cfg, false);
+  remember(cfg.analysis, false);
   return cfg;
 }
 
 /** A task and a configuration that can run together: the model's vocabulary holds the task's tokens. */
 export function checkTaskConfig(task: TaskName, cfg: ExperimentConfig): void {
+  const known = checkOf(cfg);
+  if (known?.tasks.has(task)) return;
+  counts.task++;
   const need = getTask(task).vocabSize;
   if (cfg.model.vocabSize < need) {
     throw new ConfigError(
       `config model.vocabSize: ${cfg.model.vocabSize} cannot hold task ${task}'s ${need} tokens; allowed: an integer >= ${need} for this task`,
     );
   }
+  known?.tasks.add(task);
 }
 
 /**
@@ -227,6 +276,18 @@ export function getConfig(
   preset: PresetName | string = 'paper',
   overrides: DeepPartial<ExperimentConfig> = {},
 ): ExperimentConfig {
+  const cfg = withOverrides(preset, overrides);
+  measureNameCheck?.(cfg.analysis.measures);
+  validateConfig(cfg);
+  if (measureNameCheck) checks.get(cfg.analysis)!.measures = true;
+  return cfg;
+}
+
+/** The preset with the overrides applied, each key and value checked against its rule; the whole not validated (getConfig does that). */
+export function withOverrides(
+  preset: PresetName | string,
+  overrides: DeepPartial<ExperimentConfig> = {},
+): ExperimentConfig {
   const cfg = cloneConfig(PRESET_CONFIGS[checkPreset(preset)]);
   for (const [section, fields] of Object.entries(overrides ?? {})) {
     if (!(section in cfg)) {
@@ -242,6 +303,5 @@ export function getConfig(
       (cfg as unknown as Record<string, Record<string, unknown>>)[section][field] = value;
     }
   }
-  measureNameCheck?.(cfg.analysis.measures);
-  return validateConfig(cfg);
+  return cfg;
 }
