@@ -6,10 +6,13 @@
  * of max(batchA, batchB) batches (a batch of size 1 is broadcast), C = op(A) op(B) with a CBLAS
  * sgemm (OpenBLAS on Linux; Accelerate on macOS, written but untested), where op transposes when
  * asked: A is [m, k] (or [k, m] transposed), B is [k, n] (or [n, k]), C is [m, n], row-major.
- * Built by scripts/build-native.js during `npm ci`; loaded by src/native.ts.
+ * Built by scripts/build-native.js during `npm ci`; loaded by src/kernels/native.ts.
+ *
+ * And the stock wasm kernels' own matrix product (matmul: their order, any SIMD width,
+ * native/matmul.h), Transpose, Exp and Erf (native/libm.h): the stock kernels' bits at native speed.
  *
  * Also: watchSignals() / pendingSignal(), so that a long synchronous computation can be stopped
- * cleanly (src/interrupt.ts). Node runs a JavaScript signal handler only when its event loop is free,
+ * cleanly (src/io/interrupt.ts). Node runs a JavaScript signal handler only when its event loop is free,
  * which a training loop never is; here SIGINT and SIGTERM only set a flag, which the loops poll
  * (pendingSignal) and turn into an exception that releases locks and removes temporary files.
  */
@@ -20,6 +23,9 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include "libm.h"
+#include "matmul.h"
+#include "stock_ops.h"
 #ifdef __GLIBC__
 #include <gnu/libc-version.h>
 #endif
@@ -83,7 +89,104 @@ static napi_value Sgemm(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* unary(heap, xOff, yOff, n, op): y[i] = f(x[i]) for n floats, f = expf (op 0) or erff (op 1). */
+/*
+ * matmul(heap, aOff, bOff, cOff, batchA, batchB, m, n, k, transA, transB, blocked, path): the stock
+ * wasm kernels' matrix product, in their order (native/matmul.h): blocked 1 for their own loop's
+ * blocks of 48, 0 for XNNPACK's sequential sum; path -1 for the widest SIMD this CPU runs, else
+ * one of mmPaths() (a path this CPU lacks throws).
+ */
+static napi_value Matmul(napi_env env, napi_callback_info info) {
+  void *heap = NULL;
+  size_t heapBytes = 0;
+  double v[12];
+  if (!read_args(env, info, "matmul", 12, &heap, &heapBytes, v)) return NULL;
+  const size_t aOff = (size_t)v[0], bOff = (size_t)v[1], cOff = (size_t)v[2];
+  const size_t batchA = (size_t)v[3], batchB = (size_t)v[4], m = (size_t)v[5], n = (size_t)v[6], k = (size_t)v[7];
+  const int transA = (int)v[8], transB = (int)v[9], blocked = (int)v[10];
+  int path = (int)v[11];
+  const size_t batch = batchA > batchB ? batchA : batchB, f = sizeof(float);
+  if (aOff + batchA * m * k * f > heapBytes || bOff + batchB * k * n * f > heapBytes || cOff + batch * m * n * f > heapBytes) {
+    napi_throw_range_error(env, NULL, "matmul: an operand lies outside the wasm memory");
+    return NULL;
+  }
+  if (path < 0) path = gcg_mm_best_path();
+  if (path >= GCG_MM_PATHS || !gcg_mm_path_runs(path)) {
+    napi_throw_range_error(env, NULL, "matmul: this CPU does not run that SIMD path (mmPaths() lists those it runs)");
+    return NULL;
+  }
+  if (gcg_matmul(path, (const float *)((char *)heap + aOff), (const float *)((char *)heap + bOff), (float *)((char *)heap + cOff),
+                 batchA, batchB, m, n, k, transA, transB, blocked) != 0)
+    napi_throw_error(env, NULL, "matmul: out of memory");
+  return NULL;
+}
+
+/* mmPaths(): the SIMD paths of matmul this CPU runs, widest first (index = the path argument). */
+static napi_value MmPaths(napi_env env, napi_callback_info info) {
+  napi_value arr;
+  napi_create_array(env, &arr);
+  uint32_t j = 0;
+  for (int p = 0; p < GCG_MM_PATHS; p++) {
+    if (!gcg_mm_path_runs(p)) continue;
+    napi_value obj, name, idx;
+    napi_create_object(env, &obj);
+    napi_create_string_utf8(env, gcg_mm_path_names[p], NAPI_AUTO_LENGTH, &name);
+    napi_create_int32(env, p, &idx);
+    napi_set_named_property(env, obj, "name", name);
+    napi_set_named_property(env, obj, "path", idx);
+    napi_set_element(env, arr, j++, obj);
+  }
+  return arr;
+}
+
+/*
+ * transpose(heap, xOff, yOff, rank, d0..d5, p0..p5): y = x with its axes permuted (y's axis i is
+ * x's axis p_i), x of shape d (rank <= 6; unused entries 1 and i): tfjs's Transpose, a copy.
+ */
+static napi_value Transpose(napi_env env, napi_callback_info info) {
+  void *heap = NULL;
+  size_t heapBytes = 0;
+  double v[15];
+  if (!read_args(env, info, "transpose", 15, &heap, &heapBytes, v)) return NULL;
+  const size_t xOff = (size_t)v[0], yOff = (size_t)v[1];
+  const int rank = (int)v[2];
+  size_t d[6], p[6], n = 1;
+  if (rank < 1 || rank > 6) {
+    napi_throw_range_error(env, NULL, "transpose: rank must be 1..6");
+    return NULL;
+  }
+  for (int i = 0; i < 6; i++) {
+    d[i] = i < rank ? (size_t)v[3 + i] : 1;
+    p[i] = i < rank ? (size_t)v[9 + i] : (size_t)i;
+    n *= d[i];
+  }
+  if (xOff + n * sizeof(float) > heapBytes || yOff + n * sizeof(float) > heapBytes) {
+    napi_throw_range_error(env, NULL, "transpose: an operand lies outside the wasm memory");
+    return NULL;
+  }
+  size_t xs[6], ys[6], od[6];
+  xs[5] = 1;
+  for (int i = 4; i >= 0; i--) xs[i] = xs[i + 1] * d[i + 1];
+  for (int i = 0; i < 6; i++) od[i] = d[p[i]], ys[i] = xs[p[i]]; /* y's axis i walks x's stride of axis p_i */
+  const float *x = (const float *)((char *)heap + xOff);
+  float *y = (float *)((char *)heap + yOff);
+  size_t o = 0;
+  for (size_t i0 = 0; i0 < od[0]; i0++)
+    for (size_t i1 = 0; i1 < od[1]; i1++)
+      for (size_t i2 = 0; i2 < od[2]; i2++)
+        for (size_t i3 = 0; i3 < od[3]; i3++)
+          for (size_t i4 = 0; i4 < od[4]; i4++) {
+            const float *src = x + i0 * ys[0] + i1 * ys[1] + i2 * ys[2] + i3 * ys[3] + i4 * ys[4];
+            const size_t s5 = ys[5];
+            for (size_t i5 = 0; i5 < od[5]; i5++) y[o++] = src[i5 * s5];
+          }
+  return NULL;
+}
+
+/*
+ * unary(heap, xOff, yOff, n, op): y[i] = f(x[i]) for n floats: f = this machine's libm expf (op 0)
+ * or erff (op 1), the native kernels' (they round per C library); or the stock wasm kernels' own
+ * expf (op 2) and erff (op 3), musl's (native/libm.h), the same bits on every machine.
+ */
 static napi_value Unary(napi_env env, napi_callback_info info) {
   void *heap = NULL;
   size_t heapBytes = 0;
@@ -101,8 +204,12 @@ static napi_value Unary(napi_env env, napi_callback_info info) {
     for (size_t i = 0; i < n; i++) y[i] = expf(x[i]);
   } else if (op == 1) {
     for (size_t i = 0; i < n; i++) y[i] = erff(x[i]);
+  } else if (op == 2) {
+    for (size_t i = 0; i < n; i++) y[i] = gcg_expf(x[i]);
+  } else if (op == 3) {
+    for (size_t i = 0; i < n; i++) y[i] = gcg_erff(x[i]);
   } else {
-    napi_throw_range_error(env, NULL, "unary: op must be 0 (exp) or 1 (erf)");
+    napi_throw_range_error(env, NULL, "unary: op must be 0 (exp) or 1 (erf), or 2 and 3 (the stock kernels' exp and erf)");
   }
   return NULL;
 }
@@ -293,6 +400,76 @@ static napi_value Adam(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* Whether each of the n operands (offset, float count) lies inside the wasm memory; throws naming the op if not. */
+static int operands_fit(napi_env env, const char *name, size_t heapBytes, size_t n, const size_t *off, const size_t *count) {
+  for (size_t i = 0; i < n; i++) {
+    if (off[i] + count[i] * sizeof(float) > heapBytes) {
+      char msg[128];
+      snprintf(msg, sizeof msg, "%s: an operand lies outside the wasm memory", name);
+      napi_throw_range_error(env, NULL, msg);
+      return 0;
+    }
+  }
+  return 1;
+}
+#define F(heap, off) ((float *)((char *)(heap) + (off)))
+
+/* stockGelu(heap, xOff, yOff, cOff, n, s): the composed GELU's bits in one pass (native/stock_ops.h). */
+static napi_value StockGelu(napi_env env, napi_callback_info info) {
+  void *heap = NULL;
+  size_t heapBytes = 0;
+  double v[5];
+  if (!read_args(env, info, "stockGelu", 5, &heap, &heapBytes, v)) return NULL;
+  const size_t n = (size_t)v[3], off[3] = {(size_t)v[0], (size_t)v[1], (size_t)v[2]}, cnt[3] = {n, n, n};
+  if (!operands_fit(env, "stockGelu", heapBytes, 3, off, cnt)) return NULL;
+  stock_gelu(F(heap, off[0]), F(heap, off[1]), F(heap, off[2]), n, (float)v[4]);
+  return NULL;
+}
+
+/* stockGeluGrad(heap, xOff, cOff, dyOff, dx1Off, dx2Off, n, s, k): its gradient's two parts. */
+static napi_value StockGeluGrad(napi_env env, napi_callback_info info) {
+  void *heap = NULL;
+  size_t heapBytes = 0;
+  double v[8];
+  if (!read_args(env, info, "stockGeluGrad", 8, &heap, &heapBytes, v)) return NULL;
+  const size_t n = (size_t)v[5];
+  const size_t off[5] = {(size_t)v[0], (size_t)v[1], (size_t)v[2], (size_t)v[3], (size_t)v[4]}, cnt[5] = {n, n, n, n, n};
+  if (!operands_fit(env, "stockGeluGrad", heapBytes, 5, off, cnt)) return NULL;
+  stock_gelu_grad(F(heap, off[0]), F(heap, off[1]), F(heap, off[2]), F(heap, off[3]), F(heap, off[4]), n, (float)v[6], (float)v[7]);
+  return NULL;
+}
+
+/* stockLayerNorm(heap, xOff, gOff, bOff, yOff, meanOff, veOff, rOff, G, R, D, eps): the composed LayerNorm's bits. */
+static napi_value StockLayerNorm(napi_env env, napi_callback_info info) {
+  void *heap = NULL;
+  size_t heapBytes = 0;
+  double v[11];
+  if (!read_args(env, info, "stockLayerNorm", 11, &heap, &heapBytes, v)) return NULL;
+  const size_t G = (size_t)v[7], R = (size_t)v[8], D = (size_t)v[9];
+  size_t off[7], cnt[7] = {G * R * D, G * D, G * D, G * R * D, G * R, G * R, G * R};
+  for (int i = 0; i < 7; i++) off[i] = (size_t)v[i];
+  if (!operands_fit(env, "stockLayerNorm", heapBytes, 7, off, cnt)) return NULL;
+  stock_layer_norm(F(heap, off[0]), F(heap, off[1]), F(heap, off[2]), F(heap, off[3]), F(heap, off[4]), F(heap, off[5]), F(heap, off[6]), G,
+                   R, D, (float)v[10]);
+  return NULL;
+}
+
+/* stockLayerNormGrad(heap, xOff, gOff, dyOff, meanOff, rOff, pOff, dx7Off, dx2Off, dx1Off, dgOff, dbOff, G, R, D): its gradients. */
+static napi_value StockLayerNormGrad(napi_env env, napi_callback_info info) {
+  void *heap = NULL;
+  size_t heapBytes = 0;
+  double v[14];
+  if (!read_args(env, info, "stockLayerNormGrad", 14, &heap, &heapBytes, v)) return NULL;
+  const size_t G = (size_t)v[11], R = (size_t)v[12], D = (size_t)v[13], X = G * R * D;
+  size_t off[11], cnt[11] = {X, G * D, X, G * R, G * R, G * R, X, X, X, G * D, G * D};
+  for (int i = 0; i < 11; i++) off[i] = (size_t)v[i];
+  if (!operands_fit(env, "stockLayerNormGrad", heapBytes, 11, off, cnt)) return NULL;
+  stock_layer_norm_grad(F(heap, off[0]), F(heap, off[1]), F(heap, off[2]), F(heap, off[3]), F(heap, off[4]), F(heap, off[5]), F(heap, off[6]),
+                        F(heap, off[7]), F(heap, off[8]), F(heap, off[9]), F(heap, off[10]), G, R, D);
+  return NULL;
+}
+#undef F
+
 #ifndef GCG_ACCELERATE
 /* OpenBLAS's own description of itself (weak: another CBLAS without them still links). */
 extern char *openblas_get_config(void) __attribute__((weak));
@@ -376,6 +553,12 @@ static napi_value Init(napi_env env, napi_value exports) {
   napi_set_named_property(env, exports, "pendingSignal", fn);
   napi_create_function(env, "sgemm", NAPI_AUTO_LENGTH, Sgemm, NULL, &fn);
   napi_set_named_property(env, exports, "sgemm", fn);
+  napi_create_function(env, "matmul", NAPI_AUTO_LENGTH, Matmul, NULL, &fn);
+  napi_set_named_property(env, exports, "matmul", fn);
+  napi_create_function(env, "mmPaths", NAPI_AUTO_LENGTH, MmPaths, NULL, &fn);
+  napi_set_named_property(env, exports, "mmPaths", fn);
+  napi_create_function(env, "transpose", NAPI_AUTO_LENGTH, Transpose, NULL, &fn);
+  napi_set_named_property(env, exports, "transpose", fn);
   napi_create_function(env, "unary", NAPI_AUTO_LENGTH, Unary, NULL, &fn);
   napi_set_named_property(env, exports, "unary", fn);
   napi_create_function(env, "gelu", NAPI_AUTO_LENGTH, Gelu, NULL, &fn);
@@ -388,6 +571,14 @@ static napi_value Init(napi_env env, napi_value exports) {
   napi_set_named_property(env, exports, "layerNorm", fn);
   napi_create_function(env, "layerNormGrad", NAPI_AUTO_LENGTH, LayerNormGrad, NULL, &fn);
   napi_set_named_property(env, exports, "layerNormGrad", fn);
+  napi_create_function(env, "stockGelu", NAPI_AUTO_LENGTH, StockGelu, NULL, &fn);
+  napi_set_named_property(env, exports, "stockGelu", fn);
+  napi_create_function(env, "stockGeluGrad", NAPI_AUTO_LENGTH, StockGeluGrad, NULL, &fn);
+  napi_set_named_property(env, exports, "stockGeluGrad", fn);
+  napi_create_function(env, "stockLayerNorm", NAPI_AUTO_LENGTH, StockLayerNorm, NULL, &fn);
+  napi_set_named_property(env, exports, "stockLayerNorm", fn);
+  napi_create_function(env, "stockLayerNormGrad", NAPI_AUTO_LENGTH, StockLayerNormGrad, NULL, &fn);
+  napi_set_named_property(env, exports, "stockLayerNormGrad", fn);
   return exports;
 }
 

@@ -3,7 +3,9 @@
  *
  * First, every backend that loads here side by side, each in a process of its own (one line each):
  *   backend=wasm kernels=native train_step_ms=... cpu_ms_per_step=...
- *   backend=wasm kernels=stock ...; backend=tensorflow ...; backend=cpu ... (or why it is unavailable)
+ *   backend=wasm kernels=stock ... (the stock kernels computed natively, in their own order: the same
+ *   bits), backend=wasm kernels=stock simd=wasm ... (tfjs's own wasm code), simd=scalar ... (the
+ *   native scalar path); backend=tensorflow ...; backend=cpu ... (or why it is unavailable)
  * then, on the default backend (the fastest that loads: src/kernels/backend.ts defaultOrder), in rounds
  * interleaved with the PyTorch yardstick (so that a busy machine slows both alike; medians over
  * rounds):
@@ -78,9 +80,11 @@ function median(xs: number[]): number {
 
 /** One line per backend (and kernels), each measured in a fresh process: the same step, side by side. */
 function sideBySide(steps: number): void {
-  const combos: { backend: string; kernels?: string; steps: number }[] = [
+  const combos: { backend: string; kernels?: string; simd?: string; steps: number }[] = [
     { backend: 'wasm', kernels: 'native', steps },
-    { backend: 'wasm', kernels: 'stock', steps },
+    { backend: 'wasm', kernels: 'stock', steps }, // computed natively in the stock order where the addon loads
+    { backend: 'wasm', kernels: 'stock', simd: 'wasm', steps }, // tfjs's own wasm code: the same bits
+    { backend: 'wasm', kernels: 'stock', simd: 'scalar', steps: Math.min(steps, 5) }, // the scalar path: the same bits, slowly
     { backend: 'tensorflow', steps },
     { backend: 'cpu', steps: Math.min(steps, 5) }, // seconds a step
   ];
@@ -89,6 +93,7 @@ function sideBySide(steps: number): void {
       ...process.env,
       GCG_BACKEND: c.backend,
       ...(c.kernels ? { GCG_KERNELS: c.kernels } : {}),
+      ...(c.simd ? { GCG_SIMD: c.simd } : {}),
       TF_CPP_MIN_LOG_LEVEL: '2',
     };
     const r = spawnSync(
@@ -97,7 +102,7 @@ function sideBySide(steps: number): void {
       { encoding: 'utf8', env },
     );
     const get = (key: string) => new RegExp(`^${key}=(.+)$`, 'm').exec(r.stdout ?? '')?.[1];
-    const name = `backend=${c.backend}${c.kernels ? ` kernels=${c.kernels}` : ''}`;
+    const name = `backend=${c.backend}${c.kernels ? ` kernels=${c.kernels}` : ''}${c.simd ? ` simd=${c.simd}` : ''}`;
     if (r.status !== 0 || !get('train_step_ms')) {
       const why =
         (r.stderr ?? '')

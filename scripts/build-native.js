@@ -35,7 +35,8 @@ try {
       : ['-lopenblas', '-lm'];
   fs.mkdirSync(path.dirname(out), { recursive: true });
   const args = [
-    '-O2',
+    '-O3',
+    '-ffp-contract=off',
     '-shared',
     '-fPIC',
     `-I${headers}`,

@@ -148,13 +148,15 @@ test('sweep --seeds-per-job with workers: a worker with no batch left analyses t
   assert.equal(r.status, 0, r.stderr);
   const seeds = [1, 2, 3, 4];
   // A seed the idle worker took has a log of its own: it analysed it from its checkpoint, or found
-  // it finished (the batch's process got there while the worker's process was starting).
+  // it finished or held (the batch's process got there while the worker's process was starting).
   const ownLog = seeds.filter((s) => fs.existsSync(runPaths(two, 'paper', 'sort', s).log));
   const logOf = (s: number) => fs.readFileSync(runPaths(two, 'paper', 'sort', s).log, 'utf8');
   for (const s of ownLog)
     assert.match(
       logOf(s),
-      new RegExp(`sort seed ${s}: reusing trained checkpoint|already finished: .*sort_seed${s}\\.json`),
+      new RegExp(
+        `sort seed ${s}: reusing trained checkpoint|already finished: .*sort_seed${s}\\.json|sort_seed${s}\\.lock is held by .*in progress elsewhere`,
+      ),
     );
   const analysed = ownLog.filter((s) => /reusing trained checkpoint/.test(logOf(s)));
   assert.ok(

@@ -1,6 +1,8 @@
 /**
  * Fused LayerNorm, GELU and Adam (issue 29): one native call each forward and one backward (Adam:
  * one per parameter), where the composed tfjs ops make 5-12 calls and as many passes over memory.
+ * Two sets: the native family's (below: LayerNorm sums in double, analytic gradients) and the
+ * stock kernels' (stockGelu, stockLayerNorm, and the same Adam: the composed ops' bits, issue 42).
  * Used by the model (model/ops.ts's layerNorm and gelu) and the optimizer (train.ts's makeOptimizer)
  * only while the native kernels run (src/kernels/native.ts fusedActive); on the stock kernels the composed
  * ops run as before, so committed results regenerate bit for bit. The fused GELU forward and Adam
@@ -34,6 +36,69 @@ export const fusedGelu = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]
       tf.engine().runKernel('GcgGeluGrad', { x: saved[0], phi: saved[1], dy }) as tf.Tensor,
   };
 }) as (x: tf.Tensor) => tf.Tensor;
+
+/** fround(2 / sqrt(pi)): Erf's gradient's constant as tfjs makes it (a JavaScript number in a float32 tensor). */
+const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
+
+/**
+ * The composed stock GELU, (x * 0.5) (1 + erf(x s)), in one call each way with its bits (native/
+ * stock_ops.h). x comes twice: the composed graph gives x two gradients (through erf, then through
+ * x * 0.5), and tfjs adds them into x's in that order, after any gradient x already has.
+ */
+const stockGeluOp = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const x = args[0] as tf.Tensor;
+  const [y, c] = tf.engine().runKernel('GcgStockGelu', { x }, { s: Math.SQRT1_2 }) as tf.Tensor[];
+  (args[2] as tf.GradSaveFunc)([x, c]);
+  return {
+    value: y,
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+      tf
+        .engine()
+        .runKernel(
+          'GcgStockGeluGrad',
+          { x: saved[0], c: saved[1], dy },
+          { s: Math.SQRT1_2, k: TWO_OVER_SQRT_PI },
+        ) as tf.Tensor[],
+  };
+}) as (x: tf.Tensor, again: tf.Tensor) => tf.Tensor;
+
+/** GELU(x) as the composed stock ops compute it, forward and backward, one native call each. */
+export const stockGelu = (x: tf.Tensor): tf.Tensor => stockGeluOp(x, x);
+
+const stockLayerNorms = new Map<number, (...xs: tf.Tensor[]) => tf.Tensor>();
+
+/**
+ * The composed stock LayerNorm (tf.moments, then ((x - mean) rsqrt(var + eps)) g + b) in one call
+ * each way with its bits (native/stock_ops.h). x comes three times: the composed graph gives x three
+ * gradients, added in this order; the backward's pow(var + eps, 1.5) is the stock Pow kernel's.
+ * g and b ([D], or a stack's [K, 1, 1, D]) hold one gain row per group of x's rows.
+ */
+export function stockLayerNorm(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, eps: number): tf.Tensor {
+  let op = stockLayerNorms.get(eps);
+  if (!op) {
+    op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+      const [x0, , , gain, bias] = args as tf.Tensor[];
+      const [y, mean, ve, r] = tf
+        .engine()
+        .runKernel('GcgStockLayerNorm', { x: x0, gain, bias }, { eps }) as tf.Tensor[];
+      (args[5] as tf.GradSaveFunc)([x0, gain, mean, ve, r]);
+      return {
+        value: y,
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+          const [xs, gs, ms, vs, rs] = saved;
+          const p = tf.pow(vs, 1.5);
+          const grads = tf
+            .engine()
+            .runKernel('GcgStockLayerNormGrad', { x: xs, gain: gs, dy, mean: ms, r: rs, p }) as tf.Tensor[];
+          p.dispose();
+          return grads;
+        },
+      };
+    }) as (...xs: tf.Tensor[]) => tf.Tensor;
+    stockLayerNorms.set(eps, op);
+  }
+  return op(x, x, x, g, b);
+}
 
 const layerNorms = new Map<number, (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.Tensor>();
 

@@ -2,7 +2,8 @@
  * Native kernels for the wasm backend (issue 16): tfjs-wasm's matrix products (XNNPACK, wasm SIMD)
  * replaced by a CBLAS sgemm, and its Exp and Erf (the GELU's and its gradient's) by libm's expf and
  * erff, all running directly on the wasm memory (native/gcg_native.c, built by
- * scripts/build-native.js during `npm ci`). Chosen by GCG_KERNELS: `native` (required: an error if
+ * scripts/build-native.js during `npm ci`; the kernels: wasm-kernels.ts). The stock kernels, too,
+ * are computed there in tfjs-wasm's own order where the addon loads (issue 42: the same bits). Chosen by GCG_KERNELS: `native` (required: an error if
  * it cannot load), `stock` (tfjs's own kernels), or unset (native where it loads, else stock, with
  * one line saying why). Every result records which (`kernels` in its provenance).
  *
@@ -14,8 +15,18 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { addonPath, requireAddon } from '../io/addon';
 import { ConfigError } from '../settings/config';
-import { activeKernels, KernelsName, setActiveKernels, setFusedSetting } from './tf';
+import { activeKernels, KernelsName, setActiveKernels, setFusedSetting, setStockFused } from './tf';
 import { WasmBackendInternals, Addon } from './addon-api';
+import {
+  bindAddon,
+  FUSED_KERNELS,
+  Kernel,
+  NATIVE_KERNELS,
+  REPLACED,
+  simdPath,
+  STOCK_NATIVE_KERNELS,
+  stockKernels,
+} from './wasm-kernels';
 export interface KernelsInfo {
   kernels: KernelsName;
   /** Why the stock kernels run (when they do). */
@@ -25,12 +36,6 @@ export interface KernelsInfo {
 /** The tfjs-backend-wasm version whose internals the native kernels use. */
 export const WASM_BACKEND_VERSION = '4.22.0';
 
-type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
-type Kernel = (args: KernelArgs) => tf.TensorInfo;
-
-/** tfjs's own wasm kernels, by name, saved before the first replacement. */
-const stockKernels = new Map<string, tf.KernelConfig>();
-const stock = (name: string, args: KernelArgs) => (stockKernels.get(name)!.kernelFunc as Kernel)(args);
 let addon: Addon | null = null;
 
 function loadAddon(): Addon | string {
@@ -39,9 +44,23 @@ function loadAddon(): Addon | string {
     return `${path.relative(process.cwd(), file) || file} is not built (npm ci builds it where a C compiler and OpenBLAS are present: apt-get install libopenblas-dev)`;
   try {
     const loaded = requireAddon() as Partial<Addon>;
-    const missing = (['sgemm', 'unary', 'gelu', 'geluGrad', 'layerNorm', 'layerNormGrad', 'adam'] as const).filter(
-      (f) => typeof loaded[f] !== 'function',
-    );
+    const missing = (
+      [
+        'matmul',
+        'mmPaths',
+        'transpose',
+        'unary',
+        'gelu',
+        'geluGrad',
+        'layerNorm',
+        'layerNormGrad',
+        'adam',
+        'stockGelu',
+        'stockGeluGrad',
+        'stockLayerNorm',
+        'stockLayerNormGrad',
+      ] as const
+    ).filter((f) => typeof loaded[f] !== 'function');
     if (missing.length)
       return `${file} lacks ${missing.join(', ')} (built from older sources: node scripts/build-native.js rebuilds it)`;
     return loaded as Addon;
@@ -51,182 +70,14 @@ function loadAddon(): Addon | string {
   }
 }
 
-/** BatchMatMul on the wasm memory: tfjs's transpose flags and batch broadcasting (a batch of 1 against any). */
-function nativeBatchMatMul(args: KernelArgs): tf.TensorInfo {
-  const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
-  const backend = args.backend as WasmBackendInternals;
-  const transposeA = Boolean(args.attrs?.transposeA);
-  const transposeB = Boolean(args.attrs?.transposeB);
-  if (a.dtype !== 'float32' || b.dtype !== 'float32') return stock('BatchMatMul', args);
-  const ar = a.shape.length;
-  const br = b.shape.length;
-  const k = transposeA ? a.shape[ar - 2] : a.shape[ar - 1];
-  const kb = transposeB ? b.shape[br - 1] : b.shape[br - 2];
-  if (k !== kb)
-    throw new Error(
-      `Error in matMul: inner shapes (${k}) and (${kb}) of Tensors with shapes ${a.shape} and ${b.shape} and transposeA=${transposeA} and transposeB=${transposeB} must match.`,
-    );
-  const m = transposeA ? a.shape[ar - 1] : a.shape[ar - 2];
-  const n = transposeB ? b.shape[br - 2] : b.shape[br - 1];
-  const batchA = tf.util.sizeFromShape(a.shape.slice(0, -2));
-  const batchB = tf.util.sizeFromShape(b.shape.slice(0, -2));
-  if (batchA !== batchB && batchA !== 1 && batchB !== 1) return stock('BatchMatMul', args);
-  const outer = tf.backend_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
-  const out = backend.makeOutput([...outer, m, n], 'float32');
-  if (m * n === 0) return out;
-  // Read the memory after allocating the output: allocation can grow (and replace) it.
-  addon!.sgemm(
-    backend.wasm.HEAPU8.buffer,
-    offset(backend, a),
-    offset(backend, b),
-    offset(backend, out),
-    batchA,
-    batchB,
-    m,
-    n,
-    k,
-    transposeA ? 1 : 0,
-    transposeB ? 1 : 0,
-  );
-  return out;
+/** The addon, loaded once and handed to the kernels, or why it does not load. */
+function addonOrWhy(): Addon | string {
+  if (addon) return addon;
+  const loaded = loadAddon();
+  if (typeof loaded === 'string') return loaded;
+  bindAddon(loaded);
+  return (addon = loaded);
 }
-
-const offset = (backend: WasmBackendInternals, t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId)!.memoryOffset;
-
-/** An elementwise float32 kernel (Exp, Erf) on the wasm memory; other dtypes go to the stock kernel. */
-function nativeUnary(name: string, op: number): Kernel {
-  return (args) => {
-    const { x } = args.inputs as { x: tf.TensorInfo };
-    if (x.dtype !== 'float32') return stock(name, args);
-    const backend = args.backend as WasmBackendInternals;
-    const out = backend.makeOutput(x.shape, 'float32');
-    const n = tf.util.sizeFromShape(x.shape);
-    if (n > 0) addon!.unary(backend.wasm.HEAPU8.buffer, offset(backend, x), offset(backend, out), n, op);
-    return out;
-  };
-}
-
-/** GcgGelu: x -> GELU(x) and Phi(x) (kept for the gradient). */
-function nativeGelu(args: KernelArgs): tf.TensorInfo[] {
-  const { x } = args.inputs as { x: tf.TensorInfo };
-  const backend = args.backend as WasmBackendInternals;
-  const y = backend.makeOutput(x.shape, 'float32');
-  const phi = backend.makeOutput(x.shape, 'float32');
-  const n = tf.util.sizeFromShape(x.shape);
-  if (n > 0) addon!.gelu(backend.wasm.HEAPU8.buffer, offset(backend, x), offset(backend, phi), offset(backend, y), n);
-  return [y, phi];
-}
-
-/** GcgGeluGrad: x, phi, dy -> dx. */
-function nativeGeluGrad(args: KernelArgs): tf.TensorInfo {
-  const { x, phi, dy } = args.inputs as Record<string, tf.TensorInfo>;
-  const backend = args.backend as WasmBackendInternals;
-  const dx = backend.makeOutput(x.shape, 'float32');
-  const n = tf.util.sizeFromShape(x.shape);
-  if (n > 0)
-    addon!.geluGrad(
-      backend.wasm.HEAPU8.buffer,
-      offset(backend, x),
-      offset(backend, phi),
-      offset(backend, dy),
-      offset(backend, dx),
-      n,
-    );
-  return dx;
-}
-
-/** GcgLayerNorm: x [G, R, D], gain and bias [G, D] -> y [G, R, D], mean and rstd [G, R]. */
-function nativeLayerNorm(args: KernelArgs): tf.TensorInfo[] {
-  const { x, gain, bias } = args.inputs as { x: tf.TensorInfo; gain: tf.TensorInfo; bias: tf.TensorInfo };
-  const backend = args.backend as WasmBackendInternals;
-  const [G, R, D] = x.shape;
-  const y = backend.makeOutput(x.shape, 'float32');
-  const mean = backend.makeOutput([G, R], 'float32');
-  const rstd = backend.makeOutput([G, R], 'float32');
-  if (G * R * D > 0) {
-    const o = (t: tf.TensorInfo) => offset(backend, t);
-    addon!.layerNorm(
-      backend.wasm.HEAPU8.buffer,
-      o(x),
-      o(gain),
-      o(bias),
-      o(y),
-      o(mean),
-      o(rstd),
-      G,
-      R,
-      D,
-      Number(args.attrs!.eps),
-    );
-  }
-  return [y, mean, rstd];
-}
-
-/** GcgLayerNormGrad: x, gain, dy, mean, rstd -> dx [G, R, D], dgain and dbias [G, D]. */
-function nativeLayerNormGrad(args: KernelArgs): tf.TensorInfo[] {
-  const { x, gain, dy, mean, rstd } = args.inputs as Record<string, tf.TensorInfo>;
-  const backend = args.backend as WasmBackendInternals;
-  const [G, R, D] = x.shape;
-  const dx = backend.makeOutput(x.shape, 'float32');
-  const dg = backend.makeOutput([G, D], 'float32');
-  const db = backend.makeOutput([G, D], 'float32');
-  if (G * R * D > 0) {
-    const o = (t: tf.TensorInfo) => offset(backend, t);
-    addon!.layerNormGrad(
-      backend.wasm.HEAPU8.buffer,
-      o(x),
-      o(gain),
-      o(dy),
-      o(mean),
-      o(rstd),
-      o(dx),
-      o(dg),
-      o(db),
-      G,
-      R,
-      D,
-    );
-  }
-  return [dx, dg, db];
-}
-
-/** GcgAdam: value, m, v, grad -> value', m', v' (attrs: beta1, beta2, accBeta1, accBeta2, eps, lr). */
-function nativeAdam(args: KernelArgs): tf.TensorInfo[] {
-  const { value, m, v, grad } = args.inputs as Record<string, tf.TensorInfo>;
-  const a = args.attrs as Record<string, number>;
-  const backend = args.backend as WasmBackendInternals;
-  const outs = [value, m, v].map(() => backend.makeOutput(value.shape, 'float32'));
-  const n = tf.util.sizeFromShape(value.shape);
-  const o = (t: tf.TensorInfo) => offset(backend, t);
-  if (n > 0)
-    addon!.adam(
-      backend.wasm.HEAPU8.buffer,
-      o(value),
-      o(m),
-      o(v),
-      o(grad),
-      o(outs[0]),
-      o(outs[1]),
-      o(outs[2]),
-      n,
-      a.beta1,
-      a.beta2,
-      a.accBeta1,
-      a.accBeta2,
-      a.eps,
-      a.lr,
-    );
-  return outs;
-}
-
-/** Kernels of our own (no tfjs kernel has their name), registered on the wasm backend once the addon loads. */
-const FUSED_KERNELS: Record<string, (args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[]> = {
-  GcgGelu: nativeGelu,
-  GcgGeluGrad: nativeGeluGrad,
-  GcgLayerNorm: nativeLayerNorm,
-  GcgLayerNormGrad: nativeLayerNormGrad,
-  GcgAdam: nativeAdam,
-};
 
 /**
  * GCG_FUSED: `off` keeps the native kernels' composed LayerNorm, GELU and Adam (the native numbers
@@ -239,12 +90,11 @@ export function fusedSetting(value = process.env.GCG_FUSED): boolean {
   throw new ConfigError(`GCG_FUSED=${JSON.stringify(value)} is not a choice; allowed: on (default), off`);
 }
 
-/** The kernels replaced on the wasm backend, by tfjs kernel name. */
-const NATIVE_KERNELS: Record<string, Kernel> = {
-  BatchMatMul: nativeBatchMatMul,
-  Exp: nativeUnary('Exp', 0),
-  Erf: nativeUnary('Erf', 1),
-};
+/** The SIMD paths this CPU runs the stock matrix product on, widest first ([] without the addon). */
+export function simdPaths(): string[] {
+  const loaded = addonOrWhy();
+  return typeof loaded === 'string' ? [] : loaded.mmPaths().map((p) => p.name);
+}
 
 /** Why the running wasm backend cannot take the native kernels (null: it can). */
 function internalsMissing(): string | null {
@@ -255,50 +105,76 @@ function internalsMissing(): string | null {
   return null;
 }
 
+/** Registers the kernels of our own (FUSED_KERNELS: no tfjs kernel has their names) on the wasm backend, once. */
+function registerOwnKernels(): void {
+  for (const [name, kernelFunc] of Object.entries(FUSED_KERNELS)) {
+    if (!tf.getKernel(name, 'wasm'))
+      tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc });
+  }
+}
+
 /**
- * Puts the native or the stock kernels (BatchMatMul, Exp, Erf) in place for the wasm backend (call after it started).
- * `mode`: 'native' (throws if it cannot), 'stock', or 'auto' (native where possible).
+ * Puts the native or the stock kernels in place for the wasm backend (call after it started).
+ * `mode`: 'native' (throws if it cannot), 'stock', or 'auto' (native where possible). The stock
+ * kernels are computed natively where the addon loads (STOCK_NATIVE_KERNELS: the same bits),
+ * unless GCG_SIMD=wasm asks for tfjs's own wasm code; stockCode() says which ran.
  */
 export function useKernels(mode: KernelsName | 'auto', wasmVersion: string | null): KernelsInfo {
-  for (const name of Object.keys(NATIVE_KERNELS)) {
+  for (const name of REPLACED) {
     if (stockKernels.has(name)) continue;
     const config = tf.getKernel(name, 'wasm');
     if (!config) throw new Error(`the wasm backend has no ${name} kernel registered`);
     stockKernels.set(name, config);
   }
-  const setKernels = (native: boolean) => {
-    for (const [name, kernelFunc] of Object.entries(NATIVE_KERNELS)) {
+  const put = (set: Record<string, Kernel> | null) => {
+    for (const name of REPLACED) {
       tf.unregisterKernel(name, 'wasm');
+      const kernelFunc = set?.[name];
       tf.registerKernel(
-        native
+        kernelFunc
           ? { kernelName: name, backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc }
           : stockKernels.get(name)!,
       );
     }
   };
-  let why: string | null = null;
-  if (mode === 'stock') why = 'GCG_KERNELS=stock';
-  else if (wasmVersion !== WASM_BACKEND_VERSION)
-    why = `tfjs-backend-wasm is ${wasmVersion}, the native kernels were written for ${WASM_BACKEND_VERSION}`;
-  else why = internalsMissing();
+  let why: string | null =
+    wasmVersion !== WASM_BACKEND_VERSION
+      ? `tfjs-backend-wasm is ${wasmVersion}, the native kernels were written for ${WASM_BACKEND_VERSION}`
+      : internalsMissing();
   if (!why) {
-    const loaded = addon ?? loadAddon();
+    const loaded = addonOrWhy();
     if (typeof loaded === 'string') why = loaded;
-    else addon = loaded;
   }
-  if (why) {
-    if (mode === 'native') throw new Error(`GCG_KERNELS=native, but the native kernels cannot be used: ${why}`);
-    setKernels(false);
+  if (mode === 'native' && why) throw new Error(`GCG_KERNELS=native, but the native kernels cannot be used: ${why}`);
+  if (mode === 'stock' || why) {
+    const own = process.env.GCG_SIMD === 'wasm';
+    const path = why || own ? null : simdPath(); // a bad GCG_SIMD is refused here, before any work
+    put(path === null ? null : STOCK_NATIVE_KERNELS);
+    if (path !== null) registerOwnKernels();
+    setStockFused(path !== null);
+    stockComputedBy =
+      path === null
+        ? 'tfjs wasm'
+        : `native ${addon!.mmPaths().find((p) => p.path === path)?.name ?? addon!.mmPaths()[0].name}`;
     setActiveKernels('stock');
-    return { kernels: 'stock', reason: why };
+    return { kernels: 'stock', reason: mode === 'stock' ? 'GCG_KERNELS=stock' : why! };
   }
-  setKernels(true);
-  for (const [name, kernelFunc] of Object.entries(FUSED_KERNELS)) {
-    if (!tf.getKernel(name, 'wasm'))
-      tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc });
-  }
+  put(NATIVE_KERNELS);
+  registerOwnKernels();
+  setStockFused(false);
+  stockComputedBy = null;
   setActiveKernels('native');
   return { kernels: 'native' };
+}
+let stockComputedBy: string | null = null;
+
+/**
+ * What computes the stock kernels on the wasm backend: `native avx512` (avx2, vec4, scalar: the
+ * addon's, in the stock order, the same bits) or `tfjs wasm` (tfjs's own code); null while other
+ * kernels run.
+ */
+export function stockCode(): string | null {
+  return tf.getBackend() === 'wasm' && activeKernels() === 'stock' ? stockComputedBy : null;
 }
 
 /** Parses GCG_KERNELS: `native`, `stock`, or unset/empty for 'auto'; throws naming the variable and the allowed values. */
@@ -313,10 +189,8 @@ export function forcedKernels(value = process.env.GCG_KERNELS): KernelsName | 'a
 
 /** Whether the native kernels' addon loads here (true), or why not: for choosing the default backend before any is set up. */
 export function nativeAddonLoads(): true | string {
-  const loaded = addon ?? loadAddon();
-  if (typeof loaded === 'string') return loaded;
-  addon = loaded;
-  return true;
+  const loaded = addonOrWhy();
+  return typeof loaded === 'string' ? loaded : true;
 }
 
 /**

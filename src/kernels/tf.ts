@@ -38,12 +38,29 @@ export function fusedActive(): boolean {
   return fusedWanted && active === 'native' && tf.getBackend() === 'wasm' && fusedSetting();
 }
 
+let stockFused = false;
+
+/** Says whether the stock kernels are computed natively, in their own order (src/kernels/native.ts useKernels). */
+export function setStockFused(on: boolean): void {
+  stockFused = on;
+}
+
+/**
+ * Whether the model's LayerNorm and GELU run as one native call each, forward and backward, and
+ * Adam as one call per parameter, that give the composed stock ops' bits (native/stock_ops.h,
+ * src/kernels/fused.ts): on the stock kernels where they are computed natively. They change the
+ * speed, not the numbers, so records say nothing of them.
+ */
+export function stockFusedActive(): boolean {
+  return fusedWanted && stockFused && active === 'stock' && tf.getBackend() === 'wasm';
+}
+
 /** The fused kernels that run now, for a record's provenance (null: none). */
 export function fusedKernels(): string[] | null {
   return fusedActive() ? ['LayerNorm', 'GELU', 'Adam'] : null;
 }
 
-/** Runs `fn` with the fused kernels off (the unfused native chain), for the bench's before/after and the tests. */
+/** Runs `fn` with the fused kernels off (the unfused native chain, the composed stock ops), for the bench's before/after and the tests. */
 export function withoutFused<T>(fn: () => T): T {
   const before = fusedWanted;
   fusedWanted = false;

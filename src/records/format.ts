@@ -60,6 +60,8 @@ export interface Provenance {
   libm?: string | null;
   /** The fused native kernels that ran (LayerNorm, GELU, Adam: src/kernels/fused.ts); null on other kernels; absent in records made before them. */
   fused?: string[] | null;
+  /** What computed the stock kernels: `native avx512` (avx2, vec4, scalar: the addon's, in their order, the same bits) or `tfjs wasm`; null on other kernels; absent in records made before it (tfjs wasm). */
+  stockCode?: string | null;
   cpus: number;
   createdAt: string;
 }

@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { backendInfo } from '../kernels/backend';
 import { activeKernels, fusedKernels, tf } from '../kernels/tf';
-import { blasKernels, libmKernels } from '../kernels/native';
+import { blasKernels, libmKernels, stockCode } from '../kernels/native';
 import { projectRoot } from '../io/project-root';
 import type { Provenance } from './format';
 
@@ -58,6 +58,7 @@ export function provenance(): Provenance {
     blas: blasKernels(),
     libm: libmKernels(),
     fused: fusedKernels(),
+    stockCode: stockCode(),
     cpus: os.cpus().length,
     createdAt: new Date().toISOString(),
   };

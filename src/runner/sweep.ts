@@ -305,7 +305,11 @@ export async function sweep(opts: SweepOptions): Promise<SweepSummary> {
         });
         children.add(child);
         let err = '';
-        child.stderr!.on('data', (d) => (err += d));
+        // Its stderr goes to the log as well (a reader of the log sees why it stopped, e.g. a lock held elsewhere).
+        child.stderr!.on('data', (d) => {
+          err += d;
+          fs.writeSync(out, d);
+        });
         child.on('close', (c, sig) => {
           children.delete(child);
           resolve({ code: c ?? (sig ? 128 + (os.constants.signals[sig] ?? 0) : null), stderr: err });

@@ -2,7 +2,7 @@
  * Adam as PyTorch has it (beta1 0.9, beta2 0.999, eps 1e-8), its state saved and restored exactly,
  * for one model (keyed like model.params) or K stacked models (one row per model).
  */
-import { fusedActive, tf } from '../kernels/tf';
+import { fusedActive, stockFusedActive, tf } from '../kernels/tf';
 import { AdamInternals, fusedAdamApply } from '../kernels/fused';
 import type { Transformer } from '../model/model';
 import type { StackedModel } from '../model/stacked';
@@ -20,7 +20,9 @@ export function makeOptimizer(settings: { lr: number; adamEps: number }): tf.Opt
   const optimizer = tf.train.adam(settings.lr, 0.9, 0.999, settings.adamEps);
   // On the native kernels each parameter's update is one call (src/kernels/fused.ts), the same bits.
   const composed = optimizer.applyGradients.bind(optimizer);
-  optimizer.applyGradients = (grads) => (fusedActive() ? fusedAdamApply(optimizer, grads) : composed(grads));
+  // So on the stock kernels computed natively: the update's roundings are the composed ops' own.
+  optimizer.applyGradients = (grads) =>
+    fusedActive() || stockFusedActive() ? fusedAdamApply(optimizer, grads) : composed(grads);
   return optimizer;
 }
 
