@@ -414,28 +414,44 @@ static int operands_fit(napi_env env, const char *name, size_t heapBytes, size_t
 }
 #define F(heap, off) ((float *)((char *)(heap) + (off)))
 
-/* stockGelu(heap, xOff, yOff, cOff, n, s): the composed GELU's bits in one pass (native/stock_ops.h). */
+/* A SIMD path argument: -1 for the widest this CPU runs; a path it lacks throws (returns -1). */
+static int simd_path(napi_env env, const char *name, double v) {
+  int path = (int)v;
+  if (path < 0) path = gcg_mm_best_path();
+  if (path >= GCG_MM_PATHS || !gcg_mm_path_runs(path)) {
+    char msg[160];
+    snprintf(msg, sizeof msg, "%s: this CPU does not run that SIMD path (mmPaths() lists those it runs)", name);
+    napi_throw_range_error(env, NULL, msg);
+    return -1;
+  }
+  return path;
+}
+
+/* stockGelu(heap, xOff, yOff, cOff, n, s, path): the composed GELU's bits in one pass (native/stock_ops.h). */
 static napi_value StockGelu(napi_env env, napi_callback_info info) {
   void *heap = NULL;
   size_t heapBytes = 0;
-  double v[5];
-  if (!read_args(env, info, "stockGelu", 5, &heap, &heapBytes, v)) return NULL;
+  double v[6];
+  if (!read_args(env, info, "stockGelu", 6, &heap, &heapBytes, v)) return NULL;
   const size_t n = (size_t)v[3], off[3] = {(size_t)v[0], (size_t)v[1], (size_t)v[2]}, cnt[3] = {n, n, n};
-  if (!operands_fit(env, "stockGelu", heapBytes, 3, off, cnt)) return NULL;
-  stock_gelu(F(heap, off[0]), F(heap, off[1]), F(heap, off[2]), n, (float)v[4]);
+  const int path = simd_path(env, "stockGelu", v[5]);
+  if (path < 0 || !operands_fit(env, "stockGelu", heapBytes, 3, off, cnt)) return NULL;
+  stock_gelu(path, F(heap, off[0]), F(heap, off[1]), F(heap, off[2]), n, (float)v[4]);
   return NULL;
 }
 
-/* stockGeluGrad(heap, xOff, cOff, dyOff, dx1Off, dx2Off, n, s, k): its gradient's two parts. */
+/* stockGeluGrad(heap, xOff, cOff, dyOff, dx1Off, dx2Off, n, s, k, path): its gradient's two parts. */
 static napi_value StockGeluGrad(napi_env env, napi_callback_info info) {
   void *heap = NULL;
   size_t heapBytes = 0;
-  double v[8];
-  if (!read_args(env, info, "stockGeluGrad", 8, &heap, &heapBytes, v)) return NULL;
+  double v[9];
+  if (!read_args(env, info, "stockGeluGrad", 9, &heap, &heapBytes, v)) return NULL;
   const size_t n = (size_t)v[5];
   const size_t off[5] = {(size_t)v[0], (size_t)v[1], (size_t)v[2], (size_t)v[3], (size_t)v[4]}, cnt[5] = {n, n, n, n, n};
-  if (!operands_fit(env, "stockGeluGrad", heapBytes, 5, off, cnt)) return NULL;
-  stock_gelu_grad(F(heap, off[0]), F(heap, off[1]), F(heap, off[2]), F(heap, off[3]), F(heap, off[4]), n, (float)v[6], (float)v[7]);
+  const int path = simd_path(env, "stockGeluGrad", v[8]);
+  if (path < 0 || !operands_fit(env, "stockGeluGrad", heapBytes, 5, off, cnt)) return NULL;
+  stock_gelu_grad(path, F(heap, off[0]), F(heap, off[1]), F(heap, off[2]), F(heap, off[3]), F(heap, off[4]), n, (float)v[6],
+                  (float)v[7]);
   return NULL;
 }
 

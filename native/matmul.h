@@ -67,6 +67,10 @@
 #define GCG_T_AVX2 __attribute__((target("avx2")))
 GCG_MM_KERNEL(gcg_mm_avx512, GCG_T_AVX512, float, 16, 12, 2)
 GCG_MM_KERNEL(gcg_mm_avx2, GCG_T_AVX2, float, 8, 6, 2)
+/* Small products (attention's per-head matrices of 16 or 32): tiles that fit them, wasting no rows or columns. */
+GCG_MM_KERNEL(gcg_mm_avx512_8x32, GCG_T_AVX512, float, 16, 8, 2)
+GCG_MM_KERNEL(gcg_mm_avx512_8x16, GCG_T_AVX512, float, 16, 8, 1)
+GCG_MM_KERNEL(gcg_mm_avx2_8x8, GCG_T_AVX2, float, 8, 8, 1)
 /* One row, for products of a single row (a bias's gradient: 1^T dy): a wide tile would waste its rows. */
 GCG_MM_KERNEL(gcg_mm_avx512_row, GCG_T_AVX512, float, 16, 1, 4)
 GCG_MM_KERNEL(gcg_mm_avx2_row, GCG_T_AVX2, float, 8, 1, 4)
@@ -123,9 +127,19 @@ static int gcg_mm_best_path(void) {
  */
 static int gcg_matmul(int path, const float *A, const float *B, float *C, size_t batchA, size_t batchB, size_t m,
                       size_t n, size_t k, int transA, int transB, int blocked) {
-  const int one = m == 1; /* a single row: the one-row kernel */
-  const int MR = one ? 1 : gcg_mm_paths[path].mr, NR = one ? gcg_mm_paths[path].row_nr : gcg_mm_paths[path].nr;
-  const gcg_mm_kernel kernel = one ? gcg_mm_paths[path].row : gcg_mm_paths[path].kernel;
+  int MR = gcg_mm_paths[path].mr, NR = gcg_mm_paths[path].nr;
+  gcg_mm_kernel kernel = gcg_mm_paths[path].kernel;
+  if (m == 1) { /* a single row: the one-row kernel */
+    MR = 1, NR = gcg_mm_paths[path].row_nr, kernel = gcg_mm_paths[path].row;
+  }
+#if defined(__x86_64__) || defined(__i386__)
+  else if (path == GCG_MM_AVX512 && m % 8 == 0 && m <= 64 && n <= 16)
+    MR = 8, NR = 16, kernel = gcg_mm_avx512_8x16;
+  else if (path == GCG_MM_AVX512 && m % 8 == 0 && m <= 64 && n % 32 == 0)
+    MR = 8, NR = 32, kernel = gcg_mm_avx512_8x32;
+  else if (path == GCG_MM_AVX2 && m % 8 == 0 && m <= 64 && n <= 8)
+    MR = 8, NR = 8, kernel = gcg_mm_avx2_8x8;
+#endif
   const size_t kb = blocked ? GCG_MM_BLOCK : (k ? k : 1);
   const size_t np = (n + NR - 1) / NR, MC = 16 * (size_t)MR;
   float *bp = (float *)malloc(sizeof(float) * (k ? k : 1) * np * NR);

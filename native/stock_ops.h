@@ -8,21 +8,24 @@
  * Sum.cc and Mean.cc; Mean divides the sum by the count). Where the composed graph adds several
  * gradients into one tensor (x of LayerNorm gets three, x of GELU two), they are returned apart,
  * and src/kernels/fused.ts hands x to the op once per use, so that tfjs adds them in the composed
- * graph's order. The one op not redone here is Rsqrt's gradient's pow(v, 1.5), which the caller
+ * graph's order. erff and expf run on the matrix product's SIMD path (native/libm_vec.h: the same
+ * bits on every width). The one op not redone here is Rsqrt's gradient's pow(v, 1.5), which the caller
  * gets from the stock Pow kernel (musl's powf) and passes in.
  */
 #ifndef GCG_STOCK_OPS_H
 #define GCG_STOCK_OPS_H
 #include <stddef.h>
-#include "libm.h"
+#include "libm_vec.h"
 
 /*
  * GELU forward: u = x s, c = 1 + erf(u), y = (x * 0.5) c  (s = fround(SQRT1_2)); c kept for the
  * backward pass.
  */
-static void stock_gelu(const float *x, float *y, float *c, size_t n, float s) {
+static void stock_gelu(int path, const float *x, float *y, float *c, size_t n, float s) {
+  for (size_t i = 0; i < n; i++) c[i] = x[i] * s;
+  gcg_erff_n(path, c, c, n);
   for (size_t i = 0; i < n; i++) {
-    const float ci = 1.0f + gcg_erff(x[i] * s);
+    const float ci = 1.0f + c[i];
     c[i] = ci;
     y[i] = (x[i] * 0.5f) * ci;
   }
@@ -33,11 +36,17 @@ static void stock_gelu(const float *x, float *y, float *c, size_t n, float s) {
  * k)) s with a = x * 0.5, u = x s, k = fround(2 / sqrt(pi)) (Erf's gradient); through x * 0.5,
  * dx2 = (dy c) * 0.5. tfjs adds dx1 first (the later op's gradient comes first).
  */
-static void stock_gelu_grad(const float *x, const float *c, const float *dy, float *dx1, float *dx2, size_t n, float s, float k) {
+static void stock_gelu_grad(int path, const float *x, const float *c, const float *dy, float *dx1, float *dx2, size_t n, float s,
+                            float k) {
   for (size_t i = 0; i < n; i++) {
-    const float a = x[i] * 0.5f, u = x[i] * s;
+    const float u = x[i] * s;
+    dx1[i] = -(u * u);
+  }
+  gcg_expf_n(path, dx1, dx1, n);
+  for (size_t i = 0; i < n; i++) {
+    const float a = x[i] * 0.5f;
     const float dc = dy[i] * a;
-    dx1[i] = (dc * (gcg_expf(-(u * u)) * k)) * s;
+    dx1[i] = (dc * (dx1[i] * k)) * s;
     dx2[i] = (dy[i] * c[i]) * 0.5f;
   }
 }

@@ -69,6 +69,9 @@ test('BatchMatMul: bit for bit as tfjs wasm on every SIMD path, plain (sequentia
     [3, 3, 7, 300, 9, true, false],
     [1, 1, 1, 1024, 130, false, false],
     [1, 1, 1, 97, 70, true, false],
+    [3, 3, 24, 20, 64, true, false],
+    [2, 2, 8, 50, 5, false, false],
+    [4, 4, 16, 16, 32, false, true],
   ];
   const paths = simdPaths();
   assert.ok(paths.includes('scalar') && paths.includes('vec4'), `paths: ${paths}`);

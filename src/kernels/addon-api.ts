@@ -81,7 +81,7 @@ export interface Addon {
   ): void;
   /** One Adam update of one parameter (value, m, v, gradient -> new value, m, v), as tfjs's AdamOptimizer rounds it. */
   /** native/stock_ops.h: the composed GELU and LayerNorm as the stock kernels round them, forward and backward. */
-  stockGelu(heap: ArrayBufferLike, xOff: number, yOff: number, cOff: number, n: number, s: number): void;
+  stockGelu(heap: ArrayBufferLike, xOff: number, yOff: number, cOff: number, n: number, s: number, path: number): void;
   stockGeluGrad(
     heap: ArrayBufferLike,
     xOff: number,
@@ -92,6 +92,7 @@ export interface Addon {
     n: number,
     s: number,
     k: number,
+    path: number,
   ): void;
   stockLayerNorm(heap: ArrayBufferLike, ...offsetsGRDEps: number[]): void;
   stockLayerNormGrad(heap: ArrayBufferLike, ...offsetsGRD: number[]): void;

@@ -256,7 +256,7 @@ function stockGelu(args: KernelArgs): tf.TensorInfo[] {
   const [y, c] = [0, 1].map(() => backend.makeOutput(x.shape, 'float32'));
   const n = tf.util.sizeFromShape(x.shape);
   const o = (t: tf.TensorInfo) => offset(backend, t);
-  if (n > 0) addon!.stockGelu(backend.wasm.HEAPU8.buffer, o(x), o(y), o(c), n, Number(args.attrs!.s));
+  if (n > 0) addon!.stockGelu(backend.wasm.HEAPU8.buffer, o(x), o(y), o(c), n, Number(args.attrs!.s), simdPath());
   return [y, c];
 }
 
@@ -268,7 +268,7 @@ function stockGeluGrad(args: KernelArgs): tf.TensorInfo[] {
   const n = tf.util.sizeFromShape(x.shape);
   const o = (t: tf.TensorInfo) => offset(backend, t);
   const { s, k } = args.attrs as { s: number; k: number };
-  if (n > 0) addon!.stockGeluGrad(backend.wasm.HEAPU8.buffer, o(x), o(c), o(dy), o(dx1), o(dx2), n, s, k);
+  if (n > 0) addon!.stockGeluGrad(backend.wasm.HEAPU8.buffer, o(x), o(c), o(dy), o(dx1), o(dx2), n, s, k, simdPath());
   return [dx1, dx2];
 }
 
