@@ -12,7 +12,7 @@ import { before, test } from 'node:test';
 import { tf } from '../src/kernels/tf';
 import { simdPaths, stockCode, useKernels, WASM_BACKEND_VERSION } from '../src/kernels/native';
 import { Rng } from '../src/base/rng';
-import { trainRun } from '../src/runner/training';
+import { trainRun, trainRuns } from '../src/runner/training';
 import { gelu, layerNorm } from '../src/model/ops';
 import { setupBackend, tinyConfig } from './helpers';
 
@@ -221,4 +221,43 @@ test('a small model trained 300 steps on the stock kernels: every weight and los
     assert.deepEqual(got.losses, ref.losses, `losses on ${code}`);
     for (const [k, w] of Object.entries(ref.weights)) assert.deepEqual(got.weights[k], w, `${k} on ${code}`);
   }
+});
+
+test('K = 3 seeds stacked on the stock kernels computed natively: every weight and loss the same bits as each seed alone on tfjs wasm', (t) => {
+  if (skip) return t.skip(skip);
+  // batch 16 of up to 7 tokens: products over more than 48 rows, where the per-seed orders differ from a batched one
+  const cfg = tinyConfig({
+    model: { dModel: 32, dFF: 64 },
+    data: { minLen: 3, maxLen: 7 },
+    train: { batchSize: 16, evalEvery: 20, evalSamples: 32, maxSteps: 40, targetAcc: 1 },
+  });
+  const seeds = [2, 5, 9];
+  const weights = (r: { model: { params: Record<string, tf.Tensor> } }) =>
+    Object.fromEntries(Object.entries(r.model.params).map(([k, v]) => [k, bits(v)]));
+  const alone = on('wasm', () =>
+    seeds.map((seed) => {
+      const r = trainRun({ task: 'sort', seed, cfg, progress: false });
+      const out = { losses: r.losses, weights: weights(r) };
+      r.model.dispose();
+      return out;
+    }),
+  );
+  const stacked = new Map<number, { losses: number[]; weights: Record<string, Uint32Array> }>();
+  on(simdPaths()[0], () =>
+    trainRuns({
+      task: 'sort',
+      seeds,
+      cfg,
+      progress: false,
+      onDone: (seed, r) => {
+        stacked.set(seed, { losses: r.losses, weights: weights(r) });
+        r.model.dispose();
+      },
+    }),
+  );
+  seeds.forEach((seed, i) => {
+    const got = stacked.get(seed)!;
+    assert.deepEqual(got.losses, alone[i].losses, `seed ${seed} losses`);
+    for (const [k, w] of Object.entries(alone[i].weights)) assert.deepEqual(got.weights[k], w, `seed ${seed} ${k}`);
+  });
 });

@@ -64,40 +64,31 @@ const batchMatMul =
   };
 
 /**
- * GcgMatMulSeq: a 2-D product a @ b with transpose flags, in the order of a plain stock product
- * (each output's k summed in order from 0): the bits of tfjs's matMul of the explicitly transposed
- * operands, without the Transpose kernels (src/model/ops.ts's linear gradient on the stock kernels
- * computed natively).
+ * GcgMatMulSeq: a 2-D product a @ b with transpose flags (or K of them, a and b [K, ., .]), in the
+ * order of a plain stock product (each output's k summed in order from 0): the bits of tfjs's
+ * matMul of the explicitly transposed operands (one 2-D product per seed), without the Transpose
+ * kernels (the linear gradients of src/model/ops.ts and stacked.ts on the stock kernels computed natively).
  */
 function matMulSeq(args: KernelArgs): tf.TensorInfo {
   const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
   const backend = args.backend as WasmBackendInternals;
   const tA = Boolean(args.attrs?.transposeA);
   const tB = Boolean(args.attrs?.transposeB);
-  const [m, k] = tA ? [a.shape[1], a.shape[0]] : [a.shape[0], a.shape[1]];
-  const n = tB ? b.shape[0] : b.shape[1];
-  if (a.shape.length !== 2 || b.shape.length !== 2 || k !== (tB ? b.shape[1] : b.shape[0]))
+  const r = a.shape.length;
+  const [a0, a1] = a.shape.slice(-2);
+  const [b0, b1] = b.shape.slice(-2);
+  const [m, k] = tA ? [a1, a0] : [a0, a1];
+  const n = tB ? b0 : b1;
+  const K = r === 3 ? a.shape[0] : 1;
+  if (a.dtype !== 'float32' || b.dtype !== 'float32') throw new Error('GcgMatMulSeq: float32 operands only');
+  if (r < 2 || r > 3 || b.shape.length !== r || (r === 3 && b.shape[0] !== K) || k !== (tB ? b1 : b0))
     throw new Error(
       `GcgMatMulSeq: shapes ${a.shape} and ${b.shape} (transposeA=${tA}, transposeB=${tB}) do not multiply`,
     );
-  const out = backend.makeOutput([m, n], 'float32');
-  if (m * n === 0) return out;
-  const heap = backend.wasm.HEAPU8.buffer;
-  addon!.matmul(
-    heap,
-    offset(backend, a),
-    offset(backend, b),
-    offset(backend, out),
-    1,
-    1,
-    m,
-    n,
-    k,
-    +tA,
-    +tB,
-    0,
-    simdPath(),
-  );
+  const out = backend.makeOutput(r === 3 ? [K, m, n] : [m, n], 'float32');
+  if (K * m * n === 0) return out;
+  const [ao, bo, co] = [a, b, out].map((t) => offset(backend, t));
+  addon!.matmul(backend.wasm.HEAPU8.buffer, ao, bo, co, K, K, m, n, k, +tA, +tB, 0, simdPath());
   return out;
 }
 

@@ -16,7 +16,7 @@
  *   for each block l: x = x + attn(ln1 x); x = x + mlp(ln2 x)
  *   logits = ln_f(x) @ W_out + b_out                    // [K, batch, pos, vocab]
  */
-import { activeKernels, tf } from '../kernels/tf';
+import { activeKernels, stockFusedActive, tf } from '../kernels/tf';
 import type { ModelConfig } from '../settings/config';
 import { lossWeights } from './eval';
 import { ParamMap, paramSpecs, Transformer } from './model';
@@ -31,6 +31,9 @@ import type { Batch } from '../tasks';
  */
 function perSeedMatMul(a: tf.Tensor3D, b: tf.Tensor3D, transposeA = false, transposeB = false): tf.Tensor3D {
   if (activeKernels() === 'native' && tf.getBackend() === 'wasm') return tf.matMul(a, b, transposeA, transposeB);
+  // (float32 operands, as tf.matMul makes them: the embedding's one-hot rows are int32)
+  const f32 = (t: tf.Tensor3D) => (t.dtype === 'float32' ? t : (tf.cast(t, 'float32') as tf.Tensor3D));
+  if (stockFusedActive() && !transposeA && !transposeB) return perSeedPlain(f32(a), f32(b));
   // (tfjs's gradient of unstack fails for a single piece: a reshape then)
   const split = (t: tf.Tensor3D) =>
     (t.shape[0] === 1 ? [tf.reshape(t, [t.shape[1], t.shape[2]])] : tf.unstack(t)) as tf.Tensor2D[];
@@ -38,6 +41,27 @@ function perSeedMatMul(a: tf.Tensor3D, b: tf.Tensor3D, transposeA = false, trans
   const products = split(a).map((x, k) => tf.matMul(x, bs[k], transposeA, transposeB));
   return (products.length === 1 ? tf.expandDims(products[0]) : tf.stack(products)) as tf.Tensor3D;
 }
+
+/**
+ * On the stock kernels computed natively: K 2-D products in one call, each in the order of a
+ * plain stock product (the flags read as explicit transposes: src/kernels/wasm-kernels.ts
+ * GcgMatMulSeq), so the bits of the per-seed products above without their Unpack and Pack.
+ */
+const perSeedSeq = (a: tf.Tensor3D, b: tf.Tensor3D, transposeA = false, transposeB = false) =>
+  tf.engine().runKernel('GcgMatMulSeq', { a, b }, { transposeA, transposeB }) as tf.Tensor3D;
+
+/** perSeedSeq of plain products, with the gradient the per-seed 2-D products get (src/kernels/tf.ts: explicit transposes, plain products). */
+const perSeedPlain = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [a, b] = args as tf.Tensor3D[];
+  (args[2] as tf.GradSaveFunc)([a, b]);
+  return {
+    value: perSeedSeq(a, b),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [as, bs] = saved as tf.Tensor3D[];
+      return [perSeedSeq(dy as tf.Tensor3D, bs, false, true), perSeedSeq(as, dy as tf.Tensor3D, true, false)];
+    },
+  };
+}) as (a: tf.Tensor3D, b: tf.Tensor3D) => tf.Tensor3D;
 
 /**
  * y = x @ W + b per seed, for x [K, rows, in], W [K, in, out], b [K, out], with ops.ts's
@@ -56,6 +80,11 @@ const stackedLinear = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) =
       const g = dy as tf.Tensor3D;
       const ones = tf.ones([K, 1, g.shape[1]]) as tf.Tensor3D;
       const native = activeKernels() === 'native';
+      if (stockFusedActive()) {
+        // The transposes as flags, in the plain products' order: the same bits as the explicit ones below.
+        const db = tf.reshape(perSeedSeq(ones, g), [K, out]);
+        return [perSeedSeq(g, Ws, false, true), perSeedSeq(xs, g, true, false), db];
+      }
       const t = (a: tf.Tensor3D) => tf.transpose(a, [0, 2, 1]) as tf.Tensor3D;
       const dW = native
         ? perSeedMatMul(xs, g, true)
