@@ -11,6 +11,6 @@ export GCG_NOTEBOOK_RESULTS="${GCG_NOTEBOOK_RESULTS:-$(mktemp -d)}"
 for nb in "$root"/notebooks/[0-9][0-9]-*.ipynb; do
   case "$nb" in *-mine.ipynb) continue ;; esac   # a reader's own copies (README)
   start=$(date +%s)
-  bash "$root/scripts/jupyter.sh" nbconvert --to notebook --execute --inplace "$nb"
+  bash "$root/scripts/jupyter.sh" nbconvert --to notebook --execute --ExecutePreprocessor.startup_timeout=300 --inplace "$nb"
   echo "$(basename "$nb"): $(( $(date +%s) - start )) s, $(stat -c %s "$nb") bytes"
 done

@@ -49,6 +49,7 @@ test('every notebook executes without error on the small configuration', (t) => 
         '--to',
         'notebook',
         '--execute',
+        '--ExecutePreprocessor.startup_timeout=300', // tslab's kernel can take over a minute to start on a busy machine
         `notebooks/${nb}`,
         '--output-dir',
         out,
@@ -101,6 +102,7 @@ test('a notebook whose parameters cell a reader changed runs: its settings train
         '--to',
         'notebook',
         '--execute',
+        '--ExecutePreprocessor.startup_timeout=300', // tslab's kernel can take over a minute to start on a busy machine
         file,
         '--output-dir',
         out,

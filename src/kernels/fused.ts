@@ -3,11 +3,13 @@
  * one per parameter), where the composed tfjs ops make 5-12 calls and as many passes over memory.
  * Two sets: the native family's (below: LayerNorm sums in double, analytic gradients) and the
  * stock kernels' (stockGelu, stockLayerNorm, and the same Adam: the composed ops' bits, issue 42).
- * Used by the model (model/ops.ts's layerNorm and gelu) and the optimizer (train.ts's makeOptimizer)
- * only while the native kernels run (src/kernels/native.ts fusedActive); on the stock kernels the composed
- * ops run as before, so committed results regenerate bit for bit. The fused GELU forward and Adam
- * round step by step as the composed ops do (the same bits); LayerNorm sums in double; the
- * gradients are the analytic ones (test/native.test.ts checks all against the composed ops).
+ * Used by the model (model/ops.ts's layerNorm and gelu) and the optimizer (train/adam.ts's makeOptimizer):
+ * the native family's while the native kernels run (kernels/tf.ts fusedActive), the stock set while
+ * the stock kernels are computed natively (stockFusedActive); with tfjs's own wasm code and on other
+ * backends the composed ops run, so committed results regenerate bit for bit either way. The native
+ * family's GELU forward and Adam round step by step as the composed ops do (the same bits); its
+ * LayerNorm sums in double; its gradients are the analytic ones (test/native.test.ts checks all
+ * against the composed ops; test/stock-native.test.ts the stock set, bit for bit).
  */
 import { tf } from './tf';
 
