@@ -89,6 +89,19 @@ static napi_value Sgemm(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* A SIMD path argument: -1 for the widest this CPU runs; a path it lacks throws (returns -1). */
+static int simd_path(napi_env env, const char *name, double v) {
+  int path = (int)v;
+  if (path < 0) path = gcg_mm_best_path();
+  if (path >= GCG_MM_PATHS || !gcg_mm_path_runs(path)) {
+    char msg[160];
+    snprintf(msg, sizeof msg, "%s: this CPU does not run that SIMD path (mmPaths() lists those it runs)", name);
+    napi_throw_range_error(env, NULL, msg);
+    return -1;
+  }
+  return path;
+}
+
 /*
  * matmul(heap, aOff, bOff, cOff, batchA, batchB, m, n, k, transA, transB, blocked, path): the stock
  * wasm kernels' matrix product, in their order (native/matmul.h): blocked 1 for their own loop's
@@ -103,15 +116,11 @@ static napi_value Matmul(napi_env env, napi_callback_info info) {
   const size_t aOff = (size_t)v[0], bOff = (size_t)v[1], cOff = (size_t)v[2];
   const size_t batchA = (size_t)v[3], batchB = (size_t)v[4], m = (size_t)v[5], n = (size_t)v[6], k = (size_t)v[7];
   const int transA = (int)v[8], transB = (int)v[9], blocked = (int)v[10];
-  int path = (int)v[11];
+  const int path = simd_path(env, "matmul", v[11]);
+  if (path < 0) return NULL;
   const size_t batch = batchA > batchB ? batchA : batchB, f = sizeof(float);
   if (aOff + batchA * m * k * f > heapBytes || bOff + batchB * k * n * f > heapBytes || cOff + batch * m * n * f > heapBytes) {
     napi_throw_range_error(env, NULL, "matmul: an operand lies outside the wasm memory");
-    return NULL;
-  }
-  if (path < 0) path = gcg_mm_best_path();
-  if (path >= GCG_MM_PATHS || !gcg_mm_path_runs(path)) {
-    napi_throw_range_error(env, NULL, "matmul: this CPU does not run that SIMD path (mmPaths() lists those it runs)");
     return NULL;
   }
   if (gcg_matmul(path, (const float *)((char *)heap + aOff), (const float *)((char *)heap + bOff), (float *)((char *)heap + cOff),
@@ -413,19 +422,6 @@ static int operands_fit(napi_env env, const char *name, size_t heapBytes, size_t
   return 1;
 }
 #define F(heap, off) ((float *)((char *)(heap) + (off)))
-
-/* A SIMD path argument: -1 for the widest this CPU runs; a path it lacks throws (returns -1). */
-static int simd_path(napi_env env, const char *name, double v) {
-  int path = (int)v;
-  if (path < 0) path = gcg_mm_best_path();
-  if (path >= GCG_MM_PATHS || !gcg_mm_path_runs(path)) {
-    char msg[160];
-    snprintf(msg, sizeof msg, "%s: this CPU does not run that SIMD path (mmPaths() lists those it runs)", name);
-    napi_throw_range_error(env, NULL, msg);
-    return -1;
-  }
-  return path;
-}
 
 /* stockGelu(heap, xOff, yOff, cOff, n, s, path): the composed GELU's bits in one pass (native/stock_ops.h). */
 static napi_value StockGelu(napi_env env, napi_callback_info info) {
