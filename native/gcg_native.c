@@ -1,15 +1,13 @@
 /*
- * Native kernels for the tfjs wasm backend (issue 16): matrix products on the backend's own memory.
- *
- * The wasm backend keeps every tensor in one WebAssembly memory, at a byte offset it records per
- * tensor. sgemm(heap, aOff, bOff, cOff, batchA, batchB, m, n, k, transA, transB) computes, for each
- * of max(batchA, batchB) batches (a batch of size 1 is broadcast), C = op(A) op(B) with a CBLAS
- * sgemm (OpenBLAS on Linux; Accelerate on macOS, written but untested), where op transposes when
- * asked: A is [m, k] (or [k, m] transposed), B is [k, n] (or [n, k]), C is [m, n], row-major.
- * Built by scripts/build-native.js during `npm ci`; loaded by src/kernels/native.ts.
- *
- * And the stock wasm kernels' own matrix product (matmul: their order, any SIMD width,
- * native/matmul.h), Transpose, Exp and Erf (native/libm.h): the stock kernels' bits at native speed.
+ * Native kernels for the tfjs wasm backend (issues 16, 42): the stock wasm kernels' own operations,
+ * in their order, on the backend's own memory, so that they give tfjs-backend-wasm 4.22's bits at
+ * native speed on every CPU: the matrix product (matmul: any SIMD width, native/matmul.h),
+ * Transpose, Exp and Erf (musl's expf and erff, as the wasm build has them: native/libm.h), the
+ * composed LayerNorm and GELU forward and backward rounding for rounding (native/stock_ops.h), and
+ * tfjs's Adam update. The wasm backend keeps every tensor in one WebAssembly memory, at a byte
+ * offset it records per tensor; each call gets that memory and the offsets. Built by
+ * scripts/build-native.js during `npm ci` (a C compiler is all it needs); loaded by
+ * src/kernels/native.ts.
  *
  * Also: watchSignals() / pendingSignal(), so that a long synchronous computation can be stopped
  * cleanly (src/io/interrupt.ts). Node runs a JavaScript signal handler only when its event loop is free,
@@ -26,14 +24,6 @@
 #include "libm.h"
 #include "matmul.h"
 #include "stock_ops.h"
-#ifdef __GLIBC__
-#include <gnu/libc-version.h>
-#endif
-#ifdef GCG_ACCELERATE
-#include <Accelerate/Accelerate.h>
-#else
-#include <cblas.h>
-#endif
 
 /*
  * Reads a call's arguments: the wasm memory's ArrayBuffer, then `count` numbers into v. On a wrong
@@ -61,32 +51,6 @@ static int read_args(napi_env env, napi_callback_info info, const char *name, si
     }
   }
   return 1;
-}
-
-static napi_value Sgemm(napi_env env, napi_callback_info info) {
-  void *heap = NULL;
-  size_t heapBytes = 0;
-  double v[10];
-  if (!read_args(env, info, "sgemm", 10, &heap, &heapBytes, v)) return NULL;
-  const size_t aOff = (size_t)v[0], bOff = (size_t)v[1], cOff = (size_t)v[2];
-  const int batchA = (int)v[3], batchB = (int)v[4], m = (int)v[5], n = (int)v[6], k = (int)v[7];
-  const int transA = (int)v[8], transB = (int)v[9];
-  const int batch = batchA > batchB ? batchA : batchB;
-  const size_t f = sizeof(float);
-  if (aOff + (size_t)batchA * m * k * f > heapBytes || bOff + (size_t)batchB * k * n * f > heapBytes || cOff + (size_t)batch * m * n * f > heapBytes) {
-    napi_throw_range_error(env, NULL, "sgemm: an operand lies outside the wasm memory");
-    return NULL;
-  }
-  const float *A = (const float *)((char *)heap + aOff);
-  const float *B = (const float *)((char *)heap + bOff);
-  float *C = (float *)((char *)heap + cOff);
-  for (int i = 0; i < batch; i++) {
-    const float *a = A + (size_t)(batchA == 1 ? 0 : i) * m * k;
-    const float *b = B + (size_t)(batchB == 1 ? 0 : i) * k * n;
-    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans, m, n, k, 1.0f, a,
-                transA ? m : k, b, transB ? k : n, 0.0f, C + (size_t)i * m * n, n);
-  }
-  return NULL;
 }
 
 /* A SIMD path argument: -1 for the widest this CPU runs; a path it lacks throws (returns -1). */
@@ -192,9 +156,8 @@ static napi_value Transpose(napi_env env, napi_callback_info info) {
 }
 
 /*
- * unary(heap, xOff, yOff, n, op): y[i] = f(x[i]) for n floats: f = this machine's libm expf (op 0)
- * or erff (op 1), the native kernels' (they round per C library); or the stock wasm kernels' own
- * expf (op 2) and erff (op 3), musl's (native/libm.h), the same bits on every machine.
+ * unary(heap, xOff, yOff, n, op): y[i] = f(x[i]) for n floats: f = the stock wasm kernels' own
+ * expf (op 0) or erff (op 1), musl's (native/libm.h): the same bits on every machine.
  */
 static napi_value Unary(napi_env env, napi_callback_info info) {
   void *heap = NULL;
@@ -210,164 +173,12 @@ static napi_value Unary(napi_env env, napi_callback_info info) {
   const float *x = (const float *)((char *)heap + xOff);
   float *y = (float *)((char *)heap + yOff);
   if (op == 0) {
-    for (size_t i = 0; i < n; i++) y[i] = expf(x[i]);
-  } else if (op == 1) {
-    for (size_t i = 0; i < n; i++) y[i] = erff(x[i]);
-  } else if (op == 2) {
     for (size_t i = 0; i < n; i++) y[i] = gcg_expf(x[i]);
-  } else if (op == 3) {
+  } else if (op == 1) {
     for (size_t i = 0; i < n; i++) y[i] = gcg_erff(x[i]);
   } else {
-    napi_throw_range_error(env, NULL, "unary: op must be 0 (exp) or 1 (erf), or 2 and 3 (the stock kernels' exp and erf)");
+    napi_throw_range_error(env, NULL, "unary: op must be 0 (exp) or 1 (erf)");
   }
-  return NULL;
-}
-
-/*
- * gelu(heap, xOff, phiOff, yOff, n): the exact (erf) GELU in one pass (issue 29: the unfused chain
- * is five kernel calls and five passes over memory forward, more backward): y = (x * 0.5) *
- * (1 + erf(x / sqrt 2)), rounded step by step as the unfused float32 ops round; also writes
- * phi = Phi(x) = 0.5 * (1 + erf(x / sqrt 2)) for the backward pass (erff is the costly part).
- */
-static napi_value Gelu(napi_env env, napi_callback_info info) {
-  void *heap = NULL;
-  size_t heapBytes = 0;
-  double v[4];
-  if (!read_args(env, info, "gelu", 4, &heap, &heapBytes, v)) return NULL;
-  const size_t xOff = (size_t)v[0], phiOff = (size_t)v[1], yOff = (size_t)v[2], n = (size_t)v[3];
-  const size_t bytes = n * sizeof(float);
-  if (xOff + bytes > heapBytes || phiOff + bytes > heapBytes || yOff + bytes > heapBytes) {
-    napi_throw_range_error(env, NULL, "gelu: an operand lies outside the wasm memory");
-    return NULL;
-  }
-  const float *x = (const float *)((char *)heap + xOff);
-  float *phi = (float *)((char *)heap + phiOff), *y = (float *)((char *)heap + yOff);
-  const float c = (float)M_SQRT1_2;
-  for (size_t i = 0; i < n; i++) {
-    const float b = 1.0f + erff(x[i] * c);
-    y[i] = (x[i] * 0.5f) * b;
-    phi[i] = 0.5f * b;
-  }
-  return NULL;
-}
-
-/* geluGrad(heap, xOff, phiOff, dyOff, dxOff, n): dx = dy * (Phi(x) + x * phi(x)), phi(x) the normal density. */
-static napi_value GeluGrad(napi_env env, napi_callback_info info) {
-  void *heap = NULL;
-  size_t heapBytes = 0;
-  double v[5];
-  if (!read_args(env, info, "geluGrad", 5, &heap, &heapBytes, v)) return NULL;
-  const size_t xOff = (size_t)v[0], phiOff = (size_t)v[1], dyOff = (size_t)v[2], dxOff = (size_t)v[3], n = (size_t)v[4];
-  const size_t bytes = n * sizeof(float);
-  if (xOff + bytes > heapBytes || phiOff + bytes > heapBytes || dyOff + bytes > heapBytes || dxOff + bytes > heapBytes) {
-    napi_throw_range_error(env, NULL, "geluGrad: an operand lies outside the wasm memory");
-    return NULL;
-  }
-  const float *x = (const float *)((char *)heap + xOff), *Phi = (const float *)((char *)heap + phiOff), *dy = (const float *)((char *)heap + dyOff);
-  float *dx = (float *)((char *)heap + dxOff);
-  const float invSqrt2Pi = 0.3989422804014327f;
-  for (size_t i = 0; i < n; i++) dx[i] = dy[i] * (Phi[i] + x[i] * invSqrt2Pi * expf(-0.5f * x[i] * x[i]));
-  return NULL;
-}
-
-/*
- * layerNorm(heap, xOff, gOff, bOff, yOff, meanOff, rstdOff, G, R, D, eps): LayerNorm over the last
- * axis of x [G, R, D] with group g's gain and bias (g, b [G, D]: a stacked model's seeds; G = 1 for
- * one model): y = (x - mean) * rstd * gain + bias, rstd = 1 / sqrt(var + eps) (population
- * variance); each row's mean and rstd are written out ([G * R]) for the backward pass. Sums in double.
- */
-static napi_value LayerNorm(napi_env env, napi_callback_info info) {
-  void *heap = NULL;
-  size_t heapBytes = 0;
-  double v[10];
-  if (!read_args(env, info, "layerNorm", 10, &heap, &heapBytes, v)) return NULL;
-  const size_t xOff = (size_t)v[0], gOff = (size_t)v[1], bOff = (size_t)v[2], yOff = (size_t)v[3], meanOff = (size_t)v[4], rstdOff = (size_t)v[5];
-  const size_t G = (size_t)v[6], R = (size_t)v[7], D = (size_t)v[8];
-  const double eps = v[9];
-  const size_t f = sizeof(float);
-  if (xOff + G * R * D * f > heapBytes || yOff + G * R * D * f > heapBytes || gOff + G * D * f > heapBytes || bOff + G * D * f > heapBytes ||
-      meanOff + G * R * f > heapBytes || rstdOff + G * R * f > heapBytes) {
-    napi_throw_range_error(env, NULL, "layerNorm: an operand lies outside the wasm memory");
-    return NULL;
-  }
-  const float *x = (const float *)((char *)heap + xOff), *gain = (const float *)((char *)heap + gOff), *bias = (const float *)((char *)heap + bOff);
-  float *y = (float *)((char *)heap + yOff), *mean = (float *)((char *)heap + meanOff), *rstd = (float *)((char *)heap + rstdOff);
-  for (size_t grp = 0; grp < G; grp++) {
-    const float *gg = gain + grp * D, *bb = bias + grp * D;
-    for (size_t r = 0; r < R; r++) {
-      const size_t row = grp * R + r;
-      const float *xr = x + row * D;
-      float *yr = y + row * D;
-      double s = 0;
-      for (size_t j = 0; j < D; j++) s += xr[j];
-      const double mu = s / (double)D;
-      double ss = 0;
-      for (size_t j = 0; j < D; j++) ss += (xr[j] - mu) * (xr[j] - mu);
-      const float m = (float)mu, rs = (float)(1.0 / sqrt(ss / (double)D + eps));
-      mean[row] = m;
-      rstd[row] = rs;
-      for (size_t j = 0; j < D; j++) yr[j] = (xr[j] - m) * rs * gg[j] + bb[j];
-    }
-  }
-  return NULL;
-}
-
-/*
- * layerNormGrad(heap, xOff, gOff, dyOff, meanOff, rstdOff, dxOff, dgOff, dbOff, G, R, D): the
- * gradients of layerNorm: dx [G, R, D] = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat))
- * with dxhat = dy * gain; dgain and dbias [G, D] summed over each group's own rows, in row order.
- */
-static napi_value LayerNormGrad(napi_env env, napi_callback_info info) {
-  void *heap = NULL;
-  size_t heapBytes = 0;
-  double v[11];
-  if (!read_args(env, info, "layerNormGrad", 11, &heap, &heapBytes, v)) return NULL;
-  const size_t xOff = (size_t)v[0], gOff = (size_t)v[1], dyOff = (size_t)v[2], meanOff = (size_t)v[3], rstdOff = (size_t)v[4];
-  const size_t dxOff = (size_t)v[5], dgOff = (size_t)v[6], dbOff = (size_t)v[7];
-  const size_t G = (size_t)v[8], R = (size_t)v[9], D = (size_t)v[10];
-  const size_t f = sizeof(float);
-  if (xOff + G * R * D * f > heapBytes || dyOff + G * R * D * f > heapBytes || dxOff + G * R * D * f > heapBytes || gOff + G * D * f > heapBytes ||
-      dgOff + G * D * f > heapBytes || dbOff + G * D * f > heapBytes || meanOff + G * R * f > heapBytes || rstdOff + G * R * f > heapBytes) {
-    napi_throw_range_error(env, NULL, "layerNormGrad: an operand lies outside the wasm memory");
-    return NULL;
-  }
-  const float *x = (const float *)((char *)heap + xOff), *gain = (const float *)((char *)heap + gOff), *dy = (const float *)((char *)heap + dyOff);
-  const float *mean = (const float *)((char *)heap + meanOff), *rstd = (const float *)((char *)heap + rstdOff);
-  float *dx = (float *)((char *)heap + dxOff), *dg = (float *)((char *)heap + dgOff), *db = (float *)((char *)heap + dbOff);
-  double *acc = (double *)calloc(2 * D, sizeof(double));
-  if (!acc) {
-    napi_throw_error(env, NULL, "layerNormGrad: out of memory");
-    return NULL;
-  }
-  for (size_t grp = 0; grp < G; grp++) {
-    const float *gg = gain + grp * D;
-    memset(acc, 0, 2 * D * sizeof(double));
-    for (size_t r = 0; r < R; r++) {
-      const size_t row = grp * R + r;
-      const float *xr = x + row * D, *dyr = dy + row * D;
-      float *dxr = dx + row * D;
-      const double m = mean[row], rs = rstd[row];
-      double s1 = 0, s2 = 0;
-      for (size_t j = 0; j < D; j++) {
-        const double xhat = (xr[j] - m) * rs, dxhat = (double)dyr[j] * gg[j];
-        s1 += dxhat;
-        s2 += dxhat * xhat;
-        acc[j] += (double)dyr[j] * xhat;
-        acc[D + j] += dyr[j];
-      }
-      s1 /= (double)D;
-      s2 /= (double)D;
-      for (size_t j = 0; j < D; j++) {
-        const double xhat = (xr[j] - m) * rs;
-        dxr[j] = (float)(rs * ((double)dyr[j] * gg[j] - s1 - xhat * s2));
-      }
-    }
-    for (size_t j = 0; j < D; j++) {
-      dg[grp * D + j] = (float)acc[j];
-      db[grp * D + j] = (float)acc[D + j];
-    }
-  }
-  free(acc);
   return NULL;
 }
 
@@ -482,51 +293,6 @@ static napi_value StockLayerNormGrad(napi_env env, napi_callback_info info) {
 }
 #undef F
 
-#ifndef GCG_ACCELERATE
-/* OpenBLAS's own description of itself (weak: another CBLAS without them still links). */
-extern char *openblas_get_config(void) __attribute__((weak));
-extern char *openblas_get_corename(void) __attribute__((weak));
-#endif
-
-/*
- * blasInfo(): the BLAS and the kernel family it chose for this CPU ("OpenBLAS 0.3.21 DYNAMIC_ARCH
- * ...; core Haswell"). OpenBLAS picks its kernels per CPU at load time (OPENBLAS_CORETYPE pins
- * them), and the kernels round differently: results record which ran.
- */
-static napi_value BlasInfo(napi_env env, napi_callback_info info) {
-  char buf[512];
-#ifdef GCG_ACCELERATE
-  snprintf(buf, sizeof buf, "Accelerate");
-#else
-  if (openblas_get_config && openblas_get_corename) snprintf(buf, sizeof buf, "%s; core %s", openblas_get_config(), openblas_get_corename());
-  else snprintf(buf, sizeof buf, "a CBLAS that does not describe itself");
-#endif
-  napi_value v;
-  napi_create_string_utf8(env, buf, NAPI_AUTO_LENGTH, &v);
-  return v;
-}
-
-/*
- * libmInfo(): the C library whose expf and erff the native kernels call ("glibc 2.36"). libm's
- * float functions are not correctly rounded and differ between libraries and releases (glibc
- * 2.36's erff differs from its own double erf rounded to float on 6.4% of the floats in [2^-28,
- * 0.84375)), so the GELU's and Exp's bits, and hence a trained model, depend on it: results record
- * which ran.
- */
-static napi_value LibmInfo(napi_env env, napi_callback_info info) {
-  char buf[128];
-#if defined(__GLIBC__)
-  snprintf(buf, sizeof buf, "glibc %s", gnu_get_libc_version());
-#elif defined(__APPLE__)
-  snprintf(buf, sizeof buf, "Apple libm");
-#else
-  snprintf(buf, sizeof buf, "unknown libm");
-#endif
-  napi_value v;
-  napi_create_string_utf8(env, buf, NAPI_AUTO_LENGTH, &v);
-  return v;
-}
-
 static volatile sig_atomic_t pending_signal = 0;
 
 static void on_signal(int sig) {
@@ -555,16 +321,10 @@ static napi_value PendingSignal(napi_env env, napi_callback_info info) {
 
 static napi_value Init(napi_env env, napi_value exports) {
   napi_value fn;
-  napi_create_function(env, "blasInfo", NAPI_AUTO_LENGTH, BlasInfo, NULL, &fn);
-  napi_set_named_property(env, exports, "blasInfo", fn);
-  napi_create_function(env, "libmInfo", NAPI_AUTO_LENGTH, LibmInfo, NULL, &fn);
-  napi_set_named_property(env, exports, "libmInfo", fn);
   napi_create_function(env, "watchSignals", NAPI_AUTO_LENGTH, WatchSignals, NULL, &fn);
   napi_set_named_property(env, exports, "watchSignals", fn);
   napi_create_function(env, "pendingSignal", NAPI_AUTO_LENGTH, PendingSignal, NULL, &fn);
   napi_set_named_property(env, exports, "pendingSignal", fn);
-  napi_create_function(env, "sgemm", NAPI_AUTO_LENGTH, Sgemm, NULL, &fn);
-  napi_set_named_property(env, exports, "sgemm", fn);
   napi_create_function(env, "matmul", NAPI_AUTO_LENGTH, Matmul, NULL, &fn);
   napi_set_named_property(env, exports, "matmul", fn);
   napi_create_function(env, "mmPaths", NAPI_AUTO_LENGTH, MmPaths, NULL, &fn);
@@ -573,16 +333,8 @@ static napi_value Init(napi_env env, napi_value exports) {
   napi_set_named_property(env, exports, "transpose", fn);
   napi_create_function(env, "unary", NAPI_AUTO_LENGTH, Unary, NULL, &fn);
   napi_set_named_property(env, exports, "unary", fn);
-  napi_create_function(env, "gelu", NAPI_AUTO_LENGTH, Gelu, NULL, &fn);
-  napi_set_named_property(env, exports, "gelu", fn);
   napi_create_function(env, "adam", NAPI_AUTO_LENGTH, Adam, NULL, &fn);
   napi_set_named_property(env, exports, "adam", fn);
-  napi_create_function(env, "geluGrad", NAPI_AUTO_LENGTH, GeluGrad, NULL, &fn);
-  napi_set_named_property(env, exports, "geluGrad", fn);
-  napi_create_function(env, "layerNorm", NAPI_AUTO_LENGTH, LayerNorm, NULL, &fn);
-  napi_set_named_property(env, exports, "layerNorm", fn);
-  napi_create_function(env, "layerNormGrad", NAPI_AUTO_LENGTH, LayerNormGrad, NULL, &fn);
-  napi_set_named_property(env, exports, "layerNormGrad", fn);
   napi_create_function(env, "stockGelu", NAPI_AUTO_LENGTH, StockGelu, NULL, &fn);
   napi_set_named_property(env, exports, "stockGelu", fn);
   napi_create_function(env, "stockGeluGrad", NAPI_AUTO_LENGTH, StockGeluGrad, NULL, &fn);

@@ -2,31 +2,26 @@
  * `npm run bench`: speed figures as key=value lines (a benchmark, not a test: no thresholds).
  *
  * First, every backend that loads here side by side, each in a process of its own (one line each):
- *   backend=wasm kernels=native train_step_ms=... cpu_ms_per_step=...
- *   backend=wasm kernels=stock ... (the stock kernels computed natively, in their own order: the same
- *   bits), backend=wasm kernels=stock simd=wasm ... (tfjs's own wasm code), simd=scalar ... (the
- *   native scalar path); backend=tensorflow ...; backend=cpu ... (or why it is unavailable)
+ *   backend=wasm train_step_ms=... cpu_ms_per_step=... (the native kernels, on the widest SIMD path),
+ *   backend=wasm simd=wasm ... (tfjs's own wasm code), simd=scalar ... (the native scalar path): the
+ *   same bits on all three; backend=tensorflow ...; backend=cpu ... (or why it is unavailable)
  * then, on the default backend (the fastest that loads: src/kernels/backend.ts defaultOrder), in rounds
  * interleaved with the PyTorch yardstick (so that a busy machine slows both alike; medians over
  * rounds):
- *   backend=..., kernels=...  native (CBLAS products and the fused LayerNorm, GELU and Adam of
- *                       src/kernels/fused.ts) or stock (tfjs's wasm kernels); fused=... which fused ones ran
+ *   backend=..., code=... what computed the kernels (wasm: `native avx512`, ... or `tfjs wasm`)
  *   train_step_ms=...   one Adam step of the paper's model (4/4/128/512), batch 64, 16 tokens (the
  *                       longest training sequence), one thread
  *   cpu_ms_per_step=... its CPU time
  *   train_step_ms_per_seed=... the same step of K = 10 seeds stacked (src/train/trainee.ts), per seed
  *   kernel_calls_per_step=... tfjs kernel calls of one step (custom-gradient wrappers counted);
- *   kernel_calls_per_step_unfused=..., train_step_ms_unfused=... the native kernels without the fused ones
- *   train_step_ms_stock=... the stock kernels' step (when native ran above)
- *   blas_core=...       the OpenBLAS kernel family of the native steps above (portable: Haswell)
- *   train_step_ms_blas_auto=..., blas_core_auto=... the native step on OpenBLAS's own choice for this
- *                       CPU (GCG_BLAS_CORE=auto, in a process of its own without OPENBLAS_CORETYPE):
- *                       faster on CPUs with AVX-512, but its numbers are that family's only
+ *   kernel_calls_per_step_unfused=..., train_step_ms_unfused=... the native kernels without the one-call
+ *                       LayerNorm, GELU, linear gradients and Adam (src/kernels/fused.ts; the same bits)
+ *   train_step_ms_tfjs_wasm=... the same step on tfjs's own wasm code (GCG_SIMD=wasm; the same bits)
  *   torch=...           the PyTorch version of the yardstick (scripts/torch_step.py: the same step in
  *   torch_step_ms=...   PyTorch, one thread; .venv-torch/bin/python when that venv exists, else
  *                       /usr/bin/python3, Debian's torch 1.13)
- *   ratio=..., ratio_batched=..., ratio_blas_auto=... train_step_ms, train_step_ms_per_seed and
- *                       train_step_ms_blas_auto over torch_step_ms
+ *   ratio=..., ratio_batched=..., ratio_tfjs_wasm=... train_step_ms, train_step_ms_per_seed and
+ *                       train_step_ms_tfjs_wasm over torch_step_ms
  *   eval_seqs_per_s=... batched teacher-forced exact match at OOD length 10 (2,000 sorting sequences);
  *   torch_eval_seqs_per_s=... the same in PyTorch (torch_step.py --eval): what every ablation is made of
  *   analysis_s=...      the paper preset's whole analysis of one model (OOD pick, G, C, pruning, the
@@ -51,7 +46,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describeBackend, initBackend } from '../src/kernels/backend';
-import { activeKernels, fusedKernels, tf, withoutFused } from '../src/kernels/tf';
+import { nativeActive, tf, withoutFused } from '../src/kernels/tf';
 import { analyzeModel } from '../src/analysis/pipeline';
 import { loadCheckpoint } from '../src/records/checkpoint';
 import { PAPER_SEEDS } from '../src/settings/config';
@@ -61,16 +56,13 @@ import { Transformer } from '../src/model/model';
 import { projectRoot } from '../src/records/provenance';
 import { Rng } from '../src/base/rng';
 import { makeBatch, sampleExamples } from '../src/tasks';
-import { blasKernels, withKernels } from '../src/kernels/native';
+import { stockCode, withCode } from '../src/kernels/native';
 import { StackedModel } from '../src/model/stacked';
 import { studyMeasures } from '../src/studies/measures/run';
 import { committedResultsDir } from '../src/runner/estimate';
 import { loadRecords } from '../src/records/store';
 import { makeOptimizer } from '../src/train/adam';
 import { stackedStep, trainStep } from '../src/train/trainee';
-
-/** The OpenBLAS kernel family the native kernels run on ("Haswell"), or 'none' off them. */
-const blasCore = () => /; core (\S+)/.exec(blasKernels() ?? '')?.[1] ?? 'none';
 
 function median(xs: number[]): number {
   const s = xs.slice().sort((a, b) => a - b);
@@ -80,11 +72,10 @@ function median(xs: number[]): number {
 
 /** One line per backend (and kernels), each measured in a fresh process: the same step, side by side. */
 function sideBySide(steps: number): void {
-  const combos: { backend: string; kernels?: string; simd?: string; steps: number }[] = [
-    { backend: 'wasm', kernels: 'native', steps },
-    { backend: 'wasm', kernels: 'stock', steps }, // computed natively in the stock order where the addon loads
-    { backend: 'wasm', kernels: 'stock', simd: 'wasm', steps }, // tfjs's own wasm code: the same bits
-    { backend: 'wasm', kernels: 'stock', simd: 'scalar', steps: Math.min(steps, 5) }, // the scalar path: the same bits, slowly
+  const combos: { backend: string; simd?: string; steps: number }[] = [
+    { backend: 'wasm', steps }, // the native kernels where the addon loads, in the stock order
+    { backend: 'wasm', simd: 'wasm', steps }, // tfjs's own wasm code: the same bits
+    { backend: 'wasm', simd: 'scalar', steps: Math.min(steps, 5) }, // the scalar path: the same bits, slowly
     { backend: 'tensorflow', steps },
     { backend: 'cpu', steps: Math.min(steps, 5) }, // seconds a step
   ];
@@ -92,7 +83,6 @@ function sideBySide(steps: number): void {
     const env = {
       ...process.env,
       GCG_BACKEND: c.backend,
-      ...(c.kernels ? { GCG_KERNELS: c.kernels } : {}),
       ...(c.simd ? { GCG_SIMD: c.simd } : {}),
       TF_CPP_MIN_LOG_LEVEL: '2',
     };
@@ -102,7 +92,7 @@ function sideBySide(steps: number): void {
       { encoding: 'utf8', env },
     );
     const get = (key: string) => new RegExp(`^${key}=(.+)$`, 'm').exec(r.stdout ?? '')?.[1];
-    const name = `backend=${c.backend}${c.kernels ? ` kernels=${c.kernels}` : ''}${c.simd ? ` simd=${c.simd}` : ''}`;
+    const name = `backend=${c.backend}${c.simd ? ` simd=${c.simd}` : ''}`;
     if (r.status !== 0 || !get('train_step_ms')) {
       const why =
         (r.stderr ?? '')
@@ -117,20 +107,6 @@ function sideBySide(steps: number): void {
       `${name} train_step_ms=${get('train_step_ms')} cpu_ms_per_step=${get('cpu_ms_per_step')} steps=${c.steps}`,
     );
   }
-}
-
-/** The native step on OpenBLAS's own kernel family for this CPU (GCG_BLAS_CORE=auto), in a process of its own; null when it cannot run. */
-function blasAutoStep(steps: number): { ms: number; core: string } | null {
-  const env: NodeJS.ProcessEnv = { ...process.env, GCG_BACKEND: 'wasm', GCG_KERNELS: 'native', GCG_BLAS_CORE: 'auto' };
-  delete env.OPENBLAS_CORETYPE; // a pin set outside would be kept (src/io/addon.ts)
-  const r = spawnSync(
-    process.execPath,
-    [__filename, '--one', '--no-analysis', '--no-torch', '--steps', String(steps)],
-    { encoding: 'utf8', env },
-  );
-  const ms = /^train_step_ms=([\d.]+)$/m.exec(r.stdout ?? '');
-  if (r.status !== 0 || !ms) return null;
-  return { ms: Number(ms[1]), core: /^blas_core=(\S+)$/m.exec(r.stdout)?.[1] ?? 'unknown' };
 }
 
 /** The PyTorch yardstick: `steps` steps in a process of its own; null (and why, on stderr) when it cannot run. */
@@ -197,8 +173,7 @@ async function main() {
   const single = () => void trainStep(model, optimizer, batch, vars);
   if (args.includes('--one')) {
     const r = timeSteps(single, steps, 5);
-    console.log(`kernels=${activeKernels()}`);
-    console.log(`blas_core=${blasCore()}`);
+    console.log(`code=${stockCode() ?? info.backend}`);
     console.log(`train_step_ms=${r.ms.toFixed(1)}`);
     console.log(`cpu_ms_per_step=${r.cpuMs.toFixed(1)}`);
     return;
@@ -207,13 +182,12 @@ async function main() {
   const stackedOpt = makeOptimizer(cfg.train);
   const batches = Array.from({ length: K }, () => batch);
   const multi = () => void stackedStep(stacked, stackedOpt, batches);
-  const native = info.backend === 'wasm' && activeKernels() === 'native';
+  const native = nativeActive();
 
-  // Rounds: ours (single, K stacked, and the unfused and stock variants) interleaved with PyTorch.
+  // Rounds: ours (single, K stacked, and the unfused and tfjs-code variants) interleaved with PyTorch.
   const got: Record<string, number[]> = {};
   const add = (key: string, v: number) => (got[key] ??= []).push(v);
   let torchVersion: string | null = null;
-  let autoCore: string | null = null;
   for (let r = 0; r < rounds; r++) {
     const one = timeSteps(single, steps, r === 0 ? 5 : 1);
     add('train_step_ms', one.ms);
@@ -225,14 +199,9 @@ async function main() {
         withoutFused(() => timeSteps(single, steps, 1).ms),
       );
       add(
-        'train_step_ms_stock',
-        withKernels('stock', () => timeSteps(single, Math.ceil(steps / 3), 1).ms),
+        'train_step_ms_tfjs_wasm',
+        withCode('wasm', () => timeSteps(single, Math.ceil(steps / 3), 1).ms),
       );
-      const auto = blasAutoStep(steps);
-      if (auto) {
-        add('train_step_ms_blas_auto', auto.ms);
-        autoCore = auto.core;
-      }
     }
     if (!args.includes('--no-torch')) {
       const t = torchStep(steps);
@@ -243,20 +212,16 @@ async function main() {
     }
   }
   const med = (key: string) => (got[key] ? median(got[key]) : null);
-  console.log(`kernels=${activeKernels()}`);
-  console.log(`fused=${fusedKernels()?.join(',') ?? 'none'}`);
-  if (native) console.log(`blas_core=${blasCore()}`);
+  console.log(`code=${stockCode() ?? info.backend}`);
   for (const key of [
     'train_step_ms',
     'cpu_ms_per_step',
     'train_step_ms_per_seed',
     'train_step_ms_unfused',
-    'train_step_ms_stock',
-    'train_step_ms_blas_auto',
+    'train_step_ms_tfjs_wasm',
   ]) {
     if (med(key) !== null) console.log(`${key}=${med(key)!.toFixed(1)}`);
   }
-  if (autoCore) console.log(`blas_core_auto=${autoCore}`);
   console.log(`kernel_calls_per_step=${await kernelCalls(single)}`);
   if (native) console.log(`kernel_calls_per_step_unfused=${await withoutFused(() => kernelCalls(single))}`);
   const torchMs = med('torch_step_ms');
@@ -265,8 +230,8 @@ async function main() {
     console.log(`torch_step_ms=${torchMs.toFixed(1)}`);
     console.log(`ratio=${(med('train_step_ms')! / torchMs).toFixed(2)}`);
     console.log(`ratio_batched=${(med('train_step_ms_per_seed')! / torchMs).toFixed(2)}`);
-    if (med('train_step_ms_blas_auto') !== null)
-      console.log(`ratio_blas_auto=${(med('train_step_ms_blas_auto')! / torchMs).toFixed(2)}`);
+    if (med('train_step_ms_tfjs_wasm') !== null)
+      console.log(`ratio_tfjs_wasm=${(med('train_step_ms_tfjs_wasm')! / torchMs).toFixed(2)}`);
   }
   stacked.dispose();
   stackedOpt.dispose();

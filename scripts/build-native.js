@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 /**
- * Builds the optional native kernels (native/gcg_native.c -> build/gcg_native.node) with the
- * machine's C compiler against Node's own headers and a CBLAS: OpenBLAS on Linux (Debian:
- * libopenblas-dev), Accelerate on macOS (written, untested). Runs as the package's `install`
- * script, so `npm ci` builds it; it never fails the install: without a compiler, headers or BLAS it
- * says why in one line, and everything runs on tfjs's stock wasm kernels (src/kernels/native.ts).
+ * Builds the optional native kernels (native/gcg_native.c -> build/gcg_native.node: the stock wasm
+ * kernels' operations in their own order, at native speed) with the machine's C compiler against
+ * Node's own headers; nothing else is needed. Runs as the package's `install` script, so `npm ci`
+ * builds it; it never fails the install: without a compiler or headers it says why in one line,
+ * and the same numbers come from tfjs's own wasm code, slower (src/kernels/native.ts).
  */
 'use strict';
 const { spawnSync } = require('node:child_process');
@@ -14,12 +14,13 @@ const path = require('node:path');
 const root = path.join(__dirname, '..');
 const out = path.join(root, 'build', 'gcg_native.node');
 const skip = (why) => {
-  console.log(`gradient-causal-gap: native kernels not built (${why}); the stock wasm kernels will be used`);
+  console.log(
+    `gradient-causal-gap: native kernels not built (${why}); tfjs's own wasm code will compute the same numbers, slower`,
+  );
   process.exit(0);
 };
 
 try {
-  if (process.env.GCG_KERNELS === 'stock') skip('GCG_KERNELS=stock');
   if (!['linux', 'darwin'].includes(process.platform)) skip(`no build recipe for ${process.platform}`);
   const headers = [
     path.join(path.dirname(process.execPath), '..', 'include', 'node'),
@@ -29,10 +30,7 @@ try {
   if (!headers) skip("Node's headers (node_api.h) not found");
   const cc = ['cc', 'gcc', 'clang'].find((c) => spawnSync(c, ['--version'], { stdio: 'ignore' }).status === 0);
   if (!cc) skip('no C compiler (cc, gcc or clang)');
-  const blas =
-    process.platform === 'darwin'
-      ? ['-DGCG_ACCELERATE', '-framework', 'Accelerate', '-undefined', 'dynamic_lookup']
-      : ['-lopenblas', '-lm'];
+  const link = process.platform === 'darwin' ? ['-undefined', 'dynamic_lookup'] : ['-lm'];
   fs.mkdirSync(path.dirname(out), { recursive: true });
   const args = [
     '-O3',
@@ -42,7 +40,7 @@ try {
     `-I${headers}`,
     '-DNODE_GYP_MODULE_NAME=gcg_native',
     path.join(root, 'native', 'gcg_native.c'),
-    ...blas,
+    ...link,
     '-o',
     out,
   ];
@@ -50,13 +48,9 @@ try {
   if (r.status !== 0) {
     const first =
       (r.stderr || r.error?.message || '').split('\n').find((l) => /error/i.test(l)) ?? 'the compiler failed';
-    skip(
-      `${cc} failed: ${first.trim()}${process.platform === 'linux' ? ' (Debian: apt-get install libopenblas-dev)' : ''}`,
-    );
+    skip(`${cc} failed: ${first.trim()}`);
   }
-  console.log(
-    `gradient-causal-gap: native kernels built (${path.relative(root, out)}, ${cc}, ${process.platform === 'darwin' ? 'Accelerate' : 'OpenBLAS'})`,
-  );
+  console.log(`gradient-causal-gap: native kernels built (${path.relative(root, out)}, ${cc})`);
 } catch (e) {
   skip(e && e.message ? e.message : String(e));
 }

@@ -19,11 +19,10 @@ async function main(): Promise<number> {
   const stride = i > 0 ? Number(process.argv[i + 1]) : 1;
   if (!Number.isInteger(stride) || stride < 1)
     throw new Error(`--stride: got ${process.argv[i + 1]}; allowed: an integer >= 1`);
-  process.env.GCG_KERNELS = 'stock';
   await initBackend('wasm');
   const on = (simd: string, fn: () => tf.Tensor): Uint32Array => {
     process.env.GCG_SIMD = simd;
-    useKernels('stock', WASM_BACKEND_VERSION);
+    useKernels(WASM_BACKEND_VERSION);
     const t = fn();
     const bits = new Uint32Array(Float32Array.from(t.dataSync() as Float32Array).buffer);
     t.dispose();

@@ -1,7 +1,7 @@
 /**
  * `node dist/scripts/weights-hash.js [--steps N] [--task T] [--seed S] [--preset P]`: the SHA-256 of the
  * weights and every loss after N training steps of the paper's model (default 40, sort, seed 42)
- * on the backend and kernels in force (GCG_BACKEND, GCG_KERNELS). Two commits that print the same
+ * on the backend and code in force (GCG_BACKEND, GCG_SIMD). Two commits that print the same
  * hash train bit for bit the same: how a change meant to be numerically neutral is proved
  * (run it at both commits; a worktree of the older one serves).
  */

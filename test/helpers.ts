@@ -10,7 +10,6 @@ import { Transformer } from '../src/model/model';
 import { provenance } from '../src/records/provenance';
 import { DeepPartial, ExperimentConfig } from '../src/settings/config';
 import { getConfig } from '../src/settings/validate';
-import { withKernels } from '../src/kernels/native';
 
 /** The default backend (or GCG_BACKEND's); every test file calls this first. */
 export async function setupBackend(force?: BackendName) {
@@ -34,11 +33,6 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
   return m;
-}
-
-/** Runs `fn` on tfjs's stock kernels (the committed results were made with them), then puts back the kernels that were in place. */
-export function withStockKernels<T>(fn: () => T): T {
-  return withKernels('stock', fn);
 }
 
 /** The CLI's entry (dist/src/cli.js), for tests that start real processes. */

@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { before, test } from 'node:test';
 import { backendInfo } from '../src/kernels/backend';
+import { withCode } from '../src/kernels/native';
 import { ConfigError } from '../src/settings/config';
 import { getConfig } from '../src/settings/validate';
 import { pickOodLength } from '../src/analysis/ood';
@@ -22,7 +23,7 @@ import {
   trainedRun,
 } from '../src/faces/notebook';
 import { showFigure, showTable } from '../src/faces/display';
-import { setupBackend, withStockKernels } from './helpers';
+import { setupBackend } from './helpers';
 
 const sink = () => {
   const out: { kind: string; value: string }[] = [];
@@ -62,7 +63,7 @@ test('showFigure emits the figure as interactive HTML in a live session', async 
   assert.doesNotMatch(out[0].value, /T<\/script>/, 'the spec cannot close the script tag');
 });
 
-test('a run whose checkpoint is missing is retrained to the same weights, on the kernels its record was made with', () => {
+test("a run whose checkpoint is missing is retrained to the same weights (here on tfjs's own wasm code where the native kernels made it)", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gcg-nbrun-'));
   process.env.GCG_NOTEBOOK_RESULTS = dir;
   const cfg = getConfig('paper', { ...SMALL_OVERRIDES, train: { ...SMALL_OVERRIDES.train, maxSteps: 30 } });
@@ -75,13 +76,13 @@ test('a run whose checkpoint is missing is retrained to the same weights, on the
     oodLengths: SMALL_OOD_LENGTHS,
     allowIdLengths: true,
   };
-  // Made on the stock kernels (as the committed runs); retrained below on whatever runs by default (native under CI).
-  const first = withStockKernels(() => trainedRun(opts));
-  assert.equal(first.record.provenance.kernels, backendInfo().backend === 'wasm' ? 'stock' : backendInfo().kernels);
+  // Made on the default kernels (native under CI); retrained below on tfjs's own wasm code: the same numbers.
+  const first = trainedRun(opts);
+  assert.equal(first.record.provenance.kernels, 'stock');
   const w1 = first.model.toArrays();
   first.model.dispose();
   fs.unlinkSync(runPaths(dir, 'paper', 'sort', 5).checkpoint);
-  const again = trainedRun(opts);
+  const again = backendInfo().backend === 'wasm' ? withCode('wasm', () => trainedRun(opts)) : trainedRun(opts);
   const w2 = again.model.toArrays();
   for (const k of Object.keys(w1)) assert.deepEqual(w2[k].data, w1[k].data, k);
   assert.ok(fs.existsSync(runPaths(dir, 'paper', 'sort', 5).checkpoint));
@@ -124,43 +125,26 @@ test('a notebook session sweeps with seeds trained stacked (seedsPerJob), as gcg
 });
 
 test('a notebook says whether what it recomputes from a record comes out bit for bit the same here', () => {
-  const rec = (backend: string, kernels?: string) => ({ provenance: { backend, kernels } }) as unknown as RunRecord;
+  const rec = (backend: string, kernels?: string, fused?: string[]) =>
+    ({ provenance: { backend, kernels, fused } }) as unknown as RunRecord;
   assert.equal(
     sameKernelsNote(rec('wasm'), { backend: 'wasm', kernels: 'stock' }),
     'made on wasm with the stock kernels, as now: what is recomputed here is bit for bit the same',
   );
   assert.equal(
-    sameKernelsNote(rec('wasm', 'stock'), { backend: 'wasm', kernels: 'native' }),
-    'made on wasm with the stock kernels; these are native: what is recomputed here rounds differently, GCG_KERNELS=stock recomputes it bit for bit',
-  );
-  assert.equal(
-    sameKernelsNote(rec('wasm', 'native'), { backend: 'tensorflow', kernels: 'stock' }),
-    'made on wasm with the native kernels; this is tensorflow: what is recomputed here rounds differently',
+    sameKernelsNote(rec('wasm', 'stock'), { backend: 'tensorflow', kernels: 'stock' }),
+    'made on wasm with the stock kernels; this is tensorflow: what is recomputed here rounds differently, GCG_BACKEND=wasm recomputes it bit for bit',
   );
   assert.equal(
     sameKernelsNote(rec('tensorflow', 'stock'), { backend: 'tensorflow', kernels: 'stock' }),
     'made on tensorflow, as now: what is recomputed here is bit for bit the same',
   );
-  // The fused kernels round LayerNorm differently: native work made without them is not the same as with them.
-  assert.equal(
-    sameKernelsNote(rec('wasm', 'native'), {
-      backend: 'wasm',
-      kernels: 'native',
-      fused: ['LayerNorm', 'GELU', 'Adam'],
-    }),
-    'made on wasm with the native kernels; these are native+fused: what is recomputed here rounds differently, GCG_KERNELS=native GCG_FUSED=off recomputes it bit for bit',
-  );
-  const fusedRec = {
-    provenance: { backend: 'wasm', kernels: 'native', fused: ['LayerNorm', 'GELU', 'Adam'] },
-  } as unknown as RunRecord;
-  assert.equal(
-    sameKernelsNote(fusedRec, { backend: 'wasm', kernels: 'native', fused: ['LayerNorm', 'GELU', 'Adam'] }),
-    'made on wasm with the native+fused kernels, as now: what is recomputed here is bit for bit the same',
-  );
-  assert.match(
-    sameKernelsNote(fusedRec, { backend: 'wasm', kernels: 'native', fused: null }),
-    /these are native: .* GCG_KERNELS=native GCG_FUSED=on recomputes it/,
-  );
+  // The retired native family, with or without its fused kernels: said so, with no setting offered.
+  for (const r of [rec('wasm', 'native'), rec('wasm', 'native', ['LayerNorm', 'GELU', 'Adam'])])
+    assert.match(
+      sameKernelsNote(r, { backend: 'wasm', kernels: 'stock' }),
+      /^made on wasm with the native(\+fused)? kernels, the family retired in issue 42; these are stock: .* this version cannot make it round as then$/,
+    );
 });
 
 test('the committed checkpoints match their hashes and are the models of their results records', () => {
@@ -186,7 +170,7 @@ test('the committed checkpoints match their hashes and are the models of their r
       // The same model: its accuracy at the chosen OOD length, on the record's own sequences, is the record's.
       const N = rec.analysis.ood.length!;
       const lengths = getTask(rec.task).oodLengths.filter((n) => n <= N);
-      const pick = withStockKernels(() => pickOodLength(ck.model, rec.task, rec.config.analysis, rec.seed, lengths));
+      const pick = pickOodLength(ck.model, rec.task, rec.config.analysis, rec.seed, lengths);
       assert.equal(pick.accuracies[N], rec.analysis.ood.accuracies[N], file);
       ck.model.dispose();
     }

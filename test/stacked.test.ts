@@ -8,17 +8,14 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { tf } from '../src/kernels/tf';
+import { withCode } from '../src/kernels/native';
 import { Transformer } from '../src/model/model';
-import { useKernels, WASM_BACKEND_VERSION } from '../src/kernels/native';
 import { TrainResult, TrainState } from '../src/train/train';
 import { trainRun, trainRuns } from '../src/runner/training';
 import { setupBackend, tinyConfig } from './helpers';
 
-let nativeSkip: string | false = false;
 before(async () => {
-  const info = await setupBackend();
-  if (info.backend !== 'wasm') nativeSkip = `backend ${info.backend}: the kernel choice is wasm's`;
-  else if (info.kernels !== 'native') nativeSkip = `native kernels not available: ${info.kernelsReason}`;
+  await setupBackend();
 });
 
 const SEEDS = [3, 11, 42];
@@ -67,18 +64,18 @@ const mixed = tinyConfig({
   train: { batchSize: 4, maxSteps: 12, evalEvery: 4, evalSamples: 16, targetAcc: 1 },
 });
 
-for (const kernels of ['stock', 'native'] as const) {
-  test(`K seeds stacked train bit for bit like each alone (${kernels} kernels; mixed lengths in a step)`, (t) => {
-    if (kernels === 'native' && nativeSkip) return t.skip(nativeSkip);
-    if (kernels === 'stock' && tf.getBackend() === 'wasm') useKernels('stock', WASM_BACKEND_VERSION);
-    try {
+for (const code of ['default', 'wasm'] as const) {
+  test(`K seeds stacked train bit for bit like each alone (${code === 'wasm' ? "tfjs's own wasm code" : 'the default kernels'}; mixed lengths in a step)`, (t) => {
+    if (code === 'wasm' && tf.getBackend() !== 'wasm')
+      return t.skip(`backend ${tf.getBackend()}: tfjs's wasm code is wasm's`);
+    const run = () => {
       const a = alone(mixed, 'sort', FIVE);
       const b = stacked(mixed, 'sort', undefined, FIVE);
-      assertSame(a, b, kernels);
+      assertSame(a, b, code);
       dispose(a, b);
-    } finally {
-      if (tf.getBackend() === 'wasm' && !nativeSkip) useKernels('native', WASM_BACKEND_VERSION);
-    }
+    };
+    if (code === 'wasm') withCode('wasm', run);
+    else run();
   });
 }
 

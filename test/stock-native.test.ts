@@ -1,5 +1,5 @@
 /**
- * The stock kernels computed natively (src/kernels/native.ts STOCK_NATIVE_KERNELS: the matrix
+ * The native kernels (src/kernels/wasm-kernels.ts NATIVE_KERNELS and OWN_KERNELS: the matrix
  * product in tfjs-backend-wasm's own order, native/matmul.h; its Exp and Erf, musl's,
  * native/libm.h; Transpose; LayerNorm, GELU and Adam in one call each, native/stock_ops.h) against
  * tfjs's own wasm code, bit for bit: op by op on random shapes
@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { tf } from '../src/kernels/tf';
-import { simdPaths, stockCode, useKernels, WASM_BACKEND_VERSION } from '../src/kernels/native';
+import { simdPaths, stockCode, withCode } from '../src/kernels/native';
 import { Rng } from '../src/base/rng';
 import { trainRun, trainRuns } from '../src/runner/training';
 import { gelu, layerNorm } from '../src/model/ops';
@@ -24,19 +24,12 @@ before(async () => {
   if (skip && process.env.CI) throw new Error(`CI runs the native path: ${skip}`);
 });
 
-/** fn on the stock kernels computed by `code` (a SIMD path, or 'wasm': tfjs's own), then back to the default. */
+/** fn on the kernels computed by `code` (a SIMD path, or 'wasm': tfjs's own), then back to the default. */
 function on<T>(code: string, fn: () => T): T {
-  const before = process.env.GCG_SIMD;
-  process.env.GCG_SIMD = code;
-  try {
-    useKernels('stock', WASM_BACKEND_VERSION);
+  return withCode(code, () => {
     assert.equal(stockCode(), code === 'wasm' ? 'tfjs wasm' : `native ${code}`);
     return fn();
-  } finally {
-    if (before === undefined) delete process.env.GCG_SIMD;
-    else process.env.GCG_SIMD = before;
-    useKernels('stock', WASM_BACKEND_VERSION);
-  }
+  });
 }
 
 const bits = (t: tf.Tensor) => new Uint32Array(Float32Array.from(t.dataSync() as Float32Array).buffer);

@@ -22,9 +22,7 @@ import { getConfig } from '../src/settings/validate';
 import { io, WriteBatch, WriteError, writeFileAtomic } from '../src/io/files';
 import { RunLock, RunLockedError, staleReason } from '../src/io/lock';
 import { Transformer } from '../src/model/model';
-import { withKernels } from '../src/kernels/native';
 import { notebookSession, trainedRun } from '../src/faces/notebook';
-import { provenance } from '../src/records/provenance';
 import { recordHash, sealRecord } from '../src/records/record-check';
 import { exportFigures } from '../src/report/export';
 import { printTables } from '../src/report/frames';
@@ -623,140 +621,94 @@ test('SIGTERM to a sweep with workers stops every worker cleanly and releases th
 // ---------------------------------------------------------------------------------------------
 // 6. One store, one kind of kernels.
 
-test('a results folder holds one kind of kernels: a run on others is refused before any work unless --mix-kernels', async () => {
+test("a results folder holds one kind of kernels: a run on another backend's, or into a folder of the retired native family, is refused before any work", async () => {
   const dir = tmp('kernels');
   const cfg = tinyCfg();
-  withKernels('stock', () =>
-    runOne({ dir, preset: 'paper', task: 'sort', seed: 1, cfg, oodLengths: [3], allowIdLengths: true }),
-  );
-  assert.equal(readRecord(runPaths(dir, 'paper', 'sort', 1).results)!.provenance.kernels, 'stock');
-  const native = withKernels('native', () => {
-    const r = () => runOne({ dir, preset: 'paper', task: 'sort', seed: 2, cfg, oodLengths: [3], allowIdLengths: true });
+  const run = (d: string, seed: number) =>
+    runOne({ dir: d, preset: 'paper', task: 'sort', seed, cfg, oodLengths: [3], allowIdLengths: true });
+  run(dir, 1);
+  const made = readRecord(runPaths(dir, 'paper', 'sort', 1).results)!;
+  assert.equal(made.provenance.kernels, 'stock');
+  const now = made.provenance.backend === 'wasm' ? 'wasm stock' : made.provenance.backend;
+  /** A folder holding seed 1's record as if made on `prov`. */
+  const folderOf = (name: string, prov: Record<string, unknown>) => {
+    const d = tmp(name);
+    fs.mkdirSync(path.join(d, 'paper'));
+    const rec = JSON.parse(fs.readFileSync(runPaths(dir, 'paper', 'sort', 1).results, 'utf8'));
+    Object.assign(rec.provenance, prov);
+    fs.writeFileSync(runPaths(d, 'paper', 'sort', 1).results, JSON.stringify(sealRecord(rec)));
+    return d;
+  };
+  // The native kernel family retired in issue 42, with and without its fused kernels: no setting makes this version run it.
+  for (const [label, prov] of [
+    ['wasm native\\+fused', { backend: 'wasm', kernels: 'native', fused: ['LayerNorm', 'GELU', 'Adam'] }],
+    ['wasm native', { backend: 'wasm', kernels: 'native', fused: null }],
+  ] as const) {
+    const d = folderOf('kernels-retired', prov);
     assert.throws(
-      r,
+      () => run(d, 2),
       (e: Error) =>
         e instanceof RunConflictError &&
-        /holds work made on wasm stock \(sort_seed1\.(ckpt|json)\), and this process runs on wasm native.*--mix-kernels/.test(
-          e.message,
-        ),
+        new RegExp(
+          `holds work made on ${label} \\(sort_seed1\\.json\\), and this process runs on ${now}: .*the native kernel family was retired in issue 42 and this version does not run it: use another --results folder$`,
+        ).test(e.message),
     );
-    assert.equal(fs.existsSync(runPaths(dir, 'paper', 'sort', 2).lock), false);
-    return runOne({
-      dir,
-      preset: 'paper',
-      task: 'sort',
-      seed: 2,
-      cfg,
-      oodLengths: [3],
-      allowIdLengths: true,
-      mixKernels: true,
-    });
-  });
-  assert.equal(native.record.provenance.kernels, 'native');
-  // The native kernels on another BLAS kernel family round differently too.
-  const blas = provenance().blas;
-  if (blas) {
-    const dir2 = tmp('kernels-core');
-    fs.mkdirSync(path.join(dir2, 'paper'));
-    const rec = JSON.parse(fs.readFileSync(runPaths(dir, 'paper', 'sort', 2).results, 'utf8'));
-    rec.provenance.blas = blas.replace(/; core \S+/, '; core SomeOtherCore');
-    fs.writeFileSync(runPaths(dir2, 'paper', 'sort', 2).results, JSON.stringify(sealRecord(rec)));
-    assert.throws(
-      () =>
-        withKernels('native', () =>
-          runOne({ dir: dir2, preset: 'paper', task: 'sort', seed: 3, cfg, oodLengths: [3], allowIdLengths: true }),
-        ),
-      /holds work made on wasm native\+fused with OpenBLAS's SomeOtherCore kernels .* \(OPENBLAS_CORETYPE=SomeOtherCore\)/,
-    );
+    assert.deepEqual(filesIn(path.join(d, 'paper')), ['sort_seed1.json'], 'no lock, no work left');
   }
-  // ... and so do other C libraries' expf and erff (the native Exp, Erf and GELU call them).
-  const libm = provenance().libm;
-  if (libm) {
-    const dirL = tmp('kernels-libm');
-    fs.mkdirSync(path.join(dirL, 'paper'));
-    const rec = JSON.parse(fs.readFileSync(runPaths(dir, 'paper', 'sort', 2).results, 'utf8'));
-    assert.equal(rec.provenance.libm, libm);
-    rec.provenance.libm = 'glibc 0.0';
-    fs.writeFileSync(runPaths(dirL, 'paper', 'sort', 2).results, JSON.stringify(sealRecord(rec)));
-    const runL = (seed: number) =>
-      withKernels('native', () =>
-        runOne({ dir: dirL, preset: 'paper', task: 'sort', seed, cfg, oodLengths: [3], allowIdLengths: true }),
-      );
-    assert.throws(
-      () => runL(3),
-      new RegExp(
-        `holds work made on wasm native\\+fused with glibc 0\\.0's expf and erff \\(sort_seed2\\.json\\), and this process calls ${libm.replace(/\./g, '\\.')}'s: .*add --mix-kernels`,
-      ),
-    );
-    assert.equal(fs.existsSync(runPaths(dirL, 'paper', 'sort', 3).results), false, 'nothing run');
-    // A record made before libm was recorded is not refused for it.
-    delete rec.provenance.libm;
-    fs.writeFileSync(runPaths(dirL, 'paper', 'sort', 2).results, JSON.stringify(sealRecord(rec)));
-    assert.equal(runL(3).record.provenance.libm, libm);
-  }
-  // The native kernels with and without the fused LayerNorm, GELU and Adam round differently too: a
-  // folder of native work made before them (no provenance.fused) takes no fused work, and GCG_FUSED=off says how to match it.
-  assert.deepEqual(native.record.provenance.fused, ['LayerNorm', 'GELU', 'Adam']);
-  const dir3 = tmp('kernels-fused');
-  fs.mkdirSync(path.join(dir3, 'paper'));
-  const old = JSON.parse(fs.readFileSync(runPaths(dir, 'paper', 'sort', 2).results, 'utf8'));
-  delete old.provenance.fused;
-  fs.writeFileSync(runPaths(dir3, 'paper', 'sort', 2).results, JSON.stringify(sealRecord(old)));
-  const run3 = () =>
-    withKernels('native', () =>
-      runOne({ dir: dir3, preset: 'paper', task: 'sort', seed: 3, cfg, oodLengths: [3], allowIdLengths: true }),
-    );
+  // Another backend's work: the fix names it.
+  const other = made.provenance.backend === 'cpu' ? 'wasm' : 'cpu';
+  const otherLabel = other === 'wasm' ? 'wasm stock' : 'cpu';
   assert.throws(
-    run3,
-    /holds work made on wasm native \(sort_seed2\.json\), and this process runs on wasm native\+fused.*\(GCG_KERNELS=native GCG_FUSED=off; GCG_BACKEND\)/,
+    () => run(folderOf('kernels-backend', { backend: other }), 2),
+    new RegExp(
+      `holds work made on ${otherLabel} \\(sort_seed1\\.json\\), and this process runs on ${now}: .*use another --results folder, or run on ${otherLabel} \\(GCG_BACKEND=${other}\\)`,
+    ),
   );
-  process.env.GCG_FUSED = 'off';
-  try {
-    assert.equal(run3().record.provenance.fused, null, "GCG_FUSED=off: the composed ops, as the folder's work");
-    process.env.GCG_FUSED = 'maybe';
-    const run4 = () =>
-      withKernels('native', () =>
-        runOne({ dir: dir3, preset: 'paper', task: 'sort', seed: 4, cfg, oodLengths: [3], allowIdLengths: true }),
-      );
-    assert.throws(run4, /GCG_FUSED="maybe" is not a choice; allowed: on \(default\), off/);
-    assert.equal(fs.existsSync(runPaths(dir3, 'paper', 'sort', 4).lock), false, 'no lock left');
-  } finally {
-    delete process.env.GCG_FUSED;
-  }
-  // The same for a sweep, before any run starts.
-  const s = await withKernels('native', () =>
-    cli('sweep', '--results', dir, '--tasks', 'sort', '--seeds', '3', ...TINY_ARGS),
-  );
+  // The same for a sweep, before any run starts; --mix-kernels is gone.
+  const retired = folderOf('kernels-sweep', { kernels: 'native', backend: 'wasm' });
+  const s = await cli('sweep', '--results', retired, '--tasks', 'sort', '--seeds', '3', ...TINY_ARGS);
   assert.equal(s.code, 2);
-  assert.match(s.stderr, /holds work made on wasm stock/);
+  assert.match(s.stderr, /holds work made on wasm native .*retired in issue 42/);
+  const mix = await cli(
+    'sweep',
+    '--results',
+    retired,
+    '--mix-kernels',
+    '--tasks',
+    'sort',
+    '--seeds',
+    '3',
+    ...TINY_ARGS,
+  );
+  assert.equal(mix.code, 2);
+  assert.match(mix.stderr, /--mix-kernels/);
+  assert.deepEqual(filesIn(path.join(retired, 'paper')), ['sort_seed1.json'], 'no work started');
   // A sweep over sizes keeps its whole store on one kind: a size folder it does not write to counts too (a study's report reads them all).
   const store = tmp('kernels-sizes');
   fs.mkdirSync(path.join(store, 'l2-d128', 'paper'), { recursive: true });
   fs.copyFileSync(
-    runPaths(dir, 'paper', 'sort', 1).results,
+    runPaths(retired, 'paper', 'sort', 1).results,
     runPaths(path.join(store, 'l2-d128'), 'paper', 'sort', 1).results,
   );
-  const sizes = await withKernels('native', () =>
-    cli(
-      'sweep',
-      '--results',
-      store,
-      '--sizes',
-      'l4-d64',
-      '--tasks',
-      'sort',
-      '--seeds',
-      '3',
-      ...TINY.filter((x) => !x.startsWith('model.')).flatMap((x) => ['--set', x]),
-      '--ood-lengths',
-      '3',
-      '--allow-id-lengths',
-    ),
+  const sizes = await cli(
+    'sweep',
+    '--results',
+    store,
+    '--sizes',
+    'l4-d64',
+    '--tasks',
+    'sort',
+    '--seeds',
+    '3',
+    ...TINY.filter((x) => !x.startsWith('model.')).flatMap((x) => ['--set', x]),
+    '--ood-lengths',
+    '3',
+    '--allow-id-lengths',
   );
   assert.equal(sizes.code, 2, sizes.stdout + sizes.stderr);
-  assert.match(sizes.stderr, /l2-d128.paper holds work made on wasm stock \(sort_seed1\.json\)/);
-  const made = path.join(store, 'l4-d64', 'paper');
-  assert.deepEqual(fs.existsSync(made) ? filesIn(made) : [], [], 'no work started');
+  assert.match(sizes.stderr, /l2-d128.paper holds work made on wasm native \(sort_seed1\.json\)/);
+  const l4 = path.join(store, 'l4-d64', 'paper');
+  assert.deepEqual(fs.existsSync(l4) ? filesIn(l4) : [], [], 'no work started');
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -50,10 +50,6 @@ const CORE_OPTION_DOCS: Record<string, string> = {
   'lock-stale': `  --lock-stale M  run/sweep/analyze/measures: minutes without a heartbeat after which another
                   process's lock on a run may be taken over (this process's setting decides;
                   a holder on this machine that no longer runs is taken over at once)  (default ${DEFAULT_STALE_MINUTES})`,
-  'mix-kernels': `  --mix-kernels   run/sweep/demo: add runs to a folder whose work was made on other kernels (another
-                  OpenBLAS family or C library included) or another backend (default: refuse; one
-                  folder, one kind of kernels); complexity-report:
-                  read models trained on different kernel families together (default: refuse)`,
   checkpoint: `  --checkpoint F  analyze: the checkpoint to analyse`,
   'fig-dir': `  --fig-dir DIR   figures: output folder                  (default figures/<preset>)`,
   report: `  --report FILE   reproduction: the report to write       (default REPRODUCTION.md);
@@ -72,11 +68,12 @@ held by another process, 130 / 143 stopped by SIGINT / SIGTERM.`;
 
 const ENVIRONMENT = `Environment
   GCG_BACKEND=tensorflow|wasm|cpu   force a backend (default, fastest first as measured: wasm with the
-                                    native kernels, tensorflow, wasm stock, cpu)
-  GCG_KERNELS=native|stock          wasm matrix products on OpenBLAS (default where built) or tfjs's own
-  GCG_BLAS_CORE=portable|auto|NAME  OpenBLAS's kernel family: portable (default: Haswell on every x86-64
-                                    CPU with AVX2, so machines agree), auto (OpenBLAS's choice per CPU),
-                                    or a family; an OPENBLAS_CORETYPE already set is kept
+                                    native kernels, tensorflow, wasm on tfjs's own code, cpu)
+  GCG_SIMD=avx512|avx2|vec4|scalar|wasm  the wasm kernels' code: the native kernels on that SIMD path
+                                    (default: the widest this CPU runs) or tfjs's own (wasm); the same
+                                    numbers on every path and every CPU
+  GCG_KERNELS=stock                 ask for the wasm backend's numbers first (the only kernels since
+                                    issue 42; native, the retired family, is refused)
   CI=true                           no progress bars`;
 
 /** The whole help: every command, every option, every setting. */
@@ -134,7 +131,6 @@ const CORE_OPTIONS = {
   'allow-id-lengths': { type: 'boolean' },
   replace: { type: 'boolean' },
   'lock-stale': { type: 'string' },
-  'mix-kernels': { type: 'boolean' },
   seal: { type: 'boolean' },
   checkpoint: { type: 'string' },
   'fig-dir': { type: 'string' },

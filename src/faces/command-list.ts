@@ -19,7 +19,7 @@ export const RUN_COMMANDS: readonly Command[] = [
     doc: `The main job: one seed (default: reversal, seed 42) trained and analysed the paper's
             way; prints G and C per component, rho, the Hidden Heroes and Gradient Bloats, and
             writes that seed's Figure 1 (<out>/demo/); says how long it will take before it starts`,
-    options: ['task', 'seed', 'preset', 'set', 'out', 'ood-lengths', 'allow-id-lengths', 'replace', 'mix-kernels'],
+    options: ['task', 'seed', 'preset', 'set', 'out', 'ood-lengths', 'allow-id-lengths', 'replace'],
     defaults: { task: 'reverse' },
     load: async () => (await import('./commands')).runDemoCommand,
   },
@@ -38,7 +38,6 @@ export const RUN_COMMANDS: readonly Command[] = [
       'allow-id-lengths',
       'replace',
       'lock-stale',
-      'mix-kernels',
     ],
     defaults: { seeds: '' }, // run takes --seed; --seeds only when given
     load: async () => (await import('./commands')).runRun,

@@ -93,7 +93,6 @@ export async function runDemoCommand(opts: Opts): Promise<number> {
     oodLengths: lengths,
     allowIdLengths: opts['allow-id-lengths'],
     replace: opts.replace,
-    mixKernels: opts['mix-kernels'],
     log: (l) => console.log(l),
   });
   for (const l of [...describeDemo(r.record), ...describeDemoFiles(r.files)]) console.log(l);
@@ -151,7 +150,6 @@ export async function runRun(opts: Opts): Promise<number> {
     allowIdLengths: opts['allow-id-lengths'],
     replace: opts.replace,
     lockStaleMinutes,
-    mixKernels: opts['mix-kernels'],
     log: (l) => console.log(l),
   });
   const paths = runPaths(dir, preset, task, seed);
@@ -186,7 +184,6 @@ async function runSeeds(opts: Opts): Promise<number> {
     allowIdLengths: opts['allow-id-lengths'],
     replace: opts.replace,
     lockStaleMinutes,
-    mixKernels: opts['mix-kernels'],
     log: (l) => console.log(l),
   });
   for (const o of outcomes) {

@@ -18,8 +18,8 @@ import { getConfig } from '../settings/validate';
 import { getTask, PAPER_TASKS, TaskName } from '../tasks';
 import { makeDir, writeFileAtomic } from '../io/files';
 import { Transformer } from '../model/model';
-import { withKernels } from '../kernels/native';
-import { fusedKernels, KernelsName } from '../kernels/tf';
+import { checkRedoable } from '../kernels/native';
+import { KernelsName } from '../kernels/tf';
 import { formatDuration } from '../base/progress';
 import { projectRoot } from '../records/provenance';
 import { notRecordsModel } from '../runner/conflicts';
@@ -239,7 +239,7 @@ export async function notebookSession(p: {
   const diff = committedRec ? configDiffValues(committedRec.config, cfg) : [];
   if (committedRec && !diff.length && !env.recomputeForced && !oodLengths) {
     console.log(
-      `settings equal the committed run: reading ${path.relative(projectRoot(), committedFile)} (${sameKernelsNote(committedRec, { ...backend, fused: fusedKernels() })})`,
+      `settings equal the committed run: reading ${path.relative(projectRoot(), committedFile)} (${sameKernelsNote(committedRec, backend)})`,
     );
     return new NotebookSession(
       p.preset,
@@ -281,22 +281,17 @@ export async function notebookSession(p: {
 
 /**
  * Whether what a notebook recomputes from a record comes out bit for bit the same here, and how to
- * make it so: the same backend and kernels, the fused ones included (kernelsLabel, as the folder guard).
+ * make it so: the same backend and kernels (kernelsLabel, as the folder guard).
  */
-export function sameKernelsNote(
-  rec: RunRecord,
-  now: { backend: string; kernels: KernelsName; fused?: readonly string[] | null },
-): string {
+export function sameKernelsNote(rec: RunRecord, now: { backend: string; kernels: KernelsName }): string {
   const was = kernelsLabel(rec.provenance);
   const is = kernelsLabel(now);
-  const kernels = (label: string) => label.replace(/^wasm /, ''); // stock, native or native+fused
+  const kernels = (label: string) => label.replace(/^wasm /, ''); // stock, or native(+fused): the retired family
   const where = `made on ${rec.provenance.backend}${rec.provenance.backend === 'wasm' ? ` with the ${kernels(was)} kernels` : ''}`;
-  if (now.backend !== rec.provenance.backend)
-    return `${where}; this is ${now.backend}: what is recomputed here rounds differently`;
   if (was === is) return `${where}, as now: what is recomputed here is bit for bit the same`;
-  const madeOn = rec.provenance.kernels ?? 'stock';
-  const fix = `GCG_KERNELS=${madeOn}${madeOn === 'native' ? ` GCG_FUSED=${was.endsWith('+fused') ? 'on' : 'off'}` : ''}`;
-  return `${where}; these are ${kernels(is)}: what is recomputed here rounds differently, ${fix} recomputes it bit for bit`;
+  if (was.startsWith('wasm native'))
+    return `${where}, the family retired in issue 42; these are ${kernels(is)}: what is recomputed here rounds differently, and this version cannot make it round as then`;
+  return `${where}; this is ${is}: what is recomputed here rounds differently, GCG_BACKEND=${rec.provenance.backend} recomputes it bit for bit`;
 }
 
 /**
@@ -324,22 +319,20 @@ export function trainedRun(
   });
   if (!fs.existsSync(paths.checkpoint)) {
     // The record's kernels too (committed results: stock), so that the weights are the ones it analysed.
-    const kernels: KernelsName = record.provenance.kernels === 'native' ? 'native' : 'stock';
+    checkRedoable(record.provenance.kernels === 'native' ? 'native' : 'stock', `${paths.results}'s model`);
     log(
-      `${paths.checkpoint} is not there: retraining ${opts.task} seed ${opts.seed} with the record's settings on ${kernels} kernels`,
+      `${paths.checkpoint} is not there: retraining ${opts.task} seed ${opts.seed} with the record's settings on stock kernels`,
     );
-    const { model } = withKernels(kernels, () =>
-      trainToCheckpoint({
-        task: opts.task,
-        seed: opts.seed,
-        preset: opts.preset,
-        cfg: record.config,
-        checkpoint: paths.checkpoint,
-        partial: paths.partial,
-        log,
-        onEval: (e) => log(`step ${e.step}: training-distribution exact match ${(100 * e.acc).toFixed(1)}%`),
-      }),
-    );
+    const { model } = trainToCheckpoint({
+      task: opts.task,
+      seed: opts.seed,
+      preset: opts.preset,
+      cfg: record.config,
+      checkpoint: paths.checkpoint,
+      partial: paths.partial,
+      log,
+      onEval: (e) => log(`step ${e.step}: training-distribution exact match ${(100 * e.acc).toFixed(1)}%`),
+    });
     return { model, record, training: record.training };
   }
   const ck = loadCheckpoint(paths.checkpoint);

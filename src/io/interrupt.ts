@@ -21,7 +21,6 @@
  */
 import * as fs from 'node:fs';
 import { addonPath, requireAddon } from './addon';
-import { ConfigError } from '../settings/config';
 import { exitCodeOf, pendingSignal, SignalName, setSignalSource } from '../base/stop';
 
 interface SignalAddon {
@@ -60,7 +59,6 @@ export function watchSignals(): { how: 'flag' } | { how: 'default'; reason: stri
     const watched = addon;
     setSignalSource(() => signalName(watched.pendingSignal()));
   } catch (e) {
-    if (e instanceof ConfigError) throw e; // a bad GCG_BLAS_CORE
     return { how: 'default', reason: (e as Error).message.split('\n')[0] };
   }
   timer = setInterval(() => {

@@ -8,19 +8,6 @@ export interface WasmBackendInternals {
 }
 
 export interface Addon {
-  sgemm(
-    heap: ArrayBufferLike,
-    aOff: number,
-    bOff: number,
-    cOff: number,
-    batchA: number,
-    batchB: number,
-    m: number,
-    n: number,
-    k: number,
-    transA: number,
-    transB: number,
-  ): void;
   /**
    * The stock wasm kernels' matrix product in their order (native/matmul.h): blocked 1 for their own
    * loop's blocks of 48 over k, 0 for XNNPACK's sequential sum; path -1: the widest SIMD here.
@@ -44,42 +31,8 @@ export interface Addon {
   mmPaths(): { name: string; path: number }[];
   /** y = x with its axes permuted (rank <= 6: dims and perm of that length, then unused): a copy of 4-byte values. */
   transpose(heap: ArrayBufferLike, xOff: number, yOff: number, rank: number, ...dimsThenPerm: number[]): void;
-  /** y = f(x) elementwise over n floats: op 0 expf, 1 erff. */
+  /** y = f(x) elementwise over n floats: op 0 expf, 1 erff, musl's (native/libm.h: the stock wasm kernels'). */
   unary(heap: ArrayBufferLike, xOff: number, yOff: number, n: number, op: number): void;
-  /** The exact GELU of n floats in one pass; also writes Phi(x) for the backward pass. */
-  gelu(heap: ArrayBufferLike, xOff: number, phiOff: number, yOff: number, n: number): void;
-  /** GELU's gradient dx = dy * GELU'(x), from x and the Phi(x) the forward pass wrote. */
-  geluGrad(heap: ArrayBufferLike, xOff: number, phiOff: number, dyOff: number, dxOff: number, n: number): void;
-  /** LayerNorm over the last axis of x [G, R, D] with per-group gain and bias [G, D]; writes y, and each row's mean and rstd. */
-  layerNorm(
-    heap: ArrayBufferLike,
-    xOff: number,
-    gOff: number,
-    bOff: number,
-    yOff: number,
-    meanOff: number,
-    rstdOff: number,
-    G: number,
-    R: number,
-    D: number,
-    eps: number,
-  ): void;
-  /** LayerNorm's gradients: dx [G, R, D], dgain and dbias [G, D] (each group's rows summed in order). */
-  layerNormGrad(
-    heap: ArrayBufferLike,
-    xOff: number,
-    gOff: number,
-    dyOff: number,
-    meanOff: number,
-    rstdOff: number,
-    dxOff: number,
-    dgOff: number,
-    dbOff: number,
-    G: number,
-    R: number,
-    D: number,
-  ): void;
-  /** One Adam update of one parameter (value, m, v, gradient -> new value, m, v), as tfjs's AdamOptimizer rounds it. */
   /** native/stock_ops.h: the composed GELU and LayerNorm as the stock kernels round them, forward and backward. */
   stockGelu(heap: ArrayBufferLike, xOff: number, yOff: number, cOff: number, n: number, s: number, path: number): void;
   stockGeluGrad(
@@ -96,6 +49,7 @@ export interface Addon {
   ): void;
   stockLayerNorm(heap: ArrayBufferLike, ...offsetsGRDEps: number[]): void;
   stockLayerNormGrad(heap: ArrayBufferLike, ...offsetsGRD: number[]): void;
+  /** One Adam update of one parameter (value, m, v, gradient -> new value, m, v), as tfjs's AdamOptimizer rounds it. */
   adam(
     heap: ArrayBufferLike,
     valueOff: number,
@@ -113,8 +67,4 @@ export interface Addon {
     eps: number,
     lr: number,
   ): void;
-  /** The BLAS and the kernel family it chose (absent in addons built from older sources). */
-  blasInfo?(): string;
-  /** The C library whose expf and erff the kernels call (absent in addons built from older sources). */
-  libmInfo?(): string;
 }

@@ -1,7 +1,7 @@
 /**
  * TensorFlow.js backend selection, fastest first as measured (defaultOrder): wasm with the native
- * kernels where they load, else tfjs-node (native libtensorflow), else wasm on its stock kernels,
- * else the pure-JS cpu backend. `GCG_BACKEND=tensorflow|wasm|cpu` forces one (and fails loudly if
+ * kernels where they load (the stock numbers at native speed), else tfjs-node (native
+ * libtensorflow: its own numbers), else wasm on tfjs's own code, else the pure-JS cpu backend. `GCG_BACKEND=tensorflow|wasm|cpu` forces one (and fails loudly if
  * that one cannot load). Every command reports `backendInfo()` and every result file records it.
  *
  * `@tensorflow/tfjs-node` downloads libtensorflow in its install script, which fails on machines
@@ -13,7 +13,7 @@
  */
 // The umbrella package: tfjs-core's API, the cpu backend and every op's gradient registered
 // (tfjs-core alone registers no gradients).
-import { forcedKernels, fusedSetting, nativeAddonLoads, useKernels } from './native';
+import { kernelsSetting, nativeAddonLoads, useKernels } from './native';
 import { KernelsName, registerFastMatMulGradient, registerSharingCopies, tf } from './tf';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
@@ -27,9 +27,9 @@ export interface BackendInfo {
   tfjsVersion: string;
   /** Whether the transposed-matmul-free BatchMatMul gradient is registered. */
   fastMatMulGrad: boolean;
-  /** `native`: the wasm backend's matrix products run on CBLAS (src/kernels/native.ts); `stock`: tfjs's own kernels. */
+  /** `stock`: tfjs's numbers (every backend's own kernels; on wasm computed natively or by tfjs's code). */
   kernels: KernelsName;
-  /** Why the stock kernels run. */
+  /** What computes them (wasm: `native avx512`, or `tfjs wasm: why`; other backends: their own). */
   kernelsReason?: string;
 }
 
@@ -77,11 +77,11 @@ export function forcedBackend(value = process.env.GCG_BACKEND): BackendName | un
 
 /**
  * The backends to try, fastest first, as measured (\`npm run bench\`, docs/kernels.md, "Backends"): wasm with
- * the native kernels, then tensorflow (tfjs-node), then wasm on its stock kernels, then cpu. A
- * GCG_KERNELS setting asks for the wasm backend's kernels, so wasm comes first then.
+ * the native kernels, then tensorflow (tfjs-node), then wasm on tfjs's own code, then cpu.
+ * GCG_KERNELS=stock (`wasmAsked`) asks for the wasm backend's numbers, so wasm comes first then.
  */
-export function defaultOrder(kernelMode: ReturnType<typeof forcedKernels>): BackendName[] {
-  if (kernelMode !== 'auto' || nativeAddonLoads() === true) return ['wasm', 'tensorflow', 'cpu'];
+export function defaultOrder(wasmAsked: boolean): BackendName[] {
+  if (wasmAsked || nativeAddonLoads() === true) return ['wasm', 'tensorflow', 'cpu'];
   return ['tensorflow', 'wasm', 'cpu'];
 }
 
@@ -94,9 +94,8 @@ export async function initBackend(force?: BackendName): Promise<BackendInfo> {
   if (current && (!wanted || wanted === current.backend)) return current;
   if (pending && !wanted) return pending;
   pending = (async () => {
-    const kernelMode = forcedKernels(); // a bad GCG_KERNELS is an error, not a reason to pass over wasm
-    fusedSetting(); // and a bad GCG_FUSED, before any work
-    const candidates = wanted ? [wanted] : defaultOrder(kernelMode);
+    const wasmAsked = kernelsSetting(); // a bad GCG_KERNELS is an error, not a reason to pass over wasm
+    const candidates = wanted ? [wanted] : defaultOrder(wasmAsked);
     const skipped: BackendInfo['skipped'] = [];
     for (const name of candidates) {
       try {
@@ -113,10 +112,9 @@ export async function initBackend(force?: BackendName): Promise<BackendInfo> {
       if (name === 'wasm') registerSharingCopies();
       // The cpu backend prints an install hint for tfjs-node on first use; we report the backend ourselves.
       if (name === 'cpu') tf.env().set('PROD', true);
-      // GCG_KERNELS=native that cannot load throws here: the user asked for it.
       const kernels =
         name === 'wasm'
-          ? useKernels(kernelMode, wasmVersion())
+          ? useKernels(wasmVersion())
           : { kernels: 'stock' as const, reason: `the native kernels are for the wasm backend; ${name} runs its own` };
       current = {
         backend: name,

@@ -1,15 +1,11 @@
 /**
- * Fused LayerNorm, GELU and Adam (issue 29): one native call each forward and one backward (Adam:
- * one per parameter), where the composed tfjs ops make 5-12 calls and as many passes over memory.
- * Two sets: the native family's (below: LayerNorm sums in double, analytic gradients) and the
- * stock kernels' (stockGelu, stockLayerNorm, and the same Adam: the composed ops' bits, issue 42).
- * Used by the model (model/ops.ts's layerNorm and gelu) and the optimizer (train/adam.ts's makeOptimizer):
- * the native family's while the native kernels run (kernels/tf.ts fusedActive), the stock set while
- * the stock kernels are computed natively (stockFusedActive); with tfjs's own wasm code and on other
- * backends the composed ops run, so committed results regenerate bit for bit either way. The native
- * family's GELU forward and Adam round step by step as the composed ops do (the same bits); its
- * LayerNorm sums in double; its gradients are the analytic ones (test/native.test.ts checks all
- * against the composed ops; test/stock-native.test.ts the stock set, bit for bit).
+ * One-call LayerNorm, GELU and Adam (issues 29, 42): one native call each forward and one backward
+ * (Adam: one per parameter), where the composed tfjs ops make 5-12 calls and as many passes over
+ * memory, each with the composed stock ops' bits (native/stock_ops.h; test/stock-native.test.ts
+ * checks them bit for bit). Used by the model (model/ops.ts's layerNorm and gelu) and the optimizer
+ * (train/adam.ts's makeOptimizer) while the wasm backend's kernels are computed natively
+ * (kernels/tf.ts nativeActive); with tfjs's own wasm code and on other backends the composed ops
+ * run: the same numbers either way.
  */
 import { tf } from './tf';
 
@@ -26,18 +22,6 @@ export interface AdamInternals {
   accumulatedSecondMoment: { originalName: string; variable: tf.Variable }[];
   iterations_: number;
 }
-
-/** GELU(x) = x Phi(x), exact (erf), one call each way. */
-export const fusedGelu = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-  const x = args[0] as tf.Tensor;
-  const [y, phi] = tf.engine().runKernel('GcgGelu', { x }) as tf.Tensor[];
-  (args[1] as tf.GradSaveFunc)([x, phi]);
-  return {
-    value: y,
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
-      tf.engine().runKernel('GcgGeluGrad', { x: saved[0], phi: saved[1], dy }) as tf.Tensor,
-  };
-}) as (x: tf.Tensor) => tf.Tensor;
 
 /** fround(2 / sqrt(pi)): Erf's gradient's constant as tfjs makes it (a JavaScript number in a float32 tensor). */
 const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
@@ -100,40 +84,6 @@ export function stockLayerNorm(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, eps: nu
     stockLayerNorms.set(eps, op);
   }
   return op(x, x, x, g, b);
-}
-
-const layerNorms = new Map<number, (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.Tensor>();
-
-/** LayerNorm of x [G, R, D] with group g's gain and bias ([G, D]), eps inside the square root. */
-function layerNormOp(eps: number) {
-  let op = layerNorms.get(eps);
-  if (!op) {
-    op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-      const [x, gain, bias] = args as tf.Tensor[];
-      const [y, mean, rstd] = tf.engine().runKernel('GcgLayerNorm', { x, gain, bias }, { eps }) as tf.Tensor[];
-      (args[3] as tf.GradSaveFunc)([x, gain, mean, rstd]);
-      return {
-        value: y,
-        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-          const [xs, gs, ms, rs] = saved;
-          return tf.engine().runKernel('GcgLayerNormGrad', { x: xs, gain: gs, dy, mean: ms, rstd: rs }) as tf.Tensor[];
-        },
-      };
-    }) as (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.Tensor;
-    layerNorms.set(eps, op);
-  }
-  return op;
-}
-
-/**
- * LayerNorm over x's last axis (width D); g and b hold G gains and biases of width D ([D] for one
- * model, [K, 1, 1, D] for a stacked one), each for its share of x's leading rows.
- */
-export function fusedLayerNorm(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, eps: number): tf.Tensor {
-  const D = x.shape[x.rank - 1];
-  const G = g.size / D;
-  const y = layerNormOp(eps)(tf.reshape(x, [G, -1, D]), tf.reshape(g, [G, D]), tf.reshape(b, [G, D]));
-  return tf.reshape(y, x.shape);
 }
 
 /**

@@ -1,11 +1,14 @@
 /**
- * Native kernels for the wasm backend (issue 16): tfjs-wasm's matrix products (XNNPACK, wasm SIMD)
- * replaced by a CBLAS sgemm, and its Exp and Erf (the GELU's and its gradient's) by libm's expf and
- * erff, all running directly on the wasm memory (native/gcg_native.c, built by
- * scripts/build-native.js during `npm ci`; the kernels: wasm-kernels.ts). The stock kernels, too,
- * are computed there in tfjs-wasm's own order where the addon loads (issue 42: the same bits). Chosen by GCG_KERNELS: `native` (required: an error if
- * it cannot load), `stock` (tfjs's own kernels), or unset (native where it loads, else stock, with
- * one line saying why). Every result records which (`kernels` in its provenance).
+ * Native kernels for the wasm backend (issues 16, 42): tfjs-wasm's matrix products, Transpose, Exp
+ * and Erf computed by the addon (native/gcg_native.c, built by scripts/build-native.js during
+ * `npm ci`; the kernels: wasm-kernels.ts) in tfjs-wasm's own order, so they give its bits on every
+ * CPU at native speed; LayerNorm, GELU, the linear gradients and Adam as one call each with the
+ * composed ops' bits (src/kernels/fused.ts). Where the addon does not load, tfjs's own wasm code
+ * computes the same numbers, slower; GCG_SIMD picks the addon's SIMD path or `wasm` for tfjs's
+ * code. Every result records which computed them (`stockCode` in its provenance) and says
+ * `kernels: stock`: the only numbers this version makes. The native kernel family of earlier
+ * versions (OpenBLAS products, the C library's expf and erff: other bits per CPU) was retired in
+ * issue 42; its records stay readable, and GCG_KERNELS=native says so.
  *
  * The kernels rely on tfjs-backend-wasm internals (the per-tensor `memoryOffset`, the module's
  * `HEAPU8`, `makeOutput`), checked before use; the package's version is pinned in package.json.
@@ -15,57 +18,46 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { addonPath, requireAddon } from '../io/addon';
 import { ConfigError } from '../settings/config';
-import { activeKernels, KernelsName, setActiveKernels, setFusedSetting, setStockFused } from './tf';
+import { KernelsName, setNativeActive } from './tf';
 import { WasmBackendInternals, Addon } from './addon-api';
-import {
-  bindAddon,
-  FUSED_KERNELS,
-  Kernel,
-  NATIVE_KERNELS,
-  REPLACED,
-  simdPath,
-  STOCK_NATIVE_KERNELS,
-  stockKernels,
-} from './wasm-kernels';
+import { bindAddon, NATIVE_KERNELS, OWN_KERNELS, simdPath, stockKernels } from './wasm-kernels';
+
 export interface KernelsInfo {
-  kernels: KernelsName;
-  /** Why the stock kernels run (when they do). */
+  kernels: 'stock';
+  /** What computes them on wasm ('native avx512', 'tfjs wasm'), and why tfjs's code where it is. */
   reason?: string;
 }
 
 /** The tfjs-backend-wasm version whose internals the native kernels use. */
 export const WASM_BACKEND_VERSION = '4.22.0';
 
+/** The addon's functions the kernels call (an addon built from older sources lacks some). */
+const ADDON_FUNCTIONS = [
+  'matmul',
+  'mmPaths',
+  'transpose',
+  'unary',
+  'adam',
+  'stockGelu',
+  'stockGeluGrad',
+  'stockLayerNorm',
+  'stockLayerNormGrad',
+] as const;
+
 let addon: Addon | null = null;
 
 function loadAddon(): Addon | string {
   const file = addonPath();
   if (!fs.existsSync(file))
-    return `${path.relative(process.cwd(), file) || file} is not built (npm ci builds it where a C compiler and OpenBLAS are present: apt-get install libopenblas-dev)`;
+    return `${path.relative(process.cwd(), file) || file} is not built (npm ci builds it where a C compiler is present)`;
   try {
-    const loaded = requireAddon() as Partial<Addon>;
-    const missing = (
-      [
-        'matmul',
-        'mmPaths',
-        'transpose',
-        'unary',
-        'gelu',
-        'geluGrad',
-        'layerNorm',
-        'layerNormGrad',
-        'adam',
-        'stockGelu',
-        'stockGeluGrad',
-        'stockLayerNorm',
-        'stockLayerNormGrad',
-      ] as const
-    ).filter((f) => typeof loaded[f] !== 'function');
-    if (missing.length)
-      return `${file} lacks ${missing.join(', ')} (built from older sources: node scripts/build-native.js rebuilds it)`;
+    const loaded = requireAddon() as Partial<Addon> & { sgemm?: unknown };
+    const missing = ADDON_FUNCTIONS.filter((f) => typeof loaded[f] !== 'function');
+    // An addon of the retired native family (it has sgemm) numbers Exp and Erf otherwise: rebuild it.
+    if (missing.length || typeof loaded.sgemm === 'function')
+      return `${file} was built from older sources (node scripts/build-native.js rebuilds it)`;
     return loaded as Addon;
   } catch (e) {
-    if (e instanceof ConfigError) throw e; // a bad GCG_BLAS_CORE is the user's to fix
     return `${file} does not load (${(e as Error).message.split('\n')[0]})`;
   }
 }
@@ -79,18 +71,7 @@ function addonOrWhy(): Addon | string {
   return (addon = loaded);
 }
 
-/**
- * GCG_FUSED: `off` keeps the native kernels' composed LayerNorm, GELU and Adam (the native numbers
- * of records made before the fused kernels); unset, empty or `on`: fused. Throws naming the
- * variable and the allowed values.
- */
-export function fusedSetting(value = process.env.GCG_FUSED): boolean {
-  if (value === undefined || value === '' || value === 'on') return true;
-  if (value === 'off') return false;
-  throw new ConfigError(`GCG_FUSED=${JSON.stringify(value)} is not a choice; allowed: on (default), off`);
-}
-
-/** The SIMD paths this CPU runs the stock matrix product on, widest first ([] without the addon). */
+/** The SIMD paths this CPU runs the native kernels on, widest first ([] without the addon). */
 export function simdPaths(): string[] {
   const loaded = addonOrWhy();
   return typeof loaded === 'string' ? [] : loaded.mmPaths().map((p) => p.name);
@@ -105,86 +86,93 @@ function internalsMissing(): string | null {
   return null;
 }
 
-/** Registers the kernels of our own (FUSED_KERNELS: no tfjs kernel has their names) on the wasm backend, once. */
+/** Registers the kernels of our own (OWN_KERNELS: no tfjs kernel has their names) on the wasm backend, once. */
 function registerOwnKernels(): void {
-  for (const [name, kernelFunc] of Object.entries(FUSED_KERNELS)) {
+  for (const [name, kernelFunc] of Object.entries(OWN_KERNELS)) {
     if (!tf.getKernel(name, 'wasm'))
       tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc });
   }
 }
 
+let stockComputedBy: string | null = null;
+
 /**
- * Puts the native or the stock kernels in place for the wasm backend (call after it started).
- * `mode`: 'native' (throws if it cannot), 'stock', or 'auto' (native where possible). The stock
- * kernels are computed natively where the addon loads (STOCK_NATIVE_KERNELS: the same bits),
- * unless GCG_SIMD=wasm asks for tfjs's own wasm code; stockCode() says which ran.
+ * Puts the kernels in place for the wasm backend (call after it started, and again after GCG_SIMD
+ * changes): the native ones where the addon loads and GCG_SIMD is not `wasm`, else tfjs's own
+ * (the same numbers). A bad GCG_SIMD is refused here, before any work.
  */
-export function useKernels(mode: KernelsName | 'auto', wasmVersion: string | null): KernelsInfo {
-  for (const name of REPLACED) {
+export function useKernels(wasmVersion: string | null): KernelsInfo {
+  for (const name of Object.keys(NATIVE_KERNELS)) {
     if (stockKernels.has(name)) continue;
     const config = tf.getKernel(name, 'wasm');
     if (!config) throw new Error(`the wasm backend has no ${name} kernel registered`);
     stockKernels.set(name, config);
   }
-  const put = (set: Record<string, Kernel> | null) => {
-    for (const name of REPLACED) {
-      tf.unregisterKernel(name, 'wasm');
-      const kernelFunc = set?.[name];
-      tf.registerKernel(
-        kernelFunc
-          ? { kernelName: name, backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc }
-          : stockKernels.get(name)!,
-      );
-    }
-  };
   let why: string | null =
-    wasmVersion !== WASM_BACKEND_VERSION
-      ? `tfjs-backend-wasm is ${wasmVersion}, the native kernels were written for ${WASM_BACKEND_VERSION}`
-      : internalsMissing();
+    process.env.GCG_SIMD === 'wasm'
+      ? 'GCG_SIMD=wasm'
+      : wasmVersion !== WASM_BACKEND_VERSION
+        ? `tfjs-backend-wasm is ${wasmVersion}, the native kernels were written for ${WASM_BACKEND_VERSION}`
+        : internalsMissing();
   if (!why) {
     const loaded = addonOrWhy();
     if (typeof loaded === 'string') why = loaded;
   }
-  if (mode === 'native' && why) throw new Error(`GCG_KERNELS=native, but the native kernels cannot be used: ${why}`);
-  if (mode === 'stock' || why) {
-    const own = process.env.GCG_SIMD === 'wasm';
-    const path = why || own ? null : simdPath(); // a bad GCG_SIMD is refused here, before any work
-    put(path === null ? null : STOCK_NATIVE_KERNELS);
-    if (path !== null) registerOwnKernels();
-    setStockFused(path !== null);
-    stockComputedBy =
-      path === null
-        ? 'tfjs wasm'
-        : `native ${addon!.mmPaths().find((p) => p.path === path)?.name ?? addon!.mmPaths()[0].name}`;
-    setActiveKernels('stock');
-    return { kernels: 'stock', reason: mode === 'stock' ? 'GCG_KERNELS=stock' : why! };
+  const simd = why ? null : simdPath();
+  for (const name of Object.keys(NATIVE_KERNELS)) {
+    tf.unregisterKernel(name, 'wasm');
+    tf.registerKernel(
+      simd === null
+        ? stockKernels.get(name)!
+        : { kernelName: name, backendName: 'wasm', kernelFunc: NATIVE_KERNELS[name] as unknown as tf.KernelFunc },
+    );
   }
-  put(NATIVE_KERNELS);
-  registerOwnKernels();
-  setStockFused(false);
-  stockComputedBy = null;
-  setActiveKernels('native');
-  return { kernels: 'native' };
+  if (simd !== null) registerOwnKernels();
+  setNativeActive(simd !== null);
+  stockComputedBy =
+    simd === null ? 'tfjs wasm' : `native ${addon!.mmPaths().find((p) => p.path === simd)?.name ?? 'unknown'}`;
+  return { kernels: 'stock', reason: why ? `tfjs wasm: ${why}` : stockComputedBy };
 }
-let stockComputedBy: string | null = null;
 
 /**
- * What computes the stock kernels on the wasm backend: `native avx512` (avx2, vec4, scalar: the
- * addon's, in the stock order, the same bits) or `tfjs wasm` (tfjs's own code); null while other
- * kernels run.
+ * Runs `fn` with the wasm kernels computed by `code` (GCG_SIMD: a SIMD path of the native kernels,
+ * or `wasm` for tfjs's own code), then puts back what GCG_SIMD said before: the same numbers, for
+ * the bench's and the tests' comparisons.
  */
-export function stockCode(): string | null {
-  return tf.getBackend() === 'wasm' && activeKernels() === 'stock' ? stockComputedBy : null;
+export function withCode<T>(code: string, fn: () => T): T {
+  const before = process.env.GCG_SIMD;
+  process.env.GCG_SIMD = code;
+  try {
+    useKernels(WASM_BACKEND_VERSION);
+    return fn();
+  } finally {
+    if (before === undefined) delete process.env.GCG_SIMD;
+    else process.env.GCG_SIMD = before;
+    useKernels(WASM_BACKEND_VERSION);
+  }
 }
 
-/** Parses GCG_KERNELS: `native`, `stock`, or unset/empty for 'auto'; throws naming the variable and the allowed values. */
-export function forcedKernels(value = process.env.GCG_KERNELS): KernelsName | 'auto' {
-  if (value === undefined || value === '') return 'auto';
-  if (value !== 'native' && value !== 'stock')
-    throw new Error(
-      `GCG_KERNELS=${JSON.stringify(value)} is not a kernel choice; allowed: native, stock (unset: native where it loads)`,
+/**
+ * What computes the kernels on the wasm backend: `native avx512` (avx2, vec4, scalar: the addon's,
+ * in the stock order, the same bits) or `tfjs wasm` (tfjs's own code); null on other backends.
+ */
+export function stockCode(): string | null {
+  return tf.getBackend() === 'wasm' ? stockComputedBy : null;
+}
+
+/**
+ * Checks GCG_KERNELS: unset, empty or `stock` (the only kernels: `stock` asks for the wasm backend
+ * first, as before); `native` named the family retired in issue 42 and is refused saying so.
+ * Returns whether the wasm backend was asked for.
+ */
+export function kernelsSetting(value = process.env.GCG_KERNELS): boolean {
+  if (value === undefined || value === '') return false;
+  if (value === 'stock') return true;
+  if (value === 'native')
+    throw new ConfigError(
+      "GCG_KERNELS=native: the native kernel family (OpenBLAS products, the C library's expf and erff) was retired in issue 42; the native kernels now compute the stock kernels' numbers and run by default where they are built; allowed: stock or unset (GCG_SIMD=wasm for tfjs's own code)",
     );
-  return value;
+  throw new ConfigError(`GCG_KERNELS=${JSON.stringify(value)} is not a kernel choice; allowed: stock, or unset`);
 }
 
 /** Whether the native kernels' addon loads here (true), or why not: for choosing the default backend before any is set up. */
@@ -194,49 +182,12 @@ export function nativeAddonLoads(): true | string {
 }
 
 /**
- * The BLAS behind the native kernels and the kernel family it chose for this CPU (e.g.
- * "OpenBLAS 0.3.21 ... ; core Haswell"), or null when the native kernels do not run. OpenBLAS
- * chooses per CPU, and its families round differently; OPENBLAS_CORETYPE pins the family.
+ * Refuses, before any work, to redo `what` bit for bit on kernels this version no longer runs:
+ * a record made on the retired native family (every other record's kernels run here).
  */
-export function blasKernels(): string | null {
-  if (activeKernels() !== 'native' || !addon) return null;
-  return addon.blasInfo
-    ? addon.blasInfo()
-    : 'unknown (the addon predates blasInfo: node scripts/build-native.js rebuilds it)';
-}
-
-/**
- * The C library behind the native Exp, Erf and GELU ("glibc 2.36"): libm's expf and erff round
- * differently between libraries and releases, so they are part of what a native result depends on.
- * null on other kernels.
- */
-export function libmKernels(): string | null {
-  if (activeKernels() !== 'native' || !addon) return null;
-  return addon.libmInfo
-    ? addon.libmInfo()
-    : 'unknown (the addon predates libmInfo: node scripts/build-native.js rebuilds it)';
-}
-
-/**
- * Runs `fn` on the given kernels, then puts back those in place before (wasm only: other backends
- * run their own kernels and `fn` runs as it is). Used to redo work bit for bit on the kernels a
- * record was made with (committed results: stock).
- */
-export function withKernels<T>(kernels: KernelsName, fn: () => T): T {
-  if (tf.getBackend() !== 'wasm' || kernels === activeKernels()) return fn();
-  const before = activeKernels();
-  try {
-    useKernels(kernels, WASM_BACKEND_VERSION);
-  } catch (e) {
-    throw new Error(
-      `this needs the ${kernels} kernels to redo it bit for bit, and they cannot be used here: ${(e as Error).message.replace(/^GCG_KERNELS=native, but the native kernels cannot be used: /, '')}`,
+export function checkRedoable(kernels: KernelsName | undefined, what: string): void {
+  if (kernels === 'native')
+    throw new ConfigError(
+      `${what} was made on the native kernel family retired in issue 42 (OpenBLAS products, the C library's expf and erff), which this version does not run, so it cannot be redone bit for bit; its record stands as made (a checkout from before issue 42 can redo it on the CPU it was made on)`,
     );
-  }
-  try {
-    return fn();
-  } finally {
-    useKernels(before, WASM_BACKEND_VERSION);
-  }
 }
-
-setFusedSetting(() => fusedSetting());

@@ -1,66 +1,39 @@
 /**
  * The tensor library as the model, training and analysis see it, with no Node in it: TensorFlow.js
  * (the umbrella package: tfjs-core's API, the cpu backend and every op's gradient registered), the
- * BatchMatMul gradient and copy-free Identity/Cast this project registers, and which kernels are in
- * place (stock tfjs or the native ones, src/kernels/native.ts, which sets them). Loading backends
- * and the native addon is Node's side (src/kernels/backend.ts, native.ts).
+ * BatchMatMul gradient and copy-free Identity/Cast this project registers, and whether the wasm
+ * backend's kernels are computed natively (src/kernels/native.ts sets it). Loading backends and the
+ * native addon is Node's side (src/kernels/backend.ts, native.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 
+/**
+ * The kernels a record was made on: `stock` (tfjs's own numbers: every record since issue 42, on
+ * every backend's own kernels), or `native`, the native kernel family retired in issue 42 (OpenBLAS
+ * products, the C library's expf and erff): records made on it stay readable, it is no longer run.
+ */
 export type KernelsName = 'native' | 'stock';
 
-let active: KernelsName = 'stock';
-
-/** The kernels in place now. */
-export function activeKernels(): KernelsName {
-  return active;
-}
-
-/** Says which kernels are in place (src/kernels/native.ts useKernels). */
-export function setActiveKernels(kernels: KernelsName): void {
-  active = kernels;
-}
-
 let fusedWanted = true;
-let fusedSetting: () => boolean = () => true;
+let native = false;
 
-/** Installs the reader of the GCG_FUSED setting (src/kernels/native.ts). */
-export function setFusedSetting(read: () => boolean): void {
-  fusedSetting = read;
+/** Says whether the wasm backend's kernels are computed natively, in the stock order (src/kernels/native.ts useKernels). */
+export function setNativeActive(on: boolean): void {
+  native = on;
 }
 
 /**
- * Whether the model's LayerNorm and GELU run as one fused native call each, forward and backward,
- * and Adam as one call per parameter (src/kernels/fused.ts): on the native kernels only, never on the
- * stock ones (committed results), and not with GCG_FUSED=off.
- */
-export function fusedActive(): boolean {
-  return fusedWanted && active === 'native' && tf.getBackend() === 'wasm' && fusedSetting();
-}
-
-let stockFused = false;
-
-/** Says whether the stock kernels are computed natively, in their own order (src/kernels/native.ts useKernels). */
-export function setStockFused(on: boolean): void {
-  stockFused = on;
-}
-
-/**
- * Whether the model's LayerNorm and GELU run as one native call each, forward and backward, and
- * Adam as one call per parameter, that give the composed stock ops' bits (native/stock_ops.h,
- * src/kernels/fused.ts): on the stock kernels where they are computed natively. They change the
+ * Whether the wasm backend's kernels are computed natively (the stock kernels' bits at native
+ * speed): then the model's LayerNorm and GELU run as one native call each, forward and backward,
+ * the linear gradients take their transposes as flags, and Adam is one call per parameter, each
+ * with the composed stock ops' bits (native/stock_ops.h, src/kernels/fused.ts). They change the
  * speed, not the numbers, so records say nothing of them.
  */
-export function stockFusedActive(): boolean {
-  return fusedWanted && stockFused && active === 'stock' && tf.getBackend() === 'wasm';
+export function nativeActive(): boolean {
+  return fusedWanted && native && tf.getBackend() === 'wasm';
 }
 
-/** The fused kernels that run now, for a record's provenance (null: none). */
-export function fusedKernels(): string[] | null {
-  return fusedActive() ? ['LayerNorm', 'GELU', 'Adam'] : null;
-}
-
-/** Runs `fn` with the fused kernels off (the unfused native chain, the composed stock ops), for the bench's before/after and the tests. */
+/** Runs `fn` with the one-call forms off (the composed stock ops, the native kernels still under them), for the bench's before/after and the tests. */
 export function withoutFused<T>(fn: () => T): T {
   const before = fusedWanted;
   fusedWanted = false;
@@ -122,9 +95,9 @@ export function registerSharingCopies(): void {
  * explicitly and keeps the matMul plain. Batched products (attention's [batch, head] stacks) run
  * in that scalar loop whatever the flags, which reads strided operands directly: there the flags
  * cost nothing and an explicit transpose would only add a kernel, so they keep the stock form, as
- * do all products when the native kernels run (src/kernels/native.ts: sgemm takes the flags at full speed)
- * and on the tensorflow and cpu backends, whose matMul takes them at full speed too. The wasm stock
- * path (the committed results') is unchanged.
+ * do all products on the tensorflow and cpu backends, whose matMul takes them at full speed. The
+ * numbers on wasm are this gradient's (the committed results'); the native kernels keep them (the
+ * linear layers' gradients skip the explicit transposes there by GcgMatMulSeq, src/model/ops.ts).
  */
 export function registerFastMatMulGradient(): void {
   if (fastGradRegistered) return;
@@ -137,10 +110,9 @@ export function registerFastMatMulGradient(): void {
       const g = dy as tf.Tensor;
       const [a, b] = saved;
       const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean };
-      // Batched products, every product on the native kernels (CBLAS takes transposes as flags), and
-      // every product on tensorflow and cpu (their matMul takes the flags at full speed: an explicit
-      // Transpose cost tensorflow ~130 ms of a step).
-      if (batched(a) || batched(b) || activeKernels() === 'native' || tf.getBackend() !== 'wasm') {
+      // Batched products, and every product on tensorflow and cpu (their matMul takes the flags at
+      // full speed: an explicit Transpose cost tensorflow ~130 ms of a step).
+      if (batched(a) || batched(b) || tf.getBackend() !== 'wasm') {
         if (!transposeA && !transposeB) return { a: () => mm(g, b, false, true), b: () => mm(a, g, true, false) };
         if (!transposeA && transposeB) return { a: () => mm(g, b), b: () => mm(g, a, true, false) };
         if (transposeA && !transposeB) return { a: () => mm(b, g, false, true), b: () => mm(a, g) };

@@ -1,9 +1,10 @@
 /**
  * The native kernels themselves (issues 16, 42): each a call into the addon (native/gcg_native.c)
- * on the wasm backend's memory, with tfjs's kernel signature; native.ts chooses which set runs.
- * NATIVE_KERNELS: a CBLAS sgemm and libm's expf/erff (the native numbers). STOCK_NATIVE_KERNELS:
- * tfjs-wasm's own order (native/matmul.h, native/libm.h), the stock numbers at native speed.
- * FUSED_KERNELS: LayerNorm, GELU and Adam of the native family.
+ * on the wasm backend's memory, with tfjs's kernel signature, in tfjs-wasm's own order
+ * (native/matmul.h, native/libm.h, native/stock_ops.h): the stock numbers at native speed.
+ * NATIVE_KERNELS replace tfjs's kernels of those names; OWN_KERNELS have names of their own (the
+ * one-call LayerNorm, GELU, Adam and linear gradients of src/kernels/fused.ts). native.ts puts them
+ * in place.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../settings/config';
@@ -22,46 +23,41 @@ export function bindAddon(loaded: Addon): void {
 }
 
 /**
- * BatchMatMul on the wasm memory: tfjs's transpose flags and batch broadcasting (a batch of 1
- * against any). `exact`: the stock kernel's own order (native/matmul.h); else a CBLAS sgemm.
+ * BatchMatMul on the wasm memory in the stock kernel's own order (native/matmul.h): tfjs's
+ * transpose flags and batch broadcasting (a batch of 1 against any).
  */
-const batchMatMul =
-  (exact: boolean) =>
-  (args: KernelArgs): tf.TensorInfo => {
-    const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
-    const backend = args.backend as WasmBackendInternals;
-    const transposeA = Boolean(args.attrs?.transposeA);
-    const transposeB = Boolean(args.attrs?.transposeB);
-    if (a.dtype !== 'float32' || b.dtype !== 'float32') return stock('BatchMatMul', args);
-    const ar = a.shape.length;
-    const br = b.shape.length;
-    const k = transposeA ? a.shape[ar - 2] : a.shape[ar - 1];
-    const kb = transposeB ? b.shape[br - 1] : b.shape[br - 2];
-    if (k !== kb)
-      throw new Error(
-        `Error in matMul: inner shapes (${k}) and (${kb}) of Tensors with shapes ${a.shape} and ${b.shape} and transposeA=${transposeA} and transposeB=${transposeB} must match.`,
-      );
-    const m = transposeA ? a.shape[ar - 1] : a.shape[ar - 2];
-    const n = transposeB ? b.shape[br - 2] : b.shape[br - 1];
-    const batchA = tf.util.sizeFromShape(a.shape.slice(0, -2));
-    const batchB = tf.util.sizeFromShape(b.shape.slice(0, -2));
-    if (batchA !== batchB && batchA !== 1 && batchB !== 1) return stock('BatchMatMul', args);
-    const outer = tf.backend_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
-    const out = backend.makeOutput([...outer, m, n], 'float32');
-    if (m * n === 0) return out;
-    // Read the memory after allocating the output: allocation can grow (and replace) it.
-    const heap = backend.wasm.HEAPU8.buffer;
-    const [ao, bo, co] = [offset(backend, a), offset(backend, b), offset(backend, out)];
-    const [tA, tB] = [transposeA ? 1 : 0, transposeB ? 1 : 0];
-    if (!exact) addon!.sgemm(heap, ao, bo, co, batchA, batchB, m, n, k, tA, tB);
-    else {
-      // The stock kernel's order: XNNPACK's sequential sum for a plain product of two matrices, its
-      // own loop's blocks of 48 for anything else (tfjs-backend-wasm's batch_mat_mul_impl.cc).
-      const blocked = transposeA || transposeB || batchA !== 1 || batchB !== 1 ? 1 : 0;
-      addon!.matmul(heap, ao, bo, co, batchA, batchB, m, n, k, tA, tB, blocked, simdPath());
-    }
-    return out;
-  };
+function batchMatMul(args: KernelArgs): tf.TensorInfo {
+  const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+  const backend = args.backend as WasmBackendInternals;
+  const transposeA = Boolean(args.attrs?.transposeA);
+  const transposeB = Boolean(args.attrs?.transposeB);
+  if (a.dtype !== 'float32' || b.dtype !== 'float32') return stock('BatchMatMul', args);
+  const ar = a.shape.length;
+  const br = b.shape.length;
+  const k = transposeA ? a.shape[ar - 2] : a.shape[ar - 1];
+  const kb = transposeB ? b.shape[br - 1] : b.shape[br - 2];
+  if (k !== kb)
+    throw new Error(
+      `Error in matMul: inner shapes (${k}) and (${kb}) of Tensors with shapes ${a.shape} and ${b.shape} and transposeA=${transposeA} and transposeB=${transposeB} must match.`,
+    );
+  const m = transposeA ? a.shape[ar - 1] : a.shape[ar - 2];
+  const n = transposeB ? b.shape[br - 2] : b.shape[br - 1];
+  const batchA = tf.util.sizeFromShape(a.shape.slice(0, -2));
+  const batchB = tf.util.sizeFromShape(b.shape.slice(0, -2));
+  if (batchA !== batchB && batchA !== 1 && batchB !== 1) return stock('BatchMatMul', args);
+  const outer = tf.backend_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
+  const out = backend.makeOutput([...outer, m, n], 'float32');
+  if (m * n === 0) return out;
+  // Read the memory after allocating the output: allocation can grow (and replace) it.
+  const heap = backend.wasm.HEAPU8.buffer;
+  const [ao, bo, co] = [offset(backend, a), offset(backend, b), offset(backend, out)];
+  const [tA, tB] = [transposeA ? 1 : 0, transposeB ? 1 : 0];
+  // The stock kernel's order: XNNPACK's sequential sum for a plain product of two matrices, its
+  // own loop's blocks of 48 for anything else (tfjs-backend-wasm's batch_mat_mul_impl.cc).
+  const blocked = transposeA || transposeB || batchA !== 1 || batchB !== 1 ? 1 : 0;
+  addon!.matmul(heap, ao, bo, co, batchA, batchB, m, n, k, tA, tB, blocked, simdPath());
+  return out;
+}
 
 /**
  * GcgMatMulSeq: a 2-D product a @ b with transpose flags (or K of them, a and b [K, ., .]), in the
@@ -125,90 +121,6 @@ function nativeUnary(name: string, op: number): Kernel {
     if (n > 0) addon!.unary(backend.wasm.HEAPU8.buffer, offset(backend, x), offset(backend, out), n, op);
     return out;
   };
-}
-
-/** GcgGelu: x -> GELU(x) and Phi(x) (kept for the gradient). */
-function nativeGelu(args: KernelArgs): tf.TensorInfo[] {
-  const { x } = args.inputs as { x: tf.TensorInfo };
-  const backend = args.backend as WasmBackendInternals;
-  const y = backend.makeOutput(x.shape, 'float32');
-  const phi = backend.makeOutput(x.shape, 'float32');
-  const n = tf.util.sizeFromShape(x.shape);
-  if (n > 0) addon!.gelu(backend.wasm.HEAPU8.buffer, offset(backend, x), offset(backend, phi), offset(backend, y), n);
-  return [y, phi];
-}
-
-/** GcgGeluGrad: x, phi, dy -> dx. */
-function nativeGeluGrad(args: KernelArgs): tf.TensorInfo {
-  const { x, phi, dy } = args.inputs as Record<string, tf.TensorInfo>;
-  const backend = args.backend as WasmBackendInternals;
-  const dx = backend.makeOutput(x.shape, 'float32');
-  const n = tf.util.sizeFromShape(x.shape);
-  if (n > 0)
-    addon!.geluGrad(
-      backend.wasm.HEAPU8.buffer,
-      offset(backend, x),
-      offset(backend, phi),
-      offset(backend, dy),
-      offset(backend, dx),
-      n,
-    );
-  return dx;
-}
-
-/** GcgLayerNorm: x [G, R, D], gain and bias [G, D] -> y [G, R, D], mean and rstd [G, R]. */
-function nativeLayerNorm(args: KernelArgs): tf.TensorInfo[] {
-  const { x, gain, bias } = args.inputs as { x: tf.TensorInfo; gain: tf.TensorInfo; bias: tf.TensorInfo };
-  const backend = args.backend as WasmBackendInternals;
-  const [G, R, D] = x.shape;
-  const y = backend.makeOutput(x.shape, 'float32');
-  const mean = backend.makeOutput([G, R], 'float32');
-  const rstd = backend.makeOutput([G, R], 'float32');
-  if (G * R * D > 0) {
-    const o = (t: tf.TensorInfo) => offset(backend, t);
-    addon!.layerNorm(
-      backend.wasm.HEAPU8.buffer,
-      o(x),
-      o(gain),
-      o(bias),
-      o(y),
-      o(mean),
-      o(rstd),
-      G,
-      R,
-      D,
-      Number(args.attrs!.eps),
-    );
-  }
-  return [y, mean, rstd];
-}
-
-/** GcgLayerNormGrad: x, gain, dy, mean, rstd -> dx [G, R, D], dgain and dbias [G, D]. */
-function nativeLayerNormGrad(args: KernelArgs): tf.TensorInfo[] {
-  const { x, gain, dy, mean, rstd } = args.inputs as Record<string, tf.TensorInfo>;
-  const backend = args.backend as WasmBackendInternals;
-  const [G, R, D] = x.shape;
-  const dx = backend.makeOutput(x.shape, 'float32');
-  const dg = backend.makeOutput([G, D], 'float32');
-  const db = backend.makeOutput([G, D], 'float32');
-  if (G * R * D > 0) {
-    const o = (t: tf.TensorInfo) => offset(backend, t);
-    addon!.layerNormGrad(
-      backend.wasm.HEAPU8.buffer,
-      o(x),
-      o(gain),
-      o(dy),
-      o(mean),
-      o(rstd),
-      o(dx),
-      o(dg),
-      o(db),
-      G,
-      R,
-      D,
-    );
-  }
-  return [dx, dg, db];
 }
 
 /** GcgAdam: value, m, v, grad -> value', m', v' (attrs: beta1, beta2, accBeta1, accBeta2, eps, lr). */
@@ -301,11 +213,7 @@ function stockLayerNormGrad(args: KernelArgs): tf.TensorInfo[] {
 }
 
 /** Kernels of our own (no tfjs kernel has their name), registered on the wasm backend once the addon loads. */
-export const FUSED_KERNELS: Record<string, (args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[]> = {
-  GcgGelu: nativeGelu,
-  GcgGeluGrad: nativeGeluGrad,
-  GcgLayerNorm: nativeLayerNorm,
-  GcgLayerNormGrad: nativeLayerNormGrad,
+export const OWN_KERNELS: Record<string, (args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[]> = {
   GcgAdam: nativeAdam,
   GcgMatMulSeq: matMulSeq,
   GcgStockGelu: stockGelu,
@@ -314,24 +222,16 @@ export const FUSED_KERNELS: Record<string, (args: KernelArgs) => tf.TensorInfo |
   GcgStockLayerNormGrad: stockLayerNormGrad,
 };
 
-/** The kernels the native kernels replace on the wasm backend, by tfjs kernel name (others: tfjs's own). */
+/**
+ * The tfjs kernels computed natively, by name (others: tfjs's own): the same bits as tfjs's own
+ * wasm code (each in its order: native/matmul.h, native/libm.h; Transpose is a copy), at native speed.
+ */
 export const NATIVE_KERNELS: Record<string, Kernel> = {
-  BatchMatMul: batchMatMul(false),
+  BatchMatMul: batchMatMul,
+  Transpose: nativeTranspose,
   Exp: nativeUnary('Exp', 0),
   Erf: nativeUnary('Erf', 1),
 };
-
-/**
- * The stock kernels computed natively: the same bits as tfjs's own wasm code (each in its order:
- * native/matmul.h, native/libm.h; Transpose is a copy), at native speed.
- */
-export const STOCK_NATIVE_KERNELS: Record<string, Kernel> = {
-  BatchMatMul: batchMatMul(true),
-  Transpose: nativeTranspose,
-  Exp: nativeUnary('Exp', 2),
-  Erf: nativeUnary('Erf', 3),
-};
-export const REPLACED = [...new Set([...Object.keys(NATIVE_KERNELS), ...Object.keys(STOCK_NATIVE_KERNELS)])];
 
 /**
  * The stock matrix product's SIMD path, from GCG_SIMD: unset or empty for the widest this CPU runs,

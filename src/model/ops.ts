@@ -1,6 +1,6 @@
-/** The model's operations with their gradients: linear layers that compute only the weight gradients asked for, exact GELU, LayerNorm (fused native calls where they run), the causal mask. */
-import { activeKernels, fusedActive, stockFusedActive, tf } from '../kernels/tf';
-import { fusedGelu, fusedLayerNorm, stockGelu, stockLayerNorm } from '../kernels/fused';
+/** The model's operations with their gradients: linear layers that compute only the weight gradients asked for, exact GELU, LayerNorm (one native call each where the native kernels run), the causal mask. */
+import { nativeActive, tf } from '../kernels/tf';
+import { stockGelu, stockLayerNorm } from '../kernels/fused';
 
 /** The ids of `vars`: what ForwardOptions.weightGrads takes (weight gradients for these only). */
 export function weightGradsFor(vars: readonly tf.Variable[]): ReadonlySet<number> {
@@ -26,25 +26,18 @@ function linearWithGrads(needW: boolean, needB: boolean) {
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [xs, Ws] = saved;
         const ones = tf.ones([1, dy.shape[0] as number]);
-        const native = activeKernels() === 'native'; // CBLAS takes transposes as flags (src/kernels/native.ts): no Transpose kernels
-        // The stock kernels computed natively take them as flags too, in the plain product's order (the same bits).
-        const seq = stockFusedActive();
-        // dW = x^T @ dy; on the stock kernels transposing whichever of x and dy is smaller (Transpose is slow on wasm).
+        // The native kernels take the transposes as flags, in the plain product's order (the same bits).
+        const seq = nativeActive();
+        // dW = x^T @ dy; else transposing whichever of x and dy is smaller (Transpose is slow on wasm).
         const dW = !needW
           ? tf.zerosLike(Ws)
-          : native
-            ? tf.matMul(xs, dy, true)
-            : seq
-              ? matMulSeq(xs, dy, true, false)
-              : xs.size <= dy.size
-                ? tf.matMul(tf.transpose(xs), dy)
-                : tf.transpose(tf.matMul(tf.transpose(dy), xs));
-        const db = needB ? tf.reshape(tf.matMul(ones, dy), [dy.shape[1] as number]) : tf.zeros([dy.shape[1] as number]);
-        const dx = native
-          ? tf.matMul(dy, Ws, false, true)
           : seq
-            ? matMulSeq(dy, Ws, false, true)
-            : tf.matMul(dy, tf.transpose(Ws));
+            ? matMulSeq(xs, dy, true, false)
+            : xs.size <= dy.size
+              ? tf.matMul(tf.transpose(xs), dy)
+              : tf.transpose(tf.matMul(tf.transpose(dy), xs));
+        const db = needB ? tf.reshape(tf.matMul(ones, dy), [dy.shape[1] as number]) : tf.zeros([dy.shape[1] as number]);
+        const dx = seq ? matMulSeq(dy, Ws, false, true) : tf.matMul(dy, tf.transpose(Ws));
         return [dx, dW, db];
       },
     };
@@ -75,15 +68,13 @@ const SQRT1_2 = Math.SQRT1_2;
 
 /** Exact (erf) GELU, as torch.nn.GELU() computes it. */
 export function gelu(x: tf.Tensor): tf.Tensor {
-  if (fusedActive()) return fusedGelu(x); // one native call (src/kernels/fused.ts)
-  if (stockFusedActive()) return stockGelu(x); // one native call with the composed ops' bits
+  if (nativeActive()) return stockGelu(x); // one native call with the composed ops' bits (src/kernels/fused.ts)
   return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, SQRT1_2))));
 }
 
 /** LayerNorm over the last axis; `g` and `b` broadcast against x. */
 export function layerNorm(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, eps: number): tf.Tensor {
-  if (fusedActive()) return fusedLayerNorm(x, g, b, eps); // one native call (src/kernels/fused.ts)
-  if (stockFusedActive()) return stockLayerNorm(x, g, b, eps); // one native call with the composed ops' bits
+  if (nativeActive()) return stockLayerNorm(x, g, b, eps); // one native call with the composed ops' bits
   const { mean, variance } = tf.moments(x, -1, true);
   return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), g), b);
 }

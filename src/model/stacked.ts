@@ -16,7 +16,7 @@
  *   for each block l: x = x + attn(ln1 x); x = x + mlp(ln2 x)
  *   logits = ln_f(x) @ W_out + b_out                    // [K, batch, pos, vocab]
  */
-import { activeKernels, stockFusedActive, tf } from '../kernels/tf';
+import { nativeActive, tf } from '../kernels/tf';
 import type { ModelConfig } from '../settings/config';
 import { lossWeights } from './eval';
 import { ParamMap, paramSpecs, Transformer } from './model';
@@ -25,15 +25,14 @@ import type { Batch } from '../tasks';
 
 /**
  * Per-seed matrix products a[k] @ b[k] for a [K, m, k], b [K, k, n] (tfjs's transpose flags): one
- * batched product on the native kernels (one CBLAS call per seed, as alone), else one 2-D product
- * per seed, since tfjs's stock wasm kernel multiplies a 2-D pair (XNNPACK) and a batch (its own
- * loop) with different rounding, and the other backends may too.
+ * 2-D product per seed, since tfjs's stock wasm kernel multiplies a 2-D pair (XNNPACK) and a batch
+ * (its own loop) with different rounding, and the other backends may too; on the native kernels
+ * plain products are one call (perSeedPlain) with those bits.
  */
 function perSeedMatMul(a: tf.Tensor3D, b: tf.Tensor3D, transposeA = false, transposeB = false): tf.Tensor3D {
-  if (activeKernels() === 'native' && tf.getBackend() === 'wasm') return tf.matMul(a, b, transposeA, transposeB);
   // (float32 operands, as tf.matMul makes them: the embedding's one-hot rows are int32)
   const f32 = (t: tf.Tensor3D) => (t.dtype === 'float32' ? t : (tf.cast(t, 'float32') as tf.Tensor3D));
-  if (stockFusedActive() && !transposeA && !transposeB) return perSeedPlain(f32(a), f32(b));
+  if (nativeActive() && !transposeA && !transposeB) return perSeedPlain(f32(a), f32(b));
   // (tfjs's gradient of unstack fails for a single piece: a reshape then)
   const split = (t: tf.Tensor3D) =>
     (t.shape[0] === 1 ? [tf.reshape(t, [t.shape[1], t.shape[2]])] : tf.unstack(t)) as tf.Tensor2D[];
@@ -43,7 +42,7 @@ function perSeedMatMul(a: tf.Tensor3D, b: tf.Tensor3D, transposeA = false, trans
 }
 
 /**
- * On the stock kernels computed natively: K 2-D products in one call, each in the order of a
+ * On the native kernels: K 2-D products in one call, each in the order of a
  * plain stock product (the flags read as explicit transposes: src/kernels/wasm-kernels.ts
  * GcgMatMulSeq), so the bits of the per-seed products above without their Unpack and Pack.
  */
@@ -65,8 +64,8 @@ const perSeedPlain = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) =>
 
 /**
  * y = x @ W + b per seed, for x [K, rows, in], W [K, in, out], b [K, out], with ops.ts's
- * linearWithGrads gradient per seed: dx = dy @ W^T, dW = x^T @ dy, db = 1^T @ dy (on the stock
- * kernels with the same explicit transposes of the smaller operand).
+ * linearWithGrads gradient per seed: dx = dy @ W^T, dW = x^T @ dy, db = 1^T @ dy (with the same
+ * explicit transposes of the smaller operand, or their flags on the native kernels).
  */
 const stackedLinear = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   const [x, W, b] = args as tf.Tensor3D[];
@@ -79,20 +78,15 @@ const stackedLinear = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) =
       const [xs, Ws] = saved as tf.Tensor3D[];
       const g = dy as tf.Tensor3D;
       const ones = tf.ones([K, 1, g.shape[1]]) as tf.Tensor3D;
-      const native = activeKernels() === 'native';
-      if (stockFusedActive()) {
+      if (nativeActive()) {
         // The transposes as flags, in the plain products' order: the same bits as the explicit ones below.
         const db = tf.reshape(perSeedSeq(ones, g), [K, out]);
         return [perSeedSeq(g, Ws, false, true), perSeedSeq(xs, g, true, false), db];
       }
       const t = (a: tf.Tensor3D) => tf.transpose(a, [0, 2, 1]) as tf.Tensor3D;
-      const dW = native
-        ? perSeedMatMul(xs, g, true)
-        : xs.size <= g.size
-          ? perSeedMatMul(t(xs), g)
-          : t(perSeedMatMul(t(g), xs));
+      const dW = xs.size <= g.size ? perSeedMatMul(t(xs), g) : t(perSeedMatMul(t(g), xs));
       const db = tf.reshape(perSeedMatMul(ones, g), [K, out]);
-      return [native ? perSeedMatMul(g, Ws, false, true) : perSeedMatMul(g, t(Ws)), dW, db];
+      return [perSeedMatMul(g, t(Ws)), dW, db];
     },
   };
 });

@@ -47,20 +47,20 @@ export interface Provenance {
   package: string; // gradient-causal-gap version
   node: string;
   backend: string;
-  /** `native` (CBLAS matrix products on the wasm backend) or `stock` (tfjs's own kernels); absent in records made before it existed (stock). */
+  /** `stock` (tfjs's numbers: every record since issue 42) or `native` (the native kernel family retired in issue 42: CBLAS products on the wasm backend); absent in records made before it existed (stock). */
   kernels?: string;
   versions: Record<string, string | null>;
   gitCommit: string | null;
   platform: string;
   /** The CPU's model name (absent in older records). */
   cpu?: string;
-  /** The BLAS and its kernel family behind the native kernels (they round differently per family; OPENBLAS_CORETYPE pins it); null on other kernels; absent in older records. */
+  /** The retired native family's BLAS and its kernel family (they rounded differently per family); null on other kernels; not written since issue 42. */
   blas?: string | null;
-  /** The C library whose expf and erff the native kernels call (they round differently per library and release); null on other kernels; absent in older records. */
+  /** The C library whose expf and erff the retired native family called; null on other kernels; not written since issue 42. */
   libm?: string | null;
-  /** The fused native kernels that ran (LayerNorm, GELU, Adam: src/kernels/fused.ts); null on other kernels; absent in records made before them. */
+  /** The retired native family's fused kernels that ran (LayerNorm, GELU, Adam; they rounded otherwise than without); null on other kernels; not written since issue 42. */
   fused?: string[] | null;
-  /** What computed the stock kernels: `native avx512` (avx2, vec4, scalar: the addon's, in their order, the same bits) or `tfjs wasm`; null on other kernels; absent in records made before it (tfjs wasm). */
+  /** What computed the stock kernels on wasm: `native avx512` (avx2, vec4, scalar: the addon's, in their order, the same bits) or `tfjs wasm`; null on other backends and kernels; absent in records made before it (tfjs wasm). */
   stockCode?: string | null;
   cpus: number;
   createdAt: string;
@@ -122,15 +122,23 @@ export function describeDiff(diff: ReturnType<typeof configDiffValues>): string 
 }
 
 /**
- * The backend and kernels a record or checkpoint was made with, in words (`wasm native+fused`,
- * `wasm native`, `wasm stock`, `tensorflow`): the native kernels with the fused LayerNorm, GELU and
- * Adam round differently from the native kernels without them (records made before them, or with
- * GCG_FUSED=off).
+ * The backend and kernels a record or checkpoint was made with, in words (`wasm stock`,
+ * `tensorflow`, `cpu`, and for the retired native family `wasm native+fused` or `wasm native`:
+ * with its fused LayerNorm, GELU and Adam it rounded otherwise than without).
  */
 export function kernelsLabel(p: { backend?: unknown; kernels?: unknown; fused?: unknown }): string {
   const backend = String(p.backend ?? 'unknown');
   const fused = Array.isArray(p.fused) && p.fused.length ? '+fused' : '';
   return backend === 'wasm' ? `wasm ${String(p.kernels ?? 'stock')}${p.kernels === 'native' ? fused : ''}` : backend;
+}
+
+/**
+ * For a report on records of the native kernel family retired in issue 42 (a kernelsLabel): what
+ * that means for a reader, in one sentence; null for any other label.
+ */
+export function retiredFamilyNote(label: string): string | null {
+  if (!label.startsWith('wasm native')) return null;
+  return `These models were made on the native kernel family retired in issue 42 (${label}: OpenBLAS's matrix products and the C library's expf and erff, whose bits differed by CPU); this version runs only the stock kernels, whose numbers are the same on every machine, so it reads these records as made but cannot remake them bit for bit: a new run of the study goes into a store of its own and gives other runs one by one; the claims, summaries over seeds, are what it checks.`;
 }
 
 /**

@@ -7,8 +7,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { backendInfo } from '../kernels/backend';
-import { activeKernels, fusedKernels, tf } from '../kernels/tf';
-import { blasKernels, libmKernels, stockCode } from '../kernels/native';
+import { tf } from '../kernels/tf';
+import { stockCode } from '../kernels/native';
 import { projectRoot } from '../io/project-root';
 import type { Provenance } from './format';
 
@@ -44,7 +44,7 @@ export function provenance(): Provenance {
     package: packageVersion(),
     node: process.version,
     backend: backendInfo().backend,
-    kernels: activeKernels(),
+    kernels: backendInfo().kernels,
     versions: {
       'tfjs-core': tf.version_core,
       '@tensorflow/tfjs-backend-wasm': installedVersion('@tensorflow/tfjs-backend-wasm'),
@@ -55,9 +55,6 @@ export function provenance(): Provenance {
     gitCommit: gitCommit(),
     platform: `${os.platform()}-${os.arch()}`,
     cpu: os.cpus()[0]?.model?.trim() ?? 'unknown',
-    blas: blasKernels(),
-    libm: libmKernels(),
-    fused: fusedKernels(),
     stockCode: stockCode(),
     cpus: os.cpus().length,
     createdAt: new Date().toISOString(),

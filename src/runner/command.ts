@@ -35,7 +35,6 @@ export type Opts = {
   'allow-id-lengths'?: boolean;
   replace?: boolean;
   'lock-stale'?: string;
-  'mix-kernels'?: boolean;
   seal?: boolean;
   checkpoint?: string;
   csv?: string;

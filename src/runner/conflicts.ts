@@ -88,43 +88,23 @@ export function checkCheckpointConflict(
   }
 }
 
-/** The kernel family in a BLAS description ("...; core Haswell" -> "Haswell"), or null when not recorded. */
-function blasCore(blas: unknown): string | null {
-  return typeof blas === 'string' ? (/; core (\S+)/.exec(blas)?.[1] ?? null) : null;
-}
-
 /**
- * The backend and kernels of the work already in a results folder (`label`, and the native
- * kernels' BLAS kernel family and C library where recorded), from the first record, checkpoint or
- * training checkpoint that says (records made before kernels were recorded: stock), or null for an
- * empty folder.
+ * The backend and kernels of the work already in a results folder (kernelsLabel), from the first
+ * record, checkpoint or training checkpoint that says (records made before kernels were recorded:
+ * stock), or null for an empty folder.
  */
-export function storeKernels(
-  folder: string,
-): { label: string; core: string | null; libm: string | null; file: string } | null {
+export function storeKernels(folder: string): { label: string; file: string } | null {
   if (!fs.existsSync(folder)) return null;
   for (const f of fs.readdirSync(folder).sort()) {
     const file = path.join(folder, f);
     try {
       if (RESULTS_NAME.test(f)) {
         const rec = JSON.parse(fs.readFileSync(file, 'utf8'));
-        if (rec?.provenance?.backend)
-          return {
-            label: kernelsLabel(rec.provenance),
-            core: blasCore(rec.provenance.blas),
-            libm: rec.provenance.libm ?? null,
-            file,
-          };
+        if (rec?.provenance?.backend) return { label: kernelsLabel(rec.provenance), file };
       } else if (/_seed\d+(\.partial)?\.ckpt$/.test(f)) {
         const { header } = readCheckpointHeader(file);
         const prov = header.meta.provenance as Provenance | undefined;
-        if (header.meta.backend)
-          return {
-            label: kernelsLabel({ ...header.meta, fused: prov?.fused }),
-            core: blasCore(prov?.blas),
-            libm: prov?.libm ?? null,
-            file,
-          };
+        if (header.meta.backend) return { label: kernelsLabel({ ...header.meta, fused: prov?.fused }), file };
       }
     } catch {
       /* unreadable files are dealt with by the run that meets them */
@@ -134,40 +114,22 @@ export function storeKernels(
 }
 
 /**
- * Refuses to add work made on other kernels (or another backend, or the native kernels on another
- * BLAS kernel family or C library) to a results folder: the same seed trains to a different model on each, so a
- * folder mixing them measures two things at once. `mixKernels` (--mix-kernels) allows it.
+ * Refuses to add work made on another backend's kernels (or work to a folder of the native family
+ * retired in issue 42) to a results folder: the same seed trains to a different model on each, so
+ * a folder mixing them would measure two things at once.
  */
-export function checkStoreKernels(folder: string, mixKernels = false): void {
-  if (mixKernels) return;
+export function checkStoreKernels(folder: string): void {
   const there = storeKernels(folder);
   if (!there) return;
-  const prov = provenance();
-  const now = kernelsLabel(prov);
-  const core = blasCore(prov.blas);
-  const differ =
-    there.label !== now
-      ? `${there.label}`
-      : there.core && core && there.core !== core
-        ? `${there.label} with OpenBLAS's ${there.core} kernels`
-        : null;
-  if (!differ) {
-    // The same kernels and family calling another C library's expf and erff (records without libm: not checked).
-    if (!there.libm || !prov.libm || there.libm === prov.libm) return;
-    throw new RunConflictError(
-      `${folder} holds work made on ${now} with ${there.libm}'s expf and erff (${path.basename(there.file)}), and this process calls ${prov.libm}'s: ` +
-        `they round differently, so the same seed trains to a different model on each; use another --results folder, run where the C library is ${there.libm}, or add --mix-kernels to mix them knowingly`,
-    );
-  }
-  const kind = there.label.split(' ')[1] ?? 'stock'; // stock, native or native+fused
-  const fused = kind === 'native' ? ' GCG_FUSED=off' : kind === 'native+fused' ? ' GCG_FUSED=on' : '';
-  const fix =
-    there.label !== now
-      ? `GCG_KERNELS=${kind.replace('+fused', '')}${fused}; GCG_BACKEND`
-      : `OPENBLAS_CORETYPE=${there.core}`;
+  const now = kernelsLabel(provenance());
+  if (there.label === now) return;
+  const retired = there.label.startsWith('wasm native');
+  const fix = retired
+    ? 'the native kernel family was retired in issue 42 and this version does not run it: use another --results folder'
+    : `use another --results folder, or run on ${there.label} (GCG_BACKEND=${there.label.split(' ')[0]})`;
   throw new RunConflictError(
-    `${folder} holds work made on ${differ} (${path.basename(there.file)}), and this process runs on ${now}${there.label === now ? ` with ${core} kernels` : ''}: ` +
-      `the same seed trains to a different model on each, so one folder must not mix them; use another --results folder, run with the same kernels (${fix}), or add --mix-kernels to mix them knowingly`,
+    `${folder} holds work made on ${there.label} (${path.basename(there.file)}), and this process runs on ${now}: ` +
+      `the same seed trains to a different model on each, so one folder must not mix them; ${fix}`,
   );
 }
 

@@ -45,8 +45,6 @@ export interface RunOptions {
   replace?: boolean;
   /** Minutes without a heartbeat after which another machine's lock on this run may be taken over. */
   lockStaleMinutes?: number;
-  /** Allow work on other kernels or another backend than the folder's (default: refuse; see checkStoreKernels). */
-  mixKernels?: boolean;
   log?: (line: string) => void;
 }
 
@@ -118,7 +116,7 @@ export function prepareRun(opts: RunOptions, log: (line: string) => void): Prepa
       log(`warning: ${paths.results} ${existing.reason}; moved aside to ${setAside(paths.results)}, the run is redone`);
     }
     if (!opts.replace) checkRunConflicts(dir, preset, task, seed, cfg);
-    checkStoreKernels(folder, opts.mixKernels);
+    checkStoreKernels(folder);
     const reused = reuseCheckpoint(paths.checkpoint, cfg, { preset, task, seed }, log);
     if (reused) log(`${task} seed ${seed}: reusing trained checkpoint ${paths.checkpoint}`);
     return { paths, lock, reused: reused ?? undefined };

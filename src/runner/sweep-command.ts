@@ -21,7 +21,7 @@ export interface SweepStudy {
   unit: string;
   gridName: string;
   jobs(grid: SweepGrid, opts: Opts): SweepJob[];
-  checkKernels?(jobs: SweepJob[], preset: PresetName, mixKernels: boolean | undefined): void;
+  checkKernels?(jobs: SweepJob[], preset: PresetName): void;
 }
 
 /** The grid a sweep's options name. */
@@ -90,7 +90,7 @@ export async function runSweep(opts: Opts, study: SweepStudy | null = null): Pro
   const dir = checkOutputDir('--results', opts.results);
   for (const d of new Set(chosen.map((j) => path.join(j.dir, preset)))) checkOutputDir('--results', d);
   console.log(describeBackend(await initBackend()));
-  study?.checkKernels?.(jobs, preset, opts['mix-kernels']);
+  study?.checkKernels?.(jobs, preset);
   const s = await sweep({
     ...grid,
     ...(study ? { jobs } : {}),
@@ -102,7 +102,6 @@ export async function runSweep(opts: Opts, study: SweepStudy | null = null): Pro
     allowIdLengths: opts['allow-id-lengths'],
     replace: opts.replace,
     lockStaleMinutes,
-    mixKernels: opts['mix-kernels'],
   });
   console.log(
     `sweep finished: ${s.done} done, ${s.skipped} already there, ${s.elsewhere.length} in progress elsewhere, ${s.failed.length} failed, in ${(s.wallMs / 1000).toFixed(1)} s` +

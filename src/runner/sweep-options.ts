@@ -15,6 +15,5 @@ export function sweepOptions(grid: 'sizes' | 'replicas'): string[] {
     'allow-id-lengths',
     'replace',
     'lock-stale',
-    'mix-kernels',
   ];
 }

@@ -71,8 +71,6 @@ export interface SweepOptions {
   replace?: boolean;
   /** Minutes without a heartbeat after which another machine's lock may be taken over. */
   lockStaleMinutes?: number;
-  /** Allow runs on other kernels or another backend than the folder's (default: refuse). */
-  mixKernels?: boolean;
   log?: (line: string) => void;
 }
 
@@ -182,7 +180,7 @@ export async function sweep(opts: SweepOptions): Promise<SweepSummary> {
   const folders = new Set(pending.map((j) => path.join(j.dir, opts.preset)));
   if (pending.length && opts.sizes && !opts.jobs)
     for (const size of SIZES) folders.add(path.join(opts.dir, size, opts.preset));
-  for (const d of folders) checkStoreKernels(d, opts.mixKernels);
+  for (const d of folders) checkStoreKernels(d);
   const skipped = jobs.length - pending.length;
   const which =
     opts.index === undefined ? `${jobs.length} runs` : `job ${opts.index} of ${units.length} (${batchName(jobs)})`;
@@ -287,7 +285,6 @@ export async function sweep(opts: SweepOptions): Promise<SweepSummary> {
       if (opts.replace) args.push('--replace');
       if (opts.lockStaleMinutes !== undefined) args.push('--lock-stale', String(opts.lockStaleMinutes));
       if (opts.allowIdLengths) args.push('--allow-id-lengths');
-      if (opts.mixKernels) args.push('--mix-kernels');
       // Each worker's own output (training checks, phases) goes to <task>_seed<seed>.log beside its results (a batch's: <task>_seeds<a>_<b>...log).
       const paths = runPaths(job.dir, opts.preset, job.task, job.seed);
       const logFile =

@@ -2,7 +2,7 @@
  * Adam as PyTorch has it (beta1 0.9, beta2 0.999, eps 1e-8), its state saved and restored exactly,
  * for one model (keyed like model.params) or K stacked models (one row per model).
  */
-import { fusedActive, stockFusedActive, tf } from '../kernels/tf';
+import { nativeActive, tf } from '../kernels/tf';
 import { AdamInternals, fusedAdamApply } from '../kernels/fused';
 import type { Transformer } from '../model/model';
 import type { StackedModel } from '../model/stacked';
@@ -18,11 +18,10 @@ export interface AdamState {
 export function makeOptimizer(settings: { lr: number; adamEps: number }): tf.Optimizer {
   // PyTorch's Adam defaults: beta1 0.9, beta2 0.999, eps 1e-8 (set explicitly: tfjs defaults to 1e-7).
   const optimizer = tf.train.adam(settings.lr, 0.9, 0.999, settings.adamEps);
-  // On the native kernels each parameter's update is one call (src/kernels/fused.ts), the same bits.
+  // On the native kernels each parameter's update is one call (src/kernels/fused.ts) with the
+  // composed ops' roundings: the same bits.
   const composed = optimizer.applyGradients.bind(optimizer);
-  // So on the stock kernels computed natively: the update's roundings are the composed ops' own.
-  optimizer.applyGradients = (grads) =>
-    fusedActive() || stockFusedActive() ? fusedAdamApply(optimizer, grads) : composed(grads);
+  optimizer.applyGradients = (grads) => (nativeActive() ? fusedAdamApply(optimizer, grads) : composed(grads));
   return optimizer;
 }
 

@@ -21,7 +21,7 @@ export async function runComplexityReport(opts: Opts): Promise<number> {
     .map((s) => s.trim())
     .filter(Boolean);
   for (const s of stores) resultsToRead(s);
-  const { records, rejected, duplicates, folders } = loadStores(stores, preset, { mixKernels: opts['mix-kernels'] });
+  const { records, rejected, duplicates, folders } = loadStores(stores, preset);
   warnRejected(rejected);
   for (const d of duplicates) console.error(`note: ${d} is also in an earlier store: the earlier one is used`);
   if (!records.length)

@@ -13,8 +13,8 @@ export const complexityStudy: Study = {
       doc: `COMPLEXITY.md and figures/complexity/: rho against task complexity, depth
             and width, with trend tests, from the records in --results (comma-separated stores; each
             <store>/<preset>/ and <store>/<size>/<preset>/; default results/complexity); every model
-            trained on one kernel family (--mix-kernels to read a mix)`,
-      options: ['preset', 'results', 'report', 'fig-dir', 'mix-kernels'],
+            trained on one kernel family (a mix is refused)`,
+      options: ['preset', 'results', 'report', 'fig-dir'],
       defaults: { report: 'COMPLEXITY.md', results: path.join('results', 'complexity') },
       load: async () => (await import('./commands')).runComplexityReport,
     },

@@ -10,14 +10,13 @@ import { checkOneFamily } from './numbers';
 /**
  * Every record of a preset in these stores: `<store>/<preset>/` and `<store>/<size>/<preset>/`
  * (folders: those holding records). The first store wins a (task, size, seed) found twice. Refused
- * when the models were trained on different kernel families (records/format.ts trainedOn), unless
- * `mixKernels`: the same seed trains to a different model on each, so a trend across cells of
- * different families would measure the kernels with the tasks.
+ * when the models were trained on different kernel families (records/format.ts trainedOn): the same
+ * seed trains to a different model on each, so a trend across cells of different families would
+ * measure the kernels with the tasks.
  */
 export function loadStores(
   stores: readonly string[],
   preset: string,
-  opts: { mixKernels?: boolean } = {},
 ): { records: RunRecord[]; rejected: RejectedFile[]; duplicates: string[]; folders: string[] } {
   const records: RunRecord[] = [];
   const rejected: RejectedFile[] = [];
@@ -45,6 +44,6 @@ export function loadStores(
       }
     }
   }
-  if (!opts.mixKernels) checkOneFamily(records);
+  checkOneFamily(records);
   return { records, rejected, duplicates, folders };
 }

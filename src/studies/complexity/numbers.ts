@@ -63,7 +63,7 @@ export function checkOneFamily(records: readonly RunRecord[]): void {
   if (!mix) return;
   throw new ConfigError(
     `--results: the models were trained on ${mix.families} kernel families (${mix.words}); the same seed trains to a different model on each, so one study must not mix them: ` +
-      'allowed: stores of one family (the committed complexity study: wasm native with GCG_FUSED=off, as scripts/complexity.sh runs it), or --mix-kernels to read them together knowingly',
+      'allowed: stores of one family (the committed complexity study: wasm native, the family retired in issue 42; a new study: wasm stock, in stores of its own)',
   );
 }
 
@@ -118,7 +118,7 @@ export interface ComplexityStudy {
   trends: PairTrend[];
   /** Sum over the records of recorded training and analysis time, hours. */
   computeHours: { train: number; analysis: number };
-  /** The kernel families the models were trained on (records/format.ts trainedOn): one, unless loaded with mixKernels. */
+  /** The kernel families the models were trained on (records/format.ts trainedOn): one (loadStores refuses a mix; a study built in code may hold more). */
   kernels: string[];
   /** Records of the measures study among them (their provenance is the measuring run's; their training time the source run's). */
   remeasured: number;

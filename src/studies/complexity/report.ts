@@ -4,6 +4,7 @@
  * number in it is computed from the records of the stores it names.
  */
 import { getTask } from '../../tasks';
+import { retiredFamilyNote } from '../../records/format';
 import {
   axisCells,
   Cell,
@@ -185,11 +186,13 @@ export function complexityAnswer(s: ComplexityStudy): string {
   return out.join(' ');
 }
 
-/** Which kernels the models were trained on: one family (the report refuses a mix unless told), or the mix said plainly. */
+/** Which kernels the models were trained on: one family (loadStores refuses a mix), or the mix said plainly. */
 function kernelsSentence(s: ComplexityStudy): string {
-  if (s.kernels.length <= 1)
-    return `Every model was trained on one kernel family (${s.kernels[0] ?? '–'}), so the trends compare tasks and sizes, not kernels (the same seed trains to a different model on another family: STABILITY.md).`;
-  return `**The models were trained on ${s.kernels.length} kernel families (${s.kernels.join(', ')}; read with --mix-kernels): a trend across cells of different families mixes the kernels' effect into it.**`;
+  if (s.kernels.length <= 1) {
+    const retired = retiredFamilyNote(s.kernels[0] ?? '');
+    return `Every model was trained on one kernel family (${s.kernels[0] ?? '–'}), so the trends compare tasks and sizes, not kernels (the same seed trains to a different model on another family: STABILITY.md).${retired ? ` ${retired}` : ''}`;
+  }
+  return `**The models were trained on ${s.kernels.length} kernel families (${s.kernels.join(', ')}): a trend across cells of different families mixes the kernels' effect into it.**`;
 }
 
 export function complexityReport(s: ComplexityStudy, opts: { figures?: string[]; sources?: string[] } = {}): string {

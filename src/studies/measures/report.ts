@@ -170,7 +170,7 @@ The paper compares one cheap measure, G (Eq. 1), with one causal measure, C (Eq.
           ...s.tasks.map((t) => f2(s.totalSeconds[t])),
         ],
       ],
-    )}\n\nCosts are the wall seconds each record took, averaged over its task's runs (the records' provenance names the machine's cores, the backend and the kernels; other processes sharing the cores inflate all measures alike, so compare measures with each other). Measures that share passes show only their own extra time: C carries mean ablation's passes and C-CE reads the same ones; each ablation's exact-match measure carries the passes its cross-entropy measure reads; weightGradNorm and taylor each take one backward pass per batch; G's time includes Eq. 1's gradient passes.`,
+    )}\n\nCosts are the wall seconds each record took, averaged over its task's runs (the records' provenance names the machine's cores, the backend and the kernels; other processes sharing the cores inflate all measures alike, so compare measures with each other). Measures that share passes show only their own extra time: C carries mean ablation's passes and C-CE reads the same ones; each ablation's exact-match measure carries the passes its cross-entropy measure reads; the gradient measures scored on one shared forward and backward pass per batch (weightGradNorm, taylor, maskGradient, attributionPatching) show its time under the first of them computed and about 0 under the others; G's time includes Eq. 1's gradient passes.`,
   );
 
   for (const t of s.tasks) {

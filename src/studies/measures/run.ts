@@ -20,7 +20,7 @@ import { makeDir, writeFileAtomic } from '../../io/files';
 import { sealRecord } from '../../records/record-check';
 import { InterruptedError } from '../../base/stop';
 import { RunLock, RunLockedError } from '../../io/lock';
-import { withKernels } from '../../kernels/native';
+import { checkRedoable } from '../../kernels/native';
 import { KernelsName } from '../../kernels/tf';
 import { formatDuration } from '../../base/progress';
 import { provenance } from '../../records/provenance';
@@ -133,19 +133,18 @@ function remeasure(rec: RunRecord, cfg: ExperimentConfig, opts: StudyOptions, lo
     log(
       `${rec.task} seed ${rec.seed}: ${src.checkpoint} is not there: retraining with the record's settings on ${trainingKernels} kernels`,
     );
+    checkRedoable(trainingKernels, `${src.results}'s model`);
     const lock = RunLock.acquire(src.lock, { staleMinutes: opts.lockStaleMinutes });
     try {
-      ({ model } = withKernels(trainingKernels, () =>
-        trainToCheckpoint({
-          task: rec.task,
-          seed: rec.seed,
-          preset: rec.preset,
-          cfg: rec.config,
-          checkpoint: src.checkpoint,
-          partial: src.partial,
-          log,
-        }),
-      ));
+      ({ model } = trainToCheckpoint({
+        task: rec.task,
+        seed: rec.seed,
+        preset: rec.preset,
+        cfg: rec.config,
+        checkpoint: src.checkpoint,
+        partial: src.partial,
+        log,
+      }));
     } finally {
       lock.release();
     }

@@ -5,6 +5,7 @@
  * reversal-vs-sorting test with replicas nested in seeds. Every number is computed from records.
  */
 import { getTask } from '../../tasks';
+import { retiredFamilyNote } from '../../records/format';
 import { f2, f3, ivs, pct, table } from '../../report/markdown';
 import { replicaName } from '../../settings/replica';
 import { ROBUST_SHARE } from './numbers';
@@ -355,7 +356,7 @@ export function stabilityReport(
     'node dist/src/cli.js stability-report                 # this file and figures/stability/',
     '```',
     '',
-    `Runs on the native kernels are bit for bit reproducible on one machine; another CPU picks other OpenBLAS kernels and trains other models (README), so its runs differ one by one while the study's distributions should not. The notebook \`notebooks/11-stability.ipynb\` reads the same records.`,
+    `${retiredFamilyNote(s.kernelsLabel) ?? 'Runs on the stock kernels are bit for bit the same on every machine.'} The notebook \`notebooks/11-stability.ipynb\` reads the same records.`,
     '',
   );
   return out.join('\n');

@@ -79,11 +79,11 @@ export function stabilityJobs(g: StabilityGrid): SweepJob[] {
 }
 
 /** Every replica folder of the study (the grid's and any other already in its store) against this process's kernels: one study, one kernel family (before any work). */
-export function checkStudyKernels(jobs: readonly SweepJob[], preset: PresetName, mixKernels = false): void {
+export function checkStudyKernels(jobs: readonly SweepJob[], preset: PresetName): void {
   const folders = new Set(jobs.map((j) => path.join(j.dir, preset)));
   for (const root of new Set(jobs.map((j) => path.dirname(j.dir)))) {
     if (fs.existsSync(root))
       for (const f of fs.readdirSync(root).sort()) if (REPLICA_FOLDER.test(f)) folders.add(path.join(root, f, preset));
   }
-  for (const d of folders) checkStoreKernels(d, mixKernels);
+  for (const d of folders) checkStoreKernels(d);
 }
