@@ -14,7 +14,7 @@ import { figure1 } from '../report/figures';
 import { formatTable } from '../report/frames';
 import { runOne, RunOptions } from '../runner/run';
 import { readRecord, runPaths } from '../records/store';
-import { RunRecord } from '../records/format';
+import { kernelsLabel, RunRecord } from '../records/format';
 
 /** The paper's analysis without the extras this project adds (protocol variants, noise-floor redraws): minutes, not ten. */
 export const DEMO_OVERRIDES = ['analysis.variants=false', 'analysis.redraws=0'];
@@ -93,9 +93,11 @@ export function describeDemo(record: RunRecord): string[] {
       lines.push(
         `against the committed run (results/${record.preset}/${record.task}_seed${record.seed}.json, made on ${where(committed)}; this one on ${where(record)}): ` +
           `max |difference| in G ${diff('G').toExponential(1)}, in C ${diff('C').toExponential(1)}` +
-          ((committed.provenance.kernels ?? 'stock') !== (record.provenance.kernels ?? 'stock')
-            ? ' (other kernels round differently; GCG_KERNELS=stock reproduces it bit for bit)'
-            : ''),
+          (kernelsLabel(committed.provenance) === kernelsLabel(record.provenance)
+            ? ''
+            : kernelsLabel(committed.provenance).startsWith('wasm native')
+              ? ' (other kernels round differently: that run was made on the native kernel family retired in issue 42, which this version does not run)'
+              : ` (other kernels round differently; GCG_BACKEND=${committed.provenance.backend} reproduces it bit for bit)`),
       );
     }
   }
