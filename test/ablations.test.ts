@@ -24,25 +24,17 @@ import { Patch } from '../src/model/patches';
 import { Component, componentHook, componentPatch } from '../src/model/hooks';
 import { Rng } from '../src/base/rng';
 import { Example, makeBatch, sampleExamples } from '../src/tasks';
-import { trainRun } from '../src/runner/training';
-import { setupBackend, tinyConfig } from './helpers';
+import { ABLATION_CFG, ablationFixture, setupBackend } from './helpers';
 
-const cfg = tinyConfig({
-  model: { dModel: 32, dFF: 64, positions: 'learned' },
-  data: { minLen: 2, maxLen: 3 },
-  train: { batchSize: 32, evalEvery: 50, evalSamples: 128, maxSteps: 600 },
-  analysis: { gradBatches: 1, gradBatchSize: 24, meanBatches: 2, evalSamples: 40, idLength: 3 },
-});
-const N = 3;
+const cfg = ABLATION_CFG;
+let N: number;
 let model: Transformer;
 let ctx: ImportanceContext;
 let evalSet: Example[];
 
 before(async () => {
   await setupBackend();
-  model = trainRun({ task: 'reverse', seed: 2, cfg, progress: false }).model; // trained to 90% (or 600 steps): ablations move the loss and flip sequences
-  evalSet = sampleExamples('reverse', cfg.analysis.evalSamples, new Rng(2, 'ood-eval'), N);
-  ctx = new ImportanceContext({ model, task: 'reverse', length: N, cfg: cfg.analysis, seed: 2, evalSet });
+  ({ N, model, ctx, evalSet } = ablationFixture());
 });
 
 /** Each sequence on its own: exact match and cross-entropy under `patchesOf(i)`. */

@@ -10,6 +10,10 @@ import { Transformer } from '../src/model/model';
 import { provenance } from '../src/records/provenance';
 import { DeepPartial, ExperimentConfig } from '../src/settings/config';
 import { getConfig } from '../src/settings/validate';
+import { ImportanceContext } from '../src/analysis/context';
+import { Rng } from '../src/base/rng';
+import { sampleExamples } from '../src/tasks';
+import { trainRun } from '../src/runner/training';
 
 /** The default backend (or GCG_BACKEND's); every test file calls this first. */
 export async function setupBackend(force?: BackendName) {
@@ -25,6 +29,30 @@ export function tinyConfig(overrides: DeepPartial<ExperimentConfig> = {}): Exper
     train: { ...base.train, ...overrides.train },
     analysis: { ...base.analysis, ...overrides.analysis },
   });
+}
+
+/** The ablation tests' tiny model: reversal at 2-3 digits, learned positions, trained to 90% or 600 steps. */
+export const ABLATION_CFG = tinyConfig({
+  model: { dModel: 32, dFF: 64, positions: 'learned' },
+  data: { minLen: 2, maxLen: 3 },
+  train: { batchSize: 32, evalEvery: 50, evalSamples: 128, maxSteps: 600 },
+  analysis: { gradBatches: 1, gradBatchSize: 24, meanBatches: 2, evalSamples: 40, idLength: 3 },
+});
+
+/** ABLATION_CFG's model (seed 2: ablations move its loss and flip sequences), its fixed OOD evaluation set at length 3 and a context on them. */
+export function ablationFixture() {
+  const N = 3;
+  const model = trainRun({ task: 'reverse', seed: 2, cfg: ABLATION_CFG, progress: false }).model;
+  const evalSet = sampleExamples('reverse', ABLATION_CFG.analysis.evalSamples, new Rng(2, 'ood-eval'), N);
+  const ctx = new ImportanceContext({
+    model,
+    task: 'reverse',
+    length: N,
+    cfg: ABLATION_CFG.analysis,
+    seed: 2,
+    evalSet,
+  });
+  return { N, model, evalSet, ctx };
 }
 
 /** Largest absolute difference between two equally long arrays. */

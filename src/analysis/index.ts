@@ -7,3 +7,4 @@ export * from './measures';
 export * from './ood';
 export * from './prune';
 export * from './pipeline';
+export * from './joint';

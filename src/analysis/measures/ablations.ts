@@ -66,26 +66,43 @@ export function ablationEffectsOf(
   ctx: ImportanceContext,
   draws: ((c: Component, k: number) => Patch)[],
 ): Record<string, AblationEffect> {
+  const out: Record<string, AblationEffect> = {};
+  for (const c of ctx.components)
+    out[c.id] = patchedEffect(
+      ctx,
+      c.layer,
+      draws.map((patchOf) => (k: number) => [patchOf(c, k)]),
+    );
+  return out;
+}
+
+/**
+ * The effect of the patches `draws[r](k)` (one function per draw r, the patches of evaluation batch
+ * k; the first patched block `first`), scored against the unablated model on the same sequences:
+ * per sequence, the exact-match and cross-entropy differences averaged over draws. One component's
+ * (ablationEffectsOf) or a set's (src/analysis/joint.ts) alike.
+ */
+export function patchedEffect(
+  ctx: ImportanceContext,
+  first: number,
+  draws: ((k: number) => Patch[])[],
+): AblationEffect {
   const cache = ctx.evalResiduals();
   const base = ctx.memo('evalScores', () => cache.scoresFrom(0)); // the unablated model, once per context
   const n = base.correct.length;
-  const out: Record<string, AblationEffect> = {};
-  for (const c of ctx.components) {
-    const runs: SequenceScores[] = draws.map((patchOf) => cache.scoresFrom(c.layer, (k) => [patchOf(c, k)]));
-    const dAcc = new Float64Array(n);
-    const dCe = new Float64Array(n);
-    for (const r of runs) {
-      for (let i = 0; i < n; i++) {
-        dAcc[i] += (Number(base.correct[i]) - Number(r.correct[i])) / runs.length;
-        dCe[i] += (r.loss[i] - base.loss[i]) / runs.length;
-      }
+  const runs: SequenceScores[] = draws.map((patchesOf) => cache.scoresFrom(first, patchesOf));
+  const dAcc = new Float64Array(n);
+  const dCe = new Float64Array(n);
+  for (const r of runs) {
+    for (let i = 0; i < n; i++) {
+      dAcc[i] += (Number(base.correct[i]) - Number(r.correct[i])) / runs.length;
+      dCe[i] += (r.loss[i] - base.loss[i]) / runs.length;
     }
-    // Eq. 2's form for the estimate (base accuracy minus ablated accuracy), as the paper's C is computed.
-    const acc = accOf(base) - runs.reduce((a, r) => a + accOf(r), 0) / runs.length;
-    const ce = runs.reduce((a, r) => a + meanLoss(r), 0) / runs.length - meanLoss(base);
-    out[c.id] = { acc, accCI: pairedInterval(acc, dAcc), ce, ceCI: pairedInterval(ce, dCe) };
   }
-  return out;
+  // Eq. 2's form for the estimate (base accuracy minus ablated accuracy), as the paper's C is computed.
+  const acc = accOf(base) - runs.reduce((a, r) => a + accOf(r), 0) / runs.length;
+  const ce = runs.reduce((a, r) => a + meanLoss(r), 0) / runs.length - meanLoss(base);
+  return { acc, accCI: pairedInterval(acc, dAcc), ce, ceCI: pairedInterval(ce, dCe) };
 }
 
 /** The width of component c's output: d_head for a head, d_model for an MLP. */
