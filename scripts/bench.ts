@@ -32,6 +32,8 @@
  *   measures_s=...      every measure of the measures study (src/studies/measures/run.ts) on the same model;
  *                       measures_torch_steps=... it in PyTorch steps (measures_s / torch_step_ms);
  *                       then measures_<phase>_s per phase (those of 0.05 s or more)
+ *   joint_pairs_s=..., joint_set_s=... issue 43's joint ablations on the same model: all 190 pairs
+ *                       (C(i, j)), and one set (each layer's heads and components), seconds
  *   sweep_paper_20_min=..., sweep_paper_20_batched_min=... the projected wall time of the paper's
  *                       20-run sweep (reversal and sorting, 10 seeds) on 2 cores: the committed runs'
  *                       steps (+10% for the stopping checks) at train_step_ms (one run per worker) or
@@ -39,7 +41,7 @@
  *                       analyses at analysis_s, over 2 workers. A projection from measured parts.
  *
  * Options: --steps N (timed steps, default 30), --rounds R (default 3), --no-torch, --no-analysis,
- * --no-measures, --checkpoint FILE, --one (only the default backend's step: what each side-by-side
+ * --no-measures, --no-joint, --checkpoint FILE, --one (only the default backend's step: what each side-by-side
  * process runs).
  */
 import { spawnSync } from 'node:child_process';
@@ -47,7 +49,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describeBackend, initBackend } from '../src/kernels/backend';
 import { nativeActive, tf, withoutFused } from '../src/kernels/tf';
-import { analyzeModel } from '../src/analysis/pipeline';
+import { analyzeModel, oodEvalSet } from '../src/analysis/pipeline';
+import { ImportanceContext } from '../src/analysis/context';
+import { ablationEffects } from '../src/analysis/measures';
+import { jointVsAdditive, namedSets, pairInteractions } from '../src/analysis/joint';
 import { loadCheckpoint } from '../src/records/checkpoint';
 import { PAPER_SEEDS } from '../src/settings/config';
 import { getConfig } from '../src/settings/validate';
@@ -275,6 +280,38 @@ async function main() {
     if (torchMs !== null) console.log(`measures_torch_steps=${Math.round((measuresS * 1000) / torchMs)}`);
     for (const [phase, ms] of Object.entries(all))
       if (ms >= 50) console.log(`measures_${phase}_s=${(ms / 1000).toFixed(1)}`);
+  }
+  if (!args.includes('--no-joint')) {
+    // Issue 43's joint ablations on one model at OOD length 10 (one pass a set, from its first patched block).
+    const m = file ? loadCheckpoint(file).model : Transformer.init(cfg.model, 0);
+    try {
+      const ctx = new ImportanceContext({
+        model: m,
+        task: 'sort',
+        length: 10,
+        cfg: cfg.analysis,
+        seed: 42,
+        evalSet: oodEvalSet('sort', 10, 42, cfg.analysis.evalSamples),
+      });
+      ablationEffects(ctx, 'mean'); // the single effects (C), timed in analysis_C_s
+      let t = performance.now();
+      const pairs = pairInteractions(ctx);
+      console.log(`joint_pairs_s=${((performance.now() - t) / 1000).toFixed(1)} joint_pairs=${pairs.length}`);
+      const sets = Object.values(
+        namedSets(
+          ctx.components,
+          ctx.components.map(() => 'Aligned'),
+        ),
+      );
+      t = performance.now();
+      jointVsAdditive(ctx, sets);
+      const perSet = (performance.now() - t) / 1000 / sets.length;
+      console.log(
+        `joint_set_s=${perSet.toFixed(2)} (each layer's heads and components; a 200-draw null per size costs 200x)`,
+      );
+    } finally {
+      m.dispose();
+    }
   }
   // The paper sweep's 20 runs: their committed steps at today's step times, analyses at analysis_s, on 2 workers.
   const paperRuns = loadRecords(committedResultsDir(), 'paper').filter(
