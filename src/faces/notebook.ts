@@ -319,7 +319,7 @@ export function trainedRun(
   });
   if (!fs.existsSync(paths.checkpoint)) {
     // The record's kernels too (committed results: stock), so that the weights are the ones it analysed.
-    checkRedoable(record.provenance.kernels === 'native' ? 'native' : 'stock', `${paths.results}'s model`);
+    checkRedoable(record.provenance.kernels, `${paths.results}'s model`);
     log(
       `${paths.checkpoint} is not there: retraining ${opts.task} seed ${opts.seed} with the record's settings on stock kernels`,
     );

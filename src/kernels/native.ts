@@ -18,7 +18,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { addonPath, requireAddon } from '../io/addon';
 import { ConfigError } from '../settings/config';
-import { KernelsName, setNativeActive } from './tf';
+import { setNativeActive } from './tf';
 import { WasmBackendInternals, Addon } from './addon-api';
 import { bindAddon, NATIVE_KERNELS, OWN_KERNELS, simdPath, stockKernels } from './wasm-kernels';
 
@@ -185,7 +185,7 @@ export function nativeAddonLoads(): true | string {
  * Refuses, before any work, to redo `what` bit for bit on kernels this version no longer runs:
  * a record made on the retired native family (every other record's kernels run here).
  */
-export function checkRedoable(kernels: KernelsName | undefined, what: string): void {
+export function checkRedoable(kernels: string | undefined, what: string): void {
   if (kernels === 'native')
     throw new ConfigError(
       `${what} was made on the native kernel family retired in issue 42 (OpenBLAS products, the C library's expf and erff), which this version does not run, so it cannot be redone bit for bit; its record stands as made (a checkout from before issue 42 can redo it on the CPU it was made on)`,
