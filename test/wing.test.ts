@@ -78,7 +78,7 @@ test('a new study is one folder and one registry line: its command, option, help
         "import { stabilityStudy } from '../studies/stability';",
         "import { stabilityStudy } from '../studies/stability';\nimport { toyStudy } from '../studies/toy';",
       )
-      .replace('measuresStudy, complexityStudy]', 'measuresStudy, complexityStudy, toyStudy]');
+      .replace('complexityStudy, redundancyStudy]', 'complexityStudy, redundancyStudy, toyStudy]');
     assert.notEqual(after, before);
     fs.writeFileSync(list, after);
 

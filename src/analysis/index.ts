@@ -8,3 +8,5 @@ export * from './ood';
 export * from './prune';
 export * from './pipeline';
 export * from './joint';
+export * from './set-passes';
+export * from './redundancy';

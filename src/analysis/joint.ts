@@ -4,15 +4,16 @@
  * exact-match drop on the run's fixed OOD evaluation set, with the cross-entropy increase beside
  * it), against its additive prediction, the sum of the members' single effects; pairwise
  * interactions C(i, j) - C(i) - C(j); and the random sets of a given size (or of a given set's
- * layer make-up) that serve as the null. Every set is one pass from its first patched block over
- * the cached residual stream (the same numbers as a full pass; tested), with the ablation values
- * the single-component measures use (ctx.means() for `mean`).
+ * layer make-up) that serve as the null. The sets share passes (set-passes.ts: the same numbers
+ * as a full pass with each set's patches; tested), with the ablation values the single-component
+ * measures use (ctx.means() for `mean`).
  */
 import { tf } from '../kernels/tf';
 import { Rng } from '../base/rng';
-import { Component, componentPatch } from '../model/hooks';
+import { Component } from '../model/hooks';
 import type { ImportanceContext } from './context';
-import { AblationEffect, ablationEffects, patchedEffect } from './measures/ablations';
+import { AblationEffect, ablationEffects, effectOfScores } from './measures/ablations';
+import { setScores } from './set-passes';
 import type { ComponentClass } from './ranks';
 
 /** The ablations a set can be removed by: the pooled mean (Eq. 2's) or zero. */
@@ -31,24 +32,41 @@ function membersOf(ctx: ImportanceContext, ids: readonly string[]): Component[] 
   return ctx.components.filter((c) => ids.includes(c.id));
 }
 
-/** The effect of ablating the components `ids` together (exact-match drop and cross-entropy increase, each with its 95% interval over sequences). */
+/**
+ * The effect of ablating each set of `sets` (component ids) together: exact-match drop and
+ * cross-entropy increase, each with its 95% interval over sequences, in the order given. All sets
+ * share passes (set-passes.ts); `onBatch` reports progress per evaluation batch.
+ */
+export function jointEffects(
+  ctx: ImportanceContext,
+  sets: readonly (readonly string[])[],
+  ablation: JointAblation = 'mean',
+  onBatch?: (done: number, batches: number) => void,
+): AblationEffect[] {
+  const members = sets.map((ids) => membersOf(ctx, ids));
+  const values = new Map<string, tf.Tensor>(); // made here, outside the passes' tidy scopes
+  for (const c of new Set(members.flat()))
+    values.set(
+      c.id,
+      ablation === 'mean'
+        ? tf.tensor1d(ctx.means()[c.id]) // [d]
+        : tf.zeros([c.kind === 'head' ? ctx.model.dHead : ctx.model.cfg.dModel]),
+    );
+  const valueOf = (c: Component) => values.get(c.id)!;
+  try {
+    return setScores(ctx, members, valueOf, onBatch).map((run) => effectOfScores(ctx, [run]));
+  } finally {
+    for (const v of values.values()) v.dispose();
+  }
+}
+
+/** The effect of ablating the components `ids` together (one set of jointEffects). */
 export function jointEffect(
   ctx: ImportanceContext,
   ids: readonly string[],
   ablation: JointAblation = 'mean',
 ): AblationEffect {
-  const members = membersOf(ctx, ids);
-  const values = members.map((c) =>
-    ablation === 'mean'
-      ? tf.tensor1d(ctx.means()[c.id]) // [d]
-      : tf.zeros([c.kind === 'head' ? ctx.model.dHead : ctx.model.cfg.dModel]),
-  );
-  try {
-    const patches = members.map((c, i) => componentPatch(c, values[i]));
-    return patchedEffect(ctx, Math.min(...members.map((c) => c.layer)), [() => patches]);
-  } finally {
-    for (const v of values) v.dispose();
-  }
+  return jointEffects(ctx, [ids], ablation)[0];
 }
 
 /** A set's joint effect beside its additive prediction (the sum of the members' single effects) and their ratio. */
@@ -69,10 +87,10 @@ export function jointVsAdditive(
   ablation: JointAblation = 'mean',
 ): JointVsAdditive[] {
   const single = ablationEffects(ctx, ablation);
-  return sets.map((ids) => {
-    const joint = jointEffect(ctx, ids, ablation).acc;
+  const joint = jointEffects(ctx, sets, ablation);
+  return sets.map((ids, k) => {
     const predicted = ids.reduce((a, id) => a + single[id].acc, 0);
-    return { ids: [...ids], joint, predicted, ratio: predicted === 0 ? NaN : joint / predicted };
+    return { ids: [...ids], joint: joint[k].acc, predicted, ratio: predicted === 0 ? NaN : joint[k].acc / predicted };
   });
 }
 
@@ -87,13 +105,18 @@ export function pairInteractions(
 ): { a: string; b: string; interaction: number }[] {
   const single = ablationEffects(ctx, ablation);
   const cs = ctx.components;
-  const out: { a: string; b: string; interaction: number }[] = [];
-  for (let i = 0; i < cs.length; i++)
-    for (let j = i + 1; j < cs.length; j++) {
-      const both = jointEffect(ctx, [cs[i].id, cs[j].id], ablation).acc;
-      out.push({ a: cs[i].id, b: cs[j].id, interaction: both - single[cs[i].id].acc - single[cs[j].id].acc });
-    }
-  return out;
+  const pairs: [Component, Component][] = [];
+  for (let i = 0; i < cs.length; i++) for (let j = i + 1; j < cs.length; j++) pairs.push([cs[i], cs[j]]);
+  const both = jointEffects(
+    ctx,
+    pairs.map(([a, b]) => [a.id, b.id]),
+    ablation,
+  );
+  return pairs.map(([a, b], k) => ({
+    a: a.id,
+    b: b.id,
+    interaction: both[k].acc - single[a.id].acc - single[b.id].acc,
+  }));
 }
 
 /**

@@ -185,6 +185,13 @@ export class ResidCache {
     return { correct, loss: Float64Array.from(loss) };
   }
 
+  /** The unpatched residual stream entering block `layer` for evaluation batch k ([batch, pos, d_model]; owned by the cache). */
+  residual(k: number, layer: number): tf.Tensor {
+    const b = this.build()[k];
+    if (!b || !b.resid[layer]) throw new Error(`residual: no batch ${k} or block ${layer} in this cache`);
+    return b.resid[layer];
+  }
+
   /** The batches the examples are evaluated in (contiguous layout, batchSize each). */
   batchList(): Batch[] {
     return this.build().map((b) => b.batch);

@@ -43,6 +43,12 @@ export interface ForwardOptions {
   weightGrads?: ReadonlySet<number> | null;
 }
 
+/** One step of a forward pass (Transformer.step): block `layer`'s attention or MLP half, or the unembedding. */
+export type ForwardStep = { layer: number; part: 'attn' | 'mlp' } | { layer?: undefined; part: 'unembed' };
+
+/** Applies a forward pass's patches (and caching) at one hook point. */
+type HookFn = (name: string, x: tf.Tensor) => tf.Tensor;
+
 export interface ForwardResult {
   logits: tf.Tensor3D; // [batch, pos, vocab]
   cache: Record<string, tf.Tensor>;
@@ -251,19 +257,63 @@ export class Transformer {
     const mask = causalMask(T); // [query_pos, key_pos]
     const lin: Linear = (x, W, b) => linear(x, W, b, opts.weightGrads);
 
-    for (let l = start; l < L; l++) {
-      // Block.forward: x = x + attn(ln1(x)); x = x + mlp(ln2(x))
-      x = hook(hooks.residPre(l), x);
-      x = tf.add(x, hook(hooks.attnOut(l), this.attention(l, this.ln(`blocks.${l}.ln1`, x), mask, hook, lin)));
-      x = tf.add(x, hook(hooks.mlpOut(l), this.mlp(l, this.ln(`blocks.${l}.ln2`, x), lin)));
-    }
+    // Block.forward: x = x + attn(ln1(x)); x = x + mlp(ln2(x))
+    for (let l = start; l < L; l++) x = this.mlpHalf(l, this.attnHalf(l, x, mask, hook, lin), hook, lin);
+    return { logits: this.unembedFrom(x, hook, lin), cache };
+  }
+
+  /** Block l's first half on the residual x: x + attn(ln1(x)) (hook_resid_pre, the pattern, hook_z, hook_attn_out). */
+  private attnHalf(l: number, x: tf.Tensor, mask: tf.Tensor2D, hook: HookFn, lin: Linear): tf.Tensor {
+    x = hook(hooks.residPre(l), x);
+    return tf.add(x, hook(hooks.attnOut(l), this.attention(l, this.ln(`blocks.${l}.ln1`, x), mask, hook, lin)));
+  }
+
+  /** Block l's second half on the residual x: x + mlp(ln2(x)) (hook_mlp_out). */
+  private mlpHalf(l: number, x: tf.Tensor, hook: HookFn, lin: Linear): tf.Tensor {
+    return tf.add(x, hook(hooks.mlpOut(l), this.mlp(l, this.ln(`blocks.${l}.ln2`, x), lin)));
+  }
+
+  /** The final residual stream to logits: ln_f(x) @ W_out + b_out (hook_resid_final). [batch, pos, d_model] -> [batch, pos, vocab] */
+  private unembedFrom(x: tf.Tensor, hook: HookFn, lin: Linear): tf.Tensor3D {
+    const [B, T, D] = x.shape;
     x = hook(hooks.residFinal, x);
-    const logits = tf.reshape(lin(tf.reshape(this.ln('ln_f', x), [B * T, D]), P['out.weight'], P['out.bias']), [
+    const P = this.params;
+    return tf.reshape(lin(tf.reshape(this.ln('ln_f', x), [B * T, D]), P['out.weight'], P['out.bias']), [
       B,
       T,
       this.cfg.vocabSize,
     ]) as tf.Tensor3D;
-    return { logits, cache };
+  }
+
+  /**
+   * One step of the forward pass on a residual stream x [batch, pos, d_model] computed earlier:
+   * block l's `attn` half (x + attn(ln1(x))), its `mlp` half (x + mlp(ln2(x))), or `unembed` (the
+   * logits, [batch, pos, vocab]), with `patches` at that step's hook points (a patch elsewhere is
+   * refused). The same ops as forward's, so stepping through every half of every block and
+   * unembedding gives forward's numbers bit for bit (test/joint.test.ts). Call inside tf.tidy.
+   */
+  step(step: ForwardStep, x: tf.Tensor, patches: readonly Patch[] = []): tf.Tensor {
+    const l = step.layer ?? -1;
+    const allowed = new Set(
+      step.part === 'unembed'
+        ? [hooks.residFinal]
+        : step.part === 'attn'
+          ? [hooks.residPre(l), hooks.pattern(l), hooks.z(l), hooks.attnOut(l)]
+          : [hooks.mlpOut(l)],
+    );
+    const stray = patches.find((p) => !allowed.has(p.hook));
+    if (stray)
+      throw new Error(`step ${JSON.stringify(step)}: patch at ${stray.hook}; allowed: ${[...allowed].join(', ')}`);
+    if (step.part !== 'unembed' && !(Number.isInteger(step.layer) && step.layer >= 0 && step.layer < this.cfg.nLayers))
+      throw new Error(`step: layer must be an integer in [0, ${this.cfg.nLayers - 1}], got ${step.layer}`);
+    const hook: HookFn = (name, v) => {
+      const mine = patches.filter((p) => p.hook === name);
+      return mine.length ? applyPatches(v, mine) : v;
+    };
+    const lin: Linear = (a, W, b) => linear(a, W, b);
+    if (step.part === 'unembed') return this.unembedFrom(x, hook, lin);
+    if (step.part === 'mlp') return this.mlpHalf(l, x, hook, lin);
+    return this.attnHalf(l, x, causalMask(x.shape[1] as number), hook, lin);
   }
 
   /** LayerNorm `name` (its .weight and .bias) over the last axis. [batch, pos, d_model] -> same */
@@ -276,13 +326,7 @@ export class Transformer {
    * (hook_z), concatenated and projected by W_O. `hook` applies patches and caching at
    * hook_pattern and hook_z. [batch, pos, d_model] -> [batch, pos, d_model]
    */
-  private attention(
-    l: number,
-    h: tf.Tensor,
-    mask: tf.Tensor2D,
-    hook: (name: string, x: tf.Tensor) => tf.Tensor,
-    linear: Linear,
-  ): tf.Tensor {
+  private attention(l: number, h: tf.Tensor, mask: tf.Tensor2D, hook: HookFn, linear: Linear): tf.Tensor {
     const { nHeads: H, dModel: D } = this.cfg;
     const dh = this.dHead;
     const [B, T] = h.shape;

@@ -88,9 +88,25 @@ export function patchedEffect(
   draws: ((k: number) => Patch[])[],
 ): AblationEffect {
   const cache = ctx.evalResiduals();
-  const base = ctx.memo('evalScores', () => cache.scoresFrom(0)); // the unablated model, once per context
+  return effectOfScores(
+    ctx,
+    draws.map((patchesOf) => cache.scoresFrom(first, patchesOf)),
+  );
+}
+
+/** The unablated model's scores on the evaluation set, once per context. */
+export function baseScores(ctx: ImportanceContext): SequenceScores {
+  return ctx.memo('evalScores', () => ctx.evalResiduals().scoresFrom(0));
+}
+
+/**
+ * The effect of an ablation whose draws scored the evaluation set as `runs`, against the unablated
+ * model on the same sequences: per sequence, the exact-match and cross-entropy differences
+ * averaged over draws, with their 95% intervals.
+ */
+export function effectOfScores(ctx: ImportanceContext, runs: readonly SequenceScores[]): AblationEffect {
+  const base = baseScores(ctx);
   const n = base.correct.length;
-  const runs: SequenceScores[] = draws.map((patchesOf) => cache.scoresFrom(first, patchesOf));
   const dAcc = new Float64Array(n);
   const dCe = new Float64Array(n);
   for (const r of runs) {

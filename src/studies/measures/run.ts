@@ -14,18 +14,15 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { checkMeasures, listMeasures } from '../../analysis/registry';
 import { analyzeModel } from '../../analysis/pipeline';
-import { loadCheckpoint } from '../../records/checkpoint';
 import { ExperimentConfig, PresetName } from '../../settings/config';
 import { makeDir, writeFileAtomic } from '../../io/files';
 import { sealRecord } from '../../records/record-check';
 import { InterruptedError } from '../../base/stop';
 import { RunLock, RunLockedError } from '../../io/lock';
-import { checkRedoable } from '../../kernels/native';
 import { KernelsName } from '../../kernels/tf';
 import { formatDuration } from '../../base/progress';
 import { provenance } from '../../records/provenance';
-import { notRecordsModel } from '../../runner/conflicts';
-import { trainToCheckpoint } from '../../runner/train-run';
+import { recordsModel } from '../../runner/records-model';
 import { inspectRecord, loadRecords, runPaths } from '../../records/store';
 import { configDiffValues, kernelsLabel, Remeasured, RESULTS_FORMAT, RunRecord } from '../../records/format';
 
@@ -118,43 +115,7 @@ export function runStudy(opts: StudyOptions): StudySummary {
 function remeasure(rec: RunRecord, cfg: ExperimentConfig, opts: StudyOptions, log: (line: string) => void): RunRecord {
   const src = runPaths(opts.results, rec.preset, rec.task, rec.seed);
   const trainingKernels: KernelsName = rec.provenance.kernels === 'native' ? 'native' : 'stock';
-  let checkpoint: Remeasured['checkpoint'] = 'reused';
-  let model;
-  if (fs.existsSync(src.checkpoint)) {
-    const ck = loadCheckpoint(src.checkpoint);
-    const problem = notRecordsModel(ck, rec, src.results);
-    if (problem) {
-      ck.model.dispose();
-      throw new Error(`${src.checkpoint} ${problem}; move it away to retrain`);
-    }
-    model = ck.model;
-  } else {
-    checkpoint = 'retrained';
-    log(
-      `${rec.task} seed ${rec.seed}: ${src.checkpoint} is not there: retraining with the record's settings on ${trainingKernels} kernels`,
-    );
-    checkRedoable(trainingKernels, `${src.results}'s model`);
-    const lock = RunLock.acquire(src.lock, { staleMinutes: opts.lockStaleMinutes });
-    try {
-      ({ model } = trainToCheckpoint({
-        task: rec.task,
-        seed: rec.seed,
-        preset: rec.preset,
-        cfg: rec.config,
-        checkpoint: src.checkpoint,
-        partial: src.partial,
-        log,
-      }));
-    } finally {
-      lock.release();
-    }
-    const ck = loadCheckpoint(src.checkpoint);
-    ck.model.dispose();
-    if (ck.meta.steps !== rec.training.steps)
-      throw new Error(
-        `retrained ${rec.task} seed ${rec.seed} stopped after ${ck.meta.steps} steps, the record after ${rec.training.steps}: not the record's model`,
-      );
-  }
+  const { model, checkpoint } = recordsModel(rec, opts.results, opts.lockStaleMinutes, log);
   const t0 = performance.now();
   // The record's own candidate lengths, in the order tried (one random stream runs through them).
   const oodLengths = Object.keys(rec.analysis.ood.accuracies).map(Number);

@@ -1,0 +1,194 @@
+/**
+ * The redundancy study's records (REDUNDANCY.md): for each analysed run of a results store, its
+ * trained model (the checkpoint beside the record, or retrained from the record bit for bit:
+ * runner/records-model.ts), on the record's own OOD length, evaluation set and ablation means,
+ * through src/analysis/redundancy.ts: the named sets ablated together against their additive
+ * prediction, the random-set null, every pair, Shapley values. The single effects are checked
+ * against the record's C (the same numbers where the record's protocol is paired with heads
+ * removed before W_O, the paper preset's).
+ *
+ * Each run writes `<out>/<preset>/<task>_seed<seed>.json`. Finished runs (same settings, same
+ * format) are skipped; each run is taken under a lock, so several processes can share a store.
+ * Runs go seed by seed, both tasks of a seed in turn, so a store cut off part way holds both.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ImportanceContext } from '../../analysis/context';
+import { oodEvalSet } from '../../analysis/pipeline';
+import { RedundancyResult, redundancyAnalysis, RedundancySettings } from '../../analysis/redundancy';
+import type { ComponentClass } from '../../analysis/ranks';
+import { formatDuration } from '../../base/progress';
+import { InterruptedError } from '../../base/stop';
+import { makeDir, writeFileAtomic } from '../../io/files';
+import { RunLock, RunLockedError } from '../../io/lock';
+import { kernelsLabel, Provenance, RunRecord } from '../../records/format';
+import { provenance } from '../../records/provenance';
+import { loadRecords, runPaths } from '../../records/store';
+import { recordsModel } from '../../runner/records-model';
+import type { ExperimentConfig, PresetName } from '../../settings/config';
+import type { TaskName } from '../../tasks';
+
+export const REDUNDANCY_FORMAT = 'gcg-redundancy/1';
+
+/** One model's redundancy record. */
+export interface RedundancyRecord {
+  format: typeof REDUNDANCY_FORMAT;
+  preset: PresetName;
+  task: TaskName;
+  seed: number;
+  settings: RedundancySettings;
+  /** The results record whose model this is, and how the model was had. */
+  source: { file: string; commit: string | null; trainedOn: string; checkpoint: 'reused' | 'retrained' };
+  /** The source record's configuration (model, training, analysis). */
+  config: ExperimentConfig;
+  provenance: Provenance;
+  /** The source's OOD length and the unablated exact match on its evaluation set. */
+  length: number;
+  baseline: number;
+  components: string[];
+  /** The source record's G, C and Eq. 3 classes (the named sets' Heroes and Bloats). */
+  G: Record<string, number>;
+  C: Record<string, number>;
+  classes: ComponentClass[];
+  /** Components whose single effect here differs from the record's C (empty: the same numbers; 'protocol': the record's C was scored otherwise). */
+  cDiffering: string[] | 'protocol';
+  result: RedundancyResult;
+  timingsMs: { analysis: number };
+}
+
+export interface RedundancyOptions {
+  results: string;
+  preset: PresetName;
+  out: string;
+  settings: RedundancySettings;
+  lockStaleMinutes?: number;
+  log?: (line: string) => void;
+}
+
+export interface RedundancySummary {
+  done: string[];
+  skipped: string[];
+  elsewhere: string[];
+  failed: { file: string; error: string }[];
+}
+
+/** Whether a store already holds this run's record under these settings. */
+function finished(file: string, settings: RedundancySettings): boolean {
+  try {
+    const r = JSON.parse(fs.readFileSync(file, 'utf8')) as RedundancyRecord;
+    return r.format === REDUNDANCY_FORMAT && JSON.stringify(r.settings) === JSON.stringify(settings);
+  } catch {
+    return false;
+  }
+}
+
+/** The analysed runs of a store, seed by seed (each seed's tasks in turn). */
+export function studyOrder(records: readonly RunRecord[]): RunRecord[] {
+  const seeds = [...new Set(records.map((r) => r.seed))];
+  return [...records].sort(
+    (a, b) => seeds.indexOf(a.seed) - seeds.indexOf(b.seed) || (a.task < b.task ? -1 : a.task > b.task ? 1 : 0),
+  );
+}
+
+export function runRedundancy(opts: RedundancyOptions): RedundancySummary {
+  const log = opts.log ?? ((l: string) => console.log(l));
+  const sources = studyOrder(loadRecords(opts.results, opts.preset).filter((r) => r.analysis.status === 'analysed'));
+  if (!sources.length) throw new Error(`${path.join(opts.results, opts.preset)} holds no analysed run`);
+  makeDir(path.join(opts.out, opts.preset));
+  const summary: RedundancySummary = { done: [], skipped: [], elsewhere: [], failed: [] };
+  const t0 = Date.now();
+  sources.forEach((rec, i) => {
+    const name = `${rec.task} seed ${rec.seed}`;
+    const paths = runPaths(opts.out, opts.preset, rec.task, rec.seed);
+    if (finished(paths.results, opts.settings)) {
+      summary.skipped.push(name);
+      return;
+    }
+    let lock: RunLock;
+    try {
+      lock = RunLock.acquire(paths.lock, { staleMinutes: opts.lockStaleMinutes, onTakeover: log });
+    } catch (e) {
+      if (!(e instanceof RunLockedError)) throw e;
+      log(`${name}: another process is on it (${e.message})`);
+      summary.elsewhere.push(name);
+      return;
+    }
+    try {
+      log(`[${formatDuration(Date.now() - t0)}] ${name} (${i + 1}/${sources.length})`);
+      const record = redundancyRecord(rec, opts, log);
+      if (!lock.held()) throw new Error(`${paths.results}: not written: another process took the lock over`);
+      writeFileAtomic(paths.results, JSON.stringify(record, null, 1));
+      const d = record.cDiffering;
+      log(
+        `[${formatDuration(Date.now() - t0)}] ${name}: wrote ${paths.results} (analysis ${formatDuration(record.timingsMs.analysis)}: ${Object.entries(
+          record.result.timingsMs,
+        )
+          .map(([k, ms]) => `${k} ${formatDuration(ms)}`)
+          .join(
+            ', ',
+          )}; single effects ${d === 'protocol' ? "scored otherwise than the record's C" : `differ from the record's C in ${d.length} of ${record.components.length}`})`,
+      );
+      summary.done.push(name);
+    } catch (e) {
+      if (e instanceof InterruptedError) throw e;
+      log(`${name}: FAILED: ${(e as Error).message}`);
+      summary.failed.push({ file: paths.results, error: (e as Error).message });
+    } finally {
+      lock.release();
+    }
+  });
+  return summary;
+}
+
+/** One source record's model through the redundancy analysis. */
+function redundancyRecord(rec: RunRecord, opts: RedundancyOptions, log: (line: string) => void): RedundancyRecord {
+  const src = runPaths(opts.results, rec.preset, rec.task, rec.seed);
+  const { model, checkpoint } = recordsModel(rec, opts.results, opts.lockStaleMinutes, log);
+  try {
+    const cfg = rec.config.analysis;
+    const length = rec.analysis.ood.length!;
+    const ctx = new ImportanceContext({
+      model,
+      task: rec.task,
+      length,
+      cfg,
+      seed: rec.seed,
+      evalSet: oodEvalSet(rec.task, length, rec.seed, cfg.evalSamples),
+    });
+    const t0 = performance.now();
+    const result = redundancyAnalysis(ctx, rec.analysis.classification!.classes, opts.settings, (phase) =>
+      log(`  ${phase}`),
+    );
+    const baseline = ctx.baseline();
+    ctx.release();
+    const ids = rec.analysis.components;
+    const C = rec.analysis.scores.C;
+    const sameProtocol = cfg.paired && cfg.headAblation === 'before-WO';
+    return {
+      format: REDUNDANCY_FORMAT,
+      preset: rec.preset,
+      task: rec.task,
+      seed: rec.seed,
+      settings: opts.settings,
+      source: {
+        file: src.results,
+        commit: rec.provenance.gitCommit ?? null,
+        trainedOn: kernelsLabel(rec.provenance),
+        checkpoint,
+      },
+      config: rec.config,
+      provenance: provenance(),
+      length,
+      baseline,
+      components: ids,
+      G: rec.analysis.scores.G,
+      C,
+      classes: rec.analysis.classification!.classes,
+      cDiffering: sameProtocol ? ids.filter((id) => result.single[id].acc !== C[id]) : 'protocol',
+      result,
+      timingsMs: { analysis: performance.now() - t0 },
+    };
+  } finally {
+    model.dispose();
+  }
+}
