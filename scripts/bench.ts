@@ -32,8 +32,9 @@
  *   measures_s=...      every measure of the measures study (src/studies/measures/run.ts) on the same model;
  *                       measures_torch_steps=... it in PyTorch steps (measures_s / torch_step_ms);
  *                       then measures_<phase>_s per phase (those of 0.05 s or more)
- *   joint_pairs_s=..., joint_set_s=... issue 43's joint ablations on the same model: all 190 pairs
- *                       (C(i, j)), and one set (each layer's heads and components), seconds
+ *   joint_s=..., redundancy_s=... issue 43's redundancy analysis on the same model (3 Heroes, 3
+ *                       Bloats, the study's defaults): joint_s the named sets, their null and all
+ *                       190 pairs; redundancy_s with the Shapley values; then redundancy_<phase>_s
  *   sweep_paper_20_min=..., sweep_paper_20_batched_min=... the projected wall time of the paper's
  *                       20-run sweep (reversal and sorting, 10 seeds) on 2 cores: the committed runs'
  *                       steps (+10% for the stopping checks) at train_step_ms (one run per worker) or
@@ -51,8 +52,9 @@ import { describeBackend, initBackend } from '../src/kernels/backend';
 import { nativeActive, tf, withoutFused } from '../src/kernels/tf';
 import { analyzeModel, oodEvalSet } from '../src/analysis/pipeline';
 import { ImportanceContext } from '../src/analysis/context';
-import { ablationEffects } from '../src/analysis/measures';
-import { jointVsAdditive, namedSets, pairInteractions } from '../src/analysis/joint';
+import { redundancyAnalysis } from '../src/analysis/redundancy';
+import type { ComponentClass } from '../src/analysis/ranks';
+import { REDUNDANCY_DEFAULTS } from '../src/studies/redundancy';
 import { loadCheckpoint } from '../src/records/checkpoint';
 import { PAPER_SEEDS } from '../src/settings/config';
 import { getConfig } from '../src/settings/validate';
@@ -282,7 +284,8 @@ async function main() {
       if (ms >= 50) console.log(`measures_${phase}_s=${(ms / 1000).toFixed(1)}`);
   }
   if (!args.includes('--no-joint')) {
-    // Issue 43's joint ablations on one model at OOD length 10 (one pass a set, from its first patched block).
+    // Issue 43's redundancy analysis of one model at OOD length 10 (src/analysis/redundancy.ts:
+    // the sets share the forward pass's prefixes), with 3 Heroes and 3 Bloats and the study's defaults.
     const m = file ? loadCheckpoint(file).model : Transformer.init(cfg.model, 0);
     try {
       const ctx = new ImportanceContext({
@@ -293,22 +296,16 @@ async function main() {
         seed: 42,
         evalSet: oodEvalSet('sort', 10, 42, cfg.analysis.evalSamples),
       });
-      ablationEffects(ctx, 'mean'); // the single effects (C), timed in analysis_C_s
-      let t = performance.now();
-      const pairs = pairInteractions(ctx);
-      console.log(`joint_pairs_s=${((performance.now() - t) / 1000).toFixed(1)} joint_pairs=${pairs.length}`);
-      const sets = Object.values(
-        namedSets(
-          ctx.components,
-          ctx.components.map(() => 'Aligned'),
-        ),
-      );
-      t = performance.now();
-      jointVsAdditive(ctx, sets);
-      const perSet = (performance.now() - t) / 1000 / sets.length;
+      const classes = ctx.components.map((c, i) =>
+        [2, 7, 12].includes(i) ? 'GradientBloat' : [15, 16, 18].includes(i) ? 'HiddenHero' : 'Aligned',
+      ) as ComponentClass[];
+      const t = performance.now();
+      const r = redundancyAnalysis(ctx, classes, REDUNDANCY_DEFAULTS);
+      const ms = r.timingsMs;
       console.log(
-        `joint_set_s=${perSet.toFixed(2)} (each layer's heads and components; a 200-draw null per size costs 200x)`,
+        `joint_s=${((ms.sets + ms.null + ms.pairs) / 1000).toFixed(1)} (the named sets, their null of ${REDUNDANCY_DEFAULTS.nullDraws} draws per size and make-up, all ${r.pairs.length} pairs; issue 43 asks ~60) redundancy_s=${((performance.now() - t) / 1000).toFixed(1)}`,
       );
+      for (const [phase, v] of Object.entries(ms)) console.log(`redundancy_${phase}_s=${(v / 1000).toFixed(1)}`);
     } finally {
       m.dispose();
     }

@@ -47,8 +47,8 @@ const CORE_FILES = [
   'report/figures.ts',
   'report/curves.ts',
   'report/tables.ts',
-  // a study's wing, all but what reads files or runs (run, load, commands) and its descriptor (index)
-  /^studies\/[^/]+\/(?!(run|load|commands|index)\.ts$)[^/]+\.ts$/,
+  // a study's wing, all but what reads files or runs (run, load, commands), its descriptor (index) and its entry for code (api)
+  /^studies\/[^/]+\/(?!(run|load|commands|index|api)\.ts$)[^/]+\.ts$/,
 ];
 
 function listModules(dir = SRC) {

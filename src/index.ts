@@ -77,6 +77,7 @@ export type { Ablation, AblationEffect } from './analysis/measures/ablations';
 export { averageRanks, classify, classifyComponents, spearman } from './analysis/ranks';
 export type { Classification, ComponentClass } from './analysis/ranks';
 export { pruningAnalysis } from './analysis/prune';
+export type { RedundancyResult, RedundancySettings } from './analysis/redundancy';
 
 // Runs and the results store.
 export { runOne } from './runner/run';
@@ -88,6 +89,7 @@ export { sweep, sweepJob, sweepJobs } from './runner/sweep';
 export type { SweepJob, SweepOptions, SweepSummary } from './runner/sweep';
 export { runStudy, studyMeasures } from './studies/measures/run';
 export { stabilityJobs, STABILITY_MEASURES } from './studies/stability/run';
+export type { RedundancyRecord } from './studies/redundancy/record';
 export { replicaOf, stabilityReplicas } from './settings/replica';
 export { initialModel, nudgeLastBit, trainDataRng } from './train/perturb';
 export { verifyStore } from './runner/verify';
@@ -113,6 +115,8 @@ export { ROBUST_SHARE, stabilityStudy, STABILITY_PAIRS } from './studies/stabili
 export { loadStability } from './studies/stability/load';
 export { stabilityFigures } from './studies/stability/figures';
 export { stabilityReport } from './studies/stability/report';
+// The redundancy study as one namespace: gcg.redundancy.run / load / numbers / report / figures.
+export * as redundancy from './studies/redundancy/api';
 
 // Notebooks.
 export { committedResultsDir, estimateRun, describeEstimate } from './runner/estimate';

@@ -17,10 +17,10 @@ const NOTEBOOKS = fs
   .sort();
 const jupyter = process.env.JUPYTER ?? '/usr/bin/jupyter';
 
-test('the notebook series is numbered 01..11', () => {
+test('the notebook series is numbered 01..12', () => {
   assert.deepEqual(
     NOTEBOOKS.map((f) => f.slice(0, 2)),
-    ['01', '02', '03', '04', '05', '06', '07', '08', '09', '10', '11'],
+    ['01', '02', '03', '04', '05', '06', '07', '08', '09', '10', '11', '12'],
   );
 });
 

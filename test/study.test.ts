@@ -20,6 +20,8 @@ import { loadRecords, runPaths } from '../src/records/store';
 import { kernelsLabel, RunRecord, trainedOn } from '../src/records/format';
 import { studyMeasures } from '../src/studies/measures/run';
 import { setupBackend } from './helpers';
+import { redundancyNumbers } from '../src/studies/redundancy/numbers';
+import { loadRedundancyRecords } from '../src/studies/redundancy/load';
 
 const CLI = path.join(__dirname, '..', 'src', 'cli.js');
 const LEARNING = [
@@ -145,6 +147,52 @@ test("gcg measures remeasures every run: G and C equal the records', a missing c
     'the G-C cell comes from the records',
   );
   assert.ok(fs.existsSync(path.join(store, 'figs', 'measures_agreement.html')));
+});
+
+test("gcg redundancy: each run's single effects equal its record's C, every pair and set, finished runs skipped; bad settings refused; the report from its records", () => {
+  const out = path.join(store, 'redundancy');
+  const bad = cli(['redundancy', '--results', store, '--out', out, '--permutations', '0']);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--permutations: got "0"; allowed: one integer in \[1, 100000\]/);
+  assert.ok(!fs.existsSync(out), 'nothing made before the settings are checked');
+  const first = cli(['redundancy', '--results', store, '--out', out, '--draws', '6', '--permutations', '3']);
+  assert.equal(first.status, 0, first.stderr + first.stdout);
+  assert.match(first.stdout, /4 done, 0 already done, 0 in progress elsewhere, 0 failed/);
+  assert.match(first.stdout, /single effects differ from the record's C in 0 of 6/);
+  const again = cli(['redundancy', '--results', store, '--out', out, '--draws', '6', '--permutations', '3']);
+  assert.match(again.stdout, /0 done, 4 already done/);
+  const { records, rejected } = loadRedundancyRecords(out);
+  assert.deepEqual(rejected, []);
+  assert.equal(records.length, 4);
+  const sources = loadRecords(store, 'paper');
+  for (const r of records) {
+    const src = sources.find((x) => x.task === r.task && x.seed === r.seed)!;
+    assert.deepEqual(r.cDiffering, []);
+    for (const id of r.components) assert.equal(r.result.single[id].acc, src.analysis.scores.C[id]);
+    assert.equal(r.result.pairs.length, 15);
+    assert.ok(r.result.sets.some((x) => x.name === 'L1 all'));
+    for (const d of Object.values(r.result.null)) assert.equal(d.joint.length, 6);
+    assert.equal(r.provenance.kernels, src.provenance.kernels);
+    assert.equal(r.source.file, runPaths(store, 'paper', r.task, r.seed).results);
+  }
+  const report = cli([
+    'redundancy-report',
+    '--results',
+    store,
+    '--study',
+    out,
+    '--report',
+    path.join(store, 'R.md'),
+    '--fig-dir',
+    path.join(store, 'rfigs'),
+  ]);
+  assert.equal(report.status, 0, report.stderr);
+  const md = fs.readFileSync(path.join(store, 'R.md'), 'utf8');
+  const s = redundancyNumbers(records, [{ label: 'paper preset', records: sources }], []);
+  const gc = s.shapley.find((x) => x.task === 'sort')!.rhoGC.test.interval.estimate;
+  assert.match(md, /^# Redundancy/);
+  assert.ok(md.includes(`| Sorting | 2 | ${gc.toFixed(2)}`), 'the Shapley table comes from the records');
+  assert.ok(fs.existsSync(path.join(store, 'rfigs', 'redundancy_pairs.html')));
 });
 
 test("top-k overlap, Spearman per run and the task difference's exact permutation test, by hand", () => {

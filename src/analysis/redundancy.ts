@@ -38,10 +38,12 @@ export interface SetEffect {
   predictedCe: number;
 }
 
-/** Null draws: each random set's joint exact-match drop and its additive prediction, in draw order. */
+/** Null draws: each random set's joint exact-match drop and its additive prediction, and the same on cross-entropy, in draw order. */
 export interface NullDraws {
   joint: number[];
   predicted: number[];
+  jointCe: number[];
+  predictedCe: number[];
 }
 
 export interface Shapley {
@@ -62,8 +64,8 @@ export interface RedundancyResult {
   sets: SetEffect[];
   /** By size (`size 3`) and by a named set's make-up (`like Heroes`). */
   null: Record<string, NullDraws>;
-  /** Every pair (i < j in the model's order): joint exact-match drop and interaction C(i, j) - C(i) - C(j). */
-  pairs: { a: string; b: string; acc: number; interaction: number }[];
+  /** Every pair (i < j in the model's order): joint exact-match drop and interaction C(i, j) - C(i) - C(j), and the same on cross-entropy. */
+  pairs: { a: string; b: string; acc: number; interaction: number; ce: number; interactionCe: number }[];
   shapley: Shapley;
   timingsMs: Record<string, number>;
 }
@@ -125,15 +127,20 @@ export function redundancyAnalysis(
           settings.nullDraws,
           ids.map((id) => byId.get(id)!),
         );
-    const all = Object.values(wanted).flat();
-    const effects = jointEffects(ctx, all);
+    const effects = jointEffects(ctx, Object.values(wanted).flat());
+    const out: Record<string, NullDraws> = {};
     let k = 0;
-    return Object.fromEntries(
-      Object.entries(wanted).map(([key, draws]) => [
-        key,
-        { joint: draws.map(() => effects[k++].acc), predicted: draws.map((ids) => sumOf(single, ids, 'acc')) },
-      ]),
-    );
+    for (const [key, draws] of Object.entries(wanted)) {
+      const mine = effects.slice(k, k + draws.length);
+      k += draws.length;
+      out[key] = {
+        joint: mine.map((e) => e.acc),
+        predicted: draws.map((ids) => sumOf(single, ids, 'acc')),
+        jointCe: mine.map((e) => e.ce),
+        predictedCe: draws.map((ids) => sumOf(single, ids, 'ce')),
+      };
+    }
+    return out;
   });
   const pairs = timed('pairs', () => {
     const list: [string, string][] = [];
@@ -144,6 +151,8 @@ export function redundancyAnalysis(
       b,
       acc: effects[k].acc,
       interaction: effects[k].acc - single[a].acc - single[b].acc,
+      ce: effects[k].ce,
+      interactionCe: effects[k].ce - single[a].ce - single[b].ce,
     }));
   });
   const shapley = timed('shapley', () => shapleyValues(ctx, settings.permutations));

@@ -40,10 +40,20 @@ export function bootstrap<T>(
   stat: (xs: readonly T[]) => number,
   opts: { resamples?: number; level?: number; seed?: number } = {},
 ): Interval {
+  return resampled(items, stat, opts).interval;
+}
+
+/** The resampled statistics of `bootstrap` and the interval made from them (the values sorted; none under MIN_INTERVAL_ITEMS items). */
+function resampled<T>(
+  items: readonly T[],
+  stat: (xs: readonly T[]) => number,
+  opts: { resamples?: number; level?: number; seed?: number },
+): { interval: Interval; vals: number[] } {
   const resamples = opts.resamples ?? 10_000;
   const level = opts.level ?? 0.95;
   const estimate = items.length ? stat(items) : NaN;
-  if (items.length < MIN_INTERVAL_ITEMS) return { estimate, lo: NaN, hi: NaN, level, resamples: 0 };
+  if (items.length < MIN_INTERVAL_ITEMS)
+    return { interval: { estimate, lo: NaN, hi: NaN, level, resamples: 0 }, vals: [] };
   const rng = new Rng(opts.seed ?? 0, 'bootstrap');
   const vals: number[] = [];
   const buf: T[] = new Array(items.length);
@@ -52,7 +62,24 @@ export function bootstrap<T>(
     const v = stat(buf);
     if (Number.isFinite(v)) vals.push(v);
   }
-  return percentileInterval(estimate, vals, level);
+  return { interval: percentileInterval(estimate, vals, level), vals };
+}
+
+/** `bootstrap`'s interval and the test of the same resamples against `nullValue` (bootstrapP; two-sided unless asked). */
+export function bootstrapTest<T>(
+  items: readonly T[],
+  stat: (xs: readonly T[]) => number,
+  opts: {
+    resamples?: number;
+    level?: number;
+    seed?: number;
+    nullValue?: number;
+    alternative?: BootstrapTest['alternative'];
+  } = {},
+): BootstrapTest {
+  const alternative = opts.alternative ?? 'two-sided';
+  const { interval, vals } = resampled(items, stat, opts);
+  return { interval, p: vals.length ? bootstrapP(vals, opts.nullValue ?? 0, alternative) : NaN, alternative };
 }
 
 /** The central `level` interval of the resampled values (sorted in place). */

@@ -29,6 +29,15 @@ export const redundancyStudy: Study = {
       },
       load: async () => (await import('./commands')).runRedundancyStudy,
     },
+    {
+      name: 'redundancy-report',
+      doc: `REDUNDANCY.md and figures/redundancy/ from the study's records (--study DIR, default
+            results/redundancy) and the layer profile from the results stores of both presets
+            (--results DIR, default results)`,
+      options: ['results', 'study', 'report', 'fig-dir'],
+      defaults: { report: 'REDUNDANCY.md', study: path.join('results', 'redundancy') },
+      load: async () => (await import('./commands')).runRedundancyReport,
+    },
   ],
   options: {
     draws: {

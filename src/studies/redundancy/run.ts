@@ -15,46 +15,17 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ImportanceContext } from '../../analysis/context';
 import { oodEvalSet } from '../../analysis/pipeline';
-import { RedundancyResult, redundancyAnalysis, RedundancySettings } from '../../analysis/redundancy';
-import type { ComponentClass } from '../../analysis/ranks';
+import { redundancyAnalysis, RedundancySettings } from '../../analysis/redundancy';
 import { formatDuration } from '../../base/progress';
 import { InterruptedError } from '../../base/stop';
 import { makeDir, writeFileAtomic } from '../../io/files';
 import { RunLock, RunLockedError } from '../../io/lock';
-import { kernelsLabel, Provenance, RunRecord } from '../../records/format';
+import { kernelsLabel, RunRecord } from '../../records/format';
 import { provenance } from '../../records/provenance';
 import { loadRecords, runPaths } from '../../records/store';
 import { recordsModel } from '../../runner/records-model';
-import type { ExperimentConfig, PresetName } from '../../settings/config';
-import type { TaskName } from '../../tasks';
-
-export const REDUNDANCY_FORMAT = 'gcg-redundancy/1';
-
-/** One model's redundancy record. */
-export interface RedundancyRecord {
-  format: typeof REDUNDANCY_FORMAT;
-  preset: PresetName;
-  task: TaskName;
-  seed: number;
-  settings: RedundancySettings;
-  /** The results record whose model this is, and how the model was had. */
-  source: { file: string; commit: string | null; trainedOn: string; checkpoint: 'reused' | 'retrained' };
-  /** The source record's configuration (model, training, analysis). */
-  config: ExperimentConfig;
-  provenance: Provenance;
-  /** The source's OOD length and the unablated exact match on its evaluation set. */
-  length: number;
-  baseline: number;
-  components: string[];
-  /** The source record's G, C and Eq. 3 classes (the named sets' Heroes and Bloats). */
-  G: Record<string, number>;
-  C: Record<string, number>;
-  classes: ComponentClass[];
-  /** Components whose single effect here differs from the record's C (empty: the same numbers; 'protocol': the record's C was scored otherwise). */
-  cDiffering: string[] | 'protocol';
-  result: RedundancyResult;
-  timingsMs: { analysis: number };
-}
+import type { PresetName } from '../../settings/config';
+import { REDUNDANCY_FORMAT, RedundancyRecord } from './record';
 
 export interface RedundancyOptions {
   results: string;

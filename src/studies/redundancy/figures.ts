@@ -1,0 +1,192 @@
+/**
+ * The redundancy study's figures (figures/redundancy/, notebook 12): each task's pairwise
+ * interaction matrix (mean over seeds), the named sets' excess over their additive prediction
+ * beside random sets', the layer profile of each preset, and rho(G, Shapley) beside rho(G, C).
+ */
+import { getTask, TaskName } from '../../tasks';
+import type { PlotlyFigure } from '../../report/style';
+import { LEGEND_BELOW } from '../../report/style';
+import type { MeanClaim, RedundancyStudy } from './numbers';
+
+const label = (t: TaskName) => getTask(t).label;
+const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd'];
+
+/** Error bars from a claim's interval (none without one). */
+const bars = (cs: MeanClaim[]) => ({
+  type: 'data',
+  symmetric: false,
+  array: cs.map((c) => (Number.isFinite(c.test.interval.hi) ? c.test.interval.hi - c.test.interval.estimate : 0)),
+  arrayminus: cs.map((c) => (Number.isFinite(c.test.interval.lo) ? c.test.interval.estimate - c.test.interval.lo : 0)),
+});
+const est = (cs: MeanClaim[]) => cs.map((c) => c.test.interval.estimate);
+
+/** One heat map per task: the mean interaction C(i, j) - C(i) - C(j) of every pair, in accuracy points. */
+function pairMatrices(s: RedundancyStudy): PlotlyFigure {
+  const n = s.pairs.length;
+  const lim = Math.max(0.01, ...s.pairs.flatMap((p) => p.matrix.flat().filter(Number.isFinite).map(Math.abs))) * 100;
+  const data = s.pairs.map((p, i) => ({
+    type: 'heatmap',
+    x: p.ids,
+    y: p.ids,
+    z: p.matrix.map((row) => row.map((v) => (Number.isFinite(v) ? 100 * v : null))),
+    zmin: -lim,
+    zmax: lim,
+    colorscale: 'RdBu',
+    reversescale: true,
+    showscale: i === 0,
+    colorbar: { title: { text: 'points' }, len: 0.5, y: 1, yanchor: 'top' },
+    hovertemplate: `${label(p.task)}: %{y} with %{x}: %{z:.2f} points<extra></extra>`,
+    xaxis: `x${i ? i + 1 : ''}`,
+    yaxis: `y${i ? i + 1 : ''}`,
+  }));
+  const layout: Record<string, unknown> = {
+    title: { text: 'Pairwise interaction C(i, j) - C(i) - C(j), mean over seeds (red: together worse than the sum)' },
+    grid: { rows: n, columns: 1, pattern: 'independent', ygap: 0.25 },
+    annotations: s.pairs.map((p, i) => ({
+      text: `${label(p.task)} (${p.n} seeds)`,
+      showarrow: false,
+      xref: `x${i ? i + 1 : ''} domain`,
+      yref: `y${i ? i + 1 : ''} domain`,
+      x: 0.5,
+      y: 1,
+      yanchor: 'bottom',
+    })),
+    width: 760,
+    height: 120 + n * 640,
+    margin: { l: 80, r: 40, b: 70, t: 100 },
+  };
+  s.pairs.forEach((_, i) => {
+    layout[`xaxis${i ? i + 1 : ''}`] = { tickangle: -60, scaleanchor: `y${i ? i + 1 : ''}` };
+    layout[`yaxis${i ? i + 1 : ''}`] = { autorange: 'reversed' };
+  });
+  return { data, layout };
+}
+
+/** Each named set's excess (joint - predicted) and its excess beyond random sets of its size, per task, with intervals over seeds. */
+function setExcess(s: RedundancyStudy): PlotlyFigure {
+  const data = s.tasks.flatMap((task, i) => {
+    const rows = s.sets.filter((x) => x.task === task);
+    const x = rows.map((r) => `${r.name} (${r.n})`);
+    return [
+      {
+        type: 'bar',
+        name: `${label(task)}: joint - predicted`,
+        x,
+        y: est(rows.map((r) => r.excess)).map((v) => 100 * v),
+        error_y: scaled(bars(rows.map((r) => r.excess))),
+        marker: { color: COLORS[2 * i] },
+      },
+      {
+        type: 'bar',
+        name: `${label(task)}: beyond random sets of its size`,
+        x,
+        y: est(rows.map((r) => r.beyondSize)).map((v) => 100 * v),
+        error_y: scaled(bars(rows.map((r) => r.beyondSize))),
+        marker: { color: COLORS[2 * i + 1] },
+      },
+    ].map((t) => ({ ...t, xaxis: `x${i ? i + 1 : ''}`, yaxis: `y${i ? i + 1 : ''}` }));
+  });
+  const layout: Record<string, unknown> = {
+    title: {
+      text: 'Sets ablated together: damage beyond the sum of single damages (accuracy points; seeds in brackets)',
+    },
+    grid: { rows: s.tasks.length, columns: 1, pattern: 'independent', ygap: 0.35 },
+    barmode: 'group',
+    width: 860,
+    height: 180 + 330 * s.tasks.length,
+    legend: LEGEND_BELOW,
+    margin: { l: 70, r: 30, b: 60, t: 80 },
+  };
+  s.tasks.forEach((_, i) => (layout[`yaxis${i ? i + 1 : ''}`] = { title: { text: 'points' }, zeroline: true }));
+  return { data, layout };
+}
+
+const scaled = (e: ReturnType<typeof bars>) => ({
+  ...e,
+  array: e.array.map((v) => 100 * v),
+  arrayminus: e.arrayminus.map((v) => 100 * v),
+});
+
+/** Mean Delta per layer (average ranks) of each store and task, with intervals over seeds. */
+function layerProfiles(s: RedundancyStudy): PlotlyFigure {
+  const tasks = [...new Set(s.profiles.map((p) => p.task))];
+  const labels = [...new Set(s.profiles.map((p) => p.label))];
+  const data = s.profiles.map((p) => {
+    const i = tasks.indexOf(p.task);
+    return {
+      type: 'scatter',
+      mode: 'lines+markers',
+      name: p.label,
+      legendgroup: p.label,
+      showlegend: i === 0,
+      x: p.layers.map((l) => l.layer + labels.indexOf(p.label) * 0.06),
+      y: est(p.layers.map((l) => l.delta)),
+      error_y: bars(p.layers.map((l) => l.delta)),
+      marker: { color: COLORS[labels.indexOf(p.label) % COLORS.length] },
+      xaxis: `x${i ? i + 1 : ''}`,
+      yaxis: `y${i ? i + 1 : ''}`,
+    };
+  });
+  const layout: Record<string, unknown> = {
+    title: { text: 'Layer profile: mean Delta = Rank(G) - Rank(C) of each layer (above 0: G over-values it)' },
+    grid: { rows: 1, columns: tasks.length, pattern: 'independent' },
+    annotations: tasks.map((t, i) => ({
+      text: label(t),
+      showarrow: false,
+      xref: `x${i ? i + 1 : ''} domain`,
+      yref: `y${i ? i + 1 : ''} domain`,
+      x: 0.5,
+      y: 1.02,
+      yanchor: 'bottom',
+    })),
+    width: 860,
+    height: 460,
+    legend: LEGEND_BELOW,
+    margin: { l: 70, r: 30, b: 60, t: 90 },
+  };
+  tasks.forEach((_, i) => {
+    layout[`xaxis${i ? i + 1 : ''}`] = { title: { text: 'layer' }, dtick: 1 };
+    layout[`yaxis${i ? i + 1 : ''}`] = { title: { text: 'mean Delta' }, zeroline: true };
+  });
+  return { data, layout };
+}
+
+/** rho(G, C), rho(G, Shapley) and rho(C, Shapley) per task, with intervals over seeds. */
+function shapleyRhos(s: RedundancyStudy): PlotlyFigure {
+  const x = s.shapley.map((r) => `${label(r.task)} (${r.n})`);
+  const series: [string, (r: RedundancyStudy['shapley'][number]) => MeanClaim][] = [
+    ['rho(G, C)', (r) => r.rhoGC],
+    ['rho(G, Shapley)', (r) => r.rhoGS],
+    ['rho(C, Shapley)', (r) => r.rhoCS],
+  ];
+  return {
+    data: series.map(([name, f], k) => ({
+      type: 'bar',
+      name,
+      x,
+      y: est(s.shapley.map(f)),
+      error_y: bars(s.shapley.map(f)),
+      marker: { color: COLORS[k] },
+    })),
+    layout: {
+      title: { text: 'Does G track Shapley importance better than single-component C? (seeds in brackets)' },
+      barmode: 'group',
+      width: 760,
+      height: 460,
+      yaxis: { title: { text: 'mean Spearman rho' }, range: [-0.2, 1] },
+      legend: LEGEND_BELOW,
+      margin: { l: 70, r: 30, b: 60, t: 80 },
+    },
+  };
+}
+
+export function redundancyFigures(s: RedundancyStudy): Record<string, PlotlyFigure> {
+  const out: Record<string, PlotlyFigure> = {};
+  if (s.tasks.length) {
+    out.redundancy_pairs = pairMatrices(s);
+    out.redundancy_sets = setExcess(s);
+    out.redundancy_shapley = shapleyRhos(s);
+  }
+  if (s.profiles.length) out.redundancy_layers = layerProfiles(s);
+  return out;
+}

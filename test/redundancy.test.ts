@@ -1,0 +1,94 @@
+/**
+ * The redundancy study's numbers (src/studies/redundancy/numbers.ts) by hand: a record's layer
+ * profile (mean Delta on average ranks, shares of G and C, the slope), the named sets' excess over
+ * their prediction and beyond the null, the verdict at each side of its interval and with too few
+ * runs. The study end to end on tiny runs is in test/study.test.ts.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { RunRecord } from '../src/records/format';
+import { meanClaim, recordProfile, redundancyNumbers, verdict } from '../src/studies/redundancy/numbers';
+import type { RedundancyRecord } from '../src/studies/redundancy/record';
+
+const ids = ['L0.H0', 'L0.MLP', 'L1.H0', 'L1.MLP'];
+const record = (G: number[], C: number[]) =>
+  ({
+    task: 'reverse',
+    analysis: {
+      status: 'analysed',
+      components: ids,
+      scores: {
+        G: Object.fromEntries(ids.map((id, i) => [id, G[i]])),
+        C: Object.fromEntries(ids.map((id, i) => [id, C[i]])),
+      },
+    },
+  }) as unknown as RunRecord;
+
+test('the layer profile of one record: mean Delta per layer on average ranks, shares of G and C, the slope', () => {
+  const p = recordProfile(record([4, 3, 2, 1], [1, 2, 3, 4])); // Delta 3, 1, -1, -3
+  assert.deepEqual(p.delta, [2, -2]);
+  assert.deepEqual(p.gShare, [0.7, 0.3]);
+  assert.deepEqual(p.cShare, [0.3, 0.7]);
+  assert.equal(p.slope, -4);
+  // Ties share their ranks: G ranks 1.5, 1.5, 3.5, 3.5 against C's 1..4: Delta 0.5, -0.5, 0.5, -0.5.
+  const t = recordProfile(record([1, 1, 2, 2], [1, 2, 3, 4]));
+  assert.deepEqual(t.delta, [0, 0]);
+  assert.equal(t.slope, 0);
+});
+
+test('the verdict: holds beyond 0 on the claimed side, reversed beyond it on the other, not seen across it, and none under 3 runs', () => {
+  assert.equal(verdict(meanClaim([1, 2, 3]), 1), 'holds');
+  assert.equal(verdict(meanClaim([1, 2, 3]), -1), 'reversed');
+  assert.equal(verdict(meanClaim([-3, -2, -1]), -1), 'holds');
+  assert.equal(verdict(meanClaim([-1, 0, 2]), 1), 'not seen');
+  assert.equal(verdict(meanClaim([1, 2]), 1), 'too few runs');
+  const c = meanClaim([1, 2, 3, NaN]);
+  assert.equal(c.n, 3, 'non-finite values are left out');
+  assert.equal(c.test.interval.estimate, 2);
+});
+
+test("the named sets' excess over the sum of their C, beyond random sets of their size, and the null's share at or above, by hand", () => {
+  const rec = (joint: number, predicted: number, nullJoint: number[], nullPred: number[]) =>
+    ({
+      task: 'sort',
+      preset: 'paper',
+      components: ids,
+      G: {},
+      C: {},
+      settings: { nullDraws: nullJoint.length, permutations: 1 },
+      provenance: { gitCommit: 'abcdef0123', cpu: 'test cpu' },
+      timingsMs: { analysis: 1000 },
+      result: {
+        sets: [{ name: 'Bloats', ids: ['L0.H0', 'L1.H0'], acc: joint, predicted, ce: 2 * joint, predictedCe: 0 }],
+        null: {
+          'size 2': { joint: nullJoint, predicted: nullPred, jointCe: nullJoint, predictedCe: nullJoint },
+          'like Bloats': {
+            joint: nullJoint,
+            predicted: nullPred.map(() => 0),
+            jointCe: nullJoint,
+            predictedCe: nullJoint,
+          },
+        },
+        pairs: [],
+        shapley: { permutations: 1, acc: {}, accSe: {} },
+        timingsMs: {},
+      },
+    }) as unknown as RedundancyRecord;
+  // Excesses 0.3, 0.1, 0.2; null excesses per seed: mean 0.05 (draws 0, 0.1), 0.1, 0.
+  const records = [
+    rec(0.4, 0.1, [0.1, 0.2], [0.1, 0.1]),
+    rec(0.3, 0.2, [0.3, 0.3], [0.2, 0.2]),
+    rec(0.2, 0, [0, 0.5], [0, 0.5]),
+  ];
+  const s = redundancyNumbers(records, [], []);
+  const b = s.sets.find((x) => x.name === 'Bloats')!;
+  const close = (a: number, e: number) => assert.ok(Math.abs(a - e) < 1e-12, `${a} vs ${e}`);
+  close(b.excess.test.interval.estimate, 0.2);
+  close(b.beyondSize.test.interval.estimate, (0.25 + 0 + 0.2) / 3);
+  close(b.beyondMakeup!.test.interval.estimate, 0.2 - (0.15 + 0.3 + 0.25) / 3);
+  close(b.nullShare, (0 + 1 + 0) / 3); // seed 2: both draws tie with its excess (at least: counted)
+  close(b.ratio.interval.estimate, 0.3 / 0.1); // mean joint over mean predicted
+  close(b.excessCe.test.interval.estimate, (0.8 + 0.6 + 0.4) / 3); // ce 2 x joint, predicted 0
+  close(b.beyondSizeCe.test.interval.estimate, 0.6); // the null's CE excess is 0
+  assert.equal(b.n, 3);
+});
