@@ -53,12 +53,14 @@ test("the named sets' excess over the sum of their C, beyond random sets of thei
       task: 'sort',
       preset: 'paper',
       components: ids,
+      baseline: 0.8,
       G: {},
       C: {},
       settings: { nullDraws: nullJoint.length, permutations: 1 },
       provenance: { gitCommit: 'abcdef0123', cpu: 'test cpu' },
       timingsMs: { analysis: 1000 },
       result: {
+        single: Object.fromEntries(ids.map((id) => [id, { acc: 0, ce: 0 }])),
         sets: [{ name: 'Bloats', ids: ['L0.H0', 'L1.H0'], acc: joint, predicted, ce: 2 * joint, predictedCe: 0 }],
         null: {
           'size 2': { joint: nullJoint, predicted: nullPred, jointCe: nullJoint, predictedCe: nullJoint },
@@ -70,7 +72,7 @@ test("the named sets' excess over the sum of their C, beyond random sets of thei
           },
         },
         pairs: [],
-        shapley: { permutations: 1, acc: {}, accSe: {} },
+        shapley: { permutations: 1, acc: {}, accSe: {}, ce: {}, ceSe: {} },
         timingsMs: {},
       },
     }) as unknown as RedundancyRecord;
@@ -90,5 +92,6 @@ test("the named sets' excess over the sum of their C, beyond random sets of thei
   close(b.ratio.interval.estimate, 0.3 / 0.1); // mean joint over mean predicted
   close(b.excessCe.test.interval.estimate, (0.8 + 0.6 + 0.4) / 3); // ce 2 x joint, predicted 0
   close(b.beyondSizeCe.test.interval.estimate, 0.6); // the null's CE excess is 0
+  close(b.relative.test.interval.estimate, (0.4 + 0.3 + 0.2) / 3 / 0.8);
   assert.equal(b.n, 3);
 });

@@ -20,27 +20,34 @@ const bars = (cs: MeanClaim[]) => ({
 });
 const est = (cs: MeanClaim[]) => cs.map((c) => c.test.interval.estimate);
 
-/** One heat map per task: the mean interaction C(i, j) - C(i) - C(j) of every pair, in accuracy points. */
-function pairMatrices(s: RedundancyStudy): PlotlyFigure {
+/** One heat map per task: the mean interaction of every pair, in accuracy points (exact match) or nats (cross-entropy). */
+function pairMatrices(s: RedundancyStudy, ce: boolean): PlotlyFigure {
   const n = s.pairs.length;
-  const lim = Math.max(0.01, ...s.pairs.flatMap((p) => p.matrix.flat().filter(Number.isFinite).map(Math.abs))) * 100;
+  const scale = ce ? 1 : 100;
+  const unit = ce ? 'nats' : 'points';
+  const matrixOf = (p: RedundancyStudy['pairs'][number]) => (ce ? p.ce.matrix : p.matrix);
+  const lim =
+    Math.max(0.01 / scale, ...s.pairs.flatMap((p) => matrixOf(p).flat().filter(Number.isFinite).map(Math.abs))) * scale;
   const data = s.pairs.map((p, i) => ({
     type: 'heatmap',
     x: p.ids,
     y: p.ids,
-    z: p.matrix.map((row) => row.map((v) => (Number.isFinite(v) ? 100 * v : null))),
+    z: matrixOf(p).map((row) => row.map((v) => (Number.isFinite(v) ? scale * v : null))),
     zmin: -lim,
     zmax: lim,
-    colorscale: 'RdBu',
-    reversescale: true,
+    colorscale: 'RdBu', // Plotly's RdBu runs blue (low) to red (high)
     showscale: i === 0,
-    colorbar: { title: { text: 'points' }, len: 0.5, y: 1, yanchor: 'top' },
-    hovertemplate: `${label(p.task)}: %{y} with %{x}: %{z:.2f} points<extra></extra>`,
+    colorbar: { title: { text: unit }, len: 0.5, y: 1, yanchor: 'top' },
+    hovertemplate: `${label(p.task)}: %{y} with %{x}: %{z:.3f} ${unit}<extra></extra>`,
     xaxis: `x${i ? i + 1 : ''}`,
     yaxis: `y${i ? i + 1 : ''}`,
   }));
   const layout: Record<string, unknown> = {
-    title: { text: 'Pairwise interaction C(i, j) - C(i) - C(j), mean over seeds (red: together worse than the sum)' },
+    title: {
+      text: ce
+        ? 'Pairwise interaction on cross-entropy, mean over seeds (red: together worse than the sum)'
+        : 'Pairwise interaction C(i, j) - C(i) - C(j), mean over seeds (red: together worse than the sum)',
+    },
     grid: { rows: n, columns: 1, pattern: 'independent', ygap: 0.25 },
     annotations: s.pairs.map((p, i) => ({
       text: `${label(p.task)} (${p.n} seeds)`,
@@ -183,7 +190,8 @@ function shapleyRhos(s: RedundancyStudy): PlotlyFigure {
 export function redundancyFigures(s: RedundancyStudy): Record<string, PlotlyFigure> {
   const out: Record<string, PlotlyFigure> = {};
   if (s.tasks.length) {
-    out.redundancy_pairs = pairMatrices(s);
+    out.redundancy_pairs = pairMatrices(s, false);
+    out.redundancy_pairs_ce = pairMatrices(s, true);
     out.redundancy_sets = setExcess(s);
     out.redundancy_shapley = shapleyRhos(s);
   }

@@ -49,10 +49,12 @@ const layerOf = (id: string) => Number(/^L(\d+)\./.exec(id)![1]);
 export interface SetSummary {
   task: TaskName;
   name: string;
-  /** Seeds with this set (Heroes and Bloats: the seeds that have any). */
+  /** Seeds with this set of two or more members (Heroes and Bloats: the seeds that have at least two). */
   n: number;
   meanSize: number;
   joint: MeanClaim;
+  /** The joint drop as a share of the model's baseline exact match (v3's "-36.4%" for the Heroes reads this way, presumably). */
+  relative: MeanClaim;
   predicted: MeanClaim;
   /** joint - predicted: > 0 the set hurts more together than its members alone predict (redundancy). */
   excess: MeanClaim;
@@ -82,6 +84,8 @@ export interface PairSummary {
   pairs: number;
   /** Mean interaction of pairs between layer a and layer b (a <= b), per seed, as a claim. */
   byLayer: { a: number; b: number; claim: MeanClaim }[];
+  /** The same three on the cross-entropy increase. */
+  ce: { matrix: number[][]; negative: number; positive: number; byLayer: { a: number; b: number; claim: MeanClaim }[] };
 }
 
 export interface ShapleySummary {
@@ -91,6 +95,9 @@ export interface ShapleySummary {
   rhoGC: MeanClaim;
   rhoGS: MeanClaim;
   rhoCS: MeanClaim;
+  /** rho(G, Shapley of the cross-entropy increase) and rho(G, C-CE), the single cross-entropy effect, paired likewise. */
+  rhoGSce: MeanClaim;
+  rhoGCce: MeanClaim;
   /** rho(G, Shapley) - rho(G, C), paired by seed. */
   diff: MeanClaim;
   /** The mean Monte Carlo standard error of a Shapley value, and the mean |Shapley - C|. */
@@ -140,50 +147,58 @@ const excesses = (d: NullDraws, ce = false) =>
 
 function setSummaries(recs: RedundancyRecord[], task: TaskName): SetSummary[] {
   const names = [...new Set(recs.flatMap((r) => r.result.sets.map((s) => s.name)))];
-  return names.map((name) => {
-    const rows = recs.flatMap((r) => {
-      const s = r.result.sets.find((x) => x.name === name);
-      return s ? [{ r, s }] : [];
-    });
-    const excess = rows.map(({ s }) => s.acc - s.predicted);
-    const nullMean = (r: RedundancyRecord, key: string, ce = false) => mean(excesses(r.result.null[key], ce));
-    const excessCe = rows.map(({ s }) => s.ce - s.predictedCe);
-    const beyondSize = rows.map(({ r, s }, i) => excess[i] - nullMean(r, `size ${s.ids.length}`));
-    const like = name === 'Heroes' || name === 'Bloats' ? rows.map(({ r }) => nullMean(r, `like ${name}`)) : null;
-    const pairsJP = rows.map(({ s }) => [s.acc, s.predicted] as const);
-    return {
-      task,
-      name,
-      n: rows.length,
-      meanSize: mean(rows.map(({ s }) => s.ids.length)),
-      joint: meanClaim(rows.map(({ s }) => s.acc)),
-      predicted: meanClaim(rows.map(({ s }) => s.predicted)),
-      excess: meanClaim(excess),
-      beyondSize: meanClaim(beyondSize),
-      beyondMakeup: like ? meanClaim(excess.map((e, i) => e - like[i])) : undefined,
-      ratio: bootstrapTest(pairsJP, (xs) => mean(xs.map((x) => x[0])) / mean(xs.map((x) => x[1])), {
-        seed: 43,
-        nullValue: 1,
-      }),
-      jointCe: meanClaim(rows.map(({ s }) => s.ce)),
-      excessCe: meanClaim(excessCe),
-      beyondSizeCe: meanClaim(rows.map(({ r, s }, i) => excessCe[i] - nullMean(r, `size ${s.ids.length}`, true))),
-      nullShare: mean(
-        rows.map(({ r, s }, i) => {
-          const e = excesses(r.result.null[`size ${s.ids.length}`]);
-          return e.filter((x) => x >= excess[i]).length / e.length;
+  return names
+    .map((name) => {
+      // A set of one is its member's single effect (excess 0 by construction): only seeds whose set has two or more.
+      const rows = recs.flatMap((r) => {
+        const s = r.result.sets.find((x) => x.name === name);
+        return s && s.ids.length >= 2 ? [{ r, s }] : [];
+      });
+      const excess = rows.map(({ s }) => s.acc - s.predicted);
+      const nullMean = (r: RedundancyRecord, key: string, ce = false) => mean(excesses(r.result.null[key], ce));
+      const excessCe = rows.map(({ s }) => s.ce - s.predictedCe);
+      const beyondSize = rows.map(({ r, s }, i) => excess[i] - nullMean(r, `size ${s.ids.length}`));
+      const like = name === 'Heroes' || name === 'Bloats' ? rows.map(({ r }) => nullMean(r, `like ${name}`)) : null;
+      const pairsJP = rows.map(({ s }) => [s.acc, s.predicted] as const);
+      return {
+        task,
+        name,
+        n: rows.length,
+        meanSize: mean(rows.map(({ s }) => s.ids.length)),
+        joint: meanClaim(rows.map(({ s }) => s.acc)),
+        relative: meanClaim(rows.map(({ r, s }) => s.acc / r.baseline)),
+        predicted: meanClaim(rows.map(({ s }) => s.predicted)),
+        excess: meanClaim(excess),
+        beyondSize: meanClaim(beyondSize),
+        beyondMakeup: like ? meanClaim(excess.map((e, i) => e - like[i])) : undefined,
+        ratio: bootstrapTest(pairsJP, (xs) => mean(xs.map((x) => x[0])) / mean(xs.map((x) => x[1])), {
+          seed: 43,
+          nullValue: 1,
         }),
-      ),
-    };
-  });
+        jointCe: meanClaim(rows.map(({ s }) => s.ce)),
+        excessCe: meanClaim(excessCe),
+        beyondSizeCe: meanClaim(rows.map(({ r, s }, i) => excessCe[i] - nullMean(r, `size ${s.ids.length}`, true))),
+        nullShare: mean(
+          rows.map(({ r, s }, i) => {
+            const e = excesses(r.result.null[`size ${s.ids.length}`]);
+            return e.filter((x) => x >= excess[i]).length / e.length;
+          }),
+        ),
+      };
+    })
+    .filter((x) => x.n > 0);
 }
 
-function pairSummary(recs: RedundancyRecord[], task: TaskName): PairSummary {
-  const ids = recs[0].components;
+/** Each pair's mean interaction over seeds, the pairs whose interval excludes 0, and the layer-by-layer means, on one score. */
+function pairStats(
+  recs: RedundancyRecord[],
+  ids: string[],
+  value: (p: RedundancyRecord['result']['pairs'][number]) => number,
+) {
   const idx = new Map(ids.map((id, i) => [id, i]));
   const perSeed = recs.map((r) => {
     const m = ids.map(() => ids.map(() => NaN));
-    for (const p of r.result.pairs) m[idx.get(p.a)!][idx.get(p.b)!] = m[idx.get(p.b)!][idx.get(p.a)!] = p.interaction;
+    for (const p of r.result.pairs) m[idx.get(p.a)!][idx.get(p.b)!] = m[idx.get(p.b)!][idx.get(p.a)!] = value(p);
     return m;
   });
   const matrix = ids.map((_, i) => ids.map((_, j) => (i === j ? NaN : mean(perSeed.map((m) => m[i][j])))));
@@ -196,35 +211,31 @@ function pairSummary(recs: RedundancyRecord[], task: TaskName): PairSummary {
       if (iv.lo > 0) positive++;
     }
   const layers = [...new Set(ids.map(layerOf))].sort((a, b) => a - b);
+  const between = (p: { a: string; b: string }, a: number, b: number) => {
+    const [x, y] = [layerOf(p.a), layerOf(p.b)].sort((u, v) => u - v);
+    return x === a && y === b;
+  };
   const byLayer = layers.flatMap((a) =>
     layers
       .filter((b) => b >= a)
       .map((b) => ({
         a,
         b,
-        claim: meanClaim(
-          recs.map((r) =>
-            mean(
-              r.result.pairs
-                .filter((p) => {
-                  const [x, y] = [layerOf(p.a), layerOf(p.b)].sort((u, v) => u - v);
-                  return x === a && y === b;
-                })
-                .map((p) => p.interaction),
-            ),
-          ),
-        ),
+        claim: meanClaim(recs.map((r) => mean(r.result.pairs.filter((p) => between(p, a, b)).map(value)))),
       })),
   );
+  return { matrix, negative, positive, byLayer };
+}
+
+function pairSummary(recs: RedundancyRecord[], task: TaskName): PairSummary {
+  const ids = recs[0].components;
   return {
     task,
     n: recs.length,
     ids,
-    matrix,
-    negative,
-    positive,
     pairs: (ids.length * (ids.length - 1)) / 2,
-    byLayer,
+    ...pairStats(recs, ids, (p) => p.interaction),
+    ce: pairStats(recs, ids, (p) => p.interactionCe),
   };
 }
 
@@ -239,6 +250,15 @@ function shapleySummary(recs: RedundancyRecord[], task: TaskName): ShapleySummar
     rhoGC: meanClaim(gc),
     rhoGS: meanClaim(gs),
     rhoCS: meanClaim(recs.map((r) => spearman(col(r, r.C), col(r, r.result.shapley.acc)))),
+    rhoGSce: meanClaim(recs.map((r) => spearman(col(r, r.G), col(r, r.result.shapley.ce)))),
+    rhoGCce: meanClaim(
+      recs.map((r) =>
+        spearman(
+          col(r, r.G),
+          r.components.map((id) => r.result.single[id].ce),
+        ),
+      ),
+    ),
     diff: meanClaim(gs.map((x, i) => x - gc[i])),
     meanSe: mean(recs.flatMap((r) => col(r, r.result.shapley.accSe))),
     meanGap: mean(recs.flatMap((r) => r.components.map((id) => Math.abs(r.result.shapley.acc[id] - r.C[id])))),

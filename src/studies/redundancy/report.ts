@@ -6,110 +6,11 @@
  */
 import type { RunRecord } from '../../records/format';
 import { f2, f3, table } from '../../report/markdown';
-import { mean, shiftTest } from '../../report/stats';
 import { getTask, TaskName } from '../../tasks';
-import { MeanClaim, RedundancyStudy, SetSummary, verdict, Verdict } from './numbers';
+import { answer, claims, num, power, pts, pv, ratioText } from './claims';
+import type { MeanClaim, RedundancyStudy } from './numbers';
 
 const label = (t: TaskName) => getTask(t).label;
-const pv = (p: number) => (!Number.isFinite(p) ? '–' : p < 0.001 ? '<0.001' : p.toFixed(3));
-/** Accuracy points with an interval: "12.3 [4.5, 20.1]". */
-const pts = (c: MeanClaim) => {
-  const { estimate, lo, hi } = c.test.interval;
-  return `${(100 * estimate).toFixed(1)}${Number.isFinite(lo) ? ` [${(100 * lo).toFixed(1)}, ${(100 * hi).toFixed(1)}]` : ''}`;
-};
-const num = (c: MeanClaim, f = f2) => {
-  const { estimate, lo, hi } = c.test.interval;
-  return `${f(estimate)}${Number.isFinite(lo) ? ` [${f(lo)}, ${f(hi)}]` : ''}`;
-};
-const power = (c: MeanClaim) => (Number.isFinite(c.power) ? String(c.power) : '–');
-
-interface Claim {
-  claim: string;
-  v3: string;
-  ours: string;
-  runs: string;
-  verdict: Verdict | string;
-  section: string;
-}
-
-function rhoGapClaims(stores: { label: string; records: readonly RunRecord[] }[]): Claim[] {
-  return stores.map(({ label: name, records }) => {
-    const rho = (t: TaskName) =>
-      records
-        .filter((r) => r.task === t && r.analysis.status === 'analysed')
-        .map((r) => r.analysis.classification!.rho);
-    const [a, b] = [rho('reverse'), rho('sort')];
-    const g = shiftTest(a, b, { seed: 43 });
-    const { lo, hi } = g.interval;
-    return {
-      claim: `rho collapses from reversal to sorting (${name})`,
-      v3: '0.72 -> 0.27',
-      ours: `${f3(mean(a))} -> ${f3(mean(b))}; gap ${f3(g.test.observed)} [${f3(lo)}, ${f3(hi)}], p ${pv(g.test.p)}`,
-      runs: `${a.length} + ${b.length}`,
-      verdict: lo > 0 ? 'holds' : hi < 0 ? 'reversed' : 'not seen',
-      section: '#the-layer-profile',
-    };
-  });
-}
-
-function claims(s: RedundancyStudy, stores: { label: string; records: readonly RunRecord[] }[]): Claim[] {
-  const out: Claim[] = rhoGapClaims(stores);
-  for (const p of s.profiles)
-    out.push({
-      claim: `G over-values early layers, under-values late ones: slope of mean Delta on layer < 0 (${p.label}, ${label(p.task)})`,
-      v3: '–',
-      ours: `${num(p.slope)}, p ${pv(p.slope.test.p)}`,
-      runs: String(p.n),
-      verdict: verdict(p.slope, -1),
-      section: '#the-layer-profile',
-    });
-  for (const task of s.tasks) {
-    const bloats = s.sets.find((x) => x.task === task && x.name === 'Bloats');
-    const heroes = s.sets.find((x) => x.task === task && x.name === 'Heroes');
-    if (bloats)
-      out.push({
-        claim: `joint Bloat ablation does more damage than the Bloats' single effects predict (${label(task)})`,
-        v3: '14x',
-        ours: `${ratioText(bloats)}; excess ${pts(bloats.excess)} points, p ${pv(bloats.excess.test.p)}; beyond random sets of its size ${pts(bloats.beyondSize)}`,
-        runs: String(bloats.n),
-        verdict: verdict(bloats.excess, 1),
-        section: '#joint-ablation',
-      });
-    if (bloats)
-      out.push({
-        claim: `the same on cross-entropy (${label(task)})`,
-        v3: '–',
-        ours: `excess ${num(bloats.excessCe)} nats, p ${pv(bloats.excessCe.test.p)}; beyond random sets of its size ${num(bloats.beyondSizeCe)}`,
-        runs: String(bloats.n),
-        verdict: verdict(bloats.excessCe, 1),
-        section: '#joint-ablation',
-      });
-    if (heroes)
-      out.push({
-        claim: `ablating the Hidden Heroes together destroys OOD accuracy (${label(task)})`,
-        v3: '-36.4% +/- 22.8%',
-        ours: `${pts(heroes.joint)} points of exact match lost`,
-        runs: String(heroes.n),
-        verdict: verdict(heroes.joint, 1),
-        section: '#joint-ablation',
-      });
-  }
-  for (const sh of s.shapley)
-    out.push({
-      claim: `G tracks Shapley importance better than single-component C (${label(sh.task)}; the paper's explanation)`,
-      v3: '(implied)',
-      ours: `rho(G, Shapley) - rho(G, C) ${num(sh.diff)}, p ${pv(sh.diff.test.p)}`,
-      runs: String(sh.n),
-      verdict: verdict(sh.diff, 1),
-      section: '#does-redundancy-explain-the-gap',
-    });
-  return out;
-}
-
-const ratioText = (x: SetSummary) => {
-  const { estimate, lo, hi } = x.ratio.interval;
-  return `joint / predicted ${f2(estimate)}${Number.isFinite(lo) ? ` [${f2(lo)}, ${f2(hi)}]` : ''}`;
-};
 
 /** The named sets on the cross-entropy increase (nats; no ceiling). */
 function setTableCe(s: RedundancyStudy, task: TaskName): string {
@@ -194,15 +95,15 @@ export function redundancyReport(
     answer(s, cl),
     '',
     table(
-      ['claim (v3 abstract)', 'v3', 'this project', 'runs', 'verdict'],
-      cl.map((c) => [`[${c.claim}](${c.section})`, c.v3, c.ours, c.runs, `**${c.verdict}**`]),
+      ['claim (v3 abstract)', 'v3', 'this project', 'runs', 'runs for 80% power', 'verdict'],
+      cl.map((c) => [`[${c.claim}](${c.section})`, c.v3, c.ours, c.runs, c.power, `**${c.verdict}**`]),
     ),
     '',
     "How v3's statistic is read: \"joint Bloat ablation causes 14x greater damage than individual results predict\" is taken as the damage of ablating a model's Bloats together (its exact-match drop, Eq. 2's metric and mean ablation) over the sum of their single drops (their C). A Bloat's C is near 0 by definition (a low C rank), so a seed's own ratio is unstable (a sum of C near 0 makes any joint damage a large multiple); the table gives the ratio of the seeds' mean joint drop to their mean predicted drop, and the excess (joint - predicted) in accuracy points, whose test decides the verdict. The v3 text itself is not in this project (only its abstract is quoted in issue 43), so its exact estimator may differ.",
     '',
     '## Joint ablation',
     '',
-    "Each model's named sets are ablated together (each member replaced by its mean output at the run's OOD length, on the run's fixed evaluation set, as C): its Heroes, its Bloats (Eq. 3's classes of the source record; a seed without any has no such set), each layer's four heads, and each layer's five components. Beside each set: its additive prediction (the sum of its members' single C), the excess (joint - predicted; above 0: the members cover for each other, so removing them together costs more than one at a time — redundancy), and the excess beyond random sets of the same size (and, for Heroes and Bloats, of the same layer make-up: as many heads and MLPs from each layer) drawn per model as the null. \"Null draws at or above\" is the share of a model's random sets of the set's size whose excess is at least the set's, averaged over seeds. Exact match has a ceiling: a set cannot lose more than the model's baseline accuracy, so a set whose members' single drops add up past the baseline must show a negative excess on it (most layers' sets here); random sets of the same size meet the same ceiling, and the cross-entropy increase beside it has none.",
+    "Each model's named sets are ablated together (each member replaced by its mean output at the run's OOD length, on the run's fixed evaluation set, as C): its Heroes, its Bloats (Eq. 3's classes of the source record; a seed with fewer than two has no such set here, since a set of one is its member's single effect), each layer's four heads, and each layer's five components. Beside each set: its additive prediction (the sum of its members' single C), the excess (joint - predicted; above 0: the members cover for each other, so removing them together costs more than one at a time — redundancy), and the excess beyond random sets of the same size (and, for Heroes and Bloats, of the same layer make-up: as many heads and MLPs from each layer) drawn per model as the null. \"Null draws at or above\" is the share of a model's random sets of the set's size whose excess is at least the set's, averaged over seeds. Exact match has a ceiling: a set cannot lose more than the model's baseline accuracy, so a set whose members' single drops add up past the baseline must show a negative excess on it (most layers' sets here); random sets of the same size meet the same ceiling, and the cross-entropy increase beside it has none.",
     '',
   );
   for (const t of s.tasks)
@@ -221,47 +122,66 @@ export function redundancyReport(
   lines.push(img('redundancy_sets', "the named sets' excess over their additive prediction"));
   lines.push('## Pairwise interactions', '');
   lines.push(
-    'For every pair of the 20 components, C(i, j) - C(i) - C(j) on exact match: below 0 the pair together costs less than the two alone (they do the same work in different ways, or one only matters through the other), above 0 more (each covers for the other). A pair counts as non-zero when its interval over seeds excludes 0.',
+    "For every pair of the 20 components, C(i, j) - C(i) - C(j): above 0 the pair together costs more than the two alone (each covers for the other: redundancy, v3's mechanism), below 0 less (both sit on one path, so either alone already breaks it; on exact match also the ceiling, when the two single drops add up past the baseline). A pair counts as non-zero when its interval over seeds excludes 0. On exact match, then on the cross-entropy increase (no ceiling):",
     '',
     table(
-      ['task', 'seeds', 'pairs', 'interval below 0', 'interval above 0', 'largest mean interaction between layers'],
-      s.pairs.map((p) => {
-        const top = [...p.byLayer].sort(
-          (x, y) => Math.abs(y.claim.test.interval.estimate) - Math.abs(x.claim.test.interval.estimate),
-        )[0];
-        return [
-          label(p.task),
-          p.n,
-          p.pairs,
-          `${p.negative} (${((100 * p.negative) / p.pairs).toFixed(0)}%)`,
-          `${p.positive} (${((100 * p.positive) / p.pairs).toFixed(0)}%)`,
-          top ? `L${top.a}-L${top.b}: ${pts(top.claim)} points` : '–',
-        ];
-      }),
+      [
+        'task',
+        'score',
+        'seeds',
+        'pairs',
+        'interval below 0',
+        'interval above 0',
+        'largest mean interaction between layers',
+      ],
+      s.pairs
+        .flatMap((q) => [
+          { ...q, score: 'exact match' },
+          { ...q, ...q.ce, score: 'cross-entropy' },
+        ])
+        .map((p) => {
+          const top = [...p.byLayer].sort(
+            (x, y) => Math.abs(y.claim.test.interval.estimate) - Math.abs(x.claim.test.interval.estimate),
+          )[0];
+          const ce = p.score === 'cross-entropy';
+          return [
+            label(p.task),
+            p.score,
+            p.n,
+            p.pairs,
+            `${p.negative} (${((100 * p.negative) / p.pairs).toFixed(0)}%)`,
+            `${p.positive} (${((100 * p.positive) / p.pairs).toFixed(0)}%)`,
+            top ? `L${top.a}-L${top.b}: ${ce ? `${num(top.claim, f3)} nats` : `${pts(top.claim)} points`}` : '–',
+          ];
+        }),
     ),
     '',
-    'Mean interaction of the pairs between two layers (points; per seed the mean over those pairs, then over seeds):',
+    'Mean interaction of the pairs between two layers (per seed the mean over those pairs, then over seeds), on exact match (points) and on cross-entropy (nats):',
     '',
   );
-  for (const p of s.pairs) {
-    const layers = [...new Set(p.byLayer.map((x) => x.a))];
+  const layerTable = (byLayer: RedundancyStudy['pairs'][number]['byLayer'], cell: (c: MeanClaim) => string) => {
+    const layers = [...new Set(byLayer.map((x) => x.a))];
+    return table(
+      ['', ...layers.map((l) => `L${l}`)],
+      layers.map((a) => [
+        `L${a}`,
+        ...layers.map((b) => cell(byLayer.find((x) => x.a === Math.min(a, b) && x.b === Math.max(a, b))!.claim)),
+      ]),
+    );
+  };
+  for (const p of s.pairs)
     lines.push(
-      `${label(p.task)}:`,
+      `${label(p.task)}, exact match (points):`,
       '',
-      table(
-        ['', ...layers.map((l) => `L${l}`)],
-        layers.map((a) => [
-          `L${a}`,
-          ...layers.map((b) => {
-            const c = p.byLayer.find((x) => x.a === Math.min(a, b) && x.b === Math.max(a, b))!;
-            return pts(c.claim);
-          }),
-        ]),
-      ),
+      layerTable(p.byLayer, pts),
+      '',
+      `${label(p.task)}, cross-entropy (nats):`,
+      '',
+      layerTable(p.ce.byLayer, (c) => num(c, f3)),
       '',
     );
-  }
-  lines.push(img('redundancy_pairs', 'pairwise interaction matrices'));
+  lines.push(img('redundancy_pairs', 'pairwise interaction matrices, exact match'));
+  lines.push(img('redundancy_pairs_ce', 'pairwise interaction matrices, cross-entropy'));
   lines.push('## Does redundancy explain the gap?', '');
   lines.push(
     `An importance that counts redundancy: each component's Shapley value of the ablation effect (its marginal damage averaged over the orders in which the components could be removed), estimated from ${s.settings?.permutations ?? '–'} sampled permutations per model (the Monte Carlo standard error of one value is given; it is from the permutations alone, on top of the evaluation's own noise). If the paper's explanation holds, G should agree with Shapley importance better than with single-component C.`,
@@ -291,6 +211,13 @@ export function redundancyReport(
         `${(100 * r.meanGap).toFixed(2)} points`,
         power(r.diff),
       ]),
+    ),
+    '',
+    'The same on the cross-entropy increase (the single effect C-CE of MEASURES.md against the Shapley value of the cross-entropy increase):',
+    '',
+    table(
+      ['task', 'seeds', 'rho(G, C-CE)', 'rho(G, Shapley of CE)'],
+      s.shapley.map((r) => [label(r.task), r.n, num(r.rhoGCce), num(r.rhoGSce)]),
     ),
     img('redundancy_shapley', 'rho of G with C and with Shapley values'),
   );
@@ -336,10 +263,4 @@ function missing(s: RedundancyStudy): string {
     "joint ablation on the stability replicas (those models were trained on the retired kernel family and cannot be retrained bit for bit: issue 45's remade replicas will carry it)",
   );
   return out.join('; ');
-}
-
-function answer(s: RedundancyStudy, cl: Claim[]): string {
-  if (!s.tasks.length) return 'No redundancy records yet: run `gcg redundancy` (see the cost section).';
-  const count = (v: string) => cl.filter((c) => c.verdict === v).length;
-  return `Of the ${cl.length} claims below, ${count('holds')} hold, ${count('not seen')} are not seen, ${count('reversed')} are reversed${count('too few runs') ? `, ${count('too few runs')} have too few runs` : ''}; each row says which preset and task it is.`;
 }
