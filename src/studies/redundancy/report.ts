@@ -244,16 +244,25 @@ export function redundancyReport(
   lines.push(img('redundancy_layers', 'layer profile'));
   lines.push('## What these records are, and what they cost', '');
   lines.push(
-    `Settings: ${s.settings ? `${s.settings.nullDraws} random sets per size and per make-up, ${s.settings.permutations} permutations` : '–'}; made at commit ${s.commits.join(', ') || '–'} on ${s.machines.join('; ') || '–'}. Mean seconds per model: ${s.timings.map((t) => `${t.phase} ${t.seconds.toFixed(0)}`).join(', ')} (set-passes.ts shares each prefix of the forward pass between sets; \`npm run bench\` times the pairs and the null on one model).`,
+    `Settings: ${s.settings ? `${s.settings.nullDraws} random sets per size and per make-up, ${s.settings.permutations} permutations` : '–'}; made at commit ${s.commits.join(', ') || '–'} on ${s.machines.join('; ') || '–'}. Mean seconds per model: ${s.timings.map((t) => `${t.phase} ${t.seconds.toFixed(0)}`).join(', ')} (set-passes.ts shares each prefix of the forward pass between sets; \`npm run bench\` prints the same phases for one model: \`joint_s\`, \`redundancy_<phase>_s\`). The times are the records' own, so they depend on the machine and on what else ran beside it.`,
     '',
-    `Not yet in these records: ${missing(s)}.`,
+    `Not yet in these records: ${missing(s, stores)}.`,
     '',
   );
   return lines.join('\n');
 }
 
-function missing(s: RedundancyStudy): string {
+function missing(s: RedundancyStudy, stores: { label: string; records: readonly RunRecord[] }[]): string {
   const out: string[] = [];
+  const paperRuns =
+    stores.find((st) => st.label === 'paper preset')?.records.filter((r) => r.analysis.status === 'analysed').length ??
+    0;
+  const done =
+    s.presets.length === 1 && s.presets[0] === 'paper' ? Object.values(s.runs).reduce((a, n) => a + n, 0) : paperRuns;
+  if (done < paperRuns)
+    out.push(
+      `${paperRuns - done} of the paper preset's ${paperRuns} analysed runs (the same command continues the store)`,
+    );
   if (!s.presets.includes('authors'))
     out.push(
       "the authors' preset's joint ablation, pairs and Shapley values (its layer profile and rho gap are above)",
