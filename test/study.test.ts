@@ -161,6 +161,11 @@ test("gcg redundancy: each run's single effects equal its record's C, every pair
   assert.match(first.stdout, /single effects differ from the record's C in 0 of 6/);
   const again = cli(['redundancy', '--results', store, '--out', out, '--draws', '6', '--permutations', '3']);
   assert.match(again.stdout, /0 done, 4 already done/);
+  const before = fs.readFileSync(runPaths(out, 'paper', 'sort', 1).results, 'utf8');
+  const other = cli(['redundancy', '--results', store, '--out', out, '--draws', '7', '--permutations', '3']);
+  assert.equal(other.status, 2, other.stderr + other.stdout);
+  assert.match(other.stderr, /--out: 4 record\(s\) there were made with other settings .*nothing was replaced/);
+  assert.equal(fs.readFileSync(runPaths(out, 'paper', 'sort', 1).results, 'utf8'), before, 'the record is kept');
   const { records, rejected } = loadRedundancyRecords(out);
   assert.deepEqual(rejected, []);
   assert.equal(records.length, 4);

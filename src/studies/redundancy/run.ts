@@ -24,7 +24,7 @@ import { kernelsLabel, RunRecord } from '../../records/format';
 import { provenance } from '../../records/provenance';
 import { loadRecords, runPaths } from '../../records/store';
 import { recordsModel } from '../../runner/records-model';
-import type { PresetName } from '../../settings/config';
+import { ConfigError, PresetName } from '../../settings/config';
 import { REDUNDANCY_FORMAT, RedundancyRecord } from './record';
 
 export interface RedundancyOptions {
@@ -43,15 +43,17 @@ export interface RedundancySummary {
   failed: { file: string; error: string }[];
 }
 
-/** Whether a store already holds this run's record under these settings. */
-function finished(file: string, settings: RedundancySettings): boolean {
+/** The settings of the study record in `file` (null: none there, or not a record of this format, which a run replaces). */
+function recordSettings(file: string): RedundancySettings | null {
   try {
     const r = JSON.parse(fs.readFileSync(file, 'utf8')) as RedundancyRecord;
-    return r.format === REDUNDANCY_FORMAT && JSON.stringify(r.settings) === JSON.stringify(settings);
+    return r.format === REDUNDANCY_FORMAT ? r.settings : null;
   } catch {
-    return false;
+    return null;
   }
 }
+
+const sameSettings = (a: RedundancySettings | null, b: RedundancySettings) => JSON.stringify(a) === JSON.stringify(b);
 
 /** The analysed runs of a store, seed by seed (each seed's tasks in turn). */
 export function studyOrder(records: readonly RunRecord[]): RunRecord[] {
@@ -65,13 +67,24 @@ export function runRedundancy(opts: RedundancyOptions): RedundancySummary {
   const log = opts.log ?? ((l: string) => console.log(l));
   const sources = studyOrder(loadRecords(opts.results, opts.preset).filter((r) => r.analysis.status === 'analysed'));
   if (!sources.length) throw new Error(`${path.join(opts.results, opts.preset)} holds no analysed run`);
+  // Records made with other settings are never replaced: refused before any work, naming them.
+  const other = sources
+    .map((rec) => runPaths(opts.out, opts.preset, rec.task, rec.seed).results)
+    .filter((f) => {
+      const had = recordSettings(f);
+      return had !== null && !sameSettings(had, opts.settings);
+    });
+  if (other.length)
+    throw new ConfigError(
+      `--out: ${other.length} record(s) there were made with other settings (${other[0]}: ${JSON.stringify(recordSettings(other[0]))}; asked ${JSON.stringify(opts.settings)}); nothing was replaced: give the same --draws and --permutations, or another --out`,
+    );
   makeDir(path.join(opts.out, opts.preset));
   const summary: RedundancySummary = { done: [], skipped: [], elsewhere: [], failed: [] };
   const t0 = Date.now();
   sources.forEach((rec, i) => {
     const name = `${rec.task} seed ${rec.seed}`;
     const paths = runPaths(opts.out, opts.preset, rec.task, rec.seed);
-    if (finished(paths.results, opts.settings)) {
+    if (sameSettings(recordSettings(paths.results), opts.settings)) {
       summary.skipped.push(name);
       return;
     }
