@@ -15,14 +15,13 @@ import * as path from 'node:path';
 import { checkMeasures, listMeasures } from '../../analysis/registry';
 import { analyzeModel } from '../../analysis/pipeline';
 import { ExperimentConfig, PresetName } from '../../settings/config';
-import { makeDir, writeFileAtomic } from '../../io/files';
+import { makeDir } from '../../io/files';
 import { sealRecord } from '../../records/record-check';
-import { InterruptedError } from '../../base/stop';
-import { RunLock, RunLockedError } from '../../io/lock';
 import { KernelsName } from '../../kernels/tf';
 import { formatDuration } from '../../base/progress';
 import { provenance } from '../../records/provenance';
 import { recordsModel } from '../../runner/records-model';
+import { studyRuns } from '../../runner/study-runs';
 import { inspectRecord, loadRecords, runPaths } from '../../records/store';
 import { configDiffValues, kernelsLabel, Remeasured, RESULTS_FORMAT, RunRecord } from '../../records/format';
 
@@ -66,49 +65,26 @@ export function runStudy(opts: StudyOptions): StudySummary {
   const sources = loadRecords(opts.results, opts.preset).filter((r) => r.analysis.status === 'analysed');
   if (!sources.length) throw new Error(`${path.join(opts.results, opts.preset)} holds no analysed run to remeasure`);
   makeDir(path.join(opts.out, opts.preset));
-  const summary: StudySummary = { done: [], skipped: [], elsewhere: [], untrained: [], failed: [] };
-  const t0 = Date.now();
-  sources.forEach((rec, i) => {
-    const name = `${rec.task} seed ${rec.seed}`;
-    const paths = runPaths(opts.out, opts.preset, rec.task, rec.seed);
-    const cfg = studyConfig(rec, measures);
-    const existing = inspectRecord(paths.results);
-    if (existing.status === 'ok' && !configDiffValues(existing.record.config, cfg).length) {
-      summary.skipped.push(name);
-      return;
-    }
-    if (opts.noRetrain && !fs.existsSync(runPaths(opts.results, rec.preset, rec.task, rec.seed).checkpoint)) {
-      summary.untrained.push(name);
-      return;
-    }
-    let lock: RunLock;
-    try {
-      lock = RunLock.acquire(paths.lock, { staleMinutes: opts.lockStaleMinutes, onTakeover: log });
-    } catch (e) {
-      if (!(e instanceof RunLockedError)) throw e;
-      log(`${name}: another process is on it (${e.message})`);
-      summary.elsewhere.push(name);
-      return;
-    }
-    try {
-      log(`[${formatDuration(Date.now() - t0)}] ${name} (${i + 1}/${sources.length}): measuring`);
-      const record = remeasure(rec, cfg, opts, log);
-      if (!lock.held()) throw new Error(`${paths.results}: not written: another process took the lock over`);
-      writeFileAtomic(paths.results, JSON.stringify(record, null, 1));
+  return studyRuns({
+    sources,
+    store: opts,
+    log,
+    summary: { done: [], skipped: [], elsewhere: [], untrained: [], failed: [] } as StudySummary,
+    skip: (rec, file) => {
+      const existing = inspectRecord(file);
+      if (existing.status === 'ok' && !configDiffValues(existing.record.config, studyConfig(rec, measures)).length)
+        return 'skipped';
+      if (opts.noRetrain && !fs.existsSync(runPaths(opts.results, rec.preset, rec.task, rec.seed).checkpoint))
+        return 'untrained';
+      return null;
+    },
+    starting: ': measuring',
+    make: (rec) => remeasure(rec, studyConfig(rec, measures), opts, log),
+    wrote: (record) => {
       const r = record.remeasured!;
-      log(
-        `[${formatDuration(Date.now() - t0)}] ${name}: wrote ${paths.results} in ${formatDuration(record.timingsMs.analysis)} (G within ${r.gMaxRelDiff.toExponential(1)} of the record's, C differs in ${r.cDiffering.length} of ${record.analysis.components.length})`,
-      );
-      summary.done.push(name);
-    } catch (e) {
-      if (e instanceof InterruptedError) throw e;
-      log(`${name}: FAILED: ${(e as Error).message}`);
-      summary.failed.push({ file: paths.results, error: (e as Error).message });
-    } finally {
-      lock.release();
-    }
+      return `in ${formatDuration(record.timingsMs.analysis)} (G within ${r.gMaxRelDiff.toExponential(1)} of the record's, C differs in ${r.cDiffering.length} of ${record.analysis.components.length})`;
+    },
   });
-  return summary;
 }
 
 /** One source record remeasured: its trained model (reused or retrained), every measure, compared with the record. */

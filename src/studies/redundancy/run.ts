@@ -17,13 +17,12 @@ import { ImportanceContext } from '../../analysis/context';
 import { oodEvalSet } from '../../analysis/pipeline';
 import { redundancyAnalysis, RedundancySettings } from '../../analysis/redundancy';
 import { formatDuration } from '../../base/progress';
-import { InterruptedError } from '../../base/stop';
-import { makeDir, writeFileAtomic } from '../../io/files';
-import { RunLock, RunLockedError } from '../../io/lock';
+import { makeDir } from '../../io/files';
 import { kernelsLabel, RunRecord } from '../../records/format';
 import { provenance } from '../../records/provenance';
 import { loadRecords, runPaths } from '../../records/store';
 import { recordsModel } from '../../runner/records-model';
+import { StudyRunsSummary, studyRuns } from '../../runner/study-runs';
 import { ConfigError, PresetName } from '../../settings/config';
 import { REDUNDANCY_FORMAT, RedundancyRecord } from './record';
 
@@ -36,12 +35,7 @@ export interface RedundancyOptions {
   log?: (line: string) => void;
 }
 
-export interface RedundancySummary {
-  done: string[];
-  skipped: string[];
-  elsewhere: string[];
-  failed: { file: string; error: string }[];
-}
+export type RedundancySummary = StudyRunsSummary;
 
 /** The settings of the study record in `file` (null: none there, or not a record of this format, which a run replaces). */
 function recordSettings(file: string): RedundancySettings | null {
@@ -79,49 +73,21 @@ export function runRedundancy(opts: RedundancyOptions): RedundancySummary {
       `--out: ${other.length} record(s) there were made with other settings (${other[0]}: ${JSON.stringify(recordSettings(other[0]))}; asked ${JSON.stringify(opts.settings)}); nothing was replaced: give the same --draws and --permutations, or another --out`,
     );
   makeDir(path.join(opts.out, opts.preset));
-  const summary: RedundancySummary = { done: [], skipped: [], elsewhere: [], failed: [] };
-  const t0 = Date.now();
-  sources.forEach((rec, i) => {
-    const name = `${rec.task} seed ${rec.seed}`;
-    const paths = runPaths(opts.out, opts.preset, rec.task, rec.seed);
-    if (sameSettings(recordSettings(paths.results), opts.settings)) {
-      summary.skipped.push(name);
-      return;
-    }
-    let lock: RunLock;
-    try {
-      lock = RunLock.acquire(paths.lock, { staleMinutes: opts.lockStaleMinutes, onTakeover: log });
-    } catch (e) {
-      if (!(e instanceof RunLockedError)) throw e;
-      log(`${name}: another process is on it (${e.message})`);
-      summary.elsewhere.push(name);
-      return;
-    }
-    try {
-      log(`[${formatDuration(Date.now() - t0)}] ${name} (${i + 1}/${sources.length})`);
-      const record = redundancyRecord(rec, opts, log);
-      if (!lock.held()) throw new Error(`${paths.results}: not written: another process took the lock over`);
-      writeFileAtomic(paths.results, JSON.stringify(record, null, 1));
+  return studyRuns({
+    sources,
+    store: opts,
+    log,
+    summary: { done: [], skipped: [], elsewhere: [], failed: [] } as RedundancySummary,
+    skip: (_rec, file) => (sameSettings(recordSettings(file), opts.settings) ? 'skipped' : null),
+    make: (rec) => redundancyRecord(rec, opts, log),
+    wrote: (record) => {
       const d = record.cDiffering;
-      log(
-        `[${formatDuration(Date.now() - t0)}] ${name}: wrote ${paths.results} (analysis ${formatDuration(record.timingsMs.analysis)}: ${Object.entries(
-          record.result.timingsMs,
-        )
-          .map(([k, ms]) => `${k} ${formatDuration(ms)}`)
-          .join(
-            ', ',
-          )}; single effects ${d === 'protocol' ? "scored otherwise than the record's C" : `differ from the record's C in ${d.length} of ${record.components.length}`})`,
-      );
-      summary.done.push(name);
-    } catch (e) {
-      if (e instanceof InterruptedError) throw e;
-      log(`${name}: FAILED: ${(e as Error).message}`);
-      summary.failed.push({ file: paths.results, error: (e as Error).message });
-    } finally {
-      lock.release();
-    }
+      const phases = Object.entries(record.result.timingsMs)
+        .map(([k, ms]) => `${k} ${formatDuration(ms)}`)
+        .join(', ');
+      return `(analysis ${formatDuration(record.timingsMs.analysis)}: ${phases}; single effects ${d === 'protocol' ? "scored otherwise than the record's C" : `differ from the record's C in ${d.length} of ${record.components.length}`})`;
+    },
   });
-  return summary;
 }
 
 /** One source record's model through the redundancy analysis. */
