@@ -155,9 +155,34 @@ test("gcg redundancy: each run's single effects equal its record's C, every pair
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /--permutations: got "0"; allowed: one integer in \[1, 100000\]/);
   assert.ok(!fs.existsSync(out), 'nothing made before the settings are checked');
+  const twice = cli(['redundancy', '--results', store, '--out', out, '--tasks', 'sort,sort']);
+  assert.equal(twice.status, 2);
+  assert.match(twice.stderr, /--tasks: got "sort,sort", which repeats a task/);
+  const sortOnly = cli([
+    'redundancy',
+    '--results',
+    store,
+    '--out',
+    out,
+    '--tasks',
+    'sort',
+    '--draws',
+    '6',
+    '--permutations',
+    '3',
+  ]);
+  assert.equal(sortOnly.status, 0, sortOnly.stderr + sortOnly.stdout);
+  assert.match(sortOnly.stdout, /2 done, 0 already done/);
+  assert.deepEqual(
+    fs
+      .readdirSync(path.join(out, 'paper'))
+      .filter((f) => f.endsWith('.json'))
+      .sort(),
+    ['sort_seed1.json', 'sort_seed2.json'],
+  );
   const first = cli(['redundancy', '--results', store, '--out', out, '--draws', '6', '--permutations', '3']);
   assert.equal(first.status, 0, first.stderr + first.stdout);
-  assert.match(first.stdout, /4 done, 0 already done, 0 in progress elsewhere, 0 failed/);
+  assert.match(first.stdout, /2 done, 2 already done, 0 in progress elsewhere, 0 failed/);
   assert.match(first.stdout, /single effects differ from the record's C in 0 of 6/);
   const again = cli(['redundancy', '--results', store, '--out', out, '--draws', '6', '--permutations', '3']);
   assert.match(again.stdout, /0 done, 4 already done/);

@@ -31,7 +31,7 @@ const CORE_OPTION_DOCS: Record<string, string> = {
   set: `  --set key=val   override one setting, repeatable, e.g. --set model.nLayers=2 (gcg --help lists them)`,
   out: `  --out DIR       where train/demo write                  (default runs)`,
   results: `  --results DIR   results store for run/sweep             (default results)`,
-  tasks: `  --tasks A,B     sweep: tasks                            (default reverse,sort)`,
+  tasks: `  --tasks A,B     sweep, redundancy: tasks                (default reverse,sort)`,
   seeds: `  --seeds A,B     sweep: seeds (default the paper's 10); run: train these seeds stacked in one
                   pass (each gets the model it gets alone, bit for bit), then analyse each`,
   'seeds-per-job': `  --seeds-per-job K  sweep: train up to K seeds of one size and task stacked in one pass

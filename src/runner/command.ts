@@ -11,9 +11,9 @@ import { checkMeasuresOf } from '../analysis/registry';
 import { checkReadableDir } from '../io/files';
 import type { RunRecord } from '../records/format';
 import { checkOneSettings, scanRecords, warnRejected } from '../records/store';
-import { ConfigError, ExperimentConfig, PresetName } from '../settings/config';
+import { checkTask, ConfigError, ExperimentConfig, PresetName } from '../settings/config';
 import { checkTaskConfig } from '../settings/validate';
-import { getTask, TaskName } from '../tasks';
+import { getTask, TaskName, TASKS } from '../tasks';
 import { parseIntList } from '../settings/typed';
 
 /** What a command line's options parsed to (src/faces/cli-args.ts parse). */
@@ -121,4 +121,14 @@ export function finishedRuns(dir: string, preset: PresetName): RunRecord[] {
     );
   }
   return records;
+}
+
+/** `--tasks A,B`: distinct registered tasks (sweep, redundancy). */
+export function parseTasks(value: string): TaskName[] {
+  const tasks = value.split(',').map((t) => checkTask(t.trim()));
+  if (new Set(tasks).size !== tasks.length)
+    throw new ConfigError(
+      `--tasks: got ${JSON.stringify(value)}, which repeats a task; allowed: distinct tasks among ${TASKS.join(', ')}`,
+    );
+  return tasks;
 }

@@ -2,11 +2,11 @@
 import * as path from 'node:path';
 import { checkOutputDir } from '../io/files';
 import { describeBackend, initBackend } from '../kernels/backend';
-import { checkTask, ConfigError, PresetName } from '../settings/config';
+import { ConfigError, PresetName } from '../settings/config';
 import { resolveSettings } from '../settings/run-spec';
 import { checkSize, SizeName, SIZES } from '../settings/sizes';
-import { TaskName, TASKS } from '../tasks';
-import { oodLengths, Opts } from './command';
+import type { TaskName } from '../tasks';
+import { oodLengths, Opts, parseTasks } from './command';
 import { parseInt1, parseIntList, parseLockStale } from '../settings/typed';
 import { sweep, sweepBatches, sweepJob, SweepJob, sweepJobs } from './sweep';
 import { describeJobs } from './sweep-list';
@@ -37,11 +37,7 @@ export type SweepGrid = {
 /** `sweep` (sizes x tasks x seeds), or a study's own grid run as a sweep (`study`). */
 export async function runSweep(opts: Opts, study: SweepStudy | null = null): Promise<number> {
   const { preset, cfg } = resolveSettings(opts.preset, opts.set);
-  const tasks = opts.tasks.split(',').map((t) => checkTask(t.trim()));
-  if (new Set(tasks).size !== tasks.length)
-    throw new ConfigError(
-      `--tasks: got ${JSON.stringify(opts.tasks)}, which repeats a task; allowed: distinct tasks among ${TASKS.join(', ')}`,
-    );
+  const tasks = parseTasks(opts.tasks);
   const seeds = parseIntList('--seeds', opts.seeds, 0, 2 ** 32 - 1);
   const sizes = opts.sizes === undefined ? undefined : opts.sizes.split(',').map((s) => checkSize(s.trim()));
   if (sizes && new Set(sizes).size !== sizes.length)

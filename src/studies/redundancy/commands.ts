@@ -8,7 +8,7 @@ import { redundancyNumbers } from './numbers';
 import { redundancyReport } from './report';
 import { loadRedundancyInput } from './load';
 import { describeBackend, initBackend } from '../../kernels/backend';
-import { Opts, resultsToRead } from '../../runner/command';
+import { Opts, parseTasks, resultsToRead } from '../../runner/command';
 import { parseInt1, parseLockStale } from '../../settings/typed';
 import { checkPreset } from '../../settings/config';
 import { runRedundancy } from './run';
@@ -16,6 +16,7 @@ import { runRedundancy } from './run';
 /** The redundancy study over a preset's analysed runs (run.ts). */
 export async function runRedundancyStudy(opts: Opts): Promise<number> {
   const preset = checkPreset(opts.preset);
+  const tasks = parseTasks(opts.tasks);
   const settings = {
     nullDraws: parseInt1('--draws', String(opts.draws), 1, 100_000),
     permutations: parseInt1('--permutations', String(opts.permutations), 1, 100_000),
@@ -24,7 +25,7 @@ export async function runRedundancyStudy(opts: Opts): Promise<number> {
   const out = checkOutputDir('--out', opts.out);
   const lockStaleMinutes = parseLockStale(opts);
   console.log(describeBackend(await initBackend()));
-  const s = runRedundancy({ results, preset, out, settings, lockStaleMinutes });
+  const s = runRedundancy({ results, preset, tasks, out, settings, lockStaleMinutes });
   console.log(
     `redundancy study, preset ${preset}: ${s.done.length} done, ${s.skipped.length} already done, ${s.elsewhere.length} in progress elsewhere, ${s.failed.length} failed`,
   );

@@ -20,8 +20,8 @@ export const redundancyStudy: Study = {
             layer's heads and components) ablated together, --draws random sets of each one's
             size and layer make-up, every pair, Shapley values by --permutations sampled
             permutations; into <out>/<preset>/ (default out: results/redundancy); start it in
-            several terminals to use more cores`,
-      options: ['preset', 'results', 'out', 'draws', 'permutations', 'lock-stale'],
+            several terminals to use more cores; --tasks picks the tasks`,
+      options: ['preset', 'tasks', 'results', 'out', 'draws', 'permutations', 'lock-stale'],
       defaults: {
         out: path.join('results', 'redundancy'),
         draws: String(REDUNDANCY_DEFAULTS.nullDraws),

@@ -24,6 +24,7 @@ import { loadRecords, runPaths } from '../../records/store';
 import { recordsModel } from '../../runner/records-model';
 import { StudyRunsSummary, studyRuns } from '../../runner/study-runs';
 import { ConfigError, PresetName } from '../../settings/config';
+import type { TaskName } from '../../tasks';
 import { REDUNDANCY_FORMAT, RedundancyRecord } from './record';
 
 export interface RedundancyOptions {
@@ -31,6 +32,8 @@ export interface RedundancyOptions {
   preset: PresetName;
   out: string;
   settings: RedundancySettings;
+  /** Only these tasks' runs (default: every task the store holds). */
+  tasks?: readonly TaskName[];
   lockStaleMinutes?: number;
   log?: (line: string) => void;
 }
@@ -59,8 +62,15 @@ export function studyOrder(records: readonly RunRecord[]): RunRecord[] {
 
 export function runRedundancy(opts: RedundancyOptions): RedundancySummary {
   const log = opts.log ?? ((l: string) => console.log(l));
-  const sources = studyOrder(loadRecords(opts.results, opts.preset).filter((r) => r.analysis.status === 'analysed'));
-  if (!sources.length) throw new Error(`${path.join(opts.results, opts.preset)} holds no analysed run`);
+  const sources = studyOrder(
+    loadRecords(opts.results, opts.preset).filter(
+      (r) => r.analysis.status === 'analysed' && (!opts.tasks || opts.tasks.includes(r.task)),
+    ),
+  );
+  if (!sources.length)
+    throw new Error(
+      `${path.join(opts.results, opts.preset)} holds no analysed run${opts.tasks ? ` of ${opts.tasks.join(', ')}` : ''}`,
+    );
   // Records made with other settings are never replaced: refused before any work, naming them.
   const other = sources
     .map((rec) => runPaths(opts.out, opts.preset, rec.task, rec.seed).results)
