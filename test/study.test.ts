@@ -205,6 +205,46 @@ test("gcg redundancy: each run's single effects equal its record's C, every pair
     assert.equal(r.provenance.kernels, src.provenance.kernels);
     assert.equal(r.source.file, runPaths(store, 'paper', r.task, r.seed).results);
   }
+  // The authors' preset scores C unpaired, heads after W_O: the study scores its models the paper's way all the same.
+  const authors = path.join(store, 'authors-store');
+  const a = cli([
+    'run',
+    '--preset',
+    'authors',
+    '--task',
+    'sort',
+    '--seed',
+    '1',
+    '--results',
+    authors,
+    '--ood-lengths',
+    '2,3',
+    '--allow-id-lengths',
+    ...LEARNING,
+    '--set',
+    'train.lr=0.01', // the authors' layout learns more slowly
+  ]);
+  assert.equal(a.status, 0, a.stderr + a.stdout);
+  const ar = cli([
+    'redundancy',
+    '--preset',
+    'authors',
+    '--results',
+    authors,
+    '--out',
+    out,
+    '--draws',
+    '6',
+    '--permutations',
+    '3',
+  ]);
+  assert.equal(ar.status, 0, ar.stderr + ar.stdout);
+  assert.match(ar.stdout, /1 done.*0 failed/);
+  assert.match(ar.stdout, /single effects scored otherwise than the record's C/);
+  const [authorsRec] = loadRedundancyRecords(out).records.filter((r) => r.preset === 'authors');
+  assert.equal(authorsRec.cDiffering, 'protocol');
+  assert.deepEqual(authorsRec.scoring, { paired: true, headAblation: 'before-WO', evalSamples: 128 });
+  assert.equal(authorsRec.config.analysis.paired, false, "the source's own configuration is kept as it was");
   const report = cli([
     'redundancy-report',
     '--results',
@@ -218,10 +258,16 @@ test("gcg redundancy: each run's single effects equal its record's C, every pair
   ]);
   assert.equal(report.status, 0, report.stderr);
   const md = fs.readFileSync(path.join(store, 'R.md'), 'utf8');
-  const s = redundancyNumbers(records, [{ label: 'paper preset', records: sources }], []);
-  const gc = s.shapley.find((x) => x.task === 'sort')!.rhoGC.test.interval.estimate;
+  const s = redundancyNumbers([...records, authorsRec], [{ label: 'paper preset', records: sources }], []);
+  assert.deepEqual(
+    s.cells.map((c) => `${c.label}: ${c.runs}`),
+    ['Reversal, paper preset: 2', 'Sorting, paper preset: 2', 'Sorting, authors preset: 1'],
+    'each preset its own cells, never pooled',
+  );
+  const gc = s.shapley.find((x) => x.cell === 'Sorting, paper preset')!.rhoGC.test.interval.estimate;
   assert.match(md, /^# Redundancy/);
-  assert.ok(md.includes(`| Sorting | 2 | ${gc.toFixed(2)}`), 'the Shapley table comes from the records');
+  assert.ok(md.includes(`| Sorting, paper preset | 2 | ${gc.toFixed(2)}`), 'the Shapley table comes from the records');
+  assert.match(md, /### Sorting, authors preset \(1 seeds\)/);
   assert.ok(fs.existsSync(path.join(store, 'rfigs', 'redundancy_pairs.html')));
 });
 

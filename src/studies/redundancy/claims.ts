@@ -89,14 +89,14 @@ export function claims(s: RedundancyStudy, stores: { label: string; records: rea
       verdict: verdict(r.nested, -1),
       section: '#the-layer-profile',
     });
-  for (const task of s.tasks) {
-    const bloats = s.sets.find((x) => x.task === task && x.name === 'Bloats');
-    const heroes = s.sets.find((x) => x.task === task && x.name === 'Heroes');
+  for (const { label: cell } of s.cells) {
+    const bloats = s.sets.find((x) => x.cell === cell && x.name === 'Bloats');
+    const heroes = s.sets.find((x) => x.cell === cell && x.name === 'Heroes');
     if (bloats)
       out.push({
         group: 'joint Bloat ablation does more damage than the single effects predict',
-        where: `${label(task)}, exact match`,
-        claim: `joint Bloat ablation does more damage than the Bloats' single effects predict (${label(task)})`,
+        where: `${cell}, exact match`,
+        claim: `joint Bloat ablation does more damage than the Bloats' single effects predict (${cell})`,
         v3: '14x',
         ours: `${ratioText(bloats)}; excess ${pts(bloats.excess)} points, p ${pv(bloats.excess.test.p)}; beyond random sets of its size ${pts(bloats.beyondSize)}`,
         runs: String(bloats.n),
@@ -107,8 +107,8 @@ export function claims(s: RedundancyStudy, stores: { label: string; records: rea
     if (bloats)
       out.push({
         group: 'joint Bloat ablation does more damage than the single effects predict',
-        where: `${label(task)}, cross-entropy`,
-        claim: `the same on cross-entropy (${label(task)})`,
+        where: `${cell}, cross-entropy`,
+        claim: `the same on cross-entropy (${cell})`,
         v3: '–',
         ours: `excess ${num(bloats.excessCe)} nats, p ${pv(bloats.excessCe.test.p)}; beyond random sets of its size ${num(bloats.beyondSizeCe)}`,
         runs: String(bloats.n),
@@ -119,8 +119,8 @@ export function claims(s: RedundancyStudy, stores: { label: string; records: rea
     if (heroes)
       out.push({
         group: 'ablating the Hidden Heroes together destroys OOD accuracy',
-        where: label(task),
-        claim: `ablating the Hidden Heroes together destroys OOD accuracy (${label(task)})`,
+        where: cell,
+        claim: `ablating the Hidden Heroes together destroys OOD accuracy (${cell})`,
         v3: '-36.4% +/- 22.8%',
         ours: `${pts(heroes.joint)} points of exact match lost, ${pts(heroes.relative)}% of the baseline (mean size ${f2(heroes.meanSize)})`,
         runs: String(heroes.n),
@@ -132,8 +132,8 @@ export function claims(s: RedundancyStudy, stores: { label: string; records: rea
   for (const sh of s.shapley)
     out.push({
       group: "G tracks Shapley importance better than single-component C (the paper's explanation)",
-      where: label(sh.task),
-      claim: `G tracks Shapley importance better than single-component C (${label(sh.task)}; the paper's explanation)`,
+      where: sh.cell,
+      claim: `G tracks Shapley importance better than single-component C (${sh.cell}; the paper's explanation)`,
       v3: '(implied)',
       ours: `rho(G, Shapley) - rho(G, C) ${num(sh.diff)}, p ${pv(sh.diff.test.p)}`,
       runs: String(sh.n),
@@ -146,7 +146,7 @@ export function claims(s: RedundancyStudy, stores: { label: string; records: rea
 
 /** The answer: one bullet per claim, its verdict on each preset and task. */
 export function answer(s: RedundancyStudy, cl: Claim[]): string {
-  if (!s.tasks.length && !cl.length) return 'No redundancy records yet: run `gcg redundancy` (see the cost section).';
+  if (!s.cells.length && !cl.length) return 'No redundancy records yet: run `gcg redundancy` (see the cost section).';
   const groups = [...new Set(cl.map((c) => c.group))];
   return groups
     .map((g) => {

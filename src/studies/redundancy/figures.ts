@@ -20,6 +20,18 @@ const bars = (cs: MeanClaim[]) => ({
 });
 const est = (cs: MeanClaim[]) => cs.map((c) => c.test.interval.estimate);
 
+/** A title above each panel i of a grid (axes x{i}, y{i}), at height y of its domain. */
+const panelTitles = (texts: string[], y: number) =>
+  texts.map((text, i) => ({
+    text,
+    showarrow: false,
+    xref: `x${i ? i + 1 : ''} domain`,
+    yref: `y${i ? i + 1 : ''} domain`,
+    x: 0.5,
+    y,
+    yanchor: 'bottom',
+  }));
+
 /** One heat map per task: the mean interaction of every pair, in accuracy points (exact match) or nats (cross-entropy). */
 function pairMatrices(s: RedundancyStudy, ce: boolean): PlotlyFigure {
   const n = s.pairs.length;
@@ -38,7 +50,7 @@ function pairMatrices(s: RedundancyStudy, ce: boolean): PlotlyFigure {
     colorscale: 'RdBu', // Plotly's RdBu runs blue (low) to red (high)
     showscale: i === 0,
     colorbar: { title: { text: unit }, len: 0.5, y: 1, yanchor: 'top' },
-    hovertemplate: `${label(p.task)}: %{y} with %{x}: %{z:.3f} ${unit}<extra></extra>`,
+    hovertemplate: `${p.cell}: %{y} with %{x}: %{z:.3f} ${unit}<extra></extra>`,
     xaxis: `x${i ? i + 1 : ''}`,
     yaxis: `y${i ? i + 1 : ''}`,
   }));
@@ -49,15 +61,10 @@ function pairMatrices(s: RedundancyStudy, ce: boolean): PlotlyFigure {
         : 'Pairwise interaction C(i, j) - C(i) - C(j), mean over seeds (red: together worse than the sum)',
     },
     grid: { rows: n, columns: 1, pattern: 'independent', ygap: 0.25 },
-    annotations: s.pairs.map((p, i) => ({
-      text: `${label(p.task)} (${p.n} seeds)`,
-      showarrow: false,
-      xref: `x${i ? i + 1 : ''} domain`,
-      yref: `y${i ? i + 1 : ''} domain`,
-      x: 0.5,
-      y: 1,
-      yanchor: 'bottom',
-    })),
+    annotations: panelTitles(
+      s.pairs.map((p) => `${p.cell} (${p.n} seeds)`),
+      1,
+    ),
     width: 760,
     height: 120 + n * 640,
     margin: { l: 80, r: 40, b: 70, t: 100 },
@@ -71,25 +78,25 @@ function pairMatrices(s: RedundancyStudy, ce: boolean): PlotlyFigure {
 
 /** Each named set's excess (joint - predicted) and its excess beyond random sets of its size, per task, with intervals over seeds. */
 function setExcess(s: RedundancyStudy): PlotlyFigure {
-  const data = s.tasks.flatMap((task, i) => {
-    const rows = s.sets.filter((x) => x.task === task);
+  const data = s.cells.flatMap(({ label: cell }, i) => {
+    const rows = s.sets.filter((x) => x.cell === cell);
     const x = rows.map((r) => `${r.name} (${r.n})`);
     return [
       {
         type: 'bar',
-        name: `${label(task)}: joint - predicted`,
+        name: `${cell}: joint - predicted`,
         x,
         y: est(rows.map((r) => r.excess)).map((v) => 100 * v),
         error_y: scaled(bars(rows.map((r) => r.excess))),
-        marker: { color: COLORS[2 * i] },
+        marker: { color: COLORS[(2 * i) % COLORS.length] },
       },
       {
         type: 'bar',
-        name: `${label(task)}: beyond random sets of its size`,
+        name: `${cell}: beyond random sets of its size`,
         x,
         y: est(rows.map((r) => r.beyondSize)).map((v) => 100 * v),
         error_y: scaled(bars(rows.map((r) => r.beyondSize))),
-        marker: { color: COLORS[2 * i + 1] },
+        marker: { color: COLORS[(2 * i + 1) % COLORS.length] },
       },
     ].map((t) => ({ ...t, xaxis: `x${i ? i + 1 : ''}`, yaxis: `y${i ? i + 1 : ''}` }));
   });
@@ -97,14 +104,14 @@ function setExcess(s: RedundancyStudy): PlotlyFigure {
     title: {
       text: 'Sets ablated together: damage beyond the sum of single damages (accuracy points; seeds in brackets)',
     },
-    grid: { rows: s.tasks.length, columns: 1, pattern: 'independent', ygap: 0.35 },
+    grid: { rows: s.cells.length, columns: 1, pattern: 'independent', ygap: 0.35 },
     barmode: 'group',
     width: 860,
-    height: 180 + 330 * s.tasks.length,
+    height: 180 + 330 * s.cells.length,
     legend: LEGEND_BELOW,
     margin: { l: 70, r: 30, b: 60, t: 80 },
   };
-  s.tasks.forEach((_, i) => (layout[`yaxis${i ? i + 1 : ''}`] = { title: { text: 'points' }, zeroline: true }));
+  s.cells.forEach((_, i) => (layout[`yaxis${i ? i + 1 : ''}`] = { title: { text: 'points' }, zeroline: true }));
   return { data, layout };
 }
 
@@ -137,15 +144,7 @@ function layerProfiles(s: RedundancyStudy): PlotlyFigure {
   const layout: Record<string, unknown> = {
     title: { text: 'Layer profile: mean Delta = Rank(G) - Rank(C) of each layer (above 0: G over-values it)' },
     grid: { rows: 1, columns: tasks.length, pattern: 'independent' },
-    annotations: tasks.map((t, i) => ({
-      text: label(t),
-      showarrow: false,
-      xref: `x${i ? i + 1 : ''} domain`,
-      yref: `y${i ? i + 1 : ''} domain`,
-      x: 0.5,
-      y: 1.02,
-      yanchor: 'bottom',
-    })),
+    annotations: panelTitles(tasks.map(label), 1.02),
     width: 860,
     height: 460,
     legend: LEGEND_BELOW,
@@ -160,7 +159,7 @@ function layerProfiles(s: RedundancyStudy): PlotlyFigure {
 
 /** rho(G, C), rho(G, Shapley) and rho(C, Shapley) per task, with intervals over seeds. */
 function shapleyRhos(s: RedundancyStudy): PlotlyFigure {
-  const x = s.shapley.map((r) => `${label(r.task)} (${r.n})`);
+  const x = s.shapley.map((r) => `${r.cell} (${r.n})`);
   const series: [string, (r: RedundancyStudy['shapley'][number]) => MeanClaim][] = [
     ['rho(G, C)', (r) => r.rhoGC],
     ['rho(G, Shapley)', (r) => r.rhoGS],
@@ -189,7 +188,7 @@ function shapleyRhos(s: RedundancyStudy): PlotlyFigure {
 
 export function redundancyFigures(s: RedundancyStudy): Record<string, PlotlyFigure> {
   const out: Record<string, PlotlyFigure> = {};
-  if (s.tasks.length) {
+  if (s.cells.length) {
     out.redundancy_pairs = pairMatrices(s, false);
     out.redundancy_pairs_ce = pairMatrices(s, true);
     out.redundancy_sets = setExcess(s);

@@ -16,7 +16,8 @@
 import { averageRanks, spearman } from '../../analysis/ranks';
 import type { RunRecord } from '../../records/format';
 import { BootstrapTest, bootstrapTest, mean, runsForPower } from '../../report/stats';
-import type { TaskName } from '../../tasks';
+import type { PresetName } from '../../settings/config';
+import { getTask, TaskName } from '../../tasks';
 import type { NullDraws } from '../../analysis/redundancy';
 import type { RedundancyRecord } from './record';
 
@@ -46,8 +47,19 @@ export function verdict(c: MeanClaim, sign: 1 | -1): Verdict {
 
 const layerOf = (id: string) => Number(/^L(\d+)\./.exec(id)![1]);
 
+/** One preset's runs of one task: the study's numbers are each cell's. */
+export interface Cell {
+  preset: PresetName;
+  task: TaskName;
+  /** 'Reversal, paper preset'. */
+  label: string;
+  runs: number;
+}
+
 export interface SetSummary {
   task: TaskName;
+  /** Its cell's label. */
+  cell: string;
   name: string;
   /** Seeds with this set of two or more members (Heroes and Bloats: the seeds that have at least two). */
   n: number;
@@ -74,6 +86,7 @@ export interface SetSummary {
 
 export interface PairSummary {
   task: TaskName;
+  cell: string;
   n: number;
   ids: string[];
   /** Mean interaction of components i and j over seeds (symmetric; NaN on the diagonal). */
@@ -90,6 +103,7 @@ export interface PairSummary {
 
 export interface ShapleySummary {
   task: TaskName;
+  cell: string;
   n: number;
   permutations: number;
   rhoGC: MeanClaim;
@@ -124,9 +138,9 @@ export interface ReplicaProfile {
 }
 
 export interface RedundancyStudy {
-  tasks: TaskName[];
+  /** Preset by preset (the paper's first), task by task. */
+  cells: Cell[];
   presets: string[];
-  runs: Record<string, number>;
   sets: SetSummary[];
   pairs: PairSummary[];
   shapley: ShapleySummary[];
@@ -145,7 +159,7 @@ const byTaskOrder = (ts: TaskName[]) => [...new Set(ts)].sort((a, b) => TASK_ORD
 const excesses = (d: NullDraws, ce = false) =>
   ce ? d.jointCe.map((j, i) => j - d.predictedCe[i]) : d.joint.map((j, i) => j - d.predicted[i]);
 
-function setSummaries(recs: RedundancyRecord[], task: TaskName): SetSummary[] {
+function setSummaries(recs: RedundancyRecord[], { task, label: cell }: Cell): SetSummary[] {
   const names = [...new Set(recs.flatMap((r) => r.result.sets.map((s) => s.name)))];
   return names
     .map((name) => {
@@ -162,6 +176,7 @@ function setSummaries(recs: RedundancyRecord[], task: TaskName): SetSummary[] {
       const pairsJP = rows.map(({ s }) => [s.acc, s.predicted] as const);
       return {
         task,
+        cell,
         name,
         n: rows.length,
         meanSize: mean(rows.map(({ s }) => s.ids.length)),
@@ -227,10 +242,11 @@ function pairStats(
   return { matrix, negative, positive, byLayer };
 }
 
-function pairSummary(recs: RedundancyRecord[], task: TaskName): PairSummary {
+function pairSummary(recs: RedundancyRecord[], { task, label: cell }: Cell): PairSummary {
   const ids = recs[0].components;
   return {
     task,
+    cell,
     n: recs.length,
     ids,
     pairs: (ids.length * (ids.length - 1)) / 2,
@@ -239,17 +255,20 @@ function pairSummary(recs: RedundancyRecord[], task: TaskName): PairSummary {
   };
 }
 
-function shapleySummary(recs: RedundancyRecord[], task: TaskName): ShapleySummary {
+function shapleySummary(recs: RedundancyRecord[], { task, label: cell }: Cell): ShapleySummary {
   const col = (r: RedundancyRecord, m: Record<string, number>) => r.components.map((id) => m[id]);
-  const gc = recs.map((r) => spearman(col(r, r.G), col(r, r.C)));
+  // C here is the study's single effect (the record's C where the record was scored the study's way).
+  const single = (r: RedundancyRecord) => r.components.map((id) => r.result.single[id].acc);
+  const gc = recs.map((r) => spearman(col(r, r.G), single(r)));
   const gs = recs.map((r) => spearman(col(r, r.G), col(r, r.result.shapley.acc)));
   return {
     task,
+    cell,
     n: recs.length,
     permutations: recs[0].result.shapley.permutations,
     rhoGC: meanClaim(gc),
     rhoGS: meanClaim(gs),
-    rhoCS: meanClaim(recs.map((r) => spearman(col(r, r.C), col(r, r.result.shapley.acc)))),
+    rhoCS: meanClaim(recs.map((r) => spearman(single(r), col(r, r.result.shapley.acc)))),
     rhoGSce: meanClaim(recs.map((r) => spearman(col(r, r.G), col(r, r.result.shapley.ce)))),
     rhoGCce: meanClaim(
       recs.map((r) =>
@@ -261,7 +280,9 @@ function shapleySummary(recs: RedundancyRecord[], task: TaskName): ShapleySummar
     ),
     diff: meanClaim(gs.map((x, i) => x - gc[i])),
     meanSe: mean(recs.flatMap((r) => col(r, r.result.shapley.accSe))),
-    meanGap: mean(recs.flatMap((r) => r.components.map((id) => Math.abs(r.result.shapley.acc[id] - r.C[id])))),
+    meanGap: mean(
+      recs.flatMap((r) => r.components.map((id) => Math.abs(r.result.shapley.acc[id] - r.result.single[id].acc))),
+    ),
   };
 }
 
@@ -328,16 +349,23 @@ export function redundancyNumbers(
   stores: { label: string; records: readonly RunRecord[] }[],
   replicas: readonly RunRecord[],
 ): RedundancyStudy {
-  const tasks = byTaskOrder(study.map((r) => r.task));
-  const of = (t: TaskName) => study.filter((r) => r.task === t);
+  const presets = (['paper', 'authors'] as PresetName[]).filter((p) => study.some((r) => r.preset === p));
+  const of = (c: Cell) => study.filter((r) => r.preset === c.preset && r.task === c.task);
+  const cells = presets.flatMap((preset) =>
+    byTaskOrder(study.filter((r) => r.preset === preset).map((r) => r.task)).map((task): Cell => ({
+      preset,
+      task,
+      label: `${getTask(task).label}, ${preset} preset`,
+      runs: study.filter((r) => r.preset === preset && r.task === task).length,
+    })),
+  );
   const phases = [...new Set(study.flatMap((r) => Object.keys(r.result.timingsMs)))];
   return {
-    tasks,
-    presets: [...new Set(study.map((r) => r.preset))],
-    runs: Object.fromEntries(tasks.map((t) => [t, of(t).length])),
-    sets: tasks.flatMap((t) => setSummaries(of(t), t)),
-    pairs: tasks.map((t) => pairSummary(of(t), t)),
-    shapley: tasks.map((t) => shapleySummary(of(t), t)),
+    cells,
+    presets,
+    sets: cells.flatMap((c) => setSummaries(of(c), c)),
+    pairs: cells.map((c) => pairSummary(of(c), c)),
+    shapley: cells.map((c) => shapleySummary(of(c), c)),
     profiles: stores.flatMap((s) =>
       byTaskOrder(s.records.map((r) => r.task))
         .filter((t) => t === 'reverse' || t === 'sort')

@@ -2,7 +2,7 @@
 import type { RedundancyResult, RedundancySettings } from '../../analysis/redundancy';
 import type { ComponentClass } from '../../analysis/ranks';
 import type { Provenance } from '../../records/format';
-import type { ExperimentConfig, PresetName } from '../../settings/config';
+import type { ExperimentConfig, HeadAblation, PresetName } from '../../settings/config';
 import type { TaskName } from '../../tasks';
 
 export const REDUNDANCY_FORMAT = 'gcg-redundancy/1';
@@ -19,6 +19,8 @@ export interface RedundancyRecord {
   /** The source record's configuration (model, training, analysis). */
   config: ExperimentConfig;
   provenance: Provenance;
+  /** How this study scored the model (every preset alike: run.ts STUDY_SCORING), on evalSamples sequences; records made before it was kept were all of the paper preset, scored as its config says. */
+  scoring?: { paired: boolean; headAblation: HeadAblation; evalSamples: number };
   /** The source's OOD length and the unablated exact match on its evaluation set. */
   length: number;
   baseline: number;

@@ -3,9 +3,12 @@
  * trained model (the checkpoint beside the record, or retrained from the record bit for bit:
  * runner/records-model.ts), on the record's own OOD length, evaluation set and ablation means,
  * through src/analysis/redundancy.ts: the named sets ablated together against their additive
- * prediction, the random-set null, every pair, Shapley values. The single effects are checked
- * against the record's C (the same numbers where the record's protocol is paired with heads
- * removed before W_O, the paper preset's).
+ * prediction, the random-set null, every pair, Shapley values. Every preset's models are scored
+ * one way, Eq. 2's as the paper's text reads it: paired on the fixed evaluation set (the record's
+ * evalSamples sequences), heads mean-ablated before W_O (STUDY_SCORING); a set and its members are
+ * always scored alike. The single effects are checked against the record's C (the same numbers
+ * where the record was scored this way, the paper preset's; the authors' preset scored C unpaired
+ * after W_O, so its C is not comparable: 'protocol').
  *
  * Each run writes `<out>/<preset>/<task>_seed<seed>.json`. Finished runs (same settings, same
  * format) are skipped; each run is taken under a lock, so several processes can share a store.
@@ -100,12 +103,15 @@ export function runRedundancy(opts: RedundancyOptions): RedundancySummary {
   });
 }
 
+/** How the study scores every model, whatever its preset's protocol (the paper's text's Eq. 2). */
+export const STUDY_SCORING = { paired: true, headAblation: 'before-WO' } as const;
+
 /** One source record's model through the redundancy analysis. */
 function redundancyRecord(rec: RunRecord, opts: RedundancyOptions, log: (line: string) => void): RedundancyRecord {
   const src = runPaths(opts.results, rec.preset, rec.task, rec.seed);
   const { model, checkpoint } = recordsModel(rec, opts.results, opts.lockStaleMinutes, log);
   try {
-    const cfg = rec.config.analysis;
+    const cfg = { ...rec.config.analysis, ...STUDY_SCORING };
     const length = rec.analysis.ood.length!;
     const ctx = new ImportanceContext({
       model,
@@ -123,7 +129,8 @@ function redundancyRecord(rec: RunRecord, opts: RedundancyOptions, log: (line: s
     ctx.release();
     const ids = rec.analysis.components;
     const C = rec.analysis.scores.C;
-    const sameProtocol = cfg.paired && cfg.headAblation === 'before-WO';
+    const own = rec.config.analysis;
+    const sameProtocol = own.paired === STUDY_SCORING.paired && own.headAblation === STUDY_SCORING.headAblation;
     return {
       format: REDUNDANCY_FORMAT,
       preset: rec.preset,
@@ -138,6 +145,7 @@ function redundancyRecord(rec: RunRecord, opts: RedundancyOptions, log: (line: s
       },
       config: rec.config,
       provenance: provenance(),
+      scoring: { ...STUDY_SCORING, evalSamples: cfg.evalSamples },
       length,
       baseline,
       components: ids,
