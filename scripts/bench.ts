@@ -34,7 +34,9 @@
  *                       then measures_<phase>_s per phase (those of 0.05 s or more)
  *   joint_s=..., redundancy_s=... issue 43's redundancy analysis on the same model (3 Heroes, 3
  *                       Bloats, the study's defaults): joint_s the named sets, their null and all
- *                       190 pairs; redundancy_s with the Shapley values; then redundancy_<phase>_s
+ *                       190 pairs; redundancy_s with the Shapley values; then redundancy_<phase>_s,
+ *                       with the forward-pass steps its sets took (half-blocks and unembeddings over
+ *                       the evaluation set, prefixes shared) and the milliseconds a step
  *   sweep_paper_20_min=..., sweep_paper_20_batched_min=... the projected wall time of the paper's
  *                       20-run sweep (reversal and sorting, 10 seeds) on 2 cores: the committed runs'
  *                       steps (+10% for the stopping checks) at train_step_ms (one run per worker) or
@@ -305,7 +307,12 @@ async function main() {
       console.log(
         `joint_s=${((ms.sets + ms.null + ms.pairs) / 1000).toFixed(1)} (the named sets, their null of ${REDUNDANCY_DEFAULTS.nullDraws} draws per size and make-up, all ${r.pairs.length} pairs; issue 43 asks ~60) redundancy_s=${((performance.now() - t) / 1000).toFixed(1)}`,
       );
-      for (const [phase, v] of Object.entries(ms)) console.log(`redundancy_${phase}_s=${(v / 1000).toFixed(1)}`);
+      for (const [phase, v] of Object.entries(ms)) {
+        const steps = r.steps?.[phase];
+        console.log(
+          `redundancy_${phase}_s=${(v / 1000).toFixed(1)}${steps ? ` redundancy_${phase}_steps=${steps} ms_per_step=${(v / steps).toFixed(1)}` : ''}`,
+        );
+      }
     } finally {
       m.dispose();
     }

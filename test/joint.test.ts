@@ -262,6 +262,9 @@ test("the redundancy analysis of one model: named sets against their members' su
   assert.deepEqual(Object.keys(r.null), ['size 2', 'size 3', 'like Heroes', 'like Bloats']);
   for (const d of Object.values(r.null)) assert.equal(d.joint.length, 7);
   assert.equal(r.pairs.length, 15);
+  // The 15 pairs of [L0.H0 L0.H1 L0.MLP L1.H0 L1.H1 L1.MLP] in shared passes over steps attn0 mlp0 attn1 mlp1 unembed, by
+  // hand: those with an L0 head 35 ({H0 H1} 1 + 4; {H0} and {H1} 15 each), those from L0.MLP 10, those within L1 9.
+  assert.equal(r.steps!.pairs, 54);
   assert.equal(r.shapley.permutations, 3);
   for (const c of ctx.components) assert.equal(r.single[c.id].acc, single[c.id].acc);
   assert.throws(

@@ -4,6 +4,7 @@
  * their prediction and beyond the null, the verdict at each side of its interval and with too few
  * runs. The study end to end on tiny runs is in test/study.test.ts.
  */
+import { presetCost } from '../src/studies/redundancy/cost';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { RunRecord } from '../src/records/format';
@@ -59,6 +60,7 @@ test("the named sets' excess over the sum of their C, beyond random sets of thei
       settings: { nullDraws: nullJoint.length, permutations: 1 },
       provenance: { gitCommit: 'abcdef0123', cpu: 'test cpu' },
       timingsMs: { analysis: 1000 },
+      config: { analysis: { evalSamples: 1000 } },
       result: {
         single: Object.fromEntries(ids.map((id) => [id, { acc: 0, ce: 0 }])),
         sets: [{ name: 'Bloats', ids: ['L0.H0', 'L1.H0'], acc: joint, predicted, ce: 2 * joint, predictedCe: 0 }],
@@ -94,4 +96,20 @@ test("the named sets' excess over the sum of their C, beyond random sets of thei
   close(b.beyondSizeCe.test.interval.estimate, 0.6); // the null's CE excess is 0
   close(b.relative.test.interval.estimate, (0.4 + 0.3 + 0.2) / 3 / 0.8);
   assert.equal(b.n, 3);
+});
+
+test("the cost per preset: each phase's mean seconds over the records, its steps and ms a step from the records that counted them, by hand", () => {
+  const rec = (ms: number, steps?: number) =>
+    ({
+      preset: 'paper',
+      config: { analysis: { evalSamples: 1000 } },
+      timingsMs: { analysis: 2 * ms },
+      result: { timingsMs: { null: ms }, steps: steps === undefined ? undefined : { null: steps } },
+    }) as unknown as RedundancyRecord;
+  const c = presetCost('paper', [rec(4000, 100), rec(2000)]);
+  assert.deepEqual(c.evalSamples, [1000]);
+  assert.deepEqual(c.phases, [
+    { phase: 'null', seconds: 3, steps: 100, msPerStep: 40 },
+    { phase: 'all', seconds: 6, steps: NaN, msPerStep: NaN },
+  ]);
 });

@@ -14,6 +14,7 @@
 import { Rng } from '../base/rng';
 import type { ImportanceContext } from './context';
 import { jointEffects, namedSets, randomSets } from './joint';
+import { stepCount } from './set-passes';
 import { ablationEffects, AblationEffect } from './measures/ablations';
 import type { ComponentClass } from './ranks';
 
@@ -68,6 +69,8 @@ export interface RedundancyResult {
   pairs: { a: string; b: string; acc: number; interaction: number; ce: number; interactionCe: number }[];
   shapley: Shapley;
   timingsMs: Record<string, number>;
+  /** Per phase, the forward-pass steps its sets took (set-passes.ts stepCount: half-blocks and unembeddings over the evaluation set); absent in records made before it was kept. */
+  steps?: Record<string, number>;
 }
 
 const sumOf = (single: Record<string, AblationEffect>, ids: readonly string[], key: 'acc' | 'ce') =>
@@ -91,11 +94,22 @@ export function redundancyAnalysis(
     return out;
   };
   const cs = ctx.components;
+  const steps: Record<string, number> = {};
+  const byId = new Map(cs.map((c) => [c.id, c]));
+  const order = new Map(cs.map((c, i) => [c.id, i]));
+  /** jointEffects, with the steps its sets take counted to `phase`. */
+  const joint = (phase: string, sets: readonly (readonly string[])[]) => {
+    const members = sets.map((ids) =>
+      [...ids].sort((a, b) => order.get(a)! - order.get(b)!).map((id) => byId.get(id)!),
+    );
+    steps[phase] = (steps[phase] ?? 0) + stepCount(members, ctx.model.cfg.nLayers);
+    return jointEffects(ctx, sets);
+  };
   const single = timed('single', () => ablationEffects(ctx, 'mean'));
   const named = Object.entries(namedSets(cs, classes));
   const sets = timed('sets', () => {
-    const effects = jointEffects(
-      ctx,
+    const effects = joint(
+      'sets',
       named.map(([, ids]) => ids),
     );
     return named.map(([name, ids], k): SetEffect => {
@@ -114,7 +128,6 @@ export function redundancyAnalysis(
   });
   const nullSets = timed('null', () => {
     const rng = new Rng(ctx.seed, ctx.stream('redundancy-null'));
-    const byId = new Map(cs.map((c) => [c.id, c]));
     const wanted: Record<string, string[][]> = {};
     for (const size of [...new Set(named.map(([, ids]) => ids.length))].sort((a, b) => a - b))
       wanted[`size ${size}`] = randomSets(rng, cs, size, settings.nullDraws);
@@ -127,7 +140,7 @@ export function redundancyAnalysis(
           settings.nullDraws,
           ids.map((id) => byId.get(id)!),
         );
-    const effects = jointEffects(ctx, Object.values(wanted).flat());
+    const effects = joint('null', Object.values(wanted).flat());
     const out: Record<string, NullDraws> = {};
     let k = 0;
     for (const [key, draws] of Object.entries(wanted)) {
@@ -145,7 +158,7 @@ export function redundancyAnalysis(
   const pairs = timed('pairs', () => {
     const list: [string, string][] = [];
     for (let i = 0; i < cs.length; i++) for (let j = i + 1; j < cs.length; j++) list.push([cs[i].id, cs[j].id]);
-    const effects = jointEffects(ctx, list);
+    const effects = joint('pairs', list);
     return list.map(([a, b], k) => ({
       a,
       b,
@@ -155,7 +168,7 @@ export function redundancyAnalysis(
       interactionCe: effects[k].ce - single[a].ce - single[b].ce,
     }));
   });
-  const shapley = timed('shapley', () => shapleyValues(ctx, settings.permutations));
+  const shapley = timed('shapley', () => shapleyValues(ctx, settings.permutations, (sets) => joint('shapley', sets)));
   return {
     single: Object.fromEntries(cs.map((c) => [c.id, { acc: single[c.id].acc, ce: single[c.id].ce }])),
     sets,
@@ -163,6 +176,7 @@ export function redundancyAnalysis(
     pairs,
     shapley,
     timingsMs,
+    steps,
   };
 }
 
@@ -173,12 +187,16 @@ export function redundancyAnalysis(
  * value is the marginals' mean over permutations, its Monte Carlo standard error their sd over
  * sqrt(permutations). Permutations from the context seed's 'shapley' stream.
  */
-export function shapleyValues(ctx: ImportanceContext, permutations: number): Shapley {
+export function shapleyValues(
+  ctx: ImportanceContext,
+  permutations: number,
+  effectsOf: (sets: string[][]) => AblationEffect[] = (sets) => jointEffects(ctx, sets),
+): Shapley {
   const ids = ctx.components.map((c) => c.id);
   const rng = new Rng(ctx.seed, ctx.stream('shapley'));
   const perms = Array.from({ length: permutations }, () => rng.shuffle(ids));
   const prefixes = perms.flatMap((p) => p.map((_, k) => p.slice(0, k + 1)));
-  const effects = jointEffects(ctx, prefixes);
+  const effects = effectsOf(prefixes);
   const marg = { acc: new Map<string, number[]>(), ce: new Map<string, number[]>() };
   for (const id of ids) for (const m of Object.values(marg)) m.set(id, []);
   perms.forEach((p, r) => {

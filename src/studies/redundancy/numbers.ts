@@ -20,6 +20,7 @@ import type { PresetName } from '../../settings/config';
 import { getTask, TaskName } from '../../tasks';
 import type { NullDraws } from '../../analysis/redundancy';
 import type { RedundancyRecord } from './record';
+import { PresetCost, presetCost } from './cost';
 
 /** A mean over seeds: its interval and two-sided test against 0, runs behind it, runs 80% power needs. */
 export interface MeanClaim {
@@ -146,7 +147,8 @@ export interface RedundancyStudy {
   shapley: ShapleySummary[];
   profiles: LayerProfile[];
   replicas: ReplicaProfile[];
-  timings: { phase: string; seconds: number }[];
+  /** Per preset (their evaluation sets differ in size), what a model cost. */
+  timings: PresetCost[];
   settings: RedundancyRecord['settings'];
   commits: string[];
   machines: string[];
@@ -359,7 +361,6 @@ export function redundancyNumbers(
       runs: study.filter((r) => r.preset === preset && r.task === task).length,
     })),
   );
-  const phases = [...new Set(study.flatMap((r) => Object.keys(r.result.timingsMs)))];
   return {
     cells,
     presets,
@@ -372,10 +373,12 @@ export function redundancyNumbers(
         .map((t) => layerProfile(s.label, s.records, t)),
     ),
     replicas: byTaskOrder(replicas.map((r) => r.task)).map((t) => replicaProfile(replicas, t)),
-    timings: [
-      ...phases.map((phase) => ({ phase, seconds: mean(study.map((r) => (r.result.timingsMs[phase] ?? NaN) / 1000)) })),
-      { phase: 'all', seconds: mean(study.map((r) => r.timingsMs.analysis / 1000)) },
-    ],
+    timings: presets.map((preset) =>
+      presetCost(
+        preset,
+        study.filter((r) => r.preset === preset),
+      ),
+    ),
     settings: study[0]?.settings,
     commits: [...new Set(study.map((r) => (r.provenance.gitCommit ?? 'unknown').slice(0, 7)))],
     machines: [...new Set(study.map((r) => r.provenance.cpu ?? 'unknown'))],
