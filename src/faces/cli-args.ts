@@ -33,7 +33,8 @@ const CORE_OPTION_DOCS: Record<string, string> = {
   results: `  --results DIR   results store for run/sweep             (default results)`,
   tasks: `  --tasks A,B     sweep, redundancy: tasks                (default reverse,sort)`,
   seeds: `  --seeds A,B     sweep: seeds (default the paper's 10); run: train these seeds stacked in one
-                  pass (each gets the model it gets alone, bit for bit), then analyse each`,
+                  pass (each gets the model it gets alone, bit for bit), then analyse each;
+                  redundancy: only these seeds' runs (default every seed)`,
   'seeds-per-job': `  --seeds-per-job K  sweep: train up to K seeds of one size and task stacked in one pass
                   (one process, one --index); each seed's model is the one it gets alone; with
                   --workers, an idle worker analyses a running job's trained seeds  (default 1)`,

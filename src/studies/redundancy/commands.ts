@@ -9,7 +9,7 @@ import { redundancyReport } from './report';
 import { loadRedundancyInput } from './load';
 import { describeBackend, initBackend } from '../../kernels/backend';
 import { Opts, parseTasks, resultsToRead } from '../../runner/command';
-import { parseInt1, parseLockStale } from '../../settings/typed';
+import { parseInt1, parseIntList, parseLockStale } from '../../settings/typed';
 import { checkPreset } from '../../settings/config';
 import { runRedundancy } from './run';
 
@@ -17,6 +17,7 @@ import { runRedundancy } from './run';
 export async function runRedundancyStudy(opts: Opts): Promise<number> {
   const preset = checkPreset(opts.preset);
   const tasks = parseTasks(opts.tasks);
+  const seeds = opts.seeds ? parseIntList('--seeds', opts.seeds, 0, 2 ** 32 - 1) : undefined;
   const settings = {
     nullDraws: parseInt1('--draws', String(opts.draws), 1, 100_000),
     permutations: parseInt1('--permutations', String(opts.permutations), 1, 100_000),
@@ -25,7 +26,7 @@ export async function runRedundancyStudy(opts: Opts): Promise<number> {
   const out = checkOutputDir('--out', opts.out);
   const lockStaleMinutes = parseLockStale(opts);
   console.log(describeBackend(await initBackend()));
-  const s = runRedundancy({ results, preset, tasks, out, settings, lockStaleMinutes });
+  const s = runRedundancy({ results, preset, tasks, seeds, out, settings, lockStaleMinutes });
   console.log(
     `redundancy study, preset ${preset}: ${s.done.length} done, ${s.skipped.length} already done, ${s.elsewhere.length} in progress elsewhere, ${s.failed.length} failed`,
   );

@@ -20,9 +20,11 @@ export const redundancyStudy: Study = {
             layer's heads and components) ablated together, --draws random sets of each one's
             size and layer make-up, every pair, Shapley values by --permutations sampled
             permutations; into <out>/<preset>/ (default out: results/redundancy); start it in
-            several terminals to use more cores; --tasks picks the tasks`,
-      options: ['preset', 'tasks', 'results', 'out', 'draws', 'permutations', 'lock-stale'],
+            several terminals to use more cores; --tasks and --seeds pick runs (default: every
+            analysed run)`,
+      options: ['preset', 'tasks', 'seeds', 'results', 'out', 'draws', 'permutations', 'lock-stale'],
       defaults: {
+        seeds: '', // every seed the store holds
         out: path.join('results', 'redundancy'),
         draws: String(REDUNDANCY_DEFAULTS.nullDraws),
         permutations: String(REDUNDANCY_DEFAULTS.permutations),

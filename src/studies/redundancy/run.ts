@@ -37,6 +37,8 @@ export interface RedundancyOptions {
   settings: RedundancySettings;
   /** Only these tasks' runs (default: every task the store holds). */
   tasks?: readonly TaskName[];
+  /** Only these seeds' runs (default: every seed). */
+  seeds?: readonly number[];
   lockStaleMinutes?: number;
   log?: (line: string) => void;
 }
@@ -67,12 +69,15 @@ export function runRedundancy(opts: RedundancyOptions): RedundancySummary {
   const log = opts.log ?? ((l: string) => console.log(l));
   const sources = studyOrder(
     loadRecords(opts.results, opts.preset).filter(
-      (r) => r.analysis.status === 'analysed' && (!opts.tasks || opts.tasks.includes(r.task)),
+      (r) =>
+        r.analysis.status === 'analysed' &&
+        (!opts.tasks || opts.tasks.includes(r.task)) &&
+        (!opts.seeds || opts.seeds.includes(r.seed)),
     ),
   );
   if (!sources.length)
     throw new Error(
-      `${path.join(opts.results, opts.preset)} holds no analysed run${opts.tasks ? ` of ${opts.tasks.join(', ')}` : ''}`,
+      `${path.join(opts.results, opts.preset)} holds no analysed run${opts.tasks ? ` of ${opts.tasks.join(', ')}` : ''}${opts.seeds ? ` with seed ${opts.seeds.join(', ')}` : ''}`,
     );
   // Records made with other settings are never replaced: refused before any work, naming them.
   const other = sources
