@@ -16,7 +16,7 @@ import {
   SeedValues,
   varianceParts,
 } from '../src/studies/stability/variance';
-import { runsForPower, seedsForPower } from '../src/report/stats';
+import { normalCdf, powerAt, runsForPower, seedsForPower } from '../src/report/stats';
 import type { RunRecord } from '../src/records/format';
 import { IDS } from './records';
 
@@ -46,6 +46,13 @@ test('seedsForPower: 2 (z_.975 + z_.8)^2 v / delta^2, rounded up; runsForPower f
   // From an interval: se = width / 3.92; n (2.80 se / |estimate|)^2. Width 0.392, estimate 0.1, 30 runs: se 0.1, 30 x 7.85 = 235.5.
   assert.equal(runsForPower({ estimate: 0.1, lo: -0.096, hi: 0.296, level: 0.95, resamples: 1 }, 30), 236);
   assert.equal(runsForPower({ estimate: 0.1, lo: -Infinity, hi: 0.3, level: 0.95, resamples: 1 }, 30), Infinity);
+  // powerAt: Phi(z - 1.96) + Phi(-z - 1.96), z = |delta| / sqrt(2 v / n). Phi from the tables: Phi(1.96) 0.9750, Phi(-1) 0.1587.
+  assert.ok(Math.abs(normalCdf(1.959964) - 0.975) < 1e-6);
+  assert.ok(Math.abs(normalCdf(-1) - 0.158655) < 1e-6);
+  // delta 0.2, v 0.04, 16 a group: z = 2.8284, Phi(0.8685) = 0.8074 (tables: Phi(0.86) 0.80511, Phi(0.87) 0.80785, interpolated).
+  assert.ok(Math.abs(powerAt(0.2, 0.04, 16) - 0.8074) < 5e-4, String(powerAt(0.2, 0.04, 16)));
+  assert.ok(Math.abs(powerAt(0, 0.04, 16) - 0.05) < 1e-6, 'no difference: the power is the test level');
+  assert.ok(powerAt(0.2, 0.04, seedsForPower(0.2, 0.04)) >= 0.8, 'seedsForPower gives at least 80%');
 });
 
 test("nestedBootstrap: no interval under 3 seeds; the interval excludes the null value exactly when p < 0.05; the decomposition's parts from one set of draws", () => {
@@ -120,6 +127,14 @@ test("nestedBootstrap: no interval under 3 seeds; the interval excludes the null
     d.chaosShare,
     alone((x) => x.chaos / total(x)),
   );
+  // The seed share were all the evaluation noise shared by a seed's replicas: (between - evaluation) / total, from the same draws.
+  assert.deepEqual(
+    d.betweenShareLow,
+    alone((x) => Math.max(0, x.between - x.evaluation) / total(x)),
+  );
+  const e = decompose(units);
+  assert.ok(e.between > e.evaluation, 'the fixture has a seed part above its evaluation part');
+  assert.ok(Math.abs(d.betweenShareLow.estimate - (d.betweenShare.estimate - d.evaluationShare.estimate)) < 1e-12);
   assert.equal(d.runs, 10);
   assert.ok(Number.isNaN(decomposition(units.slice(0, 2), 7, 800).chaos.lo), 'two seeds: no interval');
   // The same seed of the generator gives the same interval (a report rebuilds identically).

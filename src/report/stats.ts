@@ -337,6 +337,22 @@ export function seedsForPower(delta: number, v: number): number {
   return Math.ceil((2 * (Z975 + Z80) ** 2 * Math.max(0, v)) / delta ** 2);
 }
 
+/** The standard normal distribution function (Zelen & Severo's polynomial, Abramowitz & Stegun 26.2.17: absolute error below 7.5e-8). */
+export function normalCdf(x: number): number {
+  if (!Number.isFinite(x)) return x > 0 ? 1 : 0;
+  const t = 1 / (1 + 0.2316419 * Math.abs(x));
+  const poly = t * (0.31938153 + t * (-0.356563782 + t * (1.781477937 + t * (-1.821255978 + t * 1.330274429))));
+  const upper = (Math.exp((-x * x) / 2) / Math.sqrt(2 * Math.PI)) * poly; // P(Z > |x|)
+  return x >= 0 ? 1 - upper : upper;
+}
+
+/** The power of a two-sided test at alpha 0.05 (normal approximation) to detect a difference `delta` of two group means, `n` items per group, items varying with variance `v`: the design seedsForPower sizes. */
+export function powerAt(delta: number, v: number, n: number): number {
+  if (!(v > 0) || !(n > 0)) return NaN;
+  const z = Math.abs(delta) / Math.sqrt((2 * v) / n);
+  return normalCdf(z - Z975) + normalCdf(-z - Z975);
+}
+
 /**
  * Runs for 80% power (two-sided alpha 0.05, normal approximation) to detect an effect of the size
  * estimated, from an estimate on `n` runs and its 95% interval: the standard error read off the

@@ -16,7 +16,7 @@ import { TaskName } from '../../tasks';
 import { replicaName, replicaOf } from '../../settings/replica';
 import { RunRecord } from '../../records/format';
 import { layerOf, MeasurePair, pairClassification } from '../../report/records';
-import { mean, MIN_INTERVAL_ITEMS, seedsForPower, shiftTest } from '../../report/stats';
+import { mean, MIN_INTERVAL_ITEMS, powerAt, seedsForPower, shiftTest } from '../../report/stats';
 import { SeedValues, none, nestedBootstrap, decompose, decomposition, RESAMPLES } from './variance';
 import {
   ReplicaResult,
@@ -320,6 +320,11 @@ function compareTasks(a: PairStudy, b: PairStudy): TaskComparison {
       single: seedsForPower(nested.interval.estimate, unit(1)),
       replicated: seedsForPower(nested.interval.estimate, unit(m)),
       replicas: m,
+    },
+    power: powerAt(nested.interval.estimate, unit(m), Math.min(a.seeds.length, b.seeds.length)),
+    seedsOverInterval: {
+      lo: seedsForPower(nested.interval.lo, unit(1)),
+      hi: seedsForPower(nested.interval.hi, unit(1)),
     },
   };
 }

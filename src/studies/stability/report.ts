@@ -108,13 +108,13 @@ function answer(s: StabilityStudy): string[] {
   for (const p of s.pairs.filter((q) => q.pair.causal === 'C')) {
     const d = p.rho.pooled;
     out.push(
-      `${label(p.task)} (${seedsWord(d.seeds)}, ${d.runs} runs): of the variance of rho (G, C) between runs, ${shareCell(d.betweenShare)} is between seeds, ${shareCell(d.chaosShare)} is training chaos and ${shareCell(d.evaluationShare)} evaluation sampling; ` +
+      `${label(p.task)} (${seedsWord(d.seeds)}, ${d.runs} runs): of the variance of rho (G, C) between runs, ${shareCell(d.betweenShare)} is between seeds (an upper bound: a seed's replicas share its evaluation sequences, so the evaluation noise they share counts as seed variance; were all of it shared, ${shareCell(d.betweenShareLow)}), ${shareCell(d.chaosShare)} is training chaos and ${shareCell(d.evaluationShare)} evaluation sampling; ` +
         `a seed's replicas differ in rho by sd ${sdCell(d.within)}, seeds by sd ${sdCell(d.between)}. Robust Heroes / Bloats (in >= ${pct(ROBUST_SHARE)} of a seed's replicas), summed over seeds: ${p.counts.robustHeroes} / ${p.counts.robustBloats}, against ${p.counts.baseHeroes} / ${p.counts.baseBloats} from the seeds' own runs.`,
     );
   }
   for (const c of s.comparisons) {
     out.push(
-      `${label(c.a)} minus ${label(c.b)} in mean rho ${pairName(c)}: ${f3(c.nested.estimate)} ${ivs(c.nested)}, p ${pv(c.pNested)} with replicas nested in seeds (the seeds' own runs alone: ${f3(c.baseOnly.estimate)} ${ivs(c.baseOnly)}, p ${pv(c.pBaseOnly)}).`,
+      `${label(c.a)} minus ${label(c.b)} in mean rho ${pairName(c)}: ${f3(c.nested.estimate)} ${ivs(c.nested)}, p ${pv(c.pNested)} with replicas nested in seeds (the seeds' own runs alone: ${f3(c.baseOnly.estimate)} ${ivs(c.baseOnly)}, p ${pv(c.pBaseOnly)}); this design had ${Number.isFinite(c.power) ? `${(100 * c.power).toFixed(0)}%` : '–'} power to detect a difference of the observed size${c.power < 0.8 ? ', so its p is uninformative, not evidence of no gap' : ''}; 80% power with one run a seed would take ${need(c.seedsNeeded.single)} seeds a task were the observed difference the true one${Number.isFinite(c.nested.lo) ? ` (${need(Math.min(c.seedsOverInterval.lo, c.seedsOverInterval.hi))} to ${need(Math.max(c.seedsOverInterval.lo, c.seedsOverInterval.hi))} were it either end of its interval)` : ''}.`,
     );
   }
   return out;
@@ -267,7 +267,7 @@ export function stabilityReport(
 
   out.push("## Does training chaos change the paper's verdict? Reversal against Sorting", '');
   out.push(
-    "The difference in mean rho between the tasks, each seed weighted once (its mean over its runs): the exact permutation test over seeds and its inverted interval; beside it the same on the seeds' own runs alone (a plain sweep's design). Seeds needed per task for 80% power (two-sided, 0.05, normal approximation with the variance parts above) to detect the observed difference, with one run per seed and with this study's runs per seed.",
+    "The difference in mean rho between the tasks, each seed weighted once (its mean over its runs): the exact permutation test over seeds and its inverted interval; beside it the same on the seeds' own runs alone (a plain sweep's design). Seeds needed per task for 80% power (two-sided, 0.05, normal approximation with the variance parts above) to detect the observed difference, with one run per seed and with this study's runs per seed; the observed difference is only a guess at the true one, so beside them the seeds one run each would need were the true difference either end of the interval, and the power this study's own design (its seeds, its runs per seed) had at the observed difference: a p from a design of low power is uninformative, not evidence of no gap.",
     '',
   );
   out.push(
@@ -281,6 +281,8 @@ export function stabilityReport(
         'p',
         'seeds for 80% power: one run each',
         'with replicas',
+        'one run each, at the interval ends',
+        "this design's power",
       ],
       s.comparisons.map((c) => [
         `${label(c.a)} - ${label(c.b)} ${pairName(c)}`,
@@ -291,6 +293,10 @@ export function stabilityReport(
         pv(c.pBaseOnly),
         need(c.seedsNeeded.single),
         `${need(c.seedsNeeded.replicated)} (${c.seedsNeeded.replicas} runs per seed)`,
+        Number.isFinite(c.nested.lo)
+          ? `${need(c.seedsOverInterval.lo)} (at ${f3(c.nested.lo)}) to ${need(c.seedsOverInterval.hi)} (at ${f3(c.nested.hi)})`
+          : '–',
+        Number.isFinite(c.power) ? `${(100 * c.power).toFixed(0)}%` : '–',
       ]),
     ),
     '',

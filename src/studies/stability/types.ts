@@ -92,6 +92,10 @@ export interface TaskComparison {
   pBaseOnly: number;
   /** Seeds per task for 80% power at alpha 0.05 (two-sided) to detect the observed difference: one run per seed, and with this study's replicas per seed. */
   seedsNeeded: { single: number; replicated: number; replicas: number };
+  /** The power this design had (its seeds per task, its runs per seed) to detect the observed difference, as seedsNeeded reckons it. */
+  power: number;
+  /** Seeds per task for 80% power, one run each, were the true difference either end of the nested interval (the observed one is a guess). */
+  seedsOverInterval: { lo: number; hi: number };
 }
 
 export interface StabilityStudy {

@@ -16,6 +16,8 @@ export interface Decomposition {
   chaos: Interval; // within minus evaluation: training chaos alone (a lower bound: replicas share the seed's evaluation sequences, so their spread holds less than a redraw's evaluation noise)
   /** Shares of between + within. */
   betweenShare: Interval;
+  /** The seed share were all the evaluation noise shared by a seed's replicas (they are scored on the seed's own sequences, so shared noise counts as seed variance): (between - evaluation) / total, at least 0; betweenShare is the upper bound. */
+  betweenShareLow: Interval;
   chaosShare: Interval;
   evaluationShare: Interval;
 }
@@ -128,6 +130,7 @@ export function decomposition(seeds: readonly SeedValues[], salt: number, resamp
       evaluation: d.evaluation,
       chaos: d.chaos,
       betweenShare: d.between / total,
+      betweenShareLow: Math.max(0, d.between - d.evaluation) / total,
       chaosShare: d.chaos / total,
       evaluationShare: d.evaluation / total,
     };
