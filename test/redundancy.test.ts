@@ -8,7 +8,8 @@ import { presetCost } from '../src/studies/redundancy/cost';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { RunRecord } from '../src/records/format';
-import { meanClaim, recordProfile, redundancyNumbers, verdict } from '../src/studies/redundancy/numbers';
+import { meanClaim, recordProfile, redundancyNumbers, verdict, Verdict } from '../src/studies/redundancy/numbers';
+import { overallVerdict } from '../src/studies/redundancy/claims';
 import type { RedundancyRecord } from '../src/studies/redundancy/record';
 
 const ids = ['L0.H0', 'L0.MLP', 'L1.H0', 'L1.MLP'];
@@ -112,4 +113,34 @@ test("the cost per preset: each phase's mean seconds over the records, its steps
     { phase: 'null', seconds: 3, steps: 100, msPerStep: 40 },
     { phase: 'all', seconds: 6, steps: NaN, msPerStep: NaN },
   ]);
+});
+
+test("a claim's verdict over the places it is checked: every boundary of the rule", () => {
+  const row = (verdict: Verdict | string, preset = 'paper preset') => ({ verdict, preset });
+  assert.equal(overallVerdict([row('holds'), row('holds', 'authors preset')]), 'holds');
+  assert.equal(
+    overallVerdict([row('holds'), row('too few runs', 'authors preset')]),
+    'holds',
+    'too few runs: not counted',
+  );
+  assert.equal(overallVerdict([row('too few runs')]), 'too few runs');
+  assert.equal(overallVerdict([row('reversed'), row('reversed')]), 'reversed');
+  assert.equal(overallVerdict([row('holds'), row('reversed')]), 'mixed');
+  assert.equal(overallVerdict([row('not seen'), row('not seen')]), 'not seen');
+  assert.equal(overallVerdict([row('not seen'), row('reversed')]), 'reversed in 1 of 2');
+  assert.equal(
+    overallVerdict([row('holds'), row('holds'), row('not seen', 'authors preset')]),
+    'holds on one preset (the paper preset)',
+  );
+  assert.equal(
+    overallVerdict([row('holds'), row('not seen'), row('not seen', 'authors preset')]),
+    'holds in 1 of 3',
+    "one preset's rows split: not 'one preset'",
+  );
+  assert.equal(overallVerdict([row('holds'), row('not seen')]), 'holds in 1 of 2');
+  assert.equal(
+    overallVerdict([row('holds'), row('holds', 'authors preset'), row('not seen', 'authors preset')]),
+    'holds in 2 of 3',
+    "the other preset holds somewhere: not 'one preset'",
+  );
 });

@@ -27,6 +27,8 @@ export interface Claim {
   group: string;
   /** The preset or task it is checked on, for the answer. */
   where: string;
+  /** The preset it is checked on ('paper preset'). */
+  preset: string;
   claim: string;
   v3: string;
   ours: string;
@@ -52,6 +54,7 @@ function rhoGapClaims(stores: { label: string; records: readonly RunRecord[] }[]
     return {
       group: 'rho collapses from reversal to sorting',
       where: name,
+      preset: name,
       claim: `rho collapses from reversal to sorting (${name})`,
       v3: '0.72 -> 0.27',
       ours: `${f3(mean(a))} -> ${f3(mean(b))}; gap ${f3(g.test.observed)} [${f3(lo)}, ${f3(hi)}], p ${pv(g.test.p)}`,
@@ -69,6 +72,7 @@ export function claims(s: RedundancyStudy, stores: { label: string; records: rea
     out.push({
       group: 'G over-values early layers and under-values late ones (the layer profile)',
       where: `${p.label}, ${label(p.task)}`,
+      preset: p.label,
       claim: `G over-values early layers, under-values late ones: slope of mean Delta on layer < 0 (${p.label}, ${label(p.task)})`,
       v3: '–',
       ours: `${num(p.slope)}, p ${pv(p.slope.test.p)}`,
@@ -81,6 +85,7 @@ export function claims(s: RedundancyStudy, stores: { label: string; records: rea
     out.push({
       group: 'G over-values early layers and under-values late ones (the layer profile)',
       where: `stability replicas (paper preset, retired kernel family), ${label(r.task)}`,
+      preset: 'paper preset',
       claim: `the same, replicas nested in seeds (${label(r.task)}); every replica's slope of one sign in ${r.agree} of ${r.seeds.length} seeds`,
       v3: '–',
       ours: `${num(r.nested)}, p ${pv(r.nested.test.p)}; one sign over every replica in ${r.agree} of ${r.seeds.length} seeds`,
@@ -89,13 +94,15 @@ export function claims(s: RedundancyStudy, stores: { label: string; records: rea
       verdict: verdict(r.nested, -1),
       section: '#the-layer-profile',
     });
-  for (const { label: cell } of s.cells) {
+  for (const { label: cell, preset: p } of s.cells) {
+    const preset = `${p} preset`;
     const bloats = s.sets.find((x) => x.cell === cell && x.name === 'Bloats');
     const heroes = s.sets.find((x) => x.cell === cell && x.name === 'Heroes');
     if (bloats)
       out.push({
         group: 'joint Bloat ablation does more damage than the single effects predict',
         where: `${cell}, exact match`,
+        preset,
         claim: `joint Bloat ablation does more damage than the Bloats' single effects predict (${cell})`,
         v3: '14x',
         ours: `${ratioText(bloats)}; excess ${pts(bloats.excess)} points, p ${pv(bloats.excess.test.p)}; beyond random sets of its size ${pts(bloats.beyondSize)}`,
@@ -108,6 +115,7 @@ export function claims(s: RedundancyStudy, stores: { label: string; records: rea
       out.push({
         group: 'joint Bloat ablation does more damage than the single effects predict',
         where: `${cell}, cross-entropy`,
+        preset,
         claim: `the same on cross-entropy (${cell})`,
         v3: '–',
         ours: `excess ${num(bloats.excessCe)} nats, p ${pv(bloats.excessCe.test.p)}; beyond random sets of its size ${num(bloats.beyondSizeCe)}`,
@@ -120,6 +128,7 @@ export function claims(s: RedundancyStudy, stores: { label: string; records: rea
       out.push({
         group: 'ablating the Hidden Heroes together destroys OOD accuracy',
         where: cell,
+        preset,
         claim: `ablating the Hidden Heroes together destroys OOD accuracy (${cell})`,
         v3: '-36.4% +/- 22.8%',
         ours: `${pts(heroes.joint)} points of exact match lost, ${pts(heroes.relative)}% of the baseline (mean size ${f2(heroes.meanSize)})`,
@@ -133,6 +142,7 @@ export function claims(s: RedundancyStudy, stores: { label: string; records: rea
     out.push({
       group: "G tracks Shapley importance better than single-component C (the paper's explanation)",
       where: sh.cell,
+      preset: `${s.cells.find((c) => c.label === sh.cell)!.preset} preset`,
       claim: `G tracks Shapley importance better than single-component C (${sh.cell}; the paper's explanation)`,
       v3: '(implied)',
       ours: `rho(G, Shapley) - rho(G, C) ${num(sh.diff)}, p ${pv(sh.diff.test.p)}`,
@@ -144,14 +154,36 @@ export function claims(s: RedundancyStudy, stores: { label: string; records: rea
   return out;
 }
 
-/** The answer: one bullet per claim, its verdict on each preset and task. */
+/**
+ * One claim's verdict over the places it is checked (its rows): 'holds' (every row with enough runs),
+ * 'reversed' (every one), 'holds on one preset' (every row of one preset holds, none of the other's),
+ * 'holds in k of n' (some hold, none reversed), 'not seen', or 'mixed' (some hold, some reversed).
+ */
+export function overallVerdict(rows: readonly Pick<Claim, 'verdict' | 'preset'>[]): string {
+  const tested = rows.filter((r) => r.verdict !== 'too few runs');
+  const holds = tested.filter((r) => r.verdict === 'holds');
+  const reversed = tested.filter((r) => r.verdict === 'reversed');
+  if (!tested.length) return 'too few runs';
+  if (holds.length === tested.length) return 'holds';
+  if (reversed.length === tested.length) return 'reversed';
+  if (holds.length && reversed.length) return 'mixed';
+  if (!holds.length) return reversed.length ? `reversed in ${reversed.length} of ${tested.length}` : 'not seen';
+  const presets = [...new Set(tested.map((r) => r.preset))];
+  const holding = presets.filter((p) => tested.every((r) => r.preset !== p || r.verdict === 'holds'));
+  const none = presets.filter((p) => !holds.some((r) => r.preset === p));
+  if (presets.length === 2 && holding.length === 1 && none.length === 1)
+    return `holds on one preset (the ${holding[0]})`;
+  return `holds in ${holds.length} of ${tested.length}`;
+}
+
+/** The answer: one bullet per claim, its verdict over every place it is checked, then on each preset and task. */
 export function answer(s: RedundancyStudy, cl: Claim[]): string {
   if (!s.cells.length && !cl.length) return 'No redundancy records yet: run `gcg redundancy` (see the cost section).';
   const groups = [...new Set(cl.map((c) => c.group))];
   return groups
     .map((g) => {
       const rows = cl.filter((c) => c.group === g);
-      return `- **${g[0].toUpperCase()}${g.slice(1)}**: ${rows.map((c) => `${c.where} ${c.verdict} (${c.ours}; ${c.runs} runs)`).join('; ')}.`;
+      return `- **${g[0].toUpperCase()}${g.slice(1)}: ${overallVerdict(rows)}.** ${rows.map((c) => `${c.where} ${c.verdict} (${c.ours}; ${c.runs} runs)`).join('; ')}.`;
     })
     .join('\n');
 }
