@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { RunRecord } from '../src/records/format';
 import { meanClaim, recordProfile, redundancyNumbers, verdict, Verdict } from '../src/studies/redundancy/numbers';
-import { overallVerdict } from '../src/studies/redundancy/claims';
+import { claims, overallVerdict } from '../src/studies/redundancy/claims';
 import type { RedundancyRecord } from '../src/studies/redundancy/record';
 
 const ids = ['L0.H0', 'L0.MLP', 'L1.H0', 'L1.MLP'];
@@ -86,6 +86,20 @@ test("the named sets' excess over the sum of their C, beyond random sets of thei
     rec(0.2, 0, [0, 0.5], [0, 0.5]),
   ];
   const s = redundancyNumbers(records, [], []);
+  // The same records as another preset's, whose classes were named from C scored otherwise: shown, but no claim.
+  const bloatClaims = (cDiffering: string[] | 'protocol') =>
+    claims(
+      redundancyNumbers(
+        [...records, ...records.map((r) => ({ ...r, preset: 'authors' as const, cDiffering }))],
+        [],
+        [],
+      ),
+      [],
+    )
+      .filter((c) => c.group.startsWith('joint Bloat'))
+      .map((c) => c.preset);
+  assert.deepEqual(bloatClaims('protocol'), ['paper preset', 'paper preset']);
+  assert.deepEqual(bloatClaims([]), ['paper preset', 'paper preset', 'authors preset', 'authors preset']);
   const b = s.sets.find((x) => x.name === 'Bloats')!;
   const close = (a: number, e: number) => assert.ok(Math.abs(a - e) < 1e-12, `${a} vs ${e}`);
   close(b.excess.test.interval.estimate, 0.2);

@@ -22,6 +22,7 @@ import { studyMeasures } from '../src/studies/measures/run';
 import { setupBackend } from './helpers';
 import { redundancyNumbers } from '../src/studies/redundancy/numbers';
 import { loadRedundancyRecords } from '../src/studies/redundancy/load';
+import { claims } from '../src/studies/redundancy/claims';
 
 const CLI = path.join(__dirname, '..', 'src', 'cli.js');
 const LEARNING = [
@@ -269,7 +270,18 @@ test("gcg redundancy: each run's single effects equal its record's C, every pair
   const gc = s.shapley.find((x) => x.cell === 'Sorting, paper preset')!.rhoGC.test.interval.estimate;
   assert.match(md, /^# Redundancy/);
   assert.ok(md.includes(`| Sorting, paper preset | 2 | ${gc.toFixed(2)}`), 'the Shapley table comes from the records');
-  assert.match(md, /### Sorting, authors preset \(1 seeds\)/);
+  assert.match(md, /### Sorting, authors preset \(1 seeds\)\n\nThese models' Heroes and Bloats are their records' own/);
+  assert.deepEqual(
+    s.cells.map((c) => c.classesScoredOtherwise),
+    [false, false, true],
+  );
+  const sets = claims(s, []).filter(
+    (c) => c.group.startsWith('joint Bloat') || c.group.startsWith('ablating the Hidden'),
+  );
+  assert.ok(
+    sets.every((c) => c.preset === 'paper preset'),
+    'set claims only where the classes were scored as here',
+  );
   assert.ok(fs.existsSync(path.join(store, 'rfigs', 'redundancy_pairs.html')));
 });
 

@@ -94,7 +94,8 @@ export function claims(s: RedundancyStudy, stores: { label: string; records: rea
       verdict: verdict(r.nested, -1),
       section: '#the-layer-profile',
     });
-  for (const { label: cell, preset: p } of s.cells) {
+  // Heroes' and Bloats' joint claims only where the classes were named from C scored as here (report.ts says why).
+  for (const { label: cell, preset: p } of s.cells.filter((c) => !c.classesScoredOtherwise)) {
     const preset = `${p} preset`;
     const bloats = s.sets.find((x) => x.cell === cell && x.name === 'Bloats');
     const heroes = s.sets.find((x) => x.cell === cell && x.name === 'Heroes');

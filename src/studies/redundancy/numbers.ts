@@ -55,6 +55,8 @@ export interface Cell {
   /** 'Reversal, paper preset'. */
   label: string;
   runs: number;
+  /** Its records' Heroes and Bloats were named from a C scored otherwise than this study scores (the authors' preset: unpaired, after W_O), so a set's members' single effects here need not be a Hero's or a Bloat's. */
+  classesScoredOtherwise: boolean;
 }
 
 export interface SetSummary {
@@ -359,6 +361,7 @@ export function redundancyNumbers(
       task,
       label: `${getTask(task).label}, ${preset} preset`,
       runs: study.filter((r) => r.preset === preset && r.task === task).length,
+      classesScoredOtherwise: study.some((r) => r.preset === preset && r.task === task && r.cDiffering === 'protocol'),
     })),
   );
   return {

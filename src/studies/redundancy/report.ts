@@ -110,6 +110,12 @@ export function redundancyReport(
     lines.push(
       `### ${c.label} (${c.runs} seeds)`,
       '',
+      ...(c.classesScoredOtherwise
+        ? [
+            `These models' Heroes and Bloats are their records' own, named from C as the ${c.preset} preset scores it (unpaired, heads ablated after W_O), while every effect here is scored the paper's way (paired, heads before W_O), so a named set's members need not be Heroes or Bloats under this scoring (compare the predicted column: a Bloat's single C is small by definition). Their rows are shown, but they are left out of the claims above; the layer sets, random sets, pairs and Shapley values do not depend on the classes.`,
+            '',
+          ]
+        : []),
       'Exact match (accuracy points):',
       '',
       setTable(s, c.label),
