@@ -213,6 +213,17 @@ test('the shared prefixes: step counts by hand', () => {
   assert.equal(stepCount([[c('L0.H0')], [c('L0.H1')]], 2), 10, 'apart from the first step on: 2 x 5');
   assert.equal(stepCount([[c('L0.H0')], [c('L0.H0'), c('L1.MLP')]], 2), 7, 'shared up to mlp1: 3 + 2 x 2');
   assert.equal(stepCount([[c('L1.MLP')], [c('L1.MLP')]], 2), 2, 'a set twice: mlp1 and unembed once');
+  assert.equal(
+    stepCount(
+      [
+        [c('L0.H0'), c('L0.H1')],
+        [c('L0.H1'), c('L0.H0')],
+      ],
+      2,
+    ),
+    5,
+    'a set twice in two orders: once',
+  );
   assert.equal(stepCount([[c('L1.H0')], [c('L0.MLP')]], 2), 3 + 4, "from each one's first patched step");
 });
 

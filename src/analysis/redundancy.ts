@@ -96,12 +96,9 @@ export function redundancyAnalysis(
   const cs = ctx.components;
   const steps: Record<string, number> = {};
   const byId = new Map(cs.map((c) => [c.id, c]));
-  const order = new Map(cs.map((c, i) => [c.id, i]));
   /** jointEffects, with the steps its sets take counted to `phase`. */
   const joint = (phase: string, sets: readonly (readonly string[])[]) => {
-    const members = sets.map((ids) =>
-      [...ids].sort((a, b) => order.get(a)! - order.get(b)!).map((id) => byId.get(id)!),
-    );
+    const members = sets.map((ids) => ids.map((id) => byId.get(id)!));
     steps[phase] = (steps[phase] ?? 0) + stepCount(members, ctx.model.cfg.nLayers);
     return jointEffects(ctx, sets);
   };

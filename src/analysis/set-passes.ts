@@ -55,10 +55,12 @@ function walk<T>(
   leave: (value: T) => void,
 ): void {
   const S = 2 * nLayers;
+  // A set's patches at step s, in any order of its members (the ids sorted): sets alike there share the step.
   const keyAt = (set: Component[], s: number) =>
     set
       .filter((c) => stepOf(c) === s)
       .map((c) => c.id)
+      .sort()
       .join(',');
   const rec = (s: number, members: number[], parent: T | null) => {
     const groups = new Map<string, number[]>();
