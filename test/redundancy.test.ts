@@ -157,4 +157,23 @@ test("a claim's verdict over the places it is checked: every boundary of the rul
     'holds in 2 of 3',
     "the other preset holds somewhere: not 'one preset'",
   );
+  // Over three presets or protocols: the same split, named.
+  assert.equal(
+    overallVerdict([
+      row('not seen'),
+      row('holds', 'authors preset'),
+      row('holds', "the authors' scoring"),
+      row('not seen'),
+    ]),
+    "holds under authors preset and the authors' scoring; not seen under paper preset",
+  );
+  assert.equal(
+    overallVerdict([row('not seen'), row('holds', 'authors preset'), row('not seen', "the authors' scoring")]),
+    "holds under authors preset; not seen under paper preset and the authors' scoring",
+  );
+  assert.equal(
+    overallVerdict([row('holds'), row('holds', 'authors preset'), row('not seen', 'x'), row('holds', 'x')]),
+    'holds in 3 of 4',
+    'a place split within: not a split by preset',
+  );
 });

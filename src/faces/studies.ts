@@ -5,9 +5,17 @@
  */
 import type { Study } from '../runner/command';
 import { complexityStudy } from '../studies/complexity';
+import { findingsStudy } from '../studies/findings';
 import { measuresStudy } from '../studies/measures';
 import { paperStudy } from '../studies/paper';
 import { redundancyStudy } from '../studies/redundancy';
 import { stabilityStudy } from '../studies/stability';
 
-export const STUDIES: readonly Study[] = [stabilityStudy, paperStudy, measuresStudy, complexityStudy, redundancyStudy];
+export const STUDIES: readonly Study[] = [
+  stabilityStudy,
+  paperStudy,
+  measuresStudy,
+  complexityStudy,
+  redundancyStudy,
+  findingsStudy,
+];

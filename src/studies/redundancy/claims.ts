@@ -1,12 +1,14 @@
 /** The claims of the paper's v3 abstract, each checked on one preset and task: REDUNDANCY.md's answer and its table. */
 import type { RunRecord } from '../../records/format';
-import { f2, f3 } from '../../report/markdown';
-import { mean, seedsForPower, shiftTest } from '../../report/stats';
+import { f2 } from '../../report/markdown';
+import { Claim, overallVerdict, pv, rhoGapClaims } from '../../report/claims';
 import { getTask, TaskName } from '../../tasks';
-import { MeanClaim, RedundancyStudy, SetSummary, verdict, Verdict } from './numbers';
+import { MeanClaim, RedundancyStudy, SetSummary, verdict } from './numbers';
+
+export { pv, overallVerdict };
+export type { Claim };
 
 const label = (t: TaskName) => getTask(t).label;
-export const pv = (p: number) => (!Number.isFinite(p) ? '–' : p < 0.001 ? '<0.001' : p.toFixed(3));
 /** Accuracy points with an interval: "12.3 [4.5, 20.1]". */
 export const pts = (c: MeanClaim) => {
   const { estimate, lo, hi } = c.test.interval;
@@ -21,50 +23,6 @@ export const ratioText = (x: SetSummary) => {
   const { estimate, lo, hi } = x.ratio.interval;
   return `joint / predicted ${f2(estimate)}${Number.isFinite(lo) ? ` [${f2(lo)}, ${f2(hi)}]` : ''}`;
 };
-
-export interface Claim {
-  /** The claim's group, for the answer's bullets. */
-  group: string;
-  /** The preset or task it is checked on, for the answer. */
-  where: string;
-  /** The preset it is checked on ('paper preset'). */
-  preset: string;
-  claim: string;
-  v3: string;
-  ours: string;
-  runs: string;
-  /** Runs 80% power would need ('–' where no interval gives it). */
-  power: string;
-  verdict: Verdict | string;
-  section: string;
-}
-
-/** Sample variance. */
-const variance = (xs: readonly number[]) => xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1);
-
-function rhoGapClaims(stores: { label: string; records: readonly RunRecord[] }[]): Claim[] {
-  return stores.map(({ label: name, records }) => {
-    const rho = (t: TaskName) =>
-      records
-        .filter((r) => r.task === t && r.analysis.status === 'analysed')
-        .map((r) => r.analysis.classification!.rho);
-    const [a, b] = [rho('reverse'), rho('sort')];
-    const g = shiftTest(a, b, { seed: 43 });
-    const { lo, hi } = g.interval;
-    return {
-      group: 'rho collapses from reversal to sorting',
-      where: name,
-      preset: name,
-      claim: `rho collapses from reversal to sorting (${name})`,
-      v3: '0.72 -> 0.27',
-      ours: `${f3(mean(a))} -> ${f3(mean(b))}; gap ${f3(g.test.observed)} [${f3(lo)}, ${f3(hi)}], p ${pv(g.test.p)}`,
-      runs: `${a.length} + ${b.length}`,
-      power: `${seedsForPower(g.test.observed, (variance(a) + variance(b)) / 2)} a task`,
-      verdict: lo > 0 ? 'holds' : hi < 0 ? 'reversed' : 'not seen',
-      section: 'REPRODUCTION.md', // the same exact permutation test as REPRODUCTION.md's
-    };
-  });
-}
 
 export function claims(s: RedundancyStudy, stores: { label: string; records: readonly RunRecord[] }[]): Claim[] {
   const out: Claim[] = rhoGapClaims(stores);
@@ -153,28 +111,6 @@ export function claims(s: RedundancyStudy, stores: { label: string; records: rea
       section: '#does-redundancy-explain-the-gap',
     });
   return out;
-}
-
-/**
- * One claim's verdict over the places it is checked (its rows): 'holds' (every row with enough runs),
- * 'reversed' (every one), 'holds on one preset' (every row of one preset holds, none of the other's),
- * 'holds in k of n' (some hold, none reversed), 'not seen', or 'mixed' (some hold, some reversed).
- */
-export function overallVerdict(rows: readonly Pick<Claim, 'verdict' | 'preset'>[]): string {
-  const tested = rows.filter((r) => r.verdict !== 'too few runs');
-  const holds = tested.filter((r) => r.verdict === 'holds');
-  const reversed = tested.filter((r) => r.verdict === 'reversed');
-  if (!tested.length) return 'too few runs';
-  if (holds.length === tested.length) return 'holds';
-  if (reversed.length === tested.length) return 'reversed';
-  if (holds.length && reversed.length) return 'mixed';
-  if (!holds.length) return reversed.length ? `reversed in ${reversed.length} of ${tested.length}` : 'not seen';
-  const presets = [...new Set(tested.map((r) => r.preset))];
-  const holding = presets.filter((p) => tested.every((r) => r.preset !== p || r.verdict === 'holds'));
-  const none = presets.filter((p) => !holds.some((r) => r.preset === p));
-  if (presets.length === 2 && holding.length === 1 && none.length === 1)
-    return `holds on one preset (the ${holding[0]})`;
-  return `holds in ${holds.length} of ${tested.length}`;
 }
 
 /** The answer: one bullet per claim, its verdict over every place it is checked, then on each preset and task. */

@@ -21,6 +21,7 @@ import { getTask, TaskName } from '../../tasks';
 import type { NullDraws } from '../../analysis/redundancy';
 import type { RedundancyRecord } from './record';
 import { PresetCost, presetCost } from './cost';
+import type { Verdict } from '../../report/claims';
 
 /** A mean over seeds: its interval and two-sided test against 0, runs behind it, runs 80% power needs. */
 export interface MeanClaim {
@@ -29,7 +30,7 @@ export interface MeanClaim {
   power: number;
 }
 
-export type Verdict = 'holds' | 'not seen' | 'reversed' | 'too few runs';
+export type { Verdict };
 
 /** A mean over the finite values of `xs`, with its interval, test and power. */
 export function meanClaim(xs: readonly number[], seed = 43): MeanClaim {
