@@ -78,7 +78,7 @@ test('a new study is one folder and one registry line: its command, option, help
         "import { stabilityStudy } from '../studies/stability';",
         "import { stabilityStudy } from '../studies/stability';\nimport { toyStudy } from '../studies/toy';",
       )
-      .replace('complexityStudy, redundancyStudy]', 'complexityStudy, redundancyStudy, toyStudy]');
+      .replace(/findingsStudy,?(\s*)\]/, 'findingsStudy, toyStudy$1]');
     assert.notEqual(after, before);
     fs.writeFileSync(list, after);
 
