@@ -30,6 +30,12 @@ export interface Claim {
   section: string;
 }
 
+/** The verdict on "the value is above `level`" from its interval: holds, reversed (below), not seen, or too few runs (no interval). */
+export function verdictAbove(iv: { lo: number; hi: number }, level = 0): Verdict {
+  if (!Number.isFinite(iv.lo)) return 'too few runs';
+  return iv.lo > level ? 'holds' : iv.hi < level ? 'reversed' : 'not seen';
+}
+
 /** A p value as the tables print it. */
 export const pv = (p: number) => (!Number.isFinite(p) ? '–' : p < 0.001 ? '<0.001' : p.toFixed(3));
 
@@ -79,7 +85,7 @@ export function rhoGapClaims(stores: { label: string; records: readonly RunRecor
     const t = taskGap(records);
     if (!t) return [];
     const { lo, hi } = t.gap.interval;
-    const verdict: Verdict = lo > 0 ? 'holds' : hi < 0 ? 'reversed' : 'not seen';
+    const verdict = verdictAbove(t.gap.interval);
     return [
       {
         group: 'rho collapses from reversal to sorting',

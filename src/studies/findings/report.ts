@@ -6,7 +6,7 @@
  * report/claims.ts; v1: paper/claims.ts; stability: stability/numbers.ts; v3: redundancy/claims.ts).
  */
 import type { RunRecord } from '../../records/format';
-import { Claim, overallVerdict, pv, TASK_GAP_SEED, rhoGapClaims, Verdict } from '../../report/claims';
+import { Claim, overallVerdict, pv, TASK_GAP_SEED, rhoGapClaims, verdictAbove } from '../../report/claims';
 import { f3, table } from '../../report/markdown';
 import { shiftTest } from '../../report/stats';
 import type { PresetName } from '../../settings/config';
@@ -51,7 +51,7 @@ function otherGapClaims(input: FindingsInput): Claim[] {
     if (a.length >= 2 && b.length >= 2) {
       const g = shiftTest(a, b, { seed: TASK_GAP_SEED });
       const { lo, hi } = g.interval;
-      const verdict: Verdict = lo > 0 ? 'holds' : hi < 0 ? 'reversed' : 'not seen';
+      const verdict = verdictAbove(g.interval);
       out.push({
         group: GAP_GROUP,
         where: "paper preset's models scored the authors' way (unpaired, after W_O, 100 sequences)",
@@ -71,13 +71,7 @@ function otherGapClaims(input: FindingsInput): Claim[] {
   );
   if (c) {
     const { estimate, lo, hi } = c.nested;
-    const verdict: Verdict = !Number.isFinite(lo)
-      ? 'too few runs'
-      : lo > 0
-        ? 'holds'
-        : hi < 0
-          ? 'reversed'
-          : 'not seen';
+    const verdict = verdictAbove(c.nested);
     const seeds = input.stability!.pairs.find((p) => p.task === 'reverse' && p.pair.causal === 'C')?.seeds.length;
     out.push({
       group: GAP_GROUP,

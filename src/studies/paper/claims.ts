@@ -4,7 +4,7 @@
  */
 import type { AnalysisConfig } from '../../settings/config';
 import type { RunRecord } from '../../records/format';
-import { Claim, taskGap, TaskGap, Verdict } from '../../report/claims';
+import { Claim, taskGap, TaskGap, verdictAbove } from '../../report/claims';
 import { f3, pct, pts } from '../../report/markdown';
 import { PAPER, PAPER_DERIVED } from '../../report/paper';
 import { analysed, classesOfVariant, finite, lateShare, ownVariant, rhoOf } from '../../report/records';
@@ -107,10 +107,6 @@ export function paperClaimNumbers(rs: readonly RunRecord[], B: number): PaperCla
   };
 }
 
-/** An interval's verdict on "the value is above `level`" (the claim's direction). */
-const above = (iv: Interval, level: number): Verdict =>
-  !Number.isFinite(iv.lo) ? 'too few runs' : iv.lo > level ? 'holds' : iv.hi < level ? 'reversed' : 'not seen';
-
 /** The paper's claims on one preset as findings rows (docs/findings.md), from the same numbers as REPRODUCTION.md's claims. */
 export function paperClaims(preset: string, n: PaperClaimNumbers): Claim[] {
   const out: Claim[] = [];
@@ -133,8 +129,8 @@ export function paperClaims(preset: string, n: PaperClaimNumbers): Claim[] {
   }
   const own = n.layers.find((l) => l.rule === n.ownRule);
   if (own) {
-    const h = above(own.heroes.iv, 0.5);
-    const b = above(own.bloats.iv, 0.5);
+    const h = verdictAbove(own.heroes.iv, 0.5);
+    const b = verdictAbove(own.bloats.iv, 0.5);
     out.push({
       group: 'Heroes cluster late, Bloats early (sorting)',
       where,
@@ -150,7 +146,7 @@ export function paperClaims(preset: string, n: PaperClaimNumbers): Claim[] {
   }
   if (n.heroPrune) {
     const iv = n.heroPrune.iv;
-    const v = above(iv, 0);
+    const v = verdictAbove(iv, 0);
     out.push({
       group: 'pruning the top two Heroes costs OOD accuracy (sorting)',
       where,
@@ -166,7 +162,7 @@ export function paperClaims(preset: string, n: PaperClaimNumbers): Claim[] {
   }
   if (n.bloatPrune) {
     const b = n.bloatPrune;
-    const most = above(b.share, 0.5);
+    const most = verdictAbove(b.share, 0.5);
     out.push({
       group: 'pruning all Bloats is harmless in most seeds, catastrophic in some (sorting)',
       where,

@@ -21,7 +21,7 @@ import { getTask, TaskName } from '../../tasks';
 import type { NullDraws } from '../../analysis/redundancy';
 import type { RedundancyRecord } from './record';
 import { PresetCost, presetCost } from './cost';
-import type { Verdict } from '../../report/claims';
+import { verdictAbove, type Verdict } from '../../report/claims';
 
 /** A mean over seeds: its interval and two-sided test against 0, runs behind it, runs 80% power needs. */
 export interface MeanClaim {
@@ -42,9 +42,7 @@ export function meanClaim(xs: readonly number[], seed = 43): MeanClaim {
 /** The verdict on a claim that the mean lies on the side `sign` of 0, by its interval. */
 export function verdict(c: MeanClaim, sign: 1 | -1): Verdict {
   const { lo, hi } = c.test.interval;
-  if (!Number.isFinite(lo)) return 'too few runs';
-  const [near, far] = sign > 0 ? [lo, hi] : [-hi, -lo]; // the interval's ends in the claim's direction
-  return near > 0 ? 'holds' : far < 0 ? 'reversed' : 'not seen';
+  return verdictAbove(sign > 0 ? { lo, hi } : { lo: -hi, hi: -lo }); // the interval's ends in the claim's direction
 }
 
 const layerOf = (id: string) => Number(/^L(\d+)\./.exec(id)![1]);
