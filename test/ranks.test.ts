@@ -5,7 +5,9 @@ import {
   classify,
   classifyComponents,
   classifyMeasures,
+  coinFlipComponents,
   describeRho,
+  exactClassProbabilities,
   ordinalRanks,
   spearman,
 } from '../src/analysis/ranks';
@@ -96,6 +98,48 @@ test('ties broken by component order manufacture early Bloats; random tie-breaks
   assert.ok(Math.abs(rnd.counts.expectedHeroes! - rnd.classFreq!.reduce((a, f) => a + f.HiddenHero, 0)) < 1e-9);
   // same seed, same draws
   assert.deepEqual(classifyComponents(G, C, { ...base, rankRule: 'ordinal-random' }).classFreq, rnd.classFreq);
+});
+
+test("exact class probabilities under random tie-breaks: a hand-counted case, the draws' estimate, and the coin flips", () => {
+  // 8 components, threshold 2. G all distinct (ranks = value). C: components 0-3 tied at 0 (ranks 1-4
+  // each with probability 1/4), then 4..7 distinct (ranks 5..8).
+  const G = [4, 1, 2, 3, 8, 7, 6, 5];
+  const C = [0, 0, 0, 0, 1, 2, 3, 4];
+  const p = exactClassProbabilities(G, C, 2, true);
+  // component 0: rankG 4, rankC uniform on 1..4: Delta 3, 2, 1, 0 -> Bloat 2/4, Aligned 2/4 (a coin flip)
+  assert.deepEqual(p[0], { HiddenHero: 0, GradientBloat: 0.5, Aligned: 0.5 });
+  // component 1: rankG 1: Delta 0, -1, -2, -3 -> Hero 2/4
+  assert.deepEqual(p[1], { HiddenHero: 0.5, GradientBloat: 0, Aligned: 0.5 });
+  // component 2: rankG 2: Delta 1, 0, -1, -2 -> Hero 1/4
+  assert.deepEqual(p[2], { HiddenHero: 0.25, GradientBloat: 0, Aligned: 0.75 });
+  // component 3: rankG 3: Delta 2, 1, 0, -1 -> Bloat 1/4
+  assert.deepEqual(p[3], { HiddenHero: 0, GradientBloat: 0.25, Aligned: 0.75 });
+  // untied: Delta 8-5 = 3 (Bloat), 7-6 = 1, 6-7 = -1, 5-8 = -3 (Hero)
+  assert.deepEqual(p.slice(4), [
+    { HiddenHero: 0, GradientBloat: 1, Aligned: 0 },
+    { HiddenHero: 0, GradientBloat: 0, Aligned: 1 },
+    { HiddenHero: 0, GradientBloat: 0, Aligned: 1 },
+    { HiddenHero: 1, GradientBloat: 0, Aligned: 0 },
+  ]);
+  // strict threshold: Delta must pass 2, so component 0 is Bloat only at Delta 3
+  assert.deepEqual(exactClassProbabilities(G, C, 2, false)[0], { HiddenHero: 0, GradientBloat: 0.25, Aligned: 0.75 });
+  assert.deepEqual(coinFlipComponents(G, C, 2, true), [0, 1]);
+  assert.deepEqual(coinFlipComponents(G, C, 2, false), []);
+  // ties in G and C together: the draws estimate the exact law
+  const G2 = [0, 0, 0, 1, 2, 2, 3, 4, 5, 5, 6, 7];
+  const C2 = [3, 0, 0, 0, 0, 1, 1, 2, 0, 4, 5, 1];
+  const exact = exactClassProbabilities(G2, C2, 3, true);
+  const drawn = classifyComponents(G2, C2, {
+    rankRule: 'ordinal-random',
+    threshold: 3,
+    inclusive: true,
+    tieDraws: 20_000,
+    seed: 5,
+  });
+  drawn.classFreq!.forEach((f, i) => {
+    for (const k of ['HiddenHero', 'GradientBloat', 'Aligned'] as const)
+      assert.ok(Math.abs(f[k] - exact[i][k]) < 0.015, `component ${i} ${k}: drawn ${f[k]} vs exact ${exact[i][k]}`);
+  });
 });
 
 test('the most extreme Heroes and Bloats', () => {

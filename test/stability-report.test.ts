@@ -229,6 +229,23 @@ function run(
   } as RunRecord;
 }
 
+test('coin flips counted: components whose two likeliest classes are exactly equally likely, and how many the draws classed', () => {
+  // threshold 2: L0.H0 has rank G 3 and rank C 1 or 2 (tied with L0.H1): Delta 2 or 1, Bloat or Aligned at 50/50.
+  const G = [3, 1, 2, 4, 5, 6];
+  const C = [0, 0, 1, 2, 3, 4];
+  const runs = [run(1, {}, G, C), run(1, { initReplica: 1 }, G, C), run(1, { dataReplica: 1 }, G, C)];
+  const s = stabilityStudy({ runs, kernelRuns: [], kernelsLabel: 'wasm native+fused', otherKernels: null });
+  const gc = s.pairs.find((p) => p.pair.causal === 'C')!;
+  assert.deepEqual(
+    gc.seeds[0].replicas.map((r) => r.coinFlips),
+    [[0], [0], [0]],
+  );
+  const bloats = runs.filter((r) => r.analysis.classification!.classes[0] === 'GradientBloat').length;
+  assert.deepEqual(gc.coinFlips, { runs: 3, components: 3, heroOrBloat: bloats, tieDraws: 10 });
+  // Cpos = -C: no ties straddle the threshold there
+  assert.deepEqual(s.pairs.find((p) => p.pair.causal === 'Cpos')!.coinFlips.components, 0);
+});
+
 test("a study of hand-made runs: rho per replica, robust classes counted only where >= 80% of a seed's runs agree", () => {
   const G = [1, 2, 3, 4, 5, 6];
   const heroC = [6, 1, 2, 3, 4, 5]; // Delta = [-5, 1, 1, 1, 1, 1]: L0.H0 a Hidden Hero (threshold 2), nothing else

@@ -83,8 +83,11 @@ function countClass(classes: readonly ComponentClass[], c: ComponentClass): numb
 
 /**
  * Ranks G and C, computes Delta and classes under the chosen rule. Under 'ordinal-random', the
- * reported `classes` are each component's most frequent class over `tieDraws` seeded draws
- * (ties between classes go to Aligned), with the frequencies and expected counts alongside.
+ * reported `classes` are each component's most frequent class over `tieDraws` seeded draws, with
+ * the frequencies and expected counts alongside. The rule is on the draws' counts, not on exact
+ * probabilities: only an exact tie in the counts goes to Aligned, so a component whose two
+ * likeliest classes are exactly equally likely (a tie group straddling the threshold) gets the
+ * one its draws favour, a seeded coin flip; its `classFreq` (~0.5 / ~0.5) shows it.
  */
 export function classifyComponents(G: readonly number[], C: readonly number[], opts: RankOptions): Classification {
   if (G.length !== C.length) throw new Error(`classifyComponents: ${G.length} G values vs ${C.length} C values`);
@@ -144,6 +147,49 @@ export function classifyComponents(G: readonly number[], C: readonly number[], o
       expectedBloats: classFreq.reduce((a, f) => a + f.GradientBloat, 0),
     },
   };
+}
+
+/**
+ * Under 'ordinal-random', each component's exact probability of each class: its ordinal rank is
+ * uniform over the positions its tie group spans, in G and in C independently, so its Delta's law
+ * is a count over (ties in G) x (ties in C). What `classFreq` estimates by its draws.
+ */
+export function exactClassProbabilities(
+  G: readonly number[],
+  C: readonly number[],
+  threshold: number,
+  inclusive: boolean,
+): Record<ComponentClass, number>[] {
+  if (G.length !== C.length) throw new Error(`exactClassProbabilities: ${G.length} G values vs ${C.length} C values`);
+  const span = (xs: readonly number[], v: number) => ({
+    below: xs.filter((w) => w < v).length,
+    tied: xs.filter((w) => w === v).length,
+  });
+  return G.map((g, i) => {
+    const sg = span(G, g);
+    const sc = span(C, C[i]);
+    const p: Record<ComponentClass, number> = { HiddenHero: 0, GradientBloat: 0, Aligned: 0 };
+    for (let a = 0; a < sg.tied; a++)
+      for (let b = 0; b < sc.tied; b++) p[classify(sg.below + a - (sc.below + b), threshold, inclusive)]++;
+    for (const k of CLASSES) p[k] /= sg.tied * sc.tied;
+    return p;
+  });
+}
+
+/**
+ * The components whose two likeliest classes are exactly equally likely (a tie group straddling
+ * the threshold): under 'ordinal-random' the draws' coin flip classes them (see classifyComponents).
+ */
+export function coinFlipComponents(
+  G: readonly number[],
+  C: readonly number[],
+  threshold: number,
+  inclusive: boolean,
+): number[] {
+  return exactClassProbabilities(G, C, threshold, inclusive).flatMap((p, i) => {
+    const [first, second] = CLASSES.map((k) => p[k]).sort((x, y) => y - x);
+    return first === second ? [i] : [];
+  });
 }
 
 /**

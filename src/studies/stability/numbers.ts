@@ -11,7 +11,7 @@
  * null value); the task comparison by an exact permutation test over seeds (each seed's runs move
  * together) and the interval that inverts it. No interval below MIN_INTERVAL_ITEMS seeds.
  */
-import { classifyMeasures } from '../../analysis/ranks';
+import { classifyMeasures, coinFlipComponents } from '../../analysis/ranks';
 import { TaskName } from '../../tasks';
 import { replicaName, replicaOf } from '../../settings/replica';
 import { RunRecord } from '../../records/format';
@@ -50,7 +50,25 @@ function replicaResult(rec: RunRecord, pair: MeasurePair): ReplicaResult {
   const c = pairClassification(rec, pair);
   const p = rec.analysis.pruning?.ood;
   const pruneGap = p && p.heroesPruned !== null && p.bloatsPruned !== null ? p.bloatsPruned - p.heroesPruned : null;
-  return { ...replicaOf(rec.config), rho: c.rho, classes: c.classes, delta: c.meanDelta ?? c.delta, pruneGap };
+  const a = rec.config.analysis;
+  const ids = rec.analysis.components;
+  const coinFlips =
+    a.rankRule === 'ordinal-random'
+      ? coinFlipComponents(
+          ids.map((id) => rec.analysis.scores[pair.cheap][id]),
+          ids.map((id) => rec.analysis.scores[pair.causal][id]),
+          a.threshold,
+          a.inclusive,
+        )
+      : [];
+  return {
+    ...replicaOf(rec.config),
+    rho: c.rho,
+    classes: c.classes,
+    delta: c.meanDelta ?? c.delta,
+    pruneGap,
+    coinFlips,
+  };
 }
 
 /** The base run's rho and Delta on each redraw of its sequences under a pair (G from the redraw, the causal score from the redraw). */
@@ -65,6 +83,15 @@ function redrawsOf(rec: RunRecord, pair: MeasurePair): { rho: number; delta: num
     });
     return [{ rho: c.rho, delta: c.meanDelta ?? c.delta }];
   });
+}
+
+function coinFlipCount(seeds: readonly SeedResult[]): Omit<PairStudy['coinFlips'], 'tieDraws'> {
+  const runs = seeds.flatMap((s) => s.replicas);
+  return {
+    runs: runs.length,
+    components: runs.reduce((a, r) => a + r.coinFlips.length, 0),
+    heroOrBloat: runs.reduce((a, r) => a + r.coinFlips.filter((i) => r.classes[i] !== 'Aligned').length, 0),
+  };
 }
 
 /** The study's numbers; `resamples` per interval (default 10,000; fewer for a quick look in a notebook). */
@@ -258,6 +285,7 @@ function pairStudy(
       baseHeroes: components.reduce((a, c) => a + c.baseHero, 0),
       baseBloats: components.reduce((a, c) => a + c.baseBloat, 0),
     },
+    coinFlips: { ...coinFlipCount(seeds), tieDraws: runs[0].config.analysis.tieDraws },
     deltaShares: {
       between: shareOf((d) => d.between),
       chaos: shareOf((d) => d.chaos),

@@ -207,6 +207,17 @@ export function stabilityReport(
     `P(Hero), P(Bloat): the share of a seed's runs (base and replicas) that give the class, averaged over seeds; robust / per-run: the seeds at which it is the class in at least ${pct(ROBUST_SHARE)} of the runs, beside the seeds at which the base run alone gives it (what a one-run-per-seed study reports). sd of its Delta between seeds, within a seed and between evaluation redraws.`,
     '',
   );
+  const flips = s.pairs.filter((p) => p.coinFlips.components > 0);
+  if (flips.length)
+    out.push(
+      `Tie rule: a component's class in a run is its most frequent class over the run's ${flips[0].coinFlips.tieDraws} seeded tie-break draws (ordinal ranks, ties broken at random). Where a tie group straddles the threshold, a component's two likeliest classes can be exactly equally likely; the draws then class it by a coin flip (an exact tie in the draws' counts alone goes to Aligned). Such components, over every run: ${flips
+        .map(
+          (p) =>
+            `${label(p.task)} ${pairName(p)} ${p.coinFlips.components} in ${p.coinFlips.runs} runs, ${p.coinFlips.heroOrBloat} of them made Hero or Bloat`,
+        )
+        .join('; ')}. They enter P(Hero) and P(Bloat) as the draws classed them.`,
+      '',
+    );
   for (const p of s.pairs) {
     out.push(
       `### ${label(p.task)}, ${pairName(p)}`,

@@ -16,6 +16,8 @@ export interface ReplicaResult {
   delta: number[];
   /** Table 2 on this replica's own classes: accuracy drop pruning the Heroes minus pruning the Bloats (null without both). */
   pruneGap: number | null;
+  /** Components whose two likeliest classes are exactly equally likely (ordinal-random: the draws' coin flip classes them). */
+  coinFlips: number[];
 }
 
 /** One seed of one task under one pair: its replicas (base first) and the base run's evaluation redraws. */
@@ -65,6 +67,8 @@ export interface PairStudy {
   components: ComponentStability[];
   /** Robust and per-seed (base run) class counts, summed over seeds. */
   counts: { robustHeroes: number; robustBloats: number; baseHeroes: number; baseBloats: number };
+  /** Over every run (base and replicas): components classed by a coin flip (two classes exactly equally likely), and how many of them the draws made a Hero or Bloat. */
+  coinFlips: { runs: number; components: number; heroOrBloat: number; tieDraws: number };
   /** Mean over components of each part of Delta's variance. */
   deltaShares: { between: number; chaos: number; evaluation: number };
   /** The paper's layer claims under robust classes and under the base run's classes. */
