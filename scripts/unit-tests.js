@@ -16,6 +16,7 @@ const UNIT = [
   'tables',
   'layout',
   'reproduction',
+  'findings',
   'stability-report',
   'complexity',
   'estimate',
