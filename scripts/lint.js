@@ -21,7 +21,7 @@ const MAX_LINES = 400;
 
 function format() {
   const bin = path.join(ROOT, 'node_modules', '.bin', 'prettier');
-  const r = spawnSync(bin, ['--check', '--log-level', 'warn', 'src', 'test', 'scripts'], {
+  const r = spawnSync(bin, ['--check', '--log-level', 'warn', 'src', 'test', 'scripts', 'web'], {
     cwd: ROOT,
     encoding: 'utf8',
   });

@@ -117,6 +117,50 @@ test('a training run stopped at a checkpoint and resumed from the file ends bit 
   assert.throws(() => trainStateOf('x', { ...ck, meta: { ...meta } }), /holds no training state/);
 });
 
+test('a run stopped by onStep carries its state: resumed in memory, it ends bit for bit where an uninterrupted run ends', () => {
+  const tcfg = tinyConfig({ train: { maxSteps: 40, evalEvery: 10, evalSamples: 32, targetAcc: 1, batchSize: 16 } });
+  const full = trainRun({ task: 'sort', seed: 3, cfg: tcfg, progress: false });
+  assert.equal(full.stopReason, 'maxSteps');
+  let model: Transformer | undefined;
+  let state: TrainState | undefined;
+  // Stops between checks (7, 23), at a check (20: the check is made first) and at the last step (40: the run ends
+  // there as it would, no state): the page's Stop button, or its slices.
+  const stops = [7, 20, 23, 40];
+  for (const at of stops) {
+    const r = trainRun({
+      task: 'sort',
+      seed: 3,
+      cfg: tcfg,
+      progress: false,
+      model,
+      resume: state,
+      onStep: (i) => (i.step === at ? 'stop' : undefined),
+    });
+    model = r.model;
+    if (at === 40) {
+      assert.equal(r.stopReason, 'maxSteps');
+      assert.equal(r.state, undefined);
+      assert.equal(r.steps, full.steps);
+      assert.deepEqual(r.losses, full.losses);
+      assert.deepEqual(r.evals, full.evals);
+      break;
+    }
+    assert.equal(r.stopReason, 'stopped');
+    assert.equal(r.state!.step, at);
+    assert.equal(r.state!.losses.length, at);
+    assert.deepEqual(
+      r.state!.evals,
+      full.evals.filter((e) => e.step <= at),
+    );
+    state = r.state;
+  }
+  const a = full.model.toArrays();
+  const b = model!.toArrays();
+  for (const k of Object.keys(a)) assert.deepEqual(b[k].data, a[k].data, k);
+  full.model.dispose();
+  model!.dispose();
+});
+
 test('runOne resumes a run killed mid-training from its training checkpoint, and removes it when done', () => {
   const tcfg = tinyConfig({
     train: { maxSteps: 30, evalEvery: 10, evalSamples: 32, targetAcc: 1, batchSize: 16 },

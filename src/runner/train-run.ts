@@ -21,7 +21,9 @@ import { runPaths } from '../records/store';
 import { configDiffValues, TRAINING_SECTIONS, TrainingOutcome } from '../records/format';
 import { sizeOf } from '../settings/sizes';
 import { EvalPoint, TrainingDivergedError, TrainResult, TrainState } from '../train/train';
-import { trainRun } from './training';
+import { trainingOutcome, trainRun } from './training';
+
+export { trainingOutcome };
 
 /** A stopping check in the runner's log: `sort seed 42: step 500, training-distribution exact match 91.0%`. */
 export function describeCheck(task: TaskName, seed: number, e: EvalPoint): string {
@@ -240,18 +242,4 @@ export function loadPartial(
     );
     return null;
   }
-}
-
-/** The training outcome a results file and a checkpoint record. */
-export function trainingOutcome(r: TrainResult): TrainingOutcome {
-  return {
-    steps: r.steps,
-    reachedTarget: r.reachedTarget,
-    stopReason: r.stopReason,
-    finalAcc: r.evals.length ? r.evals[r.evals.length - 1].acc : null,
-    wallMs: r.wallMs,
-    msPerStep: r.msPerStep,
-    losses: r.losses,
-    evals: r.evals,
-  };
 }

@@ -8,6 +8,7 @@
  * does not change the batches a model trains on.
  */
 import { ExperimentConfig } from '../settings/config';
+import type { TrainingOutcome } from '../records/format';
 import { BatchStream, TaskName } from '../tasks';
 import { checkRun } from '../settings/run-spec';
 import { sampleAccuracy } from '../model/eval';
@@ -147,4 +148,18 @@ export function trainRuns(opts: RunsTrainingOptions): { stackedSteps: number; ms
     progress: opts.progress,
   });
   return { stackedSteps: r.steps, msPerStackedStep: r.msPerStep };
+}
+
+/** The training outcome a results file and a checkpoint record. */
+export function trainingOutcome(r: TrainResult): TrainingOutcome {
+  return {
+    steps: r.steps,
+    reachedTarget: r.reachedTarget,
+    stopReason: r.stopReason,
+    finalAcc: r.evals.length ? r.evals[r.evals.length - 1].acc : null,
+    wallMs: r.wallMs,
+    msPerStep: r.msPerStep,
+    losses: r.losses,
+    evals: r.evals,
+  };
 }

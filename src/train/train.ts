@@ -39,6 +39,8 @@ export interface TrainResult {
   evals: EvalPoint[];
   wallMs: number;
   msPerStep: number; // mean wall time of an optimisation step (stopping checks excluded; a stack's step shared out)
+  /** Stopped by onStep ('stopped'): everything besides the weights that resumes it bit for bit (with `model`). */
+  state?: TrainState;
 }
 
 /**
@@ -95,7 +97,7 @@ export interface TrainOptions {
    */
   onCheckpoint?: (k: number, model: Transformer, state: TrainState) => void;
   checkpointEvery?: number;
-  /** After every step; 'stop' ends every model still training (stopReason 'stopped'). */
+  /** After every step; 'stop' ends every model still training after that step's check (stopReason 'stopped', with its state), unless the check or train.maxSteps ends it. */
   onStep?: (info: StepInfo) => void | 'stop';
   /** After each stopping check of each model. */
   onEval?: (k: number, e: EvalPoint) => void;
@@ -187,7 +189,7 @@ export function train(opts: TrainOptions): { steps: number; msPerStep: number } 
   const checkpointAll = () =>
     runs.forEach((run, i) => trainee.lend(i, (m) => opts.onCheckpoint!(run.k, m, stateOf(i))));
   /** Hands over the models at `done` (positions among runs) with their reasons, and keeps the others. */
-  const finish = (done: Map<number, StopReason | TrainingDivergedError>) => {
+  const finish = (done: Map<number, StopReason | TrainingDivergedError>, states?: Map<number, TrainState>) => {
     if (!done.size) return;
     for (const [i, why] of done) {
       const run = runs[i];
@@ -206,6 +208,7 @@ export function train(opts: TrainOptions): { steps: number; msPerStep: number } 
         evals: run.evals,
         wallMs: Date.now() - run.t0,
         msPerStep: step ? run.stepMs / step : NaN,
+        ...(states?.has(i) ? { state: states.get(i) } : {}),
       });
     }
     const keep = runs.map((_, i) => i).filter((i) => !done.has(i));
@@ -246,10 +249,8 @@ export function train(opts: TrainOptions): { steps: number; msPerStep: number } 
         if (!runs.length) break;
         const kept = losses.filter((_, i) => !diverged.has(i));
         bar.update(step, progressLine(kept, runs, stop.name));
-        if (opts.onStep?.({ step, losses: kept, ms }) === 'stop') {
-          finish(new Map(runs.map((_, i) => [i, 'stopped'])));
-          break;
-        }
+        // A stop asked here comes after this step's check, so a resumed run misses none (nor the end at train.maxSteps).
+        const stopAsked = opts.onStep?.({ step, losses: kept, ms }) === 'stop';
         const done = new Map<number, StopReason>();
         if (step % stop.every === 0) {
           runs.forEach((run, i) => {
@@ -263,6 +264,10 @@ export function train(opts: TrainOptions): { steps: number; msPerStep: number } 
         if (step >= stop.maxSteps) runs.forEach((_, i) => done.has(i) || done.set(i, 'maxSteps'));
         finish(done);
         if (opts.onCheckpoint && runs.length && step % checkpointEvery === 0 && step < stop.maxSteps) checkpointAll();
+        if (stopAsked && runs.length) {
+          finish(new Map(runs.map((_, i) => [i, 'stopped'])), new Map(runs.map((_, i) => [i, stateOf(i)])));
+          break;
+        }
       } finally {
         release();
       }
